@@ -1,0 +1,55 @@
+"""The lab's exception tree.
+
+Every failure the lab expects to meet is a ``LabError`` with a message that says
+what went wrong *and what to do about it*. The CLI prints ``str(error)`` and exits
+non-zero; it never shows a traceback for these. Anything that is not a
+``LabError`` is a bug in the lab.
+
+    LabError
+    ├── ConfigError          bad flags, unknown preset or scenario, bad env var
+    ├── InterpreterError     an interpreter is missing or is not what it claims
+    │   └── BuildError       the CPython source build failed
+    ├── EnvironmentSetupError  a virtual environment could not be made or synced
+    ├── ServerError          a server would not start, or died
+    │   └── ServerRefused    the server refused to start by design (granian + GIL)
+    ├── LoadGeneratorError   Locust failed or produced no statistics
+    └── ResultsError         a run directory or run.json is unusable
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Root of every error the lab reports to a user."""
+
+
+class ConfigError(LabError):
+    """A flag, preset, scenario or environment variable is invalid."""
+
+
+class InterpreterError(LabError):
+    """An interpreter could not be found, or failed verification."""
+
+
+class BuildError(InterpreterError):
+    """Building CPython from source failed."""
+
+
+class EnvironmentSetupError(LabError):
+    """A virtual environment could not be created or synchronised."""
+
+
+class ServerError(LabError):
+    """A server failed to start, or crashed while it was being measured."""
+
+
+class ServerRefused(ServerError):
+    """The server refused to start on purpose (for example granian on a 3.14t with the GIL on)."""
+
+
+class LoadGeneratorError(LabError):
+    """Locust failed to run or produced no statistics."""
+
+
+class ResultsError(LabError):
+    """A run directory or its run.json cannot be read or written."""

@@ -1,0 +1,44 @@
+"""Human progress for long work: the current step and the elapsed time, on stderr."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator, TextIO
+
+
+def format_seconds(seconds: float) -> str:
+    """``75.2`` -> ``"1m15s"``; short and stable for logs and progress lines."""
+    seconds = int(round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+@contextmanager
+def step(title: str, stream: TextIO | None = None, heartbeat: float = 15.0) -> Iterator[None]:
+    """Announce a step, repeat a heartbeat while it runs, and report how long it took.
+
+    A heartbeat matters for multi-minute steps (a CPython build): silence for three
+    minutes looks like a hang.
+    """
+    out = stream or sys.stderr
+    start = time.monotonic()
+    done = threading.Event()
+    print(f"==> {title}", file=out, flush=True)
+
+    def beat() -> None:
+        while not done.wait(heartbeat):
+            print(f"    ... {title} ({format_seconds(time.monotonic() - start)} elapsed)", file=out, flush=True)
+
+    ticker = threading.Thread(target=beat, daemon=True)
+    ticker.start()
+    try:
+        yield
+    except BaseException:
+        done.set()
+        print(f"<== {title}: failed after {format_seconds(time.monotonic() - start)}", file=out, flush=True)
+        raise
+    done.set()
+    print(f"<== {title}: done in {format_seconds(time.monotonic() - start)}", file=out, flush=True)
