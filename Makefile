@@ -1,0 +1,52 @@
+# gil-lab: every target is a thin call into the lab (python3 -m loadtests.* before the
+# control-plane venv exists, .venv/bin/gil-lab after). `make help` lists them.
+PYTHON   ?= python3
+GIL_LAB  := .venv/bin/gil-lab
+PRESET   ?= default
+SCENARIO ?=
+RUN      ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup compare test test-app lint report audit lock system-deps clean clean-all
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+setup: ## find or build 3.14 and 3.14t, then sync .venv and .envs/app-{gil,ft}
+	$(PYTHON) -m loadtests.bootstrap setup
+
+compare: setup ## run PRESET (default: default) and print the verdict; SCENARIO= narrows it
+	$(GIL_LAB) compare --preset $(PRESET) $(if $(SCENARIO),--scenario $(SCENARIO))
+
+system-deps: ## install missing Debian packages (CPython build headers, Chromium) when root
+	$(PYTHON) -m loadtests.sysdeps --install
+
+test: system-deps setup ## the whole suite: lab tests, then the app's tests on 3.14 and on 3.14t
+	.venv/bin/python -m pytest tests --ignore=tests/app $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-app
+
+test-app: ## the app's own tests inside both app environments
+	.envs/app-gil/bin/python -m pytest tests/app -p no:cacheprovider $(PYTEST_ARGS)
+	.envs/app-ft/bin/python -m pytest tests/app -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: setup ## ruff and mypy over the code; hadolint and compose validation over docker/
+	.venv/bin/ruff check loadtests app tests
+	.venv/bin/mypy
+	.venv/bin/python docker/validate.py
+
+report: ## rebuild report.html/report.md of RUN=results/<run-id> from its run.json
+	$(GIL_LAB) report $(RUN)
+
+audit: setup ## find modules that re-enable the GIL on 3.14t
+	$(GIL_LAB) audit
+
+lock: ## regenerate locks/*.txt against the real interpreters (needs PyPI)
+	$(PYTHON) -m loadtests.bootstrap lock
+
+clean: ## remove environments and caches in the tree (keeps results/ and the interpreter cache)
+	rm -rf .venv .envs .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-all: clean ## also remove the interpreter build cache (rebuilds take ~4 minutes each)
+	rm -rf "$${LAB_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/gil-lab}"
