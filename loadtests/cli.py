@@ -78,3 +78,153 @@ def doctor(as_json: bool) -> None:
     click.echo(json.dumps(diagnosis.report, indent=2) if as_json else render(diagnosis))
     if not diagnosis.healthy:
         sys.exit(1)
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `run` and `compare`: a preset and its overrides."""
+    options = [
+        click.option("--preset", default="default", show_default=True, envvar="PRESET",
+                     help="Matrix preset from scenarios/presets/ (smoke, default, full, gil-trap). [env: PRESET]"),
+        click.option("--scenario", "scenarios", envvar="SCENARIO",
+                     help="Only these scenarios, comma-separated (json, image, compute, hash, async, routes). [env: SCENARIO]"),
+        click.option("--servers", help="Only these servers, comma-separated (uvicorn, granian)."),
+        click.option("--repeats", type=click.IntRange(1, 50), help="Repeats per configuration (preset's by default)."),
+        click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per cell, seconds."),
+        click.option("--warmup", type=click.FloatRange(0, 600), help="Discarded warm-up per cell, seconds."),
+        click.option("--users", help="Override Locust users (concurrency), comma-separated integers."),
+        click.option("--locust-workers", type=click.IntRange(0, 64), default=0, show_default=True,
+                     envvar="LAB_LOCUST_WORKERS",
+                     help="Run Locust as a master with N local worker processes (0: one process). [env: LAB_LOCUST_WORKERS]"),
+        click.option("--out", "out_parent", type=click.Path(file_okay=False), envvar="LAB_RESULTS_DIR",
+                     help="Parent directory for the run directory (default: results/). [env: LAB_RESULTS_DIR]"),
+        click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
+                     help="Complete an interrupted run directory instead of starting a new one."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _prepare(preset: str, scenarios: str | None, servers: str | None, repeats: int | None, duration: float | None,
+             warmup: float | None, users: str | None):  # noqa: ANN202
+    """Everything is checked here, before any server starts."""
+    from .errors import ConfigError
+    from .matrix import Overrides, apply_overrides, load_preset
+
+    try:
+        user_levels = tuple(int(u) for u in _csv(users) or ()) or None
+    except ValueError as exc:
+        raise ConfigError(f"--users takes comma-separated integers, not {users!r}") from exc
+    if user_levels and min(user_levels) < 1:
+        raise ConfigError("--users must be at least 1")
+    return apply_overrides(load_preset(preset), Overrides(_csv(scenarios), _csv(servers), repeats, duration, warmup,
+                                                          user_levels))
+
+
+def _check_environments(interpreters: dict) -> None:
+    from . import envs
+    from .errors import EnvironmentSetupError
+
+    for spec in envs.env_specs(interpreters):
+        if not spec.python.exists():
+            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `make setup`.")
+
+
+def _execute(preset_name: str, scenarios: str | None, servers: str | None, repeats: int | None,
+             duration: float | None, warmup: float | None, users: str | None, locust_workers: int,
+             out_parent: str | None, resume_dir: str | None):  # noqa: ANN202
+    from pathlib import Path
+
+    from .paths import results_dir
+    from .provision import load_interpreters
+    from .runner import Runner, RunOptions
+
+    interpreters = load_interpreters()
+    _check_environments(interpreters)
+    if resume_dir:
+        runner = Runner.resume(Path(resume_dir), interpreters)
+    else:
+        preset = _prepare(preset_name, scenarios, servers, repeats, duration, warmup, users)
+        options = RunOptions(preset, Path(out_parent) if out_parent else results_dir(), locust_workers)
+        runner = Runner.start(options, interpreters)
+    run_dir = runner.run()
+    _after_run(run_dir)
+    return run_dir
+
+
+def _after_run(run_dir: Any) -> None:
+    """Index the run in the history database."""
+    try:
+        from .history import record_run
+    except ImportError:  # pragma: no cover - history arrives with the report work
+        return
+    record_run(run_dir)
+
+
+@main.command()
+@run_options
+@lab_errors
+def run(preset: str, scenarios: str | None, servers: str | None, repeats: int | None, duration: float | None,
+        warmup: float | None, users: str | None, locust_workers: int, out_parent: str | None,
+        resume_dir: str | None) -> None:
+    """Measure a preset's matrix and write results/<run-id>/run.json (no report).
+
+    Ctrl-C stops cleanly and keeps every finished cell; `--resume RUN_DIR` completes it.
+    """
+    run_dir = _execute(preset, scenarios, servers, repeats, duration, warmup, users, locust_workers, out_parent,
+                       resume_dir)
+    click.echo(str(run_dir))
+
+
+@main.command()
+@click.option("--interpreter", type=click.Choice(["gil", "ft"]), default="ft", show_default=True,
+              help="gil: standard 3.14; ft: free-threaded 3.14t.")
+@click.option("--server", type=click.Choice(["uvicorn", "granian"]), default="uvicorn", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server workers (processes; granian on 3.14t: threads).")
+@click.option("--threads", type=click.IntRange(1, 1024), default=8, show_default=True, envvar="LAB_THREADS",
+              help="anyio thread limit per event loop. [env: LAB_THREADS]")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--python-gil", type=click.Choice(["0", "1"]), help="PYTHON_GIL for the server (3.14t only).")
+@click.option("--routes-dir", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="Extra directory of drop-in route modules (repeatable).")
+@lab_errors
+def serve(interpreter: str, server: str, workers: int, threads: int, port: int, python_gil: str | None,
+          routes_dirs: tuple[str, ...]) -> None:
+    """Run one server on 127.0.0.1 for manual exploration, until Ctrl-C."""
+    import time
+    from pathlib import Path
+
+    from . import envs
+    from .errors import ConfigError, ServerError
+    from .paths import results_dir
+    from .servers import ServerSettings, running_server
+
+    if python_gil and interpreter != "ft":
+        raise ConfigError("--python-gil applies to the free-threaded interpreter only (PYTHON_GIL=0 is a fatal error "
+                          "on a GIL build).")
+    env = "app-ft" if interpreter == "ft" else "app-gil"
+    python = envs.app_python(env)
+    settings = ServerSettings(server=server, python=python, workers=workers, threads=threads,
+                              python_gil=python_gil, port=port or None,
+                              routes_dirs=tuple(str(Path(d).resolve()) for d in routes_dirs))
+    log = results_dir() / "serve" / f"{server}-{interpreter}.log"
+    with running_server(settings, log) as running:
+        rt = running.runtime
+        click.echo(f"{server} on {rt.get('python_version', '?')} free_threaded={rt.get('free_threaded')} "
+                   f"gil_enabled={rt.get('gil_enabled')} thread_limit={rt.get('thread_limit')}")
+        click.echo(f"serving {running.base_url}  (docs: {running.base_url}/docs, log: {log}); Ctrl-C to stop")
+        try:
+            while running.exit_code() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            click.echo("stopping")
+            return
+        raise ServerError(f"the server exited with status {running.exit_code()}:\n{running.log_tail()}")
+

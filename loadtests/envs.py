@@ -69,6 +69,11 @@ def env_specs(interpreters: dict[str, Interpreter]) -> list[EnvSpec]:
     ]
 
 
+def app_python(name: str) -> Path:
+    """The interpreter of an app environment by name ("app-gil" or "app-ft")."""
+    return envs_dir() / name / "bin" / "python"
+
+
 def gil_only_packages() -> dict[str, str]:
     """Packages kept out of free-threaded environments, with the reason (from pyproject.toml)."""
     data = _load_pyproject()

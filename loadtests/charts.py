@@ -1,0 +1,225 @@
+"""Report charts with matplotlib (Agg): each function returns a Figure, the caller encodes it.
+
+Every axis names its quantity and unit. Colours are fixed per configuration kind so
+that 3.14, 3.14t, the N-process baseline and PYTHON_GIL=1 look the same in every chart.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .capacity import Projection  # noqa: E402
+from .report_data import ConfigSummary  # noqa: E402
+
+COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}
+WIDTH_IN = 9.0
+
+
+def colour(c: ConfigSummary) -> str:
+    if c.python_gil_env == "1":
+        return COLOURS["gil1"]
+    if c.parallelism == "processes" and c.interpreter == "3.14":
+        return COLOURS["processes"]
+    return COLOURS.get(c.interpreter, "#937860")
+
+
+def _grid(n: int, cols: int = 2, row_h: float = 3.0) -> tuple[Figure, list]:
+    cols = max(1, min(cols, n))
+    rows = max(1, math.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_IN, row_h * rows + 0.6), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def top_users(configs: Sequence[ConfigSummary], scenario: str) -> list[ConfigSummary]:
+    """The configurations of ``scenario`` at the highest users level with a valid figure."""
+    mine = [c for c in configs if c.scenario == scenario and c.rps is not None]
+    if not mine:
+        return []
+    top = max(c.users for c in mine)
+    return [c for c in mine if c.users == top]
+
+
+def throughput_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure:
+    """Horizontal bars of mean rps with 95% CI whiskers, per scenario at its top users level."""
+    scen = [s for s in scenarios if top_users(configs, s)]
+    fig, axes = _grid(len(scen), row_h=0.5 + 0.42 * max((len(top_users(configs, s)) for s in scen), default=1))
+    for ax, s in zip(axes, scen):
+        cs = top_users(configs, s)
+        ys = range(len(cs))
+        means = [c.rps.mean for c in cs if c.rps]
+        err = [[c.rps.mean - c.rps.low if c.rps and c.rps.low is not None else 0 for c in cs],
+               [c.rps.high - c.rps.mean if c.rps and c.rps.high is not None else 0 for c in cs]]
+        ax.barh(list(ys), means, xerr=err, color=[colour(c) for c in cs], capsize=3)
+        ax.set_yticks(list(ys), [c.label for c in cs], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("throughput (requests/s)")
+        ax.set_title(f"{s} — {cs[0].users} users", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _families(configs: Sequence[ConfigSummary], scenario: str) -> dict[tuple, list[ConfigSummary]]:
+    fams: dict[tuple, list[ConfigSummary]] = {}
+    for c in configs:
+        if c.scenario == scenario and c.rps is not None:
+            fams.setdefault(c.family, []).append(c)
+    return {k: sorted(v, key=lambda c: c.users) for k, v in fams.items() if len(v) >= 2}
+
+
+def scaling_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], usable_cores: int) -> Figure | None:
+    """Per scenario: rps vs users, and speedup over the lowest users level with the ideal line."""
+    scen = [s for s in scenarios if _families(configs, s)]
+    if not scen:
+        return None
+    fig, axes = plt.subplots(len(scen), 2, figsize=(WIDTH_IN, 3.0 * len(scen) + 0.6), squeeze=False)
+    for (ax_rps, ax_sp), s in zip(axes, scen):
+        users_all: set[int] = set()
+        for fam in _families(configs, s).values():
+            u = [c.users for c in fam]
+            users_all.update(u)
+            rps = [c.rps.mean for c in fam if c.rps]
+            style = "--" if fam[0].parallelism == "processes" else "-"
+            ax_rps.plot(u, rps, style, marker="o", color=colour(fam[0]), label=fam[0].label)
+            ax_sp.plot(u, [r / rps[0] for r in rps], style, marker="o", color=colour(fam[0]))
+        us = sorted(users_all)
+        ideal = [min(x, usable_cores) / min(us[0], usable_cores) for x in us]
+        ax_sp.plot(us, ideal, ":", color="black", label=f"ideal ({usable_cores} cores)")
+        for ax in (ax_rps, ax_sp):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(us, [str(x) for x in us])
+            ax.set_xlabel("concurrent users (Locust users)")
+        ax_rps.set_ylabel("throughput (requests/s)")
+        ax_sp.set_ylabel(f"speedup vs {us[0]} user(s) (×)")
+        ax_rps.set_title(f"{s}: throughput", fontsize=10)
+        ax_sp.set_title(f"{s}: speedup and ideal", fontsize=10)
+        ax_rps.legend(fontsize=7)
+        ax_sp.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def microbench_chart(points: Sequence[dict], usable_cores: int) -> Figure | None:
+    """Per workload: speedup of N threads over 1 for each variant, with the cores-bounded ideal."""
+    workloads = sorted({p["workload"] for p in points})
+    if not workloads:
+        return None
+    fig, axes = _grid(len(workloads), cols=3)
+    palette = {"3.14": COLOURS["3.14"], "3.14t": COLOURS["3.14t"], "3.14t+PYTHON_GIL=1": COLOURS["gil1"]}
+    for ax, w in zip(axes, workloads):
+        threads = sorted({int(p["threads"]) for p in points if p["workload"] == w})
+        for variant in sorted({p["variant"] for p in points if p["workload"] == w}):
+            means = []
+            for n in threads:
+                vals = [p["ops_per_s"] for p in points if (p["workload"], p["variant"], p["threads"]) == (w, variant, n)
+                        and not (variant == "3.14t" and p.get("gil_enabled"))]
+                means.append(sum(vals) / len(vals) if vals else float("nan"))
+            if means and means[0] and not math.isnan(means[0]):
+                ax.plot(threads, [m / means[0] for m in means], marker="o", label=variant,
+                        color=palette.get(variant, "#937860"))
+        ax.plot(threads, [min(n, usable_cores) / min(threads[0], usable_cores) for n in threads], ":", color="black",
+                label=f"ideal ({usable_cores} cores)")
+        ax.set_xticks(threads, [str(n) for n in threads])
+        ax.set_xlabel("threads (count)")
+        ax.set_ylabel("speedup vs 1 thread (×)")
+        ax.set_title(f"microbench: {w}", fontsize=10)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def latency_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], slo_ms: float) -> Figure:
+    """Grouped p50/p95/p99 bars per configuration at each scenario's top users level."""
+    scen = [s for s in scenarios if top_users(configs, s)]
+    fig, axes = _grid(len(scen), row_h=3.4)
+    for ax, s in zip(axes, scen):
+        cs = [c for c in top_users(configs, s) if c.p50 and c.p95 and c.p99]
+        width = 0.27
+        for i, (name, alpha) in enumerate((("p50", 1.0), ("p95", 0.7), ("p99", 0.45))):
+            vals = [getattr(c, name).mean for c in cs]
+            ax.bar([x + (i - 1) * width for x in range(len(cs))], vals, width, alpha=alpha,
+                   color=[colour(c) for c in cs], label=name, edgecolor="black", linewidth=0.3)
+        ax.axhline(slo_ms, color="red", linestyle="--", linewidth=1, label=f"SLO {slo_ms:g} ms")
+        ax.set_xticks(range(len(cs)), [c.label for c in cs], rotation=30, ha="right", fontsize=7)
+        ax.set_ylabel("latency (ms)")
+        ax.set_title(f"{s} — {cs[0].users if cs else '?'} users: p50 / p95 / p99", fontsize=10)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def memory_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure:
+    """Peak RSS of the server process tree per configuration at each scenario's top users level."""
+    scen = [s for s in scenarios if any(c.rss_mb for c in top_users(configs, s))]
+    fig, axes = _grid(len(scen), row_h=0.5 + 0.42 * max((len(top_users(configs, s)) for s in scen), default=1))
+    for ax, s in zip(axes, scen):
+        cs = [c for c in top_users(configs, s) if c.rss_mb]
+        ax.barh(range(len(cs)), [c.rss_mb.mean for c in cs if c.rss_mb], color=[colour(c) for c in cs])
+        ax.set_yticks(range(len(cs)), [c.label for c in cs], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("peak RSS, all server processes (MB)")
+        ax.set_title(f"{s} — {cs[0].users if cs else '?'} users", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def projection_chart(projections: Sequence[Projection]) -> Figure | None:
+    """Measured points and fitted models out to the projected core counts (labelled PROJECTION)."""
+    ok = [p for p in projections if p.ok]
+    if not ok:
+        return None
+    fig, axes = _grid(len(ok))
+    for ax, p in zip(axes, ok):
+        xs = [n for n, _ in p.points]
+        top = max(max(p.cores), max(xs))
+        grid = [1 + (top - 1) * i / 100 for i in range(101)]
+        ax.scatter(xs, [y for _, y in p.points], color="black", zorder=3, label="measured")
+        for f, style in zip(p.fits, ("-", "--")):
+            ax.plot(grid, [f.predict(n) for n in grid], style, label=f.describe)
+        ax.axvspan(max(xs), top, color="#f2f2f2", zorder=0)
+        ax.text(max(xs), ax.get_ylim()[1] * 0.95, " PROJECTION", fontsize=8, va="top", color="#555555")
+        ax.set_xlabel("cores (count)")
+        ax.set_ylabel(f"throughput ({'requests/s' if p.unit == 'rps' else p.unit})")
+        ax.set_title(p.source, fontsize=9)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+# --- encoding -------------------------------------------------------------------------
+
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+
+
+def to_svg(fig: Figure, salt: str) -> str:
+    """The figure as an inline ``<svg>`` element (no XML prologue, no external references).
+
+    ``svg.hashsalt`` makes element ids deterministic and distinct between charts that
+    share one HTML page.
+    """
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return _PROLOGUE.sub("", buf.getvalue(), count=1)
+
+
+def save_png(fig: Figure, path: Path, dpi: int = 100) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
+    return path
+
+
+def close(fig: Figure) -> None:
+    plt.close(fig)

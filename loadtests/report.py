@@ -1,0 +1,500 @@
+"""Turn a run into decisions: report.html, report.md (+ PNG charts) and a terminal summary.
+
+``write_report(run_dir)`` reads ``run_dir/run.json`` and writes, beside it:
+
+- ``report.html``: one self-contained file, charts inline as SVG, no scripts;
+- ``report.md`` with ``charts/*.png``.
+
+Sections, in order: verdict, throughput, scaling, latency, memory, claims C1–C6,
+capacity, method and environment. Invalid cells are listed with their reasons and
+never averaged in (docs/run-json.md).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import charts
+from .capacity import DEFAULT_SLO_MS, CapacityPlan, capacity_plan
+from .claims import ClaimsTable, evaluate_claims
+from .report_data import (
+    KIND_INTERPRETER,
+    KIND_PROCESSES,
+    Comparison,
+    ConfigSummary,
+    Run,
+    as_run,
+    comparisons,
+    headline,
+    invalid_cells,
+    load_run,
+    scenarios,
+    summarize_configs,
+)
+from .report_doc import Bullets, Chart, Paragraph, ReportDoc, Section, Table, plain
+from .report_html import render_html
+from .report_md import render_markdown
+from .stats import MeanCI, format_interval, format_mean_ci, format_speedup, verdict
+
+EVENT_LOOP_NOTE = (
+    "**Why your own routes may scale less.** FastAPI runs `def` endpoints in anyio's worker threads, but "
+    "the event-loop thread parses request bodies, validates declared body models and serialises responses. "
+    "That is a serial section per event loop, even on 3.14t. The built-in routes take raw bytes or small "
+    "query parameters and do their parsing and heavy work inside the `def` body, so they show the "
+    "interpreter's scaling. A route that declares a large Pydantic body or returns a large model spends "
+    "more of each request on the loop thread and will scale less; an `async def` route that does CPU work "
+    "blocks the loop and does not scale on any interpreter (the `async` scenario is that reference)."
+)
+PILLOW_NOTE = (
+    "Pillow releases the GIL in decode, resize, filters and PNG compression (JPEG encoding to memory "
+    "holds it), so image routes scale partly even on 3.14; the stdlib `json` module never releases it. "
+    "The lab reports what is measured and does not tune workloads to match a claim."
+)
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    html: Path
+    markdown: Path
+    charts: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the renderers need, computed once from a run."""
+
+    run: Run
+    configs: tuple[ConfigSummary, ...]
+    comparisons: tuple[Comparison, ...]
+    claims: ClaimsTable
+    capacity: CapacityPlan
+    scenarios: tuple[str, ...]
+    slo_ms: float
+
+
+def analyse(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS,
+            target_rps: float | None = None) -> Analysis:
+    r = as_run(run)
+    cfgs = summarize_configs(r)
+    cmps = comparisons(r, cfgs)
+    return Analysis(r, tuple(cfgs), tuple(cmps), evaluate_claims(r, cfgs, cmps),
+                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms)
+
+
+# --- small formatting helpers ---------------------------------------------------------
+
+
+def _ci(m: MeanCI | None, digits: int = 1) -> str:
+    return "—" if m is None else format_mean_ci(m, digits)
+
+
+def _pct(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio - 1:+.0%}"
+
+
+def _n(c: ConfigSummary) -> str:
+    total = c.n_valid + len(c.invalid)
+    return f"{c.n_valid}/{total}"
+
+
+def _speed_words(c: Comparison) -> str:
+    v = verdict(c.speedup)
+    if v == "not significant":
+        return f"not significantly different ({format_speedup(c.speedup)})"
+    return f"{v} ({format_speedup(c.speedup).split(' ', 1)[1].strip('()')})"
+
+
+# --- section 1: verdict ---------------------------------------------------------------
+
+
+def verdict_paragraph(a: Analysis) -> str:
+    """One paragraph: per scenario, faster or not, by how much, at what memory cost."""
+    heads = headline(a.comparisons)
+    procs = [c for c in a.comparisons if c.kind == KIND_PROCESSES]
+    cores = a.run.usable_cores
+    parts = []
+    for s in a.scenarios:
+        mine = [c for (scen, _), c in heads.items() if scen == s]
+        bad = [c for c in a.configs if c.scenario == s and c.free_threaded and c.gil_enabled and c.python_gil_env != "1"]
+        if bad:
+            mods = sorted({m for c in bad for m in c.gil_enabled_by}) or ["an unreported module"]
+            parts.append(f"**{s}**: the GIL came back on in 3.14t (enabled by {', '.join(mods)}), "
+                         "so its free-threaded cells are invalid and not compared.")
+            continue
+        if not mine:
+            parts.append(f"**{s}**: no valid 3.14t/3.14 pair to compare.")
+            continue
+        bits = []
+        for c in mine:
+            eff = f", efficiency {c.efficiency:.2f} on {cores} cores" if c.efficiency is not None else ""
+            bits.append(f"{_speed_words(c)} on {c.server} at {c.users} users{eff}")
+        rss = [c.rss_ratio for c in mine if c.rss_ratio is not None]
+        mem = f" at {statistics.median(rss) - 1:+.0%} peak memory" if rss else ""
+        sentence = f"**{s}**: 3.14t is " + "; ".join(bits) + mem
+        top = [p for p in procs if p.scenario == s and p.users == max(m.users for m in mine)]
+        if top:
+            p = top[0]
+            mem_p = f" with {_pct(p.rss_ratio)} memory" if p.rss_ratio is not None else ""
+            sentence += (f"; against 3.14 with {p.baseline.workers} processes it is {verdict(p.speedup)} "
+                         f"({p.speedup.ratio:.2f}×){mem_p}")
+        parts.append(sentence + ".")
+    ceiling = (f"Measured on {cores} usable core(s) of {a.run.machine.get('cpu_model', 'an unknown CPU')}: "
+               f"no speedup here can exceed {cores}×.")
+    n_invalid = len(invalid_cells(a.run))
+    tail = f" {n_invalid} invalid cell(s) are excluded and listed in section 8." if n_invalid else ""
+    return " ".join(parts) + " " + ceiling + tail if parts else "This run has no cells to compare." + tail
+
+
+# --- sections 2-5 ---------------------------------------------------------------------
+
+
+def _config_table(a: Analysis) -> Table:
+    rows = []
+    for c in a.configs:
+        busy = c.server_cpu_cores.mean if c.server_cpu_cores else None
+        per_core = f"{c.rps.mean / busy:.1f}" if c.rps and busy else "—"
+        rows.append((c.scenario, c.label, str(c.users), _n(c), _ci(c.rps),
+                     format_interval(c.rps.low, c.rps.high, 1) if c.rps else "no valid repeat",
+                     f"{busy:.2f}" if busy is not None else "—", per_core,
+                     f"{c.client_cpu_cores.mean:.2f}" if c.client_cpu_cores else "—"))
+    return Table("throughput-table", ("scenario", "configuration", "users", "valid", "rps (mean ± CI half-width)",
+                                      "95% CI (rps)", "server CPU (cores)", "rps per busy core", "client CPU (cores)"),
+                 tuple(rows), "Every configuration; only valid repeats are averaged")
+
+
+def _comparison_table(a: Analysis) -> Table:
+    rows = []
+    for c in a.comparisons:
+        rows.append((c.kind, c.scenario, c.server, str(c.users), c.candidate.label, c.baseline.label,
+                     _ci(c.candidate.rps), _ci(c.baseline.rps), format_speedup(c.speedup), verdict(c.speedup),
+                     f"{c.efficiency:.2f} (ceiling {c.ceiling}×)" if c.efficiency is not None else "—"))
+    return Table("comparisons", ("comparison", "scenario", "server", "users", "candidate", "baseline",
+                                 "candidate rps", "baseline rps", "ratio (95% CI)", "verdict", "efficiency"),
+                 tuple(rows), "Speedups: candidate ÷ baseline throughput")
+
+
+def _scaling_table(a: Analysis) -> Table:
+    fams: dict[tuple, list[ConfigSummary]] = {}
+    for c in a.configs:
+        if c.rps is not None:
+            fams.setdefault(c.family, []).append(c)
+    cores = a.run.usable_cores
+    rows = []
+    for fam in fams.values():
+        fam.sort(key=lambda c: c.users)
+        base = fam[0]
+        assert base.rps is not None
+        for c in fam:
+            assert c.rps is not None
+            sp = c.rps.mean / base.rps.mean
+            ideal = min(c.parallel_width, cores) / min(base.parallel_width, cores)
+            rows.append((c.scenario, c.label, str(c.users), _ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
+                         f"{sp / ideal:.2f}"))
+    return Table("scaling-table", ("scenario", "configuration", "users", "rps", f"speedup vs lowest users",
+                                   f"ideal on {cores} cores", "efficiency"),
+                 tuple(rows), "Throughput against the users level; the ideal is bounded by the usable cores")
+
+
+def _microbench_table(a: Analysis) -> Table | None:
+    mb = a.run.microbench
+    if not mb or not mb.get("points"):
+        return None
+    from .stats import mean_ci
+
+    cores = int(mb.get("usable_cores") or a.run.usable_cores)
+    groups: dict[tuple[str, str], dict[int, list[float]]] = {}
+    for p in mb["points"]:
+        if p.get("variant") == "3.14t" and p.get("gil_enabled"):
+            continue
+        groups.setdefault((p["workload"], p["variant"]), {}).setdefault(int(p["threads"]), []).append(float(p["ops_per_s"]))
+    rows = []
+    for (w, v), by in groups.items():
+        one = by.get(1)
+        base = mean_ci(one).mean if one else None
+        for n in sorted(by):
+            m = mean_ci(by[n], what=f"{w} {v} ops/s")
+            sp = m.mean / base if base else None
+            eff = f"{sp / min(n, cores):.2f}" if sp is not None else "—"
+            rows.append((w, v, str(n), _ci(m, 2), f"{sp:.2f}×" if sp is not None else "—", eff))
+    return Table("microbench-table", ("workload", "variant", "threads", "ops/s", "speedup vs 1 thread",
+                                      f"efficiency (÷ min(threads, {cores}))"), tuple(rows),
+                 "`gil-lab threads` microbenchmark: pure-Python work in N threads")
+
+
+def _latency_table(a: Analysis) -> Table:
+    rows = []
+    classes = []
+    for c in a.configs:
+        over = c.p95 is not None and c.p95.mean >= a.slo_ms
+        rows.append((c.scenario, c.label, str(c.users), _ci(c.p50, 0), _ci(c.p95, 0), _ci(c.p99, 0),
+                     "over" if over else ("ok" if c.p95 else "—")))
+        classes.append("over-slo" if over else "")
+    return Table("latency-table", ("scenario", "configuration", "users", "p50 (ms)", "p95 (ms)", "p99 (ms)",
+                                   f"p95 vs SLO {a.slo_ms:g} ms"), tuple(rows), "Latency percentiles per configuration",
+                 tuple(classes))
+
+
+def _memory_table(a: Analysis) -> Table:
+    rows = []
+    same = {c.candidate.config_id: c for c in a.comparisons if c.kind == KIND_INTERPRETER}
+    procs = {c.candidate.config_id: c for c in a.comparisons if c.kind == KIND_PROCESSES}
+    for c in a.configs:
+        s, p = same.get(c.config_id), procs.get(c.config_id)
+        rows.append((c.scenario, c.label, str(c.users), _ci(c.rss_mb), _pct(s.rss_ratio) if s else "—",
+                     f"{_pct(p.rss_ratio)} (vs {p.baseline.workers} proc)" if p else "—"))
+    return Table("memory-table", ("scenario", "configuration", "users", "peak RSS (MB)", "vs 3.14 same config",
+                                  "vs 3.14 N processes"), tuple(rows),
+                 "Peak RSS of the whole server process tree (sum over processes)")
+
+
+# --- sections 6-8 ---------------------------------------------------------------------
+
+
+def _claims_blocks(a: Analysis) -> list[Any]:
+    t = a.claims
+    rows = tuple((r.id, r.claim, r.published, r.measured, str(r.cores), r.verdict) for r in t.rows)
+    classes = tuple(r.status.replace(" ", "-") for r in t.rows)
+    blocks: list[Any] = [
+        Paragraph("Each published claim (DESIGN.md) checked against this run. Speedup claims are bounded by the "
+                  "cores: on fewer cores than the published figure used, a near-ideal result reads *partly*, "
+                  "with its parallel efficiency (speedup ÷ min(threads, usable cores))."),
+        Table("claims", ("claim", "statement", "published", "measured here", "cores", "verdict"), rows,
+              "Claims C1–C6", classes),
+    ]
+    if t.incidents:
+        blocks.append(Table("gil-incidents", ("configuration", "scenario", "server", "re-enabled by", "cells",
+                                              "kind"),
+                            tuple((i.config_id, i.scenario, i.server, ", ".join(i.modules) or "(not reported)",
+                                   str(i.cells), "deliberate (trap)" if i.deliberate else "UNEXPECTED")
+                                  for i in t.incidents),
+                            "GIL incidents: free-threaded cells whose GIL was on; they are invalid and excluded"))
+    else:
+        blocks.append(Paragraph("GIL incidents: no incident in this run (see `gil-lab audit`)."))
+    return blocks
+
+
+def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
+    plan = a.capacity
+    target = f"{plan.target_rps:g} rps" if plan.target_rps is not None else None
+    cols = ["family", "users at best", "rps", "p95 (ms)", "rps per busy core", f"rps per usable core"]
+    if target:
+        cols += [f"cores for {target} (linear)", f"cores for {target} (Amdahl)"]
+    rows = []
+    for f in plan.families:
+        if f.best is None or f.rate is None:
+            row = [f.label, "—", "no users level meets the SLO", "—", "—", "—"]
+        else:
+            row = [f.label, str(f.best.users), _ci(f.best.rps), _ci(f.best.p95, 0),
+                   f"{f.rate.rps_per_busy_core:.2f}" if f.rate.rps_per_busy_core else "—",
+                   f"{f.rate.rps_per_usable_core:.2f}"]
+        if target:
+            row += [str(f.cores_needed) if f.cores_needed else "—",
+                    str(f.cores_needed_model) if f.cores_needed_model else "—"]
+        rows.append(tuple(row))
+    blocks: list[Any] = [
+        Paragraph(f"Highest throughput whose mean p95 stays under the SLO of {plan.slo_ms:g} ms, per configuration "
+                  f"family (across users levels), and throughput per core. Linear core estimates assume perfect "
+                  f"scaling and are a lower bound."),
+        Table("capacity-table", tuple(cols), tuple(rows), f"Capacity at p95 < {plan.slo_ms:g} ms"),
+    ]
+    ok = [p for p in plan.projections if p.ok]
+    refused = [p for p in plan.projections if not p.ok]
+    if ok:
+        blocks.append(Paragraph("**Projection, not measurement.** Models fitted to the measured core counts and "
+                                "extended to more cores. Trust them only as far as the fit quality and the number "
+                                "of points allow."))
+        rows_p = []
+        for p in ok:
+            pts = ", ".join(f"{n:g}→{y:.3g}" for n, y in p.points)
+            for f in p.fits:
+                preds = ", ".join(f"{n}: {f.predict(n):.3g}" for n in p.cores)
+                resid = ", ".join(f"{r:+.2g}" for r in f.residuals)
+                peak = f"; peak at {f.peak_cores:.1f} cores" if f.peak_cores else ""
+                rows_p.append((p.source, pts, f.describe + peak, resid, preds))
+        blocks.append(Table("projections", ("measured", "points (cores→throughput)", "fit", "residuals",
+                                            "PROJECTED throughput at cores"), tuple(rows_p),
+                            "Projections to more cores (labelled as such)"))
+    if chart is not None:
+        blocks.append(chart)
+    if refused:
+        reasons = sorted({p.reason or "" for p in refused})
+        blocks.append(Paragraph(f"No projection for {len(refused)} series: " + "; ".join(reasons) + ". "
+                                "Add CPU-set or thread-count sweep points (e.g. on a machine with more cores) to "
+                                "project."))
+        blocks.append(Bullets(tuple(p.source for p in refused)))
+    return blocks
+
+
+def _method_blocks(a: Analysis) -> list[Any]:
+    r = a.run
+    m = r.machine
+    mach_rows = tuple((k, str(m.get(k, "—"))) for k in ("cpu_model", "cpu_count", "usable_cores", "affinity", "os",
+                                                         "memory_gb", "hostname", "git_sha", "git_dirty"))
+    interp_rows = []
+    packages: dict[str, dict[str, str]] = {}
+    for label, info in r.interpreters.items():
+        build = info.get("build") or {}
+        unsupported = info.get("unsupported") or {}
+        interp_rows.append((label, str(info.get("version", "?")), str(info.get("free_threaded")),
+                            str(info.get("path", "")), str(info.get("configure_args", "")),
+                            " ".join(build.get("configure_flags") or []) or "—", str(info.get("source", "—")),
+                            "; ".join(f"{k}: {v}" for k, v in unsupported.items()) or "—"))
+        for pkg, ver in (info.get("packages") or {}).items():
+            packages.setdefault(pkg, {})[label] = str(ver)
+    labels = list(r.interpreters)
+    pkg_rows = tuple((pkg, *(vers.get(lb, "not installed") for lb in labels)) for pkg, vers in sorted(packages.items()))
+    s = r.settings
+    settings_text = (f"Preset `{r.preset}`; warm-up {s.get('warmup_s', '?')} s (discarded), measured window "
+                     f"{s.get('duration_s', '?')} s, {s.get('repeats', '?')} repeats per configuration, Locust "
+                     f"workers {s.get('locust_workers', '?')}. Run `{r.run_id}` started {r.created_at}, finished "
+                     f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
+    inv = invalid_cells(r)
+    blocks: list[Any] = [
+        Paragraph(settings_text),
+        Paragraph("Statistics: a configuration's figure is the mean of its valid repeats with a 95% Student-t "
+                  "interval; a speedup is a ratio of means with a Fieller interval (Welch degrees of freedom). "
+                  "A ratio whose interval contains 1 is reported as *not significant*. Efficiency is speedup ÷ "
+                  "min(parallel width, usable cores). Cells run interleaved (A B A B …) so drift does not favour "
+                  "one interpreter."),
+        Paragraph(EVENT_LOOP_NOTE),
+        Paragraph(PILLOW_NOTE),
+        Table("machine", ("field", "value"), mach_rows, "Machine"),
+        Table("interpreters", ("label", "version", "free-threaded", "path", "configure args", "build flags",
+                               "source", "unsupported packages"), tuple(interp_rows), "Interpreters"),
+    ]
+    if pkg_rows:
+        blocks.append(Table("packages", ("package", *labels), pkg_rows, "Package versions per environment"))
+    if inv:
+        blocks.append(Table("invalid-cells", ("cell", "reason"), tuple(inv),
+                            f"{len(inv)} invalid cell(s): listed, never averaged", tuple("invalid" for _ in inv)))
+    else:
+        blocks.append(Paragraph("Invalid cells: none."))
+    return blocks
+
+
+# --- assembly -------------------------------------------------------------------------
+
+
+def _chart(fig: Any, name: str, caption: str, chart_dir: Path | None, run_dir: Path | None) -> Chart | None:
+    if fig is None:
+        return None
+    try:
+        svg = charts.to_svg(fig, f"gil-lab-{name}")
+        png = f"charts/{name}.png"
+        if chart_dir is not None:
+            charts.save_png(fig, chart_dir / f"{name}.png")
+            if run_dir is not None:
+                png = os.path.relpath(chart_dir / f"{name}.png", run_dir).replace(os.sep, "/")
+    finally:
+        charts.close(fig)
+    return Chart(f"chart-{name}", caption, svg, png)
+
+
+def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | None = None) -> ReportDoc:
+    """The report document; PNG charts are written to ``chart_dir`` when given."""
+    r = a.run
+    cores = r.usable_cores
+    scen = list(a.scenarios)
+
+    def chart(fig: Any, name: str, caption: str) -> list[Any]:
+        c = _chart(fig, name, caption, chart_dir, run_dir)
+        return [c] if c else []
+
+    scaling: list[Any] = [
+        Paragraph(f"Speedup of each configuration over its lowest users level. The dotted line is the ideal, "
+                  f"bounded by the {cores} usable core(s); efficiency = speedup ÷ ideal."),
+        *chart(charts.scaling_chart(a.configs, scen, cores), "scaling",
+               "Throughput and speedup against concurrent users, with the ideal line"),
+        _scaling_table(a),
+    ]
+    mb_table = _microbench_table(a)
+    if mb_table is not None and r.microbench:
+        scaling += chart(charts.microbench_chart(list(r.microbench.get("points") or ()),
+                                                 int(r.microbench.get("usable_cores") or cores)),
+                         "microbench", "Pure-Python threads: speedup over one thread per interpreter variant")
+        scaling.append(mb_table)
+    scaling.append(Paragraph(EVENT_LOOP_NOTE))
+
+    proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
+                        "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
+    sections = (
+        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)),)),
+        Section("throughput", "Throughput", (
+            Paragraph("Mean requests per second over valid repeats, with 95% confidence intervals, for every "
+                      "scenario × server × interpreter, including the 3.14 N-process baseline (green)."),
+            *chart(charts.throughput_chart(a.configs, scen), "throughput",
+                   "Throughput (requests/s) at each scenario's highest users level; whiskers: 95% CI"),
+            _comparison_table(a),
+            _config_table(a),
+        )),
+        Section("scaling", "Scaling", tuple(scaling)),
+        Section("latency", "Latency", (
+            *chart(charts.latency_chart(a.configs, scen, a.slo_ms), "latency",
+                   f"Latency percentiles (ms) at each scenario's highest users level; dashed: SLO {a.slo_ms:g} ms"),
+            _latency_table(a),
+        )),
+        Section("memory", "Memory", (
+            Paragraph("Peak RSS summed over the server's process tree: one 3.14t process against the same "
+                      "configuration on 3.14 and against the 3.14 N-process baseline."),
+            *chart(charts.memory_chart(a.configs, scen), "memory", "Peak RSS (MB) per configuration"),
+            _memory_table(a),
+        )),
+        Section("claims", "Claims C1–C6", tuple(_claims_blocks(a))),
+        Section("capacity", "Capacity", tuple(_capacity_blocks(a, proj_chart))),
+        Section("method", "Method and environment", tuple(_method_blocks(a))),
+    )
+    title = f"gil-lab report: {r.run_id}"
+    subtitle = (f"preset `{r.preset}` · {r.created_at} · {cores} usable core(s) · "
+                f"{r.machine.get('cpu_model', 'unknown CPU')}")
+    return ReportDoc(title, subtitle, sections)
+
+
+def write_report(run_dir: Path, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
+    """Write report.html, report.md and charts/*.png into ``run_dir`` (atomically per file)."""
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    a = analyse(run, slo_ms, target_rps)
+    chart_dir = run_dir / "charts"
+    doc = build_report(a, chart_dir, run_dir)
+    html_path = _write_atomic(run_dir / "report.html", render_html(doc))
+    md_path = _write_atomic(run_dir / "report.md", render_markdown(doc))
+    pngs = tuple(sorted(chart_dir.glob("*.png"))) if chart_dir.is_dir() else ()
+    return ReportPaths(html_path, md_path, pngs)
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# --- terminal -------------------------------------------------------------------------
+
+
+def _format_rows(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def render_terminal(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS) -> str:
+    """A compact table of headline comparisons, then the one-paragraph verdict."""
+    a = analyse(run, slo_ms)
+    rows: list[tuple[str, ...]] = [("scenario", "server", "users", "3.14 rps", "3.14t rps", "ratio (95% CI)",
+                                    "verdict", "eff", "RSS")]
+    for (_, _), c in headline(a.comparisons).items():
+        rows.append((c.scenario, c.server, str(c.users), _ci(c.baseline.rps), _ci(c.candidate.rps),
+                     format_speedup(c.speedup), verdict(c.speedup),
+                     f"{c.efficiency:.2f}" if c.efficiency is not None else "—", _pct(c.rss_ratio)))
+    lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
+    lines += _format_rows(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    lines.append("")
+    lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
+    lines.append("")
+    lines.append(plain(verdict_paragraph(a)))
+    return "\n".join(lines) + "\n"

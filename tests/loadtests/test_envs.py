@@ -1,0 +1,85 @@
+"""Environments: what goes where, lock files, and the no-op re-sync."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from loadtests import envs
+from loadtests.provision import load_interpreters
+
+
+def test_app_environments_never_get_the_control_plane() -> None:
+    for name in ("app-gil", "app-ft"):
+        names = " ".join(envs.requirements(name))
+        assert "locust" not in names and "matplotlib" not in names
+
+
+def test_orjson_only_where_it_is_supported() -> None:
+    assert any(r.startswith("orjson") for r in envs.requirements("app-gil"))
+    assert not any(r.startswith("orjson") for r in envs.requirements("app-ft"))
+    assert "orjson" in envs.gil_only_packages()
+
+
+def _locked_names(name: str) -> set[str]:
+    text = (envs.LOCKS_DIR / f"{name}.txt").read_text()
+    return {m.group(1).lower() for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", text, re.M)}
+
+
+@pytest.mark.parametrize("name", ["control", "app-gil", "app-ft"])
+def test_lock_files_cover_every_requirement_with_hashes(name: str) -> None:
+    locked = _locked_names(name)
+    for requirement in envs.requirements(name):
+        if ";" in requirement and "python_version < '3.11'" in requirement:
+            continue  # not for 3.14
+        project = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
+        assert project in locked, f"{project} is in pyproject.toml but not in locks/{name}.txt: run `make lock`"
+    assert "--hash=sha256:" in (envs.LOCKS_DIR / f"{name}.txt").read_text()
+
+
+def test_orjson_is_not_locked_for_free_threaded() -> None:
+    assert "orjson" in _locked_names("app-gil")
+    assert "orjson" not in _locked_names("app-ft")
+
+
+def test_second_sync_is_a_no_op(provisioned: dict) -> None:
+    interpreters = load_interpreters()
+    for spec in envs.env_specs(interpreters):
+        before = envs.read_stamp(spec)
+        assert before is not None, f"{spec.name} has no stamp; run `make setup`"
+        started = time.monotonic()
+        after = envs.sync(spec)
+        assert after == before
+        assert time.monotonic() - started < 10
+
+
+def test_stamp_changes_when_the_lock_changes(provisioned: dict, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    interpreters = load_interpreters()
+    spec = envs.env_specs(interpreters)[1]
+    original = envs.wanted_stamp(spec)
+    changed = tmp_path / "locks"
+    changed.mkdir()
+    (changed / spec.lock_file.name).write_text(spec.lock_file.read_text() + "\n# changed\n")
+    monkeypatch.setattr(envs, "LOCKS_DIR", changed)
+    assert envs.wanted_stamp(spec) != original
+
+
+def test_installed_versions_are_recorded(provisioned: dict) -> None:
+    interpreters = load_interpreters()
+    stamps = {spec.name: envs.read_stamp(spec) for spec in envs.env_specs(interpreters)}
+    assert "fastapi" in stamps["app-ft"]["packages"] and "orjson" not in stamps["app-ft"]["packages"]
+    assert "orjson" in stamps["app-gil"]["packages"]
+    assert "locust" in stamps["control"]["packages"]
+    assert stamps["app-ft"]["unsupported"] == envs.gil_only_packages()
+
+
+def test_gilwatch_starts_with_every_app_interpreter(provisioned: dict) -> None:
+    import subprocess
+
+    for name in ("app-gil", "app-ft"):
+        python = envs.app_python(name)
+        out = subprocess.run([str(python), "-c", "import sys; print('gil_lab_gilwatch' in sys.modules)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        assert out == "True", f"{name} does not load the GIL watcher at start-up"
