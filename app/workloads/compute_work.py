@@ -1,0 +1,36 @@
+"""Pure-CPU loops: the simplest workloads, with no I/O and no large objects.
+
+``pure`` is interpreter work only, so it shows the GIL at its plainest: one core's
+worth of throughput on 3.14 whatever the thread count. ``hash_loop`` spends its time
+in short ``hashlib`` calls, which never release the GIL for inputs this small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+#: Iterations per request; the defaults cost tens of milliseconds of CPU.
+PURE_DEFAULT = 300_000
+PURE_MAX = 20_000_000
+HASH_DEFAULT = 60_000
+HASH_MAX = 5_000_000
+
+_HASH_INPUT = b"gil-lab: a short payload to hash"
+_MODULUS = 1_000_003
+
+
+def pure(n: int) -> int:
+    """Run ``n`` rounds of integer arithmetic in a Python loop and return the checksum."""
+    acc = 0
+    for i in range(n):
+        acc = (acc * 31 + i * i + (i >> 3)) % _MODULUS
+    return acc
+
+
+def hash_loop(n: int) -> str:
+    """Hash a short constant ``n`` times with SHA-256 and return the last hex digest."""
+    digest = ""
+    sha256 = hashlib.sha256
+    for _ in range(n):
+        digest = sha256(_HASH_INPUT).hexdigest()
+    return digest
