@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -103,6 +106,11 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run Locust as a master with N local worker processes (0: one process). [env: LAB_LOCUST_WORKERS]"),
         click.option("--out", "out_parent", type=click.Path(file_okay=False), envvar="LAB_RESULTS_DIR",
                      help="Parent directory for the run directory (default: results/). [env: LAB_RESULTS_DIR]"),
+        click.option("--routes-dir", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
+                     help="Extra directory of drop-in route modules for every cell (repeatable); each module's "
+                          "name becomes a scenario."),
+        click.option("--no-threads-bench", "skip_microbench", is_flag=True,
+                     help="Skip the preset's HTTP-free threads microbenchmark."),
         click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
                      help="Complete an interrupted run directory instead of starting a new one."),
     ]
@@ -111,20 +119,35 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _prepare(preset: str, scenarios: str | None, servers: str | None, repeats: int | None, duration: float | None,
-             warmup: float | None, users: str | None):  # noqa: ANN202
-    """Everything is checked here, before any server starts."""
-    from .errors import ConfigError
-    from .matrix import Overrides, apply_overrides, load_preset
+@dataclass(frozen=True)
+class RunRequest:
+    """What `run` and `compare` were asked to do, straight from their options."""
 
-    try:
-        user_levels = tuple(int(u) for u in _csv(users) or ()) or None
-    except ValueError as exc:
-        raise ConfigError(f"--users takes comma-separated integers, not {users!r}") from exc
-    if user_levels and min(user_levels) < 1:
-        raise ConfigError("--users must be at least 1")
-    return apply_overrides(load_preset(preset), Overrides(_csv(scenarios), _csv(servers), repeats, duration, warmup,
-                                                          user_levels))
+    preset: str
+    scenarios: str | None = None
+    servers: str | None = None
+    repeats: int | None = None
+    duration: float | None = None
+    warmup: float | None = None
+    users: str | None = None
+    locust_workers: int = 0
+    out_parent: str | None = None
+    routes_dirs: tuple[str, ...] = ()
+    skip_microbench: bool = False
+    resume_dir: str | None = None
+
+    def overrides(self):  # noqa: ANN201
+        from .errors import ConfigError
+        from .matrix import Overrides
+
+        try:
+            user_levels = tuple(int(u) for u in _csv(self.users) or ()) or None
+        except ValueError as exc:
+            raise ConfigError(f"--users takes comma-separated integers, not {self.users!r}") from exc
+        if user_levels and min(user_levels) < 1:
+            raise ConfigError("--users must be at least 1")
+        return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
+                         user_levels, tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench)
 
 
 def _check_environments(interpreters: dict) -> None:
@@ -136,50 +159,62 @@ def _check_environments(interpreters: dict) -> None:
             raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `make setup`.")
 
 
-def _execute(preset_name: str, scenarios: str | None, servers: str | None, repeats: int | None,
-             duration: float | None, warmup: float | None, users: str | None, locust_workers: int,
-             out_parent: str | None, resume_dir: str | None):  # noqa: ANN202
-    from pathlib import Path
-
+def execute(request: RunRequest) -> Path:
+    """Check everything (preset, flags, interpreters, environments) before any server starts, then run."""
+    from .matrix import apply_overrides, load_preset
     from .paths import results_dir
     from .provision import load_interpreters
     from .runner import Runner, RunOptions
 
+    preset = None if request.resume_dir else apply_overrides(load_preset(request.preset), request.overrides())
     interpreters = load_interpreters()
     _check_environments(interpreters)
-    if resume_dir:
-        runner = Runner.resume(Path(resume_dir), interpreters)
+    if request.resume_dir:
+        runner = Runner.resume(Path(request.resume_dir), interpreters)
     else:
-        preset = _prepare(preset_name, scenarios, servers, repeats, duration, warmup, users)
-        options = RunOptions(preset, Path(out_parent) if out_parent else results_dir(), locust_workers)
-        runner = Runner.start(options, interpreters)
+        assert preset is not None
+        out_parent = Path(request.out_parent) if request.out_parent else results_dir()
+        runner = Runner.start(RunOptions(preset, out_parent, request.locust_workers), interpreters)
     run_dir = runner.run()
     _after_run(run_dir)
     return run_dir
 
 
-def _after_run(run_dir: Any) -> None:
+def _after_run(run_dir: Path) -> None:
     """Index the run in the history database."""
-    try:
-        from .history import record_run
-    except ImportError:  # pragma: no cover - history arrives with the report work
-        return
+    from .history import record_run
+
     record_run(run_dir)
 
 
 @main.command()
 @run_options
 @lab_errors
-def run(preset: str, scenarios: str | None, servers: str | None, repeats: int | None, duration: float | None,
-        warmup: float | None, users: str | None, locust_workers: int, out_parent: str | None,
-        resume_dir: str | None) -> None:
+def run(**options: Any) -> None:
     """Measure a preset's matrix and write results/<run-id>/run.json (no report).
 
     Ctrl-C stops cleanly and keeps every finished cell; `--resume RUN_DIR` completes it.
     """
-    run_dir = _execute(preset, scenarios, servers, repeats, duration, warmup, users, locust_workers, out_parent,
-                       resume_dir)
-    click.echo(str(run_dir))
+    click.echo(str(execute(RunRequest(**options))))
+
+
+@main.command()
+@run_options
+@click.option("--slo-ms", type=click.FloatRange(1, 600_000), default=500, show_default=True,
+              help="Latency objective for the capacity section: highest rps with p95 under it.")
+@click.option("--target-rps", type=click.FloatRange(0.001, None), help="Capacity section: cores needed for this rps.")
+@lab_errors
+def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
+    """Run a preset (default: default) and print the verdict; writes report.html and report.md.
+
+    The run directory holds run.json, the reports and each cell's Locust CSV/HTML and
+    server log. Ctrl-C keeps finished cells; `gil-lab compare --resume RUN_DIR` completes them.
+    """
+    from .cli_report import summarize_run
+
+    run_dir = execute(RunRequest(**options))
+    click.echo(summarize_run(run_dir, slo_ms, target_rps))
+    click.echo(f"\nreport: {run_dir / 'report.html'}\n        {run_dir / 'report.md'}")
 
 
 @main.command()
@@ -194,9 +229,13 @@ def run(preset: str, scenarios: str | None, servers: str | None, repeats: int | 
 @click.option("--python-gil", type=click.Choice(["0", "1"]), help="PYTHON_GIL for the server (3.14t only).")
 @click.option("--routes-dir", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
               help="Extra directory of drop-in route modules (repeatable).")
+@click.option("--expose", "expose_host", metavar="HOST",
+              help="Bind to HOST instead of 127.0.0.1. This EXPOSES the whole app (every route, /docs, and "
+                   "/lab/runtime with its pid and package versions) to anyone who can reach HOST; use it only "
+                   "for remote Locust workers on a trusted network.")
 @lab_errors
 def serve(interpreter: str, server: str, workers: int, threads: int, port: int, python_gil: str | None,
-          routes_dirs: tuple[str, ...]) -> None:
+          routes_dirs: tuple[str, ...], expose_host: str | None) -> None:
     """Run one server on 127.0.0.1 for manual exploration, until Ctrl-C."""
     import time
     from pathlib import Path
@@ -204,15 +243,18 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
     from . import envs
     from .errors import ConfigError, ServerError
     from .paths import results_dir
-    from .servers import ServerSettings, running_server
+    from .servers import LOOPBACK, ServerSettings, running_server
 
     if python_gil and interpreter != "ft":
         raise ConfigError("--python-gil applies to the free-threaded interpreter only (PYTHON_GIL=0 is a fatal error "
                           "on a GIL build).")
     env = "app-ft" if interpreter == "ft" else "app-gil"
     python = envs.app_python(env)
+    if expose_host:
+        click.secho(f"warning: --expose binds to {expose_host}: the app, /docs and /lab/runtime are reachable from "
+                    "the network, without authentication.", fg="yellow", err=True)
     settings = ServerSettings(server=server, python=python, workers=workers, threads=threads,
-                              python_gil=python_gil, port=port or None,
+                              python_gil=python_gil, port=port or None, host=expose_host or LOOPBACK,
                               routes_dirs=tuple(str(Path(d).resolve()) for d in routes_dirs))
     log = results_dir() / "serve" / f"{server}-{interpreter}.log"
     with running_server(settings, log) as running:

@@ -15,7 +15,7 @@ import math
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,16 +28,44 @@ from .servers import LOOPBACK, free_port, stop_group
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
 
 
-def scenario_file(name: str) -> Path:
-    """``json`` -> ``scenarios/json_load.py``; a clear error for unknown names."""
-    path = SCENARIOS_DIR / f"{name.replace('-', '_')}_load.py"
-    if not path.is_file():
-        raise ConfigError(f"unknown scenario {name!r}; available: {', '.join(available_scenarios())}")
-    return path
+BUILTIN_ROUTES_DIR = PROJECT_ROOT / "app" / "routes"
+# The generic scenario: it reads GET /lab/loads and drives drop-in routes by weight.
+ROUTES_SCENARIO = "routes"
+LOAD_MODULE_ENV = "LAB_LOAD_MODULE"
 
 
-def available_scenarios() -> list[str]:
+def builtin_scenarios() -> list[str]:
     return sorted(p.name[: -len("_load.py")].replace("_", "-") for p in SCENARIOS_DIR.glob("*_load.py"))
+
+
+def drop_in_modules(routes_dirs: Iterable[str] = ()) -> list[str]:
+    """Short names of the drop-in route modules the app will discover (app/routes + extra dirs)."""
+    dirs = [BUILTIN_ROUTES_DIR, *map(Path, routes_dirs)]
+    return sorted({p.stem for d in dirs for p in d.glob("*.py") if not p.name.startswith("_")})
+
+
+def available_scenarios(routes_dirs: Iterable[str] = ()) -> list[str]:
+    """Built-in scenarios, then one per drop-in module (a built-in name wins a clash)."""
+    builtin = builtin_scenarios()
+    return builtin + [m for m in drop_in_modules(routes_dirs) if m not in builtin]
+
+
+def scenario_file(name: str, routes_dirs: Iterable[str] = ()) -> Path:
+    """``json`` -> ``scenarios/json_load.py``; a drop-in module name -> the generic scenario."""
+    path = SCENARIOS_DIR / f"{name.replace('-', '_')}_load.py"
+    if path.is_file():
+        return path
+    if name in drop_in_modules(routes_dirs):
+        return SCENARIOS_DIR / f"{ROUTES_SCENARIO}_load.py"
+    raise ConfigError(f"unknown scenario {name!r}; available: {', '.join(available_scenarios(routes_dirs))}. "
+                      "A drop-in module in app/routes/ or a --routes-dir is a scenario too.")
+
+
+def scenario_env(name: str, routes_dirs: Iterable[str] = ()) -> dict[str, str]:
+    """The generic scenario is told which drop-in module to drive; built-ins need nothing."""
+    if (SCENARIOS_DIR / f"{name.replace('-', '_')}_load.py").is_file():
+        return {}
+    return {LOAD_MODULE_ENV: name} if name in drop_in_modules(routes_dirs) else {}
 
 
 def locust_executable() -> str:
@@ -58,6 +86,7 @@ class LoadSettings:
     out_dir: Path  # where Locust's CSV/HTML and the raw samples go
     workers: int = 0  # Locust worker processes; 0 = one standalone process
     extra_env: tuple[tuple[str, str], ...] = ()
+    routes_dirs: tuple[str, ...] = ()  # where drop-in scenarios' modules live
 
     @property
     def run_time_s(self) -> int:
@@ -72,7 +101,7 @@ class LoadSettings:
 def locust_commands(settings: LoadSettings, master_port: int | None = None) -> list[list[str]]:
     """The commands a user would type: one standalone Locust, or a master and its workers."""
     locust = locust_executable()
-    common = ["-f", str(scenario_file(settings.scenario)), "--host", settings.host, "--loglevel", "WARNING"]
+    common = ["-f", str(scenario_file(settings.scenario, settings.routes_dirs)), "--host", settings.host, "--loglevel", "WARNING"]
     lead = [locust, *common, "--headless", "-u", str(settings.users), "-r", str(settings.users),
             "-t", f"{settings.run_time_s}s", "--stop-timeout", "10", "--only-summary",
             "--csv", str(settings.out_dir / "locust"), "--csv-full-history",
@@ -120,7 +149,8 @@ class LocustRun:
 def running_locust(settings: LoadSettings) -> Iterator[LocustRun]:
     """Start Locust (and its workers), yield, and always stop every process it started."""
     settings.out_dir.mkdir(parents=True, exist_ok=True)
-    env = clean_env({"LAB_RAW_OUT": str(settings.raw_path), "PYTHONUNBUFFERED": "1", **dict(settings.extra_env)})
+    env = clean_env({"LAB_RAW_OUT": str(settings.raw_path), "PYTHONUNBUFFERED": "1",
+                     **scenario_env(settings.scenario, settings.routes_dirs), **dict(settings.extra_env)})
     commands = locust_commands(settings, free_port() if settings.workers else None)
     run = LocustRun(settings)
     with ExitStack() as stack:

@@ -14,6 +14,7 @@ saturated load generator, failed requests. It is never dropped or averaged in.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -24,16 +25,27 @@ from . import envs
 from .errors import LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
 from .interpreters import Interpreter
 from .loadgen import LoadSettings, read_raw, running_locust, window_stats
-from .matrix import CellConfig, Preset
+from .matrix import PREPARE_STEPS, CellConfig, Preset
 from .progress import format_seconds
-from .results import (RUN_FILE, SCHEMA_VERSION, cell_dir_name, load_run, machine_metadata, new_run_dir, utc_now,
-                      write_json_atomic)
+from .results import (
+    RUN_FILE,
+    SCHEMA_VERSION,
+    cell_dir_name,
+    load_run,
+    machine_metadata,
+    new_run_dir,
+    utc_now,
+    write_json_atomic,
+)
 from .sampling import Sampler, usage_in_window
 from .servers import ServerSettings, running_server
 
 CLIENT_SATURATION_CORES = 0.9  # Locust is one gevent thread per process: ~1 core is its ceiling
 MAX_FAILURE_RATIO = 0.01
 ENV_FOR_LABEL = {"3.14": "app-gil", "3.14t": "app-ft"}
+# Set on every server and Locust process of a cell: it lets anyone (the tests, a user with
+# `ps e`) find what a cell started, and prove nothing outlived it.
+CELL_DIR_ENV = "LAB_CELL_DIR"
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,10 @@ class Runner:
                  on_progress: Callable[[str], None] | None = None) -> None:
         self.run_dir = run_dir
         self.record = record
-        self.interpreters = {i.label: i for i in interpreters.values()}
+        self.by_role = dict(interpreters)  # "gil"/"ft", as provision.load_interpreters() returns them
+        self.interpreters = {i.label: i for i in interpreters.values()}  # "3.14"/"3.14t", as cells name them
         self.say = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.server_env: dict[str, str] = {}  # from the preset's prepare steps
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -138,7 +152,7 @@ class Runner:
             for c in plan["configs"]
         )
         return Preset(plan["name"], plan["description"], plan["warmup_s"], plan["duration_s"], plan["repeats"],
-                      configs, plan.get("microbench", {}))
+                      configs, plan.get("microbench"), tuple(plan.get("prepare", [])))
 
     def save(self) -> None:
         write_json_atomic(self.run_dir / RUN_FILE, self.record)
@@ -157,6 +171,8 @@ class Runner:
                  + (f" ({done_before} already done)" if done_before else "") + f" -> {self.run_dir}")
         started = time.monotonic()
         try:
+            self.prepare()
+            self.run_microbench()
             for index, (config, repeat) in enumerate(todo, start=1):
                 cell = self.measure(config, repeat)
                 self.record["cells"].append(cell)
@@ -173,6 +189,28 @@ class Runner:
         self.record["finished_at"] = utc_now()
         self.save()
         return self.run_dir
+
+    def prepare(self) -> None:
+        """Run the preset's prepare steps (e.g. build the GIL-trap extension) before any cell."""
+        for step in self.preset.prepare:
+            self.say(f"==> prepare: {step}")
+            module = importlib.import_module(PREPARE_STEPS[step])
+            self.server_env.update(module.prepare(self.by_role))
+
+    def run_microbench(self) -> None:
+        """The HTTP-free thread benchmark (`gil-lab threads`), once per run, before the cells."""
+        settings = self.preset.microbench
+        if settings is None or self.record.get("microbench"):
+            return
+        from .microbench import run_microbench
+
+        self.say("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
+        try:
+            self.record["microbench"] = run_microbench(self.by_role, settings, progress=self.say)
+        except LabError as exc:
+            self.record["microbench"] = {"error": str(exc)}
+            self.say(f"    microbenchmark failed, recorded in run.json: {exc}")
+        self.save()
 
     def measure(self, config: CellConfig, repeat: int) -> dict:
         interpreter = self.interpreters[config.interpreter]
@@ -201,6 +239,7 @@ class Runner:
         settings = ServerSettings(
             server=config.server, python=envs.app_python(env_name), workers=config.workers,
             threads=config.threads, python_gil=config.python_gil, routes_dirs=config.routes_dirs, cpus=config.cpus,
+            extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(cell_dir)}.items())),
         )
         try:
             with running_server(settings, cell_dir / "server.log", packages.get(config.server)) as server:
@@ -224,7 +263,8 @@ class Runner:
     def _drive(self, server, config: CellConfig, cell: dict, cell_dir: Path) -> None:  # noqa: ANN001
         preset = self.preset
         load = LoadSettings(config.scenario, server.base_url, config.users, preset.warmup_s, preset.duration_s,
-                            cell_dir, workers=int(self.record["settings"].get("locust_workers", 0)))
+                            cell_dir, workers=int(self.record["settings"].get("locust_workers", 0)),
+                            routes_dirs=config.routes_dirs, extra_env=((CELL_DIR_ENV, str(cell_dir)),))
         crash: dict = {}
 
         def server_died() -> str | None:
@@ -236,6 +276,7 @@ class Runner:
 
         with Sampler({"server": [server.pid]}) as sampler, running_locust(load) as locust:
             sampler.add_tree("client", locust.pids)
+            cell["client_pids"] = locust.pids
             locust.wait(timeout=load.run_time_s + 90, abort=server_died)
         if "code" in crash:
             cell.update(outcome="crashed",

@@ -15,6 +15,7 @@ when the GIL is on in a free-threaded build, which is reported as ``ServerRefuse
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -126,7 +127,9 @@ class RunningServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
+        # A wildcard bind (--expose 0.0.0.0) is still probed, and loaded, over loopback.
+        host = LOOPBACK if self.settings.host in ("0.0.0.0", "::") else self.settings.host
+        return f"http://{host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -149,23 +152,15 @@ class RunningServer:
 def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
     """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL what is left."""
     pgid = process.pid  # started with start_new_session: the group id is the leader's pid
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
     # Workers may outlive the leader; the group is killed either way.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL does not fail on Linux
         process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail on Linux
-        pass
 
 
 def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:

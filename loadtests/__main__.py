@@ -1,0 +1,5 @@
+"""`python -m loadtests` is the `gil-lab` command."""
+
+from .cli import main
+
+main()

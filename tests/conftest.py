@@ -1,0 +1,53 @@
+"""Fixtures shared by every part of the lab's suite: the real set-up and one real smoke run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+GIL_LAB = PROJECT_ROOT / ".venv" / "bin" / "gil-lab"
+
+
+def require_setup() -> None:
+    """End-to-end tests need the real lab; `make test` runs `make setup` first, so this fails, not skips."""
+    missing = [p for p in (GIL_LAB, PROJECT_ROOT / ".envs" / "app-gil" / "bin" / "python",
+                           PROJECT_ROOT / ".envs" / "app-ft" / "bin" / "python",
+                           PROJECT_ROOT / ".envs" / "interpreters.json") if not p.exists()]
+    if missing:
+        pytest.fail(f"the lab is not set up ({', '.join(map(str, missing))} missing); run `make setup`")
+
+
+def lab_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PRESET", "SCENARIO")}
+    return {**env, **extra}
+
+
+def run_lab(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `gil-lab` console command, as a user would."""
+    require_setup()
+    result = subprocess.run([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(), capture_output=True, text=True,
+                            timeout=timeout)
+    if check and result.returncode != 0:
+        pytest.fail(f"gil-lab {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def run_dir_from(result: subprocess.CompletedProcess[str]) -> Path:
+    """`gil-lab run` prints the run directory as its last line of stdout."""
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def load_run_json(run_dir: Path) -> dict:
+    return json.loads((run_dir / "run.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def smoke_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real run of the smoke preset (real uvicorn, real Locust, both interpreters), shared by the suite."""
+    out = tmp_path_factory.mktemp("smoke-runs")
+    return run_dir_from(run_lab("run", "--preset", "smoke", "--out", str(out)))
