@@ -95,7 +95,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--preset", default="default", show_default=True, envvar="PRESET",
                      help="Matrix preset from scenarios/presets/ (smoke, default, full, gil-trap). [env: PRESET]"),
         click.option("--scenario", "scenarios", envvar="SCENARIO",
-                     help="Only these scenarios, comma-separated (json, image, compute, hash, async, routes). [env: SCENARIO]"),
+                     help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in module name (e.g. orders), or routes for all drop-ins. [env: SCENARIO]"),
         click.option("--servers", help="Only these servers, comma-separated (uvicorn, granian)."),
         click.option("--repeats", type=click.IntRange(1, 50), help="Repeats per configuration (preset's by default)."),
         click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per cell, seconds."),
@@ -214,7 +214,6 @@ def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
 
     run_dir = execute(RunRequest(**options))
     click.echo(summarize_run(run_dir, slo_ms, target_rps))
-    click.echo(f"\nreport: {run_dir / 'report.html'}\n        {run_dir / 'report.md'}")
 
 
 @main.command()
@@ -270,3 +269,14 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
             return
         raise ServerError(f"the server exited with status {running.exit_code()}:\n{running.log_tail()}")
 
+
+
+def _register_commands() -> None:
+    """Commands that live beside the modules they drive (report, history, diff, threads)."""
+    from . import cli_report
+
+    for command in (cli_report.report, cli_report.history, cli_report.diff, cli_report.threads):
+        main.add_command(command)
+
+
+_register_commands()
