@@ -3,9 +3,14 @@
 A drop-in module exports ``router`` (a FastAPI ``APIRouter``) and may export
 ``LOAD`` (a list of ``LoadRequest``). Modules whose name starts with ``_`` are
 helpers and are not discovered. Discovery is all-or-nothing: a module that fails to
-import, has no router, has a bad ``LOAD``, or declares a route another module
-already serves raises :class:`RouteDiscoveryError` naming the file, and the server
-exits instead of serving half an app.
+import, has no router, has a bad ``LOAD``, shares its short name with another
+drop-in, or declares a route another module already serves raises
+:class:`RouteDiscoveryError` naming the file, and the server exits instead of
+serving half an app.
+
+A module's *short name* is its file stem (``orders`` for ``orders.py``). It is the
+key the lab uses everywhere: the ``module`` field of ``GET /lab/loads``, the
+scenario name of ``gil-lab compare --scenario orders`` and ``LAB_LOAD_MODULE``.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ BUILTIN_PACKAGE = "app.routes"
 
 @dataclass(frozen=True)
 class DropIn:
-    """A discovered module: where it came from, its router and its load spec."""
+    """A discovered module: its short name, where it came from, its router and its load spec."""
 
+    name: str
     module: str
     file: str
     router: APIRouter
@@ -47,7 +53,20 @@ def discover(dirs: Sequence[Path] = ()) -> list[DropIn]:
         for path in sorted(Path(directory).glob("*.py")):
             if not path.name.startswith("_"):
                 found.append(_inspect(str(path), _import_file, path))
+    _check_unique_names(found)
     return found
+
+
+def _check_unique_names(found: Iterable[DropIn]) -> None:
+    """Two modules with one short name would be one scenario name for two route sets."""
+    seen: dict[str, str] = {}
+    for drop_in in found:
+        if drop_in.name in seen:
+            raise RouteDiscoveryError(
+                f"{drop_in.file}: another drop-in module is also named {drop_in.name!r} ({seen[drop_in.name]}); "
+                "rename one, the short name is its scenario name"
+            )
+        seen[drop_in.name] = drop_in.file
 
 
 def _package_modules() -> Iterator[str]:
@@ -102,7 +121,8 @@ def _inspect(label: str, load: Callable[[Any], ModuleType], target: Any) -> Drop
     for item in loads:
         if not _served_by(router, item):
             raise RouteDiscoveryError(f"{file}: LOAD entry {item.label!r} matches no route of this module's router")
-    return DropIn(module=module.__name__, file=file, router=router, loads=tuple(loads))
+    name = target.stem if isinstance(target, Path) else label.rsplit(".", 1)[-1]
+    return DropIn(name=name, module=module.__name__, file=file, router=router, loads=tuple(loads))
 
 
 def _file_of(label: str, target: object, module: ModuleType | None = None) -> str:

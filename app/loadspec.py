@@ -81,7 +81,11 @@ class LoadRequest:
         return self.name or f"{self.method} {self.path}"
 
     def to_json(self, module: str) -> dict[str, Any]:
-        """The wire form served by ``GET /lab/loads``; bytes bodies travel as base64."""
+        """The wire form served by ``GET /lab/loads``; bytes bodies travel as base64.
+
+        ``module`` is the drop-in's short name (its file stem), the key that
+        ``LAB_LOAD_MODULE`` and ``gil-lab compare --scenario`` match.
+        """
         text = self.body if isinstance(self.body, str) else None
         raw = base64.b64encode(self.body).decode() if isinstance(self.body, bytes) else None
         content_type = self.content_type or ("application/json" if self.json is not None else None)

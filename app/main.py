@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.loads = [item.to_json(drop_in.module) for drop_in in drop_ins for item in drop_in.loads]
+    app.state.loads = [item.to_json(drop_in.name) for drop_in in drop_ins for item in drop_in.loads]
     app.add_middleware(ThreadLimitMiddleware, limit=settings.threads)
     app.add_exception_handler(BadInput, _bad_input)
     for _, router in ROUTERS:

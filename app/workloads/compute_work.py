@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 
-#: Iterations per request; the defaults cost tens of milliseconds of CPU.
-PURE_DEFAULT = 300_000
-PURE_MAX = 20_000_000
-HASH_DEFAULT = 60_000
-HASH_MAX = 5_000_000
+#: Iterations per request. A default request costs roughly 50-100 ms of CPU (see
+#: docs/readme/app.md), enough requests per measured window on a small machine while
+#: keeping the load generator's share small. Each maximum is 20 defaults: about 1-2 s.
+PURE_DEFAULT = 500_000
+PURE_MAX = 10_000_000
+HASH_DEFAULT = 150_000
+HASH_MAX = 3_000_000
 
 _HASH_INPUT = b"gil-lab: a short payload to hash"
 _MODULUS = 1_000_003
