@@ -19,7 +19,7 @@ Nothing is built or run here. What can be checked without an engine is:
 - **compose.yaml's promises**: the services exist; ``app-gil`` and ``app-ft`` have
   equal CPU limits and differ in nothing but their build target, image and host
   port; every app and every ``service_healthy`` dependency has a health check;
-  published ports default to the host's loopback; workers can be scaled.
+  every published port defaults to the host's loopback; workers can be scaled.
 - ``docker compose config`` as well, when a Compose v2 is on the PATH.
 
     python docker/validate.py [--dockerfile PATH] [--compose PATH]
@@ -335,6 +335,10 @@ def compose_problems(document: dict[str, Any], where: str, stages: dict[str, dm.
         return target in stages and _healthcheck_in_image(stages, target)
 
     for name, service in services.items():
+        for host_ip, published, target in _published(service):
+            if host_ip != LOOPBACK:
+                problems.append(f"{where}: {name} publishes {published}:{target} on {host_ip or 'every address'} "
+                                f"by default; bind {LOOPBACK} as the lab's servers do")
         target = _dig(service, "build.target")
         if target is not None and target not in stages:
             problems.append(f"{where}: {name} builds target {target!r}, which the Dockerfile lacks")
@@ -350,10 +354,6 @@ def compose_problems(document: dict[str, Any], where: str, stages: dict[str, dm.
             problems.append(f"{where}: {name} has no health check (compose healthcheck or image HEALTHCHECK)")
         if _dig(service, "build.target") != name:
             problems.append(f"{where}: {name} must build the {name!r} target")
-        for host_ip, published, target in _published(service):
-            if host_ip != LOOPBACK:
-                problems.append(f"{where}: {name} publishes {published}:{target} on {host_ip or 'every address'}; "
-                                f"bind {LOOPBACK} as the lab's servers do")
     if len(apps) == 2:
         cpus = [_cpus(service) for service in apps]
         if None in cpus:
