@@ -122,12 +122,14 @@ def listing():
     return sorted(out, key=lambda d: d["name"].lower())
 
 warned = []
+IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
 
 def hook(message, category, filename, lineno, file=None, line=None):
     text = str(message)
     if isinstance(category, type) and issubclass(category, RuntimeWarning) and text.startswith(MESSAGE):
         frames = [f for f in traceback.extract_stack()[:-1]
-                  if not f.filename.startswith("<frozen") and not f.filename.endswith(("warnings.py", "gilwatch.py"))]
+                  if not f.filename.startswith(("<frozen", IMPORTLIB_DIR))
+                  and not f.filename.endswith(("warnings.py", "gilwatch.py"))]
         importer = frames[-1] if frames else None
         name = text[len(MESSAGE):].split("'")[1]
         warned.append({"module": name, "message": text,
@@ -191,8 +193,8 @@ class AuditOptions:
             raise ConfigError(f"--interpreter must be one of {', '.join(ROLES)}, not {self.interpreter!r}")
         if self.timeout_s <= 0:
             raise ConfigError("the import timeout must be positive")
-        module, _, attr = self.app.partition(":")
-        if not _dotted(module) or (attr and not _dotted(attr)):
+        module, colon, attr = self.app.partition(":")
+        if not _dotted(module) or (colon and not _dotted(attr)):
             raise ConfigError(f"--app takes module:attribute (e.g. {DEFAULT_APP}), not {self.app!r}")
         for name in self.modules:
             if not _dotted(name):
