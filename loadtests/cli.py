@@ -11,7 +11,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,11 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--routes-dir", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
                      help="Extra directory of drop-in route modules for every cell (repeatable); each module's "
                           "name becomes a scenario."),
+        click.option("--app-url", "app_urls", multiple=True, metavar="LABEL=URL", envvar="LAB_APP_URLS",
+                     help="Load an app the lab does not start (a container, another machine), e.g. "
+                          "3.14t=http://app-ft:8000; give one per interpreter of the preset. Only cells matching "
+                          "that app's server and thread limit run; the rest are recorded as skipped, and its CPU "
+                          "and memory cannot be sampled. [env: LAB_APP_URLS, space-separated]"),
         click.option("--no-threads-bench", "skip_microbench", is_flag=True,
                      help="Skip the preset's HTTP-free threads microbenchmark."),
         click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
@@ -135,6 +140,23 @@ class RunRequest:
     routes_dirs: tuple[str, ...] = ()
     skip_microbench: bool = False
     resume_dir: str | None = None
+    app_urls: tuple[str, ...] = ()
+
+    def external_apps(self, labels: set[str]) -> dict[str, str]:
+        """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the preset's interpreters."""
+        from .errors import ConfigError
+
+        urls = {}
+        for item in self.app_urls:
+            label, sep, url = item.partition("=")
+            if not sep or label not in ("3.14", "3.14t") or not url.startswith(("http://", "https://")):
+                raise ConfigError(f"--app-url takes LABEL=URL with LABEL 3.14 or 3.14t and an http(s) URL, "
+                                  f"not {item!r}")
+            urls[label] = url
+        if urls and set(urls) != labels:
+            raise ConfigError(f"--app-url covers {', '.join(sorted(urls))} but the preset also runs "
+                              f"{', '.join(sorted(labels - set(urls)))}: give a URL for every interpreter, or none")
+        return urls
 
     def overrides(self):  # noqa: ANN201
         from .errors import ConfigError
@@ -166,25 +188,31 @@ def execute(request: RunRequest) -> Path:
     from .provision import load_interpreters
     from .runner import Runner, RunOptions
 
-    preset = None if request.resume_dir else apply_overrides(load_preset(request.preset), request.overrides())
-    interpreters = load_interpreters()
-    _check_environments(interpreters)
     if request.resume_dir:
-        runner = Runner.resume(Path(request.resume_dir), interpreters)
+        from .results import load_run
+
+        external = load_run(Path(request.resume_dir))["settings"].get("app_urls")
+        runner = Runner.resume(Path(request.resume_dir), {} if external else load_interpreters())
+        return _finish(runner.run())
+    preset = apply_overrides(load_preset(request.preset), request.overrides())
+    app_urls = request.external_apps({c.interpreter for c in preset.configs})
+    if app_urls:  # nothing local runs the app: no interpreters, environments or threads microbenchmark needed
+        interpreters: dict = {}
+        preset = replace(preset, microbench=None)
     else:
-        assert preset is not None
-        out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(preset, out_parent, request.locust_workers), interpreters)
-    run_dir = runner.run()
-    _after_run(run_dir)
-    return run_dir
+        interpreters = load_interpreters()
+        _check_environments(interpreters)
+    out_parent = Path(request.out_parent) if request.out_parent else results_dir()
+    runner = Runner.start(RunOptions(preset, out_parent, request.locust_workers, app_urls=app_urls), interpreters)
+    return _finish(runner.run())
 
 
-def _after_run(run_dir: Path) -> None:
+def _finish(run_dir: Path) -> Path:
     """Index the run in the history database."""
     from .history import record_run
 
     record_run(run_dir)
+    return run_dir
 
 
 @main.command()

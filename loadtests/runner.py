@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import envs
-from .errors import LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
+from .errors import ConfigError, LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
 from .interpreters import Interpreter
 from .loadgen import LoadSettings, read_raw, running_locust, window_stats
 from .matrix import PREPARE_STEPS, CellConfig, Preset
@@ -38,7 +38,7 @@ from .results import (
     write_json_atomic,
 )
 from .sampling import Sampler, usage_in_window
-from .servers import ServerSettings, running_server
+from .servers import ServerSettings, external_server, running_server
 
 CLIENT_SATURATION_CORES = 0.9  # Locust is one gevent thread per process: ~1 core is its ceiling
 MAX_FAILURE_RATIO = 0.01
@@ -54,10 +54,13 @@ class RunOptions:
     out_parent: Path
     locust_workers: int = 0
     settings_extra: dict = field(default_factory=dict)  # CLI choices recorded in run.json
+    app_urls: dict[str, str] = field(default_factory=dict)  # label -> URL of an app the lab does not start
 
 
 def interpreter_block(interpreters: dict[str, Interpreter]) -> dict:
     """The ``interpreters`` section of run.json, with each app environment's packages."""
+    if not interpreters:  # every app is external (--app-url)
+        return {}
     stamps = {spec.name: envs.read_stamp(spec) or {} for spec in envs.env_specs(interpreters)}
     block = {}
     for interpreter in interpreters.values():
@@ -71,6 +74,34 @@ def interpreter_block(interpreters: dict[str, Interpreter]) -> dict:
             "packages": stamp.get("packages", {}), "unsupported": stamp.get("unsupported", {}),
         }
     return block
+
+
+def external_block(app_urls: dict[str, str]) -> dict:
+    """The ``interpreters`` section for apps the lab did not start: what their /lab/runtime says."""
+    block = {}
+    for label, url in app_urls.items():
+        runtime = external_server(url).runtime
+        if bool(runtime.get("free_threaded")) != label.endswith("t"):
+            raise ConfigError(f"--app-url {label}={url} serves free_threaded={runtime.get('free_threaded')}, "
+                              f"which is not {label}")
+        block[label] = {"url": url, "path": runtime.get("executable"), "version": runtime.get("python_version"),
+                        "free_threaded": runtime.get("free_threaded"), "configure_args": None, "build": None,
+                        "source": "external", "packages": runtime.get("packages", {}), "unsupported": {}}
+    return block
+
+
+def external_mismatch(config: CellConfig, runtime: dict) -> str | None:
+    """Why an external app cannot stand for this cell (the lab cannot restart it with other settings)."""
+    server = (runtime.get("server") or {}).get("name")
+    if server != config.server:
+        return f"the external app runs {server}, this cell needs {config.server}"
+    if runtime.get("thread_limit") != config.threads:
+        return f"the external app's thread limit is {runtime.get('thread_limit')}, this cell needs {config.threads}"
+    if config.python_gil is not None:
+        return "PYTHON_GIL cells need a server the lab starts"
+    if config.cpus:
+        return "CPU pinning needs a server the lab starts"
+    return None
 
 
 def judge(cell: dict, max_process_client_cores: float | None) -> str | None:
@@ -125,11 +156,12 @@ class Runner:
                 "scenarios": sorted({c.scenario for c in options.preset.configs}),
                 "servers": sorted({c.server for c in options.preset.configs}),
                 "locust_workers": options.locust_workers,
+                "app_urls": options.app_urls,
                 "plan": options.preset.to_json(),
                 **options.settings_extra,
             },
             "machine": machine_metadata(),
-            "interpreters": interpreter_block(interpreters),
+            "interpreters": {**interpreter_block(interpreters), **external_block(options.app_urls)},
             "cells": [],
             "microbench": None,
         }
@@ -213,7 +245,7 @@ class Runner:
         self.save()
 
     def measure(self, config: CellConfig, repeat: int) -> dict:
-        interpreter = self.interpreters[config.interpreter]
+        app_url = self.record["settings"].get("app_urls", {}).get(config.interpreter)
         env_name = ENV_FOR_LABEL[config.interpreter]
         preset = self.preset
         cell_dir = self.run_dir / "cells" / cell_dir_name(config.cell_id(repeat))
@@ -221,7 +253,7 @@ class Runner:
         rel = lambda name: str((cell_dir / name).relative_to(self.run_dir))  # noqa: E731
         cell: dict = {
             "id": config.cell_id(repeat), "config_id": config.config_id, "group": config.group,
-            "interpreter": config.interpreter, "free_threaded": interpreter.free_threaded, "gil_enabled": None,
+            "interpreter": config.interpreter, "free_threaded": config.interpreter.endswith("t"), "gil_enabled": None,
             "gil_enabled_by": [], "python_gil_env": config.python_gil, "server": config.server,
             "workers": config.workers, "parallelism": config.parallelism, "threads": config.threads,
             "cpus": list(config.cpus) if config.cpus else None, "scenario": config.scenario, "users": config.users,
@@ -236,16 +268,27 @@ class Runner:
                       "server_log": rel("server.log")},
         }
         packages = self.record["interpreters"].get(config.interpreter, {}).get("packages", {})
-        settings = ServerSettings(
-            server=config.server, python=envs.app_python(env_name), workers=config.workers,
-            threads=config.threads, python_gil=config.python_gil, routes_dirs=config.routes_dirs, cpus=config.cpus,
-            extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(cell_dir)}.items())),
-        )
         try:
-            with running_server(settings, cell_dir / "server.log", packages.get(config.server)) as server:
-                cell["server_pid"] = server.pid
+            if app_url:
+                server = external_server(app_url)
                 cell["runtime_before"] = server.runtime
-                self._drive(server, config, cell, cell_dir)
+                cell["files"]["server_log"] = None
+                cell["server_sampling"] = "unavailable: external app"
+                skip = external_mismatch(config, server.runtime)
+                if skip:
+                    cell.update(outcome="skipped", invalid_reason=f"skipped: {skip}")
+                else:
+                    self._drive(server, config, cell, cell_dir)
+            else:
+                settings = ServerSettings(
+                    server=config.server, python=envs.app_python(env_name), workers=config.workers,
+                    threads=config.threads, python_gil=config.python_gil, routes_dirs=config.routes_dirs,
+                    cpus=config.cpus, extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(cell_dir)}.items())),
+                )
+                with running_server(settings, cell_dir / "server.log", packages.get(config.server)) as running:
+                    cell["server_pid"] = running.pid
+                    cell["runtime_before"] = running.runtime
+                    self._drive(running, config, cell, cell_dir)
         except ServerRefused as exc:
             cell.update(outcome="refused", invalid_reason=f"{config.server} refused to start: {last_line(exc)}",
                         refusal=str(exc))
@@ -274,7 +317,7 @@ class Runner:
                 return f"server exited with status {code}"
             return None
 
-        with Sampler({"server": [server.pid]}) as sampler, running_locust(load) as locust:
+        with Sampler({"server": [server.pid]} if server.pid else {}) as sampler, running_locust(load) as locust:
             sampler.add_tree("client", locust.pids)
             cell["client_pids"] = locust.pids
             locust.wait(timeout=load.run_time_s + 90, abort=server_died)

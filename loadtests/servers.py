@@ -206,3 +206,44 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
         yield server
     finally:
         stop_group(process)
+
+
+@dataclass
+class ExternalServer:
+    """An app the lab did not start (a container, another machine), loaded through its URL.
+
+    It has RunningServer's interface, but the lab cannot see its processes: no pid, no
+    CPU or RSS samples, and a crash shows only as /lab/runtime no longer answering.
+    """
+
+    url: str
+    runtime: dict = field(default_factory=dict)
+    pid: None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.url.rstrip("/")
+
+    def exit_code(self) -> int | None:
+        return None
+
+    def fetch_runtime(self, timeout: float = 5.0) -> dict:
+        return fetch_json(self.base_url + "/lab/runtime", timeout)
+
+    def log_tail(self, lines: int = 30) -> str:
+        return f"(external app at {self.base_url}: its log is wherever it runs)"
+
+
+def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServer:
+    """Wait until the external app answers /lab/runtime, as for a server the lab starts."""
+    server = ExternalServer(url)
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            server.runtime = server.fetch_runtime(timeout=2.0)
+            return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError) as exc:
+            last_error = exc
+        time.sleep(0.5)
+    raise ServerError(f"the external app at {url} did not answer /lab/runtime within {timeout:.0f}s ({last_error})")

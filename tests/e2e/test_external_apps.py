@@ -1,0 +1,43 @@
+"""`--app-url`: load apps the lab did not start (how the compose `compare` service runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loadtests import envs
+from loadtests.matrix import load_preset
+from loadtests.runner import external_mismatch
+from loadtests.servers import ServerSettings, running_server
+from tests.conftest import load_run_json, require_setup, run_dir_from, run_lab
+
+
+def test_smoke_against_apps_started_elsewhere(tmp_path: Path) -> None:
+    require_setup()
+    gil = ServerSettings(python=envs.app_python("app-gil"))
+    ft = ServerSettings(python=envs.app_python("app-ft"))
+    with running_server(gil, tmp_path / "gil.log") as app_gil, running_server(ft, tmp_path / "ft.log") as app_ft:
+        result = run_lab("run", "--preset", "smoke", "--repeats", "1", "--out", str(tmp_path / "runs"),
+                         "--app-url", f"3.14={app_gil.base_url}", "--app-url", f"3.14t={app_ft.base_url}")
+    run = load_run_json(run_dir_from(result))
+    assert run["settings"]["app_urls"] == {"3.14": app_gil.base_url, "3.14t": app_ft.base_url}
+    assert run["interpreters"]["3.14t"]["source"] == "external" and run["microbench"] is None
+    for cell in run["cells"]:
+        assert cell["valid"], cell["invalid_reason"]
+        assert cell["rps"] > 0
+        assert cell["server_cpu_cores"] is None and cell["server_sampling"] == "unavailable: external app"
+        assert cell["gil_enabled"] is (cell["interpreter"] == "3.14")
+
+
+def test_an_external_app_cannot_stand_for_a_cell_with_other_settings() -> None:
+    config = load_preset("smoke").configs[0]
+    runtime = {"server": {"name": "uvicorn"}, "thread_limit": config.threads}
+    assert external_mismatch(config, runtime) is None
+    assert "granian" in str(external_mismatch(config, {**runtime, "server": {"name": "granian"}}))
+    assert "thread limit" in str(external_mismatch(config, {**runtime, "thread_limit": 40}))
+
+
+def test_app_urls_must_cover_every_interpreter(tmp_path: Path) -> None:
+    result = run_lab("run", "--preset", "smoke", "--app-url", "3.14t=http://127.0.0.1:9", "--out", str(tmp_path),
+                     check=False)
+    assert result.returncode == 1
+    assert "give a URL for every interpreter" in result.stderr
