@@ -20,10 +20,10 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .errors import BuildError
 from .paths import cache_dir
@@ -253,9 +253,8 @@ def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None) ->
     label = "free-threaded (--disable-gil)" if spec.flavour == "ft" else "standard (GIL)"
     staging_root = Path(tempfile.mkdtemp(prefix=f".build-{spec.flavour}-", dir=prefix.parent))
     try:
-        with step(f"extract {spec.tarball.name} for the {label} build"):
-            with tarfile.open(spec.tarball) as tf:
-                tf.extractall(staging_root / "src", filter="data")
+        with step(f"extract {spec.tarball.name} for the {label} build"), tarfile.open(spec.tarball) as tf:
+            tf.extractall(staging_root / "src", filter="data")
         sources = [p for p in (staging_root / "src").iterdir() if (p / "configure").is_file()]
         if len(sources) != 1:
             raise BuildError(f"{spec.tarball} does not contain a CPython source tree (no ./configure found).")

@@ -57,7 +57,7 @@ APP_PACKAGES = ("fastapi", "starlette", "pydantic", "pydantic-core", "anyio", "u
 
 def render(diagnosis: Diagnosis) -> str:
     lines = []
-    for role, info in diagnosis.report.get("interpreters", {}).items():
+    for _role, info in diagnosis.report.get("interpreters", {}).items():
         build = info.get("build") or {}
         flags = " ".join(build.get("configure_flags", [])) if build else info["configure_args"]
         lines.append(f"{info['label']:6} {info['path']}")

@@ -21,9 +21,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import cpython_build
 from .errors import InterpreterError
@@ -164,7 +164,7 @@ class ResolveOptions:
     search_machine: bool = True
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "ResolveOptions":
+    def from_env(cls, **overrides: object) -> ResolveOptions:
         explicit = {role: os.environ[var] for role, var in ENV_VARS.items() if os.environ.get(var)}
         values: dict[str, object] = dict(
             version=os.environ.get("LAB_PYTHON_VERSION", DEFAULT_VERSION),
