@@ -41,7 +41,8 @@ class MeanCI:
 
     @property
     def half_width(self) -> float | None:
-        return None if self.low is None or self.high is None else (self.high - self.low) / 2
+        """The t half-width ``high - mean`` (unchanged when ``low`` was raised to a floor)."""
+        return None if self.high is None else self.high - self.mean
 
     @property
     def has_interval(self) -> bool:
@@ -171,10 +172,14 @@ def _checked(values: Sequence[float], what: str) -> list[float]:
     return data
 
 
-def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE, what: str = "values") -> MeanCI:
+def mean_ci(
+    values: Sequence[float], confidence: float = CONFIDENCE, what: str = "values", floor: float | None = None
+) -> MeanCI:
     """Mean and Student-t confidence interval over repeats.
 
     With one value there is no interval (``low``/``high`` are None): callers must say so.
+    ``floor`` bounds the interval below for quantities that cannot be smaller (throughput,
+    latency and memory are never negative, but a t interval of two noisy repeats can be).
     """
     data = _checked(values, what)
     n = len(data)
@@ -184,7 +189,8 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE, what: str =
     var = math.fsum((v - mean) ** 2 for v in data) / (n - 1)
     sd = math.sqrt(var)
     half = t_quantile(0.5 + confidence / 2.0, n - 1) * sd / math.sqrt(n)
-    return MeanCI(mean, mean - half, mean + half, n, sd, confidence)
+    low = mean - half if floor is None else max(mean - half, floor)
+    return MeanCI(mean, low, mean + half, n, sd, confidence)
 
 
 def speedup(
@@ -228,7 +234,9 @@ def _fieller(ma: float, mb: float, va: float, vb: float, t: float) -> tuple[floa
     qc = ma * ma - t2 * va
     disc = max(qb * qb - qa * qc, 0.0)
     root = math.sqrt(disc)
-    return ((qb - root) / qa, (qb + root) / qa)
+    # Throughputs are never negative, so neither is their ratio: a negative lower root only
+    # says the candidate mean is not significantly above zero.
+    return (max((qb - root) / qa, 0.0), (qb + root) / qa)
 
 
 def efficiency(speedup_ratio: float, threads: int, usable_cores: int) -> float:
