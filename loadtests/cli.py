@@ -300,10 +300,10 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
 
 
 def _register_commands() -> None:
-    """Commands that live beside the modules they drive (report, history, diff, threads)."""
-    from . import cli_report
+    """Commands that live beside the modules they drive (report, history, diff, threads, audit)."""
+    from . import cli_audit, cli_report
 
-    for command in (cli_report.report, cli_report.history, cli_report.diff, cli_report.threads):
+    for command in (cli_report.report, cli_report.history, cli_report.diff, cli_report.threads, cli_audit.audit):
         main.add_command(command)
 
 

@@ -38,7 +38,7 @@ LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 # granian's refusal on a free-threaded build with the GIL on; matched in its log.
-GRANIAN_GIL_REFUSAL = "GIL"
+GRANIAN_GIL_REFUSAL = "Cannot run a free-threaded Granian build with GIL enabled"
 
 
 @dataclass(frozen=True)
