@@ -1,0 +1,178 @@
+"""microbench.py: settings, environments, summaries; the worker for real on this interpreter and on 3.14/3.14t."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from loadtests import microbench as mb
+from loadtests.errors import ConfigError, InterpreterError, LabError
+
+
+@dataclass(frozen=True)
+class FakeInterpreter:
+    path: str
+    free_threaded: bool
+    version: str = "3.14.0"
+
+    @property
+    def label(self) -> str:
+        return "3.14t" if self.free_threaded else "3.14"
+
+
+def test_default_thread_counts() -> None:
+    assert mb.default_thread_counts(1) == (1, 2)
+    assert mb.default_thread_counts(2) == (1, 2, 4)
+    assert mb.default_thread_counts(4) == (1, 2, 4, 8)
+    assert mb.default_thread_counts(6) == (1, 2, 4, 6, 12)
+
+
+def test_settings_defaults_and_overrides() -> None:
+    s = mb.MicrobenchSettings.from_mapping({}, cores=2)
+    assert (s.workloads, s.threads, s.repeats, s.variants) == (mb.WORKLOADS, (1, 2, 4), 3, mb.VARIANTS)
+    assert s.estimated_seconds <= 60  # the brief: about a minute on 2 cores
+    s = mb.MicrobenchSettings.from_mapping({"workloads": ["hash"], "threads": [4, 1, 1], "seconds": 0.2}, cores=2)
+    assert (s.workloads, s.threads, s.seconds_per_point) == (("hash",), (1, 4), 0.2)
+
+
+@pytest.mark.parametrize("bad", [{"wat": 1}, {"workloads": ["numpy"]}, {"threads": [0, 1]}, {"repeats": 0},
+                                 {"variants": ["3.13"]}, {"seconds_per_point": 0}])
+def test_settings_reject_nonsense(bad: dict) -> None:
+    with pytest.raises(ConfigError):
+        mb.MicrobenchSettings.from_mapping(bad, cores=2)
+
+
+def test_python_gil_never_reaches_the_gil_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_GIL", "0")
+    interps = {"gil": FakeInterpreter("/x/python3.14", False), "ft": FakeInterpreter("/x/python3.14t", True)}
+    interp, env = mb.variant_command("3.14", interps)
+    assert interp.path == "/x/python3.14" and "PYTHON_GIL" not in env
+    interp, env = mb.variant_command("3.14t", interps)
+    assert interp.path == "/x/python3.14t" and "PYTHON_GIL" not in env
+    interp, env = mb.variant_command("3.14t+PYTHON_GIL=1", interps)
+    assert interp.path == "/x/python3.14t" and env["PYTHON_GIL"] == "1"
+
+
+def test_missing_or_mislabelled_interpreter() -> None:
+    with pytest.raises(InterpreterError, match="make setup"):
+        mb.variant_command("3.14t", {"gil": FakeInterpreter("/x/python3.14", False)})
+
+    @dataclass(frozen=True)
+    class Liar(FakeInterpreter):
+        @property
+        def label(self) -> str:
+            return "3.14t"
+
+    with pytest.raises(InterpreterError, match="free_threaded=False"):
+        mb.variant_command("3.14t", {"ft": Liar("/x/python3.14", False)})
+
+
+def test_point_order_rotates_per_repeat() -> None:
+    first = mb.point_order(["pure", "json"], [1, 2], 0)
+    assert first == [("pure", 1), ("pure", 2), ("json", 1), ("json", 2)]
+    assert mb.point_order(["pure", "json"], [1, 2], 1) == first[1:] + first[:1]
+    assert sorted(mb.point_order(["pure", "json"], [1, 2], 5)) == sorted(first)
+
+
+def _pt(variant: str, threads: int, ops_s: float, repeat: int = 0, gil: bool | None = None, **extra) -> dict:
+    gil = variant != "3.14t" if gil is None else gil
+    return {"workload": "pure", "variant": variant, "threads": threads, "repeat": repeat, "ops_per_s": ops_s,
+            "gil_enabled": gil, **extra}
+
+
+def test_summarize_by_hand_and_invalid_points_excluded() -> None:
+    points = [_pt("3.14t", 1, v, i) for i, v in enumerate((10.0, 10.0, 10.0))]
+    points += [_pt("3.14t", 2, v, i) for i, v in enumerate((19.0, 20.0, 21.0))]
+    points.append(_pt("3.14t", 2, 2.0, 3, gil=True))  # GIL came back on: not a free-threaded figure
+    points += [_pt("3.14", 1, 11.0, i) for i in range(2)] + [_pt("3.14", 2, 11.0, i) for i in range(2)]
+    rows = {(r["variant"], r["threads"]): r for r in mb.summarize(points, cores=2)}
+    two = rows[("3.14t", 2)]
+    assert two["n"] == 3 and two["ops_per_s"] == pytest.approx(20.0)
+    assert two["speedup"] == pytest.approx(2.0) and two["efficiency"] == pytest.approx(1.0)
+    # baseline sd 0: the Fieller interval is the candidate's t interval divided by 10: 2 ± 4.303 * 1/sqrt(3) / 10
+    assert two["speedup_ci"] == pytest.approx([2 - 0.248426, 2 + 0.248426], abs=1e-4)
+    assert rows[("3.14", 2)]["speedup"] == pytest.approx(1.0)
+    assert mb.single_thread_ratio(points, "pure").ratio == pytest.approx(10 / 11)
+    text = mb.render_microbench({"usable_cores": 2, "workloads": ["pure"], "points": points})
+    assert "1 invalid point(s), excluded" in text and "0.91× the speed of 3.14" in text
+
+
+def test_point_validity_rules() -> None:
+    assert mb.point_valid(_pt("3.14t", 1, 1.0, gil=False))
+    assert not mb.point_valid(_pt("3.14t", 1, 1.0, gil=True))
+    assert not mb.point_valid(_pt("3.14t+PYTHON_GIL=1", 1, 1.0, gil=False))
+    assert mb.point_valid(_pt("3.14", 1, 1.0, gil=True))
+    assert not mb.point_valid(_pt("3.14", 1, 1.0, valid=False, invalid_reason="x"))
+
+
+def test_worker_runs_on_this_interpreter() -> None:
+    config = {"workloads": ["pure", "json", "hash"], "threads": [1, 2], "seconds": 0.05, "warmup_s": 0.01}
+    proc = subprocess.run([sys.executable, str(mb.WORKER), json.dumps(config)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    data = json.loads(proc.stdout)
+    assert [(p["workload"], p["threads"]) for p in data["points"]] == [
+        ("pure", 1), ("pure", 2), ("json", 1), ("json", 2), ("hash", 1), ("hash", 2)]
+    for p in data["points"]:
+        assert p["ops"] == sum(p["ops_per_thread"]) and p["ops"] > 0 and p["seconds"] >= 0.05
+        assert len(p["ops_per_thread"]) == p["threads"]
+
+
+def test_worker_rejects_unknown_workload() -> None:
+    proc = subprocess.run([sys.executable, str(mb.WORKER), json.dumps({"workloads": ["x"], "threads": [1],
+                                                                        "seconds": 0.01})],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "unknown workload" in proc.stderr
+
+
+def test_run_microbench_gil_variant_on_this_interpreter() -> None:
+    lines: list[str] = []
+    interps = {"gil": FakeInterpreter(sys.executable, False)}
+    section = mb.run_microbench(interps, {"variants": ["3.14"], "workloads": ["pure"], "threads": [1, 2],
+                                          "repeats": 2, "seconds_per_point": 0.05, "warmup_s": 0.01}, lines.append)
+    assert section["thread_counts"] == [1, 2] and section["repeats"] == 2 and section["workloads"] == ["pure"]
+    assert len(section["points"]) == 4
+    assert {(p["threads"], p["repeat"]) for p in section["points"]} == {(1, 0), (2, 0), (1, 1), (2, 1)}
+    assert all(p["valid"] and p["variant"] == "3.14" for p in section["points"])
+    assert [r["threads"] for r in section["summary"]] == [1, 2]
+    assert section["interpreters"]["3.14"]["python_gil_env"] is None
+    assert any("repeat 2/2" in line for line in lines)
+    json.dumps(section)  # it goes into run.json
+
+
+def test_worker_claiming_the_wrong_build_is_an_error() -> None:
+    with pytest.raises(LabError, match="free_threaded"):
+        mb.run_microbench({"ft": FakeInterpreter(sys.executable, True)},
+                          {"variants": ["3.14t"], "workloads": ["pure"], "threads": [1], "repeats": 1,
+                           "seconds_per_point": 0.01, "warmup_s": 0.0})
+
+
+def test_failing_worker_is_an_error(tmp_path: Path) -> None:
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(mb.MicrobenchError, match="status 3"):
+        mb.run_microbench({"gil": FakeInterpreter(str(broken), False)},
+                          {"variants": ["3.14"], "workloads": ["pure"], "threads": [1], "repeats": 1})
+
+
+@pytest.mark.slow
+def test_real_interpreters_report_the_expected_gil_states() -> None:
+    from loadtests.provision import load_interpreters
+
+    try:
+        interps = load_interpreters()
+    except InterpreterError as exc:
+        pytest.skip(f"lab not set up: {exc}")
+    section = mb.run_microbench(interps, {"workloads": ["pure"], "threads": [1, 2], "repeats": 2,
+                                          "seconds_per_point": 0.1, "warmup_s": 0.02})
+    states = {(p["variant"], p["gil_enabled"]) for p in section["points"]}
+    assert states == {("3.14", True), ("3.14t", False), ("3.14t+PYTHON_GIL=1", True)}
+    assert section["interpreters"]["3.14t+PYTHON_GIL=1"]["python_gil_env"] == "1"
+    assert section["interpreters"]["3.14"]["python_gil_env"] is None
+    assert section["interpreters"]["3.14t"]["free_threaded"] is True
+    assert all(p["valid"] for p in section["points"])
