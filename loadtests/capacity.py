@@ -16,10 +16,12 @@ the best cell, with ``X1`` in closed form. That is deterministic and needs no Sc
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .microbench import valid_ops
 from .report_data import FT_INTERPRETER, ConfigSummary, Run
 from .stats import InsufficientData
 
@@ -81,6 +83,10 @@ def _amdahl_shape(n: float, sigma: float, kappa: float = 0.0) -> float:
     return n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0))
 
 
+def _shape_at(n: float, *, sigma: float, kappa: float) -> float:
+    return _amdahl_shape(n, sigma, kappa)
+
+
 @dataclass(frozen=True)
 class Fit:
     """A fitted scaling model and how well it fits its points."""
@@ -120,16 +126,19 @@ class Fit:
 def _best_x1(points: Sequence[tuple[float, float]], shape: Callable[[float], float]) -> tuple[float, float]:
     f = [shape(n) for n, _ in points]
     denom = math.fsum(v * v for v in f)
-    x1 = math.fsum(v * y for v, (_, y) in zip(f, points)) / denom
-    sse = math.fsum((y - x1 * v) ** 2 for v, (_, y) in zip(f, points))
+    x1 = math.fsum(v * y for v, (_, y) in zip(f, points, strict=True)) / denom
+    sse = math.fsum((y - x1 * v) ** 2 for v, (_, y) in zip(f, points, strict=True))
     return x1, sse
 
 
-def _search(points: Sequence[tuple[float, float]], sigmas: Sequence[float], kappas: Sequence[float]):
+def _search(
+    points: Sequence[tuple[float, float]], sigmas: Sequence[float], kappas: Sequence[float]
+) -> tuple[float, float, float, float]:
+    """(sse, x1, sigma, kappa) of the best grid cell."""
     best = (math.inf, 0.0, 0.0, 0.0)
     for s in sigmas:
         for k in kappas:
-            x1, sse = _best_x1(points, lambda n, s=s, k=k: _amdahl_shape(n, s, k))
+            x1, sse = _best_x1(points, functools.partial(_shape_at, sigma=s, kappa=k))
             if sse < best[0]:
                 best = (sse, x1, s, k)
     return best
@@ -242,20 +251,17 @@ def microbench_points(microbench: Mapping | None, variant: str, workload: str, u
     """(threads, mean ops/s) for one variant and workload, threads <= usable cores only.
 
     Points with more threads than cores measure oversubscription, not more cores.
-    Points whose GIL state contradicts the variant are dropped.
+    Invalid points (a GIL state that contradicts the variant) are dropped.
     """
     if not microbench:
         return []
-    by: dict[int, list[float]] = {}
-    for p in microbench.get("points") or ():
-        if p.get("variant") != variant or p.get("workload") != workload:
-            continue
-        if variant == FT_INTERPRETER and p.get("gil_enabled"):
-            continue
-        n = int(p.get("threads") or 0)
-        if 1 <= n <= usable_cores and p.get("ops_per_s") is not None:
-            by.setdefault(n, []).append(float(p["ops_per_s"]))
-    return sorted((float(n), math.fsum(v) / len(v)) for n, v in by.items())
+    points = microbench.get("points") or ()
+    out = []
+    for n in sorted({int(p.get("threads") or 0) for p in points}):
+        vals = valid_ops(points, workload, variant, n) if 1 <= n <= usable_cores else []
+        if vals:
+            out.append((float(n), math.fsum(vals) / len(vals)))
+    return out
 
 
 # --- the plan the report shows --------------------------------------------------------
@@ -271,6 +277,7 @@ class FamilyCapacity:
     rate: CoreRate | None  # of ``best``
     cores_needed: int | None  # for the target rps, linear in rps per usable core
     cores_needed_model: int | None  # from the Amdahl projection, when there is one
+    measured: bool = True  # False when no users level has a valid repeat
 
 
 @dataclass(frozen=True)
@@ -316,7 +323,8 @@ def capacity_plan(
             proj = projections.get(key[:-1])
             if proj is not None and proj.ok and first.cpus is None:
                 need_model = proj.fits[0].cores_for(target_rps)
-        fams.append(FamilyCapacity(f"{first.scenario} / {first.label}", first.scenario, best, rate, need, need_model))
+        fams.append(FamilyCapacity(f"{first.scenario} / {first.label}", first.scenario, best, rate, need, need_model,
+                                   any(c.rps is not None for c in members)))
     extra = []
     mb = run.microbench
     if mb:

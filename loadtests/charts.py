@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -19,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .capacity import Projection  # noqa: E402
-from .report_data import ConfigSummary  # noqa: E402
+from .report_data import ConfigSummary, Sweep  # noqa: E402
 
 COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}
 WIDTH_IN = 9.0
@@ -52,11 +53,13 @@ def top_users(configs: Sequence[ConfigSummary], scenario: str) -> list[ConfigSum
     return [c for c in mine if c.users == top]
 
 
-def throughput_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure:
+def throughput_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure | None:
     """Horizontal bars of mean rps with 95% CI whiskers, per scenario at its top users level."""
     scen = [s for s in scenarios if top_users(configs, s)]
+    if not scen:
+        return None  # no scenario has a valid configuration
     fig, axes = _grid(len(scen), row_h=0.5 + 0.42 * max((len(top_users(configs, s)) for s in scen), default=1))
-    for ax, s in zip(axes, scen):
+    for ax, s in zip(axes, scen, strict=True):
         cs = top_users(configs, s)
         ys = range(len(cs))
         means = [c.rps.mean for c in cs if c.rps]
@@ -66,70 +69,77 @@ def throughput_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str])
         ax.set_yticks(list(ys), [c.label for c in cs], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("throughput (requests/s)")
+        ax.set_ylabel("configuration")
         ax.set_title(f"{s} — {cs[0].users} users", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def _families(configs: Sequence[ConfigSummary], scenario: str) -> dict[tuple, list[ConfigSummary]]:
-    fams: dict[tuple, list[ConfigSummary]] = {}
-    for c in configs:
-        if c.scenario == scenario and c.rps is not None:
-            fams.setdefault(c.family, []).append(c)
-    return {k: sorted(v, key=lambda c: c.users) for k, v in fams.items() if len(v) >= 2}
-
-
-def scaling_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], usable_cores: int) -> Figure | None:
-    """Per scenario: rps vs users, and speedup over the lowest users level with the ideal line."""
-    scen = [s for s in scenarios if _families(configs, s)]
-    if not scen:
+def scaling_chart(sweeps: Sequence[Sweep]) -> Figure | None:
+    """One row per (scenario, swept axis): rps, and speedup over the first point with the ideal line."""
+    groups: dict[tuple[str, str], list[Sweep]] = {}
+    for sw in sweeps:
+        groups.setdefault((sw.scenario, sw.axis), []).append(sw)
+    if not groups:
         return None
-    fig, axes = plt.subplots(len(scen), 2, figsize=(WIDTH_IN, 3.0 * len(scen) + 0.6), squeeze=False)
-    for (ax_rps, ax_sp), s in zip(axes, scen):
-        users_all: set[int] = set()
-        for fam in _families(configs, s).values():
-            u = [c.users for c in fam]
-            users_all.update(u)
-            rps = [c.rps.mean for c in fam if c.rps]
-            style = "--" if fam[0].parallelism == "processes" else "-"
-            ax_rps.plot(u, rps, style, marker="o", color=colour(fam[0]), label=fam[0].label)
-            ax_sp.plot(u, [r / rps[0] for r in rps], style, marker="o", color=colour(fam[0]))
-        us = sorted(users_all)
-        ideal = [min(x, usable_cores) / min(us[0], usable_cores) for x in us]
-        ax_sp.plot(us, ideal, ":", color="black", label=f"ideal ({usable_cores} cores)")
+    fig, axes = plt.subplots(len(groups), 2, figsize=(WIDTH_IN, 3.0 * len(groups) + 0.6), squeeze=False)
+    for (ax_rps, ax_sp), ((scenario, axis), group) in zip(axes, groups.items(), strict=True):
+        xs_all: set[int] = set()
+        ideals: dict[tuple[tuple[int, float], ...], None] = {}
+        for sw in group:
+            xs = [sw.x(c) for c in sw.points]
+            xs_all.update(xs)
+            style = "--" if sw.points[0].parallelism == "processes" else "-"
+            rps = [c.rps for c in sw.points if c.rps is not None]
+            err = [[m.mean - m.low if m.low is not None else 0.0 for m in rps],
+                   [m.high - m.mean if m.high is not None else 0.0 for m in rps]]
+            ax_rps.errorbar(xs, [m.mean for m in rps], yerr=err, fmt=style, marker="o", capsize=3,
+                            color=colour(sw.points[0]), label=sw.label)
+            ax_sp.plot(xs, [sw.speedup(c) for c in sw.points], style, marker="o", color=colour(sw.points[0]),
+                       label=sw.label)
+            ideals[tuple((sw.x(c), sw.ideal(c)) for c in sw.points)] = None
+        for k, line in enumerate(ideals):
+            ax_sp.plot([x for x, _ in line], [y for _, y in line], ":", color="black",
+                       label=f"ideal ({group[0].usable_cores} usable cores)" if k == 0 else None)
+        ticks = sorted(xs_all)
         for ax in (ax_rps, ax_sp):
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(us, [str(x) for x in us])
-            ax.set_xlabel("concurrent users (Locust users)")
+            if ticks[-1] / max(ticks[0], 1) >= 4:
+                ax.set_xscale("log", base=2)
+            ax.set_xticks(ticks, [str(x) for x in ticks])
+            ax.set_xlabel(group[0].axis_label)
         ax_rps.set_ylabel("throughput (requests/s)")
-        ax_sp.set_ylabel(f"speedup vs {us[0]} user(s) (×)")
-        ax_rps.set_title(f"{s}: throughput", fontsize=10)
-        ax_sp.set_title(f"{s}: speedup and ideal", fontsize=10)
+        ax_sp.set_ylabel(f"speedup vs {ticks[0]} {axis} (×)")
+        ax_rps.set_title(f"{scenario}: throughput vs {axis}", fontsize=10)
+        ax_sp.set_title(f"{scenario}: speedup vs {axis}, and the ideal", fontsize=10)
         ax_rps.legend(fontsize=7)
         ax_sp.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def microbench_chart(points: Sequence[dict], usable_cores: int) -> Figure | None:
-    """Per workload: speedup of N threads over 1 for each variant, with the cores-bounded ideal."""
-    workloads = sorted({p["workload"] for p in points})
+def microbench_chart(summary: Sequence[Mapping[str, Any]], usable_cores: int) -> Figure | None:
+    """Per workload: speedup of N threads over 1 for each variant, with the cores-bounded ideal.
+
+    ``summary`` is ``microbench.summarize(points, cores)``: invalid points are already out.
+    """
+    workloads = list(dict.fromkeys(r["workload"] for r in summary))
     if not workloads:
         return None
     fig, axes = _grid(len(workloads), cols=3)
     palette = {"3.14": COLOURS["3.14"], "3.14t": COLOURS["3.14t"], "3.14t+PYTHON_GIL=1": COLOURS["gil1"]}
-    for ax, w in zip(axes, workloads):
-        threads = sorted({int(p["threads"]) for p in points if p["workload"] == w})
-        for variant in sorted({p["variant"] for p in points if p["workload"] == w}):
-            means = []
-            for n in threads:
-                vals = [p["ops_per_s"] for p in points if (p["workload"], p["variant"], p["threads"]) == (w, variant, n)
-                        and not (variant == "3.14t" and p.get("gil_enabled"))]
-                means.append(sum(vals) / len(vals) if vals else float("nan"))
-            if means and means[0] and not math.isnan(means[0]):
-                ax.plot(threads, [m / means[0] for m in means], marker="o", label=variant,
-                        color=palette.get(variant, "#937860"))
-        ax.plot(threads, [min(n, usable_cores) / min(threads[0], usable_cores) for n in threads], ":", color="black",
+    for ax, w in zip(axes, workloads, strict=True):
+        rows = [r for r in summary if r["workload"] == w]
+        threads = sorted({int(r["threads"]) for r in rows})
+        for variant in dict.fromkeys(r["variant"] for r in rows):
+            line = [(r["threads"], r["speedup"], r["speedup_ci"]) for r in rows
+                    if r["variant"] == variant and r["speedup"] is not None]
+            if not line:
+                continue
+            low = [s - ci[0] if ci else 0.0 for _, s, ci in line]
+            high = [min(ci[1], 1e6) - s if ci else 0.0 for _, s, ci in line]
+            ax.errorbar([n for n, _, _ in line], [s for _, s, _ in line], yerr=[low, high], marker="o", capsize=3,
+                        label=variant, color=palette.get(variant, "#937860"))
+        ax.plot(threads, [min(n, usable_cores) for n in threads], ":", color="black",
                 label=f"ideal ({usable_cores} cores)")
         ax.set_xticks(threads, [str(n) for n in threads])
         ax.set_xlabel("threads (count)")
@@ -140,11 +150,13 @@ def microbench_chart(points: Sequence[dict], usable_cores: int) -> Figure | None
     return fig
 
 
-def latency_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], slo_ms: float) -> Figure:
+def latency_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], slo_ms: float) -> Figure | None:
     """Grouped p50/p95/p99 bars per configuration at each scenario's top users level."""
     scen = [s for s in scenarios if top_users(configs, s)]
+    if not scen:
+        return None  # no scenario has a valid configuration
     fig, axes = _grid(len(scen), row_h=3.4)
-    for ax, s in zip(axes, scen):
+    for ax, s in zip(axes, scen, strict=True):
         cs = [c for c in top_users(configs, s) if c.p50 and c.p95 and c.p99]
         width = 0.27
         for i, (name, alpha) in enumerate((("p50", 1.0), ("p95", 0.7), ("p99", 0.45))):
@@ -154,22 +166,26 @@ def latency_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], sl
         ax.axhline(slo_ms, color="red", linestyle="--", linewidth=1, label=f"SLO {slo_ms:g} ms")
         ax.set_xticks(range(len(cs)), [c.label for c in cs], rotation=30, ha="right", fontsize=7)
         ax.set_ylabel("latency (ms)")
+        ax.set_xlabel("configuration")
         ax.set_title(f"{s} — {cs[0].users if cs else '?'} users: p50 / p95 / p99", fontsize=10)
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def memory_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure:
+def memory_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure | None:
     """Peak RSS of the server process tree per configuration at each scenario's top users level."""
     scen = [s for s in scenarios if any(c.rss_mb for c in top_users(configs, s))]
+    if not scen:
+        return None  # no scenario has a valid configuration
     fig, axes = _grid(len(scen), row_h=0.5 + 0.42 * max((len(top_users(configs, s)) for s in scen), default=1))
-    for ax, s in zip(axes, scen):
+    for ax, s in zip(axes, scen, strict=True):
         cs = [c for c in top_users(configs, s) if c.rss_mb]
         ax.barh(range(len(cs)), [c.rss_mb.mean for c in cs if c.rss_mb], color=[colour(c) for c in cs])
         ax.set_yticks(range(len(cs)), [c.label for c in cs], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("peak RSS, all server processes (MB)")
+        ax.set_ylabel("configuration")
         ax.set_title(f"{s} — {cs[0].users if cs else '?'} users", fontsize=10)
     fig.tight_layout()
     return fig
@@ -181,12 +197,12 @@ def projection_chart(projections: Sequence[Projection]) -> Figure | None:
     if not ok:
         return None
     fig, axes = _grid(len(ok))
-    for ax, p in zip(axes, ok):
+    for ax, p in zip(axes, ok, strict=True):
         xs = [n for n, _ in p.points]
         top = max(max(p.cores), max(xs))
         grid = [1 + (top - 1) * i / 100 for i in range(101)]
         ax.scatter(xs, [y for _, y in p.points], color="black", zorder=3, label="measured")
-        for f, style in zip(p.fits, ("-", "--")):
+        for f, style in zip(p.fits, ("-", "--"), strict=False):
             ax.plot(grid, [f.predict(n) for n in grid], style, label=f.describe)
         ax.axvspan(max(xs), top, color="#f2f2f2", zorder=0)
         ax.text(max(xs), ax.get_ylim()[1] * 0.95, " PROJECTION", fontsize=8, va="top", color="#555555")
@@ -211,7 +227,8 @@ def to_svg(fig: Figure, salt: str) -> str:
     """
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        # no RDF metadata block: the page stays free of any URL but the SVG namespaces
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     return _PROLOGUE.sub("", buf.getvalue(), count=1)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .microbench import valid_ops
 from .report_data import (
     FT_INTERPRETER,
     GIL_INTERPRETER,
@@ -29,6 +30,7 @@ from .report_data import (
     summarize_configs,
 )
 from .stats import InsufficientData, Speedup, format_interval, format_speedup, speedup
+from .stats import verdict as speedup_verdict
 
 EFFICIENCY_SCALES = 0.80  # parallel efficiency at or above which threads "scale"
 EFFICIENCY_PARTLY = 0.50
@@ -79,15 +81,7 @@ class ClaimsTable:
 
 
 def _ops(mb: Mapping[str, Any], variant: str, workload: str, threads: int) -> list[float]:
-    out = []
-    for p in mb.get("points") or ():
-        if (p.get("variant"), p.get("workload"), p.get("threads")) != (variant, workload, threads):
-            continue
-        if variant == FT_INTERPRETER and p.get("gil_enabled"):
-            continue  # a free-threaded point with the GIL on is not a free-threaded figure
-        if p.get("ops_per_s") is not None:
-            out.append(float(p["ops_per_s"]))
-    return out
+    return valid_ops(mb.get("points") or (), workload, variant, threads)
 
 
 def _mb_speedup(mb: Mapping[str, Any], variant: str, workload: str, k: int, base_k: int = 1) -> Speedup | None:
@@ -129,6 +123,9 @@ def _c1(run: Run) -> ClaimRow:
     published = "4 threads ≈ 3.5–3.6× vs 1 on 4 cores; ≈1× with the GIL"
     cores = run.usable_cores
     mb = run.microbench
+    if mb and mb.get("error"):
+        return ClaimRow("C1", claim, published, f"microbenchmark failed: {mb['error']}", cores,
+                        "not measured in this run", NOT_MEASURED)
     if not mb:
         return ClaimRow("C1", claim, published, "no microbench in this run (run `gil-lab threads`)", cores,
                         "not measured in this run", NOT_MEASURED)
@@ -136,7 +133,7 @@ def _c1(run: Run) -> ClaimRow:
     workload = _mb_workload(mb)
     k = _mb_threads(mb, mb_cores)
     ft = _mb_speedup(mb, FT_INTERPRETER, workload, k) if workload and k else None
-    if ft is None or k is None:
+    if ft is None or k is None or workload is None:
         return ClaimRow("C1", claim, published, "microbench lacks 1-thread and multi-thread points", mb_cores,
                         "not measured in this run", NOT_MEASURED)
     gil = _mb_speedup(mb, GIL_INTERPRETER, workload, k)
@@ -169,16 +166,21 @@ def _c2(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
         scaling += good
         assert c.baseline.rps and c.candidate.rps
         parts.append(f"{c.scenario}/{c.server} u{c.users}: {c.baseline.rps.mean:.1f} → {c.candidate.rps.mean:.1f} rps "
-                     f"({c.speedup.ratio:.2f}×, eff {eff:.2f})")
+                     f"({c.speedup.ratio:.2f}×, {speedup_verdict(c.speedup)}, eff {eff:.2f})")
     med = statistics.median(effs)
+    unclear = sum(c.speedup.significant is False for c in heads)
     if scaling == len(heads):
-        status, verdict = _bounded(True, cores, 8, med)
+        status, word = _bounded(True, cores, 8, med)
     elif scaling:
         status = PARTLY
-        verdict = f"partly: {scaling} of {len(heads)} scenario/server pairs scale (median efficiency {med:.2f})"
+        word = f"partly: {scaling} of {len(heads)} scenario/server pairs scale (median efficiency {med:.2f})"
+    elif unclear == len(heads):
+        status = NOT_REPRODUCED
+        word = (f"{NOT_REPRODUCED}: no pair differs significantly (median efficiency {med:.2f}); "
+                "more repeats narrow the interval")
     else:
-        status, verdict = NOT_REPRODUCED, f"{NOT_REPRODUCED}: median efficiency {med:.2f}"
-    return ClaimRow("C2", claim, published, "; ".join(parts), cores, verdict, status)
+        status, word = NOT_REPRODUCED, f"{NOT_REPRODUCED}: median efficiency {med:.2f}"
+    return ClaimRow("C2", claim, published, "; ".join(parts), cores, word, status)
 
 
 def _cost_verdict(cost: float) -> tuple[str, str]:
@@ -253,25 +255,50 @@ def gil_incidents(configs: Sequence[ConfigSummary]) -> list[GilIncident]:
     return out
 
 
+def audit_reports(run: Run) -> list[Mapping[str, Any]]:
+    """``gil-lab audit`` reports stored in run.json under ``audit`` (one report or a list), if any."""
+    raw = run.raw.get("audit")
+    reports = raw if isinstance(raw, list) else [raw] if isinstance(raw, Mapping) else []
+    return [r for r in reports if isinstance(r, Mapping) and "gil_enabled" in r]
+
+
 def _c5(run: Run, configs: Sequence[ConfigSummary], incidents: Sequence[GilIncident]) -> ClaimRow:
     claim = "importing an extension without Py_mod_gil re-enables the GIL silently"
     published = "only a RuntimeWarning is emitted"
     cores = run.usable_cores
+    parts: list[str] = []
+    seen = False
+    if incidents:
+        mods = sorted({m for i in incidents for m in i.modules}) or ["(module not reported)"]
+        cells = sum(i.cells for i in incidents)
+        parts.append(f"GIL re-enabled by {', '.join(mods)} in {len(incidents)} config(s), {cells} cell(s), "
+                     "all marked invalid")
+        seen = True
+    for report in audit_reports(run):
+        interp = report.get("interpreter") or {}
+        if not interp.get("free_threaded", True):
+            continue
+        label = interp.get("label", FT_INTERPRETER)
+        if report.get("gil_enabled"):
+            by = ", ".join(report.get("gil_enabled_by") or []) or "an unnamed import"
+            parts.append(f"audit ({label}): GIL re-enabled by {by}")
+            seen = True
+        else:
+            parts.append(f"audit ({label}): no import re-enables the GIL")
     trap_ran = any(c.free_threaded and "trap" in c.scenario for c in configs)
-    if not incidents:
-        if trap_ran:
-            return ClaimRow("C5", claim, published, "the trap scenario ran on 3.14t with the GIL off", cores,
-                            f"{NOT_REPRODUCED}: no re-enablement observed", NOT_REPRODUCED)
-        return ClaimRow("C5", claim, published, "no incident in this run (see `gil-lab audit`)", cores,
-                        "not measured in this run", NOT_MEASURED)
-    mods = sorted({m for i in incidents for m in i.modules}) or ["(module not reported)"]
-    cells = sum(i.cells for i in incidents)
-    measured = f"GIL re-enabled by {', '.join(mods)} in {len(incidents)} config(s), {cells} cell(s), all marked invalid"
-    unexpected = [i for i in incidents if not i.deliberate]
-    verdict = REPRODUCED
-    if unexpected:
-        verdict += f" — unexpected in {', '.join(i.config_id for i in unexpected)}: those cells are excluded"
-    return ClaimRow("C5", claim, published, measured, cores, verdict, REPRODUCED)
+    if seen:
+        unexpected = [i for i in incidents if not i.deliberate]
+        word = REPRODUCED
+        if unexpected:
+            word += f" — unexpected in {', '.join(i.config_id for i in unexpected)}: those cells are excluded"
+        return ClaimRow("C5", claim, published, "; ".join(parts), cores, word, REPRODUCED)
+    if trap_ran:
+        parts.insert(0, "the trap scenario ran on 3.14t with the GIL off")
+        return ClaimRow("C5", claim, published, "; ".join(parts), cores,
+                        f"{NOT_REPRODUCED}: no re-enablement observed", NOT_REPRODUCED)
+    parts.insert(0, "no GIL re-enablement in any cell of this run")
+    return ClaimRow("C5", claim, published, "; ".join(parts) + " (run the gil-trap preset or `gil-lab audit`)",
+                    cores, "not measured in this run: nothing here imports such an extension", NOT_MEASURED)
 
 
 def _c6(run: Run, configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> ClaimRow:

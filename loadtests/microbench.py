@@ -160,6 +160,13 @@ def run_worker(interp: InterpreterLike, env: Mapping[str, str], config: Mapping[
     return data
 
 
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):  # pragma: no cover - not Unix
+        return None
+
+
 def judge_point(variant: str, gil_enabled: bool) -> str | None:
     """Why a point cannot stand for its variant, or None."""
     if variant == FT_VARIANT and gil_enabled:
@@ -186,7 +193,7 @@ def run_microbench(
     timeout = 60.0 + 4 * n_points * cfg.seconds_per_point * max(cfg.threads)
     say(f"==> microbench: {', '.join(cfg.workloads)} × threads {list(cfg.threads)} × {len(cfg.variants)} variants × "
         f"{cfg.repeats} repeats, {cfg.seconds_per_point:g} s per point (about {cfg.estimated_seconds:.0f} s)")
-    started, t0 = utc_now(), time.monotonic()
+    started, t0, load_start = utc_now(), time.monotonic(), _load_average()
     points: list[dict] = []
     workers: dict[str, dict] = {}
     for repeat in range(cfg.repeats):
@@ -222,6 +229,8 @@ def run_microbench(
         "started_at": started,
         "finished_at": utc_now(),
         "elapsed_s": round(time.monotonic() - t0, 2),
+        # other processes compete for the same cores: a 1-minute load above the cores means noisy figures
+        "load_average": {"start": load_start, "end": _load_average()},
         "interpreters": workers,
         "points": points,
         "summary": summarize(points, cfg.usable_cores),
@@ -266,7 +275,7 @@ def summarize(points: Sequence[Mapping[str, Any]], cores: int) -> list[dict]:
         row: dict[str, Any] = {"workload": w, "variant": v, "threads": n, "n": len(vals), "ops_per_s": None,
                                "ops_per_s_ci": None, "speedup": None, "speedup_ci": None, "efficiency": None}
         if vals:
-            m = mean_ci(vals, what=f"{w} {v} {n} threads ops/s")
+            m = mean_ci(vals, what=f"{w} {v} {n} threads ops/s", floor=0.0)
             row["ops_per_s"] = round(m.mean, 4)
             row["ops_per_s_ci"] = [round(m.low, 4), round(m.high, 4)] if m.low is not None and m.high is not None else None
         try:
@@ -307,6 +316,11 @@ def render_microbench(section: Mapping[str, Any]) -> str:
     lines = text_table(rows)
     points = section.get("points") or []
     notes = [f"{cores} usable core(s): no speedup can exceed {cores}×; efficiency = speedup ÷ min(threads, cores)."]
+    load = section.get("load_average") or {}
+    busiest = max((v for v in load.values() if v is not None), default=None)
+    if busiest is not None and busiest > cores * 0.5:
+        notes.append(f"warning: the 1-minute load average reached {busiest:.2f} on {cores} cores: other processes "
+                     "shared the CPUs, so these figures are noisy (wide intervals).")
     for w in section.get("workloads") or ():
         try:
             s = single_thread_ratio(points, w)

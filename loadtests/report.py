@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from . import charts
-from .capacity import DEFAULT_SLO_MS, CapacityPlan, capacity_plan
+from .capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL, CapacityPlan, capacity_plan
 from .claims import ClaimsTable, evaluate_claims
+from .microbench import summarize as summarize_microbench
 from .report_data import (
     KIND_INTERPRETER,
     KIND_PROCESSES,
     Comparison,
     ConfigSummary,
     Run,
+    Sweep,
     as_run,
     comparisons,
     headline,
@@ -35,11 +37,12 @@ from .report_data import (
     load_run,
     scenarios,
     summarize_configs,
+    sweeps,
 )
-from .report_doc import Bullets, Chart, Paragraph, ReportDoc, Section, Table, plain
+from .report_doc import Bullets, Chart, Paragraph, ReportDoc, Section, Table, plain, text_table
 from .report_html import render_html
 from .report_md import render_markdown
-from .stats import MeanCI, format_interval, format_mean_ci, format_speedup, verdict
+from .stats import MeanCI, format_interval, format_mean_ci, verdict
 
 EVENT_LOOP_NOTE = (
     "**Why your own routes may scale less.** FastAPI runs `def` endpoints in anyio's worker threads, but "
@@ -103,10 +106,22 @@ def _n(c: ConfigSummary) -> str:
 
 
 def _speed_words(c: Comparison) -> str:
+    """``1.84× faster (95% CI 1.76–1.92×)`` or ``1.07× slower (ratio 0.93×, 95% CI 0.89–0.98)``."""
     v = verdict(c.speedup)
+    s = c.speedup
+    ci = f"{s.confidence:.0%} CI {format_interval(s.low, s.high)}" if s.has_interval else "n=1, no interval"
     if v == "not significant":
-        return f"not significantly different ({format_speedup(c.speedup)})"
-    return f"{v} ({format_speedup(c.speedup).split(' ', 1)[1].strip('()')})"
+        return f"not significantly different (ratio {s.ratio:.2f}×, {ci})"
+    if not s.has_interval:
+        return v
+    return f"{v} ({ci})" if s.ratio >= 1 else f"{v} (ratio {s.ratio:.2f}×, {ci})"
+
+
+def _less_more(ratio: float | None) -> str:
+    if ratio is None:
+        return "unknown memory"
+    d = ratio - 1
+    return f"{abs(d):.0%} {'more' if d >= 0 else 'less'} memory"
 
 
 # --- section 1: verdict ---------------------------------------------------------------
@@ -131,17 +146,21 @@ def verdict_paragraph(a: Analysis) -> str:
             continue
         bits = []
         for c in mine:
-            eff = f", efficiency {c.efficiency:.2f} on {cores} cores" if c.efficiency is not None else ""
+            eff = ""
+            if c.efficiency is not None and c.candidate.is_cpu_bound:
+                eff = f", efficiency {c.efficiency:.2f} on {cores} cores"
             bits.append(f"{_speed_words(c)} on {c.server} at {c.users} users{eff}")
         rss = [c.rss_ratio for c in mine if c.rss_ratio is not None]
-        mem = f" at {statistics.median(rss) - 1:+.0%} peak memory" if rss else ""
-        sentence = f"**{s}**: 3.14t is " + "; ".join(bits) + mem
+        sentence = f"**{s}**: 3.14t is " + "; ".join(bits)
+        if rss:
+            sentence += f", using {_less_more(statistics.median(rss))} than 3.14"
+        if not mine[0].candidate.is_cpu_bound and "async" in s:
+            sentence += " (the `async` reference: CPU work on the event loop scales on no interpreter)"
         top = [p for p in procs if p.scenario == s and p.users == max(m.users for m in mine)]
         if top:
             p = top[0]
-            mem_p = f" with {_pct(p.rss_ratio)} memory" if p.rss_ratio is not None else ""
-            sentence += (f"; against 3.14 with {p.baseline.workers} processes it is {verdict(p.speedup)} "
-                         f"({p.speedup.ratio:.2f}×){mem_p}")
+            sentence += (f"; against 3.14 with {p.baseline.workers} processes it is {_speed_words(p)}, "
+                         f"using {_less_more(p.rss_ratio)}")
         parts.append(sentence + ".")
     ceiling = (f"Measured on {cores} usable core(s) of {a.run.machine.get('cpu_model', 'an unknown CPU')}: "
                f"no speedup here can exceed {cores}×.")
@@ -170,60 +189,62 @@ def _config_table(a: Analysis) -> Table:
 def _comparison_table(a: Analysis) -> Table:
     rows = []
     for c in a.comparisons:
-        rows.append((c.kind, c.scenario, c.server, str(c.users), c.candidate.label, c.baseline.label,
-                     _ci(c.candidate.rps), _ci(c.baseline.rps), format_speedup(c.speedup), verdict(c.speedup),
-                     f"{c.efficiency:.2f} (ceiling {c.ceiling}×)" if c.efficiency is not None else "—"))
-    return Table("comparisons", ("comparison", "scenario", "server", "users", "candidate", "baseline",
-                                 "candidate rps", "baseline rps", "ratio (95% CI)", "verdict", "efficiency"),
+        rows.append((c.kind, c.scenario, str(c.users), c.candidate.label, c.baseline.label,
+                     _ci(c.candidate.rps), _ci(c.baseline.rps), _ratio(c), verdict(c.speedup), _eff(c)))
+    return Table("comparisons", ("comparison", "scenario", "users", "candidate", "baseline", "candidate rps",
+                                 "baseline rps", "ratio (95% CI)", "verdict", "efficiency (of ideal)"),
                  tuple(rows), "Speedups: candidate ÷ baseline throughput")
 
 
-def _scaling_table(a: Analysis) -> Table:
-    fams: dict[tuple, list[ConfigSummary]] = {}
-    for c in a.configs:
-        if c.rps is not None:
-            fams.setdefault(c.family, []).append(c)
-    cores = a.run.usable_cores
+def _ratio(c: Comparison) -> str:
+    """``1.84× (1.76–1.92)``: the ratio and its interval, short enough for a table cell."""
+    s = c.speedup
+    return f"{s.ratio:.2f}× ({format_interval(s.low, s.high)})" if s.has_interval else f"{s.ratio:.2f}× (n=1)"
+
+
+def _eff(c: Comparison) -> str:
+    """Efficiency against the cores-bounded ideal; none for work that cannot scale by design."""
+    if c.efficiency is None or not c.candidate.is_cpu_bound:
+        return "—"
+    return f"{c.efficiency:.2f} (of {c.ceiling}×)"
+
+
+def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
     rows = []
-    for fam in fams.values():
-        fam.sort(key=lambda c: c.users)
-        base = fam[0]
-        assert base.rps is not None
-        for c in fam:
-            assert c.rps is not None
-            sp = c.rps.mean / base.rps.mean
-            ideal = min(c.parallel_width, cores) / min(base.parallel_width, cores)
-            rows.append((c.scenario, c.label, str(c.users), _ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
+    for sw in sws:
+        for c in sw.points:
+            sp, ideal = sw.speedup(c), sw.ideal(c)
+            rows.append((sw.scenario, sw.axis, sw.label, str(sw.x(c)), _ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
                          f"{sp / ideal:.2f}"))
-    return Table("scaling-table", ("scenario", "configuration", "users", "rps", f"speedup vs lowest users",
-                                   f"ideal on {cores} cores", "efficiency"),
-                 tuple(rows), "Throughput against the users level; the ideal is bounded by the usable cores")
+    return Table("scaling-table", ("scenario", "swept", "configuration", "value", "rps", "speedup vs first",
+                                   "ideal", "efficiency (speedup ÷ ideal)"), tuple(rows),
+                 f"Sweeps: configurations that differ in one dimension; the ideal counts the cores each point can "
+                 f"use (at most {a.run.usable_cores})")
+
+
+def _microbench_summary(a: Analysis) -> tuple[list[dict[str, Any]], int]:
+    mb = a.run.microbench or {}
+    cores = int(mb.get("usable_cores") or a.run.usable_cores)
+    return summarize_microbench(mb.get("points") or [], cores), cores
 
 
 def _microbench_table(a: Analysis) -> Table | None:
-    mb = a.run.microbench
-    if not mb or not mb.get("points"):
+    rows_in, cores = _microbench_summary(a)
+    if not rows_in:
         return None
-    from .stats import mean_ci
-
-    cores = int(mb.get("usable_cores") or a.run.usable_cores)
-    groups: dict[tuple[str, str], dict[int, list[float]]] = {}
-    for p in mb["points"]:
-        if p.get("variant") == "3.14t" and p.get("gil_enabled"):
-            continue
-        groups.setdefault((p["workload"], p["variant"]), {}).setdefault(int(p["threads"]), []).append(float(p["ops_per_s"]))
     rows = []
-    for (w, v), by in groups.items():
-        one = by.get(1)
-        base = mean_ci(one).mean if one else None
-        for n in sorted(by):
-            m = mean_ci(by[n], what=f"{w} {v} ops/s")
-            sp = m.mean / base if base else None
-            eff = f"{sp / min(n, cores):.2f}" if sp is not None else "—"
-            rows.append((w, v, str(n), _ci(m, 2), f"{sp:.2f}×" if sp is not None else "—", eff))
-    return Table("microbench-table", ("workload", "variant", "threads", "ops/s", "speedup vs 1 thread",
-                                      f"efficiency (÷ min(threads, {cores}))"), tuple(rows),
-                 "`gil-lab threads` microbenchmark: pure-Python work in N threads")
+    for r in rows_in:
+        ci = r["ops_per_s_ci"]
+        ops = "—" if r["ops_per_s"] is None else (f"{r['ops_per_s']:.1f} ± {(ci[1] - ci[0]) / 2:.1f}" if ci
+                                                  else f"{r['ops_per_s']:.1f} (n={r['n']})")
+        sp = "—" if r["speedup"] is None else (f"{r['speedup']:.2f}× ({format_interval(*r['speedup_ci'])})"
+                                              if r["speedup_ci"] else f"{r['speedup']:.2f}×")
+        eff = "—" if r["efficiency"] is None else f"{r['efficiency']:.2f}"
+        rows.append((r["workload"], r["variant"], str(r["threads"]), ops, sp, eff))
+    return Table("microbench-table", ("workload", "variant", "threads", "ops/s (mean ± CI half-width)",
+                                      "speedup vs 1 thread (95% CI)", f"efficiency (÷ min(threads, {cores}))"),
+                 tuple(rows), "`gil-lab threads` microbenchmark: pure-Python, json and sha256 work in N threads, "
+                              "no HTTP; invalid points excluded")
 
 
 def _latency_table(a: Analysis) -> Table:
@@ -261,7 +282,7 @@ def _claims_blocks(a: Analysis) -> list[Any]:
     classes = tuple(r.status.replace(" ", "-") for r in t.rows)
     blocks: list[Any] = [
         Paragraph("Each published claim (DESIGN.md) checked against this run. Speedup claims are bounded by the "
-                  "cores: on fewer cores than the published figure used, a near-ideal result reads *partly*, "
+                  "cores: on fewer cores than the published figure used, a near-ideal result reads **partly**, "
                   "with its parallel efficiency (speedup ÷ min(threads, usable cores))."),
         Table("claims", ("claim", "statement", "published", "measured here", "cores", "verdict"), rows,
               "Claims C1–C6", classes),
@@ -281,13 +302,14 @@ def _claims_blocks(a: Analysis) -> list[Any]:
 def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
     plan = a.capacity
     target = f"{plan.target_rps:g} rps" if plan.target_rps is not None else None
-    cols = ["family", "users at best", "rps", "p95 (ms)", "rps per busy core", f"rps per usable core"]
+    cols = ["family", "users at best", "rps", "p95 (ms)", "rps per busy core", "rps per usable core"]
     if target:
         cols += [f"cores for {target} (linear)", f"cores for {target} (Amdahl)"]
     rows = []
     for f in plan.families:
         if f.best is None or f.rate is None:
-            row = [f.label, "—", "no users level meets the SLO", "—", "—", "—"]
+            why = "no users level meets the SLO" if f.measured else "no valid repeat (see section 8)"
+            row = [f.label, "—", why, "—", "—", "—"]
         else:
             row = [f.label, str(f.best.users), _ci(f.best.rps), _ci(f.best.p95, 0),
                    f"{f.rate.rps_per_busy_core:.2f}" if f.rate.rps_per_busy_core else "—",
@@ -311,22 +333,22 @@ def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
         rows_p = []
         for p in ok:
             pts = ", ".join(f"{n:g}→{y:.3g}" for n, y in p.points)
-            for f in p.fits:
-                preds = ", ".join(f"{n}: {f.predict(n):.3g}" for n in p.cores)
-                resid = ", ".join(f"{r:+.2g}" for r in f.residuals)
-                peak = f"; peak at {f.peak_cores:.1f} cores" if f.peak_cores else ""
-                rows_p.append((p.source, pts, f.describe + peak, resid, preds))
+            for fit in p.fits:
+                preds = ", ".join(f"{n}: {fit.predict(n):.3g}" for n in p.cores)
+                resid = ", ".join(f"{r:+.2g}" for r in fit.residuals)
+                peak = f"; peak at {fit.peak_cores:.1f} cores" if fit.peak_cores else ""
+                rows_p.append((p.source, pts, fit.describe + peak, resid, preds))
         blocks.append(Table("projections", ("measured", "points (cores→throughput)", "fit", "residuals",
                                             "PROJECTED throughput at cores"), tuple(rows_p),
                             "Projections to more cores (labelled as such)"))
     if chart is not None:
         blocks.append(chart)
     if refused:
-        reasons = sorted({p.reason or "" for p in refused})
-        blocks.append(Paragraph(f"No projection for {len(refused)} series: " + "; ".join(reasons) + ". "
-                                "Add CPU-set or thread-count sweep points (e.g. on a machine with more cores) to "
-                                "project."))
-        blocks.append(Bullets(tuple(p.source for p in refused)))
+        blocks.append(Paragraph(f"**Too few points** for a projection of {len(refused)} series: a model fitted to "
+                                f"fewer than {MIN_POINTS_AMDAHL} distinct core counts would be extrapolation, so "
+                                "none is made. Sweep CPU sets (the `full` preset) on a machine with more cores to "
+                                "get one."))
+        blocks.append(Bullets(tuple(f"{p.source}: {p.reason}" for p in refused)))
     return blocks
 
 
@@ -358,7 +380,7 @@ def _method_blocks(a: Analysis) -> list[Any]:
         Paragraph(settings_text),
         Paragraph("Statistics: a configuration's figure is the mean of its valid repeats with a 95% Student-t "
                   "interval; a speedup is a ratio of means with a Fieller interval (Welch degrees of freedom). "
-                  "A ratio whose interval contains 1 is reported as *not significant*. Efficiency is speedup ÷ "
+                  "A ratio whose interval contains 1 is reported as **not significant**. Efficiency is speedup ÷ "
                   "min(parallel width, usable cores). Cells run interleaved (A B A B …) so drift does not favour "
                   "one interpreter."),
         Paragraph(EVENT_LOOP_NOTE),
@@ -405,18 +427,30 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
         c = _chart(fig, name, caption, chart_dir, run_dir)
         return [c] if c else []
 
+    sws = sweeps(a.configs, cores)
     scaling: list[Any] = [
-        Paragraph(f"Speedup of each configuration over its lowest users level. The dotted line is the ideal, "
-                  f"bounded by the {cores} usable core(s); efficiency = speedup ÷ ideal."),
-        *chart(charts.scaling_chart(a.configs, scen, cores), "scaling",
-               "Throughput and speedup against concurrent users, with the ideal line"),
-        _scaling_table(a),
+        Paragraph(f"Throughput and speedup along each sweep this run measured (users, anyio threads, pinned "
+                  f"CPUs), over the sweep's first point. The dotted line is the ideal, bounded by the {cores} "
+                  f"usable core(s); efficiency = speedup ÷ ideal.")
     ]
+    if sws:
+        scaling += chart(charts.scaling_chart(sws), "scaling",
+                         "Throughput (requests/s, whiskers: 95% CI) and speedup along each sweep, with the ideal")
+        scaling.append(_scaling_table(a, sws))
+    else:
+        scaling.append(Paragraph("No sweep in this run: every configuration was measured at one users level, "
+                                 "thread count and CPU set, so there is no scaling curve. The `full` preset "
+                                 "sweeps users, threads and CPUs."))
     mb_table = _microbench_table(a)
-    if mb_table is not None and r.microbench:
-        scaling += chart(charts.microbench_chart(list(r.microbench.get("points") or ()),
-                                                 int(r.microbench.get("usable_cores") or cores)),
-                         "microbench", "Pure-Python threads: speedup over one thread per interpreter variant")
+    mb_error = (r.microbench or {}).get("error")
+    if mb_error:
+        scaling.append(Paragraph(f"The threads microbenchmark failed, so there are no HTTP-free figures: "
+                                 f"microbenchmark failed: {mb_error}"))
+    if mb_table is not None:
+        summary, mb_cores = _microbench_summary(a)
+        scaling += chart(charts.microbench_chart(summary, mb_cores), "microbench",
+                         "Microbenchmark (no HTTP): speedup of N threads over 1 thread per interpreter variant; "
+                         "whiskers: 95% CI; dotted: ideal on the usable cores")
         scaling.append(mb_table)
     scaling.append(Paragraph(EVENT_LOOP_NOTE))
 
@@ -477,11 +511,6 @@ def _write_atomic(path: Path, text: str) -> Path:
 # --- terminal -------------------------------------------------------------------------
 
 
-def _format_rows(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
-
-
 def render_terminal(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS) -> str:
     """A compact table of headline comparisons, then the one-paragraph verdict."""
     a = analyse(run, slo_ms)
@@ -489,10 +518,9 @@ def render_terminal(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = D
                                     "verdict", "eff", "RSS")]
     for (_, _), c in headline(a.comparisons).items():
         rows.append((c.scenario, c.server, str(c.users), _ci(c.baseline.rps), _ci(c.candidate.rps),
-                     format_speedup(c.speedup), verdict(c.speedup),
-                     f"{c.efficiency:.2f}" if c.efficiency is not None else "—", _pct(c.rss_ratio)))
+                     _ratio(c), verdict(c.speedup), _eff(c).split(" ")[0], _pct(c.rss_ratio)))
     lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
-    lines += _format_rows(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
     lines.append("")
     lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
     lines.append("")

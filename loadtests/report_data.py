@@ -140,32 +140,27 @@ class ConfigSummary:
         interp = self.interpreter
         if self.python_gil_env is not None:
             interp += f"+PYTHON_GIL={self.python_gil_env}"
-        if self.parallelism == "processes":
-            shape = f"×{self.workers} proc"
-        else:
-            shape = f"w{self.workers} t{self.threads}"
+        shape = f"×{self.workers} proc" if self.parallelism == "processes" else f"w{self.workers} t{self.threads}"
         cpus = f" cpus{len(self.cpus)}" if self.cpus else ""
         return f"{interp} {self.server} {shape}{cpus}"
-
-    @property
-    def family(self) -> tuple[Any, ...]:
-        """Everything but the users level: the points of one users sweep."""
-        return (self.scenario, self.server, self.interpreter, self.python_gil_env, self.parallelism,
-                self.workers, self.threads, self.cpus)
 
     @property
     def parallel_width(self) -> int:
         """Requests this configuration can run at once before cores are counted."""
         return max(1, min(self.users, self.workers * self.threads, len(self.cpus) if self.cpus else 10**9))
 
+    def cores_in_use(self, usable_cores: int) -> int:
+        """The most cores this configuration can keep busy: its width, capped by its CPU set or the machine."""
+        return max(1, min(self.parallel_width, len(self.cpus) if self.cpus else usable_cores))
+
     @property
     def is_cpu_bound(self) -> bool:
         return not any(m in self.scenario for m in NON_SCALING_MARKERS)
 
 
-def _mean_or_none(values: Sequence[float], what: str) -> MeanCI | None:
+def _mean_or_none(values: Sequence[Any], what: str) -> MeanCI | None:
     vals = [v for v in values if v is not None and isinstance(v, (int, float)) and math.isfinite(v)]
-    return mean_ci(vals, what=what) if vals else None
+    return mean_ci(vals, what=what, floor=0.0) if vals else None
 
 
 def _cell_config_id(cell: Mapping[str, Any]) -> str:
@@ -237,6 +232,92 @@ def invalid_cells(run: Run) -> list[tuple[str, str]]:
     ]
 
 
+# --- sweeps ------------------------------------------------------------------------------
+
+SWEEP_AXES = ("users", "threads", "cpus")
+_AXIS_UNITS = {"users": "concurrent users (Locust users)", "threads": "anyio threads per event loop (count)",
+               "cpus": "CPUs the server is pinned to (count)"}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Configurations that differ in one dimension only (users, threads or CPU set), in order.
+
+    The ideal speedup over the first point is the ratio of cores each can keep busy,
+    so on 2 cores going from 8 to 16 users has an ideal of 1×, not 2×.
+    """
+
+    axis: str
+    scenario: str
+    label: str  # the configuration without the swept dimension
+    points: tuple[ConfigSummary, ...]
+    usable_cores: int
+
+    @property
+    def axis_label(self) -> str:
+        return _AXIS_UNITS[self.axis]
+
+    def x(self, c: ConfigSummary) -> int:
+        return sweep_value(c, self.axis)
+
+    def speedup(self, c: ConfigSummary) -> float:
+        base = self.points[0]
+        assert c.rps is not None and base.rps is not None
+        return c.rps.mean / base.rps.mean
+
+    def ideal(self, c: ConfigSummary) -> float:
+        return c.cores_in_use(self.usable_cores) / self.points[0].cores_in_use(self.usable_cores)
+
+
+def sweep_value(c: ConfigSummary, axis: str) -> int:
+    if axis == "users":
+        return c.users
+    if axis == "threads":
+        return c.threads
+    return len(c.cpus) if c.cpus else 0
+
+
+def _sweep_key(c: ConfigSummary, axis: str) -> tuple[Any, ...]:
+    dims = {"users": c.users, "threads": c.threads, "cpus": c.cpus}
+    return (c.scenario, c.server, c.interpreter, c.python_gil_env, c.parallelism, c.workers,
+            *(v for k, v in dims.items() if k != axis))
+
+
+def _sweep_label(c: ConfigSummary, axis: str) -> str:
+    interp = c.interpreter + (f"+PYTHON_GIL={c.python_gil_env}" if c.python_gil_env is not None else "")
+    parts = [interp, c.server, f"×{c.workers} proc" if c.parallelism == "processes" else f"w{c.workers}"]
+    if axis != "threads" and c.parallelism != "processes":
+        parts.append(f"t{c.threads}")
+    if axis != "users":
+        parts.append(f"u{c.users}")
+    if axis != "cpus" and c.cpus:
+        parts.append(f"cpus{len(c.cpus)}")
+    return " ".join(parts)
+
+
+def sweeps(configs: Iterable[ConfigSummary], usable_cores: int) -> list[Sweep]:
+    """Every set of 2+ valid configurations that differ only along one axis.
+
+    A CPU-count sweep uses pinned configurations only: an unpinned one is not a
+    measurement at a known core count.
+    """
+    cfgs = [c for c in configs if c.rps is not None]
+    out = []
+    for axis in SWEEP_AXES:
+        groups: dict[tuple[Any, ...], list[ConfigSummary]] = {}
+        for c in cfgs:
+            if axis == "cpus" and not c.cpus:
+                continue
+            groups.setdefault(_sweep_key(c, axis), []).append(c)
+        for members in groups.values():
+            values = [sweep_value(c, axis) for c in members]
+            if len(set(values)) >= 2:
+                members = [c for _, c in sorted(zip(values, members, strict=True), key=lambda vc: vc[0])]
+                first = members[0]
+                out.append(Sweep(axis, first.scenario, _sweep_label(first, axis), tuple(members), usable_cores))
+    return out
+
+
 # --- comparisons ----------------------------------------------------------------------
 
 KIND_INTERPRETER = "3.14t vs 3.14"
@@ -281,7 +362,7 @@ def _compare(kind: str, cand: ConfigSummary, base: ConfigSummary, usable_cores: 
     ceiling: int | None = None
     eff: float | None = None
     if kind == KIND_INTERPRETER and cand.parallelism == "threads":
-        ceiling = min(cand.parallel_width, usable_cores)
+        ceiling = cand.cores_in_use(usable_cores)
         eff = efficiency(s.ratio, ceiling, usable_cores)
     rss = None
     if cand.rss_mb and base.rss_mb and base.rss_mb.mean > 0:
@@ -308,7 +389,9 @@ def comparisons(run: Run, configs: Iterable[ConfigSummary] | None = None) -> lis
         return (c.scenario, c.server, c.parallelism, c.workers, c.threads, c.users, c.cpus)
 
     gil = {key(c): c for c in cfgs if c.interpreter == GIL_INTERPRETER}
-    ft_default = {key(c): c for c in cfgs if _is_default_ft(c)}
+    # PYTHON_GIL unset is the default; PYTHON_GIL=0 stands in only where no unset config exists
+    ft_default = {key(c): c for c in sorted((c for c in cfgs if _is_default_ft(c)),
+                                            key=lambda c: c.python_gil_env is None)}
     procs = [c for c in cfgs if c.interpreter == GIL_INTERPRETER and c.parallelism == "processes"]
     for c in cfgs:
         if _is_default_ft(c):
@@ -316,10 +399,11 @@ def comparisons(run: Run, configs: Iterable[ConfigSummary] | None = None) -> lis
             if base is not None and (cmp := _compare(KIND_INTERPRETER, c, base, cores)):
                 out.append(cmp)
             if c.parallelism == "threads":
+                same = (c.scenario, c.server, c.users, c.threads, c.cpus)
                 for p in procs:
-                    if (p.scenario, p.server, p.users, p.threads, p.cpus) == (c.scenario, c.server, c.users, c.threads, c.cpus):
-                        if cmp := _compare(KIND_PROCESSES, c, p, cores):
-                            out.append(cmp)
+                    if (p.scenario, p.server, p.users, p.threads, p.cpus) == same and (
+                            cmp := _compare(KIND_PROCESSES, c, p, cores)):
+                        out.append(cmp)
         elif c.interpreter == FT_INTERPRETER and c.python_gil_env == "1":
             base = ft_default.get(key(c))
             if base is not None and (cmp := _compare(KIND_GIL_TOGGLE, c, base, cores)):
@@ -331,15 +415,22 @@ def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:
     """The 3.14t-vs-3.14 comparison per (scenario, server) at its highest users level.
 
     The highest concurrency is where the interpreters differ most; lower levels stay in
-    the scaling section. Ties (several worker/thread settings) go to the faster 3.14t.
+    the scaling section. Among several configurations at that level the headline is the
+    one a user would deploy, never the fastest: PYTHON_GIL unset, not pinned to CPUs,
+    then the widest pool (workers × threads).
     """
+
+    def rank(c: Comparison) -> tuple[Any, ...]:
+        cand = c.candidate
+        return (c.users, cand.python_gil_env is None, cand.cpus is None, cand.workers * cand.threads)
+
     best: dict[tuple[str, str], Comparison] = {}
     for c in comps:
         if c.kind != KIND_INTERPRETER:
             continue
         k = (c.scenario, c.server)
         cur = best.get(k)
-        if cur is None or (c.users, c.speedup.ratio) > (cur.users, cur.speedup.ratio):
+        if cur is None or rank(c) > rank(cur):
             best[k] = c
     return best
 

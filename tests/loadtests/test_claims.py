@@ -1,0 +1,98 @@
+"""claims.py: each claim's verdict from synthetic runs whose physics is known (conftest_report)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from loadtests import claims as C
+from loadtests.report_data import run_from_dict
+
+from .conftest_report import make_run
+
+
+def _table(**kw: object) -> C.ClaimsTable:
+    return C.evaluate_claims(run_from_dict(make_run(**kw)))  # type: ignore[arg-type]
+
+
+def test_full_run_on_two_cores() -> None:
+    t = _table()
+    assert [r.id for r in t.rows] == ["C1", "C2", "C3", "C4", "C5", "C6"]
+    c1 = t.row("C1")
+    # near-ideal scaling, but only 2 cores: the 4-core figure is bounded, hence "partly"
+    assert c1.status == C.PARTLY and "bounded by 2 cores" in c1.verdict and "pure, 2 threads" in c1.measured
+    # json/compute scale, image (Pillow half GIL-free) and async do not reach 0.8
+    c2 = t.row("C2")
+    assert c2.status == C.PARTLY and "4 of 6" in c2.verdict
+    assert "json/uvicorn u8" in c2.measured and "faster" in c2.measured
+    c3 = t.row("C3")  # 7% single-thread cost in the model
+    assert c3.status == C.REPRODUCED and "microbench pure, 1 thread: +" in c3.measured
+    c4 = t.row("C4")  # 17% more memory in the model
+    assert c4.status == C.REPRODUCED and "+17%" in c4.measured and "2 × 3.14 processes" in c4.measured
+    c5 = t.row("C5")
+    assert c5.status == C.REPRODUCED and "_lab_trap_ext" in c5.measured
+    c6 = t.row("C6")
+    assert c6.status == C.REPRODUCED and "PYTHON_GIL=1: GIL on in 3/3 cells" in c6.measured
+    assert [i.modules for i in t.incidents] == [("_lab_trap_ext",)] and t.incidents[0].deliberate
+
+
+def test_four_cores_reproduce_c1() -> None:
+    assert _table(cores=4, thread_counts=[1, 2, 4, 8]).row("C1").status == C.REPRODUCED
+
+
+def test_missing_sections_say_not_measured() -> None:
+    t = _table(microbench=False, trap=False, gil_toggle=False, users=(8,))
+    assert t.row("C1").status == C.NOT_MEASURED and "gil-lab threads" in t.row("C1").measured
+    assert t.row("C3").status == C.NOT_MEASURED  # no microbench, no 1-user cells
+    assert t.row("C5").status == C.NOT_MEASURED and t.row("C6").status == C.NOT_MEASURED
+    assert t.incidents == ()
+
+
+def test_memory_over_the_bar_is_not_reproduced() -> None:
+    doc = make_run(microbench=False)
+    for cell in doc["cells"]:
+        if cell["interpreter"] == "3.14t":
+            cell["server_rss_mb_peak"] *= 1.3  # ~ +52%
+    row = C.evaluate_claims(run_from_dict(doc)).row("C4")
+    assert row.status == C.NOT_REPRODUCED and "exceeds PEP 779's 20% bar" in row.verdict
+
+
+def test_unexpected_gil_incident_is_named_and_python_gil_1_failure_detected() -> None:
+    doc = make_run(microbench=False)
+    victim = next(c for c in doc["cells"] if c["scenario"] == "json" and c["interpreter"] == "3.14t"
+                  and c["python_gil_env"] is None and c["users"] == 8)
+    victim.update(gil_enabled=True, gil_enabled_by=["_cbor_ext"], valid=False, invalid_reason="GIL enabled by _cbor_ext")
+    for c in doc["cells"]:
+        if c["python_gil_env"] == "1":
+            c["gil_enabled"] = False
+    t = C.evaluate_claims(run_from_dict(doc))
+    assert "_cbor_ext" in t.row("C5").measured and "unexpected in json/uvicorn/3.14t" in t.row("C5").verdict
+    assert t.row("C6").status == C.NOT_REPRODUCED and "ran with the GIL off" in t.row("C6").verdict
+
+
+def test_c5_reads_a_stored_audit() -> None:
+    doc = make_run(trap=False, microbench=False)
+    clean = copy.deepcopy(doc)
+    doc["audit"] = {"interpreter": {"label": "3.14t", "free_threaded": True}, "gil_enabled": True,
+                    "gil_enabled_by": ["yaml._yaml"]}
+    row = C.evaluate_claims(run_from_dict(doc)).row("C5")
+    assert row.status == C.REPRODUCED and "audit (3.14t): GIL re-enabled by yaml._yaml" in row.measured
+    clean["audit"] = [{"interpreter": {"label": "3.14t", "free_threaded": True}, "gil_enabled": False}]
+    row = C.evaluate_claims(run_from_dict(clean)).row("C5")
+    assert row.status == C.NOT_MEASURED and "no import re-enables the GIL" in row.measured
+
+
+def test_microbench_points_with_the_wrong_gil_state_are_ignored() -> None:
+    doc = make_run()
+    for p in doc["microbench"]["points"]:
+        if p["variant"] == "3.14t" and p["threads"] == 2:
+            p["gil_enabled"] = True  # every 2-thread 3.14t point invalid
+    row = C.evaluate_claims(run_from_dict(doc)).row("C1")
+    assert row.status == C.NOT_MEASURED
+
+
+@pytest.mark.parametrize("cost", [0.05, 0.15])
+def test_cost_verdict_threshold(cost: float) -> None:
+    assert C._cost_verdict(cost)[0] == C.REPRODUCED
+    assert C._cost_verdict(cost + 0.01)[0] == C.NOT_REPRODUCED or cost < C.PEP779_CPU_BAR
