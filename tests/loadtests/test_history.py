@@ -1,0 +1,92 @@
+"""history.py: the SQLite index of runs: idempotent recording, back-filling old runs, listing, rendering."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from loadtests import cli_report
+from loadtests.errors import ResultsError
+from loadtests.history import history_path, list_runs, record_run, render_history, sync_history
+
+from .conftest_report import make_run, write_run
+
+
+def _run(results: Path, run_id: str, created: str, **kw: object) -> Path:
+    doc = make_run(run_id=run_id, microbench=False, trap=False, **kw)  # type: ignore[arg-type]
+    doc["created_at"] = created
+    return write_run(results / run_id, doc)
+
+
+def test_record_is_idempotent_and_keeps_headlines(tmp_path: Path) -> None:
+    run_dir = _run(tmp_path, "20261125T120301Z-default-aaaa", "2026-11-25T12:03:01Z", scenarios=("json",))
+    first = record_run(run_dir)
+    again = record_run(run_dir)
+    assert history_path(tmp_path) == tmp_path / "history.sqlite" and (tmp_path / "history.sqlite").is_file()
+    assert first.run_id == again.run_id == "20261125T120301Z-default-aaaa"
+    entries = list_runs(tmp_path)
+    assert len(entries) == 1
+    e = entries[0]
+    assert e.preset == "default" and e.git_sha and e.git_sha.startswith("3f2a9c0d") and e.complete
+    heads = {(h.scenario, h.server): h for h in e.headlines}
+    assert set(heads) == {("json", "uvicorn"), ("json", "granian")}
+    assert heads[("json", "uvicorn")].users == 8 and 1.5 < heads[("json", "uvicorn")].ratio < 2.0
+    assert heads[("json", "uvicorn")].verdict.endswith("× faster")
+    assert e.summary["invalid_cells"] == 1 and e.summary["usable_cores"] == 2
+
+
+def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: Path) -> None:
+    a = _run(tmp_path, "20261120T080000Z-smoke-0001", "2026-11-20T08:00:00Z", scenarios=("json",), users=(8,))
+    b = _run(tmp_path, "20261125T120301Z-default-0002", "2026-11-25T12:03:01Z", scenarios=("compute",), users=(8,))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("{")
+    problems = sync_history(tmp_path)
+    assert len(problems) == 1 and problems[0].startswith("broken: ")
+    assert [e.run_id for e in list_runs(tmp_path)] == [b.name, a.name]  # newest first
+    assert [e.run_id for e in list_runs(tmp_path, limit=1)] == [b.name]
+    # a run that changes on disk (e.g. resumed) is re-read
+    doc = json.loads((a / "run.json").read_text())
+    doc["preset"] = "smoke-resumed"
+    (a / "run.json").write_text(json.dumps(doc))
+    sync_history(tmp_path)
+    assert {e.run_id: e.preset for e in list_runs(tmp_path)}[a.name] == "smoke-resumed"
+    # a deleted run directory leaves the index
+    (b / "run.json").unlink()
+    sync_history(tmp_path)
+    assert [e.run_id for e in list_runs(tmp_path)] == [a.name]
+
+
+def test_rows_from_an_older_lab_are_read(tmp_path: Path) -> None:
+    # a row whose JSON summary lacks today's fields (or is not JSON at all) still lists
+    db = history_path(tmp_path)
+    run_dir = _run(tmp_path, "20261101T000000Z-default-0003", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
+    record_run(run_dir)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET summary = ?", ("not json",))
+    (e,) = list_runs(tmp_path)
+    assert e.headlines == [] and e.summary == {}
+    assert "20261101T000000Z-default-0003" in render_history([e])
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
+    history_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
+    run_dir = _run(tmp_path, "20261101T000000Z-default-0004", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
+    with pytest.raises(ResultsError, match="delete it"):
+        record_run(run_dir)
+
+
+def test_render_and_cli(tmp_path: Path) -> None:
+    assert "no runs recorded yet" in render_history([])
+    _run(tmp_path, "20261125T120301Z-default-0005", "2026-11-25T12:03:01Z", scenarios=("json",), users=(8,))
+    result = CliRunner().invoke(cli_report.history, ["--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("date (UTC)") and "2026-11-25 12:03:01  3f2a9c0d  default" in lines[1]
+    assert "json/uvicorn" in lines[1] and "× faster" in lines[1]
+    result = CliRunner().invoke(cli_report.history, ["--results", str(tmp_path), "--json", "--limit", "5"])
+    data = json.loads(result.output)
+    assert data[0]["run_id"] == "20261125T120301Z-default-0005" and data[0]["headlines"][0]["scenario"] == "json"
