@@ -215,7 +215,8 @@ def run_microbench(
                 reason = judge_point(variant, gil)
                 points.append({"workload": p["workload"], "variant": variant, "threads": int(p["threads"]),
                                "repeat": repeat, "seconds": p["seconds"], "ops": p["ops"],
-                               "ops_per_s": p["ops_per_s"], "gil_enabled": gil, "valid": reason is None,
+                               "ops_per_s": p["ops_per_s"], "cpu_cores": p.get("cpu_cores"),
+                               "gil_enabled": gil, "valid": reason is None,
                                "invalid_reason": reason})
             say(f"    repeat {repeat + 1}/{cfg.repeats} {variant:<20} done "
                 f"({time.monotonic() - t0:.0f} s elapsed)")
@@ -258,6 +259,13 @@ def valid_ops(points: Sequence[Mapping[str, Any]], workload: str, variant: str, 
             and point_valid(p) and p.get("ops_per_s") is not None]
 
 
+def _mean_cpu(points: Sequence[Mapping[str, Any]], workload: str, variant: str, threads: int) -> float | None:
+    cpu = [float(p["cpu_cores"]) for p in points
+           if (p.get("workload"), p.get("variant"), p.get("threads")) == (workload, variant, threads)
+           and point_valid(p) and p.get("cpu_cores") is not None]
+    return round(sum(cpu) / len(cpu), 3) if cpu else None
+
+
 def summarize(points: Sequence[Mapping[str, Any]], cores: int) -> list[dict]:
     """Per (workload, variant, threads): mean ops/s with its CI, speedup vs 1 thread with its CI, efficiency."""
     keys: list[tuple[str, str, int]] = []
@@ -273,7 +281,8 @@ def summarize(points: Sequence[Mapping[str, Any]], cores: int) -> list[dict]:
     for w, v, n in sorted(keys, key=order):
         vals = valid_ops(points, w, v, n)
         row: dict[str, Any] = {"workload": w, "variant": v, "threads": n, "n": len(vals), "ops_per_s": None,
-                               "ops_per_s_ci": None, "speedup": None, "speedup_ci": None, "efficiency": None}
+                               "ops_per_s_ci": None, "speedup": None, "speedup_ci": None, "efficiency": None,
+                               "cpu_cores": _mean_cpu(points, w, v, n)}
         if vals:
             m = mean_ci(vals, what=f"{w} {v} {n} threads ops/s", floor=0.0)
             row["ops_per_s"] = round(m.mean, 4)
@@ -306,13 +315,15 @@ def _fmt_ci(ci: Sequence[float] | None, digits: int) -> str:
 def render_microbench(section: Mapping[str, Any]) -> str:
     """A table of ops/s, speedup over 1 thread and efficiency per workload, variant and thread count."""
     cores = int(section.get("usable_cores") or 1)
-    rows = [("workload", "variant", "threads", "ops/s", "95% CI", "speedup vs 1", "95% CI", "efficiency")]
+    rows = [("workload", "variant", "threads", "ops/s", "95% CI", "speedup vs 1", "95% CI", "efficiency",
+             "CPU cores used")]
     summary = section.get("summary") or summarize(section.get("points") or [], cores)
     for r in summary:
         rows.append((r["workload"], r["variant"], str(r["threads"]),
                      f"{r['ops_per_s']:.1f}" if r["ops_per_s"] is not None else "—", _fmt_ci(r["ops_per_s_ci"], 1),
                      f"{r['speedup']:.2f}×" if r["speedup"] is not None else "—", _fmt_ci(r["speedup_ci"], 2),
-                     f"{r['efficiency']:.2f}" if r["efficiency"] is not None else "—"))
+                     f"{r['efficiency']:.2f}" if r["efficiency"] is not None else "—",
+                     f"{r['cpu_cores']:.2f}" if r.get("cpu_cores") is not None else "—"))
     lines = text_table(rows)
     points = section.get("points") or []
     notes = [f"{cores} usable core(s): no speedup can exceed {cores}×; efficiency = speedup ÷ min(threads, cores)."]

@@ -112,12 +112,14 @@ def measure(workload: str, threads: int, seconds: float) -> dict:
     for t in pool:
         t.start()
     gil_before = gil_enabled()
+    cpu_start = time.process_time()  # all threads of this process
     start = time.perf_counter()
     deadline[0] = start + seconds  # set before the release: threads read it after the barrier
     barrier.wait()
     for t in pool:
         t.join()
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     if errors:
         raise RuntimeError(f"{workload} with {threads} threads failed: {errors[0]!r}")
     ops = sum(counts)
@@ -128,6 +130,9 @@ def measure(workload: str, threads: int, seconds: float) -> dict:
         "ops": ops,
         "ops_per_s": round(ops / wall, 4) if wall > 0 else None,
         "ops_per_thread": counts,
+        # CPU the threads actually got: on a shared machine, fewer cores than threads means
+        # the point could not scale whatever the interpreter
+        "cpu_cores": round(cpu / wall, 3) if wall > 0 else None,
         "gil_enabled": gil_before or gil_enabled(),
     }
 

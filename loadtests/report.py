@@ -240,11 +240,14 @@ def _microbench_table(a: Analysis) -> Table | None:
         sp = "—" if r["speedup"] is None else (f"{r['speedup']:.2f}× ({format_interval(*r['speedup_ci'])})"
                                               if r["speedup_ci"] else f"{r['speedup']:.2f}×")
         eff = "—" if r["efficiency"] is None else f"{r['efficiency']:.2f}"
-        rows.append((r["workload"], r["variant"], str(r["threads"]), ops, sp, eff))
+        cpu = "—" if r.get("cpu_cores") is None else f"{r['cpu_cores']:.2f}"
+        rows.append((r["workload"], r["variant"], str(r["threads"]), ops, sp, eff, cpu))
     return Table("microbench-table", ("workload", "variant", "threads", "ops/s (mean ± CI half-width)",
-                                      "speedup vs 1 thread (95% CI)", f"efficiency (÷ min(threads, {cores}))"),
+                                      "speedup vs 1 thread (95% CI)", f"efficiency (÷ min(threads, {cores}))",
+                                      "CPU cores the process got"),
                  tuple(rows), "`gil-lab threads` microbenchmark: pure-Python, json and sha256 work in N threads, "
-                              "no HTTP; invalid points excluded")
+                              "no HTTP; invalid points excluded. Fewer CPU cores than threads (up to the usable "
+                              "cores) means other processes held the CPUs")
 
 
 def _latency_table(a: Analysis) -> Table:

@@ -119,6 +119,7 @@ def test_worker_runs_on_this_interpreter() -> None:
         ("pure", 1), ("pure", 2), ("json", 1), ("json", 2), ("hash", 1), ("hash", 2)]
     for p in data["points"]:
         assert p["ops"] == sum(p["ops_per_thread"]) and p["ops"] > 0 and p["seconds"] >= 0.05
+        assert 0 < p["cpu_cores"] <= p["threads"] + 0.5
         assert len(p["ops_per_thread"]) == p["threads"]
 
 
@@ -139,6 +140,8 @@ def test_run_microbench_gil_variant_on_this_interpreter() -> None:
     assert {(p["threads"], p["repeat"]) for p in section["points"]} == {(1, 0), (2, 0), (1, 1), (2, 1)}
     assert all(p["valid"] and p["variant"] == "3.14" for p in section["points"])
     assert [r["threads"] for r in section["summary"]] == [1, 2]
+    assert all(r["cpu_cores"] is not None and r["cpu_cores"] > 0 for r in section["summary"])
+    assert "CPU cores used" in mb.render_microbench(section)
     assert section["interpreters"]["3.14"]["python_gil_env"] is None
     assert any("repeat 2/2" in line for line in lines)
     json.dumps(section)  # it goes into run.json
