@@ -8,6 +8,9 @@ Copy this file to start your own. What makes it a good drop-in:
 * ``LOAD`` says how to drive it: a weighted list of requests the generic Locust
   scenario sends, checked against ``router`` at start-up.
 
+Load-test it on both interpreters with ``gil-lab compare --scenario orders``: the
+scenario name is this file's name.
+
 ``POST /orders/quote`` takes a pydantic model as its body, as most services do:
 FastAPI parses and validates that body *on the event loop*, a serial section even on
 3.14t. It is small here; for large bodies prefer raw bytes parsed inside the route
