@@ -93,6 +93,10 @@ def environment_warnings(a: Run, b: Run) -> list[str]:
     for key, what in (("warmup_s", "warm-up"), ("duration_s", "measured window")):
         if sa.get(key) != sb.get(key):
             out.append(f"{what} differs: {sa.get(key)} s vs {sb.get(key)} s")
+    dirty = [name for name, run in (("A", a), ("B", b)) if run.machine.get("git_dirty")]
+    if dirty:
+        out.append(f"run {' and '.join(dirty)} had uncommitted changes in the lab tree: the app code may differ "
+                   "even where the commit is the same")
     if a.machine.get("git_sha") != b.machine.get("git_sha"):
         out.append(f"lab commit differs: {str(a.machine.get('git_sha'))[:10]} vs {str(b.machine.get('git_sha'))[:10]} "
                    "(expected when comparing code changes)")

@@ -76,6 +76,9 @@ def test_environment_differences_are_warned() -> None:
     assert any(x.startswith("3.14 build differs: 'abab") for x in w)
     assert any(x.startswith("lab commit differs") for x in w)
     assert render_diff(diff_runs(a, b)).count("  - ") == len(w)
+    b["machine"]["git_dirty"] = True
+    assert any(x.startswith("run B had uncommitted changes") for x in environment_warnings(run_from_dict(a),
+                                                                                           run_from_dict(b)))
 
 
 def test_diff_command_text_and_json(tmp_path: Path) -> None:
