@@ -43,6 +43,7 @@ REPRODUCED = "reproduced"
 PARTLY = "partly"
 NOT_REPRODUCED = "not reproduced"
 NOT_MEASURED = "not measured"
+INCONCLUSIVE = "inconclusive"  # measured, but the interval is too wide to decide
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class ClaimRow:
     measured: str
     cores: int
     verdict: str
-    status: str  # REPRODUCED | PARTLY | NOT_REPRODUCED | NOT_MEASURED (for styling and tests)
+    status: str  # REPRODUCED | PARTLY | NOT_REPRODUCED | INCONCLUSIVE | NOT_MEASURED (for styling and tests)
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,17 @@ def _c1(run: Run) -> ClaimRow:
     if gil is not None:
         measured += f"; 3.14 {gil.ratio:.2f}×"
     gil_flat = gil is None or gil.ratio < GIL_FLAT
-    ok = eff >= EFFICIENCY_SCALES and bool(ft.significant is not False) and gil_flat
+    cpu = [float(r["cpu_cores"]) for r in mb.get("summary") or ()
+           if (r.get("workload"), r.get("variant"), r.get("threads")) == (workload, FT_INTERPRETER, k)
+           and r.get("cpu_cores") is not None]
+    starved = bool(cpu) and cpu[0] < 0.8 * ceiling
+    if starved:
+        measured += f"; the {k} threads got only {cpu[0]:.2f} CPU cores (other processes held the rest)"
+    if ft.significant is False:
+        return ClaimRow("C1", claim, published, measured, mb_cores,
+                        f"{INCONCLUSIVE}: the 3.14t speedup is not significant"
+                        + (" on a machine other processes were using" if starved else ""), INCONCLUSIVE)
+    ok = eff >= EFFICIENCY_SCALES and gil_flat
     status, verdict = _bounded(ok, mb_cores, 4, eff)
     if not gil_flat and gil is not None:
         verdict += f"; 3.14 also scaled {gil.ratio:.2f}× (the workload releases the GIL)"
@@ -175,8 +186,8 @@ def _c2(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
         status = PARTLY
         word = f"partly: {scaling} of {len(heads)} scenario/server pairs scale (median efficiency {med:.2f})"
     elif unclear == len(heads):
-        status = NOT_REPRODUCED
-        word = (f"{NOT_REPRODUCED}: no pair differs significantly (median efficiency {med:.2f}); "
+        status = INCONCLUSIVE
+        word = (f"{INCONCLUSIVE}: no pair differs significantly (median efficiency {med:.2f}); "
                 "more repeats narrow the interval")
     else:
         status, word = NOT_REPRODUCED, f"{NOT_REPRODUCED}: median efficiency {med:.2f}"
@@ -195,6 +206,7 @@ def _c3(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
     cores = run.usable_cores
     parts: list[str] = []
     costs: list[float] = []
+    first_ci: tuple[float, float] | None = None  # cost interval of the first (least noisy) figure
     mb = run.microbench
     if mb and (workload := _mb_workload(mb)):
         try:
@@ -208,6 +220,7 @@ def _c3(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
             if s.has_interval:
                 assert s.low is not None and s.high is not None
                 interval = f", CI {format_interval((s.low - 1) * 100, (s.high - 1) * 100, 0)}%"
+                first_ci = (s.low - 1, s.high - 1)
             parts.append(f"microbench {workload}, 1 thread: {s.ratio - 1:+.1%}{interval}")
     http = [c for c in comps if c.kind == KIND_INTERPRETER and c.users == 1 and c.candidate.is_cpu_bound]
     if http:
@@ -219,6 +232,10 @@ def _c3(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
         return ClaimRow("C3", claim, published, "no 1-thread microbench points or 1-user HTTP pairs", cores,
                         "not measured in this run", NOT_MEASURED)
     status, verdict = _cost_verdict(costs[0])  # the microbench when there is one: least noise
+    if first_ci is not None and first_ci[0] <= PEP779_CPU_BAR < first_ci[1]:
+        status = INCONCLUSIVE
+        verdict = (f"{INCONCLUSIVE}: the interval ({first_ci[0]:+.0%} to {first_ci[1]:+.0%}) spans PEP 779's "
+                   f"{PEP779_CPU_BAR:.0%} bar; more repeats on a quiet machine narrow it")
     return ClaimRow("C3", claim, published, "; ".join(parts), cores, verdict, status)
 
 

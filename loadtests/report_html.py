@@ -20,6 +20,7 @@ tr.reproduced td.verdict { color: #1a7f37; font-weight: 600; }
 tr.partly td.verdict { color: #9a6700; font-weight: 600; }
 tr.not-reproduced td.verdict { color: #cf222e; font-weight: 600; }
 tr.not-measured td.verdict { color: #6e7781; }
+tr.inconclusive td.verdict { color: #9a6700; }
 tr.invalid td { color: #cf222e; }
 figure.chart { margin: 1rem 0; } figure.chart svg { max-width: 100%; height: auto; }
 figure.chart figcaption { color: #555; font-size: 13px; }

@@ -96,3 +96,29 @@ def test_microbench_points_with_the_wrong_gil_state_are_ignored() -> None:
 def test_cost_verdict_threshold(cost: float) -> None:
     assert C._cost_verdict(cost)[0] == C.REPRODUCED
     assert C._cost_verdict(cost + 0.01)[0] == C.NOT_REPRODUCED or cost < C.PEP779_CPU_BAR
+
+
+def test_wide_intervals_are_inconclusive_not_verdicts() -> None:
+    doc = make_run(users=(1, 8))
+    rng = iter([0.3, 1.7, 1.0] * 200)
+    for p in doc["microbench"]["points"]:
+        p["ops_per_s"] *= next(rng)  # ±70% noise: no microbench figure is significant
+        p["cpu_cores"] = 1.1 if p["threads"] > 1 else 0.99
+    doc["microbench"]["summary"] = [{"workload": "pure", "variant": "3.14t", "threads": 2, "cpu_cores": 1.1}]
+    t = C.evaluate_claims(run_from_dict(doc))
+    c1 = t.row("C1")
+    assert c1.status == C.INCONCLUSIVE and "got only 1.10 CPU cores" in c1.measured
+    c3 = t.row("C3")
+    assert c3.status == C.INCONCLUSIVE and "spans PEP 779's 15% bar" in c3.verdict
+
+
+def test_http_pairs_that_are_not_significant_are_inconclusive() -> None:
+    doc = make_run(scenarios=("json",), servers=("uvicorn",), users=(8,), repeats=2, trap=False, gil_toggle=False,
+                   microbench=False, invalid_crash=False)
+    for c in doc["cells"]:  # the real smoke run's shape: two repeats far apart
+        if c["interpreter"] == "3.14t":
+            c["rps"] = 17.6 if c["repeat"] == 0 else 27.8
+        elif c["parallelism"] == "threads":
+            c["rps"] = 43.0 if c["repeat"] == 0 else 41.0
+    row = C.evaluate_claims(run_from_dict(doc)).row("C2")
+    assert row.status == C.INCONCLUSIVE and "not significant" in row.measured
