@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -44,6 +45,9 @@ def main() -> None:
 
     Typical use: `make compare` (or `gil-lab compare`), then open results/<run-id>/report.html.
     """
+    # `kill PID` must tear down like Ctrl-C: unwind every context manager, so no server
+    # or Locust process this command started outlives it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def interpreter_options(func: Callable[..., Any]) -> Callable[..., Any]:
