@@ -13,6 +13,7 @@ non-zero; it never shows a traceback for these. Anything that is not a
     ├── ServerError          a server would not start, or died
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
+    ├── MicrobenchError      a `gil-lab threads` worker failed
     └── ResultsError         a run directory or run.json is unusable
 """
 
@@ -49,6 +50,10 @@ class ServerRefused(ServerError):
 
 class LoadGeneratorError(LabError):
     """Locust failed to run or produced no statistics."""
+
+
+class MicrobenchError(LabError):
+    """A `gil-lab threads` worker failed or returned something unusable."""
 
 
 class ResultsError(LabError):

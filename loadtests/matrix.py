@@ -52,7 +52,8 @@ class CellConfig:
     def config_id(self) -> str:
         gil = f"gil-{self.python_gil}" if self.python_gil is not None else "gil-default"
         cpus = f"/cpus{len(self.cpus)}" if self.cpus else ""
-        return (f"{self.scenario}/{self.server}/{self.interpreter}/{gil}/w{self.workers}/t{self.threads}"
+        processes = "/processes" if self.parallelism == "processes" else ""
+        return (f"{self.scenario}/{self.server}/{self.interpreter}/{gil}/w{self.workers}{processes}/t{self.threads}"
                 f"/u{self.users}{cpus}")
 
     @property

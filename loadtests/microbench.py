@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ConfigError, InterpreterError, LabError
+from .errors import ConfigError, InterpreterError, MicrobenchError
 from .report_doc import text_table
 from .results import usable_cores, utc_now
 from .stats import InsufficientData, efficiency, mean_ci, speedup
@@ -39,10 +39,6 @@ DEFAULT_REPEATS = 3
 # 3 variants × 3 workloads × 3 thread counts × 3 repeats × 0.5 s ≈ 40 s on 2 cores, plus start-up.
 DEFAULT_SECONDS = 0.5
 DEFAULT_WARMUP_S = 0.1
-
-
-class MicrobenchError(LabError):
-    """A microbenchmark worker failed or returned something unusable."""
 
 
 class InterpreterLike(Protocol):
