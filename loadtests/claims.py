@@ -67,6 +67,8 @@ class GilIncident:
     modules: tuple[str, ...]
     cells: int
     deliberate: bool  # a "trap" scenario that exists to provoke this
+    rps_gil_on: float | None = None  # mean rps of its (invalid) repeats, for the collapse it shows
+    references: tuple[tuple[str, float], ...] = ()  # valid configs with the same server settings: (label, rps)
 
 
 @dataclass(frozen=True)
@@ -268,8 +270,31 @@ def gil_incidents(configs: Sequence[ConfigSummary]) -> list[GilIncident]:
     for c in configs:
         if c.free_threaded and c.gil_enabled and c.python_gil_env != "1":
             n = c.n_valid + len(c.invalid)
-            out.append(GilIncident(c.config_id, c.scenario, c.server, c.gil_enabled_by, n, "trap" in c.scenario))
+            rps = statistics.fmean(c.invalid_rps_values) if c.invalid_rps_values else None
+            out.append(GilIncident(c.config_id, c.scenario, c.server, c.gil_enabled_by, n, "trap" in c.scenario,
+                                   rps, _same_settings(c, configs)))
     return out
+
+
+def _same_settings(incident: ConfigSummary, configs: Sequence[ConfigSummary]) -> tuple[tuple[str, float], ...]:
+    """Valid configurations served the same way (server, workers, threads, users): the yardstick for a collapse.
+
+    Those of the same scenario when there are any; otherwise every scenario served that way
+    (the gil-trap preset's trap route does the json scenario's work, on 3.14t only).
+    """
+    same_way = [
+        c for c in configs
+        if c.rps is not None and c.config_id != incident.config_id and c.python_gil_env is None
+        and (c.server, c.workers, c.parallelism, c.threads, c.users)
+        == (incident.server, incident.workers, incident.parallelism, incident.threads, incident.users)
+    ]
+    same_scenario = [c for c in same_way if c.scenario == incident.scenario]
+    return tuple((f"{c.scenario} {c.interpreter}", c.rps.mean) for c in same_scenario or same_way if c.rps)
+
+
+def refusals(configs: Sequence[ConfigSummary]) -> list[tuple[str, str]]:
+    """Configurations whose server refused to start (granian on 3.14t with the GIL on), with the reason."""
+    return [(c.config_id, c.refusals[0]) for c in configs if c.refusals]
 
 
 def audit_reports(run: Run) -> list[Mapping[str, Any]]:

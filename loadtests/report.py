@@ -21,7 +21,7 @@ from typing import Any
 
 from . import charts
 from .capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL, CapacityPlan, capacity_plan
-from .claims import ClaimsTable, evaluate_claims
+from .claims import ClaimsTable, evaluate_claims, refusals
 from .microbench import summarize as summarize_microbench
 from .report_data import (
     KIND_INTERPRETER,
@@ -138,8 +138,15 @@ def verdict_paragraph(a: Analysis) -> str:
         bad = [c for c in a.configs if c.scenario == s and c.free_threaded and c.gil_enabled and c.python_gil_env != "1"]
         if bad:
             mods = sorted({m for c in bad for m in c.gil_enabled_by}) or ["an unreported module"]
-            parts.append(f"**{s}**: the GIL came back on in 3.14t (enabled by {', '.join(mods)}), "
-                         "so its free-threaded cells are invalid and not compared.")
+            sentence = (f"**{s}**: the GIL came back on in 3.14t (enabled by {', '.join(mods)}), "
+                        "so its free-threaded cells are invalid and not compared")
+            for incident in (i for i in a.claims.incidents if i.scenario == s and i.rps_gil_on is not None):
+                beside = ", ".join(f"{label} {rps:.1f}" for label, rps in incident.references)
+                sentence += (f"; with the GIL on, {incident.server} served {incident.rps_gil_on:.1f} rps"
+                             + (f" (valid cells served the same way: {beside} rps)" if beside else ""))
+            if any(c.refusals for c in a.configs if c.scenario == s):
+                sentence += "; granian refused to start, as it does when the GIL is on in a free-threaded build"
+            parts.append(sentence + ".")
             continue
         if not mine:
             parts.append(f"**{s}**: no valid 3.14t/3.14 pair to compare.")
@@ -291,14 +298,29 @@ def _claims_blocks(a: Analysis) -> list[Any]:
               "Claims C1–C6", classes),
     ]
     if t.incidents:
-        blocks.append(Table("gil-incidents", ("configuration", "scenario", "server", "re-enabled by", "cells",
-                                              "kind"),
-                            tuple((i.config_id, i.scenario, i.server, ", ".join(i.modules) or "(not reported)",
-                                   str(i.cells), "deliberate (trap)" if i.deliberate else "UNEXPECTED")
+        blocks.append(Table("gil-incidents", ("configuration", "re-enabled by", "cells", "kind",
+                                              "rps with the GIL on (not averaged in)", "same server settings, valid"),
+                            tuple((i.config_id, ", ".join(i.modules) or "(not reported)", str(i.cells),
+                                   "deliberate (trap)" if i.deliberate else "UNEXPECTED",
+                                   f"{i.rps_gil_on:.1f}" if i.rps_gil_on is not None else "—",
+                                   "; ".join(f"{label}: {rps:.1f}" for label, rps in i.references) or "—")
                                   for i in t.incidents),
                             "GIL incidents: free-threaded cells whose GIL was on; they are invalid and excluded"))
+        blocks.append(Paragraph(
+            "An import turned the GIL back on for the life of the server process, with only a RuntimeWarning "
+            "(claim C5). uvicorn keeps serving, so nothing fails: the cell simply runs at GIL-bound throughput, "
+            "which the table sets beside the valid cells served the same way. The lab marks such cells invalid "
+            "from `/lab/runtime` (`gil_enabled`, `gil_enabled_by`) read before and after each window."))
     else:
         blocks.append(Paragraph("GIL incidents: no incident in this run (see `gil-lab audit`)."))
+    refused = refusals(a.configs)
+    if refused:
+        blocks.append(Table("refusals", ("configuration", "why the server did not start"), tuple(refused),
+                            "Servers that refused to start"))
+        blocks.append(Paragraph(
+            "granian checks the GIL after importing the app on a free-threaded build and exits rather than serve "
+            "with it on, so a GIL-enabling import is a start-up failure there, not a silent slowdown. The refusal "
+            "is a documented outcome, recorded with granian's own message."))
     return blocks
 
 

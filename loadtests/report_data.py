@@ -133,6 +133,10 @@ class ConfigSummary:
     gil_enabled: bool  # in any repeat, valid or not
     gil_enabled_by: tuple[str, ...]
     invalid: tuple[tuple[str, str], ...]  # (cell id, reason)
+    # Throughput measured in invalid repeats (e.g. 3.14t with the GIL back on): shown beside
+    # the valid figures in the GIL-incidents section, never averaged into them.
+    invalid_rps_values: tuple[float, ...] = ()
+    refusals: tuple[str, ...] = ()  # why the server refused to start, per refused repeat
 
     @property
     def label(self) -> str:
@@ -218,6 +222,8 @@ def summarize_configs(run: Run) -> list[ConfigSummary]:
                 gil_enabled=any(bool(c.get("gil_enabled")) for c in cells),
                 gil_enabled_by=tuple(by),
                 invalid=invalid,
+                invalid_rps_values=tuple(float(c["rps"]) for c in cells if c not in valid and c.get("rps")),
+                refusals=tuple(str(c.get("invalid_reason")) for c in cells if c.get("outcome") == "refused"),
             )
         )
     return out

@@ -122,3 +122,19 @@ def test_http_pairs_that_are_not_significant_are_inconclusive() -> None:
             c["rps"] = 43.0 if c["repeat"] == 0 else 41.0
     row = C.evaluate_claims(run_from_dict(doc)).row("C2")
     assert row.status == C.INCONCLUSIVE and "not significant" in row.measured
+
+
+def test_gil_incident_shows_the_collapse_beside_valid_cells_and_refusals_are_listed() -> None:
+    doc = make_run(microbench=False)
+    refused = copy.deepcopy(next(c for c in doc["cells"] if c["scenario"] == "gil-trap" and c["free_threaded"]))
+    refused.update(id="gil-trap/granian/r0", config_id="gil-trap/granian", server="granian", valid=False, rps=None,
+                   outcome="refused", invalid_reason="granian refused to start: Cannot run ... with GIL enabled")
+    doc["cells"].append(refused)
+    run = run_from_dict(doc)
+    incident = C.evaluate_claims(run).incidents[0]
+    gil_on = [c["rps"] for c in doc["cells"] if c["config_id"] == incident.config_id]
+    assert incident.rps_gil_on == pytest.approx(sum(gil_on) / len(gil_on))
+    assert [label for label, _ in incident.references] == ["gil-trap 3.14"]
+    from loadtests.report_data import summarize_configs
+
+    assert C.refusals(summarize_configs(run)) == [("gil-trap/granian", refused["invalid_reason"])]
