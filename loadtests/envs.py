@@ -23,6 +23,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import EnvironmentSetupError
 from .interpreters import Interpreter, clean_env
@@ -194,7 +195,7 @@ def installed_packages(python: Path) -> dict[str, str]:
     return json.loads(_run([str(python), "-c", code], f"listing packages of {python}"))
 
 
-def sync(spec: EnvSpec, force: bool = False) -> dict:
+def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
     """Make ``spec``'s environment match its lock file; do nothing when it already does."""
     wanted = wanted_stamp(spec)
     current = read_stamp(spec)
@@ -210,7 +211,7 @@ def sync(spec: EnvSpec, force: bool = False) -> dict:
             _install_gilwatch(spec)
         else:
             _install_project(spec)
-        stamp = {
+        stamp: dict[str, Any] = {
             "name": spec.name,
             "stamp": wanted,
             "interpreter": spec.interpreter.path,
@@ -220,8 +221,9 @@ def sync(spec: EnvSpec, force: bool = False) -> dict:
             "unsupported": gil_only_packages() if spec.interpreter.free_threaded else {},
         }
         (spec.path / STAMP_NAME).write_text(json.dumps(stamp, indent=2, sort_keys=True))
-    if stamp["unsupported"]:
-        for name, reason in stamp["unsupported"].items():
+    unsupported: dict[str, str] = stamp["unsupported"]
+    if unsupported:
+        for name, reason in unsupported.items():
             print(f"    note: {name} is not installed in {spec.name}: {reason}", file=sys.stderr)
     return stamp
 
