@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .capacity import Projection  # noqa: E402
 from .report_data import ConfigSummary, Sweep  # noqa: E402
+from .stats import MeanCI  # noqa: E402
 
 COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}
 WIDTH_IN = 9.0
@@ -53,26 +54,34 @@ def top_users(configs: Sequence[ConfigSummary], scenario: str) -> list[ConfigSum
     return [c for c in mine if c.users == top]
 
 
-def throughput_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure | None:
-    """Horizontal bars of mean rps with 95% CI whiskers, per scenario at its top users level."""
-    scen = [s for s in scenarios if top_users(configs, s)]
+def _bars_per_scenario(configs: Sequence[ConfigSummary], scenarios: Sequence[str],
+                       value: Callable[[ConfigSummary], MeanCI | None], xlabel: str, whiskers: bool) -> Figure | None:
+    """One panel per scenario: a horizontal bar per configuration at its top users level."""
+    scen = [s for s in scenarios if any(value(c) for c in top_users(configs, s))]
     if not scen:
         return None  # no scenario has a valid configuration
     fig, axes = _grid(len(scen), row_h=0.5 + 0.42 * max((len(top_users(configs, s)) for s in scen), default=1))
     for ax, s in zip(axes, scen, strict=True):
-        cs = top_users(configs, s)
-        ys = range(len(cs))
-        means = [c.rps.mean for c in cs if c.rps]
-        err = [[c.rps.mean - c.rps.low if c.rps and c.rps.low is not None else 0 for c in cs],
-               [c.rps.high - c.rps.mean if c.rps and c.rps.high is not None else 0 for c in cs]]
-        ax.barh(list(ys), means, xerr=err, color=[colour(c) for c in cs], capsize=3)
-        ax.set_yticks(list(ys), [c.label for c in cs], fontsize=8)
+        cs = [c for c in top_users(configs, s) if value(c)]
+        figures = [value(c) for c in cs]
+        means = [f.mean for f in figures if f]
+        err = None
+        if whiskers:
+            err = [[f.mean - f.low if f and f.low is not None else 0 for f in figures],
+                   [f.high - f.mean if f and f.high is not None else 0 for f in figures]]
+        ax.barh(range(len(cs)), means, xerr=err, color=[colour(c) for c in cs], capsize=3)
+        ax.set_yticks(range(len(cs)), [c.label for c in cs], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel("throughput (requests/s)")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("configuration")
         ax.set_title(f"{s} — {cs[0].users} users", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def throughput_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure | None:
+    """Horizontal bars of mean rps with 95% CI whiskers, per scenario at its top users level."""
+    return _bars_per_scenario(configs, scenarios, lambda c: c.rps, "throughput (requests/s)", whiskers=True)
 
 
 def scaling_chart(sweeps: Sequence[Sweep]) -> Figure | None:
@@ -175,20 +184,8 @@ def latency_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], sl
 
 def memory_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure | None:
     """Peak RSS of the server process tree per configuration at each scenario's top users level."""
-    scen = [s for s in scenarios if any(c.rss_mb for c in top_users(configs, s))]
-    if not scen:
-        return None  # no scenario has a valid configuration
-    fig, axes = _grid(len(scen), row_h=0.5 + 0.42 * max((len(top_users(configs, s)) for s in scen), default=1))
-    for ax, s in zip(axes, scen, strict=True):
-        cs = [c for c in top_users(configs, s) if c.rss_mb]
-        ax.barh(range(len(cs)), [c.rss_mb.mean for c in cs if c.rss_mb], color=[colour(c) for c in cs])
-        ax.set_yticks(range(len(cs)), [c.label for c in cs], fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlabel("peak RSS, all server processes (MB)")
-        ax.set_ylabel("configuration")
-        ax.set_title(f"{s} — {cs[0].users if cs else '?'} users", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _bars_per_scenario(configs, scenarios, lambda c: c.rss_mb, "peak RSS, all server processes (MB)",
+                              whiskers=False)
 
 
 def projection_chart(projections: Sequence[Projection]) -> Figure | None:

@@ -10,7 +10,6 @@ the lab computes exact statistics for the measured window only.
 
 from __future__ import annotations
 
-import json
 import math
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from .errors import ConfigError, LoadGeneratorError
 from .interpreters import clean_env
 from .paths import PROJECT_ROOT
+from .results import read_json
 from .servers import LOOPBACK, free_port, stop_group
 
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
@@ -180,12 +180,7 @@ class WindowStats:
 
 
 def read_raw(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise LoadGeneratorError(f"Locust wrote no samples ({path} is missing); see locust.log beside it.") from exc
-    except json.JSONDecodeError as exc:
-        raise LoadGeneratorError(f"Locust's sample file {path} is corrupt: {exc}") from exc
+    data = read_json(path, LoadGeneratorError, "Locust wrote no samples; see locust.log beside it.")
     if data.get("test_start") is None:
         raise LoadGeneratorError(f"Locust never started the test ({path}); see locust.log beside it.")
     return data

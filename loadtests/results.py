@@ -17,7 +17,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ResultsError
+from .errors import LabError, ResultsError
 from .paths import PROJECT_ROOT
 
 SCHEMA_VERSION = 1
@@ -105,14 +105,19 @@ def write_json_atomic(path: Path, data: dict) -> None:
         raise
 
 
+def read_json(path: Path, error: type[LabError], if_missing: str) -> dict:
+    """A JSON file the lab depends on; a missing or corrupt one raises ``error`` saying what to do."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise error(f"{path} does not exist; {if_missing}") from exc
+    except json.JSONDecodeError as exc:
+        raise error(f"{path} is not valid JSON: {exc}") from exc
+
+
 def load_run(run_dir: Path) -> dict:
     path = Path(run_dir) / RUN_FILE
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ResultsError(f"{path} does not exist; pass a run directory such as results/<run-id>.") from exc
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path} is not valid JSON: {exc}") from exc
+    data = read_json(path, ResultsError, "pass a run directory such as results/<run-id>.")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ResultsError(f"{path} has schema_version {version!r}; this lab reads version {SCHEMA_VERSION}.")
