@@ -17,6 +17,10 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
+# Titles of the steps running now, outermost first (steps nest: resolve > build > compile).
+_active: list[str] = []
+
+
 @contextmanager
 def step(title: str, stream: TextIO | None = None, heartbeat: float = 15.0) -> Iterator[None]:
     """Announce a step, repeat a heartbeat while it runs, and report how long it took.
@@ -28,10 +32,12 @@ def step(title: str, stream: TextIO | None = None, heartbeat: float = 15.0) -> I
     start = time.monotonic()
     done = threading.Event()
     print(f"==> {title}", file=out, flush=True)
+    _active.append(title)
 
     def beat() -> None:
         while not done.wait(heartbeat):
-            print(f"    ... {title} ({format_seconds(time.monotonic() - start)} elapsed)", file=out, flush=True)
+            if _active and _active[-1] == title:  # only the innermost step speaks: one line per beat
+                print(f"    ... {title} ({format_seconds(time.monotonic() - start)} elapsed)", file=out, flush=True)
 
     ticker = threading.Thread(target=beat, daemon=True)
     ticker.start()
@@ -39,7 +45,9 @@ def step(title: str, stream: TextIO | None = None, heartbeat: float = 15.0) -> I
         yield
     except BaseException:
         done.set()
+        _active.remove(title)
         print(f"<== {title}: failed after {format_seconds(time.monotonic() - start)}", file=out, flush=True)
         raise
     done.set()
+    _active.remove(title)
     print(f"<== {title}: done in {format_seconds(time.monotonic() - start)}", file=out, flush=True)
