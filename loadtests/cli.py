@@ -47,7 +47,9 @@ def main() -> None:
     """
     # `kill PID` must tear down like Ctrl-C: unwind every context manager, so no server
     # or Locust process this command started outlives it.
+    # A shell starts background jobs with SIGINT ignored; the lab still wants Ctrl-C semantics there.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def interpreter_options(func: Callable[..., Any]) -> Callable[..., Any]:
