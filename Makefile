@@ -35,7 +35,7 @@ lint: setup ## ruff and mypy over the code; hadolint and compose validation over
 	.venv/bin/mypy
 	.venv/bin/python docker/validate.py
 
-report: ## rebuild report.html/report.md of RUN=results/<run-id> from its run.json
+report: ## rebuild report.html/report.md of RUN=results/<run-id> (default: the newest run) from its run.json
 	$(GIL_LAB) report $(RUN)
 
 audit: setup ## find modules that re-enable the GIL on 3.14t

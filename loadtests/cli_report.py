@@ -40,6 +40,16 @@ def summarize_run(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rp
     return render_terminal(Path(run_dir), slo_ms)
 
 
+def newest_run() -> Path:
+    """The most recent run directory (run ids start with a UTC timestamp, so names sort by time)."""
+    from .paths import results_dir
+
+    runs = sorted(d for d in results_dir().glob("*/") if (d / "run.json").is_file())
+    if not runs:
+        raise ConfigError(f"no run in {results_dir()}; run `make compare` first, or pass RUN_DIR")
+    return runs[-1]
+
+
 slo_option = click.option("--slo-ms", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_SLO_MS,
                           show_default=True, envvar="LAB_SLO_MS",
                           help="Latency objective for the capacity section: p95 must stay under it. [env: LAB_SLO_MS]")
@@ -48,15 +58,18 @@ target_option = click.option("--target-rps", type=click.FloatRange(min=0, min_op
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @slo_option
 @target_option
 @lab_errors
-def report(run_dir: Path, slo_ms: float, target_rps: float | None) -> None:
-    """Rewrite RUN_DIR's report.html and report.md from its run.json alone, and print their paths."""
+def report(run_dir: Path | None, slo_ms: float, target_rps: float | None) -> None:
+    """Rewrite RUN_DIR's report.html and report.md from its run.json alone, and print their paths.
+
+    Without RUN_DIR, the newest run under results/ (or $LAB_RESULTS_DIR).
+    """
     from .report import write_report
 
-    paths = write_report(run_dir, slo_ms, target_rps)
+    paths = write_report(run_dir or newest_run(), slo_ms, target_rps)
     click.echo(str(paths.html))
     click.echo(str(paths.markdown))
 

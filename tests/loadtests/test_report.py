@@ -204,3 +204,21 @@ def test_threads_command_options_are_validated() -> None:
 def test_commands_are_exported_for_the_group() -> None:
     assert [c.name for c in cli_report.COMMANDS] == ["report", "history", "diff", "threads"]
     json.dumps([c.name for c in cli_report.COMMANDS])
+
+
+def test_report_without_a_run_dir_rebuilds_the_newest_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_RESULTS_DIR", str(tmp_path))
+    older = write_run(tmp_path / "20261101T000000Z-smoke-aaaa", make_run(microbench=False))
+    newer = write_run(tmp_path / "20261102T000000Z-smoke-bbbb", make_run(microbench=False))
+    (tmp_path / "serve").mkdir()  # `gil-lab serve` logs live here too: not a run
+    result = CliRunner().invoke(cli_report.report, [])
+    assert result.exit_code == 0, result.output
+    assert str(newer / "report.html") in result.output
+    assert (newer / "report.html").is_file() and not (older / "report.html").exists()
+
+
+def test_report_without_any_run_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_RESULTS_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli_report.report, [])
+    assert result.exit_code == 1
+    assert "run `make compare` first" in result.output
