@@ -204,7 +204,7 @@ def execute(request: RunRequest) -> Path:
     app_urls = request.external_apps({c.interpreter for c in preset.configs})
     if app_urls:  # nothing local runs the app: no interpreters, environments or threads microbenchmark needed
         interpreters: dict = {}
-        preset = replace(preset, microbench=None)
+        preset = replace(preset, microbench=None, audit=False)
     else:
         interpreters = load_interpreters()
         _check_environments(interpreters)

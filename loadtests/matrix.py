@@ -76,6 +76,7 @@ class Preset:
     configs: tuple[CellConfig, ...]
     microbench: dict | None = None  # settings for `gil-lab threads` ({} = its defaults); None = no microbenchmark
     prepare: tuple[str, ...] = ()  # steps run before the first cell, e.g. "gil_trap" (see runner.PREPARE_STEPS)
+    audit: bool = False  # run the GIL audit's app pass on 3.14t once per run (claim C5)
 
     def cells(self) -> list[tuple[CellConfig, int]]:
         """All cells in execution order: repeat-major, interpreters interleaved."""
@@ -85,7 +86,7 @@ class Preset:
     def to_json(self) -> dict:
         return {"name": self.name, "description": self.description, "warmup_s": self.warmup_s,
                 "duration_s": self.duration_s, "repeats": self.repeats, "microbench": self.microbench,
-                "prepare": list(self.prepare),
+                "prepare": list(self.prepare), "audit": self.audit,
                 "configs": [asdict(c) for c in sorted(set(self.configs), key=lambda c: c.order_key)]}
 
 
@@ -193,7 +194,7 @@ def load_preset(name: str) -> Preset:
             raise ConfigError(f"preset {path}: unknown prepare step {step!r}; known: {', '.join(PREPARE_STEPS)}")
     return Preset(name, str(data.get("description", "")), float(data.get("warmup_s", 2)),
                   float(data.get("duration_s", 8)), int(data.get("repeats", 3)), tuple(configs),
-                  _microbench(data), tuple(data.get("prepare", [])))
+                  _microbench(data), tuple(data.get("prepare", [])), bool(data.get("audit", False)))
 
 
 @dataclass(frozen=True)

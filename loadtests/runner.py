@@ -164,6 +164,7 @@ class Runner:
             "interpreters": {**interpreter_block(interpreters), **external_block(options.app_urls)},
             "cells": [],
             "microbench": None,
+            "audit": None,
         }
         runner = cls(run_dir, record, interpreters, **kw)  # type: ignore[arg-type]
         runner.save()
@@ -184,7 +185,7 @@ class Runner:
             for c in plan["configs"]
         )
         return Preset(plan["name"], plan["description"], plan["warmup_s"], plan["duration_s"], plan["repeats"],
-                      configs, plan.get("microbench"), tuple(plan.get("prepare", [])))
+                      configs, plan.get("microbench"), tuple(plan.get("prepare", [])), bool(plan.get("audit")))
 
     def save(self) -> None:
         write_json_atomic(self.run_dir / RUN_FILE, self.record)
@@ -204,6 +205,7 @@ class Runner:
         started = time.monotonic()
         try:
             self.prepare()
+            self.run_audit()
             self.run_microbench()
             for index, (config, repeat) in enumerate(todo, start=1):
                 cell = self.measure(config, repeat)
@@ -228,6 +230,22 @@ class Runner:
             self.say(f"==> prepare: {step}")
             module = importlib.import_module(PREPARE_STEPS[step])
             self.server_env.update(module.prepare(self.by_role))
+
+    def run_audit(self) -> None:
+        """The GIL audit's app pass on 3.14t (claim C5): does importing the app turn the GIL back on?"""
+        if not self.preset.audit or self.record.get("audit") or "ft" not in self.by_role:
+            return
+        from .audit import AuditOptions, audit
+
+        routes = tuple(sorted({d for c in self.preset.configs for d in c.routes_dirs}))
+        self.say("==> GIL audit: import the app in a fresh 3.14t process (the full audit is `gil-lab audit`)")
+        try:
+            self.record["audit"] = audit(AuditOptions(routes_dirs=routes, distributions=False), self.by_role)
+            self.say(f"    GIL after importing the app: {'ON' if self.record['audit']['gil_enabled'] else 'off'}")
+        except LabError as exc:
+            self.record["audit"] = {"error": str(exc)}
+            self.say(f"    audit failed, recorded in run.json: {exc}")
+        self.save()
 
     def run_microbench(self) -> None:
         """The HTTP-free thread benchmark (`gil-lab threads`), once per run, before the cells."""

@@ -35,6 +35,14 @@ def test_smoke_run_has_valid_cells_for_both_interpreters(smoke_run_dir: Path) ->
             assert (smoke_run_dir / cell["files"][name]).is_file(), name
 
 
+def test_the_run_audits_the_app_on_the_free_threaded_build(smoke_run_dir: Path) -> None:
+    audit = load_run_json(smoke_run_dir)["audit"]
+    assert audit["interpreter"]["free_threaded"] is True
+    assert audit["gil_enabled"] is False and audit["verdict"] == "clean", audit["verdict"]
+    run_lab("report", str(smoke_run_dir))
+    assert "audit (3.14t): no import re-enables the GIL" in (smoke_run_dir / "report.md").read_text()
+
+
 def test_nothing_outlives_a_normal_run(smoke_run_dir: Path) -> None:
     leftovers = started_by(smoke_run_dir)
     assert not leftovers, describe(leftovers)
