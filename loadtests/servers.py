@@ -124,6 +124,7 @@ class RunningServer:
     port: int
     log_path: Path
     runtime: dict = field(default_factory=dict)  # /lab/runtime at readiness
+    ready_pids: set = field(default_factory=set)  # the worker processes that answered before load started
 
     @property
     def base_url(self) -> str:
@@ -164,10 +165,11 @@ def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
 
 
 def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
-    """Poll /lab/runtime until it answers; fail fast if the process dies first."""
+    """Poll /lab/runtime until every worker process answers; fail fast if the server dies first."""
     deadline = time.monotonic() + timeout
     delay = 0.05
     last_error: Exception | None = None
+    answered = server.ready_pids  # pids of the worker processes seen so far
     while time.monotonic() < deadline:
         code = server.exit_code()
         if code is not None:
@@ -176,13 +178,33 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
             raise error(f"{server.settings.server} exited with status {code} before it was ready. "
                         f"Last lines of {server.log_path}:\n{tail}")
         try:
-            return server.fetch_runtime(timeout=2.0)
+            runtime = server.fetch_runtime(timeout=2.0)
         except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError) as exc:
             last_error = exc
+        else:
+            answered.add(runtime.get("pid"))
+            if len(answered) >= worker_processes(server.settings, runtime):
+                return runtime
+            last_error = ServerError(f"{len(answered)} of {server.settings.workers} worker processes answered")
+            delay = 0.02  # new connections land on whichever worker accepts first: ask again soon
+            continue
         time.sleep(delay)
         delay = min(delay * 1.5, 0.5)
     raise ServerError(f"{server.settings.server} did not answer /lab/runtime within {timeout:.0f}s "
                       f"({last_error}). Last lines of {server.log_path}:\n{server.log_tail()}")
+
+
+def worker_processes(settings: ServerSettings, runtime: dict) -> int:
+    """How many processes must answer before the server counts as ready.
+
+    With several worker processes, load must not start while one of them is still
+    importing the app: Locust's keep-alive connections would all land on the first
+    worker and the "N processes" cell would measure one. uvicorn's workers are always
+    processes; granian's are processes on a GIL build and threads (one pid) on 3.14t.
+    """
+    if settings.workers > 1 and (settings.server == "uvicorn" or not runtime.get("free_threaded")):
+        return settings.workers
+    return 1
 
 
 @contextmanager

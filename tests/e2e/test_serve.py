@@ -40,3 +40,18 @@ def test_serve_answers_then_stops_its_server(stop: signal.Signals) -> None:
     finally:
         if lab.poll() is None:
             lab.kill()
+
+
+def test_a_multi_process_server_is_ready_only_when_every_worker_answers(tmp_path) -> None:  # noqa: ANN001
+    """Otherwise Locust's keep-alive connections all land on the first worker to boot."""
+    from loadtests import envs
+    from loadtests.servers import ServerSettings, running_server, worker_processes
+
+    require_setup()
+    settings = ServerSettings(python=envs.app_python("app-gil"), workers=2)
+    with running_server(settings, tmp_path / "server.log") as server:
+        assert len(server.ready_pids) == 2
+        children = {p.pid for p in psutil.Process(server.pid).children(recursive=True)}
+        assert server.ready_pids <= children
+    assert worker_processes(ServerSettings(server="granian", workers=2), {"free_threaded": True}) == 1
+    assert worker_processes(ServerSettings(server="granian", workers=2), {"free_threaded": False}) == 2
