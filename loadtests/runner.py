@@ -325,7 +325,7 @@ class Runner:
         preset = self.preset
         load = LoadSettings(config.scenario, server.base_url, config.users, preset.warmup_s, preset.duration_s,
                             cell_dir, workers=int(self.record["settings"].get("locust_workers", 0)),
-                            routes_dirs=config.routes_dirs, extra_env=((CELL_DIR_ENV, str(cell_dir)),))
+                            routes_dirs=config.routes_dirs, extra_env=client_env(config, cell_dir))
         crash: dict = {}
 
         def server_died() -> str | None:
@@ -364,6 +364,36 @@ class Runner:
         )
         record_gil_state(cell)
         cell["invalid_reason"] = judge(cell, client_use.max_process_cores if client_use else None)
+        if server_use and server.pid and config.workers > 1:
+            workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != server.pid}
+            cell["server_process_cores"] = sorted((round(c, 3) for c in workers.values()), reverse=True)
+            cell["invalid_reason"] = cell["invalid_reason"] or idle_workers(workers, config.workers)
+
+
+IDLE_WORKER_CORES = 0.1
+
+
+def client_env(config: CellConfig, cell_dir: Path) -> tuple[tuple[str, str], ...]:
+    """Locust's environment for a cell: its mark, and a new connection per request for N processes."""
+    env = [(CELL_DIR_ENV, str(cell_dir))]
+    if config.parallelism == "processes" and config.workers > 1:
+        env.append(("LAB_CONNECTION_CLOSE", "1"))  # see scenarios/lab_support.py, LabUser.default_headers
+    return tuple(env)
+
+
+def idle_workers(worker_cores: dict[int, float], expected: int) -> str | None:
+    """Why an N-process cell did not measure N processes, or None.
+
+    Locust keeps a few keep-alive connections, and the kernel may hand them all to one
+    worker: the cell then measures one process while claiming N. It is not averaged in.
+    """
+    if len(worker_cores) < expected:  # granian on 3.14t: worker threads in one process
+        return None
+    busy = sum(1 for cores in worker_cores.values() if cores >= IDLE_WORKER_CORES)
+    if busy < expected:
+        return (f"the load reached {busy} of {expected} worker processes (Locust's keep-alive connections "
+                f"landed on {busy}); this cell does not measure {expected} processes")
+    return None
 
 
 def record_gil_state(cell: dict) -> None:

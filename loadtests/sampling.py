@@ -95,6 +95,7 @@ class WindowUsage:
     rss_mb_peak: float
     threads_peak: int
     max_process_cores: float  # the busiest single process's average cores
+    process_cores: dict[int, float] = field(default_factory=dict)  # pid -> average cores over the window
 
 
 def usage_in_window(samples: list[TreeSample], start: float, end: float) -> WindowUsage | None:
@@ -111,10 +112,12 @@ def usage_in_window(samples: list[TreeSample], start: float, end: float) -> Wind
     if wall <= 0:
         return None
     before = dict(first.per_process_cpu)
-    busiest = max(((cpu - before[pid]) / wall for pid, cpu in last.per_process_cpu if pid in before), default=0.0)
+    per_process = {pid: max(0.0, (cpu - before[pid]) / wall) for pid, cpu in last.per_process_cpu if pid in before}
+    busiest = max(per_process.values(), default=0.0)
     return WindowUsage(
         cpu_cores=max(0.0, (last.cpu_seconds - first.cpu_seconds) / wall),
         rss_mb_peak=max(s.rss_bytes for s in inside) / 2**20,
         threads_peak=max(s.threads for s in inside),
         max_process_cores=max(0.0, busiest),
+        process_cores=per_process,
     )

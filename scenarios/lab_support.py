@@ -25,6 +25,7 @@ from locust import FastHttpUser, between, constant, events
 from locust.runners import MasterRunner, WorkerRunner
 
 RAW_OUT_ENV = "LAB_RAW_OUT"
+CONNECTION_CLOSE_ENV = "LAB_CONNECTION_CLOSE"
 _lock = threading.Lock()
 _samples: list[list[Any]] = []
 _state: dict[str, Any] = {"test_start": None, "role": "local", "workers": set()}
@@ -98,6 +99,11 @@ class LabUser(FastHttpUser):
 
     abstract = True
     wait_time = constant(0)
+    # N-process cells: a new connection per request, so the kernel spreads requests over
+    # the worker processes as many clients or a balancer would. With keep-alive, a few
+    # users' connections can all land on one worker (the lab marks such a cell invalid).
+    # On loopback a connection costs well under a millisecond against ~80 ms requests.
+    default_headers = {"Connection": "close"} if os.environ.get(CONNECTION_CLOSE_ENV) == "1" else None
     # Generous: a saturated 1-core server with many users queues requests for seconds.
     network_timeout = 120.0
     connection_timeout = 10.0
