@@ -45,9 +45,9 @@ def main() -> None:
 
     Typical use: `make compare` (or `gil-lab compare`), then open results/<run-id>/report.html.
     """
-    # `kill PID` must tear down like Ctrl-C: unwind every context manager, so no server
-    # or Locust process this command started outlives it.
-    # A shell starts background jobs with SIGINT ignored; the lab still wants Ctrl-C semantics there.
+    # `kill PID` must tear down like Ctrl-C: unwind every context manager, so no server or
+    # Locust process this command started outlives it. SIGINT is set too, because a shell
+    # starts background jobs with it ignored.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 

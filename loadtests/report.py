@@ -135,12 +135,12 @@ def verdict_paragraph(a: Analysis) -> str:
     parts = []
     for s in a.scenarios:
         mine = [c for (scen, _), c in heads.items() if scen == s]
-        bad = [c for c in a.configs if c.scenario == s and c.free_threaded and c.gil_enabled and c.python_gil_env != "1"]
-        if bad:
-            mods = sorted({m for c in bad for m in c.gil_enabled_by}) or ["an unreported module"]
+        incidents = [i for i in a.claims.incidents if i.scenario == s]
+        if incidents:
+            mods = sorted({m for i in incidents for m in i.modules}) or ["an unreported module"]
             sentence = (f"**{s}**: the GIL came back on in 3.14t (enabled by {', '.join(mods)}), "
                         "so its free-threaded cells are invalid and not compared")
-            for incident in (i for i in a.claims.incidents if i.scenario == s and i.rps_gil_on is not None):
+            for incident in (i for i in incidents if i.rps_gil_on is not None):
                 beside = ", ".join(f"{label} {rps:.1f}" for label, rps in incident.references)
                 sentence += (f"; with the GIL on, {incident.server} served {incident.rps_gil_on:.1f} rps"
                              + (f" (valid cells served the same way: {beside} rps)" if beside else ""))

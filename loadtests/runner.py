@@ -14,6 +14,7 @@ saturated load generator, failed requests. It is never dropped or averaged in.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import time
@@ -135,7 +136,6 @@ class Runner:
         self.run_dir = run_dir
         self.record = record
         self.by_role = dict(interpreters)  # "gil"/"ft", as provision.load_interpreters() returns them
-        self.interpreters = {i.label: i for i in interpreters.values()}  # "3.14"/"3.14t", as cells name them
         self.say = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
         self.server_env: dict[str, str] = {}  # from the preset's prepare steps
 
@@ -177,8 +177,9 @@ class Runner:
             raise ResultsError(f"{run_dir} is already complete; nothing to resume.")
         return cls(Path(run_dir), record, interpreters, **kw)  # type: ignore[arg-type]
 
-    @property
+    @functools.cached_property
     def preset(self) -> Preset:
+        """The plan stored in run.json (so --resume runs exactly what was started), read once."""
         plan = self.record["settings"]["plan"]
         configs = tuple(
             CellConfig(**{**c, "cpus": tuple(c["cpus"]) if c["cpus"] else None, "routes_dirs": tuple(c["routes_dirs"])})
@@ -384,15 +385,16 @@ def client_env(config: CellConfig, cell_dir: Path) -> tuple[tuple[str, str], ...
 def idle_workers(worker_cores: dict[int, float], expected: int) -> str | None:
     """Why an N-process cell did not measure N processes, or None.
 
-    Locust keeps a few keep-alive connections, and the kernel may hand them all to one
-    worker: the cell then measures one process while claiming N. It is not averaged in.
+    The kernel decides which worker accepts each of Locust's connections, and it may
+    hand them all to one: the cell then measures one process while claiming N. It is not
+    averaged in.
     """
     if len(worker_cores) < expected:  # granian on 3.14t: worker threads in one process
         return None
     busy = sum(1 for cores in worker_cores.values() if cores >= IDLE_WORKER_CORES)
     if busy < expected:
-        return (f"the load reached {busy} of {expected} worker processes (Locust's keep-alive connections "
-                f"landed on {busy}); this cell does not measure {expected} processes")
+        return (f"the load reached {busy} of {expected} worker processes (the kernel gave Locust's "
+                f"connections to {busy}); this cell does not measure {expected} processes")
     return None
 
 

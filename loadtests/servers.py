@@ -38,6 +38,8 @@ LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 # granian's refusal on a free-threaded build with the GIL on; matched in its log.
+# What polling /lab/runtime raises while an app is still starting (or gone).
+NOT_ANSWERING = (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError)
 GRANIAN_GIL_REFUSAL = "Cannot run a free-threaded Granian build with GIL enabled"
 
 
@@ -179,7 +181,7 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
                         f"Last lines of {server.log_path}:\n{tail}")
         try:
             runtime = server.fetch_runtime(timeout=2.0)
-        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError) as exc:
+        except NOT_ANSWERING as exc:
             last_error = exc
         else:
             answered.add(runtime.get("pid"))
@@ -265,7 +267,7 @@ def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServe
         try:
             server.runtime = server.fetch_runtime(timeout=2.0)
             return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError) as exc:
+        except NOT_ANSWERING as exc:
             last_error = exc
         time.sleep(0.5)
     raise ServerError(f"the external app at {url} did not answer /lab/runtime within {timeout:.0f}s ({last_error})")
