@@ -14,13 +14,13 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 setup: ## find or build 3.14 and 3.14t, then sync .venv and .envs/app-{gil,ft}
-	$(PYTHON) -m loadtests.bootstrap setup
+	$(PYTHON) -m loadtests.cli.bootstrap setup
 
 compare: setup ## run PRESET (default: default) and print the verdict; SCENARIO= narrows it
 	$(GIL_LAB) compare --preset $(PRESET) $(if $(SCENARIO),--scenario $(SCENARIO))
 
 system-deps: ## install missing Debian packages (CPython build headers, Chromium) when root
-	$(PYTHON) -m loadtests.sysdeps --install
+	$(PYTHON) -m loadtests.provision.sysdeps --install
 
 test: system-deps setup ## the whole suite: lab tests, then the app's tests on 3.14 and on 3.14t
 	.venv/bin/python -m pytest tests --ignore=tests/app $(PYTEST_ARGS)
@@ -42,7 +42,7 @@ audit: setup ## find modules that re-enable the GIL on 3.14t
 	$(GIL_LAB) audit
 
 lock: ## regenerate locks/*.txt against the real interpreters (needs PyPI)
-	$(PYTHON) -m loadtests.bootstrap lock
+	$(PYTHON) -m loadtests.cli.bootstrap lock
 
 clean: ## remove environments and caches in the tree (keeps results/ and the interpreter cache)
 	rm -rf .venv .envs .pytest_cache .mypy_cache .ruff_cache

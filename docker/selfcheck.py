@@ -3,9 +3,9 @@
 ``docker/Dockerfile`` runs this in every final image, with the flavour it must be
 (``gil`` or ``ft``) and the ``loadtests`` package mounted beside this file's
 directory. It asks the same questions ``make setup`` asks of an interpreter
-(``loadtests.interpreters.verify``: version, ``Py_GIL_DISABLED``, GIL state at
+(``loadtests.provision.interpreters.verify``: version, ``Py_GIL_DISABLED``, GIL state at
 start) and imports every stdlib extension of
-``loadtests.cpython_build.MODULE_PACKAGES``. A build that silently lost a module
+``loadtests.provision.cpython_build.MODULE_PACKAGES``. A build that silently lost a module
 (a missing ``-dev`` package) or a runtime image missing a shared library then fails
 ``docker build``, not a measurement.
 
@@ -21,9 +21,9 @@ from pathlib import Path
 # The repository root (or /srv/lab in the control image): where ``loadtests`` is.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtests.cpython_build import FLAVOURS, MODULE_PACKAGES  # noqa: E402
-from loadtests.errors import LabError  # noqa: E402
-from loadtests.interpreters import DEFAULT_VERSION, verify  # noqa: E402
+from loadtests.provision.cpython_build import FLAVOURS, MODULE_PACKAGES  # noqa: E402
+from loadtests.core.errors import LabError  # noqa: E402
+from loadtests.provision.interpreters import DEFAULT_VERSION, verify  # noqa: E402
 
 
 def problems(flavour: str, executable: str = sys.executable) -> list[str]:

@@ -7,9 +7,9 @@ Nothing is built or run here. What can be checked without an engine is:
   configuration never changes the verdict. Any finding fails, down to style level.
 - **The Dockerfile's promises**: the final images run as a non-root user with
   ``PYTHONUNBUFFERED=1``; the app images answer a HEALTHCHECK on ``/lab/runtime``
-  and start the server exactly as ``loadtests.servers`` does; both CPython builds
-  use ``loadtests.cpython_build.BuildSpec.configure_flags`` (plain and optimized);
-  the build packages are ``loadtests.sysdeps.GROUPS["build"]``.
+  and start the server exactly as ``loadtests.measure.servers`` does; both CPython builds
+  use ``loadtests.provision.cpython_build.BuildSpec.configure_flags`` (plain and optimized);
+  the build packages are ``loadtests.provision.sysdeps.GROUPS["build"]``.
 - **compose.yaml against the Compose Specification schema**, after interpolation
   with an empty environment (so every ``${VAR:-default}`` takes its default, the
   values a plain ``docker compose up`` uses). ``compose.schema.json`` is the
@@ -158,8 +158,8 @@ def _healthcheck_in_image(stages: dict[str, dm.Stage], target: str) -> bool:
 
 
 def expected_app_command() -> list[str]:
-    """How the lab starts the app (loadtests.servers), as the image must: venv python, any address."""
-    from loadtests.servers import ServerSettings, command
+    """How the lab starts the app (loadtests.measure.servers), as the image must: venv python, any address."""
+    from loadtests.measure.servers import ServerSettings, command
 
     return command(ServerSettings(python=Path("python"), host="0.0.0.0"), APP_PORT)
 
@@ -171,18 +171,18 @@ def _server_command_problems(stages: dict[str, dm.Stage], where: str) -> list[st
         actual = dm.exec_form(dm.effective(stages, target, "CMD")) if target in stages else expected
         if actual != expected:
             problems.append(f"{where}: target {target} starts {actual}, but the lab starts the app with "
-                            f"{expected} (loadtests.servers.command)")
+                            f"{expected} (loadtests.measure.servers.command)")
     return problems
 
 
 def _build_package_problems(stages: dict[str, dm.Stage], where: str) -> list[str]:
-    from loadtests.sysdeps import GROUPS
+    from loadtests.provision.sysdeps import GROUPS
 
     if "build-base" not in stages:
         return [f"{where}: no stage named 'build-base'"]
     installed = {word for run in stages["build-base"].all("RUN") for word in run.args.split()}
     missing = sorted(set(GROUPS["build"]) - installed)
-    return [f"{where}: build-base lacks {' '.join(missing)} (loadtests.sysdeps.GROUPS['build'])"] if missing else []
+    return [f"{where}: build-base lacks {' '.join(missing)} (loadtests.provision.sysdeps.GROUPS['build'])"] if missing else []
 
 
 def dockerfile_configure_flags(stages: dict[str, dm.Stage], flavour: str, optimized: bool) -> list[list[str]]:
@@ -197,7 +197,7 @@ def dockerfile_configure_flags(stages: dict[str, dm.Stage], flavour: str, optimi
 
 def configure_flag_problems(stages: dict[str, dm.Stage], where: str) -> list[str]:
     """Each flavour, plain and optimized, configures exactly once with the lab's flags."""
-    from loadtests.cpython_build import FLAVOURS, BuildSpec
+    from loadtests.provision.cpython_build import FLAVOURS, BuildSpec
 
     problems = []
     for flavour in FLAVOURS:

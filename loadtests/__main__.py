@@ -1,5 +1,5 @@
 """`python -m loadtests` is the `gil-lab` command."""
 
-from .cli import main
+from loadtests.cli.main import main
 
 main()

@@ -28,7 +28,7 @@ from app.workloads.json_work import Parser, Summary
 _EXT_DIR = os.environ.get("LAB_TRAP_EXT_DIR", "")
 _BUILD_HINT = (
     "gil_lab_trap is not built for this interpreter, or LAB_TRAP_EXT_DIR does not point at it. Build it and "
-    "export its directory: export LAB_TRAP_EXT_DIR=$(.venv/bin/python -m loadtests.gil_trap .envs/app-ft/bin/python)"
+    "export its directory: export LAB_TRAP_EXT_DIR=$(.venv/bin/python -m loadtests.provision.gil_trap .envs/app-ft/bin/python)"
 )
 if _EXT_DIR and _EXT_DIR not in sys.path:
     sys.path.append(_EXT_DIR)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psutil
 
-from loadtests.runner import CELL_DIR_ENV
+from loadtests.measure.runner import CELL_DIR_ENV
 
 
 def started_by(run_dir: Path) -> list[psutil.Process]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.runner import CELL_DIR_ENV
+from loadtests.measure.runner import CELL_DIR_ENV
 from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, load_run_json, require_setup, run_lab
 from tests.e2e.processes import describe, started_by
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import gil_trap
-from loadtests.errors import ServerError, ServerRefused
-from loadtests.provision import load_interpreters
-from loadtests.servers import ServerSettings, running_server
+from loadtests.provision import gil_trap
+from loadtests.core.errors import ServerError, ServerRefused
+from loadtests.provision.provisioning import load_interpreters
+from loadtests.measure.servers import ServerSettings, running_server
 from tests.conftest import PROJECT_ROOT, require_setup
 
 pytestmark = pytest.mark.slow
@@ -80,4 +80,4 @@ def test_the_trap_routes_without_the_built_module_fail_start_up_with_the_build_c
     log = tmp_path / "server.log"
     with pytest.raises(ServerError) as failed, running_server(settings("uvicorn", {gil_trap.ENV_VAR: ""}), log):
         pytest.fail("the server started without gil_lab_trap")
-    assert "python -m loadtests.gil_trap" in str(failed.value) or "python -m loadtests.gil_trap" in log.read_text()
+    assert "python -m loadtests.provision.gil_trap" in str(failed.value) or "python -m loadtests.provision.gil_trap" in log.read_text()

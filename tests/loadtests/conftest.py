@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.paths import PROJECT_ROOT
+from loadtests.core.paths import PROJECT_ROOT
 
 
 def write_fake_python(path: Path, *, version: str = "3.14.7", free_threaded: bool = False,

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import audit, gil_trap
-from loadtests.audit import AuditOptions, ProbeRun, forced_python_gil, probe_env, remedies_for, render, run_probe
-from loadtests.errors import ConfigError
-from loadtests.gil_trap import TrapBuildError
+from loadtests.audit import gil_audit as audit
+from loadtests.provision import gil_trap
+from loadtests.audit.gil_audit import AuditOptions, ProbeRun, forced_python_gil, probe_env, remedies_for, render, run_probe
+from loadtests.core.errors import ConfigError
+from loadtests.provision.gil_trap import TrapBuildError
 from tests.conftest import PROJECT_ROOT, require_setup
 
 CONTROL_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
@@ -261,7 +262,7 @@ def run_audit(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict,
     """The audit command as a subprocess of the control plane; returns (status, report, stderr)."""
     require_setup()
     base = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "LAB_TRAP_EXT_DIR", "LAB_AUDIT_PYTHON_GIL")}
-    proc = subprocess.run([str(CONTROL_PYTHON), "-m", "loadtests.cli_audit", "--json", *args], cwd=PROJECT_ROOT,
+    proc = subprocess.run([str(CONTROL_PYTHON), "-m", "loadtests.cli.audit_command", "--json", *args], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=900, env={**base, **(env or {})})
     try:
         report = json.loads(proc.stdout)
@@ -339,7 +340,7 @@ def test_an_exported_python_gil_1_is_reported_as_forcing_the_gil_on() -> None:
 def test_the_distribution_pass_names_an_offending_distribution(trap_dir: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A throwaway 3.14t venv with the trap installed as a distribution (RECORD and all)."""
-    from loadtests.provision import load_interpreters
+    from loadtests.provision.provisioning import load_interpreters
 
     interpreters = load_interpreters()
     env_dir = tmp_path / "envs" / "app-ft"

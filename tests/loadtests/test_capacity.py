@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from loadtests import capacity as cap
-from loadtests.report_data import run_from_dict, summarize_configs
-from loadtests.stats import InsufficientData
+from loadtests.analysis import capacity as cap
+from loadtests.analysis.configs import run_from_dict, summarize_configs
+from loadtests.analysis.stats import InsufficientData
 
 from .conftest_report import make_run
 

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from loadtests import claims as C
-from loadtests.report_data import run_from_dict
+from loadtests.analysis import claims as C
+from loadtests.analysis.configs import run_from_dict
 
 from .conftest_report import make_run
 
@@ -135,6 +135,6 @@ def test_gil_incident_shows_the_collapse_beside_valid_cells_and_refusals_are_lis
     gil_on = [c["rps"] for c in doc["cells"] if c["config_id"] == incident.config_id]
     assert incident.rps_gil_on == pytest.approx(sum(gil_on) / len(gil_on))
     assert [label for label, _ in incident.references] == ["gil-trap 3.14"]
-    from loadtests.report_data import summarize_configs
+    from loadtests.analysis.configs import summarize_configs
 
     assert C.refusals(summarize_configs(run)) == [("gil-trap/granian", refused["invalid_reason"])]

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from loadtests import envs
-from loadtests.provision import load_interpreters
+from loadtests.provision import envs
+from loadtests.provision.provisioning import load_interpreters
 
 
 def test_app_environments_never_get_the_control_plane() -> None:

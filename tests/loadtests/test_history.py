@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests import cli_report
-from loadtests.errors import ResultsError
-from loadtests.history import history_path, list_runs, record_run, render_history, sync_history
+from loadtests.cli import report_commands as cli_report
+from loadtests.core.errors import ResultsError
+from loadtests.results.history import history_path, list_runs, record_run, render_history, sync_history
 
 from .conftest_report import make_run, write_run
 

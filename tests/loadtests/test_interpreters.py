@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import cpython_build, interpreters
-from loadtests.errors import InterpreterError
-from loadtests.interpreters import ResolveOptions, resolve, verify
+from loadtests.provision import cpython_build
+from loadtests.provision import interpreters
+from loadtests.core.errors import InterpreterError
+from loadtests.provision.interpreters import ResolveOptions, resolve, verify
 
 from .conftest import write_fake_python
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import microbench as mb
-from loadtests.errors import ConfigError, InterpreterError, LabError
+from loadtests.measure import microbench as mb
+from loadtests.core.errors import ConfigError, InterpreterError, LabError
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def test_failing_worker_is_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_interpreters_report_the_expected_gil_states() -> None:
-    from loadtests.provision import load_interpreters
+    from loadtests.provision.provisioning import load_interpreters
 
     try:
         interps = load_interpreters()

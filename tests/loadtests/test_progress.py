@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from loadtests.progress import format_seconds, step
+from loadtests.core.progress import format_seconds, step
 
 
 def test_nested_steps_beat_only_for_the_innermost() -> None:

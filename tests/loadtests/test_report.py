@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests import cli_report
-from loadtests.errors import ResultsError
-from loadtests.report import analyse, build_report, render_terminal, verdict_paragraph, write_report
-from loadtests.report_data import comparisons, headline, run_from_dict, summarize_configs, sweeps
-from loadtests.report_doc import Chart, Table
+from loadtests.cli import report_commands as cli_report
+from loadtests.core.errors import ResultsError
+from loadtests.report.build import analyse, build_report, render_terminal, verdict_paragraph, write_report
+from loadtests.analysis.configs import comparisons, headline, run_from_dict, summarize_configs, sweeps
+from loadtests.report.document import Chart, Table
 
 from .conftest_report import make_run, write_run
 
@@ -72,7 +72,7 @@ def test_every_chart_axis_has_a_label_with_a_unit(tmp_path: Path) -> None:
         assert "<svg" in c.svg and c.png.endswith(".png")
     import matplotlib.pyplot as plt
 
-    from loadtests import charts as ch
+    from loadtests.report import charts as ch
 
     figs = [ch.throughput_chart(a.configs, a.scenarios), ch.scaling_chart(sweeps(a.configs, 4)),
             ch.latency_chart(a.configs, a.scenarios, 500), ch.memory_chart(a.configs, a.scenarios),

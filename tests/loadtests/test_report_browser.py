@@ -31,7 +31,7 @@ try:
 except ImportError:  # rootdir-style import when tests/ has no __init__.py
     from conftest_report import make_run, write_run
 
-from loadtests.report import write_report
+from loadtests.report.build import write_report
 
 CHROMIUM = os.environ.get("GIL_LAB_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.runner import idle_workers
+from loadtests.measure.runner import idle_workers
 
 
 def test_a_process_cell_whose_load_reached_one_worker_is_invalid() -> None:

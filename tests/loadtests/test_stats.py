@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from loadtests.stats import (
+from loadtests.analysis.stats import (
     InsufficientData,
     MeanCI,
     Speedup,

@@ -1,0 +1,1 @@
+"""Statistics, comparisons, claims, capacity and diffs: pure functions over results."""

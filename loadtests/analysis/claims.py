@@ -1,0 +1,398 @@
+"""Check the published claims C1–C6 (DESIGN.md) against one run.
+
+Each claim becomes a row: the claim, the published figure, what this run measured,
+the cores it was measured on, and a verdict. The speedup claims are bounded by the
+cores: on a 2-core machine the best possible is 2×, so a near-ideal result there is
+reported as *partly* reproduced, with its parallel efficiency, rather than as a miss.
+
+Thresholds used for verdicts are module constants so the report can print them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from loadtests.measure.microbench import valid_ops
+from loadtests.analysis.configs import (
+    FT_INTERPRETER,
+    GIL_INTERPRETER,
+    KIND_GIL_TOGGLE,
+    KIND_INTERPRETER,
+    KIND_PROCESSES,
+    Comparison,
+    ConfigSummary,
+    Run,
+    comparisons,
+    headline,
+    summarize_configs,
+)
+from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, format_speedup, speedup
+from loadtests.analysis.stats import verdict as speedup_verdict
+
+EFFICIENCY_SCALES = 0.80  # parallel efficiency at or above which threads "scale"
+EFFICIENCY_PARTLY = 0.50
+GIL_FLAT = 1.25  # a GIL build "does not scale" when its speedup stays under this
+PEP779_CPU_BAR = 0.15
+PEP779_MEMORY_BAR = 0.20
+GIL_ONE_VARIANT = "3.14t+PYTHON_GIL=1"
+
+REPRODUCED = "reproduced"
+PARTLY = "partly"
+NOT_REPRODUCED = "not reproduced"
+NOT_MEASURED = "not measured"
+INCONCLUSIVE = "inconclusive"  # measured, but the interval is too wide to decide
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    id: str
+    claim: str
+    published: str
+    measured: str
+    cores: int
+    verdict: str
+    status: str  # REPRODUCED | PARTLY | NOT_REPRODUCED | INCONCLUSIVE | NOT_MEASURED (for styling and tests)
+
+
+@dataclass(frozen=True)
+class GilIncident:
+    """A free-threaded configuration whose GIL was on although PYTHON_GIL did not ask for it."""
+
+    config_id: str
+    scenario: str
+    server: str
+    modules: tuple[str, ...]
+    cells: int
+    deliberate: bool  # a "trap" scenario that exists to provoke this
+    rps_gil_on: float | None = None  # mean rps of its (invalid) repeats, for the collapse it shows
+    references: tuple[tuple[str, float], ...] = ()  # valid configs with the same server settings: (label, rps)
+
+
+@dataclass(frozen=True)
+class ClaimsTable:
+    rows: tuple[ClaimRow, ...]
+    incidents: tuple[GilIncident, ...]
+
+    def row(self, claim_id: str) -> ClaimRow:
+        return next(r for r in self.rows if r.id == claim_id)
+
+
+# --- microbench helpers ---------------------------------------------------------------
+
+
+def _ops(mb: Mapping[str, Any], variant: str, workload: str, threads: int) -> list[float]:
+    return valid_ops(mb.get("points") or (), workload, variant, threads)
+
+
+def _mb_speedup(mb: Mapping[str, Any], variant: str, workload: str, k: int, base_k: int = 1) -> Speedup | None:
+    try:
+        return speedup(_ops(mb, variant, workload, k), _ops(mb, variant, workload, base_k), what="ops/s")
+    except InsufficientData:
+        return None
+
+
+def _mb_workload(mb: Mapping[str, Any]) -> str | None:
+    workloads = list(mb.get("workloads") or {p.get("workload") for p in mb.get("points") or ()})
+    return "pure" if "pure" in workloads else (workloads[0] if workloads else None)
+
+
+def _mb_threads(mb: Mapping[str, Any], cores: int) -> int | None:
+    counts = sorted({int(p.get("threads") or 0) for p in mb.get("points") or ()} | set(mb.get("thread_counts") or ()))
+    if 4 in counts and cores >= 4:
+        return 4  # the published figure's thread count
+    within = [n for n in counts if 2 <= n <= cores]
+    above = [n for n in counts if n >= 2]
+    return within[-1] if within else (above[0] if above else None)
+
+
+def _bounded(status_ok: bool, cores: int, needed: int, eff: float) -> tuple[str, str]:
+    if status_ok and cores >= needed:
+        return REPRODUCED, REPRODUCED
+    if status_ok:
+        return PARTLY, f"partly: bounded by {cores} cores — efficiency {eff:.2f}"
+    if eff >= EFFICIENCY_PARTLY:
+        return PARTLY, f"partly: efficiency {eff:.2f} (scales at ≥ {EFFICIENCY_SCALES:.2f})"
+    return NOT_REPRODUCED, f"{NOT_REPRODUCED}: efficiency {eff:.2f}"
+
+
+# --- the claims -----------------------------------------------------------------------
+
+
+def _c1(run: Run) -> ClaimRow:
+    claim = "CPU-bound Python threads scale on 3.14t"
+    published = "4 threads ≈ 3.5–3.6× vs 1 on 4 cores; ≈1× with the GIL"
+    cores = run.usable_cores
+    mb = run.microbench
+    if mb and mb.get("error"):
+        return ClaimRow("C1", claim, published, f"microbenchmark failed: {mb['error']}", cores,
+                        "not measured in this run", NOT_MEASURED)
+    if not mb:
+        return ClaimRow("C1", claim, published, "no microbench in this run (run `gil-lab threads`)", cores,
+                        "not measured in this run", NOT_MEASURED)
+    mb_cores = int(mb.get("usable_cores") or cores)
+    workload = _mb_workload(mb)
+    k = _mb_threads(mb, mb_cores)
+    ft = _mb_speedup(mb, FT_INTERPRETER, workload, k) if workload and k else None
+    if ft is None or k is None or workload is None:
+        return ClaimRow("C1", claim, published, "microbench lacks 1-thread and multi-thread points", mb_cores,
+                        "not measured in this run", NOT_MEASURED)
+    gil = _mb_speedup(mb, GIL_INTERPRETER, workload, k)
+    ceiling = min(k, mb_cores)
+    eff = ft.ratio / ceiling
+    measured = f"{workload}, {k} threads: 3.14t {format_speedup(ft)}, efficiency {eff:.2f}"
+    if gil is not None:
+        measured += f"; 3.14 {gil.ratio:.2f}×"
+    gil_flat = gil is None or gil.ratio < GIL_FLAT
+    cpu = [float(r["cpu_cores"]) for r in mb.get("summary") or ()
+           if (r.get("workload"), r.get("variant"), r.get("threads")) == (workload, FT_INTERPRETER, k)
+           and r.get("cpu_cores") is not None]
+    starved = bool(cpu) and cpu[0] < 0.8 * ceiling
+    if starved:
+        measured += f"; the {k} threads got only {cpu[0]:.2f} CPU cores (other processes held the rest)"
+    if ft.significant is False:
+        return ClaimRow("C1", claim, published, measured, mb_cores,
+                        f"{INCONCLUSIVE}: the 3.14t speedup is not significant"
+                        + (" on a machine other processes were using" if starved else ""), INCONCLUSIVE)
+    ok = eff >= EFFICIENCY_SCALES and gil_flat
+    status, verdict = _bounded(ok, mb_cores, 4, eff)
+    if not gil_flat and gil is not None:
+        verdict += f"; 3.14 also scaled {gil.ratio:.2f}× (the workload releases the GIL)"
+    return ClaimRow("C1", claim, published, measured, mb_cores, verdict, status)
+
+
+def _c2(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
+    claim = "CPU-bound FastAPI endpoints speed up with zero code changes"
+    published = "≈4 → ≈32 rps on 8 cores (3.12 vs 3.13t)"
+    cores = run.usable_cores
+    heads = [c for c in headline(comps).values() if c.candidate.is_cpu_bound]
+    if not heads:
+        return ClaimRow("C2", claim, published, "no 3.14t/3.14 pair of CPU-bound cells", cores,
+                        "not measured in this run", NOT_MEASURED)
+    parts, effs, scaling = [], [], 0
+    for c in heads:
+        eff = c.efficiency if c.efficiency is not None else 0.0
+        effs.append(eff)
+        good = c.speedup.significant is not False and c.speedup.ratio > 1 and eff >= EFFICIENCY_SCALES
+        scaling += good
+        assert c.baseline.rps and c.candidate.rps
+        parts.append(f"{c.scenario}/{c.server} u{c.users}: {c.baseline.rps.mean:.1f} → {c.candidate.rps.mean:.1f} rps "
+                     f"({c.speedup.ratio:.2f}×, {speedup_verdict(c.speedup)}, eff {eff:.2f})")
+    med = statistics.median(effs)
+    unclear = sum(c.speedup.significant is False for c in heads)
+    if scaling == len(heads):
+        status, word = _bounded(True, cores, 8, med)
+    elif scaling:
+        status = PARTLY
+        word = f"partly: {scaling} of {len(heads)} scenario/server pairs scale (median efficiency {med:.2f})"
+    elif unclear == len(heads):
+        status = INCONCLUSIVE
+        word = (f"{INCONCLUSIVE}: no pair differs significantly (median efficiency {med:.2f}); "
+                "more repeats narrow the interval")
+    else:
+        status, word = NOT_REPRODUCED, f"{NOT_REPRODUCED}: median efficiency {med:.2f}"
+    return ClaimRow("C2", claim, published, "; ".join(parts), cores, word, status)
+
+
+def _cost_verdict(cost: float) -> tuple[str, str]:
+    if cost <= PEP779_CPU_BAR:
+        return REPRODUCED, f"{REPRODUCED} (within PEP 779's ≤{PEP779_CPU_BAR:.0%} bar)"
+    return NOT_REPRODUCED, f"{NOT_REPRODUCED}: {cost:.0%} exceeds PEP 779's {PEP779_CPU_BAR:.0%} bar"
+
+
+def _c3(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
+    claim = "single-thread cost of the free-threaded build"
+    published = "5–10% slower (PEP 779 bar ≤15%)"
+    cores = run.usable_cores
+    parts: list[str] = []
+    costs: list[float] = []
+    first_ci: tuple[float, float] | None = None  # cost interval of the first (least noisy) figure
+    mb = run.microbench
+    if mb and (workload := _mb_workload(mb)):
+        try:
+            # time per op, 3.14t over 3.14: ratio - 1 is the cost
+            s = speedup(_ops(mb, GIL_INTERPRETER, workload, 1), _ops(mb, FT_INTERPRETER, workload, 1), what="ops/s")
+        except InsufficientData:
+            s = None
+        if s is not None:
+            costs.append(s.ratio - 1)
+            interval = ""
+            if s.has_interval:
+                assert s.low is not None and s.high is not None
+                interval = f", CI {format_interval((s.low - 1) * 100, (s.high - 1) * 100, 0)}%"
+                first_ci = (s.low - 1, s.high - 1)
+            parts.append(f"microbench {workload}, 1 thread: {s.ratio - 1:+.1%}{interval}")
+    http = [c for c in comps if c.kind == KIND_INTERPRETER and c.users == 1 and c.candidate.is_cpu_bound]
+    if http:
+        http_costs = [1 / c.speedup.ratio - 1 for c in http if c.speedup.ratio > 0]
+        costs.extend(http_costs)
+        parts.append(f"HTTP 1 user: median {statistics.median(http_costs):+.1%} "
+                     f"({min(http_costs):+.0%} to {max(http_costs):+.0%}, {len(http_costs)} pairs)")
+    if not costs:
+        return ClaimRow("C3", claim, published, "no 1-thread microbench points or 1-user HTTP pairs", cores,
+                        "not measured in this run", NOT_MEASURED)
+    status, verdict = _cost_verdict(costs[0])  # the microbench when there is one: least noise
+    if first_ci is not None and first_ci[0] <= PEP779_CPU_BAR < first_ci[1]:
+        status = INCONCLUSIVE
+        verdict = (f"{INCONCLUSIVE}: the interval ({first_ci[0]:+.0%} to {first_ci[1]:+.0%}) spans PEP 779's "
+                   f"{PEP779_CPU_BAR:.0%} bar; more repeats on a quiet machine narrow it")
+    return ClaimRow("C3", claim, published, "; ".join(parts), cores, verdict, status)
+
+
+def _c4(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
+    claim = "memory cost of the free-threaded build"
+    published = "15–20% more (PEP 779 bar ≤20%)"
+    cores = run.usable_cores
+    same = [c.rss_ratio - 1 for c in comps if c.kind == KIND_INTERPRETER and c.rss_ratio is not None]
+    procs = [c for c in comps if c.kind == KIND_PROCESSES and c.rss_ratio is not None]
+    if not same:
+        return ClaimRow("C4", claim, published, "no peak RSS for a 3.14t/3.14 pair", cores,
+                        "not measured in this run", NOT_MEASURED)
+    med = statistics.median(same)
+    measured = f"peak RSS, same config: median {med:+.0%} ({min(same):+.0%} to {max(same):+.0%}, {len(same)} pairs)"
+    if procs:
+        rr = [c.rss_ratio - 1 for c in procs if c.rss_ratio is not None]
+        n_proc = procs[0].baseline.workers
+        measured += f"; one 3.14t process vs {n_proc} × 3.14 processes: median {statistics.median(rr):+.0%}"
+    if med <= PEP779_MEMORY_BAR:
+        status, verdict = REPRODUCED, f"{REPRODUCED} (within PEP 779's ≤{PEP779_MEMORY_BAR:.0%} bar)"
+    else:
+        status = NOT_REPRODUCED
+        verdict = f"{NOT_REPRODUCED}: {med:+.0%} exceeds PEP 779's {PEP779_MEMORY_BAR:.0%} bar"
+    return ClaimRow("C4", claim, published, measured, cores, verdict, status)
+
+
+def gil_incidents(configs: Sequence[ConfigSummary]) -> list[GilIncident]:
+    """Free-threaded configurations whose GIL came on without PYTHON_GIL=1 asking for it."""
+    out = []
+    for c in configs:
+        if c.free_threaded and c.gil_enabled and c.python_gil_env != "1":
+            n = c.n_valid + len(c.invalid)
+            rps = statistics.fmean(c.invalid_rps_values) if c.invalid_rps_values else None
+            out.append(GilIncident(c.config_id, c.scenario, c.server, c.gil_enabled_by, n, "trap" in c.scenario,
+                                   rps, _same_settings(c, configs)))
+    return out
+
+
+def _same_settings(incident: ConfigSummary, configs: Sequence[ConfigSummary]) -> tuple[tuple[str, float], ...]:
+    """Valid configurations served the same way (server, workers, threads, users): the yardstick for a collapse.
+
+    Those of the same scenario when there are any; otherwise every scenario served that way
+    (the gil-trap preset's trap route does the json scenario's work, on 3.14t only).
+    """
+    same_way = [
+        c for c in configs
+        if c.rps is not None and c.config_id != incident.config_id and c.python_gil_env is None
+        and (c.server, c.workers, c.parallelism, c.threads, c.users)
+        == (incident.server, incident.workers, incident.parallelism, incident.threads, incident.users)
+    ]
+    same_scenario = [c for c in same_way if c.scenario == incident.scenario]
+    return tuple((f"{c.scenario} {c.interpreter}", c.rps.mean) for c in same_scenario or same_way if c.rps)
+
+
+def refusals(configs: Sequence[ConfigSummary]) -> list[tuple[str, str]]:
+    """Configurations whose server refused to start (granian on 3.14t with the GIL on), with the reason."""
+    return [(c.config_id, c.refusals[0]) for c in configs if c.refusals]
+
+
+def audit_reports(run: Run) -> list[Mapping[str, Any]]:
+    """``gil-lab audit`` reports stored in run.json under ``audit`` (one report or a list), if any."""
+    raw = run.raw.get("audit")
+    reports = raw if isinstance(raw, list) else [raw] if isinstance(raw, Mapping) else []
+    return [r for r in reports if isinstance(r, Mapping) and "gil_enabled" in r]
+
+
+def _c5(run: Run, configs: Sequence[ConfigSummary], incidents: Sequence[GilIncident]) -> ClaimRow:
+    claim = "importing an extension without Py_mod_gil re-enables the GIL silently"
+    published = "only a RuntimeWarning is emitted"
+    cores = run.usable_cores
+    parts: list[str] = []
+    seen = False
+    if incidents:
+        mods = sorted({m for i in incidents for m in i.modules}) or ["(module not reported)"]
+        cells = sum(i.cells for i in incidents)
+        parts.append(f"GIL re-enabled by {', '.join(mods)} in {len(incidents)} config(s), {cells} cell(s), "
+                     "all marked invalid")
+        seen = True
+    for report in audit_reports(run):
+        interp = report.get("interpreter") or {}
+        if not interp.get("free_threaded", True):
+            continue
+        label = interp.get("label", FT_INTERPRETER)
+        if report.get("gil_enabled"):
+            by = ", ".join(report.get("gil_enabled_by") or []) or "an unnamed import"
+            parts.append(f"audit ({label}): GIL re-enabled by {by}")
+            seen = True
+        else:
+            parts.append(f"audit ({label}): no import re-enables the GIL")
+    trap_ran = any(c.free_threaded and "trap" in c.scenario for c in configs)
+    if seen:
+        unexpected = [i for i in incidents if not i.deliberate]
+        word = REPRODUCED
+        if unexpected:
+            word += f" — unexpected in {', '.join(i.config_id for i in unexpected)}: those cells are excluded"
+        return ClaimRow("C5", claim, published, "; ".join(parts), cores, word, REPRODUCED)
+    if trap_ran:
+        parts.insert(0, "the trap scenario ran on 3.14t with the GIL off")
+        return ClaimRow("C5", claim, published, "; ".join(parts), cores,
+                        f"{NOT_REPRODUCED}: no re-enablement observed", NOT_REPRODUCED)
+    parts.insert(0, "no GIL re-enablement in any cell of this run")
+    return ClaimRow("C5", claim, published, "; ".join(parts) + " (run the gil-trap preset or `gil-lab audit`)",
+                    cores, "not measured in this run: nothing here imports such an extension", NOT_MEASURED)
+
+
+def _c6(run: Run, configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> ClaimRow:
+    claim = "PYTHON_GIL toggles the GIL at runtime on 3.14t"
+    published = "PYTHON_GIL=1 forces the GIL on; PYTHON_GIL=0 keeps it off"
+    cores = run.usable_cores
+    ones = [c for c in run.cells if c.get("free_threaded") and c.get("python_gil_env") == "1"]
+    zeros = [c for c in run.cells if c.get("free_threaded") and c.get("python_gil_env") == "0"]
+    mb = run.microbench or {}
+    mb_ones = [p for p in mb.get("points") or () if p.get("variant") == GIL_ONE_VARIANT]
+    if not (ones or zeros or mb_ones):
+        return ClaimRow("C6", claim, published, "no PYTHON_GIL cells or microbench variant", cores,
+                        "not measured in this run", NOT_MEASURED)
+    parts, failures = [], []
+    if ones:
+        on = sum(bool(c.get("gil_enabled")) for c in ones)
+        parts.append(f"PYTHON_GIL=1: GIL on in {on}/{len(ones)} cells")
+        if on < len(ones):
+            failures.append(f"{len(ones) - on} PYTHON_GIL=1 cell(s) ran with the GIL off")
+    if zeros:
+        # a module may still re-enable it (C5); only an unexplained GIL counts against C6
+        off = sum(not c.get("gil_enabled") or bool(c.get("gil_enabled_by")) for c in zeros)
+        parts.append(f"PYTHON_GIL=0: GIL off in {off}/{len(zeros)} cells")
+        if off < len(zeros):
+            failures.append(f"{len(zeros) - off} PYTHON_GIL=0 cell(s) had the GIL on")
+    if mb_ones:
+        on = sum(bool(p.get("gil_enabled")) for p in mb_ones)
+        part = f"microbench {GIL_ONE_VARIANT}: GIL on in {on}/{len(mb_ones)} points"
+        workload, k = _mb_workload(mb), _mb_threads(mb, int(mb.get("usable_cores") or cores))
+        s = _mb_speedup(mb, GIL_ONE_VARIANT, workload, k) if workload and k else None
+        if s is not None:
+            part += f", {k} threads {s.ratio:.2f}× vs 1"
+        parts.append(part)
+        if on < len(mb_ones):
+            failures.append(f"{len(mb_ones) - on} microbench point(s) had the GIL off")
+    toggles = [c for c in comps if c.kind == KIND_GIL_TOGGLE]
+    if toggles:
+        parts.append("rps with PYTHON_GIL=1 vs default: " + ", ".join(
+            f"{c.scenario}/{c.server} u{c.users} {c.speedup.ratio:.2f}×" for c in toggles))
+    if failures:
+        return ClaimRow("C6", claim, published, "; ".join(parts), cores,
+                        f"{NOT_REPRODUCED}: {'; '.join(failures)}", NOT_REPRODUCED)
+    return ClaimRow("C6", claim, published, "; ".join(parts), cores, REPRODUCED, REPRODUCED)
+
+
+def evaluate_claims(
+    run: Run, configs: Sequence[ConfigSummary] | None = None, comps: Sequence[Comparison] | None = None
+) -> ClaimsTable:
+    """The C1–C6 table and the GIL incidents of one run."""
+    cfgs = list(configs) if configs is not None else summarize_configs(run)
+    cmps = list(comps) if comps is not None else comparisons(run, cfgs)
+    incidents = gil_incidents(cfgs)
+    rows = (_c1(run), _c2(run, cmps), _c3(run, cmps), _c4(run, cmps), _c5(run, cfgs, incidents),
+            _c6(run, cfgs, cmps))
+    return ClaimsTable(rows, tuple(incidents))

@@ -1,0 +1,451 @@
+"""A run as renderers see it: run.json read once, cells grouped into configurations.
+
+Every renderer (report, claims, capacity, history, diff) starts here so that they
+all apply the same rules (docs/run-json.md):
+
+- an invalid cell is never averaged with valid ones; it is kept with its reason;
+- a configuration's figure is the mean of its valid repeats with a 95% t interval;
+- a speedup compares two configurations that differ only in interpreter (or in
+  ``parallelism``) for the same scenario, server and users.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadtests.core.errors import ResultsError
+from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, efficiency, mean_ci, speedup
+
+SUPPORTED_SCHEMA = 1
+GIL_INTERPRETER = "3.14"
+FT_INTERPRETER = "3.14t"
+# Scenarios that are not CPU-bound work in the thread pool: "async" blocks the loop on
+# purpose (the reference that does not scale) and "trap" scenarios re-enable the GIL.
+NON_SCALING_MARKERS = ("async", "trap")
+
+
+@dataclass(frozen=True)
+class Run:
+    """The parts of run.json the renderers use, plus where it was read from."""
+
+    path: Path
+    run_id: str
+    preset: str
+    created_at: str
+    finished_at: str | None
+    complete: bool
+    settings: Mapping[str, Any]
+    machine: Mapping[str, Any]
+    interpreters: Mapping[str, Mapping[str, Any]]
+    cells: tuple[Mapping[str, Any], ...]
+    microbench: Mapping[str, Any] | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def usable_cores(self) -> int:
+        cores = self.machine.get("usable_cores") or self.machine.get("cpu_count") or 1
+        return max(int(cores), 1)
+
+
+def run_from_dict(data: Mapping[str, Any], path: Path | None = None) -> Run:
+    """Validate the top level of a run.json document and wrap it."""
+    version = data.get("schema_version")
+    if version != SUPPORTED_SCHEMA:
+        raise ResultsError(
+            f"run.json schema_version is {version!r}; this lab reads version {SUPPORTED_SCHEMA}. "
+            "Re-render with the gil-lab version that wrote the run."
+        )
+    missing = [k for k in ("run_id", "machine", "interpreters", "cells") if k not in data]
+    if missing:
+        raise ResultsError(f"run.json lacks {', '.join(missing)}: the file is truncated or not a gil-lab run")
+    return Run(
+        path=Path(path) if path is not None else Path("."),
+        run_id=str(data["run_id"]),
+        preset=str(data.get("preset") or "?"),
+        created_at=str(data.get("created_at") or ""),
+        finished_at=data.get("finished_at"),
+        complete=bool(data.get("complete", False)),
+        settings=data.get("settings") or {},
+        machine=data.get("machine") or {},
+        interpreters=data.get("interpreters") or {},
+        cells=tuple(data.get("cells") or ()),
+        microbench=data.get("microbench"),
+        raw=data,
+    )
+
+
+def load_run(run_dir: Path | str) -> Run:
+    """Read ``run_dir/run.json`` (or the file itself if a file is given)."""
+    p = Path(run_dir)
+    file = p if p.is_file() else p / "run.json"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(f"{file} does not exist: pass a run directory written by `gil-lab compare`") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{file} is not valid JSON ({exc}); the run may have been written by hand") from None
+    return run_from_dict(data, file.parent)
+
+
+def as_run(obj: Run | Mapping[str, Any] | Path | str) -> Run:
+    """Accept a Run, a parsed run.json mapping, or a run directory."""
+    if isinstance(obj, Run):
+        return obj
+    if isinstance(obj, Mapping):
+        return run_from_dict(obj)
+    return load_run(obj)
+
+
+# --- configurations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """One configuration: its valid repeats summarised, its invalid repeats listed."""
+
+    config_id: str
+    scenario: str
+    server: str
+    interpreter: str
+    free_threaded: bool
+    python_gil_env: str | None
+    parallelism: str
+    workers: int
+    threads: int
+    users: int
+    cpus: tuple[int, ...] | None
+    n_valid: int
+    rps_values: tuple[float, ...]
+    rps: MeanCI | None
+    p50: MeanCI | None
+    p95: MeanCI | None
+    p99: MeanCI | None
+    rss_mb: MeanCI | None
+    server_cpu_cores: MeanCI | None
+    client_cpu_cores: MeanCI | None
+    gil_enabled: bool  # in any repeat, valid or not
+    gil_enabled_by: tuple[str, ...]
+    invalid: tuple[tuple[str, str], ...]  # (cell id, reason)
+    # Throughput measured in invalid repeats (e.g. 3.14t with the GIL back on): shown beside
+    # the valid figures in the GIL-incidents section, never averaged into them.
+    invalid_rps_values: tuple[float, ...] = ()
+    refusals: tuple[str, ...] = ()  # why the server refused to start, per refused repeat
+
+    @property
+    def label(self) -> str:
+        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc``."""
+        interp = self.interpreter
+        if self.python_gil_env is not None:
+            interp += f"+PYTHON_GIL={self.python_gil_env}"
+        shape = f"×{self.workers} proc" if self.parallelism == "processes" else f"w{self.workers} t{self.threads}"
+        cpus = f" cpus{len(self.cpus)}" if self.cpus else ""
+        return f"{interp} {self.server} {shape}{cpus}"
+
+    @property
+    def parallel_width(self) -> int:
+        """Requests this configuration can run at once before cores are counted."""
+        return max(1, min(self.users, self.workers * self.threads, len(self.cpus) if self.cpus else 10**9))
+
+    def cores_in_use(self, usable_cores: int) -> int:
+        """The most cores this configuration can keep busy: its width, capped by its CPU set or the machine."""
+        return max(1, min(self.parallel_width, len(self.cpus) if self.cpus else usable_cores))
+
+    @property
+    def is_cpu_bound(self) -> bool:
+        return not any(m in self.scenario for m in NON_SCALING_MARKERS)
+
+
+def _mean_or_none(values: Sequence[Any], what: str) -> MeanCI | None:
+    vals = [v for v in values if v is not None and isinstance(v, (int, float)) and math.isfinite(v)]
+    return mean_ci(vals, what=what, floor=0.0) if vals else None
+
+
+def _cell_config_id(cell: Mapping[str, Any]) -> str:
+    cid = cell.get("config_id")
+    if cid:
+        return str(cid)
+    cell_id = str(cell.get("id", ""))
+    head, _, tail = cell_id.rpartition("/")
+    return head if tail.startswith("r") and head else cell_id
+
+
+def summarize_configs(run: Run) -> list[ConfigSummary]:
+    """Group cells by ``config_id`` (first-seen order) and summarise valid repeats only."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for cell in run.cells:
+        groups.setdefault(_cell_config_id(cell), []).append(cell)
+    out = []
+    for cid, cells in groups.items():
+        first = cells[0]
+        valid = [c for c in cells if c.get("valid") and c.get("rps") is not None]
+        invalid = tuple(
+            (str(c.get("id", cid)), str(c.get("invalid_reason") or "marked invalid without a reason"))
+            for c in cells
+            if c not in valid
+        )
+        lat = [c.get("latency_ms") or {} for c in valid]
+        by: list[str] = []
+        for c in cells:
+            for m in c.get("gil_enabled_by") or ():
+                if m not in by:
+                    by.append(str(m))
+        cpus = first.get("cpus")
+        out.append(
+            ConfigSummary(
+                config_id=cid,
+                scenario=str(first.get("scenario", "?")),
+                server=str(first.get("server", "?")),
+                interpreter=str(first.get("interpreter", "?")),
+                free_threaded=bool(first.get("free_threaded")),
+                python_gil_env=first.get("python_gil_env"),
+                parallelism=str(first.get("parallelism") or "threads"),
+                workers=int(first.get("workers") or 1),
+                threads=int(first.get("threads") or 1),
+                users=int(first.get("users") or 1),
+                cpus=tuple(cpus) if cpus else None,
+                n_valid=len(valid),
+                rps_values=tuple(float(c["rps"]) for c in valid),
+                rps=_mean_or_none([c["rps"] for c in valid], f"{cid} rps"),
+                p50=_mean_or_none([d.get("p50") for d in lat], f"{cid} p50"),
+                p95=_mean_or_none([d.get("p95") for d in lat], f"{cid} p95"),
+                p99=_mean_or_none([d.get("p99") for d in lat], f"{cid} p99"),
+                rss_mb=_mean_or_none([c.get("server_rss_mb_peak") for c in valid], f"{cid} rss"),
+                server_cpu_cores=_mean_or_none([c.get("server_cpu_cores") for c in valid], f"{cid} cpu"),
+                client_cpu_cores=_mean_or_none([c.get("client_cpu_cores") for c in valid], f"{cid} client cpu"),
+                gil_enabled=any(bool(c.get("gil_enabled")) for c in cells),
+                gil_enabled_by=tuple(by),
+                invalid=invalid,
+                invalid_rps_values=tuple(float(c["rps"]) for c in cells if c not in valid and c.get("rps")),
+                refusals=tuple(str(c.get("invalid_reason")) for c in cells if c.get("outcome") == "refused"),
+            )
+        )
+    return out
+
+
+def invalid_cells(run: Run) -> list[tuple[str, str]]:
+    """Every invalid cell as (cell id, reason), in execution order."""
+    return [
+        (str(c.get("id")), str(c.get("invalid_reason") or "marked invalid without a reason"))
+        for c in run.cells
+        if not c.get("valid")
+    ]
+
+
+# --- sweeps ------------------------------------------------------------------------------
+
+SWEEP_AXES = ("users", "threads", "cpus")
+_AXIS_UNITS = {"users": "concurrent users (Locust users)", "threads": "anyio threads per event loop (count)",
+               "cpus": "CPUs the server is pinned to (count)"}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Configurations that differ in one dimension only (users, threads or CPU set), in order.
+
+    The ideal speedup over the first point is the ratio of cores each can keep busy,
+    so on 2 cores going from 8 to 16 users has an ideal of 1×, not 2×.
+    """
+
+    axis: str
+    scenario: str
+    label: str  # the configuration without the swept dimension
+    points: tuple[ConfigSummary, ...]
+    usable_cores: int
+
+    @property
+    def axis_label(self) -> str:
+        return _AXIS_UNITS[self.axis]
+
+    def x(self, c: ConfigSummary) -> int:
+        return sweep_value(c, self.axis)
+
+    def speedup(self, c: ConfigSummary) -> float:
+        base = self.points[0]
+        assert c.rps is not None and base.rps is not None
+        return c.rps.mean / base.rps.mean
+
+    def ideal(self, c: ConfigSummary) -> float:
+        return c.cores_in_use(self.usable_cores) / self.points[0].cores_in_use(self.usable_cores)
+
+
+def sweep_value(c: ConfigSummary, axis: str) -> int:
+    if axis == "users":
+        return c.users
+    if axis == "threads":
+        return c.threads
+    return len(c.cpus) if c.cpus else 0
+
+
+def _sweep_key(c: ConfigSummary, axis: str) -> tuple[Any, ...]:
+    dims = {"users": c.users, "threads": c.threads, "cpus": c.cpus}
+    return (c.scenario, c.server, c.interpreter, c.python_gil_env, c.parallelism, c.workers,
+            *(v for k, v in dims.items() if k != axis))
+
+
+def _sweep_label(c: ConfigSummary, axis: str) -> str:
+    interp = c.interpreter + (f"+PYTHON_GIL={c.python_gil_env}" if c.python_gil_env is not None else "")
+    parts = [interp, c.server, f"×{c.workers} proc" if c.parallelism == "processes" else f"w{c.workers}"]
+    if axis != "threads" and c.parallelism != "processes":
+        parts.append(f"t{c.threads}")
+    if axis != "users":
+        parts.append(f"u{c.users}")
+    if axis != "cpus" and c.cpus:
+        parts.append(f"cpus{len(c.cpus)}")
+    return " ".join(parts)
+
+
+def sweeps(configs: Iterable[ConfigSummary], usable_cores: int) -> list[Sweep]:
+    """Every set of 2+ valid configurations that differ only along one axis.
+
+    A CPU-count sweep uses pinned configurations only: an unpinned one is not a
+    measurement at a known core count.
+    """
+    cfgs = [c for c in configs if c.rps is not None]
+    out = []
+    for axis in SWEEP_AXES:
+        groups: dict[tuple[Any, ...], list[ConfigSummary]] = {}
+        for c in cfgs:
+            if axis == "cpus" and not c.cpus:
+                continue
+            groups.setdefault(_sweep_key(c, axis), []).append(c)
+        for members in groups.values():
+            values = [sweep_value(c, axis) for c in members]
+            if len(set(values)) >= 2:
+                members = [c for _, c in sorted(zip(values, members, strict=True), key=lambda vc: vc[0])]
+                first = members[0]
+                out.append(Sweep(axis, first.scenario, _sweep_label(first, axis), tuple(members), usable_cores))
+    return out
+
+
+# --- comparisons ----------------------------------------------------------------------
+
+KIND_INTERPRETER = "3.14t vs 3.14"
+KIND_PROCESSES = "3.14t threads vs 3.14 processes"
+KIND_GIL_TOGGLE = "3.14t PYTHON_GIL=1 vs 3.14t"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """candidate / baseline throughput of two configurations that differ in one thing."""
+
+    kind: str
+    candidate: ConfigSummary
+    baseline: ConfigSummary
+    speedup: Speedup
+    ceiling: int | None  # best speedup the cores allow, min(parallel width, usable cores); None if both sides are parallel
+    efficiency: float | None  # speedup / ceiling, None where there is no ceiling
+    rss_ratio: float | None  # candidate RSS / baseline RSS
+
+    @property
+    def scenario(self) -> str:
+        return self.candidate.scenario
+
+    @property
+    def server(self) -> str:
+        return self.candidate.server
+
+    @property
+    def users(self) -> int:
+        return self.candidate.users
+
+
+def _compare(kind: str, cand: ConfigSummary, base: ConfigSummary, usable_cores: int) -> Comparison | None:
+    if not cand.rps_values or not base.rps_values:
+        return None
+    try:
+        s = speedup(cand.rps_values, base.rps_values)
+    except InsufficientData:
+        return None
+    # Only a GIL-bound single process against a free-threaded one has a core ceiling:
+    # against N processes, or PYTHON_GIL=1, the ideal ratio is 1, not the core count.
+    ceiling: int | None = None
+    eff: float | None = None
+    if kind == KIND_INTERPRETER and cand.parallelism == "threads":
+        ceiling = cand.cores_in_use(usable_cores)
+        eff = efficiency(s.ratio, ceiling, usable_cores)
+    rss = None
+    if cand.rss_mb and base.rss_mb and base.rss_mb.mean > 0:
+        rss = cand.rss_mb.mean / base.rss_mb.mean
+    return Comparison(kind, cand, base, s, ceiling, eff, rss)
+
+
+def _is_default_ft(c: ConfigSummary) -> bool:
+    return c.interpreter == FT_INTERPRETER and c.python_gil_env in (None, "0")
+
+
+def comparisons(run: Run, configs: Iterable[ConfigSummary] | None = None) -> list[Comparison]:
+    """All pairs the report compares, in the order of the candidates.
+
+    - 3.14t vs 3.14 with identical server settings (``KIND_INTERPRETER``);
+    - 3.14t threads vs the 3.14 N-process baseline, same scenario/server/users/threads;
+    - 3.14t with PYTHON_GIL=1 vs 3.14t default, identical otherwise.
+    """
+    cfgs = list(configs) if configs is not None else summarize_configs(run)
+    cores = run.usable_cores
+    out: list[Comparison] = []
+
+    def key(c: ConfigSummary) -> tuple[Any, ...]:
+        return (c.scenario, c.server, c.parallelism, c.workers, c.threads, c.users, c.cpus)
+
+    gil = {key(c): c for c in cfgs if c.interpreter == GIL_INTERPRETER}
+    # PYTHON_GIL unset is the default; PYTHON_GIL=0 stands in only where no unset config exists
+    ft_default = {key(c): c for c in sorted((c for c in cfgs if _is_default_ft(c)),
+                                            key=lambda c: c.python_gil_env is None)}
+    procs = [c for c in cfgs if c.interpreter == GIL_INTERPRETER and c.parallelism == "processes"]
+    for c in cfgs:
+        if _is_default_ft(c):
+            base = gil.get(key(c))
+            if base is not None and (cmp := _compare(KIND_INTERPRETER, c, base, cores)):
+                out.append(cmp)
+            if c.parallelism == "threads":
+                same = (c.scenario, c.server, c.users, c.threads, c.cpus)
+                for p in procs:
+                    if (p.scenario, p.server, p.users, p.threads, p.cpus) == same and (
+                            cmp := _compare(KIND_PROCESSES, c, p, cores)):
+                        out.append(cmp)
+        elif c.interpreter == FT_INTERPRETER and c.python_gil_env == "1":
+            base = ft_default.get(key(c))
+            if base is not None and (cmp := _compare(KIND_GIL_TOGGLE, c, base, cores)):
+                out.append(cmp)
+    return out
+
+
+def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:
+    """The 3.14t-vs-3.14 comparison per (scenario, server) at its highest users level.
+
+    The highest concurrency is where the interpreters differ most; lower levels stay in
+    the scaling section. Among several configurations at that level the headline is the
+    one a user would deploy, never the fastest: PYTHON_GIL unset, not pinned to CPUs,
+    then the widest pool (workers × threads).
+    """
+
+    def rank(c: Comparison) -> tuple[Any, ...]:
+        cand = c.candidate
+        return (c.users, cand.python_gil_env is None, cand.cpus is None, cand.workers * cand.threads)
+
+    best: dict[tuple[str, str], Comparison] = {}
+    for c in comps:
+        if c.kind != KIND_INTERPRETER:
+            continue
+        k = (c.scenario, c.server)
+        cur = best.get(k)
+        if cur is None or rank(c) > rank(cur):
+            best[k] = c
+    return best
+
+
+def scenarios(run: Run) -> list[str]:
+    """Scenario names in first-seen order."""
+    seen: list[str] = []
+    for c in run.cells:
+        s = str(c.get("scenario", "?"))
+        if s not in seen:
+            seen.append(s)
+    return seen

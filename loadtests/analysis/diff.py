@@ -1,0 +1,151 @@
+"""Compare two runs configuration by configuration (``gil-lab diff RUN_A RUN_B``).
+
+Configurations are matched by ``config_id``; for each pair the throughput ratio
+B ÷ A gets a Fieller interval and a verdict, like pyperf's ``compare_to``. A ratio
+is only meaningful when the two runs measured the same thing, so differences in the
+environment (CPU model, usable cores, interpreter version or build, package
+versions) are listed as warnings before any figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtests.analysis.configs import ConfigSummary, Run, as_run, summarize_configs
+from loadtests.report.document import text_table
+from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, speedup, verdict
+
+
+@dataclass(frozen=True)
+class ConfigDiff:
+    """One configuration present in both runs."""
+
+    config_id: str
+    a: ConfigSummary
+    b: ConfigSummary
+    rps: Speedup | None  # b / a; None when a side has no valid repeat
+    p95_ratio: float | None  # b / a of mean p95 latency
+    note: str | None  # why there is no ratio
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.rps) if self.rps is not None else (self.note or "no comparison")
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.rps
+        return {
+            "config_id": self.config_id,
+            "rps_a": self.a.rps.mean if self.a.rps else None, "n_a": self.a.n_valid,
+            "rps_b": self.b.rps.mean if self.b.rps else None, "n_b": self.b.n_valid,
+            "ratio": s.ratio if s else None, "low": s.low if s else None, "high": s.high if s else None,
+            "significant": s.significant if s else None, "verdict": self.verdict,
+            "p95_ratio": self.p95_ratio, "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    a: Run
+    b: Run
+    configs: tuple[ConfigDiff, ...]
+    only_a: tuple[str, ...]
+    only_b: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_a": self.a.run_id, "run_b": self.b.run_id, "warnings": list(self.warnings),
+                "configs": [c.to_json() for c in self.configs], "only_in_a": list(self.only_a),
+                "only_in_b": list(self.only_b)}
+
+
+def _shown(value: Any) -> Any:
+    """A build record is shown by its tarball hash; anything else as it is."""
+    return value.get("tarball_sha256", value) if isinstance(value, Mapping) else value
+
+
+def environment_warnings(a: Run, b: Run) -> list[str]:
+    """Every difference in the environment that can move throughput on its own."""
+    out = []
+    for key, what in (("cpu_model", "CPU model"), ("usable_cores", "usable cores"), ("os", "OS")):
+        va, vb = a.machine.get(key), b.machine.get(key)
+        if va != vb:
+            out.append(f"{what} differs: {va!r} vs {vb!r}")
+    labels = sorted(set(a.interpreters) | set(b.interpreters))
+    for label in labels:
+        ia, ib = a.interpreters.get(label), b.interpreters.get(label)
+        if ia is None or ib is None:
+            out.append(f"interpreter {label} is only in run {'A' if ib is None else 'B'}")
+            continue
+        for key, what in (("version", "version"), ("configure_args", "configure args"), ("build", "build"),
+                          ("free_threaded", "free-threaded flag")):
+            if ia.get(key) != ib.get(key):
+                shown_a, shown_b = _shown(ia.get(key)), _shown(ib.get(key))
+                out.append(f"{label} {what} differs: {shown_a!r} vs {shown_b!r}")
+        pa, pb = ia.get("packages") or {}, ib.get("packages") or {}
+        changed = [f"{p} {pa.get(p, 'absent')} → {pb.get(p, 'absent')}" for p in sorted(set(pa) | set(pb))
+                   if pa.get(p) != pb.get(p)]
+        if changed:
+            out.append(f"{label} packages differ: {', '.join(changed)}")
+    sa, sb = a.settings, b.settings
+    for key, what in (("warmup_s", "warm-up"), ("duration_s", "measured window")):
+        if sa.get(key) != sb.get(key):
+            out.append(f"{what} differs: {sa.get(key)} s vs {sb.get(key)} s")
+    dirty = [name for name, run in (("A", a), ("B", b)) if run.machine.get("git_dirty")]
+    if dirty:
+        out.append(f"run {' and '.join(dirty)} had uncommitted changes in the lab tree: the app code may differ "
+                   "even where the commit is the same")
+    if a.machine.get("git_sha") != b.machine.get("git_sha"):
+        out.append(f"lab commit differs: {str(a.machine.get('git_sha'))[:10]} vs {str(b.machine.get('git_sha'))[:10]} "
+                   "(expected when comparing code changes)")
+    return out
+
+
+def _diff_config(ca: ConfigSummary, cb: ConfigSummary) -> ConfigDiff:
+    p95 = cb.p95.mean / ca.p95.mean if ca.p95 and cb.p95 and ca.p95.mean > 0 else None
+    if not ca.rps_values or not cb.rps_values:
+        side = "A" if not ca.rps_values else "B"
+        return ConfigDiff(ca.config_id, ca, cb, None, p95, f"no valid repeat in run {side}")
+    try:
+        s = speedup(cb.rps_values, ca.rps_values)
+    except InsufficientData as exc:
+        return ConfigDiff(ca.config_id, ca, cb, None, p95, str(exc))
+    return ConfigDiff(ca.config_id, ca, cb, s, p95, None)
+
+
+def diff_runs(run_a: Run | Mapping[str, Any] | Path | str, run_b: Run | Mapping[str, Any] | Path | str) -> RunDiff:
+    """Match configurations by config_id and compare B against A."""
+    a, b = as_run(run_a), as_run(run_b)
+    ca = {c.config_id: c for c in summarize_configs(a)}
+    cb = {c.config_id: c for c in summarize_configs(b)}
+    both = [cid for cid in ca if cid in cb]
+    return RunDiff(a, b, tuple(_diff_config(ca[cid], cb[cid]) for cid in both),
+                   tuple(cid for cid in ca if cid not in cb), tuple(cid for cid in cb if cid not in ca),
+                   tuple(environment_warnings(a, b)))
+
+
+def render_diff(d: RunDiff) -> str:
+    """Warnings first, then one row per configuration, then what only one run measured."""
+    lines = [f"A: {d.a.run_id} ({d.a.preset}, {d.a.created_at})", f"B: {d.b.run_id} ({d.b.preset}, {d.b.created_at})"]
+    if d.warnings:
+        lines.append("")
+        lines.append("warning: the environments differ, so ratios mix the change with these:")
+        lines += [f"  - {w}" for w in d.warnings]
+    lines.append("")
+    rows = [("configuration", "A rps", "B rps", "B/A", "95% CI", "verdict", "p95 B/A")]
+    for c in d.configs:
+        rows.append((c.config_id, f"{c.a.rps.mean:.1f} (n={c.a.n_valid})" if c.a.rps else "—",
+                     f"{c.b.rps.mean:.1f} (n={c.b.n_valid})" if c.b.rps else "—",
+                     f"{c.rps.ratio:.2f}×" if c.rps else "—",
+                     format_interval(c.rps.low, c.rps.high) if c.rps else "—", c.verdict,
+                     f"{c.p95_ratio:.2f}×" if c.p95_ratio is not None else "—"))
+    if len(rows) > 1:
+        lines += text_table(rows)
+    else:
+        lines.append("no configuration is in both runs")
+    for label, ids in (("only in A", d.only_a), ("only in B", d.only_b)):
+        if ids:
+            lines.append(f"{label}: {', '.join(ids)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,646 @@
+"""``gil-lab audit``: which imports turn the GIL back on under free-threaded 3.14t, and what to do.
+
+On 3.14t, importing an extension module that does not declare
+``Py_mod_gil = Py_MOD_GIL_NOT_USED`` re-enables the GIL for the rest of the process,
+and CPython says so only with a RuntimeWarning (claim C5). A server whose app, or one
+of its dependencies, does that runs every request under the GIL again, and a load
+test of it measures the wrong thing. The audit finds such imports *before* a run:
+
+1. **App pass**: the app (``app.main:app`` by default, with ``LAB_ROUTES_DIR`` for
+   drop-in directories) or a list of modules is imported in a fresh process of the app
+   environment's interpreter.
+2. **Distribution pass**: every installed distribution of that environment is
+   imported on its own, each in its own fresh process: its top-level packages and
+   every extension module its RECORD lists. One process each, because the GIL can be
+   enabled only once per process, so a shared process would hide every offender
+   after the first.
+3. **Unsupported**: packages that could not be installed on 3.14t at all (from the
+   environment's stamp, e.g. orjson), with the reason.
+
+Two signals name an offender, and both are used: the RuntimeWarning (only for the
+*first* module, since later ones find the GIL already on; captured with the stack
+that shows who imported it) and ``python -v``'s ``# loading module '…', which
+requires the GIL`` line (every module). ``sys._is_gil_enabled()`` before and after
+each import is the ground truth. Every import is bounded by a timeout.
+
+``PYTHON_GIL`` is removed from the probes' environment unless the user set it. When
+set, it is honoured and recorded as *forced*: then CPython neither changes the GIL
+nor names modules that need it, so the app pass is repeated without it to name what
+the setting masks, and the distribution pass (which would only echo the setting) is
+skipped.
+
+The report is a plain JSON-able dict (:func:`audit`); :func:`render` turns it into
+text and :func:`exit_status` into the command's status: non-zero when the GIL ends
+up enabled on the free-threaded interpreter, or the app cannot be imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadtests.provision import envs
+from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
+from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.core.paths import PROJECT_ROOT
+
+SCHEMA_VERSION = 1
+DEFAULT_APP = "app.main:app"
+IMPORT_TIMEOUT_S = 120.0
+ROLES = {"ft": "app-ft", "gil": "app-gil"}
+TRACKER = "https://py-free-threading.github.io/tracking/"
+_VERBOSE_GIL = re.compile(r"^# loading module '([^']+)', which requires the GIL$", re.M)
+_VERBOSE_EXT = re.compile(r"^# extension module '([^']+)' (?:loaded|executed) from '([^']+)'$", re.M)
+_NOT_A_MODULE = "dynamic module does not define module export function"
+
+Progress = Callable[[str], None]
+
+
+class AuditError(LabError):
+    """The audit itself could not run (as opposed to finding an offender, which is a result)."""
+
+
+# Runs inside the audited interpreter; standard library only. argv: request JSON, output path.
+# mode "list": every distribution with its top-level names and extension modules.
+# mode "import": import each target in order, recording the GIL state around each one.
+PROBE = r"""
+import importlib, importlib.machinery, json, os, sys, time, traceback, warnings
+
+def gil():
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+GIL_AT_START = gil()
+request = json.loads(sys.argv[1])
+MESSAGE = "The global interpreter lock (GIL) has been enabled to load module"
+SUFFIXES = tuple(sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True))
+
+def listing():
+    from importlib import metadata
+    site = [os.path.realpath(p) for p in sys.path if p]
+    out = []
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        top, exts = set(), []
+        for line in (dist.read_text("top_level.txt") or "").splitlines():
+            if line.strip().isidentifier():
+                top.add(line.strip())
+        for path in dist.files or ():
+            parts = path.parts
+            if not parts or parts[0] == ".." or "__pycache__" in parts:
+                continue
+            if parts[0].endswith((".dist-info", ".egg-info", ".data")):
+                continue
+            leaf = parts[-1]
+            suffix = next((s for s in SUFFIXES if leaf.endswith(s)), None)
+            if suffix:
+                dotted = [*parts[:-1], leaf[: -len(suffix)]]
+                if all(p.isidentifier() for p in dotted):
+                    exts.append({"module": ".".join(dotted), "file": os.path.realpath(str(path.locate()))})
+                    top.add(dotted[0])
+            elif len(parts) == 1 and leaf.endswith(".py") and leaf[:-3].isidentifier():
+                top.add(leaf[:-3])
+            elif len(parts) > 1 and parts[0].isidentifier():
+                top.add(parts[0])
+        top = sorted(t for t in top if any(os.path.exists(os.path.join(d, t)) or os.path.exists(os.path.join(d, t + ".py"))
+                                           or any(os.path.exists(os.path.join(d, t + s)) for s in SUFFIXES) for d in site))
+        out.append({"name": name, "version": dist.version, "top_level": top,
+                    "extensions": sorted(exts, key=lambda e: e["module"])})
+    return sorted(out, key=lambda d: d["name"].lower())
+
+warned = []
+IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
+
+def hook(message, category, filename, lineno, file=None, line=None):
+    text = str(message)
+    if isinstance(category, type) and issubclass(category, RuntimeWarning) and text.startswith(MESSAGE):
+        frames = [f for f in traceback.extract_stack()[:-1]
+                  if not f.filename.startswith(("<frozen", IMPORTLIB_DIR))
+                  and not f.filename.endswith(("warnings.py", "gilwatch.py"))]
+        importer = frames[-1] if frames else None
+        name = text[len(MESSAGE):].split("'")[1]
+        warned.append({"module": name, "message": text,
+                       "imported_by": None if importer is None or importer.filename == "<string>"
+                       else f"{importer.filename}:{importer.lineno}"})
+    previous(message, category, filename, lineno, file, line)
+
+def extensions():
+    found = {}
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if isinstance(getattr(spec, "loader", None), importlib.machinery.ExtensionFileLoader) and spec.origin:
+            found[name] = os.path.realpath(spec.origin)
+    return found
+
+result = {"executable": sys.executable, "free_threaded": __import__("sysconfig").get_config_var("Py_GIL_DISABLED") == 1,
+          "gil_flag": getattr(sys.flags, "gil", None), "python_gil_env": os.environ.get("PYTHON_GIL"),
+          "gil_at_start": GIL_AT_START}
+if request["mode"] == "list":
+    result["distributions"] = listing()
+else:
+    previous = warnings.showwarning
+    warnings.showwarning = hook
+    warnings.filterwarnings("always", message=MESSAGE, category=RuntimeWarning)
+    steps = []
+    for target in request["imports"]:
+        before, error, started = gil(), None, time.perf_counter()
+        try:
+            module = importlib.import_module(target["module"])
+            if target.get("attr"):
+                getattr(module, target["attr"])
+        except BaseException as exc:  # SystemExit too: one bad import must not hide the rest
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            error = f"{type(exc).__name__}: {exc}"[:4000]
+        steps.append({"module": target["module"], "attr": target.get("attr"), "gil_before": before,
+                      "gil_after": gil(), "error": error, "seconds": round(time.perf_counter() - started, 3)})
+    result.update(steps=steps, warned=warned, extensions=extensions())
+result["gil_at_end"] = gil()
+with open(sys.argv[2], "w") as fh:
+    json.dump(result, fh)
+"""
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What to audit. ``modules`` replaces the app when given."""
+
+    app: str = DEFAULT_APP
+    modules: tuple[str, ...] = ()
+    routes_dirs: tuple[str, ...] = ()
+    interpreter: str = "ft"
+    distributions: bool = True
+    timeout_s: float = IMPORT_TIMEOUT_S
+    python_gil: str | None = None  # force PYTHON_GIL in the audited processes (else the environment's)
+
+    def __post_init__(self) -> None:
+        if self.python_gil not in (None, "0", "1"):
+            raise ConfigError(f"--python-gil must be 0 or 1, not {self.python_gil!r}")
+        if self.interpreter not in ROLES:
+            raise ConfigError(f"--interpreter must be one of {', '.join(ROLES)}, not {self.interpreter!r}")
+        if self.timeout_s <= 0:
+            raise ConfigError("the import timeout must be positive")
+        module, colon, attr = self.app.partition(":")
+        if not _dotted(module) or (colon and not _dotted(attr)):
+            raise ConfigError(f"--app takes module:attribute (e.g. {DEFAULT_APP}), not {self.app!r}")
+        for name in self.modules:
+            if not _dotted(name):
+                raise ConfigError(f"{name!r} is not a module name")
+        for directory in self.routes_dirs:
+            if not Path(directory).is_dir():
+                raise ConfigError(f"--routes {directory!r} is not a directory")
+
+    @property
+    def target(self) -> str:
+        return ", ".join(self.modules) if self.modules else self.app
+
+    def imports(self) -> list[dict[str, str | None]]:
+        if self.modules:
+            return [{"module": name, "attr": None} for name in self.modules]
+        module, _, attr = self.app.partition(":")
+        return [{"module": module, "attr": attr or None}]
+
+
+def _dotted(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One way out: ``kind`` is upgrade, alternative, fix or python_gil_0."""
+
+    kind: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text}
+
+
+#: What is known about specific offenders, by distribution name (or module, for the trap).
+KNOWN_REMEDIES: dict[str, tuple[Remedy, ...]] = {
+    "httptools": (
+        Remedy("upgrade", "httptools>=0.8: older releases do not declare free-threading support (DESIGN.md)."),
+        Remedy("alternative", "uvicorn --http h11: the pure-Python HTTP parser, no extension to load."),
+    ),
+    "uvloop": (
+        Remedy("upgrade", "uvloop>=0.22 supports free-threading."),
+        Remedy("alternative", "--loop asyncio (uvicorn and granian): the standard library's event loop."),
+    ),
+    "gil_lab_trap": (
+        Remedy("alternative", "It is the lab's deliberate offender (scenarios/gil_trap_ext): leave "
+                              "scenarios/gil_trap_routes out of --routes / LAB_ROUTES_DIR."),
+        Remedy("fix", "A real extension would add {Py_mod_gil, Py_MOD_GIL_NOT_USED} to its module slots, once its "
+                      "C code is safe to call from several threads at once."),
+    ),
+}
+#: Packages with no free-threaded build, and what to use instead.
+KNOWN_ALTERNATIVES: dict[str, str] = {
+    "orjson": "Use the standard library's json on 3.14t: the lab's JSON routes do (parser=json); orjson stays "
+              "in the 3.14 environment only.",
+}
+
+
+def remedies_for(module: str, distribution: str | None, version: str | None) -> list[Remedy]:
+    """Known remedies first, else generic ones; always PYTHON_GIL=0 last, with its risk."""
+    key = _normalize(distribution) if distribution else module.split(".")[0]
+    found = list(KNOWN_REMEDIES.get(key, ()))
+    if not found:
+        owner = f"{distribution} (installed: {version})" if distribution else f"the code that provides {module}"
+        found = [
+            Remedy("upgrade", f"Upgrade {owner} to a release that declares free-threading support; none is known "
+                              f"to the lab, so check its changelog and {TRACKER}."),
+            Remedy("fix", "Its maintainers can declare support once the code is thread-safe: "
+                          "{Py_mod_gil, Py_MOD_GIL_NOT_USED} (C API), #[pymodule(gil_used = false)] (PyO3), "
+                          "# cython: freethreading_compatible = True (Cython)."),
+        ]
+    found.append(python_gil_0_remedy(module))
+    return found
+
+
+def python_gil_0_remedy(module: str) -> Remedy:
+    return Remedy("python_gil_0", (
+        f"PYTHON_GIL=0 (or -X gil=0) keeps the GIL off despite {module}. Risk: {module} was written assuming the "
+        "GIL serialises every call into it. Without it, the server's threads call it concurrently, and any state it "
+        "keeps in C (static or global variables, caches, borrowed references, unsynchronised counters) can race: "
+        "wrong results, corrupted memory or segfaults, often only under load. Use it only after reviewing or "
+        "stress-testing the extension, and for the 3.14t server only (on a GIL build PYTHON_GIL=0 is a fatal "
+        "start-up error)."))
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """One fresh process: what it reported, and what ``-v`` said about the GIL."""
+
+    data: dict[str, Any] | None
+    verbose_gil: tuple[str, ...] = ()
+    verbose_ext: Mapping[str, str] = field(default_factory=dict)
+    error: str | None = None
+    timed_out: bool = False
+    seconds: float = 0.0
+
+
+def run_probe(python: Path, request: Mapping[str, Any], env: Mapping[str, str], timeout: float,
+              verbose: bool = False, isolated: bool = False, cwd: Path = PROJECT_ROOT) -> ProbeRun:
+    """Run :data:`PROBE` in a fresh process of ``python``; kill its whole group on timeout.
+
+    ``isolated`` (``-s -P``) keeps the current directory and the user site out of
+    ``sys.path``, so a distribution's top-level name can never resolve to the lab's
+    own files. ``-I``/``-E`` are not used: they would drop ``PYTHON_GIL``.
+    """
+    flags = [*(["-v"] if verbose else []), *(["-s", "-P"] if isolated else [])]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="gil-lab-audit-") as tmp:
+        out = Path(tmp) / "probe.json"
+        args = [str(python), *flags, "-c", PROBE, json.dumps(request), str(out)]
+        try:
+            proc = subprocess.Popen(args, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True)
+        except OSError as exc:
+            raise AuditError(f"cannot run {python}: {exc}") from exc
+        timed_out = False
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            _, stderr = proc.communicate()
+        seconds = time.monotonic() - started
+        data = None
+        if out.is_file():
+            try:
+                data = json.loads(out.read_text())
+            except json.JSONDecodeError:
+                data = None
+    error = None
+    if timed_out:
+        error = f"timed out after {timeout:.0f}s (killed)"
+    elif data is None:
+        error = f"the probe exited with status {proc.returncode} without a result: {_stderr_tail(stderr)}"
+    return ProbeRun(data, tuple(dict.fromkeys(_VERBOSE_GIL.findall(stderr))),
+                    {name: os.path.realpath(path) for name, path in _VERBOSE_EXT.findall(stderr)},
+                    error, timed_out, round(seconds, 3))
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _stderr_tail(stderr: str, lines: int = 15) -> str:
+    """The end of stderr without ``-v``'s import chatter."""
+    kept = [line for line in stderr.splitlines() if not line.startswith(("# ", "import ", "Adding directory"))]
+    return "\n".join(kept[-lines:]).strip() or "(no output)"
+
+
+@dataclass(frozen=True)
+class DistributionIndex:
+    """Which distribution an extension file or module belongs to."""
+
+    distributions: tuple[dict[str, Any], ...]
+
+    def owner(self, module: str, file: str | None) -> dict[str, Any] | None:
+        for dist in self.distributions:
+            for ext in dist["extensions"]:
+                if ext["module"] == module or (file and ext["file"] == file):
+                    return dist
+        top = module.split(".")[0]
+        return next((d for d in self.distributions if top in d["top_level"]), None)
+
+
+def probe_env(forced: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The probes' environment: no inherited PYTHON_GIL unless the user forced it."""
+    env = clean_env(dict(extra or {}))
+    if forced is not None:
+        env["PYTHON_GIL"] = forced
+    return env
+
+
+def forced_python_gil(options: AuditOptions, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The PYTHON_GIL the user asked for and where it came from: ``--python-gil``, else the environment.
+
+    The flag exists because the control plane runs on a GIL build, where an exported
+    ``PYTHON_GIL=0`` kills ``gil-lab`` itself at start-up; ``PYTHON_GIL=1`` can be exported.
+    """
+    value, source = (options.python_gil, "--python-gil") if options.python_gil is not None else (
+        environ.get("PYTHON_GIL"), "environment")
+    if value is None:
+        return None, None
+    if value not in ("0", "1"):
+        raise ConfigError(f"PYTHON_GIL must be 0 or 1 (or unset), not {value!r}")
+    if value == "0" and options.interpreter == "gil":
+        raise ConfigError("PYTHON_GIL=0 is a fatal start-up error on a GIL build; unset it to audit 3.14.")
+    return value, source
+
+
+def offenders(run: ProbeRun, index: DistributionIndex) -> list[dict[str, Any]]:
+    """The modules that needed the GIL in one process: warned first, then ``-v``'s list."""
+    data = run.data or {}
+    warned = {w["module"]: w for w in data.get("warned", ())}
+    found = []
+    for module in dict.fromkeys([*warned, *run.verbose_gil]):
+        file = data.get("extensions", {}).get(module) or run.verbose_ext.get(module)
+        dist = index.owner(module, file)
+        name, version = (dist["name"], dist["version"]) if dist else (None, None)
+        found.append({
+            "module": module,
+            "package": module.split(".")[0],
+            "file": file,
+            "distribution": name,
+            "version": version,
+            "warned": module in warned,
+            "imported_by": warned.get(module, {}).get("imported_by"),
+            "remedies": [r.to_json() for r in remedies_for(module, name, version)],
+        })
+    return found
+
+
+def _app_pass(python: Path, options: AuditOptions, env: Mapping[str, str], verbose: bool,
+              index: DistributionIndex) -> dict[str, Any]:
+    run = run_probe(python, {"mode": "import", "imports": options.imports()}, env, options.timeout_s, verbose=verbose)
+    data = run.data or {}
+    steps = data.get("steps", [])
+    failed = next((s for s in steps if s["error"]), None)
+    return {
+        "target": options.target,
+        "steps": steps,
+        "imported": run.error is None and failed is None,
+        "error": run.error or (f"{failed['module']}: {failed['error']}" if failed else None),
+        "gil_at_start": data.get("gil_at_start"),
+        "gil_enabled": data.get("gil_at_end"),
+        "gil_flag": data.get("gil_flag"),
+        "offenders": offenders(run, index),
+        "extensions": data.get("extensions", {}),
+        "seconds": run.seconds,
+    }
+
+
+def _distribution_pass(python: Path, index: DistributionIndex, env: Mapping[str, str], verbose: bool,
+                       timeout: float, progress: Progress) -> list[dict[str, Any]]:
+    results = []
+    todo = [d for d in index.distributions if d["top_level"] or d["extensions"]]
+    width = len(str(len(todo)))
+    for number, dist in enumerate(todo, 1):
+        modules = list(dict.fromkeys([*dist["top_level"], *(e["module"] for e in dist["extensions"])]))
+        run = run_probe(python, {"mode": "import", "imports": [{"module": m} for m in modules]}, env, timeout,
+                        verbose=verbose, isolated=True, cwd=Path(tempfile.gettempdir()))
+        steps = (run.data or {}).get("steps", [])
+        errors = [{"module": s["module"], "error": s["error"]} for s in steps
+                  if s["error"] and _NOT_A_MODULE not in s["error"]]
+        found = offenders(run, index)
+        gil = (run.data or {}).get("gil_at_end")
+        results.append({"name": dist["name"], "version": dist["version"], "modules": modules,
+                        "gil_enabled": gil, "offenders": found, "errors": errors, "error": run.error,
+                        "timed_out": run.timed_out, "seconds": run.seconds})
+        verdict = "timed out" if run.timed_out else ("GIL ENABLED by " + ", ".join(o["module"] for o in found)
+                                                     if gil else "GIL stays off" if gil is False else "no result")
+        progress(f"[{number:>{width}}/{len(todo)}] {dist['name']} {dist['version']} ({len(modules)} "
+                 f"module{'s' * (len(modules) != 1)}, {run.seconds:.1f}s): {verdict}"
+                 + (f" ({len(errors)} import error{'s' * (len(errors) != 1)})" if errors else ""))
+    return results
+
+
+def unsupported_packages(interpreters: Mapping[str, Interpreter]) -> list[dict[str, Any]]:
+    """Packages left out of the 3.14t environment, from its stamp (pyproject.toml if it has none)."""
+    spec = next(s for s in envs.env_specs(dict(interpreters)) if s.name == "app-ft")
+    stamp = envs.read_stamp(spec)
+    source = f"{spec.path / envs.STAMP_NAME}"
+    listed = stamp.get("unsupported") if stamp else None
+    if listed is None:
+        listed, source = envs.gil_only_packages(), "pyproject.toml [tool.gil-lab.gil-only] (the env has no stamp)"
+    return [{"name": name, "reason": reason, "source": source,
+             "remedy": KNOWN_ALTERNATIVES.get(_normalize(name),
+                                              f"Check {TRACKER} for a release with free-threaded (cp314t) wheels; "
+                                              "until then keep it in the 3.14 environment only.")}
+            for name, reason in sorted(listed.items())]
+
+
+def audit(options: AuditOptions, interpreters: Mapping[str, Interpreter], progress: Progress | None = None,
+          environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run every pass and return the report (see the module docstring for what each pass does)."""
+    say = progress or (lambda _message: None)
+    environ = os.environ if environ is None else environ
+    interpreter = interpreters.get(options.interpreter)
+    if interpreter is None:
+        raise AuditError(f"no {options.interpreter} interpreter is recorded; run `make setup`.")
+    python = envs.app_python(ROLES[options.interpreter])
+    if not python.exists():
+        raise EnvironmentSetupError(f"the {ROLES[options.interpreter]} environment is missing ({python}). "
+                                    "Run `make setup`.")
+    forced, forced_by = forced_python_gil(options, environ)
+    ft = interpreter.free_threaded
+    pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), environ.get("PYTHONPATH", "")) if p)
+    extra = {"PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
+    if options.routes_dirs:
+        extra["LAB_ROUTES_DIR"] = os.pathsep.join(str(Path(d).resolve()) for d in options.routes_dirs)
+
+    say(f"listing the distributions installed in {ROLES[options.interpreter]}")
+    listing = run_probe(python, {"mode": "list"}, probe_env(None), options.timeout_s, isolated=True,
+                        cwd=Path(tempfile.gettempdir()))
+    if listing.data is None:
+        raise AuditError(f"could not list the distributions of {python}: {listing.error}")
+    index = DistributionIndex(tuple(listing.data["distributions"]))
+
+    say(f"importing {options.target} in a fresh {interpreter.label} process")
+    app = _app_pass(python, options, probe_env(forced, extra), ft and forced is None, index)
+    masked: list[dict[str, Any]] = []
+    if forced is not None and ft:
+        say(f"PYTHON_GIL={forced} is forced: importing {options.target} again without it to name what it masks")
+        masked = _app_pass(python, options, probe_env(None, extra), True, index)["offenders"]
+
+    distributions: list[dict[str, Any]] = []
+    skipped = None
+    if not options.distributions:
+        skipped = "not requested (--no-distributions)"
+    elif forced is not None:
+        skipped = f"PYTHON_GIL={forced} is forced, so every process would only echo it; unset it to run this pass"
+    elif not ft:
+        skipped = f"{interpreter.label} is a GIL build: the GIL is always on and no import can change that"
+    else:
+        say(f"importing each of {len(index.distributions)} distributions in its own fresh process")
+        distributions = _distribution_pass(python, index, probe_env(None), True, options.timeout_s, say)
+
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "interpreter": {"role": options.interpreter, "label": interpreter.label, "path": interpreter.path,
+                        "version": interpreter.version, "free_threaded": ft},
+        "environment": ROLES[options.interpreter],
+        "python": str(python),
+        "python_gil": {"value": forced, "forced": forced is not None, "source": forced_by},
+        "app": app,
+        "masked_offenders": masked,
+        "distributions": {"checked": len(distributions), "skipped": skipped, "results": distributions},
+        "unsupported": unsupported_packages(interpreters),
+    }
+    report.update(_verdict(report))
+    return report
+
+
+def _verdict(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Summarise: who turned the GIL on, whether it ended up on, and the exit status."""
+    app, ft = report["app"], report["interpreter"]["free_threaded"]
+    forced = report["python_gil"]["value"]
+    dist_on = [d for d in report["distributions"]["results"] if d["gil_enabled"]]
+    by: list[str] = list(dict.fromkeys(
+        [o["module"] for o in app["offenders"]] + [o["module"] for d in dist_on for o in d["offenders"]]))
+    gil_on = bool(app["gil_enabled"]) or bool(dist_on)
+    if not app["imported"]:
+        verdict, status = "import-failed", 1
+    elif not ft:
+        verdict, status = "gil-build", 0
+    elif gil_on:
+        verdict, status = "gil-enabled", 1
+        if forced == "1":
+            by = by or ["PYTHON_GIL=1"]
+    elif forced == "0":
+        verdict, status = "gil-forced-off", 0
+    else:
+        verdict, status = "clean", 0
+    return {"gil_enabled": gil_on, "gil_enabled_by": by, "verdict": verdict, "exit_status": status}
+
+
+def exit_status(report: Mapping[str, Any]) -> int:
+    return int(report["exit_status"])
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _onoff(value: object) -> str:
+    return "?" if value is None else ("ON" if value else "off")
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], indent: str = "  ") -> list[str]:
+    cells = [[str(c) for c in headers], *[["-" if c is None else str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return [indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _offender_lines(found: Sequence[Mapping[str, Any]], indent: str = "  ") -> list[str]:
+    lines = _table(["module", "package", "distribution", "extension file"],
+                   [(o["module"], o["package"],
+                     f"{o['distribution']} {o['version']}" if o["distribution"] else "(not from an installed distribution)",
+                     o["file"]) for o in found], indent)
+    for o in found:
+        lines.append(f"{indent}{o['module']}:")
+        if o["imported_by"]:
+            lines.append(f"{indent}  imported by {o['imported_by']}")
+        for remedy in o["remedies"]:
+            lines += _wrap(f"- {remedy['kind']}: {remedy['text']}", indent + "  ")
+    return lines
+
+
+def render(report: Mapping[str, Any]) -> str:
+    """The report as text for a terminal."""
+    interp, app = report["interpreter"], report["app"]
+    forced = report["python_gil"]["value"]
+    lines = [f"gil-lab audit: {app['target']} on {interp['label']} ({report['python']})"]
+    lines.append(f"PYTHON_GIL: forced to {forced} (by {report['python_gil']['source']})" if forced is not None
+                 else "PYTHON_GIL: not set (removed from the audit's processes): the interpreter's default")
+    lines += ["", f"App import (fresh process, {app['seconds']:.1f}s)"]
+    for step in app["steps"]:
+        name = step["module"] + (f":{step['attr']}" if step["attr"] else "")
+        outcome = f"error: {step['error']}" if step["error"] else "ok"
+        lines.append(f"  {name}: GIL {_onoff(step['gil_before'])} -> {_onoff(step['gil_after'])}  ({outcome})")
+    if app["error"] and not app["steps"]:
+        lines.append(f"  failed: {app['error']}")
+    if app["offenders"]:
+        lines += ["", "Modules that turned the GIL on (app import)", *_offender_lines(app["offenders"])]
+    if report["masked_offenders"]:
+        why = "kept off only because PYTHON_GIL=0" if forced == "0" else "hidden behind PYTHON_GIL=1"
+        lines += ["", f"Modules that need the GIL, {why} (found by importing again without it)",
+                  *_offender_lines(report["masked_offenders"])]
+    dists = report["distributions"]
+    lines.append("")
+    if dists["skipped"]:
+        lines.append(f"Installed distributions: skipped ({dists['skipped']})")
+    else:
+        lines.append(f"Installed distributions ({dists['checked']}, each imported in its own fresh process)")
+        lines += _table(["distribution", "version", "modules", "GIL after import", "notes"],
+                        [(d["name"], d["version"], len(d["modules"]), _onoff(d["gil_enabled"]),
+                          d["error"] or "; ".join(f"{e['module']}: {e['error']}"[:80] for e in d["errors"]) or "")
+                         for d in dists["results"]])
+        for dist in dists["results"]:
+            if dist["offenders"]:
+                lines += ["", f"Modules of {dist['name']} that turn the GIL on", *_offender_lines(dist["offenders"])]
+    if report["unsupported"]:
+        lines += ["", f"Not installable on {interp['label'] if interp['free_threaded'] else '3.14t'}"]
+        for item in report["unsupported"]:
+            lines += _wrap(f"{item['name']}: {item['reason']}", "  ")
+            lines += _wrap(f"remedy: {item['remedy']}", "    ")
+    lines += ["", _verdict_line(report)]
+    return "\n".join(lines)
+
+
+def _verdict_line(report: Mapping[str, Any]) -> str:
+    label, verdict = report["interpreter"]["label"], report["verdict"]
+    by = ", ".join(report["gil_enabled_by"]) or "an unnamed import"
+    text = {
+        "clean": f"Verdict: the GIL stays off on {label}. No offender.",
+        "gil-enabled": f"Verdict: the GIL is ENABLED on {label}, by {by}. Free-threaded results would be invalid.",
+        "gil-forced-off": f"Verdict: the GIL stays off on {label} only because PYTHON_GIL=0 is forced; see the "
+                          "risk above for any module that needs it.",
+        "gil-build": f"Verdict: {label} is a GIL build; the GIL is always on there. Audit 3.14t with --interpreter ft.",
+        "import-failed": f"Verdict: {report['app']['target']} could not be imported: {report['app']['error']}",
+    }[verdict]
+    return f"{text} (exit {report['exit_status']})"

@@ -1,0 +1,1 @@
+"""The `gil-lab` command line: thin click commands over the workflow functions."""

@@ -1,0 +1,58 @@
+"""``gil-lab audit``: the command line over :mod:`loadtests.audit.gil_audit`.
+
+Registered on the main group by ``loadtests/cli/main.py`` (``main.add_command(audit)``);
+``python -m loadtests.cli.audit_command`` runs it stand-alone. Progress goes to stderr, the
+report to stdout, so ``--json`` output can be piped as is.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from loadtests.cli.main import lab_errors
+
+
+@click.command("audit")
+@click.option("--app", "app", default="app.main:app", show_default=True, envvar="LAB_AUDIT_APP",
+              help="The ASGI app to import, as module:attribute. [env: LAB_AUDIT_APP]")
+@click.option("--module", "modules", multiple=True, metavar="NAME",
+              help="Import this module instead of the app (repeatable).")
+@click.option("--routes", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="A drop-in routes directory for the app (LAB_ROUTES_DIR; repeatable).")
+@click.option("--interpreter", type=click.Choice(["ft", "gil"]), default="ft", show_default=True,
+              help="Audit the free-threaded (3.14t) or the standard (3.14) app environment.")
+@click.option("--distributions/--no-distributions", default=True, show_default=True,
+              help="Also import every installed distribution, each in its own fresh process (slower).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
+              help="Seconds allowed for each import process.")
+@click.option("--python-gil", type=click.Choice(["0", "1"]), envvar="LAB_AUDIT_PYTHON_GIL",
+              help="Force PYTHON_GIL in the audited processes (reported as forced). Use this rather than exporting "
+                   "PYTHON_GIL=0, which is fatal to the lab's own 3.14 interpreter. [env: LAB_AUDIT_PYTHON_GIL]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@lab_errors
+def audit(app: str, modules: tuple[str, ...], routes_dirs: tuple[str, ...], interpreter: str,
+          distributions: bool, timeout_s: float, python_gil: str | None, as_json: bool) -> None:
+    """Find imports that turn the GIL back on under free-threaded 3.14t, and say what to do.
+
+    Imports the app in a fresh 3.14t process, then each installed distribution in its
+    own process, and lists packages that could not be installed on 3.14t. PYTHON_GIL is
+    removed from those processes unless you force it (--python-gil, or an exported
+    PYTHON_GIL=1); a forced value is reported as such.
+    Exits 1 when the GIL ends up enabled or the app cannot be imported.
+    """
+    from loadtests.audit.gil_audit import AuditOptions, exit_status, render
+    from loadtests.audit.gil_audit import audit as run_audit
+    from loadtests.provision.provisioning import load_interpreters
+
+    options = AuditOptions(app=app, modules=modules, routes_dirs=routes_dirs, interpreter=interpreter,
+                           distributions=distributions, timeout_s=timeout_s, python_gil=python_gil)
+    report = run_audit(options, load_interpreters(), progress=lambda line: click.echo(f"    {line}", err=True))
+    click.echo(json.dumps(report, indent=2) if as_json else render(report))
+    sys.exit(exit_status(report))
+
+
+if __name__ == "__main__":
+    audit()

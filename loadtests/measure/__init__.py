@@ -1,0 +1,1 @@
+"""Servers, load generation, sampling, validity and the runner that measures cells."""

@@ -1,0 +1,273 @@
+"""Launch the app under uvicorn or granian, as a user would, and tear it down for sure.
+
+A server is a context manager (``running_server``): it starts the real server
+command in its own process group on a free loopback port, polls ``/lab/runtime``
+until the app answers (never a fixed sleep), captures the output to a log file, can
+tell whether the server has crashed, and on exit sends SIGTERM to the whole group,
+waits, then SIGKILL. Nothing it started outlives it: not on a normal exit, not on
+Ctrl-C, not when the server crashed.
+
+Server models (DESIGN.md): uvicorn runs one process per ``--workers``, one event loop
+each. granian's ``--workers N`` means N processes on a GIL build and N threads (one
+event loop each) in one process on a free-threaded build; granian refuses to start
+when the GIL is on in a free-threaded build, which is reported as ``ServerRefused``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadtests.core.errors import ConfigError, ServerError, ServerRefused
+from loadtests.provision.interpreters import clean_env
+from loadtests.core.paths import PROJECT_ROOT
+
+SERVERS = ("uvicorn", "granian")
+LOOPBACK = "127.0.0.1"
+READY_TIMEOUT_S = 60.0
+STOP_GRACE_S = 10.0
+# granian's refusal on a free-threaded build with the GIL on; matched in its log.
+# What polling /lab/runtime raises while an app is still starting (or gone).
+NOT_ANSWERING = (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError)
+GRANIAN_GIL_REFUSAL = "Cannot run a free-threaded Granian build with GIL enabled"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything that defines one server launch. Same settings, same server."""
+
+    server: str = "uvicorn"
+    python: Path = Path(".envs/app-gil/bin/python")  # the app environment's interpreter
+    workers: int = 1
+    threads: int = 8  # LAB_THREADS: anyio's thread limit per event loop
+    http: str = "auto"  # uvicorn: auto|h11|httptools; granian: auto|1|2
+    loop: str = "auto"  # uvicorn: auto|asyncio|uvloop; granian: auto|asyncio|uvloop|rloop
+    python_gil: str | None = None  # PYTHON_GIL for the server only: None, "0" or "1"
+    app: str = "app.main:app"
+    host: str = LOOPBACK
+    port: int | None = None  # None: pick a free port
+    routes_dirs: tuple[str, ...] = ()
+    cpus: tuple[int, ...] | None = None  # pin the server to these CPUs (taskset)
+    extra_env: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.server not in SERVERS:
+            raise ConfigError(f"unknown server {self.server!r}; choose from {', '.join(SERVERS)}")
+        if self.workers < 1 or self.threads < 1:
+            raise ConfigError("workers and threads must be at least 1")
+        if self.python_gil not in (None, "0", "1"):
+            raise ConfigError(f"PYTHON_GIL must be unset, 0 or 1, not {self.python_gil!r}")
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def command(settings: ServerSettings, port: int) -> list[str]:
+    """The exact command line a user would type to start this server."""
+    python = str(settings.python)
+    if settings.server == "uvicorn":
+        args = [python, "-m", "uvicorn", settings.app, "--host", settings.host, "--port", str(port),
+                "--workers", str(settings.workers), "--http", settings.http, "--loop", settings.loop,
+                "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"]
+    else:
+        granian = str(Path(python).parent / "granian")
+        args = [granian, "--interface", "asgi", "--host", settings.host, "--port", str(port),
+                "--workers", str(settings.workers), "--http", "1" if settings.http == "auto" else settings.http,
+                "--loop", settings.loop, "--no-ws", "--log-level", "warning", "--workers-kill-timeout", "5",
+                "--no-respawn-failed-workers", settings.app]
+    if settings.cpus:
+        args = ["taskset", "-c", ",".join(map(str, settings.cpus)), *args]
+    return args
+
+
+def environment(settings: ServerSettings, server_version: str | None = None) -> dict[str, str]:
+    """The server's environment: clean of any PYTHON_GIL, plus the lab's own settings."""
+    extra = {
+        "LAB_THREADS": str(settings.threads),
+        "LAB_SERVER": settings.server,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONUNBUFFERED": "1",
+        **dict(settings.extra_env),
+    }
+    if server_version:
+        extra["LAB_SERVER_VERSION"] = server_version
+    if settings.routes_dirs:
+        extra["LAB_ROUTES_DIR"] = os.pathsep.join(settings.routes_dirs)
+    if settings.python_gil is not None:
+        extra["PYTHON_GIL"] = settings.python_gil
+    return clean_env(extra)
+
+
+def fetch_json(url: str, timeout: float = 5.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+        return json.loads(response.read())
+
+
+@dataclass
+class RunningServer:
+    """A started server: where it listens and how to check on it."""
+
+    settings: ServerSettings
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+    runtime: dict = field(default_factory=dict)  # /lab/runtime at readiness
+    ready_pids: set = field(default_factory=set)  # the worker processes that answered before load started
+
+    @property
+    def base_url(self) -> str:
+        # A wildcard bind (--expose 0.0.0.0) is still probed, and loaded, over loopback.
+        host = LOOPBACK if self.settings.host in ("0.0.0.0", "::") else self.settings.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def exit_code(self) -> int | None:
+        """None while the server runs; its exit status once it has died."""
+        return self.process.poll()
+
+    def fetch_runtime(self, timeout: float = 5.0) -> dict:
+        return fetch_json(self.base_url + "/lab/runtime", timeout)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
+    """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    pgid = process.pid  # started with start_new_session: the group id is the leader's pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    # Workers may outlive the leader; the group is killed either way.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL does not fail on Linux
+        process.wait(timeout=grace)
+
+
+def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
+    """Poll /lab/runtime until every worker process answers; fail fast if the server dies first."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    last_error: Exception | None = None
+    answered = server.ready_pids  # pids of the worker processes seen so far
+    while time.monotonic() < deadline:
+        code = server.exit_code()
+        if code is not None:
+            tail = server.log_tail()
+            error = ServerRefused if (server.settings.server == "granian" and GRANIAN_GIL_REFUSAL in tail) else ServerError
+            raise error(f"{server.settings.server} exited with status {code} before it was ready. "
+                        f"Last lines of {server.log_path}:\n{tail}")
+        try:
+            runtime = server.fetch_runtime(timeout=2.0)
+        except NOT_ANSWERING as exc:
+            last_error = exc
+        else:
+            answered.add(runtime.get("pid"))
+            if len(answered) >= worker_processes(server.settings, runtime):
+                return runtime
+            last_error = ServerError(f"{len(answered)} of {server.settings.workers} worker processes answered")
+            delay = 0.02  # new connections land on whichever worker accepts first: ask again soon
+            continue
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+    raise ServerError(f"{server.settings.server} did not answer /lab/runtime within {timeout:.0f}s "
+                      f"({last_error}). Last lines of {server.log_path}:\n{server.log_tail()}")
+
+
+def worker_processes(settings: ServerSettings, runtime: dict) -> int:
+    """How many processes must answer before the server counts as ready.
+
+    With several worker processes, load must not start while one of them is still
+    importing the app: Locust's keep-alive connections would all land on the first
+    worker and the "N processes" cell would measure one. uvicorn's workers are always
+    processes; granian's are processes on a GIL build and threads (one pid) on 3.14t.
+    """
+    if settings.workers > 1 and (settings.server == "uvicorn" or not runtime.get("free_threaded")):
+        return settings.workers
+    return 1
+
+
+@contextmanager
+def running_server(settings: ServerSettings, log_path: Path, server_version: str | None = None,
+                   ready_timeout: float = READY_TIMEOUT_S) -> Iterator[RunningServer]:
+    """Start a server, wait until the app answers, yield it, and always tear it down."""
+    if not Path(settings.python).exists():
+        raise ConfigError(f"app interpreter {settings.python} does not exist. Run `make setup`.")
+    port = settings.port or free_port(settings.host)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    args = command(settings, port)
+    with log_path.open("ab") as log:
+        log.write(f"$ {' '.join(args)}\n".encode())
+        log.flush()
+        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=environment(settings, server_version),
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    server = RunningServer(settings, process, port, log_path)
+    try:
+        server.runtime = wait_ready(server, ready_timeout)
+        yield server
+    finally:
+        stop_group(process)
+
+
+@dataclass
+class ExternalServer:
+    """An app the lab did not start (a container, another machine), loaded through its URL.
+
+    It has RunningServer's interface, but the lab cannot see its processes: no pid, no
+    CPU or RSS samples, and a crash shows only as /lab/runtime no longer answering.
+    """
+
+    url: str
+    runtime: dict = field(default_factory=dict)
+    pid: None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.url.rstrip("/")
+
+    def exit_code(self) -> int | None:
+        return None
+
+    def fetch_runtime(self, timeout: float = 5.0) -> dict:
+        return fetch_json(self.base_url + "/lab/runtime", timeout)
+
+    def log_tail(self, lines: int = 30) -> str:
+        return f"(external app at {self.base_url}: its log is wherever it runs)"
+
+
+def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServer:
+    """Wait until the external app answers /lab/runtime, as for a server the lab starts."""
+    server = ExternalServer(url)
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            server.runtime = server.fetch_runtime(timeout=2.0)
+            return server
+        except NOT_ANSWERING as exc:
+            last_error = exc
+        time.sleep(0.5)
+    raise ServerError(f"the external app at {url} did not answer /lab/runtime within {timeout:.0f}s ({last_error})")

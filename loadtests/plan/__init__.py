@@ -1,0 +1,1 @@
+"""Presets and scenarios: what a run measures, and in which order."""

@@ -1,0 +1,83 @@
+"""``gil-lab doctor``: what the lab resolved, how, and whether it is healthy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loadtests.provision import envs
+from loadtests.core.errors import LabError
+from loadtests.provision.provisioning import load_interpreters
+
+
+@dataclass
+class Diagnosis:
+    report: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def diagnose() -> Diagnosis:
+    """Re-run both interpreters and read every environment's stamp."""
+    diagnosis = Diagnosis(report={"interpreters": {}, "environments": {}, "problems": []})
+    try:
+        interpreters = load_interpreters(verify_again=True)
+    except LabError as exc:
+        diagnosis.problems.append(str(exc))
+        diagnosis.report["problems"] = diagnosis.problems
+        return diagnosis
+    diagnosis.report["interpreters"] = {role: i.to_json() for role, i in interpreters.items()}
+    for spec in envs.env_specs(interpreters):
+        stamp = envs.read_stamp(spec)
+        entry: dict = {"path": str(spec.path), "interpreter": spec.interpreter.label, "lock_file": str(spec.lock_file)}
+        if stamp is None or not spec.python.exists():
+            diagnosis.problems.append(f"environment {spec.name} is missing ({spec.path}). Run `make setup`.")
+            entry["status"] = "missing"
+        else:
+            try:
+                current = stamp.get("stamp") == envs.wanted_stamp(spec)
+            except LabError as exc:
+                diagnosis.problems.append(str(exc))
+                current = False
+            if not current:
+                diagnosis.problems.append(f"environment {spec.name} is out of date with {spec.lock_file.name}. "
+                                          "Run `make setup`.")
+            entry.update(status="ok" if current else "stale", packages=stamp.get("packages", {}),
+                         unsupported=stamp.get("unsupported", {}))
+        diagnosis.report["environments"][spec.name] = entry
+    diagnosis.report["problems"] = diagnosis.problems
+    return diagnosis
+
+
+APP_PACKAGES = ("fastapi", "starlette", "pydantic", "pydantic-core", "anyio", "uvicorn", "granian", "pillow",
+                "httptools", "uvloop", "orjson")
+
+
+def render(diagnosis: Diagnosis) -> str:
+    lines = []
+    for _role, info in diagnosis.report.get("interpreters", {}).items():
+        build = info.get("build") or {}
+        flags = " ".join(build.get("configure_flags", [])) if build else info["configure_args"]
+        lines.append(f"{info['label']:6} {info['path']}")
+        lines.append(f"       version {info['version']}  found via {info['source']}  free_threaded={info['free_threaded']}"
+                     f"  gil_enabled at start={info['gil_enabled']}")
+        lines.append(f"       configure flags: {flags or '(defaults)'}"
+                     + (f"  source sha256 {build['tarball_sha256'][:16]}…" if build else ""))
+    for name, env in diagnosis.report.get("environments", {}).items():
+        lines.append(f"{name:8} [{env['status']}] {env['path']} ({env['interpreter']})")
+        packages = env.get("packages", {})
+        shown = [f"{p} {packages[p]}" for p in APP_PACKAGES if p in packages]
+        if name == "control":
+            shown = [f"{p} {packages[p]}" for p in ("locust", "gevent", "psutil", "matplotlib", "uv") if p in packages]
+        if shown:
+            lines.append("         " + ", ".join(shown))
+        for pkg, reason in env.get("unsupported", {}).items():
+            lines.append(f"         {pkg}: not installed ({reason})")
+    if diagnosis.problems:
+        lines.append("")
+        lines += [f"problem: {p}" for p in diagnosis.problems]
+    else:
+        lines.append("\nall good")
+    return "\n".join(lines)

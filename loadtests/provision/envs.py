@@ -1,0 +1,261 @@
+"""Virtual environments: one control plane, one app environment per interpreter.
+
+- ``.venv/`` — the control plane on the standard interpreter: the lab, Locust
+  (gevent has no free-threaded build), the report and test tools.
+- ``.envs/app-gil`` and ``.envs/app-ft`` — the app's dependencies on each interpreter.
+
+Installs come from lock files under ``locks/`` (pinned, hashed requirement files made
+by ``gil-lab lock``), so both machines and both interpreters get the same versions.
+uv installs them when it is available; pip works too (``LAB_INSTALLER=pip``). Each
+environment stores a stamp: the hash of its lock file, interpreter and helper files.
+When nothing changed, a sync does nothing, so a second ``make setup`` takes seconds.
+
+Uses only the standard library: it runs before the control plane exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtests.core.errors import EnvironmentSetupError
+from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.core.paths import PROJECT_ROOT, control_venv, envs_dir
+from loadtests.core.progress import step
+
+LOCKS_DIR = PROJECT_ROOT / "locks"
+GILWATCH_SOURCE = PROJECT_ROOT / "app" / "gilwatch.py"
+STAMP_NAME = "gil-lab-env.json"
+# The app-gil lock adds these extras to the app's; the free-threaded one leaves them out.
+LOCK_EXTRAS = {
+    "control": ["dev"],
+    "app-gil": ["app", "gil-only", "app-test"],
+    "app-ft": ["app", "app-test"],
+}
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One environment: its name, where it lives, the interpreter and the lock file."""
+
+    name: str  # "control", "app-gil", "app-ft"
+    path: Path
+    interpreter: Interpreter
+
+    @property
+    def lock_file(self) -> Path:
+        return LOCKS_DIR / f"{self.name}.txt"
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+    @property
+    def is_app(self) -> bool:
+        return self.name.startswith("app-")
+
+
+def env_specs(interpreters: dict[str, Interpreter]) -> list[EnvSpec]:
+    return [
+        EnvSpec("control", control_venv(), interpreters["gil"]),
+        EnvSpec("app-gil", envs_dir() / "app-gil", interpreters["gil"]),
+        EnvSpec("app-ft", envs_dir() / "app-ft", interpreters["ft"]),
+    ]
+
+
+def app_python(name: str) -> Path:
+    """The interpreter of an app environment by name ("app-gil" or "app-ft")."""
+    return envs_dir() / name / "bin" / "python"
+
+
+def gil_only_packages() -> dict[str, str]:
+    """Packages kept out of free-threaded environments, with the reason (from pyproject.toml)."""
+    data = _load_pyproject()
+    return dict(data.get("tool", {}).get("gil-lab", {}).get("gil-only", {}))
+
+
+def _load_pyproject() -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - the control plane runs 3.14
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+
+
+def _hash_files(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def wanted_stamp(spec: EnvSpec) -> str:
+    """What the environment's contents depend on. A change means re-sync."""
+    if not spec.lock_file.is_file():
+        raise EnvironmentSetupError(
+            f"Lock file {spec.lock_file} is missing. Run `make lock` (needs network access to PyPI) and commit it."
+        )
+    parts = [spec.lock_file.read_bytes(), spec.interpreter.path.encode(), spec.interpreter.version.encode()]
+    if spec.is_app:
+        parts.append(GILWATCH_SOURCE.read_bytes() if GILWATCH_SOURCE.is_file() else b"")
+    else:
+        parts.append((PROJECT_ROOT / "pyproject.toml").read_bytes())  # the editable install of the lab itself
+    return _hash_files(*parts)
+
+
+def read_stamp(spec: EnvSpec) -> dict | None:
+    path = spec.path / STAMP_NAME
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def installer() -> list[str] | None:
+    """The uv command to use, or None to use pip. ``LAB_INSTALLER`` = auto | uv | pip."""
+    choice = os.environ.get("LAB_INSTALLER", "auto")
+    if choice not in ("auto", "uv", "pip"):
+        raise EnvironmentSetupError(f"LAB_INSTALLER must be auto, uv or pip, not {choice!r}.")
+    if choice == "pip":
+        return None
+    for candidate in (control_venv() / "bin" / "uv", shutil.which("uv")):
+        if candidate and Path(candidate).is_file():
+            return [str(candidate)]
+    if choice == "uv":
+        raise EnvironmentSetupError("LAB_INSTALLER=uv but uv was not found. Install uv, or use LAB_INSTALLER=pip.")
+    return None
+
+
+def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(args, capture_output=True, text=True, env=env or clean_env())
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        raise EnvironmentSetupError(f"{what} failed (exit {proc.returncode}):\n$ {' '.join(args)}\n{output[-3000:]}")
+    return proc.stdout
+
+
+def _create_venv(spec: EnvSpec) -> None:
+    if spec.path.exists():
+        shutil.rmtree(spec.path)
+    _run([spec.interpreter.path, "-m", "venv", str(spec.path)], f"creating {spec.path}")
+
+
+def _install_lock(spec: EnvSpec) -> None:
+    uv = installer()
+    if uv:
+        _run([*uv, "pip", "sync", "--python", str(spec.python), "--require-hashes", str(spec.lock_file)],
+             f"installing {spec.lock_file.name} into {spec.name} with uv")
+    else:
+        _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--require-hashes",
+              "--no-deps", "-r", str(spec.lock_file)], f"installing {spec.lock_file.name} into {spec.name} with pip")
+
+
+def _install_project(spec: EnvSpec) -> None:
+    """The control plane gets the lab itself, editable, so `gil-lab` runs the working tree."""
+    uv = installer()
+    if uv:
+        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "-e", str(PROJECT_ROOT)],
+             "installing gil-lab (editable) with uv")
+    else:
+        _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "-e",
+              str(PROJECT_ROOT)], "installing gil-lab (editable) with pip")
+
+
+def site_packages(spec: EnvSpec) -> Path:
+    out = _run([str(spec.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], "locating site-packages")
+    return Path(out.strip())
+
+
+def _install_gilwatch(spec: EnvSpec) -> None:
+    """Record GIL re-enablement from interpreter start, before any server import.
+
+    Servers import extensions (httptools, uvloop) before they import the app, so a
+    hook installed by the app would miss them. A .pth file runs at start-up.
+    """
+    if not GILWATCH_SOURCE.is_file():
+        return
+    target = site_packages(spec)
+    shutil.copy2(GILWATCH_SOURCE, target / "gil_lab_gilwatch.py")
+    (target / "gil_lab_gilwatch.pth").write_text("import gil_lab_gilwatch; gil_lab_gilwatch.install()\n")
+
+
+def installed_packages(python: Path) -> dict[str, str]:
+    """Installed distributions and versions, read by running the environment's Python."""
+    code = (
+        "import json, importlib.metadata as m; "
+        "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions() if d.metadata['Name']}))"
+    )
+    return json.loads(_run([str(python), "-c", code], f"listing packages of {python}"))
+
+
+def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
+    """Make ``spec``'s environment match its lock file; do nothing when it already does."""
+    wanted = wanted_stamp(spec)
+    current = read_stamp(spec)
+    if not force and current and current.get("stamp") == wanted and spec.python.exists():
+        print(f"    {spec.name}: up to date ({spec.path})", file=sys.stderr)
+        return current
+    with step(f"sync environment {spec.name} ({spec.interpreter.label}) from {spec.lock_file.name}"):
+        recreate = not spec.python.exists() or not current or current.get("interpreter") != spec.interpreter.path
+        if recreate:
+            _create_venv(spec)
+        _install_lock(spec)
+        if spec.is_app:
+            _install_gilwatch(spec)
+        else:
+            _install_project(spec)
+        stamp: dict[str, Any] = {
+            "name": spec.name,
+            "stamp": wanted,
+            "interpreter": spec.interpreter.path,
+            "interpreter_label": spec.interpreter.label,
+            "lock_file": str(spec.lock_file.relative_to(PROJECT_ROOT)),
+            "packages": installed_packages(spec.python),
+            "unsupported": gil_only_packages() if spec.interpreter.free_threaded else {},
+        }
+        (spec.path / STAMP_NAME).write_text(json.dumps(stamp, indent=2, sort_keys=True))
+    unsupported: dict[str, str] = stamp["unsupported"]
+    if unsupported:
+        for name, reason in unsupported.items():
+            print(f"    note: {name} is not installed in {spec.name}: {reason}", file=sys.stderr)
+    return stamp
+
+
+def requirements(name: str) -> list[str]:
+    """The top-level requirements of one environment, read from pyproject.toml.
+
+    The app environments get only the app extras, never the control plane's own
+    dependencies (Locust has no business in the server's process).
+    """
+    project = _load_pyproject()["project"]
+    extras = project.get("optional-dependencies", {})
+    reqs = list(project["dependencies"]) if name == "control" else []
+    for extra in LOCK_EXTRAS[name]:
+        reqs += extras[extra]
+    return reqs
+
+
+def lock(interpreters: dict[str, Interpreter], uv: list[str] | None = None) -> list[Path]:
+    """Regenerate the lock files by resolving against each real interpreter (needs PyPI)."""
+    uv = uv or installer()
+    if not uv:
+        raise EnvironmentSetupError("`gil-lab lock` needs uv: run `make setup` first (it installs uv), or install uv.")
+    LOCKS_DIR.mkdir(exist_ok=True)
+    written = []
+    for spec in env_specs(interpreters):
+        source = LOCKS_DIR / f"{spec.name}.in"
+        source.write_text("# generated by `gil-lab lock` from pyproject.toml; do not edit\n"
+                          + "\n".join(requirements(spec.name)) + "\n")
+        args = [*uv, "pip", "compile", str(source), "--generate-hashes", "--python", spec.interpreter.path,
+                "--quiet", "--no-header", "-o", str(spec.lock_file)]
+        with step(f"lock {spec.name} for {spec.interpreter.label}"):
+            _run(args, f"locking {spec.name}")
+        written.append(spec.lock_file)
+    return written

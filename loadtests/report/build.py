@@ -1,0 +1,553 @@
+"""Turn a run into decisions: report.html, report.md (+ PNG charts) and a terminal summary.
+
+``write_report(run_dir)`` reads ``run_dir/run.json`` and writes, beside it:
+
+- ``report.html``: one self-contained file, charts inline as SVG, no scripts;
+- ``report.md`` with ``charts/*.png``.
+
+Sections, in order: verdict, throughput, scaling, latency, memory, claims C1–C6,
+capacity, method and environment. Invalid cells are listed with their reasons and
+never averaged in (docs/run-json.md).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtests.report import charts
+from loadtests.analysis.capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL, CapacityPlan, capacity_plan
+from loadtests.analysis.claims import ClaimsTable, evaluate_claims, refusals
+from loadtests.measure.microbench import summarize as summarize_microbench
+from loadtests.analysis.configs import (
+    KIND_INTERPRETER,
+    KIND_PROCESSES,
+    Comparison,
+    ConfigSummary,
+    Run,
+    Sweep,
+    as_run,
+    comparisons,
+    headline,
+    invalid_cells,
+    load_run,
+    scenarios,
+    summarize_configs,
+    sweeps,
+)
+from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table, plain, text_table
+from loadtests.report.html import render_html
+from loadtests.report.markdown import render_markdown
+from loadtests.analysis.stats import MeanCI, format_interval, format_mean_ci, verdict
+
+EVENT_LOOP_NOTE = (
+    "**Why your own routes may scale less.** FastAPI runs `def` endpoints in anyio's worker threads, but "
+    "the event-loop thread parses request bodies, validates declared body models and serialises responses. "
+    "That is a serial section per event loop, even on 3.14t. The built-in routes take raw bytes or small "
+    "query parameters and do their parsing and heavy work inside the `def` body, so they show the "
+    "interpreter's scaling. A route that declares a large Pydantic body or returns a large model spends "
+    "more of each request on the loop thread and will scale less; an `async def` route that does CPU work "
+    "blocks the loop and does not scale on any interpreter (the `async` scenario is that reference)."
+)
+PILLOW_NOTE = (
+    "Pillow releases the GIL in decode, resize, filters and PNG compression (JPEG encoding to memory "
+    "holds it), so image routes scale partly even on 3.14; the stdlib `json` module never releases it. "
+    "The lab reports what is measured and does not tune workloads to match a claim."
+)
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    html: Path
+    markdown: Path
+    charts: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the renderers need, computed once from a run."""
+
+    run: Run
+    configs: tuple[ConfigSummary, ...]
+    comparisons: tuple[Comparison, ...]
+    claims: ClaimsTable
+    capacity: CapacityPlan
+    scenarios: tuple[str, ...]
+    slo_ms: float
+
+
+def analyse(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS,
+            target_rps: float | None = None) -> Analysis:
+    r = as_run(run)
+    cfgs = summarize_configs(r)
+    cmps = comparisons(r, cfgs)
+    return Analysis(r, tuple(cfgs), tuple(cmps), evaluate_claims(r, cfgs, cmps),
+                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms)
+
+
+# --- small formatting helpers ---------------------------------------------------------
+
+
+def _ci(m: MeanCI | None, digits: int = 1) -> str:
+    return "—" if m is None else format_mean_ci(m, digits)
+
+
+def _pct(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio - 1:+.0%}"
+
+
+def _n(c: ConfigSummary) -> str:
+    total = c.n_valid + len(c.invalid)
+    return f"{c.n_valid}/{total}"
+
+
+def _speed_words(c: Comparison) -> str:
+    """``1.84× faster (95% CI 1.76–1.92×)`` or ``1.07× slower (ratio 0.93×, 95% CI 0.89–0.98)``."""
+    v = verdict(c.speedup)
+    s = c.speedup
+    ci = f"{s.confidence:.0%} CI {format_interval(s.low, s.high)}" if s.has_interval else "n=1, no interval"
+    if v == "not significant":
+        return f"not significantly different (ratio {s.ratio:.2f}×, {ci})"
+    if not s.has_interval:
+        return v
+    return f"{v} ({ci})" if s.ratio >= 1 else f"{v} (ratio {s.ratio:.2f}×, {ci})"
+
+
+def _less_more(ratio: float | None) -> str:
+    if ratio is None:
+        return "unknown memory"
+    d = ratio - 1
+    return f"{abs(d):.0%} {'more' if d >= 0 else 'less'} memory"
+
+
+# --- section 1: verdict ---------------------------------------------------------------
+
+
+def verdict_paragraph(a: Analysis) -> str:
+    """One paragraph: per scenario, faster or not, by how much, at what memory cost."""
+    heads = headline(a.comparisons)
+    procs = [c for c in a.comparisons if c.kind == KIND_PROCESSES]
+    cores = a.run.usable_cores
+    parts = []
+    for s in a.scenarios:
+        mine = [c for (scen, _), c in heads.items() if scen == s]
+        incidents = [i for i in a.claims.incidents if i.scenario == s]
+        if incidents:
+            mods = sorted({m for i in incidents for m in i.modules}) or ["an unreported module"]
+            sentence = (f"**{s}**: the GIL came back on in 3.14t (enabled by {', '.join(mods)}), "
+                        "so its free-threaded cells are invalid and not compared")
+            for incident in (i for i in incidents if i.rps_gil_on is not None):
+                beside = ", ".join(f"{label} {rps:.1f}" for label, rps in incident.references)
+                sentence += (f"; with the GIL on, {incident.server} served {incident.rps_gil_on:.1f} rps"
+                             + (f" (valid cells served the same way: {beside} rps)" if beside else ""))
+            if any(c.refusals for c in a.configs if c.scenario == s):
+                sentence += "; granian refused to start, as it does when the GIL is on in a free-threaded build"
+            parts.append(sentence + ".")
+            continue
+        if not mine:
+            parts.append(f"**{s}**: no valid 3.14t/3.14 pair to compare.")
+            continue
+        bits = []
+        for c in mine:
+            eff = ""
+            if c.efficiency is not None and c.candidate.is_cpu_bound:
+                eff = f", efficiency {c.efficiency:.2f} on {cores} cores"
+            bits.append(f"{_speed_words(c)} on {c.server} at {c.users} users{eff}")
+        rss = [c.rss_ratio for c in mine if c.rss_ratio is not None]
+        sentence = f"**{s}**: 3.14t is " + "; ".join(bits)
+        if rss:
+            sentence += f", using {_less_more(statistics.median(rss))} than 3.14"
+        if not mine[0].candidate.is_cpu_bound and "async" in s:
+            sentence += " (the `async` reference: CPU work on the event loop scales on no interpreter)"
+        top = [p for p in procs if p.scenario == s and p.users == max(m.users for m in mine)]
+        if top:
+            p = top[0]
+            sentence += (f"; against 3.14 with {p.baseline.workers} processes it is {_speed_words(p)}, "
+                         f"using {_less_more(p.rss_ratio)}")
+        parts.append(sentence + ".")
+    ceiling = (f"Measured on {cores} usable core(s) of {a.run.machine.get('cpu_model', 'an unknown CPU')}: "
+               f"no speedup here can exceed {cores}×.")
+    n_invalid = len(invalid_cells(a.run))
+    tail = f" {n_invalid} invalid cell(s) are excluded and listed in section 8." if n_invalid else ""
+    return " ".join(parts) + " " + ceiling + tail if parts else "This run has no cells to compare." + tail
+
+
+# --- sections 2-5 ---------------------------------------------------------------------
+
+
+def _config_table(a: Analysis) -> Table:
+    rows = []
+    for c in a.configs:
+        busy = c.server_cpu_cores.mean if c.server_cpu_cores else None
+        per_core = f"{c.rps.mean / busy:.1f}" if c.rps and busy else "—"
+        rows.append((c.scenario, c.label, str(c.users), _n(c), _ci(c.rps),
+                     format_interval(c.rps.low, c.rps.high, 1) if c.rps else "no valid repeat",
+                     f"{busy:.2f}" if busy is not None else "—", per_core,
+                     f"{c.client_cpu_cores.mean:.2f}" if c.client_cpu_cores else "—"))
+    return Table("throughput-table", ("scenario", "configuration", "users", "valid", "rps (mean ± CI half-width)",
+                                      "95% CI (rps)", "server CPU (cores)", "rps per busy core", "client CPU (cores)"),
+                 tuple(rows), "Every configuration; only valid repeats are averaged")
+
+
+def _comparison_table(a: Analysis) -> Table:
+    rows = []
+    for c in a.comparisons:
+        rows.append((c.kind, c.scenario, str(c.users), c.candidate.label, c.baseline.label,
+                     _ci(c.candidate.rps), _ci(c.baseline.rps), _ratio(c), verdict(c.speedup), _eff(c)))
+    return Table("comparisons", ("comparison", "scenario", "users", "candidate", "baseline", "candidate rps",
+                                 "baseline rps", "ratio (95% CI)", "verdict", "efficiency (of ideal)"),
+                 tuple(rows), "Speedups: candidate ÷ baseline throughput")
+
+
+def _ratio(c: Comparison) -> str:
+    """``1.84× (1.76–1.92)``: the ratio and its interval, short enough for a table cell."""
+    s = c.speedup
+    return f"{s.ratio:.2f}× ({format_interval(s.low, s.high)})" if s.has_interval else f"{s.ratio:.2f}× (n=1)"
+
+
+def _eff(c: Comparison) -> str:
+    """Efficiency against the cores-bounded ideal; none for work that cannot scale by design."""
+    if c.efficiency is None or not c.candidate.is_cpu_bound:
+        return "—"
+    return f"{c.efficiency:.2f} (of {c.ceiling}×)"
+
+
+def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
+    rows = []
+    for sw in sws:
+        for c in sw.points:
+            sp, ideal = sw.speedup(c), sw.ideal(c)
+            rows.append((sw.scenario, sw.axis, sw.label, str(sw.x(c)), _ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
+                         f"{sp / ideal:.2f}"))
+    return Table("scaling-table", ("scenario", "swept", "configuration", "value", "rps", "speedup vs first",
+                                   "ideal", "efficiency (speedup ÷ ideal)"), tuple(rows),
+                 f"Sweeps: configurations that differ in one dimension; the ideal counts the cores each point can "
+                 f"use (at most {a.run.usable_cores})")
+
+
+def _microbench_summary(a: Analysis) -> tuple[list[dict[str, Any]], int]:
+    mb = a.run.microbench or {}
+    cores = int(mb.get("usable_cores") or a.run.usable_cores)
+    return summarize_microbench(mb.get("points") or [], cores), cores
+
+
+def _microbench_table(a: Analysis) -> Table | None:
+    rows_in, cores = _microbench_summary(a)
+    if not rows_in:
+        return None
+    rows = []
+    for r in rows_in:
+        ci = r["ops_per_s_ci"]
+        ops = "—" if r["ops_per_s"] is None else (f"{r['ops_per_s']:.1f} ± {(ci[1] - ci[0]) / 2:.1f}" if ci
+                                                  else f"{r['ops_per_s']:.1f} (n={r['n']})")
+        sp = "—" if r["speedup"] is None else (f"{r['speedup']:.2f}× ({format_interval(*r['speedup_ci'])})"
+                                              if r["speedup_ci"] else f"{r['speedup']:.2f}×")
+        eff = "—" if r["efficiency"] is None else f"{r['efficiency']:.2f}"
+        cpu = "—" if r.get("cpu_cores") is None else f"{r['cpu_cores']:.2f}"
+        rows.append((r["workload"], r["variant"], str(r["threads"]), ops, sp, eff, cpu))
+    return Table("microbench-table", ("workload", "variant", "threads", "ops/s (mean ± CI half-width)",
+                                      "speedup vs 1 thread (95% CI)", f"efficiency (÷ min(threads, {cores}))",
+                                      "CPU cores the process got"),
+                 tuple(rows), "`gil-lab threads` microbenchmark: pure-Python, json and sha256 work in N threads, "
+                              "no HTTP; invalid points excluded. Fewer CPU cores than threads (up to the usable "
+                              "cores) means other processes held the CPUs")
+
+
+def _latency_table(a: Analysis) -> Table:
+    rows = []
+    classes = []
+    for c in a.configs:
+        over = c.p95 is not None and c.p95.mean >= a.slo_ms
+        rows.append((c.scenario, c.label, str(c.users), _ci(c.p50, 0), _ci(c.p95, 0), _ci(c.p99, 0),
+                     "over" if over else ("ok" if c.p95 else "—")))
+        classes.append("over-slo" if over else "")
+    return Table("latency-table", ("scenario", "configuration", "users", "p50 (ms)", "p95 (ms)", "p99 (ms)",
+                                   f"p95 vs SLO {a.slo_ms:g} ms"), tuple(rows), "Latency percentiles per configuration",
+                 tuple(classes))
+
+
+def _memory_table(a: Analysis) -> Table:
+    rows = []
+    same = {c.candidate.config_id: c for c in a.comparisons if c.kind == KIND_INTERPRETER}
+    procs = {c.candidate.config_id: c for c in a.comparisons if c.kind == KIND_PROCESSES}
+    for c in a.configs:
+        s, p = same.get(c.config_id), procs.get(c.config_id)
+        rows.append((c.scenario, c.label, str(c.users), _ci(c.rss_mb), _pct(s.rss_ratio) if s else "—",
+                     f"{_pct(p.rss_ratio)} (vs {p.baseline.workers} proc)" if p else "—"))
+    return Table("memory-table", ("scenario", "configuration", "users", "peak RSS (MB)", "vs 3.14 same config",
+                                  "vs 3.14 N processes"), tuple(rows),
+                 "Peak RSS of the whole server process tree (sum over processes)")
+
+
+# --- sections 6-8 ---------------------------------------------------------------------
+
+
+def _claims_blocks(a: Analysis) -> list[Any]:
+    t = a.claims
+    rows = tuple((r.id, r.claim, r.published, r.measured, str(r.cores), r.verdict) for r in t.rows)
+    classes = tuple(r.status.replace(" ", "-") for r in t.rows)
+    blocks: list[Any] = [
+        Paragraph("Each published claim (DESIGN.md) checked against this run. Speedup claims are bounded by the "
+                  "cores: on fewer cores than the published figure used, a near-ideal result reads **partly**, "
+                  "with its parallel efficiency (speedup ÷ min(threads, usable cores))."),
+        Table("claims", ("claim", "statement", "published", "measured here", "cores", "verdict"), rows,
+              "Claims C1–C6", classes),
+    ]
+    if t.incidents:
+        blocks.append(Table("gil-incidents", ("configuration", "re-enabled by", "cells", "kind",
+                                              "rps with the GIL on (not averaged in)", "same server settings, valid"),
+                            tuple((i.config_id, ", ".join(i.modules) or "(not reported)", str(i.cells),
+                                   "deliberate (trap)" if i.deliberate else "UNEXPECTED",
+                                   f"{i.rps_gil_on:.1f}" if i.rps_gil_on is not None else "—",
+                                   "; ".join(f"{label}: {rps:.1f}" for label, rps in i.references) or "—")
+                                  for i in t.incidents),
+                            "GIL incidents: free-threaded cells whose GIL was on; they are invalid and excluded"))
+        blocks.append(Paragraph(
+            "An import turned the GIL back on for the life of the server process, with only a RuntimeWarning "
+            "(claim C5). uvicorn keeps serving, so nothing fails: the cell simply runs at GIL-bound throughput, "
+            "which the table sets beside the valid cells served the same way. The lab marks such cells invalid "
+            "from `/lab/runtime` (`gil_enabled`, `gil_enabled_by`) read before and after each window."))
+    else:
+        blocks.append(Paragraph("GIL incidents: no incident in this run (see `gil-lab audit`)."))
+    refused = refusals(a.configs)
+    if refused:
+        blocks.append(Table("refusals", ("configuration", "why the server did not start"), tuple(refused),
+                            "Servers that refused to start"))
+        blocks.append(Paragraph(
+            "granian checks the GIL after importing the app on a free-threaded build and exits rather than serve "
+            "with it on, so a GIL-enabling import is a start-up failure there, not a silent slowdown. The refusal "
+            "is a documented outcome, recorded with granian's own message."))
+    return blocks
+
+
+def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
+    plan = a.capacity
+    target = f"{plan.target_rps:g} rps" if plan.target_rps is not None else None
+    cols = ["family", "users at best", "rps", "p95 (ms)", "rps per busy core", "rps per usable core"]
+    if target:
+        cols += [f"cores for {target} (linear)", f"cores for {target} (Amdahl)"]
+    rows = []
+    for f in plan.families:
+        if f.best is None or f.rate is None:
+            why = "no users level meets the SLO" if f.measured else "no valid repeat (see section 8)"
+            row = [f.label, "—", why, "—", "—", "—"]
+        else:
+            row = [f.label, str(f.best.users), _ci(f.best.rps), _ci(f.best.p95, 0),
+                   f"{f.rate.rps_per_busy_core:.2f}" if f.rate.rps_per_busy_core else "—",
+                   f"{f.rate.rps_per_usable_core:.2f}"]
+        if target:
+            row += [str(f.cores_needed) if f.cores_needed else "—",
+                    str(f.cores_needed_model) if f.cores_needed_model else "—"]
+        rows.append(tuple(row))
+    blocks: list[Any] = [
+        Paragraph(f"Highest throughput whose mean p95 stays under the SLO of {plan.slo_ms:g} ms, per configuration "
+                  f"family (across users levels), and throughput per core. Linear core estimates assume perfect "
+                  f"scaling and are a lower bound."),
+        Table("capacity-table", tuple(cols), tuple(rows), f"Capacity at p95 < {plan.slo_ms:g} ms"),
+    ]
+    ok = [p for p in plan.projections if p.ok]
+    refused = [p for p in plan.projections if not p.ok]
+    if ok:
+        blocks.append(Paragraph("**Projection, not measurement.** Models fitted to the measured core counts and "
+                                "extended to more cores. Trust them only as far as the fit quality and the number "
+                                "of points allow."))
+        rows_p = []
+        for p in ok:
+            pts = ", ".join(f"{n:g}→{y:.3g}" for n, y in p.points)
+            for fit in p.fits:
+                preds = ", ".join(f"{n}: {fit.predict(n):.3g}" for n in p.cores)
+                resid = ", ".join(f"{r:+.2g}" for r in fit.residuals)
+                peak = f"; peak at {fit.peak_cores:.1f} cores" if fit.peak_cores else ""
+                rows_p.append((p.source, pts, fit.describe + peak, resid, preds))
+        blocks.append(Table("projections", ("measured", "points (cores→throughput)", "fit", "residuals",
+                                            "PROJECTED throughput at cores"), tuple(rows_p),
+                            "Projections to more cores (labelled as such)"))
+    if chart is not None:
+        blocks.append(chart)
+    if refused:
+        blocks.append(Paragraph(f"**Too few points** for a projection of {len(refused)} series: a model fitted to "
+                                f"fewer than {MIN_POINTS_AMDAHL} distinct core counts would be extrapolation, so "
+                                "none is made. Sweep CPU sets (the `full` preset) on a machine with more cores to "
+                                "get one."))
+        blocks.append(Bullets(tuple(f"{p.source}: {p.reason}" for p in refused)))
+    return blocks
+
+
+def _method_blocks(a: Analysis) -> list[Any]:
+    r = a.run
+    m = r.machine
+    mach_rows = tuple((k, str(m.get(k, "—"))) for k in ("cpu_model", "cpu_count", "usable_cores", "affinity", "os",
+                                                         "memory_gb", "hostname", "git_sha", "git_dirty"))
+    interp_rows = []
+    packages: dict[str, dict[str, str]] = {}
+    for label, info in r.interpreters.items():
+        build = info.get("build") or {}
+        unsupported = info.get("unsupported") or {}
+        interp_rows.append((label, str(info.get("version", "?")), str(info.get("free_threaded")),
+                            str(info.get("path", "")), str(info.get("configure_args", "")),
+                            " ".join(build.get("configure_flags") or []) or "—", str(info.get("source", "—")),
+                            "; ".join(f"{k}: {v}" for k, v in unsupported.items()) or "—"))
+        for pkg, ver in (info.get("packages") or {}).items():
+            packages.setdefault(pkg, {})[label] = str(ver)
+    labels = list(r.interpreters)
+    pkg_rows = tuple((pkg, *(vers.get(lb, "not installed") for lb in labels)) for pkg, vers in sorted(packages.items()))
+    s = r.settings
+    settings_text = (f"Preset `{r.preset}`; warm-up {s.get('warmup_s', '?')} s (discarded), measured window "
+                     f"{s.get('duration_s', '?')} s, {s.get('repeats', '?')} repeats per configuration, Locust "
+                     f"workers {s.get('locust_workers', '?')}. Run `{r.run_id}` started {r.created_at}, finished "
+                     f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
+    inv = invalid_cells(r)
+    blocks: list[Any] = [
+        Paragraph(settings_text),
+        Paragraph("Statistics: a configuration's figure is the mean of its valid repeats with a 95% Student-t "
+                  "interval; a speedup is a ratio of means with a Fieller interval (Welch degrees of freedom). "
+                  "A ratio whose interval contains 1 is reported as **not significant**. Efficiency is speedup ÷ "
+                  "min(parallel width, usable cores). Cells run interleaved (A B A B …) so drift does not favour "
+                  "one interpreter."),
+        Paragraph(EVENT_LOOP_NOTE),
+        Paragraph(PILLOW_NOTE),
+        Table("machine", ("field", "value"), mach_rows, "Machine"),
+        Table("interpreters", ("label", "version", "free-threaded", "path", "configure args", "build flags",
+                               "source", "unsupported packages"), tuple(interp_rows), "Interpreters"),
+    ]
+    if pkg_rows:
+        blocks.append(Table("packages", ("package", *labels), pkg_rows, "Package versions per environment"))
+    if inv:
+        blocks.append(Table("invalid-cells", ("cell", "reason"), tuple(inv),
+                            f"{len(inv)} invalid cell(s): listed, never averaged", tuple("invalid" for _ in inv)))
+    else:
+        blocks.append(Paragraph("Invalid cells: none."))
+    return blocks
+
+
+# --- assembly -------------------------------------------------------------------------
+
+
+def _chart(fig: Any, name: str, caption: str, chart_dir: Path | None, run_dir: Path | None) -> Chart | None:
+    if fig is None:
+        return None
+    try:
+        svg = charts.to_svg(fig, f"gil-lab-{name}")
+        png = f"charts/{name}.png"
+        if chart_dir is not None:
+            charts.save_png(fig, chart_dir / f"{name}.png")
+            if run_dir is not None:
+                png = os.path.relpath(chart_dir / f"{name}.png", run_dir).replace(os.sep, "/")
+    finally:
+        charts.close(fig)
+    return Chart(f"chart-{name}", caption, svg, png)
+
+
+def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | None = None) -> ReportDoc:
+    """The report document; PNG charts are written to ``chart_dir`` when given."""
+    r = a.run
+    cores = r.usable_cores
+    scen = list(a.scenarios)
+
+    def chart(fig: Any, name: str, caption: str) -> list[Any]:
+        c = _chart(fig, name, caption, chart_dir, run_dir)
+        return [c] if c else []
+
+    sws = sweeps(a.configs, cores)
+    scaling: list[Any] = [
+        Paragraph(f"Throughput and speedup along each sweep this run measured (users, anyio threads, pinned "
+                  f"CPUs), over the sweep's first point. The dotted line is the ideal, bounded by the {cores} "
+                  f"usable core(s); efficiency = speedup ÷ ideal.")
+    ]
+    if sws:
+        scaling += chart(charts.scaling_chart(sws), "scaling",
+                         "Throughput (requests/s, whiskers: 95% CI) and speedup along each sweep, with the ideal")
+        scaling.append(_scaling_table(a, sws))
+    else:
+        scaling.append(Paragraph("No sweep in this run: every configuration was measured at one users level, "
+                                 "thread count and CPU set, so there is no scaling curve. The `full` preset "
+                                 "sweeps users, threads and CPUs."))
+    mb_table = _microbench_table(a)
+    mb_error = (r.microbench or {}).get("error")
+    if mb_error:
+        scaling.append(Paragraph(f"The threads microbenchmark failed, so there are no HTTP-free figures: "
+                                 f"microbenchmark failed: {mb_error}"))
+    if mb_table is not None:
+        summary, mb_cores = _microbench_summary(a)
+        scaling += chart(charts.microbench_chart(summary, mb_cores), "microbench",
+                         "Microbenchmark (no HTTP): speedup of N threads over 1 thread per interpreter variant; "
+                         "whiskers: 95% CI; dotted: ideal on the usable cores")
+        scaling.append(mb_table)
+    scaling.append(Paragraph(EVENT_LOOP_NOTE))
+
+    proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
+                        "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
+    sections = (
+        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)),)),
+        Section("throughput", "Throughput", (
+            Paragraph("Mean requests per second over valid repeats, with 95% confidence intervals, for every "
+                      "scenario × server × interpreter, including the 3.14 N-process baseline (green)."),
+            *chart(charts.throughput_chart(a.configs, scen), "throughput",
+                   "Throughput (requests/s) at each scenario's highest users level; whiskers: 95% CI"),
+            _comparison_table(a),
+            _config_table(a),
+        )),
+        Section("scaling", "Scaling", tuple(scaling)),
+        Section("latency", "Latency", (
+            *chart(charts.latency_chart(a.configs, scen, a.slo_ms), "latency",
+                   f"Latency percentiles (ms) at each scenario's highest users level; dashed: SLO {a.slo_ms:g} ms"),
+            _latency_table(a),
+        )),
+        Section("memory", "Memory", (
+            Paragraph("Peak RSS summed over the server's process tree: one 3.14t process against the same "
+                      "configuration on 3.14 and against the 3.14 N-process baseline."),
+            *chart(charts.memory_chart(a.configs, scen), "memory", "Peak RSS (MB) per configuration"),
+            _memory_table(a),
+        )),
+        Section("claims", "Claims C1–C6", tuple(_claims_blocks(a))),
+        Section("capacity", "Capacity", tuple(_capacity_blocks(a, proj_chart))),
+        Section("method", "Method and environment", tuple(_method_blocks(a))),
+    )
+    title = f"gil-lab report: {r.run_id}"
+    subtitle = (f"preset `{r.preset}` · {r.created_at} · {cores} usable core(s) · "
+                f"{r.machine.get('cpu_model', 'unknown CPU')}")
+    return ReportDoc(title, subtitle, sections)
+
+
+def write_report(run_dir: Path, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
+    """Write report.html, report.md and charts/*.png into ``run_dir`` (atomically per file)."""
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    a = analyse(run, slo_ms, target_rps)
+    chart_dir = run_dir / "charts"
+    doc = build_report(a, chart_dir, run_dir)
+    html_path = _write_atomic(run_dir / "report.html", render_html(doc))
+    md_path = _write_atomic(run_dir / "report.md", render_markdown(doc))
+    pngs = tuple(sorted(chart_dir.glob("*.png"))) if chart_dir.is_dir() else ()
+    return ReportPaths(html_path, md_path, pngs)
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# --- terminal -------------------------------------------------------------------------
+
+
+def render_terminal(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS) -> str:
+    """A compact table of headline comparisons, then the one-paragraph verdict."""
+    a = analyse(run, slo_ms)
+    rows: list[tuple[str, ...]] = [("scenario", "server", "users", "3.14 rps", "3.14t rps", "ratio (95% CI)",
+                                    "verdict", "eff", "RSS")]
+    for (_, _), c in headline(a.comparisons).items():
+        rows.append((c.scenario, c.server, str(c.users), _ci(c.baseline.rps), _ci(c.candidate.rps),
+                     _ratio(c), verdict(c.speedup), _eff(c).split(" ")[0], _pct(c.rss_ratio)))
+    lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
+    lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    lines.append("")
+    lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
+    lines.append("")
+    lines.append(plain(verdict_paragraph(a)))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,227 @@
+"""The run history: an embedded SQLite index of run directories.
+
+``results/history.sqlite`` holds one row per run: when, which commit, which preset,
+and the headline 3.14t/3.14 speedup per scenario. run.json stays the source of
+truth; the index can always be rebuilt from the run directories, so it has no
+migrations. The table is created if missing, the variable part of a row is a JSON
+document (new fields need no new columns), and ``sync_history`` indexes run
+directories written before the history existed, or by an older lab.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadtests.core.errors import ResultsError
+from loadtests.measure.microbench import summarize as summarize_microbench
+from loadtests.analysis.configs import Run, comparisons, headline, invalid_cells, load_run, summarize_configs
+from loadtests.report.document import text_table
+from loadtests.results.store import RUN_FILE, utc_now
+from loadtests.analysis.stats import verdict
+
+HISTORY_FILE = "history.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id      TEXT PRIMARY KEY,
+    run_dir     TEXT NOT NULL,
+    created_at  TEXT,
+    preset      TEXT,
+    git_sha     TEXT,
+    complete    INTEGER,
+    mtime_ns    INTEGER,
+    recorded_at TEXT,
+    summary     TEXT NOT NULL
+)
+"""
+
+
+def history_path(results_dir: Path | str) -> Path:
+    """Where the index of the runs under ``results_dir`` lives."""
+    return Path(results_dir) / HISTORY_FILE
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The 3.14t/3.14 comparison of one scenario and server at its highest users level."""
+
+    scenario: str
+    server: str
+    users: int
+    ratio: float
+    low: float | None
+    high: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    run_id: str
+    run_dir: str
+    created_at: str
+    preset: str
+    git_sha: str | None
+    complete: bool
+    summary: dict[str, Any] = field(repr=False)
+
+    @property
+    def headlines(self) -> list[Headline]:
+        return [Headline(**h) for h in self.summary.get("headlines") or ()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "run_dir": self.run_dir, "created_at": self.created_at, "preset": self.preset,
+                "git_sha": self.git_sha, "complete": self.complete, **self.summary}
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """What the history keeps of a run besides its key columns."""
+    configs = summarize_configs(run)
+    heads = []
+    for (scenario, server), c in headline(comparisons(run, configs)).items():
+        heads.append({"scenario": scenario, "server": server, "users": c.users, "ratio": round(c.speedup.ratio, 4),
+                      "low": None if c.speedup.low is None else round(c.speedup.low, 4),
+                      "high": None if c.speedup.high is None else round(c.speedup.high, 4),
+                      "verdict": verdict(c.speedup)})
+    mb_heads = []
+    if run.microbench:
+        mb = run.microbench
+        rows = mb.get("summary") or summarize_microbench(mb.get("points") or [], int(mb.get("usable_cores") or 1))
+        top = max((r["threads"] for r in rows if r["threads"] <= int(mb.get("usable_cores") or 1)), default=None)
+        mb_heads = [{"workload": r["workload"], "variant": r["variant"], "threads": r["threads"],
+                     "speedup": r["speedup"]} for r in rows if r["threads"] == top and r["speedup"] is not None]
+    m = run.machine
+    return {
+        "finished_at": run.finished_at,
+        "git_dirty": m.get("git_dirty"),
+        "cpu_model": m.get("cpu_model"),
+        "usable_cores": run.usable_cores,
+        "cells": len(run.cells),
+        "invalid_cells": len(invalid_cells(run)),
+        "interpreters": {k: v.get("version") for k, v in run.interpreters.items()},
+        "headlines": heads,
+        "microbench": mb_heads,
+    }
+
+
+@contextmanager
+def _connect(db: Path) -> Iterator[sqlite3.Connection]:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(db, timeout=30)
+    except sqlite3.Error as exc:
+        raise ResultsError(f"cannot open the run history {db}: {exc}") from None
+    with closing(conn):
+        try:
+            conn.execute(_SCHEMA)
+            with conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            raise ResultsError(f"the run history {db} is unusable ({exc}); delete it and run `gil-lab history` "
+                               "to rebuild it from the run directories") from None
+
+
+def _upsert(conn: sqlite3.Connection, run_dir: Path, run: Run) -> None:
+    mtime = (run_dir / RUN_FILE).stat().st_mtime_ns
+    conn.execute(
+        "INSERT OR REPLACE INTO runs (run_id, run_dir, created_at, preset, git_sha, complete, mtime_ns, recorded_at, "
+        "summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.get("git_sha"),
+         int(run.complete), mtime, utc_now(), json.dumps(run_summary(run))),
+    )
+
+
+def record_run(run_dir: Path | str, results_dir: Path | str | None = None) -> HistoryEntry:
+    """Index one run (again): idempotent, keyed by run_id. The index sits in the run's parent by default."""
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    db = history_path(results_dir if results_dir is not None else run_dir.resolve().parent)
+    with _connect(db) as conn:
+        _upsert(conn, run_dir, run)
+    return _entry_by_id(db, run.run_id)
+
+
+def sync_history(results_dir: Path | str) -> list[str]:
+    """Index every run directory under ``results_dir`` that is new or changed; return problems found.
+
+    A directory whose run.json cannot be read is reported, not indexed; a run whose
+    directory has gone is dropped from the index.
+    """
+    root = Path(results_dir)
+    db = history_path(root)
+    problems: list[str] = []
+    with _connect(db) as conn:
+        known = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT run_dir, mtime_ns, run_id FROM runs")}
+        seen: set[str] = set()
+        for run_file in sorted(root.glob(f"*/{RUN_FILE}")) if root.is_dir() else ():
+            run_dir = run_file.parent
+            key = str(run_dir.resolve())
+            seen.add(key)
+            if key in known and known[key][0] == run_file.stat().st_mtime_ns:
+                continue
+            try:
+                _upsert(conn, run_dir, load_run(run_dir))
+            except ResultsError as exc:
+                problems.append(f"{run_dir.name}: {exc}")
+        for key, (_, run_id) in known.items():
+            if key not in seen and not Path(key).joinpath(RUN_FILE).is_file():
+                conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+    return problems
+
+
+def _row_entry(row: tuple) -> HistoryEntry:
+    run_id, run_dir, created_at, preset, git_sha, complete, summary = row
+    try:
+        data = json.loads(summary)
+    except (TypeError, json.JSONDecodeError):
+        data = {}
+    return HistoryEntry(run_id, run_dir, created_at or "", preset or "?", git_sha, bool(complete), data)
+
+
+_COLUMNS = "run_id, run_dir, created_at, preset, git_sha, complete, summary"
+
+
+def _entry_by_id(db: Path, run_id: str) -> HistoryEntry:
+    with _connect(db) as conn:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:  # pragma: no cover - just written
+        raise ResultsError(f"run {run_id} is not in {db}")
+    return _row_entry(row)
+
+
+def list_runs(results_dir: Path | str, limit: int | None = 20) -> list[HistoryEntry]:
+    """Runs in the index, newest first (by creation time)."""
+    db = history_path(results_dir)
+    if not db.is_file():
+        return []
+    sql = f"SELECT {_COLUMNS} FROM runs ORDER BY created_at DESC, run_id DESC"
+    params: tuple = ()
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = (int(limit),)
+    with _connect(db) as conn:
+        return [_row_entry(r) for r in conn.execute(sql, params)]
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def render_history(entries: list[HistoryEntry]) -> str:
+    """One line per run: date, commit, preset, cells, and the headline speedup per scenario."""
+    if not entries:
+        return "no runs recorded yet: run `gil-lab compare` (or `gil-lab run`)\n"
+    rows = [("date (UTC)", "git", "preset", "cells", "headline 3.14t vs 3.14 (highest users)", "run")]
+    for e in entries:
+        s = e.summary
+        heads = "; ".join(f"{h.scenario}/{h.server} {h.ratio:.2f}× ({h.verdict})" for h in e.headlines) or "—"
+        sha = (e.git_sha or "?")[:8] + ("+" if s.get("git_dirty") else "")
+        cells = f"{s.get('cells', '?')}" + (f" ({s['invalid_cells']} invalid)" if s.get("invalid_cells") else "")
+        if not e.complete:
+            cells += " incomplete"
+        rows.append((e.created_at.replace("T", " ").rstrip("Z"), sha, e.preset, cells, heads, e.run_id))
+    return "\n".join(text_table(rows)) + "\n"
