@@ -21,9 +21,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from loadtests.measure.microbench import valid_ops
 from loadtests.analysis.configs import FT_INTERPRETER, ConfigSummary, Run
 from loadtests.analysis.stats import InsufficientData
+from loadtests.measure.microbench import valid_ops
 
 DEFAULT_SLO_MS = 500.0
 PROJECTION_CORES = (4, 8, 16, 32)

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loadtests.measure.microbench import valid_ops
 from loadtests.analysis.configs import (
     FT_INTERPRETER,
     GIL_INTERPRETER,
@@ -31,6 +30,7 @@ from loadtests.analysis.configs import (
 )
 from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, format_speedup, speedup
 from loadtests.analysis.stats import verdict as speedup_verdict
+from loadtests.measure.microbench import valid_ops
 
 EFFICIENCY_SCALES = 0.80  # parallel efficiency at or above which threads "scale"
 EFFICIENCY_PARTLY = 0.50

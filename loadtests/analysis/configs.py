@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.core.errors import ResultsError
 from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, efficiency, mean_ci, speedup
+from loadtests.core.errors import ResultsError
 
 SUPPORTED_SCHEMA = 1
 GIL_INTERPRETER = "3.14"

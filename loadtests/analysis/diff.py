@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.analysis.configs import ConfigSummary, Run, as_run, summarize_configs
-from loadtests.report.document import text_table
 from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, speedup, verdict
+from loadtests.report.document import text_table
 
 
 @dataclass(frozen=True)

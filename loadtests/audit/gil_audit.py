@@ -50,10 +50,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.provision import envs
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
-from loadtests.provision.interpreters import Interpreter, clean_env
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.provision import envs
+from loadtests.provision.interpreters import Interpreter, clean_env
 
 SCHEMA_VERSION = 1
 DEFAULT_APP = "app.main:app"

@@ -179,8 +179,8 @@ class RunRequest:
 
 
 def _check_environments(interpreters: dict) -> None:
-    from loadtests.provision import envs
     from loadtests.core.errors import EnvironmentSetupError
+    from loadtests.provision import envs
 
     for spec in envs.env_specs(interpreters):
         if not spec.python.exists():
@@ -189,10 +189,10 @@ def _check_environments(interpreters: dict) -> None:
 
 def execute(request: RunRequest) -> Path:
     """Check everything (preset, flags, interpreters, environments) before any server starts, then run."""
-    from loadtests.plan.presets import apply_overrides, load_preset
     from loadtests.core.paths import results_dir
-    from loadtests.provision.provisioning import load_interpreters
     from loadtests.measure.runner import Runner, RunOptions
+    from loadtests.plan.presets import apply_overrides, load_preset
+    from loadtests.provision.provisioning import load_interpreters
 
     if request.resume_dir:
         from loadtests.results.store import load_run
@@ -273,10 +273,10 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
     import time
     from pathlib import Path
 
-    from loadtests.provision import envs
     from loadtests.core.errors import ConfigError, ServerError
     from loadtests.core.paths import results_dir
     from loadtests.measure.servers import LOOPBACK, ServerSettings, running_server
+    from loadtests.provision import envs
 
     if python_gil and interpreter != "ft":
         raise ConfigError("--python-gil applies to the free-threaded interpreter only (PYTHON_GIL=0 is a fatal error "

@@ -85,8 +85,8 @@ def history(results: Path | None, limit: int, as_json: bool) -> None:
 
     Run directories written before the history existed are indexed on the way.
     """
-    from loadtests.results.history import list_runs, render_history, sync_history
     from loadtests.core.paths import results_dir
+    from loadtests.results.history import list_runs, render_history, sync_history
 
     root = results or results_dir()
     problems = sync_history(root)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core.errors import ConfigError, LoadGeneratorError
-from loadtests.provision.interpreters import clean_env
 from loadtests.core.paths import PROJECT_ROOT
-from loadtests.results.store import read_json
 from loadtests.measure.servers import LOOPBACK, free_port, stop_group
+from loadtests.provision.interpreters import clean_env
+from loadtests.results.store import read_json
 
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
 

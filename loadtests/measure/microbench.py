@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from loadtests.analysis.stats import InsufficientData, efficiency, mean_ci, speedup
 from loadtests.core.errors import ConfigError, InterpreterError, MicrobenchError
 from loadtests.report.document import text_table
 from loadtests.results.store import usable_cores, utc_now
-from loadtests.analysis.stats import InsufficientData, efficiency, mean_ci, speedup
 
 WORKER = Path(__file__).with_name("microbench_worker.py")
 WORKLOADS = ("pure", "json", "hash")

@@ -22,12 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.provision import envs
 from loadtests.core.errors import ConfigError, LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
-from loadtests.provision.interpreters import Interpreter
-from loadtests.measure.loadgen import LoadSettings, read_raw, running_locust, window_stats
-from loadtests.plan.presets import PREPARE_STEPS, CellConfig, Preset
 from loadtests.core.progress import format_seconds
+from loadtests.measure.loadgen import LoadSettings, read_raw, running_locust, window_stats
+from loadtests.measure.sampling import Sampler, usage_in_window
+from loadtests.measure.servers import ServerSettings, external_server, running_server
+from loadtests.plan.presets import PREPARE_STEPS, CellConfig, Preset
+from loadtests.provision import envs
+from loadtests.provision.interpreters import Interpreter
 from loadtests.results.store import (
     RUN_FILE,
     SCHEMA_VERSION,
@@ -38,8 +40,6 @@ from loadtests.results.store import (
     utc_now,
     write_json_atomic,
 )
-from loadtests.measure.sampling import Sampler, usage_in_window
-from loadtests.measure.servers import ServerSettings, external_server, running_server
 
 CLIENT_SATURATION_CORES = 0.9  # Locust is one gevent thread per process: ~1 core is its ceiling
 MAX_FAILURE_RATIO = 0.01

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
-from loadtests.provision.interpreters import clean_env
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.provision.interpreters import clean_env
 
 SERVERS = ("uvicorn", "granian")
 LOOPBACK = "127.0.0.1"

@@ -16,8 +16,8 @@ import sys
 from dataclasses import asdict, dataclass, field, replace
 
 from loadtests.core.errors import ConfigError
-from loadtests.measure.loadgen import available_scenarios
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.measure.loadgen import available_scenarios
 from loadtests.measure.servers import SERVERS
 
 if sys.version_info >= (3, 11):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from loadtests.provision import envs
 from loadtests.core.errors import LabError
+from loadtests.provision import envs
 from loadtests.provision.provisioning import load_interpreters
 
 

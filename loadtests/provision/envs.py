@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import EnvironmentSetupError
-from loadtests.provision.interpreters import Interpreter, clean_env
 from loadtests.core.paths import PROJECT_ROOT, control_venv, envs_dir
 from loadtests.core.progress import step
+from loadtests.provision.interpreters import Interpreter, clean_env
 
 LOCKS_DIR = PROJECT_ROOT / "locks"
 GILWATCH_SOURCE = PROJECT_ROOT / "app" / "gilwatch.py"

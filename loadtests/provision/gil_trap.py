@@ -26,10 +26,10 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from loadtests.provision.envs import app_python
 from loadtests.core.errors import EnvironmentSetupError
-from loadtests.provision.interpreters import Interpreter, clean_env
 from loadtests.core.paths import PROJECT_ROOT, cache_dir
+from loadtests.provision.envs import app_python
+from loadtests.provision.interpreters import Interpreter, clean_env
 
 MODULE = "gil_lab_trap"
 SOURCE = PROJECT_ROOT / "scenarios" / "gil_trap_ext" / f"{MODULE}.c"

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from loadtests.provision import cpython_build
 from loadtests.core.errors import InterpreterError
+from loadtests.provision import cpython_build
 
 DEFAULT_VERSION = "3.14"
 ROLES = ("gil", "ft")

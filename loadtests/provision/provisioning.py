@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.provision import envs
 from loadtests.core.errors import InterpreterError
-from loadtests.provision.interpreters import Interpreter, ResolveOptions, resolve, verify
 from loadtests.core.paths import envs_dir
 from loadtests.core.progress import format_seconds, step
+from loadtests.provision import envs
+from loadtests.provision.interpreters import Interpreter, ResolveOptions, resolve, verify
 
 
 @dataclass(frozen=True)

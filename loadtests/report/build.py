@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.report import charts
 from loadtests.analysis.capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL, CapacityPlan, capacity_plan
 from loadtests.analysis.claims import ClaimsTable, evaluate_claims, refusals
-from loadtests.measure.microbench import summarize as summarize_microbench
 from loadtests.analysis.configs import (
     KIND_INTERPRETER,
     KIND_PROCESSES,
@@ -39,10 +37,12 @@ from loadtests.analysis.configs import (
     summarize_configs,
     sweeps,
 )
+from loadtests.analysis.stats import MeanCI, format_interval, format_mean_ci, verdict
+from loadtests.measure.microbench import summarize as summarize_microbench
+from loadtests.report import charts
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table, plain, text_table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
-from loadtests.analysis.stats import MeanCI, format_interval, format_mean_ci, verdict
 
 EVENT_LOOP_NOTE = (
     "**Why your own routes may scale less.** FastAPI runs `def` endpoints in anyio's worker threads, but "

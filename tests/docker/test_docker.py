@@ -17,8 +17,8 @@ from types import ModuleType
 
 import pytest
 
-from loadtests.provision.cpython_build import FLAVOURS, MODULE_PACKAGES, BuildSpec, read_build_record
 from loadtests.measure.servers import ServerSettings, command
+from loadtests.provision.cpython_build import FLAVOURS, MODULE_PACKAGES, BuildSpec, read_build_record
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO_ROOT / "docker"

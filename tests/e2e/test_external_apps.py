@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadtests.provision import envs
-from loadtests.plan.presets import load_preset
 from loadtests.measure.runner import external_mismatch
 from loadtests.measure.servers import ServerSettings, running_server
+from loadtests.plan.presets import load_preset
+from loadtests.provision import envs
 from tests.conftest import load_run_json, require_setup, run_dir_from, run_lab
 
 

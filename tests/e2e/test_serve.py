@@ -44,8 +44,8 @@ def test_serve_answers_then_stops_its_server(stop: signal.Signals) -> None:
 
 def test_a_multi_process_server_is_ready_only_when_every_worker_answers(tmp_path) -> None:  # noqa: ANN001
     """Otherwise Locust's keep-alive connections all land on the first worker to boot."""
-    from loadtests.provision import envs
     from loadtests.measure.servers import ServerSettings, running_server, worker_processes
+    from loadtests.provision import envs
 
     require_setup()
     settings = ServerSettings(python=envs.app_python("app-gil"), workers=2)

@@ -31,8 +31,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import GenerationMode
 
-from loadtests.provision.envs import app_python
 from loadtests.measure.servers import RunningServer, ServerSettings, running_server
+from loadtests.provision.envs import app_python
 
 pytestmark = pytest.mark.slow
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.provision import gil_trap
 from loadtests.core.errors import ServerError, ServerRefused
-from loadtests.provision.provisioning import load_interpreters
 from loadtests.measure.servers import ServerSettings, running_server
+from loadtests.provision import gil_trap
+from loadtests.provision.provisioning import load_interpreters
 from tests.conftest import PROJECT_ROOT, require_setup
 
 pytestmark = pytest.mark.slow

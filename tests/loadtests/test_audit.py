@@ -18,9 +18,17 @@ from pathlib import Path
 import pytest
 
 from loadtests.audit import gil_audit as audit
-from loadtests.provision import gil_trap
-from loadtests.audit.gil_audit import AuditOptions, ProbeRun, forced_python_gil, probe_env, remedies_for, render, run_probe
+from loadtests.audit.gil_audit import (
+    AuditOptions,
+    ProbeRun,
+    forced_python_gil,
+    probe_env,
+    remedies_for,
+    render,
+    run_probe,
+)
 from loadtests.core.errors import ConfigError
+from loadtests.provision import gil_trap
 from loadtests.provision.gil_trap import TrapBuildError
 from tests.conftest import PROJECT_ROOT, require_setup
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.core.errors import BuildError
 from loadtests.provision import cpython_build
 from loadtests.provision.cpython_build import BuildSpec, build_lock, missing_modules, packages_for, verify_tarball
-from loadtests.core.errors import BuildError
 
 
 def make_tarball(path: Path) -> Path:

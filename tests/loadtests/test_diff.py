@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.cli import report_commands as cli_report
-from loadtests.analysis.diff import diff_runs, environment_warnings, render_diff
 from loadtests.analysis.configs import run_from_dict
+from loadtests.analysis.diff import diff_runs, environment_warnings, render_diff
+from loadtests.cli import report_commands as cli_report
 
 from .conftest_report import make_run, write_run
 

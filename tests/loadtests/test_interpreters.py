@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.provision import cpython_build
-from loadtests.provision import interpreters
 from loadtests.core.errors import InterpreterError
+from loadtests.provision import cpython_build, interpreters
 from loadtests.provision.interpreters import ResolveOptions, resolve, verify
 
 from .conftest import write_fake_python

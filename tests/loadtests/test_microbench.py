@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.measure import microbench as mb
 from loadtests.core.errors import ConfigError, InterpreterError, LabError
+from loadtests.measure import microbench as mb
 
 
 @dataclass(frozen=True)

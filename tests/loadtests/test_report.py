@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from loadtests.analysis.configs import comparisons, headline, run_from_dict, summarize_configs, sweeps
 from loadtests.cli import report_commands as cli_report
 from loadtests.core.errors import ResultsError
 from loadtests.report.build import analyse, build_report, render_terminal, verdict_paragraph, write_report
-from loadtests.analysis.configs import comparisons, headline, run_from_dict, summarize_configs, sweeps
 from loadtests.report.document import Chart, Table
 
 from .conftest_report import make_run, write_run
