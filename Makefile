@@ -30,9 +30,11 @@ test-app: ## the app's own tests inside both app environments
 	.envs/app-gil/bin/python -m pytest tests/app -p no:cacheprovider $(PYTEST_ARGS)
 	.envs/app-ft/bin/python -m pytest tests/app -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: setup ## ruff and mypy over the code; hadolint and compose validation over docker/
+lint: setup ## ruff, mypy, the stage contracts, the run.json docs; hadolint and compose validation over docker/
 	.venv/bin/ruff check loadtests app tests
 	.venv/bin/mypy
+	.venv/bin/lint-imports
+	.venv/bin/python -m loadtests.results.schema --check
 	.venv/bin/python docker/validate.py
 
 report: ## rebuild report.html/report.md of RUN=results/<run-id> (default: the newest run) from its run.json

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from loadtests.analysis.configs import FT_INTERPRETER, ConfigSummary, Run
+from loadtests.analysis.configs import FT_INTERPRETER, ConfigSummary
+from loadtests.analysis.microbench_stats import valid_ops
 from loadtests.analysis.stats import InsufficientData
-from loadtests.measure.microbench import valid_ops
+from loadtests.results.records import Microbench, MicrobenchPoint, RunRecord
 
 DEFAULT_SLO_MS = 500.0
 PROJECTION_CORES = (4, 8, 16, 32)
@@ -247,17 +248,15 @@ def http_sweep_points(family: Iterable[ConfigSummary], usable_cores: int) -> lis
     return sorted((float(n), y) for n, y in best.items())
 
 
-def microbench_points(microbench: Mapping | None, variant: str, workload: str, usable_cores: int) -> list[tuple[float, float]]:
+def microbench_points(points: Sequence[MicrobenchPoint], variant: str, workload: str,
+                      usable_cores: int) -> list[tuple[float, float]]:
     """(threads, mean ops/s) for one variant and workload, threads <= usable cores only.
 
     Points with more threads than cores measure oversubscription, not more cores.
     Invalid points (a GIL state that contradicts the variant) are dropped.
     """
-    if not microbench:
-        return []
-    points = microbench.get("points") or ()
     out = []
-    for n in sorted({int(p.get("threads") or 0) for p in points}):
+    for n in sorted({p.threads for p in points}):
         vals = valid_ops(points, workload, variant, n) if 1 <= n <= usable_cores else []
         if vals:
             out.append((float(n), math.fsum(vals) / len(vals)))
@@ -298,7 +297,7 @@ def _families(configs: Iterable[ConfigSummary], with_cpus: bool) -> dict[tuple, 
 
 
 def capacity_plan(
-    run: Run, configs: Sequence[ConfigSummary], slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None
+    run: RunRecord, configs: Sequence[ConfigSummary], slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None
 ) -> CapacityPlan:
     """SLO knee and core rates per family; projections for 3.14t families and the microbench.
 
@@ -327,9 +326,9 @@ def capacity_plan(
                                    any(c.rps is not None for c in members)))
     extra = []
     mb = run.microbench
-    if mb:
-        for workload in mb.get("workloads") or ():
-            pts = microbench_points(mb, FT_INTERPRETER, workload, cores)
+    if isinstance(mb, Microbench):
+        for workload in mb.workloads:
+            pts = microbench_points(mb.points, FT_INTERPRETER, workload, cores)
             if pts:
                 extra.append(project(pts, f"microbench {workload} / 3.14t threads", "ops/s"))
     return CapacityPlan(slo_ms, target_rps, cores, tuple(fams), tuple(projections.values()) + tuple(extra))

@@ -1,4 +1,4 @@
-"""Check the published claims C1–C6 (DESIGN.md) against one run.
+"""Check the published claims C1–C6 about free-threaded 3.14t against one run.
 
 Each claim becomes a row: the claim, the published figure, what this run measured,
 the cores it was measured on, and a verdict. The speedup claims are bounded by the
@@ -11,9 +11,8 @@ Thresholds used for verdicts are module constants so the report can print them.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from loadtests.analysis.configs import (
     FT_INTERPRETER,
@@ -23,21 +22,21 @@ from loadtests.analysis.configs import (
     KIND_PROCESSES,
     Comparison,
     ConfigSummary,
-    Run,
     comparisons,
     headline,
     summarize_configs,
 )
+from loadtests.analysis.microbench_stats import FT_GIL_ON_VARIANT, valid_ops
 from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, format_speedup, speedup
 from loadtests.analysis.stats import verdict as speedup_verdict
-from loadtests.measure.microbench import valid_ops
+from loadtests.results.records import AuditOutcome, Microbench, RunRecord
 
 EFFICIENCY_SCALES = 0.80  # parallel efficiency at or above which threads "scale"
 EFFICIENCY_PARTLY = 0.50
 GIL_FLAT = 1.25  # a GIL build "does not scale" when its speedup stays under this
 PEP779_CPU_BAR = 0.15
 PEP779_MEMORY_BAR = 0.20
-GIL_ONE_VARIANT = "3.14t+PYTHON_GIL=1"
+GIL_ONE_VARIANT = FT_GIL_ON_VARIANT
 
 REPRODUCED = "reproduced"
 PARTLY = "partly"
@@ -83,24 +82,24 @@ class ClaimsTable:
 # --- microbench helpers ---------------------------------------------------------------
 
 
-def _ops(mb: Mapping[str, Any], variant: str, workload: str, threads: int) -> list[float]:
-    return valid_ops(mb.get("points") or (), workload, variant, threads)
+def _ops(mb: Microbench, variant: str, workload: str, threads: int) -> list[float]:
+    return valid_ops(mb.points, workload, variant, threads)
 
 
-def _mb_speedup(mb: Mapping[str, Any], variant: str, workload: str, k: int, base_k: int = 1) -> Speedup | None:
+def _mb_speedup(mb: Microbench, variant: str, workload: str, k: int, base_k: int = 1) -> Speedup | None:
     try:
         return speedup(_ops(mb, variant, workload, k), _ops(mb, variant, workload, base_k), what="ops/s")
     except InsufficientData:
         return None
 
 
-def _mb_workload(mb: Mapping[str, Any]) -> str | None:
-    workloads = list(mb.get("workloads") or {p.get("workload") for p in mb.get("points") or ()})
+def _mb_workload(mb: Microbench) -> str | None:
+    workloads = list(mb.workloads or dict.fromkeys(p.workload for p in mb.points))
     return "pure" if "pure" in workloads else (workloads[0] if workloads else None)
 
 
-def _mb_threads(mb: Mapping[str, Any], cores: int) -> int | None:
-    counts = sorted({int(p.get("threads") or 0) for p in mb.get("points") or ()} | set(mb.get("thread_counts") or ()))
+def _mb_threads(mb: Microbench, cores: int) -> int | None:
+    counts = sorted({p.threads for p in mb.points} | set(mb.thread_counts))
     if 4 in counts and cores >= 4:
         return 4  # the published figure's thread count
     within = [n for n in counts if 2 <= n <= cores]
@@ -121,18 +120,18 @@ def _bounded(status_ok: bool, cores: int, needed: int, eff: float) -> tuple[str,
 # --- the claims -----------------------------------------------------------------------
 
 
-def _c1(run: Run) -> ClaimRow:
+def _c1(run: RunRecord) -> ClaimRow:
     claim = "CPU-bound Python threads scale on 3.14t"
     published = "4 threads ≈ 3.5–3.6× vs 1 on 4 cores; ≈1× with the GIL"
     cores = run.usable_cores
     mb = run.microbench
-    if mb and mb.get("error"):
-        return ClaimRow("C1", claim, published, f"microbenchmark failed: {mb['error']}", cores,
+    if mb is not None and not isinstance(mb, Microbench):
+        return ClaimRow("C1", claim, published, f"microbenchmark failed: {mb.error}", cores,
                         "not measured in this run", NOT_MEASURED)
-    if not mb:
+    if mb is None:
         return ClaimRow("C1", claim, published, "no microbench in this run (run `gil-lab threads`)", cores,
                         "not measured in this run", NOT_MEASURED)
-    mb_cores = int(mb.get("usable_cores") or cores)
+    mb_cores = mb.usable_cores or cores
     workload = _mb_workload(mb)
     k = _mb_threads(mb, mb_cores)
     ft = _mb_speedup(mb, FT_INTERPRETER, workload, k) if workload and k else None
@@ -146,9 +145,9 @@ def _c1(run: Run) -> ClaimRow:
     if gil is not None:
         measured += f"; 3.14 {gil.ratio:.2f}×"
     gil_flat = gil is None or gil.ratio < GIL_FLAT
-    cpu = [float(r["cpu_cores"]) for r in mb.get("summary") or ()
-           if (r.get("workload"), r.get("variant"), r.get("threads")) == (workload, FT_INTERPRETER, k)
-           and r.get("cpu_cores") is not None]
+    cpu = [p.cpu_cores for p in mb.points
+           if (p.workload, p.variant, p.threads) == (workload, FT_INTERPRETER, k) and p.valid and p.cpu_cores is not None]
+    cpu = [sum(cpu) / len(cpu)] if cpu else []
     starved = bool(cpu) and cpu[0] < 0.8 * ceiling
     if starved:
         measured += f"; the {k} threads got only {cpu[0]:.2f} CPU cores (other processes held the rest)"
@@ -163,7 +162,7 @@ def _c1(run: Run) -> ClaimRow:
     return ClaimRow("C1", claim, published, measured, mb_cores, verdict, status)
 
 
-def _c2(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
+def _c2(run: RunRecord, comps: Sequence[Comparison]) -> ClaimRow:
     claim = "CPU-bound FastAPI endpoints speed up with zero code changes"
     published = "≈4 → ≈32 rps on 8 cores (3.12 vs 3.13t)"
     cores = run.usable_cores
@@ -202,14 +201,14 @@ def _cost_verdict(cost: float) -> tuple[str, str]:
     return NOT_REPRODUCED, f"{NOT_REPRODUCED}: {cost:.0%} exceeds PEP 779's {PEP779_CPU_BAR:.0%} bar"
 
 
-def _c3(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
+def _c3(run: RunRecord, comps: Sequence[Comparison]) -> ClaimRow:
     claim = "single-thread cost of the free-threaded build"
     published = "5–10% slower (PEP 779 bar ≤15%)"
     cores = run.usable_cores
     parts: list[str] = []
     costs: list[float] = []
     first_ci: tuple[float, float] | None = None  # cost interval of the first (least noisy) figure
-    mb = run.microbench
+    mb = run.microbench if isinstance(run.microbench, Microbench) else None
     if mb and (workload := _mb_workload(mb)):
         try:
             # time per op, 3.14t over 3.14: ratio - 1 is the cost
@@ -241,7 +240,7 @@ def _c3(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
     return ClaimRow("C3", claim, published, "; ".join(parts), cores, verdict, status)
 
 
-def _c4(run: Run, comps: Sequence[Comparison]) -> ClaimRow:
+def _c4(run: RunRecord, comps: Sequence[Comparison]) -> ClaimRow:
     claim = "memory cost of the free-threaded build"
     published = "15–20% more (PEP 779 bar ≤20%)"
     cores = run.usable_cores
@@ -297,14 +296,12 @@ def refusals(configs: Sequence[ConfigSummary]) -> list[tuple[str, str]]:
     return [(c.config_id, c.refusals[0]) for c in configs if c.refusals]
 
 
-def audit_reports(run: Run) -> list[Mapping[str, Any]]:
-    """``gil-lab audit`` reports stored in run.json under ``audit`` (one report or a list), if any."""
-    raw = run.raw.get("audit")
-    reports = raw if isinstance(raw, list) else [raw] if isinstance(raw, Mapping) else []
-    return [r for r in reports if isinstance(r, Mapping) and "gil_enabled" in r]
+def audit_reports(run: RunRecord) -> list[AuditOutcome]:
+    """The GIL audit stored in run.json (a failed audit has no verdict and is left out)."""
+    return [run.audit] if isinstance(run.audit, AuditOutcome) else []
 
 
-def _c5(run: Run, configs: Sequence[ConfigSummary], incidents: Sequence[GilIncident]) -> ClaimRow:
+def _c5(run: RunRecord, configs: Sequence[ConfigSummary], incidents: Sequence[GilIncident]) -> ClaimRow:
     claim = "importing an extension without Py_mod_gil re-enables the GIL silently"
     published = "only a RuntimeWarning is emitted"
     cores = run.usable_cores
@@ -317,12 +314,11 @@ def _c5(run: Run, configs: Sequence[ConfigSummary], incidents: Sequence[GilIncid
                      "all marked invalid")
         seen = True
     for report in audit_reports(run):
-        interp = report.get("interpreter") or {}
-        if not interp.get("free_threaded", True):
+        if not report.interpreter.free_threaded:
             continue
-        label = interp.get("label", FT_INTERPRETER)
-        if report.get("gil_enabled"):
-            by = ", ".join(report.get("gil_enabled_by") or []) or "an unnamed import"
+        label = report.interpreter.label
+        if report.gil_enabled:
+            by = ", ".join(report.gil_enabled_by) or "an unnamed import"
             parts.append(f"audit ({label}): GIL re-enabled by {by}")
             seen = True
         else:
@@ -343,33 +339,33 @@ def _c5(run: Run, configs: Sequence[ConfigSummary], incidents: Sequence[GilIncid
                     cores, "not measured in this run: nothing here imports such an extension", NOT_MEASURED)
 
 
-def _c6(run: Run, configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> ClaimRow:
+def _c6(run: RunRecord, configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> ClaimRow:
     claim = "PYTHON_GIL toggles the GIL at runtime on 3.14t"
     published = "PYTHON_GIL=1 forces the GIL on; PYTHON_GIL=0 keeps it off"
     cores = run.usable_cores
-    ones = [c for c in run.cells if c.get("free_threaded") and c.get("python_gil_env") == "1"]
-    zeros = [c for c in run.cells if c.get("free_threaded") and c.get("python_gil_env") == "0"]
-    mb = run.microbench or {}
-    mb_ones = [p for p in mb.get("points") or () if p.get("variant") == GIL_ONE_VARIANT]
+    ones = [c for c in run.cells if c.free_threaded and c.python_gil_env == "1"]
+    zeros = [c for c in run.cells if c.free_threaded and c.python_gil_env == "0"]
+    mb = run.microbench if isinstance(run.microbench, Microbench) else None
+    mb_ones = [p for p in mb.points if p.variant == GIL_ONE_VARIANT] if mb else []
     if not (ones or zeros or mb_ones):
         return ClaimRow("C6", claim, published, "no PYTHON_GIL cells or microbench variant", cores,
                         "not measured in this run", NOT_MEASURED)
     parts, failures = [], []
     if ones:
-        on = sum(bool(c.get("gil_enabled")) for c in ones)
+        on = sum(bool(c.gil_enabled) for c in ones)
         parts.append(f"PYTHON_GIL=1: GIL on in {on}/{len(ones)} cells")
         if on < len(ones):
             failures.append(f"{len(ones) - on} PYTHON_GIL=1 cell(s) ran with the GIL off")
     if zeros:
         # a module may still re-enable it (C5); only an unexplained GIL counts against C6
-        off = sum(not c.get("gil_enabled") or bool(c.get("gil_enabled_by")) for c in zeros)
+        off = sum(not c.gil_enabled or bool(c.gil_enabled_by) for c in zeros)
         parts.append(f"PYTHON_GIL=0: GIL off in {off}/{len(zeros)} cells")
         if off < len(zeros):
             failures.append(f"{len(zeros) - off} PYTHON_GIL=0 cell(s) had the GIL on")
-    if mb_ones:
-        on = sum(bool(p.get("gil_enabled")) for p in mb_ones)
+    if mb and mb_ones:
+        on = sum(p.gil_enabled for p in mb_ones)
         part = f"microbench {GIL_ONE_VARIANT}: GIL on in {on}/{len(mb_ones)} points"
-        workload, k = _mb_workload(mb), _mb_threads(mb, int(mb.get("usable_cores") or cores))
+        workload, k = _mb_workload(mb), _mb_threads(mb, mb.usable_cores or cores)
         s = _mb_speedup(mb, GIL_ONE_VARIANT, workload, k) if workload and k else None
         if s is not None:
             part += f", {k} threads {s.ratio:.2f}× vs 1"
@@ -387,7 +383,7 @@ def _c6(run: Run, configs: Sequence[ConfigSummary], comps: Sequence[Comparison])
 
 
 def evaluate_claims(
-    run: Run, configs: Sequence[ConfigSummary] | None = None, comps: Sequence[Comparison] | None = None
+    run: RunRecord, configs: Sequence[ConfigSummary] | None = None, comps: Sequence[Comparison] | None = None
 ) -> ClaimsTable:
     """The C1–C6 table and the GIL incidents of one run."""
     cfgs = list(configs) if configs is not None else summarize_configs(run)

@@ -1,4 +1,4 @@
-"""A run as renderers see it: run.json read once, cells grouped into configurations.
+"""Cells grouped into configurations, and the comparisons between configurations.
 
 Every renderer (report, claims, capacity, history, diff) starts here so that they
 all apply the same rules (docs/run-json.md):
@@ -11,96 +11,20 @@ all apply the same rules (docs/run-json.md):
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, efficiency, mean_ci, speedup
-from loadtests.core.errors import ResultsError
+from loadtests.core.flavour import FT, GIL
+from loadtests.results.records import Cell, RunRecord
 
-SUPPORTED_SCHEMA = 1
-GIL_INTERPRETER = "3.14"
-FT_INTERPRETER = "3.14t"
+GIL_INTERPRETER = GIL.label
+FT_INTERPRETER = FT.label
 # Scenarios that are not CPU-bound work in the thread pool: "async" blocks the loop on
 # purpose (the reference that does not scale) and "trap" scenarios re-enable the GIL.
 NON_SCALING_MARKERS = ("async", "trap")
-
-
-@dataclass(frozen=True)
-class Run:
-    """The parts of run.json the renderers use, plus where it was read from."""
-
-    path: Path
-    run_id: str
-    preset: str
-    created_at: str
-    finished_at: str | None
-    complete: bool
-    settings: Mapping[str, Any]
-    machine: Mapping[str, Any]
-    interpreters: Mapping[str, Mapping[str, Any]]
-    cells: tuple[Mapping[str, Any], ...]
-    microbench: Mapping[str, Any] | None
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def usable_cores(self) -> int:
-        cores = self.machine.get("usable_cores") or self.machine.get("cpu_count") or 1
-        return max(int(cores), 1)
-
-
-def run_from_dict(data: Mapping[str, Any], path: Path | None = None) -> Run:
-    """Validate the top level of a run.json document and wrap it."""
-    version = data.get("schema_version")
-    if version != SUPPORTED_SCHEMA:
-        raise ResultsError(
-            f"run.json schema_version is {version!r}; this lab reads version {SUPPORTED_SCHEMA}. "
-            "Re-render with the gil-lab version that wrote the run."
-        )
-    missing = [k for k in ("run_id", "machine", "interpreters", "cells") if k not in data]
-    if missing:
-        raise ResultsError(f"run.json lacks {', '.join(missing)}: the file is truncated or not a gil-lab run")
-    return Run(
-        path=Path(path) if path is not None else Path("."),
-        run_id=str(data["run_id"]),
-        preset=str(data.get("preset") or "?"),
-        created_at=str(data.get("created_at") or ""),
-        finished_at=data.get("finished_at"),
-        complete=bool(data.get("complete", False)),
-        settings=data.get("settings") or {},
-        machine=data.get("machine") or {},
-        interpreters=data.get("interpreters") or {},
-        cells=tuple(data.get("cells") or ()),
-        microbench=data.get("microbench"),
-        raw=data,
-    )
-
-
-def load_run(run_dir: Path | str) -> Run:
-    """Read ``run_dir/run.json`` (or the file itself if a file is given)."""
-    p = Path(run_dir)
-    file = p if p.is_file() else p / "run.json"
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ResultsError(f"{file} does not exist: pass a run directory written by `gil-lab compare`") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{file} is not valid JSON ({exc}); the run may have been written by hand") from None
-    return run_from_dict(data, file.parent)
-
-
-def as_run(obj: Run | Mapping[str, Any] | Path | str) -> Run:
-    """Accept a Run, a parsed run.json mapping, or a run directory."""
-    if isinstance(obj, Run):
-        return obj
-    if isinstance(obj, Mapping):
-        return run_from_dict(obj)
-    return load_run(obj)
 
 
 # --- configurations -------------------------------------------------------------------
@@ -162,80 +86,63 @@ class ConfigSummary:
         return not any(m in self.scenario for m in NON_SCALING_MARKERS)
 
 
-def _mean_or_none(values: Sequence[Any], what: str) -> MeanCI | None:
-    vals = [v for v in values if v is not None and isinstance(v, (int, float)) and math.isfinite(v)]
+def _mean_or_none(values: Sequence[float | None], what: str) -> MeanCI | None:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
     return mean_ci(vals, what=what, floor=0.0) if vals else None
 
 
-def _cell_config_id(cell: Mapping[str, Any]) -> str:
-    cid = cell.get("config_id")
-    if cid:
-        return str(cid)
-    cell_id = str(cell.get("id", ""))
-    head, _, tail = cell_id.rpartition("/")
-    return head if tail.startswith("r") and head else cell_id
+def is_counted(cell: Cell) -> bool:
+    """A cell whose throughput enters a configuration's figures: valid, with a measured rps."""
+    return cell.valid and cell.rps is not None
 
 
-def summarize_configs(run: Run) -> list[ConfigSummary]:
+def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
     """Group cells by ``config_id`` (first-seen order) and summarise valid repeats only."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
+    groups: dict[str, list[Cell]] = {}
     for cell in run.cells:
-        groups.setdefault(_cell_config_id(cell), []).append(cell)
+        groups.setdefault(cell.config_id, []).append(cell)
     out = []
     for cid, cells in groups.items():
         first = cells[0]
-        valid = [c for c in cells if c.get("valid") and c.get("rps") is not None]
-        invalid = tuple(
-            (str(c.get("id", cid)), str(c.get("invalid_reason") or "marked invalid without a reason"))
-            for c in cells
-            if c not in valid
-        )
-        lat = [c.get("latency_ms") or {} for c in valid]
-        by: list[str] = []
-        for c in cells:
-            for m in c.get("gil_enabled_by") or ():
-                if m not in by:
-                    by.append(str(m))
-        cpus = first.get("cpus")
+        valid = [c for c in cells if is_counted(c)]
+        invalid = tuple((c.id, c.invalid_reason or "marked invalid without a reason") for c in cells if not is_counted(c))
+        lat = [c.latency_ms for c in valid if c.latency_ms is not None]
+        by = tuple(dict.fromkeys(m for c in cells for m in c.gil_enabled_by))
         out.append(
             ConfigSummary(
                 config_id=cid,
-                scenario=str(first.get("scenario", "?")),
-                server=str(first.get("server", "?")),
-                interpreter=str(first.get("interpreter", "?")),
-                free_threaded=bool(first.get("free_threaded")),
-                python_gil_env=first.get("python_gil_env"),
-                parallelism=str(first.get("parallelism") or "threads"),
-                workers=int(first.get("workers") or 1),
-                threads=int(first.get("threads") or 1),
-                users=int(first.get("users") or 1),
-                cpus=tuple(cpus) if cpus else None,
+                scenario=first.scenario,
+                server=first.server,
+                interpreter=first.interpreter,
+                free_threaded=first.free_threaded,
+                python_gil_env=first.python_gil_env,
+                parallelism=first.parallelism,
+                workers=first.workers,
+                threads=first.threads,
+                users=first.users,
+                cpus=first.cpus,
                 n_valid=len(valid),
-                rps_values=tuple(float(c["rps"]) for c in valid),
-                rps=_mean_or_none([c["rps"] for c in valid], f"{cid} rps"),
-                p50=_mean_or_none([d.get("p50") for d in lat], f"{cid} p50"),
-                p95=_mean_or_none([d.get("p95") for d in lat], f"{cid} p95"),
-                p99=_mean_or_none([d.get("p99") for d in lat], f"{cid} p99"),
-                rss_mb=_mean_or_none([c.get("server_rss_mb_peak") for c in valid], f"{cid} rss"),
-                server_cpu_cores=_mean_or_none([c.get("server_cpu_cores") for c in valid], f"{cid} cpu"),
-                client_cpu_cores=_mean_or_none([c.get("client_cpu_cores") for c in valid], f"{cid} client cpu"),
-                gil_enabled=any(bool(c.get("gil_enabled")) for c in cells),
-                gil_enabled_by=tuple(by),
+                rps_values=tuple(c.rps for c in valid if c.rps is not None),
+                rps=_mean_or_none([c.rps for c in valid], f"{cid} rps"),
+                p50=_mean_or_none([d.p50 for d in lat], f"{cid} p50"),
+                p95=_mean_or_none([d.p95 for d in lat], f"{cid} p95"),
+                p99=_mean_or_none([d.p99 for d in lat], f"{cid} p99"),
+                rss_mb=_mean_or_none([c.server_rss_mb_peak for c in valid], f"{cid} rss"),
+                server_cpu_cores=_mean_or_none([c.server_cpu_cores for c in valid], f"{cid} cpu"),
+                client_cpu_cores=_mean_or_none([c.client_cpu_cores for c in valid], f"{cid} client cpu"),
+                gil_enabled=any(bool(c.gil_enabled) for c in cells),
+                gil_enabled_by=by,
                 invalid=invalid,
-                invalid_rps_values=tuple(float(c["rps"]) for c in cells if c not in valid and c.get("rps")),
-                refusals=tuple(str(c.get("invalid_reason")) for c in cells if c.get("outcome") == "refused"),
+                invalid_rps_values=tuple(c.rps for c in cells if not is_counted(c) and c.rps),
+                refusals=tuple(c.invalid_reason or "" for c in cells if c.outcome == "refused"),
             )
         )
     return out
 
 
-def invalid_cells(run: Run) -> list[tuple[str, str]]:
+def invalid_cells(run: RunRecord) -> list[tuple[str, str]]:
     """Every invalid cell as (cell id, reason), in execution order."""
-    return [
-        (str(c.get("id")), str(c.get("invalid_reason") or "marked invalid without a reason"))
-        for c in run.cells
-        if not c.get("valid")
-    ]
+    return [(c.id, c.invalid_reason or "marked invalid without a reason") for c in run.cells if not c.valid]
 
 
 # --- sweeps ------------------------------------------------------------------------------
@@ -380,7 +287,7 @@ def _is_default_ft(c: ConfigSummary) -> bool:
     return c.interpreter == FT_INTERPRETER and c.python_gil_env in (None, "0")
 
 
-def comparisons(run: Run, configs: Iterable[ConfigSummary] | None = None) -> list[Comparison]:
+def comparisons(run: RunRecord, configs: Iterable[ConfigSummary] | None = None) -> list[Comparison]:
     """All pairs the report compares, in the order of the candidates.
 
     - 3.14t vs 3.14 with identical server settings (``KIND_INTERPRETER``);
@@ -441,11 +348,6 @@ def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:
     return best
 
 
-def scenarios(run: Run) -> list[str]:
+def scenarios(run: RunRecord) -> list[str]:
     """Scenario names in first-seen order."""
-    seen: list[str] = []
-    for c in run.cells:
-        s = str(c.get("scenario", "?"))
-        if s not in seen:
-            seen.append(s)
-    return seen
+    return list(dict.fromkeys(c.scenario for c in run.cells))

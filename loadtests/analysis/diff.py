@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.analysis.configs import ConfigSummary, Run, as_run, summarize_configs
-from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, speedup, verdict
-from loadtests.report.document import text_table
+from loadtests.analysis.configs import ConfigSummary, summarize_configs
+from loadtests.analysis.stats import InsufficientData, Speedup, speedup, verdict
+from loadtests.results.records import InterpreterInfo, RunRecord
+from loadtests.results.store import as_run
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class ConfigDiff:
 
 @dataclass(frozen=True)
 class RunDiff:
-    a: Run
-    b: Run
+    a: RunRecord
+    b: RunRecord
     configs: tuple[ConfigDiff, ...]
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
@@ -61,16 +62,17 @@ class RunDiff:
                 "only_in_b": list(self.only_b)}
 
 
-def _shown(value: Any) -> Any:
-    """A build record is shown by its tarball hash; anything else as it is."""
-    return value.get("tarball_sha256", value) if isinstance(value, Mapping) else value
+def _interpreter_facts(info: InterpreterInfo) -> dict[str, Any]:
+    """What can differ between two runs' interpreters; a build is shown by its tarball hash."""
+    return {"version": info.version, "configure args": info.configure_args,
+            "build": info.build.tarball_sha256 if info.build else None, "free-threaded flag": info.free_threaded}
 
 
-def environment_warnings(a: Run, b: Run) -> list[str]:
+def environment_warnings(a: RunRecord, b: RunRecord) -> list[str]:
     """Every difference in the environment that can move throughput on its own."""
     out = []
     for key, what in (("cpu_model", "CPU model"), ("usable_cores", "usable cores"), ("os", "OS")):
-        va, vb = a.machine.get(key), b.machine.get(key)
+        va, vb = getattr(a.machine, key), getattr(b.machine, key)
         if va != vb:
             out.append(f"{what} differs: {va!r} vs {vb!r}")
     labels = sorted(set(a.interpreters) | set(b.interpreters))
@@ -79,26 +81,25 @@ def environment_warnings(a: Run, b: Run) -> list[str]:
         if ia is None or ib is None:
             out.append(f"interpreter {label} is only in run {'A' if ib is None else 'B'}")
             continue
-        for key, what in (("version", "version"), ("configure_args", "configure args"), ("build", "build"),
-                          ("free_threaded", "free-threaded flag")):
-            if ia.get(key) != ib.get(key):
-                shown_a, shown_b = _shown(ia.get(key)), _shown(ib.get(key))
-                out.append(f"{label} {what} differs: {shown_a!r} vs {shown_b!r}")
-        pa, pb = ia.get("packages") or {}, ib.get("packages") or {}
+        fa, fb = _interpreter_facts(ia), _interpreter_facts(ib)
+        for what in fa:
+            if fa[what] != fb[what]:
+                out.append(f"{label} {what} differs: {fa[what]!r} vs {fb[what]!r}")
+        pa, pb = ia.packages, ib.packages
         changed = [f"{p} {pa.get(p, 'absent')} → {pb.get(p, 'absent')}" for p in sorted(set(pa) | set(pb))
                    if pa.get(p) != pb.get(p)]
         if changed:
             out.append(f"{label} packages differ: {', '.join(changed)}")
     sa, sb = a.settings, b.settings
     for key, what in (("warmup_s", "warm-up"), ("duration_s", "measured window")):
-        if sa.get(key) != sb.get(key):
-            out.append(f"{what} differs: {sa.get(key)} s vs {sb.get(key)} s")
-    dirty = [name for name, run in (("A", a), ("B", b)) if run.machine.get("git_dirty")]
+        if getattr(sa, key) != getattr(sb, key):
+            out.append(f"{what} differs: {getattr(sa, key)} s vs {getattr(sb, key)} s")
+    dirty = [name for name, run in (("A", a), ("B", b)) if run.machine.git_dirty]
     if dirty:
         out.append(f"run {' and '.join(dirty)} had uncommitted changes in the lab tree: the app code may differ "
                    "even where the commit is the same")
-    if a.machine.get("git_sha") != b.machine.get("git_sha"):
-        out.append(f"lab commit differs: {str(a.machine.get('git_sha'))[:10]} vs {str(b.machine.get('git_sha'))[:10]} "
+    if a.machine.git_sha != b.machine.git_sha:
+        out.append(f"lab commit differs: {str(a.machine.git_sha)[:10]} vs {str(b.machine.git_sha)[:10]} "
                    "(expected when comparing code changes)")
     return out
 
@@ -115,7 +116,8 @@ def _diff_config(ca: ConfigSummary, cb: ConfigSummary) -> ConfigDiff:
     return ConfigDiff(ca.config_id, ca, cb, s, p95, None)
 
 
-def diff_runs(run_a: Run | Mapping[str, Any] | Path | str, run_b: Run | Mapping[str, Any] | Path | str) -> RunDiff:
+def diff_runs(run_a: RunRecord | Mapping[str, Any] | Path | str,
+              run_b: RunRecord | Mapping[str, Any] | Path | str) -> RunDiff:
     """Match configurations by config_id and compare B against A."""
     a, b = as_run(run_a), as_run(run_b)
     ca = {c.config_id: c for c in summarize_configs(a)}
@@ -124,28 +126,3 @@ def diff_runs(run_a: Run | Mapping[str, Any] | Path | str, run_b: Run | Mapping[
     return RunDiff(a, b, tuple(_diff_config(ca[cid], cb[cid]) for cid in both),
                    tuple(cid for cid in ca if cid not in cb), tuple(cid for cid in cb if cid not in ca),
                    tuple(environment_warnings(a, b)))
-
-
-def render_diff(d: RunDiff) -> str:
-    """Warnings first, then one row per configuration, then what only one run measured."""
-    lines = [f"A: {d.a.run_id} ({d.a.preset}, {d.a.created_at})", f"B: {d.b.run_id} ({d.b.preset}, {d.b.created_at})"]
-    if d.warnings:
-        lines.append("")
-        lines.append("warning: the environments differ, so ratios mix the change with these:")
-        lines += [f"  - {w}" for w in d.warnings]
-    lines.append("")
-    rows = [("configuration", "A rps", "B rps", "B/A", "95% CI", "verdict", "p95 B/A")]
-    for c in d.configs:
-        rows.append((c.config_id, f"{c.a.rps.mean:.1f} (n={c.a.n_valid})" if c.a.rps else "—",
-                     f"{c.b.rps.mean:.1f} (n={c.b.n_valid})" if c.b.rps else "—",
-                     f"{c.rps.ratio:.2f}×" if c.rps else "—",
-                     format_interval(c.rps.low, c.rps.high) if c.rps else "—", c.verdict,
-                     f"{c.p95_ratio:.2f}×" if c.p95_ratio is not None else "—"))
-    if len(rows) > 1:
-        lines += text_table(rows)
-    else:
-        lines.append("no configuration is in both runs")
-    for label, ids in (("only in A", d.only_a), ("only in B", d.only_b)):
-        if ids:
-            lines.append(f"{label}: {', '.join(ids)}")
-    return "\n".join(lines) + "\n"

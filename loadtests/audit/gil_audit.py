@@ -45,13 +45,14 @@ import subprocess
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.text import table_with_header
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter, clean_env
 
@@ -71,107 +72,8 @@ class AuditError(LabError):
     """The audit itself could not run (as opposed to finding an offender, which is a result)."""
 
 
-# Runs inside the audited interpreter; standard library only. argv: request JSON, output path.
-# mode "list": every distribution with its top-level names and extension modules.
-# mode "import": import each target in order, recording the GIL state around each one.
-PROBE = r"""
-import importlib, importlib.machinery, json, os, sys, time, traceback, warnings
-
-def gil():
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
-
-GIL_AT_START = gil()
-request = json.loads(sys.argv[1])
-MESSAGE = "The global interpreter lock (GIL) has been enabled to load module"
-SUFFIXES = tuple(sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True))
-
-def listing():
-    from importlib import metadata
-    site = [os.path.realpath(p) for p in sys.path if p]
-    out = []
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if not name:
-            continue
-        top, exts = set(), []
-        for line in (dist.read_text("top_level.txt") or "").splitlines():
-            if line.strip().isidentifier():
-                top.add(line.strip())
-        for path in dist.files or ():
-            parts = path.parts
-            if not parts or parts[0] == ".." or "__pycache__" in parts:
-                continue
-            if parts[0].endswith((".dist-info", ".egg-info", ".data")):
-                continue
-            leaf = parts[-1]
-            suffix = next((s for s in SUFFIXES if leaf.endswith(s)), None)
-            if suffix:
-                dotted = [*parts[:-1], leaf[: -len(suffix)]]
-                if all(p.isidentifier() for p in dotted):
-                    exts.append({"module": ".".join(dotted), "file": os.path.realpath(str(path.locate()))})
-                    top.add(dotted[0])
-            elif len(parts) == 1 and leaf.endswith(".py") and leaf[:-3].isidentifier():
-                top.add(leaf[:-3])
-            elif len(parts) > 1 and parts[0].isidentifier():
-                top.add(parts[0])
-        top = sorted(t for t in top if any(os.path.exists(os.path.join(d, t)) or os.path.exists(os.path.join(d, t + ".py"))
-                                           or any(os.path.exists(os.path.join(d, t + s)) for s in SUFFIXES) for d in site))
-        out.append({"name": name, "version": dist.version, "top_level": top,
-                    "extensions": sorted(exts, key=lambda e: e["module"])})
-    return sorted(out, key=lambda d: d["name"].lower())
-
-warned = []
-IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
-
-def hook(message, category, filename, lineno, file=None, line=None):
-    text = str(message)
-    if isinstance(category, type) and issubclass(category, RuntimeWarning) and text.startswith(MESSAGE):
-        frames = [f for f in traceback.extract_stack()[:-1]
-                  if not f.filename.startswith(("<frozen", IMPORTLIB_DIR))
-                  and not f.filename.endswith(("warnings.py", "gilwatch.py"))]
-        importer = frames[-1] if frames else None
-        name = text[len(MESSAGE):].split("'")[1]
-        warned.append({"module": name, "message": text,
-                       "imported_by": None if importer is None or importer.filename == "<string>"
-                       else f"{importer.filename}:{importer.lineno}"})
-    previous(message, category, filename, lineno, file, line)
-
-def extensions():
-    found = {}
-    for name, module in list(sys.modules.items()):
-        spec = getattr(module, "__spec__", None)
-        if isinstance(getattr(spec, "loader", None), importlib.machinery.ExtensionFileLoader) and spec.origin:
-            found[name] = os.path.realpath(spec.origin)
-    return found
-
-result = {"executable": sys.executable, "free_threaded": __import__("sysconfig").get_config_var("Py_GIL_DISABLED") == 1,
-          "gil_flag": getattr(sys.flags, "gil", None), "python_gil_env": os.environ.get("PYTHON_GIL"),
-          "gil_at_start": GIL_AT_START}
-if request["mode"] == "list":
-    result["distributions"] = listing()
-else:
-    previous = warnings.showwarning
-    warnings.showwarning = hook
-    warnings.filterwarnings("always", message=MESSAGE, category=RuntimeWarning)
-    steps = []
-    for target in request["imports"]:
-        before, error, started = gil(), None, time.perf_counter()
-        try:
-            module = importlib.import_module(target["module"])
-            if target.get("attr"):
-                getattr(module, target["attr"])
-        except BaseException as exc:  # SystemExit too: one bad import must not hide the rest
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            error = f"{type(exc).__name__}: {exc}"[:4000]
-        steps.append({"module": target["module"], "attr": target.get("attr"), "gil_before": before,
-                      "gil_after": gil(), "error": error, "seconds": round(time.perf_counter() - started, 3)})
-    result.update(steps=steps, warned=warned, extensions=extensions())
-result["gil_at_end"] = gil()
-with open(sys.argv[2], "w") as fh:
-    json.dump(result, fh)
-"""
+#: The program each fresh process runs (a real module: ruff and mypy check it).
+PROBE = Path(__file__).with_name("probe.py")
 
 
 @dataclass(frozen=True)
@@ -232,7 +134,7 @@ class Remedy:
 #: What is known about specific offenders, by distribution name (or module, for the trap).
 KNOWN_REMEDIES: dict[str, tuple[Remedy, ...]] = {
     "httptools": (
-        Remedy("upgrade", "httptools>=0.8: older releases do not declare free-threading support (DESIGN.md)."),
+        Remedy("upgrade", "httptools>=0.8: older releases do not declare free-threading support."),
         Remedy("alternative", "uvicorn --http h11: the pure-Python HTTP parser, no extension to load."),
     ),
     "uvloop": (
@@ -300,15 +202,16 @@ def run_probe(python: Path, request: Mapping[str, Any], env: Mapping[str, str], 
               verbose: bool = False, isolated: bool = False, cwd: Path = PROJECT_ROOT) -> ProbeRun:
     """Run :data:`PROBE` in a fresh process of ``python``; kill its whole group on timeout.
 
-    ``isolated`` (``-s -P``) keeps the current directory and the user site out of
-    ``sys.path``, so a distribution's top-level name can never resolve to the lab's
-    own files. ``-I``/``-E`` are not used: they would drop ``PYTHON_GIL``.
+    ``-P`` always keeps the probe's own directory off ``sys.path``; ``isolated`` adds
+    ``-s`` and runs from a neutral directory, so a distribution's top-level name can
+    never resolve to the lab's own files. ``-I``/``-E`` are not used: they would drop
+    ``PYTHON_GIL`` (and ``PYTHONPATH``, which names the app).
     """
-    flags = [*(["-v"] if verbose else []), *(["-s", "-P"] if isolated else [])]
+    flags = [*(["-v"] if verbose else []), "-P", *(["-s"] if isolated else [])]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gil-lab-audit-") as tmp:
         out = Path(tmp) / "probe.json"
-        args = [str(python), *flags, "-c", PROBE, json.dumps(request), str(out)]
+        args = [str(python), *flags, str(PROBE), json.dumps(request), str(out)]
         try:
             proc = subprocess.Popen(args, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True)
@@ -566,21 +469,16 @@ def _onoff(value: object) -> str:
     return "?" if value is None else ("ON" if value else "off")
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], indent: str = "  ") -> list[str]:
-    cells = [[str(c) for c in headers], *[["-" if c is None else str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return [indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-
-
 def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def _offender_lines(found: Sequence[Mapping[str, Any]], indent: str = "  ") -> list[str]:
-    lines = _table(["module", "package", "distribution", "extension file"],
-                   [(o["module"], o["package"],
-                     f"{o['distribution']} {o['version']}" if o["distribution"] else "(not from an installed distribution)",
-                     o["file"]) for o in found], indent)
+    lines = table_with_header(
+        ["module", "package", "distribution", "extension file"],
+        [(o["module"], o["package"],
+          f"{o['distribution']} {o['version']}" if o["distribution"] else "(not from an installed distribution)",
+          o["file"]) for o in found], indent)
     for o in found:
         lines.append(f"{indent}{o['module']}:")
         if o["imported_by"]:
@@ -616,10 +514,11 @@ def render(report: Mapping[str, Any]) -> str:
         lines.append(f"Installed distributions: skipped ({dists['skipped']})")
     else:
         lines.append(f"Installed distributions ({dists['checked']}, each imported in its own fresh process)")
-        lines += _table(["distribution", "version", "modules", "GIL after import", "notes"],
-                        [(d["name"], d["version"], len(d["modules"]), _onoff(d["gil_enabled"]),
-                          d["error"] or "; ".join(f"{e['module']}: {e['error']}"[:80] for e in d["errors"]) or "")
-                         for d in dists["results"]])
+        lines += table_with_header(
+            ["distribution", "version", "modules", "GIL after import", "notes"],
+            [(d["name"], d["version"], len(d["modules"]), _onoff(d["gil_enabled"]),
+              d["error"] or "; ".join(f"{e['module']}: {e['error']}"[:80] for e in d["errors"]) or "")
+             for d in dists["results"]], "  ")
         for dist in dists["results"]:
             if dist["offenders"]:
                 lines += ["", f"Modules of {dist['name']} that turn the GIL on", *_offender_lines(dist["offenders"])]

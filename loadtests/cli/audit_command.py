@@ -1,8 +1,7 @@
-"""``gil-lab audit``: the command line over :mod:`loadtests.audit.gil_audit`.
+"""``gil-lab audit``: the command line over the GIL audit.
 
-Registered on the main group by ``loadtests/cli/main.py`` (``main.add_command(audit)``);
-``python -m loadtests.cli.audit_command`` runs it stand-alone. Progress goes to stderr, the
-report to stdout, so ``--json`` output can be piped as is.
+Progress goes to stderr, the report to stdout, so ``--json`` output can be piped as is.
+``python -m loadtests.cli.audit_command`` runs it stand-alone.
 """
 
 from __future__ import annotations
@@ -12,12 +11,14 @@ import sys
 
 import click
 
-from loadtests.cli.main import lab_errors
+from loadtests.audit.gil_audit import AuditOptions, exit_status, render
+from loadtests.cli.errors import lab_errors
+from loadtests.workflow.audit import audit_command
 
 
 @click.command("audit")
 @click.option("--app", "app", default="app.main:app", show_default=True, envvar="LAB_AUDIT_APP",
-              help="The ASGI app to import, as module:attribute. [env: LAB_AUDIT_APP]")
+              show_envvar=True, help="The ASGI app to import, as module:attribute.")
 @click.option("--module", "modules", multiple=True, metavar="NAME",
               help="Import this module instead of the app (repeatable).")
 @click.option("--routes", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
@@ -30,7 +31,7 @@ from loadtests.cli.main import lab_errors
               help="Seconds allowed for each import process.")
 @click.option("--python-gil", type=click.Choice(["0", "1"]), envvar="LAB_AUDIT_PYTHON_GIL",
               help="Force PYTHON_GIL in the audited processes (reported as forced). Use this rather than exporting "
-                   "PYTHON_GIL=0, which is fatal to the lab's own 3.14 interpreter. [env: LAB_AUDIT_PYTHON_GIL]")
+                   "PYTHON_GIL=0, which is fatal to the lab's own 3.14 interpreter.", show_envvar=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @lab_errors
 def audit(app: str, modules: tuple[str, ...], routes_dirs: tuple[str, ...], interpreter: str,
@@ -43,13 +44,9 @@ def audit(app: str, modules: tuple[str, ...], routes_dirs: tuple[str, ...], inte
     PYTHON_GIL=1); a forced value is reported as such.
     Exits 1 when the GIL ends up enabled or the app cannot be imported.
     """
-    from loadtests.audit.gil_audit import AuditOptions, exit_status, render
-    from loadtests.audit.gil_audit import audit as run_audit
-    from loadtests.provision.provisioning import load_interpreters
-
     options = AuditOptions(app=app, modules=modules, routes_dirs=routes_dirs, interpreter=interpreter,
                            distributions=distributions, timeout_s=timeout_s, python_gil=python_gil)
-    report = run_audit(options, load_interpreters(), progress=lambda line: click.echo(f"    {line}", err=True))
+    report = audit_command(options, lambda line: click.echo(f"    {line}", err=True))
     click.echo(json.dumps(report, indent=2) if as_json else render(report))
     sys.exit(exit_status(report))
 

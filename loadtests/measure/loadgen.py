@@ -5,7 +5,7 @@ no free-threaded build. With ``workers=0`` it is one process; with ``workers=N``
 is one ``--master`` plus N ``--worker`` processes on loopback, the same topology a
 team would use across machines. Either way the scenario's recorder
 (``scenarios/lab_support.py``) writes every request to one raw file, from which
-the lab computes exact statistics for the measured window only.
+``windows.py`` computes exact statistics for the measured window only.
 """
 
 from __future__ import annotations
@@ -14,58 +14,15 @@ import math
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.core.errors import ConfigError, LoadGeneratorError
-from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.errors import LoadGeneratorError
 from loadtests.measure.servers import LOOPBACK, free_port, stop_group
+from loadtests.plan.scenarios import SCENARIOS_DIR, scenario_env, scenario_file
 from loadtests.provision.interpreters import clean_env
-from loadtests.results.store import read_json
-
-SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
-
-
-BUILTIN_ROUTES_DIR = PROJECT_ROOT / "app" / "routes"
-# The generic scenario: it reads GET /lab/loads and drives drop-in routes by weight.
-ROUTES_SCENARIO = "routes"
-LOAD_MODULE_ENV = "LAB_LOAD_MODULE"
-
-
-def builtin_scenarios() -> list[str]:
-    return sorted(p.name[: -len("_load.py")].replace("_", "-") for p in SCENARIOS_DIR.glob("*_load.py"))
-
-
-def drop_in_modules(routes_dirs: Iterable[str] = ()) -> list[str]:
-    """Short names of the drop-in route modules the app will discover (app/routes + extra dirs)."""
-    dirs = [BUILTIN_ROUTES_DIR, *map(Path, routes_dirs)]
-    return sorted({p.stem for d in dirs for p in d.glob("*.py") if not p.name.startswith("_")})
-
-
-def available_scenarios(routes_dirs: Iterable[str] = ()) -> list[str]:
-    """Built-in scenarios, then one per drop-in module (a built-in name wins a clash)."""
-    builtin = builtin_scenarios()
-    return builtin + [m for m in drop_in_modules(routes_dirs) if m not in builtin]
-
-
-def scenario_file(name: str, routes_dirs: Iterable[str] = ()) -> Path:
-    """``json`` -> ``scenarios/json_load.py``; a drop-in module name -> the generic scenario."""
-    path = SCENARIOS_DIR / f"{name.replace('-', '_')}_load.py"
-    if path.is_file():
-        return path
-    if name in drop_in_modules(routes_dirs):
-        return SCENARIOS_DIR / f"{ROUTES_SCENARIO}_load.py"
-    raise ConfigError(f"unknown scenario {name!r}; available: {', '.join(available_scenarios(routes_dirs))}. "
-                      "A drop-in module in app/routes/ or a --routes-dir is a scenario too.")
-
-
-def scenario_env(name: str, routes_dirs: Iterable[str] = ()) -> dict[str, str]:
-    """The generic scenario is told which drop-in module to drive; built-ins need nothing."""
-    if (SCENARIOS_DIR / f"{name.replace('-', '_')}_load.py").is_file():
-        return {}
-    return {LOAD_MODULE_ENV: name} if name in drop_in_modules(routes_dirs) else {}
 
 
 def locust_executable() -> str:
@@ -167,55 +124,3 @@ def running_locust(settings: LoadSettings) -> Iterator[LocustRun]:
             # Workers first would make the master wait for them; stop everything at once.
             for process in reversed(run.processes):
                 stop_group(process, grace=5.0)
-
-
-@dataclass(frozen=True)
-class WindowStats:
-    requests: int
-    failures: int
-    rps: float
-    latency_ms: dict[str, float]
-    rps_series: list[int]
-    workers_reporting: int
-
-
-def read_raw(path: Path) -> dict:
-    data = read_json(path, LoadGeneratorError, "Locust wrote no samples; see locust.log beside it.")
-    if data.get("test_start") is None:
-        raise LoadGeneratorError(f"Locust never started the test ({path}); see locust.log beside it.")
-    return data
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of an already sorted list."""
-    if not sorted_values:
-        raise ValueError("percentile of an empty sample")
-    position = (len(sorted_values) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
-
-
-def window_stats(raw: dict, warmup_s: float, duration_s: float) -> WindowStats:
-    """Statistics over requests that *completed* inside the measured window."""
-    start = float(raw["test_start"]) + warmup_s
-    end = start + duration_s
-    inside = [s for s in raw["samples"] if start <= s[0] < end]
-    latencies = sorted(float(s[1]) for s in inside)
-    failures = sum(1 for s in inside if not s[2])
-    series = [0] * int(math.ceil(duration_s))
-    for sample in inside:
-        series[min(int(sample[0] - start), len(series) - 1)] += 1
-    latency = (
-        {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-         "mean": sum(latencies) / len(latencies), "max": latencies[-1]}
-        if latencies else {}
-    )
-    return WindowStats(
-        requests=len(inside),
-        failures=failures,
-        rps=len(inside) / duration_s,
-        latency_ms={k: round(v, 2) for k, v in latency.items()},
-        rps_series=series,
-        workers_reporting=int(raw.get("workers", 0)),
-    )

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from loadtests.results.records import Sample
+
 
 @dataclass(frozen=True)
 class TreeSample:
@@ -121,3 +123,20 @@ def usage_in_window(samples: list[TreeSample], start: float, end: float) -> Wind
         max_process_cores=max(0.0, busiest),
         process_cores=per_process,
     )
+
+
+def merge_samples(server: list[TreeSample], client: list[TreeSample], origin: float) -> tuple[Sample, ...]:
+    """Per-interval server readings with the client's CPU at the same moment, times relative to ``origin``."""
+    by_time = {round(s.t, 1): s for s in client}
+    out = []
+    previous: TreeSample | None = None
+    for reading in server:
+        cores = None
+        if previous is not None and reading.t > previous.t:
+            cores = round((reading.cpu_seconds - previous.cpu_seconds) / (reading.t - previous.t), 3)
+        match = by_time.get(round(reading.t, 1))
+        out.append(Sample(t=round(reading.t - origin, 2), server_rss_mb=round(reading.rss_bytes / 2**20, 1),
+                          server_threads=reading.threads, server_cpu_cores=cores,
+                          client_cpu_seconds=round(match.cpu_seconds, 3) if match is not None else None))
+        previous = reading
+    return tuple(out)

@@ -7,7 +7,7 @@ tell whether the server has crashed, and on exit sends SIGTERM to the whole grou
 waits, then SIGKILL. Nothing it started outlives it: not on a normal exit, not on
 Ctrl-C, not when the server crashed.
 
-Server models (DESIGN.md): uvicorn runs one process per ``--workers``, one event loop
+Server models: uvicorn runs one process per ``--workers``, one event loop
 each. granian's ``--workers N`` means N processes on a GIL build and N threads (one
 event loop each) in one process on a free-threaded build; granian refuses to start
 when the GIL is on in a free-threaded build, which is reported as ``ServerRefused``.
@@ -16,30 +16,27 @@ when the GIL is on in a free-threaded build, which is reported as ``ServerRefuse
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
+from loadtests.core.flavour import check_server
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
 from loadtests.provision.interpreters import clean_env
+from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
 
-SERVERS = ("uvicorn", "granian")
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 # granian's refusal on a free-threaded build with the GIL on; matched in its log.
-# What polling /lab/runtime raises while an app is still starting (or gone).
-NOT_ANSWERING = (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError)
 GRANIAN_GIL_REFUSAL = "Cannot run a free-threaded Granian build with GIL enabled"
 
 
@@ -51,8 +48,8 @@ class ServerSettings:
     python: Path = Path(".envs/app-gil/bin/python")  # the app environment's interpreter
     workers: int = 1
     threads: int = 8  # LAB_THREADS: anyio's thread limit per event loop
-    http: str = "auto"  # uvicorn: auto|h11|httptools; granian: auto|1|2
-    loop: str = "auto"  # uvicorn: auto|asyncio|uvloop; granian: auto|asyncio|uvloop|rloop
+    http: str = "auto"  # uvicorn's parser: auto|h11|httptools (granian parses HTTP/1 in Rust)
+    loop: str = "auto"  # auto|asyncio|uvloop, both servers
     python_gil: str | None = None  # PYTHON_GIL for the server only: None, "0" or "1"
     app: str = "app.main:app"
     host: str = LOOPBACK
@@ -62,10 +59,11 @@ class ServerSettings:
     extra_env: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.server not in SERVERS:
-            raise ConfigError(f"unknown server {self.server!r}; choose from {', '.join(SERVERS)}")
+        check_server(self.server)
         if self.workers < 1 or self.threads < 1:
             raise ConfigError("workers and threads must be at least 1")
+        if self.http not in HTTP_PARSERS or self.loop not in EVENT_LOOPS:
+            raise ConfigError(f"--http takes {', '.join(HTTP_PARSERS)} and --loop {', '.join(EVENT_LOOPS)}")
         if self.python_gil not in (None, "0", "1"):
             raise ConfigError(f"PYTHON_GIL must be unset, 0 or 1, not {self.python_gil!r}")
 
@@ -86,7 +84,7 @@ def command(settings: ServerSettings, port: int) -> list[str]:
     else:
         granian = str(Path(python).parent / "granian")
         args = [granian, "--interface", "asgi", "--host", settings.host, "--port", str(port),
-                "--workers", str(settings.workers), "--http", "1" if settings.http == "auto" else settings.http,
+                "--workers", str(settings.workers), "--http", "1",
                 "--loop", settings.loop, "--no-ws", "--log-level", "warning", "--workers-kill-timeout", "5",
                 "--no-respawn-failed-workers", settings.app]
     if settings.cpus:
@@ -112,11 +110,6 @@ def environment(settings: ServerSettings, server_version: str | None = None) -> 
     return clean_env(extra)
 
 
-def fetch_json(url: str, timeout: float = 5.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
-
-
 @dataclass
 class RunningServer:
     """A started server: where it listens and how to check on it."""
@@ -125,8 +118,8 @@ class RunningServer:
     process: subprocess.Popen
     port: int
     log_path: Path
-    runtime: dict = field(default_factory=dict)  # /lab/runtime at readiness
-    ready_pids: set = field(default_factory=set)  # the worker processes that answered before load started
+    runtime: RuntimeSnapshot | None = None  # /lab/runtime at readiness
+    ready_pids: set[int] = field(default_factory=set)  # the worker processes that answered before load started
 
     @property
     def base_url(self) -> str:
@@ -142,8 +135,8 @@ class RunningServer:
         """None while the server runs; its exit status once it has died."""
         return self.process.poll()
 
-    def fetch_runtime(self, timeout: float = 5.0) -> dict:
-        return fetch_json(self.base_url + "/lab/runtime", timeout)
+    def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot:
+        return fetch_runtime(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -166,7 +159,7 @@ def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
         process.wait(timeout=grace)
 
 
-def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
+def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> RuntimeSnapshot:
     """Poll /lab/runtime until every worker process answers; fail fast if the server dies first."""
     deadline = time.monotonic() + timeout
     delay = 0.05
@@ -184,8 +177,8 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
         except NOT_ANSWERING as exc:
             last_error = exc
         else:
-            answered.add(runtime.get("pid"))
-            if len(answered) >= worker_processes(server.settings, runtime):
+            answered.add(runtime.pid)
+            if len(answered) >= worker_processes(server.settings, runtime.free_threaded):
                 return runtime
             last_error = ServerError(f"{len(answered)} of {server.settings.workers} worker processes answered")
             delay = 0.02  # new connections land on whichever worker accepts first: ask again soon
@@ -196,7 +189,7 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> dict:
                       f"({last_error}). Last lines of {server.log_path}:\n{server.log_tail()}")
 
 
-def worker_processes(settings: ServerSettings, runtime: dict) -> int:
+def worker_processes(settings: ServerSettings, free_threaded: bool) -> int:
     """How many processes must answer before the server counts as ready.
 
     With several worker processes, load must not start while one of them is still
@@ -204,7 +197,7 @@ def worker_processes(settings: ServerSettings, runtime: dict) -> int:
     worker and the "N processes" cell would measure one. uvicorn's workers are always
     processes; granian's are processes on a GIL build and threads (one pid) on 3.14t.
     """
-    if settings.workers > 1 and (settings.server == "uvicorn" or not runtime.get("free_threaded")):
+    if settings.workers > 1 and (settings.server == "uvicorn" or not free_threaded):
         return settings.workers
     return 1
 
@@ -241,7 +234,7 @@ class ExternalServer:
     """
 
     url: str
-    runtime: dict = field(default_factory=dict)
+    runtime: RuntimeSnapshot | None = None
     pid: None = None
 
     @property
@@ -251,8 +244,8 @@ class ExternalServer:
     def exit_code(self) -> int | None:
         return None
 
-    def fetch_runtime(self, timeout: float = 5.0) -> dict:
-        return fetch_json(self.base_url + "/lab/runtime", timeout)
+    def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot:
+        return fetch_runtime(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         return f"(external app at {self.base_url}: its log is wherever it runs)"

@@ -82,10 +82,7 @@ def gil_only_packages() -> dict[str, str]:
 
 
 def _load_pyproject() -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - the control plane runs 3.14
-        import tomli as tomllib  # type: ignore[no-redef]
+    import tomllib  # the bootstrap needs Python >= 3.11
     return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
 
 

@@ -1,6 +1,6 @@
 """Find, build and verify the two interpreters the lab compares.
 
-Resolution order, per interpreter (DESIGN.md):
+Resolution order, per interpreter:
 
 1. explicit paths: ``--python-gil`` / ``--python-ft`` or ``LAB_PYTHON_GIL`` / ``LAB_PYTHON_FT``;
 2. a cached source build (keyed by tarball hash and flags);

@@ -13,36 +13,31 @@ never averaged in (docs/run-json.md).
 from __future__ import annotations
 
 import os
-import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.analysis.capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL, CapacityPlan, capacity_plan
-from loadtests.analysis.claims import ClaimsTable, evaluate_claims, refusals
+from loadtests.analysis.capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL
+from loadtests.analysis.claims import refusals
 from loadtests.analysis.configs import (
     KIND_INTERPRETER,
     KIND_PROCESSES,
-    Comparison,
-    ConfigSummary,
-    Run,
     Sweep,
-    as_run,
-    comparisons,
-    headline,
     invalid_cells,
-    load_run,
-    scenarios,
-    summarize_configs,
     sweeps,
 )
-from loadtests.analysis.stats import MeanCI, format_interval, format_mean_ci, verdict
-from loadtests.measure.microbench import summarize as summarize_microbench
+from loadtests.analysis.microbench_stats import MicrobenchRow
+from loadtests.analysis.microbench_stats import summarize as summarize_microbench
+from loadtests.analysis.run_analysis import Analysis, analyse
+from loadtests.analysis.stats import format_interval, verdict
 from loadtests.report import charts
-from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table, plain, text_table
+from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
+from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_n, fmt_pct, fmt_ratio, verdict_paragraph
+from loadtests.results.records import Microbench, StepFailure
+from loadtests.results.store import load_run
 
 EVENT_LOOP_NOTE = (
     "**Why your own routes may scale less.** FastAPI runs `def` endpoints in anyio's worker threads, but "
@@ -67,115 +62,6 @@ class ReportPaths:
     charts: tuple[Path, ...]
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the renderers need, computed once from a run."""
-
-    run: Run
-    configs: tuple[ConfigSummary, ...]
-    comparisons: tuple[Comparison, ...]
-    claims: ClaimsTable
-    capacity: CapacityPlan
-    scenarios: tuple[str, ...]
-    slo_ms: float
-
-
-def analyse(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS,
-            target_rps: float | None = None) -> Analysis:
-    r = as_run(run)
-    cfgs = summarize_configs(r)
-    cmps = comparisons(r, cfgs)
-    return Analysis(r, tuple(cfgs), tuple(cmps), evaluate_claims(r, cfgs, cmps),
-                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms)
-
-
-# --- small formatting helpers ---------------------------------------------------------
-
-
-def _ci(m: MeanCI | None, digits: int = 1) -> str:
-    return "—" if m is None else format_mean_ci(m, digits)
-
-
-def _pct(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio - 1:+.0%}"
-
-
-def _n(c: ConfigSummary) -> str:
-    total = c.n_valid + len(c.invalid)
-    return f"{c.n_valid}/{total}"
-
-
-def _speed_words(c: Comparison) -> str:
-    """``1.84× faster (95% CI 1.76–1.92×)`` or ``1.07× slower (ratio 0.93×, 95% CI 0.89–0.98)``."""
-    v = verdict(c.speedup)
-    s = c.speedup
-    ci = f"{s.confidence:.0%} CI {format_interval(s.low, s.high)}" if s.has_interval else "n=1, no interval"
-    if v == "not significant":
-        return f"not significantly different (ratio {s.ratio:.2f}×, {ci})"
-    if not s.has_interval:
-        return v
-    return f"{v} ({ci})" if s.ratio >= 1 else f"{v} (ratio {s.ratio:.2f}×, {ci})"
-
-
-def _less_more(ratio: float | None) -> str:
-    if ratio is None:
-        return "unknown memory"
-    d = ratio - 1
-    return f"{abs(d):.0%} {'more' if d >= 0 else 'less'} memory"
-
-
-# --- section 1: verdict ---------------------------------------------------------------
-
-
-def verdict_paragraph(a: Analysis) -> str:
-    """One paragraph: per scenario, faster or not, by how much, at what memory cost."""
-    heads = headline(a.comparisons)
-    procs = [c for c in a.comparisons if c.kind == KIND_PROCESSES]
-    cores = a.run.usable_cores
-    parts = []
-    for s in a.scenarios:
-        mine = [c for (scen, _), c in heads.items() if scen == s]
-        incidents = [i for i in a.claims.incidents if i.scenario == s]
-        if incidents:
-            mods = sorted({m for i in incidents for m in i.modules}) or ["an unreported module"]
-            sentence = (f"**{s}**: the GIL came back on in 3.14t (enabled by {', '.join(mods)}), "
-                        "so its free-threaded cells are invalid and not compared")
-            for incident in (i for i in incidents if i.rps_gil_on is not None):
-                beside = ", ".join(f"{label} {rps:.1f}" for label, rps in incident.references)
-                sentence += (f"; with the GIL on, {incident.server} served {incident.rps_gil_on:.1f} rps"
-                             + (f" (valid cells served the same way: {beside} rps)" if beside else ""))
-            if any(c.refusals for c in a.configs if c.scenario == s):
-                sentence += "; granian refused to start, as it does when the GIL is on in a free-threaded build"
-            parts.append(sentence + ".")
-            continue
-        if not mine:
-            parts.append(f"**{s}**: no valid 3.14t/3.14 pair to compare.")
-            continue
-        bits = []
-        for c in mine:
-            eff = ""
-            if c.efficiency is not None and c.candidate.is_cpu_bound:
-                eff = f", efficiency {c.efficiency:.2f} on {cores} cores"
-            bits.append(f"{_speed_words(c)} on {c.server} at {c.users} users{eff}")
-        rss = [c.rss_ratio for c in mine if c.rss_ratio is not None]
-        sentence = f"**{s}**: 3.14t is " + "; ".join(bits)
-        if rss:
-            sentence += f", using {_less_more(statistics.median(rss))} than 3.14"
-        if not mine[0].candidate.is_cpu_bound and "async" in s:
-            sentence += " (the `async` reference: CPU work on the event loop scales on no interpreter)"
-        top = [p for p in procs if p.scenario == s and p.users == max(m.users for m in mine)]
-        if top:
-            p = top[0]
-            sentence += (f"; against 3.14 with {p.baseline.workers} processes it is {_speed_words(p)}, "
-                         f"using {_less_more(p.rss_ratio)}")
-        parts.append(sentence + ".")
-    ceiling = (f"Measured on {cores} usable core(s) of {a.run.machine.get('cpu_model', 'an unknown CPU')}: "
-               f"no speedup here can exceed {cores}×.")
-    n_invalid = len(invalid_cells(a.run))
-    tail = f" {n_invalid} invalid cell(s) are excluded and listed in section 8." if n_invalid else ""
-    return " ".join(parts) + " " + ceiling + tail if parts else "This run has no cells to compare." + tail
-
-
 # --- sections 2-5 ---------------------------------------------------------------------
 
 
@@ -184,7 +70,7 @@ def _config_table(a: Analysis) -> Table:
     for c in a.configs:
         busy = c.server_cpu_cores.mean if c.server_cpu_cores else None
         per_core = f"{c.rps.mean / busy:.1f}" if c.rps and busy else "—"
-        rows.append((c.scenario, c.label, str(c.users), _n(c), _ci(c.rps),
+        rows.append((c.scenario, c.label, str(c.users), fmt_n(c), fmt_ci(c.rps),
                      format_interval(c.rps.low, c.rps.high, 1) if c.rps else "no valid repeat",
                      f"{busy:.2f}" if busy is not None else "—", per_core,
                      f"{c.client_cpu_cores.mean:.2f}" if c.client_cpu_cores else "—"))
@@ -197,23 +83,10 @@ def _comparison_table(a: Analysis) -> Table:
     rows = []
     for c in a.comparisons:
         rows.append((c.kind, c.scenario, str(c.users), c.candidate.label, c.baseline.label,
-                     _ci(c.candidate.rps), _ci(c.baseline.rps), _ratio(c), verdict(c.speedup), _eff(c)))
+                     fmt_ci(c.candidate.rps), fmt_ci(c.baseline.rps), fmt_ratio(c), verdict(c.speedup), fmt_eff(c)))
     return Table("comparisons", ("comparison", "scenario", "users", "candidate", "baseline", "candidate rps",
                                  "baseline rps", "ratio (95% CI)", "verdict", "efficiency (of ideal)"),
                  tuple(rows), "Speedups: candidate ÷ baseline throughput")
-
-
-def _ratio(c: Comparison) -> str:
-    """``1.84× (1.76–1.92)``: the ratio and its interval, short enough for a table cell."""
-    s = c.speedup
-    return f"{s.ratio:.2f}× ({format_interval(s.low, s.high)})" if s.has_interval else f"{s.ratio:.2f}× (n=1)"
-
-
-def _eff(c: Comparison) -> str:
-    """Efficiency against the cores-bounded ideal; none for work that cannot scale by design."""
-    if c.efficiency is None or not c.candidate.is_cpu_bound:
-        return "—"
-    return f"{c.efficiency:.2f} (of {c.ceiling}×)"
 
 
 def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
@@ -221,7 +94,7 @@ def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
     for sw in sws:
         for c in sw.points:
             sp, ideal = sw.speedup(c), sw.ideal(c)
-            rows.append((sw.scenario, sw.axis, sw.label, str(sw.x(c)), _ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
+            rows.append((sw.scenario, sw.axis, sw.label, str(sw.x(c)), fmt_ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
                          f"{sp / ideal:.2f}"))
     return Table("scaling-table", ("scenario", "swept", "configuration", "value", "rps", "speedup vs first",
                                    "ideal", "efficiency (speedup ÷ ideal)"), tuple(rows),
@@ -229,10 +102,12 @@ def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
                  f"use (at most {a.run.usable_cores})")
 
 
-def _microbench_summary(a: Analysis) -> tuple[list[dict[str, Any]], int]:
-    mb = a.run.microbench or {}
-    cores = int(mb.get("usable_cores") or a.run.usable_cores)
-    return summarize_microbench(mb.get("points") or [], cores), cores
+def _microbench_summary(a: Analysis) -> tuple[list[MicrobenchRow], int]:
+    mb = a.run.microbench
+    if not isinstance(mb, Microbench):
+        return [], a.run.usable_cores
+    cores = mb.usable_cores or a.run.usable_cores
+    return summarize_microbench(mb.points, cores), cores
 
 
 def _microbench_table(a: Analysis) -> Table | None:
@@ -241,14 +116,14 @@ def _microbench_table(a: Analysis) -> Table | None:
         return None
     rows = []
     for r in rows_in:
-        ci = r["ops_per_s_ci"]
-        ops = "—" if r["ops_per_s"] is None else (f"{r['ops_per_s']:.1f} ± {(ci[1] - ci[0]) / 2:.1f}" if ci
-                                                  else f"{r['ops_per_s']:.1f} (n={r['n']})")
-        sp = "—" if r["speedup"] is None else (f"{r['speedup']:.2f}× ({format_interval(*r['speedup_ci'])})"
-                                              if r["speedup_ci"] else f"{r['speedup']:.2f}×")
-        eff = "—" if r["efficiency"] is None else f"{r['efficiency']:.2f}"
-        cpu = "—" if r.get("cpu_cores") is None else f"{r['cpu_cores']:.2f}"
-        rows.append((r["workload"], r["variant"], str(r["threads"]), ops, sp, eff, cpu))
+        ci = r.ops_per_s_ci
+        ops = "—" if r.ops_per_s is None else (f"{r.ops_per_s:.1f} ± {(ci[1] - ci[0]) / 2:.1f}" if ci
+                                               else f"{r.ops_per_s:.1f} (n={r.n})")
+        sp = "—" if r.speedup is None else (f"{r.speedup:.2f}× ({format_interval(*r.speedup_ci)})"
+                                           if r.speedup_ci else f"{r.speedup:.2f}×")
+        eff = "—" if r.efficiency is None else f"{r.efficiency:.2f}"
+        cpu = "—" if r.cpu_cores is None else f"{r.cpu_cores:.2f}"
+        rows.append((r.workload, r.variant, str(r.threads), ops, sp, eff, cpu))
     return Table("microbench-table", ("workload", "variant", "threads", "ops/s (mean ± CI half-width)",
                                       "speedup vs 1 thread (95% CI)", f"efficiency (÷ min(threads, {cores}))",
                                       "CPU cores the process got"),
@@ -262,7 +137,7 @@ def _latency_table(a: Analysis) -> Table:
     classes = []
     for c in a.configs:
         over = c.p95 is not None and c.p95.mean >= a.slo_ms
-        rows.append((c.scenario, c.label, str(c.users), _ci(c.p50, 0), _ci(c.p95, 0), _ci(c.p99, 0),
+        rows.append((c.scenario, c.label, str(c.users), fmt_ci(c.p50, 0), fmt_ci(c.p95, 0), fmt_ci(c.p99, 0),
                      "over" if over else ("ok" if c.p95 else "—")))
         classes.append("over-slo" if over else "")
     return Table("latency-table", ("scenario", "configuration", "users", "p50 (ms)", "p95 (ms)", "p99 (ms)",
@@ -276,8 +151,8 @@ def _memory_table(a: Analysis) -> Table:
     procs = {c.candidate.config_id: c for c in a.comparisons if c.kind == KIND_PROCESSES}
     for c in a.configs:
         s, p = same.get(c.config_id), procs.get(c.config_id)
-        rows.append((c.scenario, c.label, str(c.users), _ci(c.rss_mb), _pct(s.rss_ratio) if s else "—",
-                     f"{_pct(p.rss_ratio)} (vs {p.baseline.workers} proc)" if p else "—"))
+        rows.append((c.scenario, c.label, str(c.users), fmt_ci(c.rss_mb), fmt_pct(s.rss_ratio) if s else "—",
+                     f"{fmt_pct(p.rss_ratio)} (vs {p.baseline.workers} proc)" if p else "—"))
     return Table("memory-table", ("scenario", "configuration", "users", "peak RSS (MB)", "vs 3.14 same config",
                                   "vs 3.14 N processes"), tuple(rows),
                  "Peak RSS of the whole server process tree (sum over processes)")
@@ -291,7 +166,7 @@ def _claims_blocks(a: Analysis) -> list[Any]:
     rows = tuple((r.id, r.claim, r.published, r.measured, str(r.cores), r.verdict) for r in t.rows)
     classes = tuple(r.status.replace(" ", "-") for r in t.rows)
     blocks: list[Any] = [
-        Paragraph("Each published claim (DESIGN.md) checked against this run. Speedup claims are bounded by the "
+        Paragraph("Each published claim about free-threaded 3.14t (PEP 703, PEP 779 and the measurements they cite) checked against this run. Speedup claims are bounded by the "
                   "cores: on fewer cores than the published figure used, a near-ideal result reads **partly**, "
                   "with its parallel efficiency (speedup ÷ min(threads, usable cores))."),
         Table("claims", ("claim", "statement", "published", "measured here", "cores", "verdict"), rows,
@@ -336,7 +211,7 @@ def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
             why = "no users level meets the SLO" if f.measured else "no valid repeat (see section 8)"
             row = [f.label, "—", why, "—", "—", "—"]
         else:
-            row = [f.label, str(f.best.users), _ci(f.best.rps), _ci(f.best.p95, 0),
+            row = [f.label, str(f.best.users), fmt_ci(f.best.rps), fmt_ci(f.best.p95, 0),
                    f"{f.rate.rps_per_busy_core:.2f}" if f.rate.rps_per_busy_core else "—",
                    f"{f.rate.rps_per_usable_core:.2f}"]
         if target:
@@ -380,25 +255,25 @@ def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
 def _method_blocks(a: Analysis) -> list[Any]:
     r = a.run
     m = r.machine
-    mach_rows = tuple((k, str(m.get(k, "—"))) for k in ("cpu_model", "cpu_count", "usable_cores", "affinity", "os",
+    mach_rows = tuple((k, str(getattr(m, k))) for k in ("cpu_model", "cpu_count", "usable_cores", "affinity", "os",
                                                          "memory_gb", "hostname", "git_sha", "git_dirty"))
     interp_rows = []
     packages: dict[str, dict[str, str]] = {}
     for label, info in r.interpreters.items():
-        build = info.get("build") or {}
-        unsupported = info.get("unsupported") or {}
-        interp_rows.append((label, str(info.get("version", "?")), str(info.get("free_threaded")),
-                            str(info.get("path", "")), str(info.get("configure_args", "")),
-                            " ".join(build.get("configure_flags") or []) or "—", str(info.get("source", "—")),
+        flags = " ".join(info.build.configure_flags) if info.build else ""
+        unsupported = info.unsupported
+        interp_rows.append((label, str(info.version or "?"), str(info.free_threaded),
+                            str(info.path or info.url or ""), str(info.configure_args or ""),
+                            flags or "—", info.source,
                             "; ".join(f"{k}: {v}" for k, v in unsupported.items()) or "—"))
-        for pkg, ver in (info.get("packages") or {}).items():
+        for pkg, ver in info.packages.items():
             packages.setdefault(pkg, {})[label] = str(ver)
     labels = list(r.interpreters)
     pkg_rows = tuple((pkg, *(vers.get(lb, "not installed") for lb in labels)) for pkg, vers in sorted(packages.items()))
     s = r.settings
-    settings_text = (f"Preset `{r.preset}`; warm-up {s.get('warmup_s', '?')} s (discarded), measured window "
-                     f"{s.get('duration_s', '?')} s, {s.get('repeats', '?')} repeats per configuration, Locust "
-                     f"workers {s.get('locust_workers', '?')}. Run `{r.run_id}` started {r.created_at}, finished "
+    settings_text = (f"Preset `{r.preset}`; warm-up {s.warmup_s:g} s (discarded), measured window "
+                     f"{s.duration_s:g} s, {s.repeats} repeats per configuration, Locust "
+                     f"workers {s.locust_workers}. Run `{r.run_id}` started {r.created_at}, finished "
                      f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
     inv = invalid_cells(r)
     blocks: list[Any] = [
@@ -467,7 +342,7 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
                                  "thread count and CPU set, so there is no scaling curve. The `full` preset "
                                  "sweeps users, threads and CPUs."))
     mb_table = _microbench_table(a)
-    mb_error = (r.microbench or {}).get("error")
+    mb_error = r.microbench.error if isinstance(r.microbench, StepFailure) else None
     if mb_error:
         scaling.append(Paragraph(f"The threads microbenchmark failed, so there are no HTTP-free figures: "
                                  f"microbenchmark failed: {mb_error}"))
@@ -509,7 +384,7 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     )
     title = f"gil-lab report: {r.run_id}"
     subtitle = (f"preset `{r.preset}` · {r.created_at} · {cores} usable core(s) · "
-                f"{r.machine.get('cpu_model', 'unknown CPU')}")
+                f"{r.machine.cpu_model}")
     return ReportDoc(title, subtitle, sections)
 
 
@@ -531,23 +406,3 @@ def _write_atomic(path: Path, text: str) -> Path:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
-
-
-# --- terminal -------------------------------------------------------------------------
-
-
-def render_terminal(run: Run | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS) -> str:
-    """A compact table of headline comparisons, then the one-paragraph verdict."""
-    a = analyse(run, slo_ms)
-    rows: list[tuple[str, ...]] = [("scenario", "server", "users", "3.14 rps", "3.14t rps", "ratio (95% CI)",
-                                    "verdict", "eff", "RSS")]
-    for (_, _), c in headline(a.comparisons).items():
-        rows.append((c.scenario, c.server, str(c.users), _ci(c.baseline.rps), _ci(c.candidate.rps),
-                     _ratio(c), verdict(c.speedup), _eff(c).split(" ")[0], _pct(c.rss_ratio)))
-    lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
-    lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
-    lines.append("")
-    lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
-    lines.append("")
-    lines.append(plain(verdict_paragraph(a)))
-    return "\n".join(lines) + "\n"

@@ -9,9 +9,8 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -21,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from loadtests.analysis.capacity import Projection  # noqa: E402
 from loadtests.analysis.configs import ConfigSummary, Sweep  # noqa: E402
+from loadtests.analysis.microbench_stats import MicrobenchRow  # noqa: E402
 from loadtests.analysis.stats import MeanCI  # noqa: E402
 
 COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}
@@ -126,22 +126,21 @@ def scaling_chart(sweeps: Sequence[Sweep]) -> Figure | None:
     return fig
 
 
-def microbench_chart(summary: Sequence[Mapping[str, Any]], usable_cores: int) -> Figure | None:
+def microbench_chart(summary: Sequence[MicrobenchRow], usable_cores: int) -> Figure | None:
     """Per workload: speedup of N threads over 1 for each variant, with the cores-bounded ideal.
 
-    ``summary`` is ``microbench.summarize(points, cores)``: invalid points are already out.
+    ``summary`` comes from ``microbench_stats.summarize``: invalid points are already out.
     """
-    workloads = list(dict.fromkeys(r["workload"] for r in summary))
+    workloads = list(dict.fromkeys(r.workload for r in summary))
     if not workloads:
         return None
     fig, axes = _grid(len(workloads), cols=3)
     palette = {"3.14": COLOURS["3.14"], "3.14t": COLOURS["3.14t"], "3.14t+PYTHON_GIL=1": COLOURS["gil1"]}
     for ax, w in zip(axes, workloads, strict=True):
-        rows = [r for r in summary if r["workload"] == w]
-        threads = sorted({int(r["threads"]) for r in rows})
-        for variant in dict.fromkeys(r["variant"] for r in rows):
-            line = [(r["threads"], r["speedup"], r["speedup_ci"]) for r in rows
-                    if r["variant"] == variant and r["speedup"] is not None]
+        rows = [r for r in summary if r.workload == w]
+        threads = sorted({r.threads for r in rows})
+        for variant in dict.fromkeys(r.variant for r in rows):
+            line = [(r.threads, r.speedup, r.speedup_ci) for r in rows if r.variant == variant and r.speedup is not None]
             if not line:
                 continue
             low = [s - ci[0] if ci else 0.0 for _, s, ci in line]

@@ -1,29 +1,30 @@
 """The run history: an embedded SQLite index of run directories.
 
 ``results/history.sqlite`` holds one row per run: when, which commit, which preset,
-and the headline 3.14t/3.14 speedup per scenario. run.json stays the source of
-truth; the index can always be rebuilt from the run directories, so it has no
-migrations. The table is created if missing, the variable part of a row is a JSON
-document (new fields need no new columns), and ``sync_history`` indexes run
+and a summary document (the headline 3.14t/3.14 speedup per scenario). run.json stays
+the source of truth; the index can always be rebuilt from the run directories, so it
+has no migrations. The table is created if missing, the variable part of a row is a
+JSON document (new fields need no new columns), and ``sync_history`` indexes run
 directories written before the history existed, or by an older lab.
+
+The summary is computed by the caller (``analysis.history_summary.run_summary``) and
+passed in as a function: storage does not know what a headline is.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtests.core.clock import utc_now
 from loadtests.core.errors import ResultsError
-from loadtests.measure.microbench import summarize as summarize_microbench
-from loadtests.analysis.configs import Run, comparisons, headline, invalid_cells, load_run, summarize_configs
-from loadtests.report.document import text_table
-from loadtests.results.store import RUN_FILE, utc_now
-from loadtests.analysis.stats import verdict
+from loadtests.results.records import RunRecord
+from loadtests.results.store import RUN_FILE, load_run
 
 HISTORY_FILE = "history.sqlite"
 
@@ -79,34 +80,8 @@ class HistoryEntry:
                 "git_sha": self.git_sha, "complete": self.complete, **self.summary}
 
 
-def run_summary(run: Run) -> dict[str, Any]:
-    """What the history keeps of a run besides its key columns."""
-    configs = summarize_configs(run)
-    heads = []
-    for (scenario, server), c in headline(comparisons(run, configs)).items():
-        heads.append({"scenario": scenario, "server": server, "users": c.users, "ratio": round(c.speedup.ratio, 4),
-                      "low": None if c.speedup.low is None else round(c.speedup.low, 4),
-                      "high": None if c.speedup.high is None else round(c.speedup.high, 4),
-                      "verdict": verdict(c.speedup)})
-    mb_heads = []
-    if run.microbench:
-        mb = run.microbench
-        rows = mb.get("summary") or summarize_microbench(mb.get("points") or [], int(mb.get("usable_cores") or 1))
-        top = max((r["threads"] for r in rows if r["threads"] <= int(mb.get("usable_cores") or 1)), default=None)
-        mb_heads = [{"workload": r["workload"], "variant": r["variant"], "threads": r["threads"],
-                     "speedup": r["speedup"]} for r in rows if r["threads"] == top and r["speedup"] is not None]
-    m = run.machine
-    return {
-        "finished_at": run.finished_at,
-        "git_dirty": m.get("git_dirty"),
-        "cpu_model": m.get("cpu_model"),
-        "usable_cores": run.usable_cores,
-        "cells": len(run.cells),
-        "invalid_cells": len(invalid_cells(run)),
-        "interpreters": {k: v.get("version") for k, v in run.interpreters.items()},
-        "headlines": heads,
-        "microbench": mb_heads,
-    }
+#: Turns a run into the summary document the index stores (``analysis.history_summary.run_summary``).
+Summarizer = Callable[[RunRecord], dict[str, Any]]
 
 
 @contextmanager
@@ -126,27 +101,27 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
                                "to rebuild it from the run directories") from None
 
 
-def _upsert(conn: sqlite3.Connection, run_dir: Path, run: Run) -> None:
+def _upsert(conn: sqlite3.Connection, run_dir: Path, run: RunRecord, summarize: Summarizer) -> None:
     mtime = (run_dir / RUN_FILE).stat().st_mtime_ns
     conn.execute(
         "INSERT OR REPLACE INTO runs (run_id, run_dir, created_at, preset, git_sha, complete, mtime_ns, recorded_at, "
         "summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.get("git_sha"),
-         int(run.complete), mtime, utc_now(), json.dumps(run_summary(run))),
+        (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.git_sha,
+         int(run.complete), mtime, utc_now(), json.dumps(summarize(run))),
     )
 
 
-def record_run(run_dir: Path | str, results_dir: Path | str | None = None) -> HistoryEntry:
+def record_run(run_dir: Path | str, summarize: Summarizer, results_dir: Path | str | None = None) -> HistoryEntry:
     """Index one run (again): idempotent, keyed by run_id. The index sits in the run's parent by default."""
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     db = history_path(results_dir if results_dir is not None else run_dir.resolve().parent)
     with _connect(db) as conn:
-        _upsert(conn, run_dir, run)
+        _upsert(conn, run_dir, run, summarize)
     return _entry_by_id(db, run.run_id)
 
 
-def sync_history(results_dir: Path | str) -> list[str]:
+def sync_history(results_dir: Path | str, summarize: Summarizer) -> list[str]:
     """Index every run directory under ``results_dir`` that is new or changed; return problems found.
 
     A directory whose run.json cannot be read is reported, not indexed; a run whose
@@ -165,7 +140,7 @@ def sync_history(results_dir: Path | str) -> list[str]:
             if key in known and known[key][0] == run_file.stat().st_mtime_ns:
                 continue
             try:
-                _upsert(conn, run_dir, load_run(run_dir))
+                _upsert(conn, run_dir, load_run(run_dir), summarize)
             except ResultsError as exc:
                 problems.append(f"{run_dir.name}: {exc}")
         for key, (_, run_id) in known.items():
@@ -206,22 +181,3 @@ def list_runs(results_dir: Path | str, limit: int | None = 20) -> list[HistoryEn
         params = (int(limit),)
     with _connect(db) as conn:
         return [_row_entry(r) for r in conn.execute(sql, params)]
-
-
-# --- rendering ------------------------------------------------------------------------------------
-
-
-def render_history(entries: list[HistoryEntry]) -> str:
-    """One line per run: date, commit, preset, cells, and the headline speedup per scenario."""
-    if not entries:
-        return "no runs recorded yet: run `gil-lab compare` (or `gil-lab run`)\n"
-    rows = [("date (UTC)", "git", "preset", "cells", "headline 3.14t vs 3.14 (highest users)", "run")]
-    for e in entries:
-        s = e.summary
-        heads = "; ".join(f"{h.scenario}/{h.server} {h.ratio:.2f}× ({h.verdict})" for h in e.headlines) or "—"
-        sha = (e.git_sha or "?")[:8] + ("+" if s.get("git_dirty") else "")
-        cells = f"{s.get('cells', '?')}" + (f" ({s['invalid_cells']} invalid)" if s.get("invalid_cells") else "")
-        if not e.complete:
-            cells += " incomplete"
-        rows.append((e.created_at.replace("T", " ").rstrip("Z"), sha, e.preset, cells, heads, e.run_id))
-    return "\n".join(text_table(rows)) + "\n"

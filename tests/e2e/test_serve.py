@@ -53,5 +53,5 @@ def test_a_multi_process_server_is_ready_only_when_every_worker_answers(tmp_path
         assert len(server.ready_pids) == 2
         children = {p.pid for p in psutil.Process(server.pid).children(recursive=True)}
         assert server.ready_pids <= children
-    assert worker_processes(ServerSettings(server="granian", workers=2), {"free_threaded": True}) == 1
-    assert worker_processes(ServerSettings(server="granian", workers=2), {"free_threaded": False}) == 2
+    assert worker_processes(ServerSettings(server="granian", workers=2), free_threaded=True) == 1
+    assert worker_processes(ServerSettings(server="granian", workers=2), free_threaded=False) == 2

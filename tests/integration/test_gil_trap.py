@@ -50,9 +50,9 @@ def get_json(url: str) -> dict:
 def test_uvicorn_serves_with_the_gil_re_enabled_by_the_trap(trap_env: dict[str, str], tmp_path: Path) -> None:
     with running_server(settings("uvicorn", trap_env), tmp_path / "server.log") as server:
         runtime = server.runtime
-        assert runtime["free_threaded"] is True
-        assert runtime["gil_enabled"] is True
-        assert "gil_lab_trap" in runtime["gil_enabled_by"]
+        assert runtime is not None and runtime.free_threaded is True
+        assert runtime.gil_enabled is True
+        assert "gil_lab_trap" in runtime.gil_enabled_by
         trap = get_json(server.base_url + "/trap/json?records=500")
         builtin = get_json(server.base_url + "/json/synthetic?records=500")
         assert trap == builtin  # the same workload, only the module around it differs
@@ -71,8 +71,9 @@ def test_granian_refuses_to_start_on_3_14t_with_the_trap(trap_env: dict[str, str
 def test_granian_starts_on_3_14t_without_the_trap(trap_env: dict[str, str], tmp_path: Path) -> None:
     """The control for the refusal: same server, same env, no trap routes."""
     with running_server(settings("granian", trap_env, routes=False), tmp_path / "server.log") as server:
-        assert server.runtime["free_threaded"] is True and server.runtime["gil_enabled"] is False
-        assert server.runtime["gil_enabled_by"] == []
+        assert server.runtime is not None
+        assert server.runtime.free_threaded is True and server.runtime.gil_enabled is False
+        assert server.runtime.gil_enabled_by == ()
 
 
 def test_the_trap_routes_without_the_built_module_fail_start_up_with_the_build_command(tmp_path: Path) -> None:

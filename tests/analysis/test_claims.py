@@ -7,13 +7,12 @@ import copy
 import pytest
 
 from loadtests.analysis import claims as C
-from loadtests.analysis.configs import run_from_dict
-
-from .conftest_report import make_run
+from loadtests.results.store import parse_run
+from tests.fixtures.synthetic_runs import make_run
 
 
 def _table(**kw: object) -> C.ClaimsTable:
-    return C.evaluate_claims(run_from_dict(make_run(**kw)))  # type: ignore[arg-type]
+    return C.evaluate_claims(parse_run(make_run(**kw)))  # type: ignore[arg-type]
 
 
 def test_full_run_on_two_cores() -> None:
@@ -54,7 +53,7 @@ def test_memory_over_the_bar_is_not_reproduced() -> None:
     for cell in doc["cells"]:
         if cell["interpreter"] == "3.14t":
             cell["server_rss_mb_peak"] *= 1.3  # ~ +52%
-    row = C.evaluate_claims(run_from_dict(doc)).row("C4")
+    row = C.evaluate_claims(parse_run(doc)).row("C4")
     assert row.status == C.NOT_REPRODUCED and "exceeds PEP 779's 20% bar" in row.verdict
 
 
@@ -66,7 +65,7 @@ def test_unexpected_gil_incident_is_named_and_python_gil_1_failure_detected() ->
     for c in doc["cells"]:
         if c["python_gil_env"] == "1":
             c["gil_enabled"] = False
-    t = C.evaluate_claims(run_from_dict(doc))
+    t = C.evaluate_claims(parse_run(doc))
     assert "_cbor_ext" in t.row("C5").measured and "unexpected in json/uvicorn/3.14t" in t.row("C5").verdict
     assert t.row("C6").status == C.NOT_REPRODUCED and "ran with the GIL off" in t.row("C6").verdict
 
@@ -76,10 +75,10 @@ def test_c5_reads_a_stored_audit() -> None:
     clean = copy.deepcopy(doc)
     doc["audit"] = {"interpreter": {"label": "3.14t", "free_threaded": True}, "gil_enabled": True,
                     "gil_enabled_by": ["yaml._yaml"]}
-    row = C.evaluate_claims(run_from_dict(doc)).row("C5")
+    row = C.evaluate_claims(parse_run(doc)).row("C5")
     assert row.status == C.REPRODUCED and "audit (3.14t): GIL re-enabled by yaml._yaml" in row.measured
     clean["audit"] = [{"interpreter": {"label": "3.14t", "free_threaded": True}, "gil_enabled": False}]
-    row = C.evaluate_claims(run_from_dict(clean)).row("C5")
+    row = C.evaluate_claims(parse_run(clean)).row("C5")
     assert row.status == C.NOT_MEASURED and "no import re-enables the GIL" in row.measured
 
 
@@ -88,7 +87,7 @@ def test_microbench_points_with_the_wrong_gil_state_are_ignored() -> None:
     for p in doc["microbench"]["points"]:
         if p["variant"] == "3.14t" and p["threads"] == 2:
             p["gil_enabled"] = True  # every 2-thread 3.14t point invalid
-    row = C.evaluate_claims(run_from_dict(doc)).row("C1")
+    row = C.evaluate_claims(parse_run(doc)).row("C1")
     assert row.status == C.NOT_MEASURED
 
 
@@ -105,7 +104,7 @@ def test_wide_intervals_are_inconclusive_not_verdicts() -> None:
         p["ops_per_s"] *= next(rng)  # ±70% noise: no microbench figure is significant
         p["cpu_cores"] = 1.1 if p["threads"] > 1 else 0.99
     doc["microbench"]["summary"] = [{"workload": "pure", "variant": "3.14t", "threads": 2, "cpu_cores": 1.1}]
-    t = C.evaluate_claims(run_from_dict(doc))
+    t = C.evaluate_claims(parse_run(doc))
     c1 = t.row("C1")
     assert c1.status == C.INCONCLUSIVE and "got only 1.10 CPU cores" in c1.measured
     c3 = t.row("C3")
@@ -120,7 +119,7 @@ def test_http_pairs_that_are_not_significant_are_inconclusive() -> None:
             c["rps"] = 17.6 if c["repeat"] == 0 else 27.8
         elif c["parallelism"] == "threads":
             c["rps"] = 43.0 if c["repeat"] == 0 else 41.0
-    row = C.evaluate_claims(run_from_dict(doc)).row("C2")
+    row = C.evaluate_claims(parse_run(doc)).row("C2")
     assert row.status == C.INCONCLUSIVE and "not significant" in row.measured
 
 
@@ -130,7 +129,7 @@ def test_gil_incident_shows_the_collapse_beside_valid_cells_and_refusals_are_lis
     refused.update(id="gil-trap/granian/r0", config_id="gil-trap/granian", server="granian", valid=False, rps=None,
                    outcome="refused", invalid_reason="granian refused to start: Cannot run ... with GIL enabled")
     doc["cells"].append(refused)
-    run = run_from_dict(doc)
+    run = parse_run(doc)
     incident = C.evaluate_claims(run).incidents[0]
     gil_on = [c["rps"] for c in doc["cells"] if c["config_id"] == incident.config_id]
     assert incident.rps_gil_on == pytest.approx(sum(gil_on) / len(gil_on))

@@ -1,4 +1,4 @@
-"""microbench.py: settings, environments, summaries; the worker for real on this interpreter and on 3.14/3.14t."""
+"""microbench.py: settings, environments, point judgement; the worker for real on this interpreter and on 3.14/3.14t."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.analysis.microbench_stats import summarize
 from loadtests.core.errors import ConfigError, InterpreterError, LabError
 from loadtests.measure import microbench as mb
+from loadtests.report.microbench_text import render_microbench
+from loadtests.results.records import Microbench
 
 
 @dataclass(frozen=True)
@@ -79,35 +82,11 @@ def test_point_order_rotates_per_repeat() -> None:
     assert sorted(mb.point_order(["pure", "json"], [1, 2], 5)) == sorted(first)
 
 
-def _pt(variant: str, threads: int, ops_s: float, repeat: int = 0, gil: bool | None = None, **extra) -> dict:
-    gil = variant != "3.14t" if gil is None else gil
-    return {"workload": "pure", "variant": variant, "threads": threads, "repeat": repeat, "ops_per_s": ops_s,
-            "gil_enabled": gil, **extra}
-
-
-def test_summarize_by_hand_and_invalid_points_excluded() -> None:
-    points = [_pt("3.14t", 1, v, i) for i, v in enumerate((10.0, 10.0, 10.0))]
-    points += [_pt("3.14t", 2, v, i) for i, v in enumerate((19.0, 20.0, 21.0))]
-    points.append(_pt("3.14t", 2, 2.0, 3, gil=True))  # GIL came back on: not a free-threaded figure
-    points += [_pt("3.14", 1, 11.0, i) for i in range(2)] + [_pt("3.14", 2, 11.0, i) for i in range(2)]
-    rows = {(r["variant"], r["threads"]): r for r in mb.summarize(points, cores=2)}
-    two = rows[("3.14t", 2)]
-    assert two["n"] == 3 and two["ops_per_s"] == pytest.approx(20.0)
-    assert two["speedup"] == pytest.approx(2.0) and two["efficiency"] == pytest.approx(1.0)
-    # baseline sd 0: the Fieller interval is the candidate's t interval divided by 10: 2 ± 4.303 * 1/sqrt(3) / 10
-    assert two["speedup_ci"] == pytest.approx([2 - 0.248426, 2 + 0.248426], abs=1e-4)
-    assert rows[("3.14", 2)]["speedup"] == pytest.approx(1.0)
-    assert mb.single_thread_ratio(points, "pure").ratio == pytest.approx(10 / 11)
-    text = mb.render_microbench({"usable_cores": 2, "workloads": ["pure"], "points": points})
-    assert "1 invalid point(s), excluded" in text and "0.91× the speed of 3.14" in text
-
-
-def test_point_validity_rules() -> None:
-    assert mb.point_valid(_pt("3.14t", 1, 1.0, gil=False))
-    assert not mb.point_valid(_pt("3.14t", 1, 1.0, gil=True))
-    assert not mb.point_valid(_pt("3.14t+PYTHON_GIL=1", 1, 1.0, gil=False))
-    assert mb.point_valid(_pt("3.14", 1, 1.0, gil=True))
-    assert not mb.point_valid(_pt("3.14", 1, 1.0, valid=False, invalid_reason="x"))
+def test_point_judgement_follows_the_variant() -> None:
+    assert mb.judge_point("3.14t", gil_enabled=False) is None
+    assert "GIL was enabled" in str(mb.judge_point("3.14t", gil_enabled=True))
+    assert "PYTHON_GIL=1 was set" in str(mb.judge_point("3.14t+PYTHON_GIL=1", gil_enabled=False))
+    assert mb.judge_point("3.14", gil_enabled=True) is None
 
 
 def test_worker_runs_on_this_interpreter() -> None:
@@ -135,16 +114,17 @@ def test_run_microbench_gil_variant_on_this_interpreter() -> None:
     interps = {"gil": FakeInterpreter(sys.executable, False)}
     section = mb.run_microbench(interps, {"variants": ["3.14"], "workloads": ["pure"], "threads": [1, 2],
                                           "repeats": 2, "seconds_per_point": 0.05, "warmup_s": 0.01}, lines.append)
-    assert section["thread_counts"] == [1, 2] and section["repeats"] == 2 and section["workloads"] == ["pure"]
-    assert len(section["points"]) == 4
-    assert {(p["threads"], p["repeat"]) for p in section["points"]} == {(1, 0), (2, 0), (1, 1), (2, 1)}
-    assert all(p["valid"] and p["variant"] == "3.14" for p in section["points"])
-    assert [r["threads"] for r in section["summary"]] == [1, 2]
-    assert all(r["cpu_cores"] is not None and r["cpu_cores"] > 0 for r in section["summary"])
-    assert "CPU cores used" in mb.render_microbench(section)
-    assert section["interpreters"]["3.14"]["python_gil_env"] is None
+    assert section.thread_counts == (1, 2) and section.repeats == 2 and section.workloads == ("pure",)
+    assert len(section.points) == 4
+    assert {(p.threads, p.repeat) for p in section.points} == {(1, 0), (2, 0), (1, 1), (2, 1)}
+    assert all(p.valid and p.variant == "3.14" for p in section.points)
+    rows = summarize(section.points, section.usable_cores)
+    assert [r.threads for r in rows] == [1, 2]
+    assert all(r.cpu_cores is not None and r.cpu_cores > 0 for r in rows)
+    assert "CPU cores used" in render_microbench(section)
+    assert section.interpreters["3.14"].python_gil_env is None
     assert any("repeat 2/2" in line for line in lines)
-    json.dumps(section)  # it goes into run.json
+    assert Microbench.from_json(json.loads(json.dumps(section.to_json()))) == section  # it goes into run.json
 
 
 def test_worker_claiming_the_wrong_build_is_an_error() -> None:
@@ -173,9 +153,9 @@ def test_real_interpreters_report_the_expected_gil_states() -> None:
         pytest.skip(f"lab not set up: {exc}")
     section = mb.run_microbench(interps, {"workloads": ["pure"], "threads": [1, 2], "repeats": 2,
                                           "seconds_per_point": 0.1, "warmup_s": 0.02})
-    states = {(p["variant"], p["gil_enabled"]) for p in section["points"]}
+    states = {(p.variant, p.gil_enabled) for p in section.points}
     assert states == {("3.14", True), ("3.14t", False), ("3.14t+PYTHON_GIL=1", True)}
-    assert section["interpreters"]["3.14t+PYTHON_GIL=1"]["python_gil_env"] == "1"
-    assert section["interpreters"]["3.14"]["python_gil_env"] is None
-    assert section["interpreters"]["3.14t"]["free_threaded"] is True
-    assert all(p["valid"] for p in section["points"])
+    assert section.interpreters["3.14t+PYTHON_GIL=1"].python_gil_env == "1"
+    assert section.interpreters["3.14"].python_gil_env is None
+    assert section.interpreters["3.14t"].free_threaded is True
+    assert all(p.valid for p in section.points)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.analysis.configs import run_from_dict
-from loadtests.analysis.diff import diff_runs, environment_warnings, render_diff
+from loadtests.analysis.diff import diff_runs, environment_warnings
 from loadtests.cli import report_commands as cli_report
-
-from .conftest_report import make_run, write_run
+from loadtests.report.diff_text import render_diff
+from loadtests.results.store import parse_run
+from tests.fixtures.synthetic_runs import make_run, write_run
 
 
 def small(**kw: object) -> dict:
@@ -69,7 +69,7 @@ def test_environment_differences_are_warned() -> None:
     b["interpreters"]["3.14t"]["packages"]["uvicorn"] = "0.38.0"
     b["interpreters"]["3.14"]["build"]["tarball_sha256"] = "cd" * 32
     b["machine"]["git_sha"] = "0" * 40
-    w = environment_warnings(run_from_dict(a), run_from_dict(b))
+    w = environment_warnings(parse_run(a), parse_run(b))
     assert "CPU model differs: 'AMD EPYC 7B13 64-Core Processor' vs 'Intel Xeon'" in w
     assert "3.14t version differs: '3.14.7' vs '3.14.8'" in w
     assert "3.14t packages differ: uvicorn 0.37.0 → 0.38.0" in w
@@ -77,8 +77,8 @@ def test_environment_differences_are_warned() -> None:
     assert any(x.startswith("lab commit differs") for x in w)
     assert render_diff(diff_runs(a, b)).count("  - ") == len(w)
     b["machine"]["git_dirty"] = True
-    assert any(x.startswith("run B had uncommitted changes") for x in environment_warnings(run_from_dict(a),
-                                                                                           run_from_dict(b)))
+    assert any(x.startswith("run B had uncommitted changes") for x in environment_warnings(parse_run(a),
+                                                                                           parse_run(b)))
 
 
 def test_diff_command_text_and_json(tmp_path: Path) -> None:

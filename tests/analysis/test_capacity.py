@@ -7,10 +7,11 @@ import math
 import pytest
 
 from loadtests.analysis import capacity as cap
-from loadtests.analysis.configs import run_from_dict, summarize_configs
+from loadtests.analysis.configs import summarize_configs
 from loadtests.analysis.stats import InsufficientData
-
-from .conftest_report import make_run
+from loadtests.results.records import MicrobenchPoint
+from loadtests.results.store import parse_run
+from tests.fixtures.synthetic_runs import make_run
 
 
 def amdahl(n: float, x1: float, sigma: float) -> float:
@@ -61,7 +62,7 @@ def test_cores_needed_linear() -> None:
 
 
 def test_plan_from_a_run_two_cores() -> None:
-    run = run_from_dict(make_run())
+    run = parse_run(make_run())
     configs = summarize_configs(run)
     plan = cap.capacity_plan(run, configs, slo_ms=500, target_rps=100)
     fam = {f.label: f for f in plan.families}
@@ -79,7 +80,7 @@ def test_plan_from_a_run_two_cores() -> None:
 
 
 def test_plan_projects_from_a_cpu_sweep() -> None:
-    run = run_from_dict(make_run(cores=4, scenarios=("compute",), servers=("uvicorn",), users=(8,),
+    run = parse_run(make_run(cores=4, scenarios=("compute",), servers=("uvicorn",), users=(8,),
                                  cpu_sweep=(1, 2, 3, 4), trap=False, gil_toggle=False, microbench=False))
     plan = cap.capacity_plan(run, summarize_configs(run), target_rps=60)
     ok = [p for p in plan.projections if p.ok]
@@ -100,12 +101,13 @@ def test_max_rps_under_slo_rejects_bad_slo() -> None:
     assert cap.max_rps_under_slo([], 500) is None
 
 
+def _point(threads: int, ops_per_s: float, gil: bool) -> MicrobenchPoint:
+    return MicrobenchPoint(workload="pure", variant="3.14t", threads=threads, repeat=0, seconds=0.5, ops=1,
+                           ops_per_s=ops_per_s, cpu_cores=None, gil_enabled=gil, valid=not gil,
+                           invalid_reason="GIL on" if gil else None)
+
+
 def test_microbench_points_drop_oversubscription_and_bad_gil() -> None:
-    mb = {"points": [
-        {"workload": "pure", "variant": "3.14t", "threads": 1, "ops_per_s": 10.0, "gil_enabled": False},
-        {"workload": "pure", "variant": "3.14t", "threads": 2, "ops_per_s": 19.0, "gil_enabled": False},
-        {"workload": "pure", "variant": "3.14t", "threads": 2, "ops_per_s": 1.0, "gil_enabled": True},
-        {"workload": "pure", "variant": "3.14t", "threads": 4, "ops_per_s": 19.5, "gil_enabled": False},
-    ]}
-    assert cap.microbench_points(mb, "3.14t", "pure", usable_cores=2) == [(1.0, 10.0), (2.0, 19.0)]
-    assert cap.microbench_points(None, "3.14t", "pure", 2) == []
+    points = [_point(1, 10.0, False), _point(2, 19.0, False), _point(2, 1.0, True), _point(4, 19.5, False)]
+    assert cap.microbench_points(points, "3.14t", "pure", usable_cores=2) == [(1.0, 10.0), (2.0, 19.0)]
+    assert cap.microbench_points([], "3.14t", "pure", 2) == []

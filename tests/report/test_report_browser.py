@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 
 try:
-    from .conftest_report import make_run, write_run
+    from tests.fixtures.synthetic_runs import make_run, write_run
 except ImportError:  # rootdir-style import when tests/ has no __init__.py
-    from conftest_report import make_run, write_run
+    from tests.fixtures.synthetic_runs import make_run, write_run
 
 from loadtests.report.build import write_report
 

@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.analysis.configs import comparisons, headline, run_from_dict, summarize_configs, sweeps
+from loadtests.analysis.configs import comparisons, headline, summarize_configs, sweeps
+from loadtests.analysis.run_analysis import analyse
 from loadtests.cli import report_commands as cli_report
 from loadtests.core.errors import ResultsError
-from loadtests.report.build import analyse, build_report, render_terminal, verdict_paragraph, write_report
+from loadtests.report.build import build_report, write_report
 from loadtests.report.document import Chart, Table
-
-from .conftest_report import make_run, write_run
+from loadtests.report.terminal import render_terminal
+from loadtests.report.verdict import verdict_paragraph
+from loadtests.results.store import parse_run
+from loadtests.workflow.reports import summarize_run
+from tests.fixtures.synthetic_runs import make_run, write_run
 
 SECTIONS = ["verdict", "throughput", "scaling", "latency", "memory", "claims", "capacity", "method"]
 
@@ -118,7 +122,7 @@ def test_verdict_paragraph_speaks_per_scenario() -> None:
 
 def test_invalid_repeats_are_never_averaged() -> None:
     doc = make_run(microbench=False)
-    run = run_from_dict(doc)
+    run = parse_run(doc)
     crashed = next(c for c in doc["cells"] if not c["valid"] and c["invalid_reason"] == "server crashed (exit -9)")
     cfg = next(c for c in summarize_configs(run) if c.config_id == crashed["config_id"])
     assert cfg.n_valid == 2 and 0.4 not in cfg.rps_values
@@ -126,7 +130,7 @@ def test_invalid_repeats_are_never_averaged() -> None:
 
 
 def test_headline_prefers_the_default_configuration_not_the_fastest() -> None:
-    run = run_from_dict(make_run(microbench=False))
+    run = parse_run(make_run(microbench=False))
     heads = headline(comparisons(run))
     h = heads[("json", "uvicorn")]
     assert h.users == 8 and h.candidate.python_gil_env is None
@@ -156,8 +160,8 @@ def test_unknown_schema_and_missing_run_are_clear_errors(tmp_path: Path) -> None
     with pytest.raises(ResultsError, match="does not exist"):
         write_report(tmp_path / "nothing")
     doc = smoke_like()
-    doc["schema_version"] = 2
-    with pytest.raises(ResultsError, match="schema_version is 2"):
+    doc["schema_version"] = 99
+    with pytest.raises(ResultsError, match="schema_version 99, newer than this lab reads"):
         write_report(write_run(tmp_path / "run", doc))
 
 
@@ -188,7 +192,7 @@ def test_report_command_turns_lab_errors_into_exit_1(tmp_path: Path) -> None:
 
 def test_summarize_run_writes_reports_and_returns_the_summary(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run(microbench=False))
-    text = cli_report.summarize_run(run_dir, 500, None)
+    text = summarize_run(run_dir, 500, None)
     assert (run_dir / "report.html").is_file() and (run_dir / "report.md").is_file()
     assert text.startswith("run 20261125T120301Z-default-3f2a (default), 2 usable core(s)")
     assert "ratio (95% CI)" in text and "claims: C1 not measured" in text

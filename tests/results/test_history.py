@@ -11,9 +11,11 @@ from click.testing import CliRunner
 
 from loadtests.cli import report_commands as cli_report
 from loadtests.core.errors import ResultsError
-from loadtests.results.history import history_path, list_runs, record_run, render_history, sync_history
+from loadtests.analysis.history_summary import run_summary
+from loadtests.report.history_text import render_history
+from loadtests.results.history import history_path, list_runs, record_run, sync_history
 
-from .conftest_report import make_run, write_run
+from tests.fixtures.synthetic_runs import make_run, write_run
 
 
 def _run(results: Path, run_id: str, created: str, **kw: object) -> Path:
@@ -24,8 +26,8 @@ def _run(results: Path, run_id: str, created: str, **kw: object) -> Path:
 
 def test_record_is_idempotent_and_keeps_headlines(tmp_path: Path) -> None:
     run_dir = _run(tmp_path, "20261125T120301Z-default-aaaa", "2026-11-25T12:03:01Z", scenarios=("json",))
-    first = record_run(run_dir)
-    again = record_run(run_dir)
+    first = record_run(run_dir, run_summary)
+    again = record_run(run_dir, run_summary)
     assert history_path(tmp_path) == tmp_path / "history.sqlite" and (tmp_path / "history.sqlite").is_file()
     assert first.run_id == again.run_id == "20261125T120301Z-default-aaaa"
     entries = list_runs(tmp_path)
@@ -44,7 +46,7 @@ def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: P
     b = _run(tmp_path, "20261125T120301Z-default-0002", "2026-11-25T12:03:01Z", scenarios=("compute",), users=(8,))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "run.json").write_text("{")
-    problems = sync_history(tmp_path)
+    problems = sync_history(tmp_path, run_summary)
     assert len(problems) == 1 and problems[0].startswith("broken: ")
     assert [e.run_id for e in list_runs(tmp_path)] == [b.name, a.name]  # newest first
     assert [e.run_id for e in list_runs(tmp_path, limit=1)] == [b.name]
@@ -52,11 +54,11 @@ def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: P
     doc = json.loads((a / "run.json").read_text())
     doc["preset"] = "smoke-resumed"
     (a / "run.json").write_text(json.dumps(doc))
-    sync_history(tmp_path)
+    sync_history(tmp_path, run_summary)
     assert {e.run_id: e.preset for e in list_runs(tmp_path)}[a.name] == "smoke-resumed"
     # a deleted run directory leaves the index
     (b / "run.json").unlink()
-    sync_history(tmp_path)
+    sync_history(tmp_path, run_summary)
     assert [e.run_id for e in list_runs(tmp_path)] == [a.name]
 
 
@@ -64,7 +66,7 @@ def test_rows_from_an_older_lab_are_read(tmp_path: Path) -> None:
     # a row whose JSON summary lacks today's fields (or is not JSON at all) still lists
     db = history_path(tmp_path)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0003", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
-    record_run(run_dir)
+    record_run(run_dir, run_summary)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE runs SET summary = ?", ("not json",))
     (e,) = list_runs(tmp_path)
@@ -76,7 +78,7 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     history_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0004", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
     with pytest.raises(ResultsError, match="delete it"):
-        record_run(run_dir)
+        record_run(run_dir, run_summary)
 
 
 def test_render_and_cli(tmp_path: Path) -> None:

@@ -1,0 +1,40 @@
+"""How every command reports failure: one message with a remedy, and an exit status CI can tell apart."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from loadtests.core.errors import LabError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit statuses (click itself exits 2 on a usage error).
+EXIT_LAB_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def lab_errors(func: F) -> F:
+    """Turn a LabError into its message and exit status 1; Ctrl-C into status 130. No traceback for either."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LabError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(EXIT_LAB_ERROR)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def progress(line: str) -> None:
+    """Progress goes to stderr, so stdout stays machine-readable (a run directory, JSON)."""
+    click.echo(line, err=True)

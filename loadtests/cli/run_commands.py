@@ -1,0 +1,113 @@
+"""``gil-lab setup``, ``doctor``, ``run``, ``compare`` and ``serve``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from loadtests.cli.errors import lab_errors, progress
+from loadtests.cli.options import http_option, interpreter_options, loop_option, run_options, slo_option, target_option
+from loadtests.core.flavour import ROLES, SERVERS
+from loadtests.measure.servers import RunningServer
+from loadtests.workflow import reports
+from loadtests.workflow import serve as serving
+from loadtests.workflow import setup as setting_up
+from loadtests.workflow.run import RunRequest
+from loadtests.workflow.run import run as run_workflow
+
+
+@click.command()
+@interpreter_options
+@click.option("--force", is_flag=True, help="Re-sync environments even when nothing changed.")
+@lab_errors
+def setup(python_gil: str | None, python_ft: str | None, force: bool) -> None:
+    """Find or build both interpreters and sync the environments (what `make setup` does)."""
+    setting_up.setup(python_gil, python_ft, force)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@lab_errors
+def doctor(as_json: bool) -> None:
+    """Show the interpreters and environments the lab uses, re-verified by running them.
+
+    Exits non-zero when something is missing or wrong, and says what to run.
+    """
+    from loadtests.provision.doctor import render
+
+    diagnosis = setting_up.doctor()
+    click.echo(json.dumps(diagnosis.report, indent=2) if as_json else render(diagnosis))
+    if not diagnosis.healthy:
+        sys.exit(1)
+
+
+@click.command()
+@run_options
+@lab_errors
+def run(**options: Any) -> None:
+    """Measure a preset's matrix and write results/<run-id>/run.json (no report).
+
+    Ctrl-C stops cleanly and keeps every finished cell; `--resume RUN_DIR` completes it.
+    Prints the run directory on stdout.
+    """
+    click.echo(str(run_workflow(RunRequest(**options), progress).run_dir))
+
+
+@click.command()
+@run_options
+@slo_option
+@target_option
+@lab_errors
+def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
+    """Run a preset (default: default) and print the verdict; writes report.html and report.md.
+
+    The run directory holds run.json, the reports and each cell's Locust CSV/HTML and
+    server log. Ctrl-C keeps finished cells; `gil-lab compare --resume RUN_DIR` completes them.
+    """
+    result = run_workflow(RunRequest(**options), progress)
+    click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))
+
+
+@click.command()
+@click.option("--interpreter", type=click.Choice(ROLES), default="ft", show_default=True,
+              help="gil: standard 3.14; ft: free-threaded 3.14t.")
+@click.option("--server", type=click.Choice(SERVERS), default="uvicorn", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server workers (processes; granian on 3.14t: threads).")
+@click.option("--threads", type=click.IntRange(1, 1024), default=8, show_default=True, envvar="LAB_THREADS",
+              show_envvar=True, help="anyio thread limit per event loop.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--python-gil", type=click.Choice(["0", "1"]), help="PYTHON_GIL for the server (3.14t only).")
+@click.option("--routes-dir", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="Extra directory of drop-in route modules (repeatable).")
+@http_option
+@loop_option
+@click.option("--expose", "expose_host", metavar="HOST",
+              help="Bind to HOST instead of 127.0.0.1. This EXPOSES the whole app (every route, /docs, and "
+                   "/lab/runtime with its pid and package versions) to anyone who can reach HOST; use it only "
+                   "for remote Locust workers on a trusted network.")
+@lab_errors
+def serve(interpreter: str, server: str, workers: int, threads: int, port: int, python_gil: str | None,
+          routes_dirs: tuple[str, ...], http: str | None, loop: str | None, expose_host: str | None) -> None:
+    """Run one server on 127.0.0.1 for manual exploration, until Ctrl-C."""
+    if expose_host:
+        click.secho(f"warning: --expose binds to {expose_host}: the app, /docs and /lab/runtime are reachable from "
+                    "the network, without authentication.", fg="yellow", err=True)
+
+    def ready(running: RunningServer, log: Any) -> None:
+        rt = running.runtime
+        assert rt is not None
+        click.echo(f"{server} on {rt.python_version} free_threaded={rt.free_threaded} "
+                   f"gil_enabled={rt.gil_enabled} thread_limit={rt.thread_limit}")
+        click.echo(f"serving {running.base_url}  (docs: {running.base_url}/docs, log: {log}); Ctrl-C to stop")
+
+    request = serving.ServeRequest(interpreter, server, workers, threads, port or None, python_gil, routes_dirs,
+                                   expose_host, http or "auto", loop or "auto")
+    serving.serve(request, ready)
+    click.echo("stopping")
+
+
+COMMANDS = (setup, doctor, run, compare, serve)

@@ -1,0 +1,72 @@
+"""Facts about the machine a run happens on: usable cores, CPU model, memory, lab commit.
+
+Standard library only, so the bootstrap and the provisioning can use it too.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+from pathlib import Path
+
+from loadtests.core.paths import PROJECT_ROOT
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity), not the machine's total."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - not Linux
+
+
+def usable_cpus() -> list[int]:
+    """The ids of the CPUs this process may run on, in order."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(usable_cores()))  # pragma: no cover - not Linux
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gb() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def git_state(root: Path = PROJECT_ROOT) -> tuple[str | None, bool]:
+    """The lab's commit and whether tracked files differ from it; (None, False) outside a checkout."""
+
+    def git(*args: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    sha = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return sha, bool(status)
+
+
+def hostname() -> str:
+    return socket.gethostname()
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: above the core count, other work shares the CPUs."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):  # pragma: no cover - not Unix
+        return None

@@ -1,0 +1,81 @@
+"""Whether a measured cell counts: the rules, case by case, and the thresholds they use.
+
+A cell that cannot stand for its configuration is kept and marked invalid with the
+reason, never dropped or averaged in: the GIL on in a free-threaded cell, PYTHON_GIL=1
+not honoured, a server that stopped answering, no completed request, failed requests,
+a saturated load generator, or an N-process cell whose load reached fewer workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from loadtests.core.flavour import Flavour
+from loadtests.results.records import RuntimeSnapshot, ValidityThresholds
+
+#: Locust is one gevent thread per process: about 1 core is its ceiling.
+THRESHOLDS = ValidityThresholds(client_saturation_cores=0.9, max_failure_ratio=0.01, idle_worker_cores=0.1)
+
+
+@dataclass(frozen=True)
+class WindowFacts:
+    """What a judgement needs to know about one measured window."""
+
+    flavour: Flavour
+    python_gil: str | None
+    runtime_before: RuntimeSnapshot | None
+    runtime_after: RuntimeSnapshot | None
+    requests: int
+    failures: int
+    busiest_client_cores: float | None  # the busiest Locust process's average cores
+
+    @property
+    def gil_enabled(self) -> bool | None:
+        """On if the server reported it on before OR after the window; None if it never answered."""
+        answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
+        return any(r.gil_enabled for r in answers) if answers else None
+
+    @property
+    def gil_enabled_by(self) -> tuple[str, ...]:
+        answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
+        return tuple(sorted({m for r in answers for m in r.gil_enabled_by}))
+
+
+def judge(facts: WindowFacts, thresholds: ValidityThresholds = THRESHOLDS) -> str | None:
+    """Why a measured window is invalid, or None when it is valid. The first failing rule wins."""
+    before, label = facts.runtime_before, facts.flavour.label
+    if before is not None and before.free_threaded != facts.flavour.free_threaded:
+        return f"the server reported free_threaded={before.free_threaded} on {label}"
+    if facts.flavour.free_threaded and facts.gil_enabled and facts.python_gil != "1":
+        modules = ", ".join(facts.gil_enabled_by) or "an unidentified module"
+        return f"GIL enabled on the free-threaded build by {modules}"
+    if facts.python_gil == "1" and not facts.gil_enabled:
+        return "PYTHON_GIL=1 was set but the server reported the GIL disabled"
+    if before is not None and facts.runtime_after is None:
+        return "the server stopped answering /lab/runtime after the window"
+    if facts.requests == 0:
+        return "no request completed in the measured window"
+    if facts.failures > thresholds.max_failure_ratio * facts.requests:
+        return f"{facts.failures} of {facts.requests} requests failed (see the Locust report)"
+    busiest = facts.busiest_client_cores
+    if busiest is not None and busiest > thresholds.client_saturation_cores:
+        return (f"load generator saturated ({busiest:.2f} cores in one Locust process, above "
+                f"{thresholds.client_saturation_cores:g}); use --locust-workers or a lighter scenario")
+    return None
+
+
+def idle_workers(worker_cores: Mapping[int, float], expected: int,
+                 thresholds: ValidityThresholds = THRESHOLDS) -> str | None:
+    """Why an N-process cell did not measure N processes, or None.
+
+    The kernel decides which worker accepts each of Locust's connections, and it may
+    hand them all to one: the cell then measures one process while claiming N.
+    """
+    if len(worker_cores) < expected:  # granian on 3.14t: worker threads in one process
+        return None
+    busy = sum(1 for cores in worker_cores.values() if cores >= thresholds.idle_worker_cores)
+    if busy < expected:
+        return (f"the load reached {busy} of {expected} worker processes (each needs at least "
+                f"{thresholds.idle_worker_cores:g} cores); this cell does not measure {expected} processes")
+    return None

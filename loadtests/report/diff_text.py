@@ -1,0 +1,32 @@
+"""``gil-lab diff`` as terminal text."""
+
+from __future__ import annotations
+
+from loadtests.analysis.diff import RunDiff
+from loadtests.analysis.stats import format_interval
+from loadtests.core.text import text_table
+
+
+def render_diff(d: RunDiff) -> str:
+    """Warnings first, then one row per configuration, then what only one run measured."""
+    lines = [f"A: {d.a.run_id} ({d.a.preset}, {d.a.created_at})", f"B: {d.b.run_id} ({d.b.preset}, {d.b.created_at})"]
+    if d.warnings:
+        lines.append("")
+        lines.append("warning: the environments differ, so ratios mix the change with these:")
+        lines += [f"  - {w}" for w in d.warnings]
+    lines.append("")
+    rows = [("configuration", "A rps", "B rps", "B/A", "95% CI", "verdict", "p95 B/A")]
+    for c in d.configs:
+        rows.append((c.config_id, f"{c.a.rps.mean:.1f} (n={c.a.n_valid})" if c.a.rps else "—",
+                     f"{c.b.rps.mean:.1f} (n={c.b.n_valid})" if c.b.rps else "—",
+                     f"{c.rps.ratio:.2f}×" if c.rps else "—",
+                     format_interval(c.rps.low, c.rps.high) if c.rps else "—", c.verdict,
+                     f"{c.p95_ratio:.2f}×" if c.p95_ratio is not None else "—"))
+    if len(rows) > 1:
+        lines += text_table(rows)
+    else:
+        lines.append("no configuration is in both runs")
+    for label, ids in (("only in A", d.only_a), ("only in B", d.only_b)):
+        if ids:
+            lines.append(f"{label}: {', '.join(ids)}")
+    return "\n".join(lines) + "\n"

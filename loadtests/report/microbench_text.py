@@ -1,0 +1,45 @@
+"""``gil-lab threads`` as a terminal table, with the notes a reader needs to trust it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from loadtests.analysis.microbench_stats import single_thread_ratio, summarize
+from loadtests.analysis.stats import InsufficientData
+from loadtests.core.text import text_table
+from loadtests.results.records import Microbench
+
+
+def _fmt_ci(ci: Sequence[float] | None, digits: int) -> str:
+    return f"{ci[0]:.{digits}f}–{ci[1]:.{digits}f}" if ci else "n<2"
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def render_microbench(section: Microbench) -> str:
+    """ops/s, speedup over 1 thread and efficiency per workload, variant and thread count."""
+    cores = section.usable_cores
+    rows: list[tuple[str, ...]] = [("workload", "variant", "threads", "ops/s", "95% CI", "speedup vs 1", "95% CI",
+                                    "efficiency", "CPU cores used")]
+    for r in summarize(section.points, cores):
+        rows.append((r.workload, r.variant, str(r.threads), _fmt(r.ops_per_s, "{:.1f}"), _fmt_ci(r.ops_per_s_ci, 1),
+                     _fmt(r.speedup, "{:.2f}×"), _fmt_ci(r.speedup_ci, 2), _fmt(r.efficiency, "{:.2f}"),
+                     _fmt(r.cpu_cores, "{:.2f}")))
+    notes = [f"{cores} usable core(s): no speedup can exceed {cores}×; efficiency = speedup ÷ min(threads, cores)."]
+    busiest = max((v for v in (section.load_average.start, section.load_average.end) if v is not None), default=None)
+    if busiest is not None and busiest > cores * 0.5:
+        notes.append(f"warning: the 1-minute load average reached {busiest:.2f} on {cores} cores: other processes "
+                     "shared the CPUs, so these figures are noisy (wide intervals).")
+    for workload in section.workloads:
+        try:
+            s = single_thread_ratio(section.points, workload)
+        except InsufficientData:
+            continue
+        notes.append(f"{workload}: one thread on 3.14t runs at {s.ratio:.2f}× the speed of 3.14 ({s.ratio - 1:+.1%}).")
+    invalid = [p for p in section.points if not p.valid]
+    if invalid:
+        notes.append(f"{len(invalid)} invalid point(s), excluded: "
+                     + "; ".join(sorted({f"{p.variant}: {p.invalid_reason}" for p in invalid})))
+    return "\n".join(text_table(rows) + [""] + notes) + "\n"

@@ -1,0 +1,33 @@
+"""The terminal summary ``gil-lab compare`` ends with: headline table, claims, verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.configs import headline
+from loadtests.analysis.run_analysis import analyse
+from loadtests.analysis.stats import verdict
+from loadtests.core.text import text_table
+from loadtests.report.document import plain
+from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_pct, fmt_ratio, verdict_paragraph
+from loadtests.results.records import RunRecord
+
+
+def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS) -> str:
+    """A compact table of headline comparisons, then the one-paragraph verdict."""
+    a = analyse(run, slo_ms)
+    rows: list[tuple[str, ...]] = [("scenario", "server", "users", "3.14 rps", "3.14t rps", "ratio (95% CI)",
+                                    "verdict", "eff", "RSS")]
+    for (_, _), c in headline(a.comparisons).items():
+        rows.append((c.scenario, c.server, str(c.users), fmt_ci(c.baseline.rps), fmt_ci(c.candidate.rps),
+                     fmt_ratio(c), verdict(c.speedup), fmt_eff(c).split(" ")[0], fmt_pct(c.rss_ratio)))
+    lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
+    lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    lines.append("")
+    lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
+    lines.append("")
+    lines.append(plain(verdict_paragraph(a)))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,440 @@
+"""Every record a run writes to ``run.json``, as frozen dataclasses (one module, one schema version).
+
+The runner builds these records and writes ``RunRecord.to_json()``; every reader
+(report, claims, capacity, history, diff) reads ``RunRecord.from_json()`` through
+:func:`loadtests.results.store.load_run`, which migrates older files first.
+
+``SCHEMA_VERSION`` history (each bump comes with a step in ``migrations.py``; old
+files are kept as test fixtures under ``tests/fixtures/run-json/``):
+
+1. The first contract: cells as loose objects; keys added over time (``outcome``,
+   ``client_pids``, ``server_sampling``, ``app_urls``, ``plan``) may be missing from
+   older files; ``microbench.summary`` stored beside its points.
+2. Typed records: every key is present in every cell (null when it does not apply),
+   ``latency_ms`` is null without requests, ``/lab/runtime`` answers have a fixed
+   shape, external apps' interpreters carry their ``url``, the microbenchmark's
+   summary is derived on read, the audit is stored with its verdict, and the
+   validity thresholds are recorded in the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from loadtests.core import flavour as flavours
+from loadtests.core.flavour import Flavour
+from loadtests.results.record import Record, doc
+
+SCHEMA_VERSION = 2
+
+Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
+Parallelism = Literal["threads", "processes"]
+HttpParser = Literal["auto", "h11", "httptools"]
+EventLoop = Literal["auto", "asyncio", "uvloop"]
+HTTP_PARSERS: tuple[str, ...] = ("auto", "h11", "httptools")
+EVENT_LOOPS: tuple[str, ...] = ("auto", "asyncio", "uvloop")
+
+
+# --- what to measure ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellConfig(Record):
+    """One configuration; a cell is a configuration plus a repeat number."""
+
+    scenario: str = doc("Scenario name: a built-in (json, image, compute, hash, async) or a drop-in module's name.")
+    server: str = doc("uvicorn or granian.")
+    workers: int = doc("The server's --workers.")
+    parallelism: Parallelism = doc("threads: one process, its anyio thread pool (granian on 3.14t: worker threads too); "
+                                   "processes: N worker processes, the 3.14 N-process baseline.")
+    threads: int = doc("LAB_THREADS: the anyio thread limit per event loop.")
+    users: int = doc("Locust users (concurrency).")
+    python_gil: str | None = doc("PYTHON_GIL given to the server: null (unset), \"0\" or \"1\".")
+    cpus: tuple[int, ...] | None = doc("CPU ids the server is pinned to (taskset), or null.")
+    interpreter: str = doc("\"3.14\" or \"3.14t\". Last, so sorting puts the interpreters of one configuration side by side.")
+    routes_dirs: tuple[str, ...] = doc("Extra drop-in route directories (absolute paths).", default=())
+    group: str = doc("The preset group that listed it (not part of its identity).", default="", compare=False)
+    http: HttpParser = doc("uvicorn's --http: auto, h11 (pure Python) or httptools. granian parses HTTP in Rust "
+                           "and ignores it.", default="auto")
+    loop: EventLoop = doc("The event loop, --loop of both servers: auto, asyncio or uvloop.", default="auto")
+
+    def __post_init__(self) -> None:
+        flavour = flavours.by_label(self.interpreter)
+        flavours.check_server(self.server)
+        if self.workers < 1 or self.threads < 1 or self.users < 1:
+            raise ValueError(f"workers, threads and users must be >= 1 in {self.config_id}")
+        if self.python_gil not in flavour.python_gil_values:
+            raise ValueError(f"PYTHON_GIL={self.python_gil} is not allowed on {self.interpreter}")
+        if self.http not in HTTP_PARSERS or self.loop not in EVENT_LOOPS:
+            raise ValueError(f"http must be one of {HTTP_PARSERS} and loop one of {EVENT_LOOPS}")
+
+    @property
+    def flavour(self) -> Flavour:
+        return flavours.by_label(self.interpreter)
+
+    @property
+    def config_id(self) -> str:
+        """Stable identity across runs: what history and diff match on (not the group)."""
+        gil = f"gil-{self.python_gil}" if self.python_gil is not None else "gil-default"
+        cpus = f"/cpus{len(self.cpus)}" if self.cpus else ""
+        processes = "/processes" if self.parallelism == "processes" else ""
+        # http and loop are named only when not the defaults, so existing ids stay stable
+        server = "".join(f"/{name}-{value}" for name, value in (("http", self.http), ("loop", self.loop))
+                         if value != "auto")
+        return (f"{self.scenario}/{self.server}/{self.interpreter}/{gil}/w{self.workers}{processes}/t{self.threads}"
+                f"/u{self.users}{cpus}{server}")
+
+    @property
+    def order_key(self) -> tuple[Any, ...]:
+        """Field order, with None made comparable; the interpreter last, so A and B sit side by side."""
+        return (self.scenario, self.server, self.workers, self.parallelism, self.threads, self.users,
+                self.python_gil or "", self.cpus or (), self.routes_dirs, self.interpreter)
+
+    def cell_id(self, repeat: int) -> str:
+        return f"{self.config_id}/r{repeat}"
+
+
+@dataclass(frozen=True)
+class Plan(Record):
+    """A resolved preset: what the run measures. Stored in run.json so --resume runs exactly this."""
+
+    name: str = doc("Preset name.")
+    description: str = doc("The preset's own description.")
+    warmup_s: float = doc("Discarded warm-up per cell, seconds.")
+    duration_s: float = doc("Measured window per cell, seconds.")
+    repeats: int = doc("Repeats per configuration.")
+    configs: tuple[CellConfig, ...] = doc("Every configuration, in execution order within a repeat.")
+    microbench: Mapping[str, Any] | None = doc("`gil-lab threads` settings ({} = defaults), or null for none.")
+    prepare: tuple[str, ...] = doc("Steps run before the first cell (e.g. gil_trap).", default=())
+    audit: bool = doc("Whether the GIL audit's app pass runs on 3.14t once per run.", default=False)
+
+    def __post_init__(self) -> None:
+        if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0:
+            raise ValueError("repeats must be >= 1, duration_s > 0 and warmup_s >= 0")
+
+    def cells(self) -> list[tuple[CellConfig, int]]:
+        """All cells in execution order: repeat-major, interpreters interleaved (A B A B)."""
+        ordered = sorted(set(self.configs), key=lambda c: c.order_key)
+        return [(config, repeat) for repeat in range(self.repeats) for config in ordered]
+
+
+@dataclass(frozen=True)
+class ValidityThresholds(Record):
+    """The limits that judged each cell valid or not, recorded so every verdict can be re-checked."""
+
+    client_saturation_cores: float = doc("A Locust process above this many cores is saturated (it is one gevent "
+                                         "thread, so about 1 core is its ceiling): the cell is invalid.")
+    max_failure_ratio: float = doc("Failed requests above this share of the window's requests make a cell invalid.")
+    idle_worker_cores: float = doc("An N-process cell whose worker used fewer cores than this did not measure N "
+                                   "processes: it is invalid.")
+
+
+@dataclass(frozen=True)
+class RunSettings(Record):
+    """What the preset and the command-line overrides resolved to."""
+
+    warmup_s: float = doc("Discarded warm-up per cell, seconds.")
+    duration_s: float = doc("Measured window per cell, seconds.")
+    repeats: int = doc("Repeats per configuration.")
+    scenarios: tuple[str, ...] = doc("Scenarios in the plan.")
+    servers: tuple[str, ...] = doc("Servers in the plan.")
+    locust_workers: int = doc("Locust worker processes per cell (0: one standalone process).")
+    app_urls: Mapping[str, str] = doc("Interpreter label -> URL of an app the lab did not start (--app-url).")
+    plan: Plan = doc("The resolved preset.")
+    validity: ValidityThresholds = doc("The limits that judged validity.")
+
+
+# --- where it ran -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Machine(Record):
+    """The machine the run measured: its cores are the ceiling of every speedup."""
+
+    cpu_model: str = doc("CPU model name from /proc/cpuinfo.")
+    cpu_count: int | None = doc("CPUs of the machine.")
+    affinity: tuple[int, ...] | None = doc("CPU ids the lab may use.")
+    usable_cores: int = doc("len(affinity): the ceiling of any speedup measured here.")
+    os: str = doc("platform.platform().")
+    hostname: str = doc("Host name.")
+    memory_gb: float | None = doc("Physical memory, GiB.")
+    git_sha: str | None = doc("The lab's commit, or null outside a checkout.")
+    git_dirty: bool = doc("Whether tracked files of the lab differed from that commit.")
+
+    def __post_init__(self) -> None:
+        if self.usable_cores < 1:
+            raise ValueError(f"usable_cores must be >= 1, got {self.usable_cores}")
+
+
+@dataclass(frozen=True)
+class BuildInfo(Record):
+    """How the lab built an interpreter from source."""
+
+    tarball_sha256: str | None = doc("sha256 of the CPython source tarball the lab built from.")
+    configure_flags: tuple[str, ...] = doc("./configure flags beyond --prefix.")
+
+
+@dataclass(frozen=True)
+class InterpreterInfo(Record):
+    """One interpreter as the run used it, with its app environment's packages."""
+
+    path: str | None = doc("Interpreter path (for an external app: what its /lab/runtime reports).")
+    version: str | None = doc("Python version, e.g. 3.14.7.")
+    free_threaded: bool = doc("Py_GIL_DISABLED build flag.")
+    configure_args: str | None = doc("sysconfig CONFIG_ARGS, or null for an external app.")
+    compiler: str | None = doc("platform.python_compiler(), or null for an external app.")
+    source: str = doc("How the lab found it: explicit, cache, path, pyenv, uv-find, uv-install, source-build, "
+                      "or external (--app-url).")
+    build: BuildInfo | None = doc("The lab's build record, or null for interpreters it did not build.")
+    packages: Mapping[str, str | None] = doc("Distribution -> version in the app environment.")
+    unsupported: Mapping[str, str] = doc("Packages left out of this environment, with the reason.")
+    url: str | None = doc("The app's URL when it is external (--app-url), else null.", default=None)
+
+
+# --- one measured window ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerIdentity(Record):
+    """The server hosting the app, as the app sees it."""
+
+    name: str | None = doc("The server hosting the app (uvicorn, granian, ...).")
+    version: str | None = doc("Its version.")
+
+
+@dataclass(frozen=True)
+class RuntimeSnapshot(Record):
+    """What ``GET /lab/runtime`` answered: the app's interpreter, GIL state and packages."""
+
+    python_version: str = doc("platform.python_version() inside the server.")
+    implementation: str = doc("sys.implementation.name.")
+    executable: str = doc("sys.executable inside the server.")
+    free_threaded: bool = doc("Py_GIL_DISABLED build flag.")
+    gil_enabled: bool = doc("sys._is_gil_enabled() when it answered.")
+    gil_flag: int | None = doc("sys.flags.gil (-X gil / PYTHON_GIL), null when unset.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules whose import re-enabled the GIL (RuntimeWarning hook).")
+    gilwatch_site_hook: bool = doc("Whether the start-up hook that records those modules was active.")
+    thread_limit: int | None = doc("anyio's thread limit on the event loop that answered.")
+    pid: int = doc("The process that answered.")
+    threads: int | None = doc("threading.active_count() in that process.")
+    server: ServerIdentity = doc("The server hosting the app.")
+    packages: Mapping[str, str | None] = doc("Distribution -> version inside the server.")
+    orjson_available: bool | None = doc("Whether orjson imports in the server.", default=None)
+
+
+@dataclass(frozen=True)
+class Latency(Record):
+    """Exact percentiles over the requests that completed inside the window, in milliseconds."""
+
+    p50: float = doc("Median.")
+    p95: float = doc("95th percentile.")
+    p99: float = doc("99th percentile.")
+    mean: float = doc("Mean.")
+    max: float = doc("Slowest request.")
+
+
+@dataclass(frozen=True)
+class Sample(Record):
+    """One sampler reading, ``t`` seconds after the window started (negative during warm-up)."""
+
+    t: float = doc("Seconds from the start of the measured window.")
+    server_rss_mb: float | None = doc("RSS of the server process tree, MB (sum over processes).")
+    server_threads: int | None = doc("Threads in the server process tree.")
+    server_cpu_cores: float | None = doc("Busy cores of the server tree since the previous reading (null for the first).")
+    client_cpu_seconds: float | None = doc("Cumulative CPU seconds of the Locust processes at this reading.")
+
+
+@dataclass(frozen=True)
+class CellFiles(Record):
+    """Where a cell's raw files are, relative to the run directory."""
+
+    locust_csv: str = doc("Locust's stats CSV (whole run, warm-up included).")
+    locust_history: str = doc("Locust's stats history CSV.")
+    locust_html: str = doc("Locust's HTML report.")
+    locust_log: str = doc("Locust's output.")
+    server_log: str | None = doc("The server's output; null for an external app.")
+
+
+@dataclass(frozen=True)
+class Cell(Record):
+    """One measured window of one configuration, valid or not (an invalid cell says why)."""
+
+    id: str = doc("config_id plus /r<repeat>.")
+    config_id: str = doc("The configuration's identity (see CellConfig).")
+    group: str = doc("The preset group that listed the configuration.")
+    interpreter: str = doc("\"3.14\" or \"3.14t\".")
+    free_threaded: bool = doc("Whether the interpreter is the free-threaded build.")
+    python_gil_env: str | None = doc("PYTHON_GIL given to the server: null, \"0\" or \"1\".")
+    server: str = doc("uvicorn or granian.")
+    workers: int = doc("The server's --workers.")
+    parallelism: Parallelism = doc("threads or processes (see CellConfig).")
+    threads: int = doc("LAB_THREADS: anyio thread limit per event loop.")
+    cpus: tuple[int, ...] | None = doc("CPU set the server was pinned to, or null.")
+    scenario: str = doc("Scenario name.")
+    users: int = doc("Locust users.")
+    repeat: int = doc("Repeat number, from 0.")
+    routes_dirs: tuple[str, ...] = doc("Extra drop-in route directories of the configuration.")
+    http: HttpParser = doc("uvicorn's --http (see CellConfig).")
+    loop: EventLoop = doc("The servers' --loop (see CellConfig).")
+    valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
+    outcome: Outcome = doc("measured, refused (granian + GIL), crashed, server-error, client-error, skipped "
+                           "(an --app-url app cannot stand for this cell) or error.")
+    invalid_reason: str | None = doc("Why the cell is invalid (null when valid).")
+    rps: float | None = doc("Requests per second over the measured window (successful and failed).")
+    requests: int = doc("Requests completed inside the window.")
+    failures: int = doc("Of those, failed ones.")
+    latency_ms: Latency | None = doc("Latency percentiles; null when no request completed.")
+    server_cpu_cores: float | None = doc("Average busy cores of the server process tree during the window.")
+    server_rss_mb_peak: float | None = doc("Peak RSS of the server process tree, MB (sum over processes).")
+    server_threads_peak: int | None = doc("Peak threads in the server process tree.")
+    server_process_cores: tuple[float, ...] | None = doc(
+        "With workers > 1: average cores of each worker process, busiest first (a worker under 0.1 cores makes an "
+        "N-process cell invalid); else null.")
+    client_cpu_cores: float | None = doc("Average CPU cores of the Locust processes.")
+    client_pids: tuple[int, ...] = doc("The Locust processes the cell started.")
+    server_pid: int | None = doc("The server process the cell started (null for an external app).")
+    server_sampling: str | None = doc("Why the server was not sampled (\"unavailable: external app\"), else null.")
+    rps_series: tuple[int, ...] = doc("Requests completed in each second of the window.")
+    samples: tuple[Sample, ...] = doc("Sampler readings through warm-up and window.")
+    runtime_before: RuntimeSnapshot | None = doc("/lab/runtime before the window (null if it never answered).")
+    runtime_after: RuntimeSnapshot | None = doc("/lab/runtime after the window (null if it stopped answering).")
+    gil_enabled: bool | None = doc("True if the server reported the GIL on before OR after the window.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules that re-enabled the GIL, from both answers.")
+    started_at: str = doc("ISO 8601 UTC.")
+    warmup_s: float = doc("Discarded warm-up, seconds.")
+    duration_s: float = doc("Measured window, seconds.")
+    locust_workers: int = doc("Locust worker processes (0: one standalone process).")
+    files: CellFiles = doc("The cell's raw files.")
+    refusal: str | None = doc("The server's full refusal message when outcome is refused.")
+    error: str | None = doc("The full error when outcome is server-error.")
+
+    @property
+    def config(self) -> CellConfig:
+        return CellConfig(self.scenario, self.server, self.workers, self.parallelism, self.threads, self.users,
+                          self.python_gil_env, self.cpus, self.interpreter, self.routes_dirs, self.group, self.http,
+                          self.loop)
+
+    @property
+    def flavour(self) -> Flavour:
+        return flavours.by_label(self.interpreter)
+
+
+# --- the HTTP-free microbenchmark ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MicrobenchPoint(Record):
+    """One (workload, variant, threads, repeat) measurement of the microbenchmark."""
+
+    workload: str = doc("pure, json or hash.")
+    variant: str = doc("3.14, 3.14t or 3.14t+PYTHON_GIL=1.")
+    threads: int = doc("Threads running the workload at once.")
+    repeat: int = doc("Repeat number; repeats interleave the variants.")
+    seconds: float = doc("Measured wall time of the point.")
+    ops: int = doc("Workload operations completed.")
+    ops_per_s: float = doc("ops / seconds.")
+    cpu_cores: float | None = doc("Process CPU time / wall: the cores the threads actually got.")
+    gil_enabled: bool = doc("sys._is_gil_enabled() in the worker, before OR after the point.")
+    valid: bool = doc("False when the GIL state contradicts the variant.")
+    invalid_reason: str | None = doc("Why the point is invalid.")
+
+
+@dataclass(frozen=True)
+class MicrobenchVariant(Record):
+    """An interpreter variant of the microbenchmark, as its worker saw itself."""
+
+    path: str = doc("The interpreter.")
+    python: str | None = doc("Its version.")
+    free_threaded: bool | None = doc("Py_GIL_DISABLED.")
+    python_gil_env: str | None = doc("PYTHON_GIL given to the worker (only for 3.14t+PYTHON_GIL=1).")
+    gil_flag: int | None = doc("sys.flags.gil.")
+    gil_enabled_at_start: bool | None = doc("sys._is_gil_enabled() when the worker started.")
+
+
+@dataclass(frozen=True)
+class LoadAverage(Record):
+    """The machine's 1-minute load around the microbenchmark."""
+
+    start: float | None = doc("1-minute load average when the benchmark started.")
+    end: float | None = doc("... and when it ended.")
+
+
+@dataclass(frozen=True)
+class Microbench(Record):
+    """``gil-lab threads``: stdlib-only work in 1..N threads per interpreter variant, no HTTP."""
+
+    usable_cores: int = doc("Cores the benchmark could use.")
+    thread_counts: tuple[int, ...] = doc("Thread counts measured.")
+    repeats: int = doc("Repeats per point.")
+    workloads: tuple[str, ...] = doc("Workloads measured.")
+    variants: tuple[str, ...] = doc("Interpreter variants measured.")
+    seconds_per_point: float = doc("Measured wall time per point.")
+    started_at: str = doc("ISO 8601 UTC.")
+    finished_at: str = doc("ISO 8601 UTC.")
+    elapsed_s: float = doc("Wall time of the whole benchmark.")
+    load_average: LoadAverage = doc("Other work on the same cores makes figures noisy.")
+    interpreters: Mapping[str, MicrobenchVariant] = doc("Per variant, as its worker saw itself.")
+    points: tuple[MicrobenchPoint, ...] = doc("One per (workload, variant, threads, repeat).")
+
+
+@dataclass(frozen=True)
+class StepFailure(Record):
+    """A once-per-run step (microbenchmark, audit) that failed: the run goes on without it."""
+
+    error: str = doc("What went wrong.")
+
+
+# --- the GIL audit ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditedInterpreter(Record):
+    """The interpreter an audit imported the app with."""
+
+    role: str = doc("gil or ft.")
+    label: str = doc("3.14 or 3.14t.")
+    path: str = doc("The interpreter.")
+    version: str = doc("Its Python version.")
+    free_threaded: bool = doc("Whether it is the free-threaded build.")
+
+
+@dataclass(frozen=True)
+class AuditOutcome(Record):
+    """The GIL audit's app pass on 3.14t (``gil-lab audit --json`` is ``report``)."""
+
+    verdict: str = doc("clean, gil-enabled, gil-forced-off, gil-build or import-failed.")
+    gil_enabled: bool = doc("Whether the GIL ended up enabled after the imports.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules that turned it on.")
+    interpreter: AuditedInterpreter = doc("The audited interpreter.")
+    report: Mapping[str, Any] = doc("The whole audit report, as `gil-lab audit --json` prints it.")
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRecord(Record):
+    """``run.json``: one run directory's settings, environment and every cell."""
+
+    schema_version: int = doc(f"The contract's version ({SCHEMA_VERSION}); older files are migrated when read.")
+    run_id: str = doc("Unique; a run never overwrites another.")
+    preset: str = doc("Preset name.")
+    created_at: str = doc("ISO 8601 UTC.")
+    finished_at: str | None = doc("Null while running or when interrupted.")
+    complete: bool = doc("False when interrupted (see --resume).")
+    settings: RunSettings = doc("What the preset and the command-line overrides resolved to.")
+    machine: Machine = doc("The machine the run measured.")
+    interpreters: Mapping[str, InterpreterInfo] = doc("Interpreter label -> its facts and packages.")
+    cells: tuple[Cell, ...] = doc("Every finished cell, in execution order.")
+    microbench: Microbench | StepFailure | None = doc("The threads microbenchmark, its failure, or null.")
+    audit: AuditOutcome | StepFailure | None = doc("The GIL audit of the app on 3.14t, its failure, or null.")
+
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version must be {SCHEMA_VERSION} once migrated, got {self.schema_version}")
+
+    @property
+    def usable_cores(self) -> int:
+        return self.machine.usable_cores

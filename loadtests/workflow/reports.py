@@ -1,0 +1,53 @@
+"""``gil-lab report``, ``history`` and ``diff``, and the summary ``compare`` ends with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.diff import RunDiff, diff_runs
+from loadtests.analysis.history_summary import run_summary
+from loadtests.core.errors import ConfigError
+from loadtests.core.paths import results_dir
+from loadtests.report.build import ReportPaths, write_report
+from loadtests.report.terminal import render_terminal
+from loadtests.results.history import HistoryEntry, list_runs, sync_history
+from loadtests.results.store import RUN_FILE
+
+
+def newest_run(root: Path | None = None) -> Path:
+    """The most recent run directory (run ids start with a UTC timestamp, so names sort by time)."""
+    root = root or results_dir()
+    runs = sorted(d for d in root.glob("*/") if (d / RUN_FILE).is_file())
+    if not runs:
+        raise ConfigError(f"no run in {root}; run `make compare` first, or pass RUN_DIR")
+    return runs[-1]
+
+
+def report(run_dir: Path | None, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
+    """Rewrite a run's report.html and report.md from its run.json (the newest run by default)."""
+    return write_report(run_dir or newest_run(), slo_ms, target_rps)
+
+
+def summarize_run(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> str:
+    """Write report.html and report.md for ``run_dir`` and return the terminal summary (table + verdict)."""
+    write_report(Path(run_dir), slo_ms, target_rps)
+    return render_terminal(Path(run_dir), slo_ms)
+
+
+@dataclass(frozen=True)
+class History:
+    entries: list[HistoryEntry]
+    problems: list[str]  # run directories that could not be indexed, with the reason
+
+
+def history(root: Path | None = None, limit: int | None = 20) -> History:
+    """Index what is new under ``root`` (results/ by default), then list the newest runs."""
+    root = root or results_dir()
+    problems = sync_history(root, run_summary)
+    return History(list_runs(root, limit), problems)
+
+
+def diff(run_a: Path, run_b: Path) -> RunDiff:
+    return diff_runs(run_a, run_b)

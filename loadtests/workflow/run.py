@@ -1,0 +1,158 @@
+"""``gil-lab run`` and ``gil-lab compare``: check everything, measure the plan, index the run.
+
+Order of work for a new run: resolve the plan and the flags, load the interpreters
+and check the environments (all before any server starts, so a bad flag costs
+nothing), then the plan's once-per-run steps (prepare, GIL audit, threads
+microbenchmark), then every cell, then the history. ``--resume`` continues a run
+directory: steps already recorded are not repeated, finished cells are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+from loadtests.analysis.history_summary import run_summary
+from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
+from loadtests.core.flavour import FT, by_label
+from loadtests.core.paths import results_dir
+from loadtests.measure.microbench import run_microbench
+from loadtests.measure.runner import Runner, RunOptions
+from loadtests.plan.presets import Overrides, apply_overrides, load_preset
+from loadtests.provision import envs, gil_trap
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.provisioning import load_interpreters
+from loadtests.results.history import record_run
+from loadtests.results.records import Plan, RunRecord, StepFailure
+from loadtests.results.store import load_run
+from loadtests.workflow.audit import audit_app_for_run
+
+Progress = Callable[[str], None]
+T = TypeVar("T")
+#: What each preset ``prepare`` step runs: it returns environment variables for every server of the run.
+PREPARE: dict[str, Callable[[Mapping[str, Interpreter]], dict[str, str]]] = {"gil_trap": gil_trap.prepare}
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What `run` and `compare` were asked to do, straight from their options."""
+
+    preset: str = "default"
+    scenarios: str | None = None
+    servers: str | None = None
+    repeats: int | None = None
+    duration: float | None = None
+    warmup: float | None = None
+    users: str | None = None
+    locust_workers: int = 0
+    out_parent: str | None = None
+    routes_dirs: tuple[str, ...] = ()
+    skip_microbench: bool = False
+    resume_dir: str | None = None
+    app_urls: tuple[str, ...] = ()
+    http: str | None = None
+    loop: str | None = None
+
+    def external_apps(self, labels: set[str]) -> dict[str, str]:
+        """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the plan's interpreters."""
+        urls = {}
+        for item in self.app_urls:
+            label, sep, url = item.partition("=")
+            if not sep or not url.startswith(("http://", "https://")):
+                raise ConfigError(f"--app-url takes LABEL=URL with an http(s) URL, not {item!r}")
+            by_label(label)  # a clear error for a label that is neither 3.14 nor 3.14t
+            urls[label] = url
+        if urls and set(urls) != labels:
+            raise ConfigError(f"--app-url covers {', '.join(sorted(urls))} but the preset also runs "
+                              f"{', '.join(sorted(labels - set(urls)))}: give a URL for every interpreter, or none")
+        return urls
+
+    def overrides(self) -> Overrides:
+        try:
+            user_levels = tuple(int(u) for u in _csv(self.users) or ()) or None
+        except ValueError as exc:
+            raise ConfigError(f"--users takes comma-separated integers, not {self.users!r}") from exc
+        if user_levels and min(user_levels) < 1:
+            raise ConfigError("--users must be at least 1")
+        return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
+                         user_levels, tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench,
+                         self.http, self.loop)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    record: RunRecord
+
+
+def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
+    for spec in envs.env_specs(dict(interpreters)):
+        if not spec.python.exists():
+            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `make setup`.")
+
+
+def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
+    """The resolved plan and the external apps, checked before anything starts."""
+    plan = apply_overrides(load_preset(request.preset), request.overrides())
+    app_urls = request.external_apps({c.interpreter for c in plan.configs})
+    if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
+        plan = replace(plan, microbench=None, audit=False)
+    return plan, app_urls
+
+
+def run(request: RunRequest, progress: Progress) -> RunResult:
+    """Measure a preset (or resume a run directory), index it in the history, return it."""
+    if request.resume_dir:
+        stored = load_run(Path(request.resume_dir))
+        runner = Runner.resume(Path(request.resume_dir), {} if stored.settings.app_urls else load_interpreters(),
+                               progress)
+    else:
+        plan, app_urls = plan_for(request)
+        interpreters: dict[str, Interpreter] = {}
+        if not app_urls:
+            interpreters = load_interpreters()
+            check_environments(interpreters)
+        out_parent = Path(request.out_parent) if request.out_parent else results_dir()
+        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls), interpreters, progress)
+    try:
+        run_steps(runner, progress)
+    except KeyboardInterrupt:
+        runner.save()
+        progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
+        raise
+    run_dir = runner.run_cells()
+    record_run(run_dir, run_summary)
+    return RunResult(run_dir, runner.record)
+
+
+def run_steps(runner: Runner, progress: Progress) -> None:
+    """The plan's once-per-run steps, each skipped when the run already holds its result."""
+    plan, record = runner.plan, runner.record
+    for step in plan.prepare:
+        progress(f"==> prepare: {step}")
+        runner.server_env.update(PREPARE[step](runner.by_role))
+    if plan.audit and record.audit is None and FT.role in runner.by_role:
+        routes = tuple(sorted({d for c in plan.configs for d in c.routes_dirs}))
+        runner.record_step(audit=_step(lambda: audit_app_for_run(routes, runner.by_role, progress), progress,
+                                       "audit"))
+    if plan.microbench is not None and record.microbench is None:
+        progress("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
+        runner.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),
+                                            progress, "microbenchmark"))
+
+
+def _step(work: Callable[[], T], progress: Progress, name: str) -> T | StepFailure:
+    """Run a step; a lab error is recorded as its failure and the run goes on."""
+    try:
+        return work()
+    except LabError as exc:
+        progress(f"    {name} failed, recorded in run.json: {exc}")
+        return StepFailure(str(exc))

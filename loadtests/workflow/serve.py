@@ -1,0 +1,49 @@
+"""``gil-lab serve``: one server for manual exploration, until it is stopped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtests.core.errors import ConfigError, ServerError
+from loadtests.core.flavour import by_role
+from loadtests.core.paths import results_dir
+from loadtests.measure.servers import LOOPBACK, RunningServer, ServerSettings, running_server
+from loadtests.provision import envs
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    interpreter: str = "ft"  # role: gil or ft
+    server: str = "uvicorn"
+    workers: int = 1
+    threads: int = 8
+    port: int | None = 8000  # None: a free port
+    python_gil: str | None = None
+    routes_dirs: tuple[str, ...] = ()
+    expose_host: str | None = None
+    http: str = "auto"
+    loop: str = "auto"
+
+
+def serve(request: ServeRequest, on_ready: Callable[[RunningServer, Path], None]) -> None:
+    """Start the server, call ``on_ready``, and block until it exits (an error) or Ctrl-C (a clean stop)."""
+    flavour = by_role(request.interpreter)
+    if request.python_gil not in flavour.python_gil_values:
+        raise ConfigError("--python-gil applies to the free-threaded interpreter only (PYTHON_GIL=0 is a fatal error "
+                          "on a GIL build).")
+    settings = ServerSettings(server=request.server, python=envs.app_python(flavour.env_name), workers=request.workers,
+                              threads=request.threads, http=request.http, loop=request.loop,
+                              python_gil=request.python_gil, port=request.port, host=request.expose_host or LOOPBACK,
+                              routes_dirs=tuple(str(Path(d).resolve()) for d in request.routes_dirs))
+    log = results_dir() / "serve" / f"{request.server}-{request.interpreter}.log"
+    with running_server(settings, log) as running:
+        on_ready(running, log)
+        try:
+            while running.exit_code() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            return
+        raise ServerError(f"the server exited with status {running.exit_code()}:\n{running.log_tail()}")

@@ -1,0 +1,62 @@
+"""validity.py: when a measured window counts, rule by rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from loadtests.core.flavour import FT, GIL
+from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge
+from loadtests.results.records import RuntimeSnapshot, ServerIdentity
+
+RUNTIME = RuntimeSnapshot(python_version="3.14.7", implementation="cpython", executable="python", free_threaded=True,
+                          gil_enabled=False, gil_flag=None, gil_enabled_by=(), gilwatch_site_hook=True, thread_limit=8,
+                          pid=1, threads=9, server=ServerIdentity("uvicorn", "0.54"), packages={})
+GOOD = WindowFacts(FT, None, RUNTIME, RUNTIME, requests=100, failures=0, busiest_client_cores=0.1)
+
+
+def test_a_clean_window_is_valid() -> None:
+    assert judge(GOOD) is None
+    gil_build = replace(RUNTIME, free_threaded=False, gil_enabled=True)
+    assert judge(replace(GOOD, flavour=GIL, runtime_before=gil_build, runtime_after=gil_build)) is None
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"runtime_before": replace(RUNTIME, free_threaded=False)}, "reported free_threaded=False on 3.14t"),
+    ({"runtime_after": replace(RUNTIME, gil_enabled=True, gil_enabled_by=("_yaml",))},
+     "GIL enabled on the free-threaded build by _yaml"),
+    ({"runtime_after": replace(RUNTIME, gil_enabled=True)}, "by an unidentified module"),
+    ({"python_gil": "1"}, "PYTHON_GIL=1 was set but the server reported the GIL disabled"),
+    ({"runtime_after": None}, "stopped answering /lab/runtime"),
+    ({"requests": 0}, "no request completed"),
+    ({"failures": 2}, "2 of 100 requests failed"),
+    ({"busiest_client_cores": 0.95}, "load generator saturated (0.95 cores"),
+])
+def test_each_rule_names_its_reason(changes: dict[str, object], reason: str) -> None:
+    assert reason in str(judge(replace(GOOD, **changes)))  # type: ignore[arg-type]
+
+
+def test_thresholds_are_the_ones_recorded() -> None:
+    assert judge(replace(GOOD, failures=1)) is None  # 1% is allowed, more is not
+    assert judge(replace(GOOD, busiest_client_cores=THRESHOLDS.client_saturation_cores)) is None
+    strict = replace(THRESHOLDS, client_saturation_cores=0.05)
+    assert "saturated" in str(judge(GOOD, strict))
+
+
+def test_python_gil_1_with_the_gil_on_is_the_expected_state() -> None:
+    on = replace(RUNTIME, gil_enabled=True)
+    assert judge(replace(GOOD, python_gil="1", runtime_before=on, runtime_after=on)) is None
+
+
+def test_a_process_cell_whose_load_reached_one_worker_is_invalid() -> None:
+    reason = idle_workers({101: 0.98, 102: 0.01}, expected=2)
+    assert reason is not None and "reached 1 of 2 worker processes" in reason
+
+
+def test_a_process_cell_with_every_worker_busy_is_valid() -> None:
+    assert idle_workers({101: 0.97, 102: 0.95}, expected=2) is None
+
+
+def test_worker_threads_in_one_process_are_not_judged_as_processes() -> None:
+    assert idle_workers({101: 1.9}, expected=2) is None  # granian on 3.14t: threads, one pid

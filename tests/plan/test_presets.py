@@ -1,0 +1,118 @@
+"""presets.py: a preset's groups expand to configurations, overrides narrow them, cells interleave."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from loadtests.core.errors import ConfigError
+from loadtests.core.machine import usable_cores
+from loadtests.plan import presets
+from loadtests.plan.presets import Overrides, apply_overrides, available_presets, load_preset
+
+
+@pytest.fixture
+def preset_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path)
+    return tmp_path
+
+
+def write(directory: Path, name: str, text: str) -> str:
+    (directory / f"{name}.toml").write_text(text)
+    return name
+
+
+def test_a_group_is_the_product_of_its_lists(preset_dir: Path) -> None:
+    write(preset_dir, "p", """
+warmup_s = 1
+duration_s = 3
+repeats = 2
+[[group]]
+name = "g"
+scenarios = ["json", "compute"]
+servers = ["uvicorn", "granian"]
+interpreters = ["3.14", "3.14t"]
+users = [1, 4]
+""")
+    plan = load_preset("p")
+    assert len(plan.configs) == 2 * 2 * 2 * 2 and {c.group for c in plan.configs} == {"g"}
+    assert (plan.warmup_s, plan.duration_s, plan.repeats) == (1.0, 3.0, 2)
+    assert len(plan.cells()) == 32
+    first_repeat = plan.cells()[:16]
+    assert all(r == 0 for _, r in first_repeat)  # repeat-major: every configuration once, then again
+    pairs = [(a.config_id.replace("3.14t", "X").replace("3.14", "X"), a.interpreter, b.interpreter)
+             for (a, _), (b, _) in zip(first_repeat[::2], first_repeat[1::2], strict=True)]
+    for key, left, right in pairs:  # the two interpreters of a configuration sit side by side: A B A B
+        assert (left, right) == ("3.14", "3.14t"), key
+
+
+def test_python_gil_only_applies_to_the_free_threaded_build(preset_dir: Path) -> None:
+    write(preset_dir, "p", """
+[[group]]
+interpreters = ["3.14", "3.14t"]
+python_gil = ["unset", "1", "0"]
+""")
+    configs = load_preset("p").configs
+    assert sorted((c.interpreter, c.python_gil or "unset") for c in configs) == [
+        ("3.14", "unset"), ("3.14t", "0"), ("3.14t", "1"), ("3.14t", "unset")]
+
+
+def test_cores_and_cpu_sets_follow_this_machine(preset_dir: Path) -> None:
+    write(preset_dir, "p", """
+[[group]]
+parallelism = "processes"
+workers = ["cores"]
+cpus = [1, "cores"]
+""")
+    configs = load_preset("p").configs
+    assert {c.workers for c in configs} == {usable_cores()}
+    assert sorted({len(c.cpus or ()) for c in configs}) == sorted({1, usable_cores()})
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("[[group]]\nscenarios = ['nope']", "unknown scenario 'nope'"),
+    ("[[group]]\nservers = ['gunicorn']", "unknown server 'gunicorn'"),
+    ("[[group]]\ninterpreters = ['3.13']", "unknown interpreter '3.13'"),
+    ("[[group]]\nusers = [0]", "users takes integers >= 1"),
+    ("[[group]]\nparallelism = 'fibers'", "parallelism must be"),
+    ("[[group]]\ncpus = [[999]]", "CPUs [999] are not usable here"),
+    ("description = 'no groups'", "defines no [[group]]"),
+    ("prepare = ['make-coffee']\n[[group]]", "unknown prepare step"),
+    ("[[group]\n", "is not valid TOML"),
+])
+def test_bad_presets_say_what_is_wrong(preset_dir: Path, body: str, message: str) -> None:
+    write(preset_dir, "p", body)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_preset("p")
+
+
+def test_an_unknown_preset_lists_the_available_ones(preset_dir: Path) -> None:
+    write(preset_dir, "smoke", "[[group]]")
+    with pytest.raises(ConfigError, match="unknown preset 'nope'; available: smoke"):
+        load_preset("nope")
+    assert available_presets() == ["smoke"]
+
+
+def test_overrides_narrow_and_reshape_the_plan() -> None:
+    plan = load_preset("default")
+    narrowed = apply_overrides(plan, Overrides(scenarios=("json",), servers=("uvicorn",), users=(2,), repeats=1,
+                                               duration_s=3.0, warmup_s=0.0, skip_microbench=True, http="h11"))
+    assert {c.scenario for c in narrowed.configs} == {"json"} and {c.server for c in narrowed.configs} == {"uvicorn"}
+    assert {c.users for c in narrowed.configs} == {2} and {c.http for c in narrowed.configs} == {"h11"}
+    assert (narrowed.repeats, narrowed.duration_s, narrowed.warmup_s, narrowed.microbench) == (1, 3.0, 0.0, None)
+    with pytest.raises(ConfigError, match="no cells to run"):
+        apply_overrides(load_preset("smoke"), Overrides(servers=("granian",)))
+
+
+def test_a_scenario_the_preset_lacks_runs_with_its_first_scenarios_settings() -> None:
+    plan = apply_overrides(load_preset("smoke"), Overrides(scenarios=("compute",)))
+    assert {c.scenario for c in plan.configs} == {"compute"}
+    assert len(plan.configs) == len(load_preset("smoke").configs)
+
+
+@pytest.mark.parametrize("name", ["smoke", "default", "full", "gil-trap"])
+def test_the_shipped_presets_load(name: str) -> None:
+    plan = load_preset(name)
+    assert plan.configs and plan.cells()

@@ -1,0 +1,88 @@
+"""migrations.py: every run.json the lab ever wrote still loads, and newer ones are refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loadtests.core.errors import ResultsError
+from loadtests.results.migrations import migrate
+from loadtests.results.records import SCHEMA_VERSION, AuditOutcome, Microbench, StepFailure
+from loadtests.results.store import load_run, parse_run
+from tests.fixtures.synthetic_runs import make_run
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "run-json"
+V1 = sorted((FIXTURES / "v1").glob("*.json"))
+
+
+def test_there_are_version_1_fixtures_written_by_the_real_runner() -> None:
+    assert {p.stem for p in V1} >= {"smoke", "gil-trap", "default-lite"}
+
+
+@pytest.mark.parametrize("path", V1, ids=lambda p: p.stem)
+def test_every_version_1_file_loads_and_keeps_its_figures(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    run = load_run(path)
+    assert run.schema_version == SCHEMA_VERSION and run.run_id == raw["run_id"]
+    assert len(run.cells) == len(raw["cells"])
+    for old, new in zip(raw["cells"], run.cells, strict=True):
+        assert (new.id, new.valid, new.rps, new.outcome) == (old["id"], old["valid"], old["rps"], old["outcome"])
+        assert new.config.config_id == new.config_id == old["config_id"]
+        if old["latency_ms"]:
+            assert new.latency_ms is not None and new.latency_ms.p95 == old["latency_ms"]["p95"]
+    assert json.loads(path.read_text()) == raw  # reading never rewrites the file
+
+
+def test_the_gil_trap_fixture_keeps_its_refusal_and_its_gil_incident() -> None:
+    run = load_run(FIXTURES / "v1" / "gil-trap.json")
+    refused = [c for c in run.cells if c.outcome == "refused"]
+    assert refused and refused[0].refusal and "Cannot run a free-threaded Granian build" in refused[0].refusal
+    trapped = [c for c in run.cells if c.gil_enabled_by]
+    assert trapped and trapped[0].gil_enabled_by == ("gil_lab_trap",) and not trapped[0].valid
+
+
+def test_the_default_fixture_keeps_its_microbenchmark_and_audit() -> None:
+    run = load_run(FIXTURES / "v1" / "default-lite.json")
+    assert isinstance(run.microbench, Microbench) and run.microbench.points
+    assert isinstance(run.audit, AuditOutcome) and run.audit.verdict == "clean" and run.audit.interpreter.free_threaded
+
+
+def test_old_version_1_shapes_are_filled_in() -> None:
+    doc = make_run(microbench=True)
+    for cell in doc["cells"]:
+        for key in ("outcome", "client_pids", "server_sampling"):
+            cell.pop(key, None)
+    doc["cells"][0]["invalid_reason"] = "granian refused to start: [ERROR] no"
+    doc["cells"][0]["valid"] = False
+    for point in doc["microbench"]["points"]:
+        point.pop("valid", None)
+    run = parse_run(doc)
+    assert run.cells[0].outcome == "refused" and run.cells[1].outcome == "measured"
+    assert run.settings.plan.configs  # rebuilt from the cells: the file predates the stored plan
+    assert isinstance(run.microbench, Microbench)
+    bad = [p for p in run.microbench.points if p.variant == "3.14t" and p.gil_enabled]
+    assert all(not p.valid for p in bad)  # judged by the GIL-state rule the file predates
+
+
+def test_failed_steps_and_audit_lists_migrate() -> None:
+    doc = make_run(microbench=False)
+    doc["microbench"] = {"error": "worker crashed"}
+    doc["audit"] = [{"interpreter": {"label": "3.14", "free_threaded": False}, "gil_enabled": True},
+                    {"interpreter": {"label": "3.14t", "free_threaded": True}, "gil_enabled": False}]
+    run = parse_run(doc)
+    assert run.microbench == StepFailure("worker crashed")
+    assert isinstance(run.audit, AuditOutcome) and run.audit.interpreter.label == "3.14t"
+    assert run.audit.verdict == "clean"
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"schema_version": 99, "run_id": "x", "machine": {}, "interpreters": {}, "cells": []}, "newer than this lab"),
+    ({"schema_version": 1, "run_id": "x"}, "lacks machine, interpreters, cells"),
+    ({"run_id": "x"}, "no valid schema_version"),
+    ([], "not a JSON object"),
+])
+def test_what_cannot_be_read_says_why(doc: object, message: str) -> None:
+    with pytest.raises(ResultsError, match=message):
+        migrate(doc)

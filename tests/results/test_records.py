@@ -1,0 +1,81 @@
+"""record.py and records.py: strict reading, faithful writing, values checked when built."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import pytest
+
+from loadtests.results.record import RecordError
+from loadtests.results.records import CellConfig, Latency, Plan, Sample
+from loadtests.results.store import parse_run
+from tests.fixtures.synthetic_runs import make_run
+
+
+def config(**changes: object) -> CellConfig:
+    base = CellConfig(scenario="json", server="uvicorn", workers=1, parallelism="threads", threads=8, users=4,
+                      python_gil=None, cpus=None, interpreter="3.14t")
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_a_run_survives_a_json_round_trip() -> None:
+    run = parse_run(make_run())
+    assert type(run).from_json(json.loads(json.dumps(run.to_json()))) == run
+
+
+def test_config_id_names_what_sets_a_configuration_apart() -> None:
+    assert config().config_id == "json/uvicorn/3.14t/gil-default/w1/t8/u4"
+    assert config(python_gil="1").config_id == "json/uvicorn/3.14t/gil-1/w1/t8/u4"
+    assert config(interpreter="3.14", parallelism="processes", workers=2).config_id == \
+        "json/uvicorn/3.14/gil-default/w2/processes/t8/u4"
+    assert config(cpus=(0, 1)).config_id.endswith("/u4/cpus2")
+    assert config(http="h11", loop="asyncio").config_id.endswith("/u4/http-h11/loop-asyncio")
+    assert config(group="headline") == config(group="single-user")  # the group is a label, not identity
+    assert config().cell_id(2) == config().config_id + "/r2"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"interpreter": "3.13"}, "unknown interpreter"),
+    ({"server": "gunicorn"}, "unknown server"),
+    ({"users": 0}, "must be >= 1"),
+    ({"interpreter": "3.14", "python_gil": "0"}, "PYTHON_GIL=0 is not allowed on 3.14"),
+])
+def test_a_configuration_checks_its_values_when_built(changes: dict[str, object], message: str) -> None:
+    with pytest.raises((ValueError, Exception), match=message):
+        config(**changes)
+
+
+def test_reading_names_the_path_of_a_wrong_value() -> None:
+    good = Latency(p50=1.0, p95=2.0, p99=3.0, mean=1.5, max=4.0).to_json()
+    with pytest.raises(RecordError, match=r"latency\.p95: expected float, got 'fast'"):
+        Latency.from_json({**good, "p95": "fast"}, path="latency")
+    with pytest.raises(RecordError, match="missing key 'max'"):
+        Latency.from_json({k: v for k, v in good.items() if k != "max"})
+    with pytest.raises(RecordError, match="unknown key\\(s\\) p90"):
+        Latency.from_json({**good, "p90": 2.5})
+    with pytest.raises(RecordError, match="expected int, got True"):
+        Sample.from_json({"t": 0.5, "server_rss_mb": 1.0, "server_threads": True, "server_cpu_cores": None,
+                          "client_cpu_seconds": None})
+
+
+def test_an_integer_reads_as_a_float_but_not_the_other_way_round() -> None:
+    assert Latency.from_json({"p50": 1, "p95": 2, "p99": 3, "mean": 2, "max": 4}).p50 == 1.0
+    with pytest.raises(RecordError):
+        CellConfig.from_json({**config().to_json(), "workers": 1.5})
+
+
+def test_a_non_finite_number_is_never_written() -> None:
+    with pytest.raises(RecordError, match="non-finite"):
+        Latency(p50=math.nan, p95=1.0, p99=1.0, mean=1.0, max=1.0).to_json()
+
+
+def test_a_plan_orders_cells_repeat_major_with_interpreters_side_by_side() -> None:
+    gil, ft = config(interpreter="3.14"), config()
+    other = config(scenario="compute", interpreter="3.14")
+    plan = Plan(name="p", description="", warmup_s=1, duration_s=2, repeats=2, configs=(ft, other, gil),
+                microbench=None)
+    order = [(c.scenario, c.interpreter, r) for c, r in plan.cells()]
+    assert order == [("compute", "3.14", 0), ("json", "3.14", 0), ("json", "3.14t", 0),
+                     ("compute", "3.14", 1), ("json", "3.14", 1), ("json", "3.14t", 1)]
