@@ -22,6 +22,7 @@ No cluster runs here, so the manifests are validated, never applied. Two layers:
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -48,6 +49,7 @@ TOKEN_SECRET = "gil-lab-locust"
 TOKEN_KEY = "token"
 LOCUST_MASTER_PORT = 5557  # Locust's default master port; `gil-lab worker --master HOST` means HOST:5557
 CONTROL_TARGET = "control"
+IMAGE_TARGETS = ("app-gil", "app-ft", CONTROL_TARGET)  # the Dockerfile targets built as images
 APP_TARGETS = {"3.14": "app-gil", "3.14t": "app-ft"}  # --app-url label -> the image target serving it
 # In-cluster DNS forms of a Service name: name, name.namespace, name.namespace.svc[.cluster.local].
 _SERVICE_DOMAINS: tuple[list[str], ...] = ([], ["svc"], ["svc", "cluster", "local"])
@@ -81,15 +83,25 @@ def schema_problems(manifests: list[km.Manifest]) -> list[str]:
             findings.setdefault(f"{manifest.where}: no apiVersion or kind", [])
             continue
         for version in schema_versions():
-            try:
-                kubernetes_validate.validate(manifest.document, version, strict=True)
-            except kubernetes_validate.ValidationError as exc:
-                path = ".".join(map(str, exc.path)) or "(top level)"
-                findings.setdefault(f"{manifest.where}: {path}: {exc.message}", []).append(version)
-            except kubernetes_validate.SchemaNotFoundError as exc:
-                findings.setdefault(f"{manifest.where}: {exc.message}", [])
+            finding = _schema_finding(json.dumps(manifest.document, sort_keys=True), version)
+            if finding is not None:
+                text, versioned = finding
+                findings.setdefault(f"{manifest.where}: {text}", []).extend([version] if versioned else [])
     return [f"{text} (Kubernetes {' and '.join(versions)} schema)" if versions else text
             for text, versions in findings.items()]
+
+
+@functools.lru_cache(maxsize=512)
+def _schema_finding(document: str, version: str) -> tuple[str, bool] | None:
+    """The first schema finding for one object (JSON text, so it can be cached) and whether it is version-specific."""
+    try:
+        kubernetes_validate.validate(json.loads(document), version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return f"{'.'.join(map(str, exc.path)) or '(top level)'}: {exc.message}", True
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        return (f"kubernetes-validate has no schema for kind {exc.kind} of apiVersion {exc.api_version}: "
+                "a misspelt kind or apiVersion, or a custom resource"), False
+    return None
 
 
 # ---- the lab's rules -----------------------------------------------------------------
@@ -152,7 +164,7 @@ def image_problems(manifests: list[km.Manifest], stages: dict[str, dm.Stage]) ->
             where = f"{workload.where}: container {container.get('name')}"
             if target not in stages:
                 found.append(f"{where} runs image {container.get('image')!r}, but docker/Dockerfile has no target "
-                             f"{target!r}; build one of {', '.join(sorted(n for n in stages if not n.startswith('#')))}")
+                             f"{target!r}; the lab's images are {', '.join(t for t in IMAGE_TARGETS if t in stages)}")
                 continue
             if component in ("master", "worker") and target != CONTROL_TARGET:
                 found.append(f"{where} must run the {CONTROL_TARGET!r} image (Locust and the lab), not {target!r}")
