@@ -315,39 +315,46 @@ def _reaches(manifests: list[km.Manifest], where: str, what: str, host: str, por
 
 
 def reference_problems(manifests: list[km.Manifest]) -> list[str]:
-    """The worker's ``--master`` and the master's ``--app-url`` and app URLs name Services of these manifests."""
-    found = []
-    worker, missing = _only(manifests, "worker", "Deployment")
-    master, missing_master = _only(manifests, "master", "Job")
-    found += missing + missing_master
-    for container in worker.containers(init=False) if worker else []:
-        values = km.option_values(km.argv(container), "--master")
-        where = f"{worker.where if worker else ''}: container {container.get('name')}"
-        if len(values) != 1:
-            found.append(f"{where} must pass --master HOST[:PORT] once (the master's Service), found {len(values)}")
-            continue
-        host, _, port = values[0].partition(":")
-        if port and not port.isdigit():
-            found.append(f"{where}: --master {values[0]} has no numeric port")
-            continue
-        found += _reaches(manifests, where, f"--master {values[0]}", host, int(port or LOCUST_MASTER_PORT), "master")
+    """The worker's ``--master`` and every app URL (``--app-url`` or a bare one) name Services of these manifests."""
+    worker, found = _only(manifests, "worker", "Deployment")
+    found += _only(manifests, "master", "Job")[1]
+    if worker is not None:
+        for container in worker.containers(init=False):
+            where = f"{worker.where}: container {container.get('name')}"
+            found += _master_problems(manifests, where, km.argv(container))
     for workload in _workloads(manifests):
         for container in workload.containers():
-            words = km.argv(container)
-            where = f"{workload.where}: container {container.get('name')}"
-            labelled = {}
-            for value in km.option_values(words, "--app-url"):
-                label, _, url = value.partition("=")
-                labelled[label] = url
-            for label, url in labelled.items():
-                if label not in APP_TARGETS:
-                    found.append(f"{where}: --app-url {label}={url}: the label must be {' or '.join(APP_TARGETS)}")
-            urls = {url: APP_TARGETS.get(label) for label, url in labelled.items()}
-            urls.update({w: None for w in words if w.startswith(("http://", "https://")) and w not in urls})
-            for url, target in urls.items():
-                parts = urlsplit(url)
-                url_port = parts.port or (443 if parts.scheme == "https" else 80)
-                found += _reaches(manifests, where, url, parts.hostname or "", url_port, "app", target)
+            found += _url_problems(manifests, f"{workload.where}: container {container.get('name')}", km.argv(container))
+    return found
+
+
+def _master_problems(manifests: list[km.Manifest], where: str, words: list[str]) -> list[str]:
+    values = km.option_values(words, "--master")
+    if len(values) != 1:
+        return [f"{where} must pass --master HOST[:PORT] once (the master's Service), found {len(values)}"]
+    host, _, port = values[0].partition(":")
+    if port and not port.isdigit():
+        return [f"{where}: --master {values[0]} has no numeric port"]
+    return _reaches(manifests, where, f"--master {values[0]}", host, int(port or LOCUST_MASTER_PORT), "master")
+
+
+def _url_problems(manifests: list[km.Manifest], where: str, words: list[str]) -> list[str]:
+    found = []
+    urls: dict[str, str | None] = {}  # URL -> the image target it must reach, when its label says
+    for value in km.option_values(words, "--app-url"):
+        label, _, url = value.partition("=")
+        if label not in APP_TARGETS:
+            found.append(f"{where}: --app-url {value}: the label must be {' or '.join(APP_TARGETS)}")
+        urls[url] = APP_TARGETS.get(label)
+    urls.update({word: None for word in words if word.startswith(("http://", "https://")) and word not in urls})
+    for url, target in urls.items():
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            found.append(f"{where}: {url} has no valid port")
+            continue
+        found += _reaches(manifests, where, url, parts.hostname or "", port, "app", target)
     return found
 
 
