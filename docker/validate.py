@@ -21,10 +21,13 @@ Nothing is built or run here. What can be checked without an engine is:
   port; every app and every ``service_healthy`` dependency has a health check;
   every published port defaults to the host's loopback; workers can be scaled.
 - ``docker compose config`` as well, when a Compose v2 is on the PATH.
+- **The Kubernetes manifests in** ``docker/k8s/`` against the strict Kubernetes
+  JSON schemas of the ``kubernetes-validate`` package and the lab's rules
+  (``docker/k8s_checks.py`` lists them).
 
-    python docker/validate.py [--dockerfile PATH] [--compose PATH]
+    python docker/validate.py [--dockerfile PATH] [--compose PATH] [--k8s DIR]
 
-Exit status: 0 clean, 1 findings, 2 hadolint is missing.
+Exit status: 0 clean, 1 findings, 2 hadolint or kubernetes-validate is missing.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ DOCKERFILE = DOCKER_DIR / "Dockerfile"
 COMPOSE_FILE = DOCKER_DIR / "compose.yaml"
 HADOLINT_CONFIG = DOCKER_DIR / "hadolint.yaml"
 COMPOSE_SCHEMA = DOCKER_DIR / "compose.schema.json"
+KUBERNETES_DIR = DOCKER_DIR / "k8s"
 SCHEMA_SHA256 = "89f4bdc4ba651ff024118917a7cdb67d9d78c1af4bab9b12ec2fc85f5b7d90d3"
 TIMEOUT_S = 120
 
@@ -433,11 +437,30 @@ def check_compose_cli(command: list[str], path: Path) -> Result:
     return result
 
 
+# ---- Kubernetes ----------------------------------------------------------------------
+
+
+def check_kubernetes(directory: Path, dockerfile: Path) -> Result:
+    """The manifests in ``directory``: Kubernetes schemas and the lab's rules; ``dockerfile`` supplies the targets."""
+    try:
+        import k8s_checks
+    except ImportError as exc:
+        raise ToolMissing(f"{exc.name} not found: kubernetes-validate comes with the dev extra; run `make setup`.") from exc
+    oldest, newest = k8s_checks.schema_versions()
+    result = Result(f"kubernetes {_label(directory)} (Kubernetes {oldest} and {newest} schemas and the lab's rules)")
+    try:
+        stages = dm.read(dockerfile)
+    except (OSError, ValueError):
+        stages = {}  # reported by the Dockerfile check
+    result.problems += k8s_checks.problems(directory, stages)
+    return result
+
+
 # ---- main ----------------------------------------------------------------------------
 
 
-def check_all(dockerfile_paths: list[Path], compose_path: Path) -> list[Result]:
-    """Every check, in order. Raises ToolMissing when hadolint is missing."""
+def check_all(dockerfile_paths: list[Path], compose_path: Path, kubernetes_dir: Path = KUBERNETES_DIR) -> list[Result]:
+    """Every check, in order. Raises ToolMissing when hadolint or kubernetes-validate is missing."""
     results = [check_hadolint(dockerfile_paths)]
     main_dockerfile = dockerfile_paths[0]
     results.append(Result(f"promises of {_label(main_dockerfile)}", dockerfile_problems(main_dockerfile)))
@@ -447,6 +470,7 @@ def check_all(dockerfile_paths: list[Path], compose_path: Path) -> list[Result]:
         results.append(check_compose_cli(command, compose_path))
     else:
         results[-1].notes.append("no Compose v2 on the PATH: `docker compose config` was not run")
+    results.append(check_kubernetes(kubernetes_dir, main_dockerfile))
     return results
 
 
@@ -457,10 +481,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="Dockerfile to check (repeatable; the first is checked against compose.yaml; "
                              "default: every Dockerfile in docker/)")
     parser.add_argument("--compose", type=Path, default=COMPOSE_FILE, help="compose file (default: docker/compose.yaml)")
+    parser.add_argument("--k8s", type=Path, default=KUBERNETES_DIR,
+                        help="directory of Kubernetes manifests (default: docker/k8s)")
     args = parser.parse_args(argv)
     paths = args.dockerfile or dockerfiles()
     try:
-        results = check_all(paths, args.compose)
+        results = check_all(paths, args.compose, args.k8s)
     except ToolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,16 +9,15 @@ either file is broken, so ``make lint`` can catch a regression.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from loadtests.measure.servers import ServerSettings, command
 from loadtests.provision.cpython_build import FLAVOURS, MODULE_PACKAGES, BuildSpec, read_build_record
+from tests.docker.docker_modules import load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO_ROOT / "docker"
@@ -26,17 +25,7 @@ DOCKERFILE = DOCKER_DIR / "Dockerfile"
 COMPOSE = DOCKER_DIR / "compose.yaml"
 
 
-def _load(name: str) -> ModuleType:
-    """A module of docker/ (not a package) under a name that cannot clash."""
-    spec = importlib.util.spec_from_file_location(f"gil_lab_docker_{name}", DOCKER_DIR / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-validate = _load("validate")
+validate = load("validate")
 dm = validate.dm  # the Dockerfile reader validate.py itself uses
 
 
