@@ -313,11 +313,12 @@ def read_build_record(executable: Path) -> dict[str, object] | None:
     return None
 
 
-def build_pair(tarball: Path, expected_sha256: str | None, optimized: bool, root: Path | None = None) -> dict[str, Path]:
-    """Build (or reuse) both flavours from one tarball; returns ``{"gil": path, "ft": path}``."""
+def build_pair(tarball: Path, expected_sha256: str | None, optimized: bool, root: Path | None = None,
+               flavours: tuple[str, ...] = FLAVOURS) -> dict[str, Path]:
+    """Build (or reuse) the flavours from one tarball; returns ``{"gil": path, "ft": path}``."""
     digest = verify_tarball(tarball, expected_sha256)
     result: dict[str, Path] = {}
     with build_lock(root):
-        for flavour in FLAVOURS:
+        for flavour in flavours:
             result[flavour] = build(BuildSpec(tarball.resolve(), digest, flavour, optimized), root)
     return result
