@@ -3,7 +3,8 @@
 Resolution order, per interpreter:
 
 1. explicit paths: ``--python-gil`` / ``--python-ft`` or ``LAB_PYTHON_GIL`` / ``LAB_PYTHON_FT``;
-2. a cached source build (keyed by tarball hash and flags);
+2. a cached source build (keyed by tarball hash and flags), rebuilt first if it lacks a
+   wanted module whose headers have been installed since;
 3. interpreters already on the machine: PATH, pyenv, ``uv python find``;
 4. the ways out of ``acquisition``: a source tarball on disk, ``uv python install``,
    the pinned tarball downloaded and built.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from loadtests.core.errors import DownloadError, InterpreterError, UvError
 from loadtests.core.progress import note, step
-from loadtests.provision import acquisition, cpython_build, uv_tool
+from loadtests.provision import acquisition, build_completion, cpython_build, uv_tool
 from loadtests.provision.process_env import clean_env
 from loadtests.provision.resolve_options import DEFAULT_VERSION as DEFAULT_VERSION
 from loadtests.provision.resolve_options import (
@@ -201,7 +202,12 @@ def _first_verified(options: ResolveOptions, role: str, rejected: list[str]) -> 
             continue
         for candidate in finder(options, role):
             try:
-                return verify(candidate, role, options.version, source)
+                found = verify(candidate, role, options.version, source)
+                if source == "cache" and options.allow_build:
+                    rebuilt = build_completion.complete(candidate, found.build, options)
+                    if rebuilt:
+                        found = verify(rebuilt, role, options.version, source)
+                return found
             except InterpreterError as exc:
                 rejected.append(f"  - {source}: {exc}")
     return None

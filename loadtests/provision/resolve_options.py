@@ -39,6 +39,8 @@ class ResolveOptions:
     mirror: str | None = None  # None: LAB_CPYTHON_MIRROR, then python.org
     allow_build: bool = True
     search_machine: bool = True
+    # Where to look for the optional modules' headers; None asks the C compiler.
+    header_dirs: tuple[str, ...] | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> ResolveOptions:

@@ -17,7 +17,8 @@ import pytest
 
 from loadtests.core.paths import PROJECT_ROOT
 from loadtests.provision.cpython_release import TARBALL_NAME
-from loadtests.provision.interpreters import ResolveOptions
+from loadtests.provision.interpreters import Interpreter, ResolveOptions, resolve
+from loadtests.provision.optional_modules import MODULE_HEADERS
 
 
 def write_fake_python(path: Path, *, version: str = "3.14.7", free_threaded: bool = False,
@@ -93,10 +94,16 @@ JSON
 """
 
 
-def make_fake_cpython_tarball(path: Path, *, version: str = "3.14.7") -> Path:
-    """A source tarball whose configure/make/make install produce a fake interpreter of ``version``."""
+def make_fake_cpython_tarball(path: Path, *, version: str = "3.14.7", missing: tuple[str, ...] = ()) -> Path:
+    """A source tarball whose configure/make/make install produce a fake interpreter of ``version``.
+
+    ``missing`` modules are reported by configure the way CPython reports them, unless
+    their header is in the directory named by ``$FAKE_HEADERS``.
+    """
+    lines = "\n".join(f'[ -f "$FAKE_HEADERS/{MODULE_HEADERS[m]}" ] || '
+                      f'echo "checking for stdlib extension module {m}... missing"' for m in missing)
     files = {
-        "configure": (_CONFIGURE.replace("MISSING_LINES\n", ""), 0o755),
+        "configure": (_CONFIGURE.replace("MISSING_LINES", lines), 0o755),
         "Makefile.in": (_MAKEFILE, 0o644),
         "fake-python.in": (_FAKE_PYTHON.replace("VERSION", version), 0o644),
     }
@@ -118,6 +125,31 @@ def pinned_release_tarball() -> Path | None:
         if candidate and Path(candidate).name == TARBALL_NAME and Path(candidate).is_file():
             return Path(candidate)
     return None
+
+
+def built_without_zstd(lab: Path, headers_seen: list[str]) -> tuple[Path, dict[str, Interpreter]]:
+    """Both interpreters really built (fake source) without _zstd, with records saying which headers were seen."""
+    tarball = make_fake_cpython_tarball(lab / "src" / "Python-3.14.7.tar.xz", missing=("_zstd",))
+    found = resolve(local_options(source_tarball=str(tarball), header_dirs=()))
+    for interpreter in found.values():
+        record_file = Path(interpreter.path).parent.parent / "gil-lab-build.json"
+        record = json.loads(record_file.read_text())
+        assert record["missing_optional_modules"] == ["_zstd"]
+        record["optional_headers_found"] = headers_seen  # what the compiler saw back then
+        record_file.write_text(json.dumps(record))
+    return tarball, found
+
+
+def records(found: dict[str, Interpreter]) -> dict[str, dict]:
+    return {role: json.loads((Path(i.path).parent.parent / "gil-lab-build.json").read_text())
+            for role, i in found.items()}
+
+
+def include_dir_with_zstd(lab: Path) -> Path:
+    include = lab / "include"
+    include.mkdir(exist_ok=True)
+    (include / "zstd.h").write_text("/* the header libzstd-dev installs */\n")
+    return include
 
 
 # ---- a local HTTP server on 127.0.0.1 ---------------------------------------------------------------

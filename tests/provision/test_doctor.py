@@ -7,6 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from loadtests.provision.doctor import diagnose, render
+from loadtests.provision.provisioning import save_interpreters
+
+from .conftest import built_without_zstd, include_dir_with_zstd
+
 GIL_LAB = Path(sys.executable).parent / "gil-lab"
 
 
@@ -29,3 +36,24 @@ def test_doctor_fails_with_a_remedy_when_not_set_up(tmp_path: Path) -> None:
     proc = subprocess.run([str(GIL_LAB), "doctor"], capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 1
     assert "make setup" in proc.stdout
+
+
+def test_doctor_names_a_missing_module_and_its_fix(isolated_lab: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real build records of fake interpreters built without _zstd, recorded as `make setup` records them."""
+    monkeypatch.setenv("LAB_ENVS_DIR", str(isolated_lab / "envs"))
+    monkeypatch.setenv("LAB_CONTROL_VENV", str(isolated_lab / "venv"))
+    _, found = built_without_zstd(isolated_lab, headers_seen=[])
+    save_interpreters(found)
+
+    absent = diagnose(header_dirs=(str(isolated_lab / "none"),))
+    assert not absent.healthy
+    assert absent.report["interpreters"]["ft"]["missing_modules"] == ["_zstd"]
+    zstd = [p for p in absent.problems if "_zstd" in p]
+    assert len(zstd) == 2 and all("install the headers with `apt-get install libzstd-dev`" in p for p in zstd)
+    assert all("then run `make setup` to rebuild it" in p for p in zstd)
+    assert "built without: _zstd" in render(absent)
+
+    present = diagnose(header_dirs=(str(include_dir_with_zstd(isolated_lab)),))
+    assert [p for p in present.problems if "_zstd" in p] == [
+        f"{i.label} ({i.path}) was built without _zstd; the headers are installed now: run `make setup` to rebuild it."
+        for i in found.values()]
