@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from loadtests.core.errors import DownloadError
-from loadtests.provision import cpython_release, source_download
+from loadtests.core.paths import PROJECT_ROOT
+from loadtests.provision import acquisition, cpython_build, cpython_release, source_download
 
-from .conftest import LocalServer, Route, make_fake_cpython_tarball
+from .conftest import LocalServer, Route, local_options, make_fake_cpython_tarball, pinned_release_tarball
 
 PATH = f"/{cpython_release.PINNED_VERSION}/{cpython_release.TARBALL_NAME}"
 
@@ -99,3 +100,28 @@ def test_a_refused_connection_is_a_download_error(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="refused"):
         source_download.download(f"http://127.0.0.1:{port}{PATH}", dest, "0" * 64, attempts=1)
     assert nothing_landed(dest)
+
+
+def test_the_download_way_out_stores_the_tarball_then_builds_from_it(
+        isolated_lab: Path, http_server: LocalServer, tarball: bytes) -> None:
+    """The whole last stage for real: download from the mirror, store in <cache>/sources/, configure, make."""
+    http_server.routes[PATH] = [Route(body=tarball)]
+    options = local_options(allow_download=True, mirror=http_server.url)
+    built = acquisition.download_and_build(options, ("ft",), expected_sha256=sha(tarball))
+    stored = cpython_release.stored_tarball()
+    assert stored.read_bytes() == tarball and http_server.requests == [PATH]
+    record = cpython_build.read_build_record(built["ft"])
+    assert record is not None and record["tarball"] == str(stored) and record["tarball_sha256"] == sha(tarball)
+
+
+def test_the_pinned_checksum_is_the_release_files_and_the_dockerfiles() -> None:
+    dockerfile = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
+    assert f"ARG CPYTHON_SHA256={cpython_release.PINNED_SHA256}\n" in dockerfile
+    assert f"ARG CPYTHON_TARBALL={cpython_release.TARBALL_NAME}\n" in dockerfile
+    release = pinned_release_tarball()
+    if release is None:
+        pytest.skip("no copy of the release file on this machine (../shared/cpython)")
+    assert cpython_build.sha256_of(release) == cpython_release.PINNED_SHA256
+    sums = release.with_name("SHA256SUMS")
+    if sums.is_file():
+        assert f"{cpython_release.PINNED_SHA256}  {cpython_release.TARBALL_NAME}" in sums.read_text()
