@@ -141,10 +141,14 @@ def python_install(uv: Path, requests: list[str]) -> None:
 
 
 def python_find(uv: Path, request: str) -> Path | None:
-    """The interpreter uv knows for ``request`` (``3.14t``), without downloading anything."""
+    """The interpreter uv knows for ``request`` (``3.14t``), without downloading anything.
+
+    ``--system`` keeps virtual environments out: without it, uv offers the lab's own
+    ``.venv/bin/python`` from the working directory, which set-up would then rebuild from itself.
+    """
     try:
-        out = _run([str(uv), "python", "find", "--no-project", request], f"uv python find {request}", FIND_LIMIT_S,
-                   env=uv_env())
+        out = _run([str(uv), "python", "find", "--no-project", "--system", request], f"uv python find {request}",
+                   FIND_LIMIT_S, env=uv_env())
     except UvError:
         return None
     lines = out.strip().splitlines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,8 +108,8 @@ def test_a_silent_index_times_out(private_index: LocalServer) -> None:
 
 
 @pytest.mark.slow
-def test_uv_is_installed_from_the_index_once_and_reused(isolated_lab: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_uv_is_installed_from_the_index_once_and_reused(isolated_lab: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     uv = uv_tool.ensure_uv()
     assert uv == uv_tool.tool_uv()
     version = subprocess.run([str(uv), "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
@@ -116,3 +117,9 @@ def test_uv_is_installed_from_the_index_once_and_reused(isolated_lab: Path,
     assert "==> install uv from PyPI" in capsys.readouterr().err
     assert uv_tool.ensure_uv() == uv
     assert "install uv" not in capsys.readouterr().err
+    # uv python find never offers a virtual environment of the working directory (the lab's own .venv)
+    project = isolated_lab / "project"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True)
+    monkeypatch.chdir(project)
+    found = uv_tool.python_find(uv, ".".join(map(str, sys.version_info[:2])))
+    assert found is None or not (found.parent.parent / "pyvenv.cfg").exists(), found
