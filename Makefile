@@ -6,6 +6,7 @@ PRESET   ?= default
 SCENARIO ?=
 RUN      ?=
 PYTEST_ARGS ?=
+SETUP    := $(PYTHON) -m loadtests.cli.bootstrap setup
 
 .DEFAULT_GOAL := help
 .PHONY: help setup compare test test-app lint report audit lock system-deps clean clean-all
@@ -14,9 +15,13 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 setup: ## find or build 3.14 and 3.14t, then sync .venv and .envs/app-{gil,ft}
-	$(PYTHON) -m loadtests.cli.bootstrap setup
+	$(SETUP)
 
-compare: setup ## run PRESET (default: default) and print the verdict; SCENARIO= narrows it
+# CPython's build headers first, so an interpreter built by this set-up is complete; without
+# root it prints the apt-get line and goes on (existing interpreters need no headers).
+compare: ## build headers (as root), set-up, then run PRESET (default: default) and print the verdict; SCENARIO= narrows it
+	$(PYTHON) -m loadtests.provision.sysdeps --install --best-effort --for build
+	$(SETUP)
 	$(GIL_LAB) compare --preset $(PRESET) $(if $(SCENARIO),--scenario $(SCENARIO))
 
 system-deps: ## install missing Debian packages (CPython build headers, Chromium) when root

@@ -20,7 +20,7 @@ def parser() -> argparse.ArgumentParser:
         description="Provision both interpreters (find or build them) and the lab's environments.",
         epilog="Environment: LAB_PYTHON_GIL, LAB_PYTHON_FT (explicit interpreters), CPYTHON_SOURCE "
         "(tarball to build from), CPYTHON_SHA256, LAB_CPYTHON_OPTIMIZED=1 (PGO+LTO), LAB_UV_INSTALL=0, "
-        "LAB_INSTALLER=auto|uv|pip.",
+        "LAB_CPYTHON_DOWNLOAD=0, LAB_CPYTHON_MIRROR, LAB_CACHE_DIR, LAB_INSTALLER=auto|uv|pip. See docs/setup.md.",
     )
     sub = p.add_subparsers(dest="command", required=True)
     for name, text in (("setup", "find or build interpreters, then sync environments"),

@@ -8,7 +8,9 @@ non-zero; it never shows a traceback for these. Anything that is not a
     LabError
     ├── ConfigError          bad flags, unknown preset or scenario, bad env var
     ├── InterpreterError     an interpreter is missing or is not what it claims
-    │   └── BuildError       the CPython source build failed
+    │   ├── BuildError       the CPython source build failed
+    │   ├── DownloadError    the pinned CPython source tarball could not be downloaded intact
+    │   └── UvError          uv could not be installed, or `uv python install` failed
     ├── EnvironmentSetupError  a virtual environment could not be made or synced
     ├── ServerError          a server would not start, or died
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
@@ -34,6 +36,19 @@ class InterpreterError(LabError):
 
 class BuildError(InterpreterError):
     """Building CPython from source failed."""
+
+
+class DownloadError(InterpreterError):
+    """The pinned CPython source tarball could not be downloaded intact.
+
+    Raised when the mirror is unreachable or does not answer in time, answers with an
+    HTTP error (404: no such release there), or sends a truncated file or one whose
+    sha256 is not the pinned one. Nothing is stored in the source cache in any of these cases.
+    """
+
+
+class UvError(InterpreterError):
+    """uv could not be installed into the lab's tool directory, or `uv python install` failed or timed out."""
 
 
 class EnvironmentSetupError(LabError):

@@ -51,3 +51,8 @@ def step(title: str, stream: TextIO | None = None, heartbeat: float = 15.0) -> I
     done.set()
     _active.remove(title)
     print(f"<== {title}: done in {format_seconds(time.monotonic() - start)}", file=out, flush=True)
+
+
+def note(text: str, stream: TextIO | None = None) -> None:
+    """One indented line under the current step: what was found, skipped or decided, and why."""
+    print(f"    {text}", file=stream or sys.stderr, flush=True)

@@ -22,33 +22,22 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from loadtests.core.errors import BuildError
 from loadtests.core.paths import cache_dir
 from loadtests.core.progress import format_seconds, step
+from loadtests.provision.optional_modules import (
+    MODULE_PACKAGES,
+    REQUIRED_MODULES,
+    header_search_dirs,
+    headers_present,
+)
 
 FLAVOURS = ("gil", "ft")
 
-# Optional stdlib modules the lab needs, and the Debian package that provides each
-# one's headers. CPython's build prints the modules it could not build; this maps
-# them to what a user should install.
-MODULE_PACKAGES = {
-    "_ssl": "libssl-dev",
-    "_hashlib": "libssl-dev",
-    "_ctypes": "libffi-dev",
-    "zlib": "zlib1g-dev",
-    "_bz2": "libbz2-dev",
-    "_lzma": "liblzma-dev",
-    "_sqlite3": "libsqlite3-dev",
-    "readline": "libreadline-dev",
-    "_uuid": "uuid-dev",
-    "_curses": "libncurses-dev",
-    "_zstd": "libzstd-dev",
-}
-# Without these the lab cannot install packages or store results.
-REQUIRED_MODULES = ("_ssl", "_hashlib", "_ctypes", "zlib", "_sqlite3")
+# Headers named in compiler errors, and the package that provides each (for a failed build's hint).
 HEADER_PACKAGES = {
     "openssl/": "libssl-dev",
     "ffi.h": "libffi-dev",
@@ -100,6 +89,8 @@ class BuildRecord:
     built_at: float
     build_seconds: float
     missing_optional_modules: list[str]
+    # Headers of optional modules the compiler could see when this build ran.
+    optional_headers_found: list[str] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str:
@@ -233,13 +224,14 @@ def _check_toolchain() -> None:
         )
 
 
-def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None) -> Path:
+def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None, replace: bool = False) -> Path:
     """Build and install one flavour into the cache and return its interpreter.
 
-    Call under ``build_lock``. Reuses a finished build for the same key.
+    Call under ``build_lock``. Reuses a finished build for the same key, unless
+    ``replace``: then the new build takes the old one's place once it succeeded.
     """
     existing = cached_build(spec, root)
-    if existing:
+    if existing and not replace:
         return existing
     _check_toolchain()
     prefix = spec.install_dir(root)
@@ -250,6 +242,7 @@ def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None) ->
     log.write_text(f"gil-lab build of {spec.tarball} ({spec.tarball_sha256}) flavour={spec.flavour}\n")
     jobs = jobs or os.cpu_count() or 1
     started = time.monotonic()
+    headers_found = headers_present(header_search_dirs())
     label = "free-threaded (--disable-gil)" if spec.flavour == "ft" else "standard (GIL)"
     staging_root = Path(tempfile.mkdtemp(prefix=f".build-{spec.flavour}-", dir=prefix.parent))
     try:
@@ -289,11 +282,13 @@ def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None) ->
             built_at=time.time(),
             build_seconds=round(time.monotonic() - started, 1),
             missing_optional_modules=missing,
+            optional_headers_found=headers_found,
         )
         (staged_prefix / "gil-lab-build.json").write_text(json.dumps(asdict(record), indent=2))
         shutil.copy2(log, staged_prefix / "gil-lab-build.log")
-        if prefix.exists():  # a half-finished earlier attempt without a record
-            shutil.rmtree(prefix)
+        if prefix.exists():  # the build being replaced, or a half-finished attempt without a record
+            # Moved aside, not deleted first: the interpreter path is never missing for long.
+            os.rename(prefix, staging_root / "replaced")
         os.rename(staged_prefix, prefix)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
@@ -313,11 +308,12 @@ def read_build_record(executable: Path) -> dict[str, object] | None:
     return None
 
 
-def build_pair(tarball: Path, expected_sha256: str | None, optimized: bool, root: Path | None = None) -> dict[str, Path]:
-    """Build (or reuse) both flavours from one tarball; returns ``{"gil": path, "ft": path}``."""
+def build_pair(tarball: Path, expected_sha256: str | None, optimized: bool, root: Path | None = None,
+               flavours: tuple[str, ...] = FLAVOURS) -> dict[str, Path]:
+    """Build (or reuse) the flavours from one tarball; returns ``{"gil": path, "ft": path}``."""
     digest = verify_tarball(tarball, expected_sha256)
     result: dict[str, Path] = {}
     with build_lock(root):
-        for flavour in FLAVOURS:
+        for flavour in flavours:
             result[flavour] = build(BuildSpec(tarball.resolve(), digest, flavour, optimized), root)
     return result

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from loadtests.core.errors import LabError
 from loadtests.provision import envs
+from loadtests.provision.build_completion import present_headers
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.optional_modules import MODULE_HEADERS, apt_install_line, lacking, rebuild_would_add
 from loadtests.provision.provisioning import load_interpreters
 
 
@@ -19,8 +23,34 @@ class Diagnosis:
         return not self.problems
 
 
-def diagnose() -> Diagnosis:
-    """Re-run both interpreters and read every environment's stamp."""
+def missing_module_problems(interpreter: Interpreter, header_dirs: tuple[str, ...] | None = None) -> list[str]:
+    """What a lab build lacks of the modules the lab wants, and the command that fixes it."""
+    missing = lacking(interpreter.build)
+    if not missing:
+        return []
+    present = present_headers(header_dirs)
+    where = f"{interpreter.label} ({interpreter.path}) was built without"
+    problems = []
+    absent = [m for m in missing if MODULE_HEADERS[m] not in present]
+    if absent:
+        problems.append(f"{where} {', '.join(absent)}: install the headers with `{apt_install_line(absent)}` "
+                        "(`make system-deps` as root), then run `make setup` to rebuild it.")
+    addable = rebuild_would_add(interpreter.build, present)
+    if addable:
+        problems.append(f"{where} {', '.join(addable)}; the headers are installed now: run `make setup` to rebuild it.")
+    stuck = [m for m in missing if m not in absent and m not in addable]
+    if stuck:
+        log = Path(interpreter.path).resolve().parent.parent / "gil-lab-build.log"
+        problems.append(f"{where} {', '.join(stuck)} although the headers were present when it was built; "
+                        f"see why in {log}.")
+    return problems
+
+
+def diagnose(header_dirs: tuple[str, ...] | None = None) -> Diagnosis:
+    """Re-run both interpreters, check what their builds lack, and read every environment's stamp.
+
+    ``header_dirs`` replaces the C compiler's include path when looking for headers.
+    """
     diagnosis = Diagnosis(report={"interpreters": {}, "environments": {}, "problems": []})
     try:
         interpreters = load_interpreters(verify_again=True)
@@ -29,6 +59,9 @@ def diagnose() -> Diagnosis:
         diagnosis.report["problems"] = diagnosis.problems
         return diagnosis
     diagnosis.report["interpreters"] = {role: i.to_json() for role, i in interpreters.items()}
+    for role, interpreter in interpreters.items():
+        diagnosis.report["interpreters"][role]["missing_modules"] = lacking(interpreter.build)
+        diagnosis.problems += missing_module_problems(interpreter, header_dirs)
     for spec in envs.env_specs(interpreters):
         stamp = envs.read_stamp(spec)
         entry: dict = {"path": str(spec.path), "interpreter": spec.interpreter.label, "lock_file": str(spec.lock_file)}
@@ -65,6 +98,8 @@ def render(diagnosis: Diagnosis) -> str:
                      f"  gil_enabled at start={info['gil_enabled']}")
         lines.append(f"       configure flags: {flags or '(defaults)'}"
                      + (f"  source sha256 {build['tarball_sha256'][:16]}…" if build else ""))
+        if info.get("missing_modules"):
+            lines.append(f"       built without: {' '.join(info['missing_modules'])}")
     for name, env in diagnosis.report.get("environments", {}).items():
         lines.append(f"{name:8} [{env['status']}] {env['path']} ({env['interpreter']})")
         packages = env.get("packages", {})

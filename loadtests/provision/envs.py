@@ -28,6 +28,7 @@ from typing import Any
 from loadtests.core.errors import EnvironmentSetupError
 from loadtests.core.paths import PROJECT_ROOT, control_venv, envs_dir
 from loadtests.core.progress import step
+from loadtests.provision import uv_tool
 from loadtests.provision.interpreters import Interpreter, clean_env
 
 LOCKS_DIR = PROJECT_ROOT / "locks"
@@ -122,7 +123,7 @@ def installer() -> list[str] | None:
         raise EnvironmentSetupError(f"LAB_INSTALLER must be auto, uv or pip, not {choice!r}.")
     if choice == "pip":
         return None
-    for candidate in (control_venv() / "bin" / "uv", shutil.which("uv")):
+    for candidate in (control_venv() / "bin" / "uv", uv_tool.find_uv()):
         if candidate and Path(candidate).is_file():
             return [str(candidate)]
     if choice == "uv":

@@ -3,10 +3,11 @@
 Resolution order, per interpreter:
 
 1. explicit paths: ``--python-gil`` / ``--python-ft`` or ``LAB_PYTHON_GIL`` / ``LAB_PYTHON_FT``;
-2. a cached source build (keyed by tarball hash and flags);
+2. a cached source build (keyed by tarball hash and flags), rebuilt first if it lacks a
+   wanted module whose headers have been installed since;
 3. interpreters already on the machine: PATH, pyenv, ``uv python find``;
-4. ``uv python install`` where the network allows (skip with ``LAB_UV_INSTALL=0``);
-5. a build from the tarball named by ``CPYTHON_SOURCE``.
+4. the ways out of ``acquisition``: a source tarball on disk, ``uv python install``,
+   the pinned tarball downloaded and built.
 
 Whatever is found is *run* to verify it: its version, the ``Py_GIL_DISABLED`` build
 flag and ``sys._is_gil_enabled()`` at start. A free-threaded candidate that is not
@@ -25,13 +26,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from loadtests.core.errors import InterpreterError
-from loadtests.provision import cpython_build
-
-DEFAULT_VERSION = "3.14"
-ROLES = ("gil", "ft")
-ROLE_NAMES = {"gil": "standard (GIL)", "ft": "free-threaded"}
-ENV_VARS = {"gil": "LAB_PYTHON_GIL", "ft": "LAB_PYTHON_FT"}
+from loadtests.core.errors import DownloadError, InterpreterError, UvError
+from loadtests.core.progress import note, step
+from loadtests.provision import acquisition, build_completion, cpython_build, uv_tool
+from loadtests.provision.process_env import clean_env
+from loadtests.provision.resolve_options import DEFAULT_VERSION as DEFAULT_VERSION
+from loadtests.provision.resolve_options import (
+    ENV_VARS,
+    ROLE_NAMES,
+    ROLES,
+    ResolveOptions,
+    executable_name,
+    uv_request,
+)
 
 # Runs inside the candidate interpreter. PYTHON_GIL is removed from its environment
 # so that the GIL state seen is the interpreter's own default.
@@ -80,16 +87,6 @@ class Interpreter:
         data = asdict(self)
         data["label"] = self.label
         return data
-
-
-def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The current environment without variables that would change an interpreter's GIL state.
-
-    ``PYTHON_GIL=0`` is a fatal start-up error on a GIL build, so it must never leak.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONHOME", "PYTHONPATH")}
-    env.update(extra or {})
-    return env
 
 
 def probe(path: Path | str, timeout: float = 30.0) -> dict[str, object]:
@@ -150,40 +147,6 @@ def verify(path: Path | str, role: str, version: str, source: str) -> Interprete
     )
 
 
-@dataclass(frozen=True)
-class ResolveOptions:
-    """Everything resolution depends on; built from flags and environment variables."""
-
-    version: str = DEFAULT_VERSION
-    explicit: dict[str, str] = field(default_factory=dict)
-    source_tarball: str | None = None
-    source_sha256: str | None = None
-    optimized: bool = False
-    allow_uv_install: bool = True
-    allow_build: bool = True
-    search_machine: bool = True
-
-    @classmethod
-    def from_env(cls, **overrides: object) -> ResolveOptions:
-        explicit = {role: os.environ[var] for role, var in ENV_VARS.items() if os.environ.get(var)}
-        values: dict[str, object] = dict(
-            version=os.environ.get("LAB_PYTHON_VERSION", DEFAULT_VERSION),
-            explicit=explicit,
-            source_tarball=os.environ.get("CPYTHON_SOURCE") or None,
-            source_sha256=os.environ.get("CPYTHON_SHA256") or None,
-            optimized=os.environ.get("LAB_CPYTHON_OPTIMIZED", "0") == "1",
-            allow_uv_install=os.environ.get("LAB_UV_INSTALL", "1") != "0",
-        )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if overrides.get("explicit"):
-            values["explicit"] = {**explicit, **overrides["explicit"]}  # type: ignore[dict-item]
-        return cls(**values)  # type: ignore[arg-type]
-
-
-def executable_name(version: str, role: str) -> str:
-    return f"python{version}" + ("t" if role == "ft" else "")
-
-
 def _cache_candidates(options: ResolveOptions, role: str) -> Iterable[Path]:
     """Finished cached builds: the one for the configured tarball first, then any other."""
     if options.source_tarball and Path(options.source_tarball).is_file():
@@ -217,30 +180,11 @@ def _pyenv_candidates(options: ResolveOptions, role: str) -> Iterable[Path]:
             yield exe
 
 
-def _uv(args: list[str], timeout: float) -> str | None:
-    uv = shutil.which("uv")
-    if not uv:
-        return None
-    try:
-        proc = subprocess.run([uv, *args], capture_output=True, text=True, timeout=timeout, env=clean_env())
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
-
-
 def _uv_find_candidates(options: ResolveOptions, role: str) -> Iterable[Path]:
-    request = options.version + ("t" if role == "ft" else "")
-    out = _uv(["python", "find", "--no-project", request], timeout=30)
-    if out:
-        yield Path(out.splitlines()[-1])
-
-
-def _uv_install_candidates(options: ResolveOptions, role: str) -> Iterable[Path]:
-    if not options.allow_uv_install:
-        return
-    request = options.version + ("t" if role == "ft" else "")
-    if _uv(["python", "install", request], timeout=300) is not None:
-        yield from _uv_find_candidates(options, role)
+    uv = uv_tool.find_uv()  # never installs uv: finding is not a reason to go online
+    found = uv_tool.python_find(uv, uv_request(options.version, role)) if uv else None
+    if found:
+        yield found
 
 
 Finder = Callable[[ResolveOptions, str], Iterable[Path]]
@@ -249,7 +193,6 @@ MACHINE_FINDERS: list[tuple[str, Finder]] = [
     ("path", _path_candidates),
     ("pyenv", _pyenv_candidates),
     ("uv-find", _uv_find_candidates),
-    ("uv-install", _uv_install_candidates),
 ]
 
 
@@ -259,14 +202,47 @@ def _first_verified(options: ResolveOptions, role: str, rejected: list[str]) -> 
             continue
         for candidate in finder(options, role):
             try:
-                return verify(candidate, role, options.version, source)
+                found = verify(candidate, role, options.version, source)
+                if source == "cache" and options.allow_build:
+                    rebuilt = build_completion.complete(candidate, found.build, options)
+                    if rebuilt:
+                        found = verify(rebuilt, role, options.version, source)
+                return found
             except InterpreterError as exc:
                 rejected.append(f"  - {source}: {exc}")
     return None
 
 
+def _acquire(options: ResolveOptions, missing: tuple[str, ...], found: dict[str, Interpreter],
+             rejected: list[str], tried: list[str]) -> None:
+    """Take the ways out in order until every missing role is found; record why each one did not do."""
+    stages = acquisition.STAGES
+    for index, stage in enumerate(stages):
+        missing = tuple(role for role in missing if role not in found)
+        if not missing:
+            return
+        following = stages[index + 1].title if index + 1 < len(stages) else None
+        try:
+            candidates = stage.run(options, missing)
+        except acquisition.Unavailable as exc:
+            outcome = f"skipped: {exc}"
+        except (UvError, DownloadError) as exc:
+            outcome = f"failed: {exc}"
+        else:
+            for role, path in candidates.items():
+                try:
+                    found[role] = verify(path, role, options.version, stage.source)
+                except InterpreterError as exc:
+                    rejected.append(f"  - {stage.source}: {exc}")
+            left = [executable_name(options.version, r) for r in missing if r not in found]
+            outcome = f"gave no usable {' or '.join(left)}" if left else "done"
+        tried.append(f"  - {stage.title}: {outcome}")
+        if outcome != "done":
+            note(f"{stage.title} {outcome}" + (f"; trying {following}" if following else ""))
+
+
 def resolve(options: ResolveOptions) -> dict[str, Interpreter]:
-    """Resolve and verify both interpreters; build them from source as a last resort."""
+    """Resolve and verify both interpreters; install or build them as a last resort."""
     found: dict[str, Interpreter] = {}
     rejected: list[str] = []
     for role in ROLES:
@@ -277,24 +253,25 @@ def resolve(options: ResolveOptions) -> dict[str, Interpreter]:
         interpreter = _first_verified(options, role, rejected)
         if interpreter:
             found[role] = interpreter
-    missing = [role for role in ROLES if role not in found]
-    if missing and options.source_tarball and options.allow_build:
-        built = cpython_build.build_pair(Path(options.source_tarball), options.source_sha256, options.optimized)
-        for role in missing:
-            found[role] = verify(built[role], role, options.version, "source-build")
-        missing = []
+    missing = tuple(role for role in ROLES if role not in found)
     if missing:
-        names = " and ".join(f"{ROLE_NAMES[r]} ({executable_name(options.version, r)})" for r in missing)
-        detail = ("\nCandidates rejected:\n" + "\n".join(rejected)) if rejected else ""
-        raise InterpreterError(
-            f"No {names} interpreter found.{detail}\n"
-            "Do one of:\n"
-            f"  - point {' / '.join(ENV_VARS[r] for r in missing)} at existing interpreters;\n"
-            f"  - set CPYTHON_SOURCE=/path/to/Python-{options.version}.x.tar.xz and the lab builds both (about 8 minutes);\n"
-            f"  - install them, e.g. `uv python install {options.version} {options.version}t`."
-        )
+        names = " and ".join(executable_name(options.version, r) for r in missing)
+        with step(f"get {names} (not found on this machine)"):
+            tried: list[str] = []
+            _acquire(options, missing, found, rejected, tried)
+            missing = tuple(role for role in ROLES if role not in found)
+            if missing:
+                raise _nothing_found(options, missing, rejected, tried)
     check_pair(found)
     return found
+
+
+def _nothing_found(options: ResolveOptions, missing: tuple[str, ...], rejected: list[str],
+                   tried: list[str]) -> InterpreterError:
+    names = " and ".join(f"{ROLE_NAMES[r]} ({executable_name(options.version, r)})" for r in missing)
+    detail = ("\nCandidates rejected:\n" + "\n".join(rejected)) if rejected else ""
+    attempts = ("\nTried:\n" + "\n".join(tried)) if tried else ""
+    return InterpreterError(f"No {names} interpreter found.{detail}{attempts}\n" + acquisition.remedies(options, missing))
 
 
 def check_pair(found: dict[str, Interpreter]) -> None:

@@ -13,6 +13,9 @@ import pytest
 from loadtests.core.errors import BuildError
 from loadtests.provision import cpython_build
 from loadtests.provision.cpython_build import BuildSpec, build_lock, missing_modules, packages_for, verify_tarball
+from loadtests.provision.optional_modules import MODULE_HEADERS
+
+from .conftest import make_fake_cpython_tarball
 
 
 def make_tarball(path: Path) -> Path:
@@ -104,3 +107,22 @@ def test_lock_serialises_concurrent_setups(tmp_path: Path) -> None:
         t.join()
     # Whoever entered first left before the other entered.
     assert events[0][0] == events[1][0] and events[2][0] == events[3][0]
+
+
+def test_a_build_records_the_headers_it_saw_and_a_replacement_takes_its_place(tmp_path: Path) -> None:
+    """Real configure/make/make install of a tiny fake source tree, built, then built again in place."""
+    tarball = make_fake_cpython_tarball(tmp_path / "Python-3.14.7.tar.xz", missing=("_zstd",))
+    spec = BuildSpec(tarball, cpython_build.sha256_of(tarball), "ft", optimized=False)
+    with build_lock(tmp_path):
+        first = cpython_build.build(spec, tmp_path)
+    record = cpython_build.read_build_record(first)
+    assert record is not None and record["missing_optional_modules"] == ["_zstd"]
+    seen = record["optional_headers_found"]
+    assert isinstance(seen, list) and set(seen) <= set(MODULE_HEADERS.values())
+    with build_lock(tmp_path):
+        assert cpython_build.build(spec, tmp_path) == first  # reused
+        again = cpython_build.build(spec, tmp_path, replace=True)
+    assert again == first
+    replaced = cpython_build.read_build_record(again)
+    assert replaced is not None and replaced["built_at"] > record["built_at"]
+    assert [p.name for p in spec.install_dir(tmp_path).parent.iterdir() if p.name.startswith(".build")] == []
