@@ -83,11 +83,11 @@ def app_python(name: str) -> Path:
 
 def gil_only_packages() -> dict[str, str]:
     """Packages kept out of free-threaded environments, with the reason (from pyproject.toml)."""
-    data = _load_pyproject()
+    data = load_pyproject()
     return dict(data.get("tool", {}).get("gil-lab", {}).get("gil-only", {}))
 
 
-def _load_pyproject() -> dict:
+def load_pyproject() -> dict:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - the control plane runs 3.14
@@ -214,7 +214,8 @@ def installed_packages(python: Path) -> dict[str, str]:
         "import json, importlib.metadata as m; "
         "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions() if d.metadata['Name']}))"
     )
-    return json.loads(_run([str(python), "-c", code], f"listing packages of {python}"))
+    # -I: only the environment's own site-packages, not a distribution in the current directory.
+    return json.loads(_run([str(python), "-I", "-c", code], f"listing packages of {python}"))
 
 
 def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
@@ -256,7 +257,7 @@ def requirements(name: str) -> list[str]:
     The app environments get only the app extras, never the control plane's own
     dependencies (Locust has no business in the server's process).
     """
-    project = _load_pyproject()["project"]
+    project = load_pyproject()["project"]
     extras = project.get("optional-dependencies", {})
     reqs = list(project["dependencies"]) if name == "control" else []
     for extra in LOCK_EXTRAS[name]:
