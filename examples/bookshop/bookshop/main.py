@@ -88,7 +88,7 @@ async def quote(cart: Cart) -> Quote:
         subtotal += book.price_cents * line.quantity
         items += line.quantity
     # Loyalty points: a deliberately plain Python loop, the kind of work that hides in handlers.
-    points = sum((i * 31 + subtotal) % 97 for i in range(200_000))
+    points = sum((i * 31 + subtotal) % 97 for i in range(400_000))
     discount = subtotal // 10 if (cart.coupon or "").upper() == "READMORE" else 0
     discount += min(points % 500, subtotal // 20)
     return Quote(items=items, subtotal_cents=subtotal, discount_cents=discount, total_cents=subtotal - discount)
