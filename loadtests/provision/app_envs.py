@@ -293,17 +293,17 @@ def _build(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: l
     if team.from_pyproject:
         team_input = path / TEAM_INPUT
         team_input.write_text(f"# [project].dependencies of {team.path}\n{team.text}")
-    lock = path / LOCK_NAME
+    lock, python = path / LOCK_NAME, path / "bin" / "python"
+    # uv runs from the team file's directory, so relative paths in it mean what they mean to the team.
+    # The lock names its indexes and find-links, so the sync installs from where the resolution looked.
     compiled = _uv(uv, ["pip", "compile", str(lab_input), str(team_input), "--python", interpreter.path,
                         "--generate-hashes", "--emit-index-url", "--emit-find-links", "--no-header", "--quiet",
                         "-o", str(lock)], team.path.parent)
     if compiled.returncode != 0:
         return _failed(flavour, team, interpreter, uv, path, compiled, locked=False)
-    # Relative paths in the team's file mean what they mean to the team: from the file's directory.
-    synced = _uv(uv, ["pip", "sync", "--python", str(path / "bin" / "python"), str(lock)], team.path.parent)
+    synced = _uv(uv, ["pip", "sync", "--python", str(python), str(lock)], team.path.parent)
     if synced.returncode != 0:
         return _failed(flavour, team, interpreter, uv, path, synced, locked=True)
-    python = path / "bin" / "python"
     envs.install_layer(python)
     return AppEnv(flavour, interpreter.label, path, interpreter.path, lock, envs.installed_packages(python))
 

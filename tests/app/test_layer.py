@@ -300,36 +300,31 @@ def test_a_team_app_imported_too_late_to_win_is_refused(tmp_path: Path) -> None:
     assert "Rename one of the two packages" in result.stderr
 
 
-def test_an_import_error_stops_start_up_with_the_traceback_tail(tmp_path: Path) -> None:
-    write_team_app(tmp_path, "import settings_loader\n", init="")
-    (tmp_path / "settings_loader.py").write_text("def load():\n    raise KeyError('DATABASE_URL')\n\nload()\n")
+@pytest.mark.parametrize(
+    ("main", "helpers", "expected"),
+    [
+        ("import settings_loader\n", {"settings_loader.py": "def load():\n    raise KeyError('DATABASE_URL')\n\nload()\n"},
+         ["AppImportError: cannot import 'app.main'", "KeyError: 'DATABASE_URL'", "settings_loader.py",
+          "Last lines of the traceback"]),
+        ("import a_dependency_nobody_installed\n", {},
+         ["No module named 'a_dependency_nobody_installed'", "install the app's requirements"]),
+        (FASTAPI + "\n@app.get('/lab/health')\ndef health() -> dict:\n    return {}\n", {},
+         ["ReservedPathError", "GET /lab/health (app.main.health)"]),
+        ("def app(environ, start_response):\n    return [b'']\n", {},
+         ["NotAnAsgiApp: LAB_APP=app.main:app: 'app' is a function app.main.app, which is a WSGI app"]),
+    ],
+    ids=["import-error", "missing-dependency", "reserved-prefix", "not-asgi"],
+)
+def test_an_app_that_cannot_be_served_stops_start_up(tmp_path: Path, main: str, helpers: dict[str, str],
+                                                     expected: list[str]) -> None:
+    """What a server shows: a non-zero exit and a message naming the cause and the fix."""
+    write_team_app(tmp_path, main)
+    for name, source in helpers.items():
+        (tmp_path / name).write_text(source)
     result = serve({"LAB_APP": "app.main:app", "LAB_APP_DIR": str(tmp_path)})
     assert result.returncode != 0
-    assert "AppImportError: cannot import 'app.main'" in result.stderr
-    assert "KeyError: 'DATABASE_URL'" in result.stderr
-    assert "settings_loader.py" in result.stderr and "Last lines of the traceback" in result.stderr
-
-
-def test_a_missing_dependency_is_named(tmp_path: Path) -> None:
-    write_team_app(tmp_path, "import a_dependency_nobody_installed\n")
-    result = serve({"LAB_APP": "app.main:app", "LAB_APP_DIR": str(tmp_path)})
-    assert result.returncode != 0
-    assert "No module named 'a_dependency_nobody_installed'" in result.stderr
-    assert "install the app's requirements" in result.stderr
-
-
-def test_serving_the_reserved_prefix_stops_start_up(tmp_path: Path) -> None:
-    write_team_app(tmp_path, FASTAPI + "\n@app.get('/lab/health')\ndef health() -> dict:\n    return {}\n")
-    result = serve({"LAB_APP": "app.main:app", "LAB_APP_DIR": str(tmp_path)})
-    assert result.returncode != 0
-    assert "ReservedPathError" in result.stderr and "GET /lab/health (app.main.health)" in result.stderr
-
-
-def test_a_non_asgi_attribute_stops_start_up(tmp_path: Path) -> None:
-    write_team_app(tmp_path, "def app(environ, start_response):\n    return [b'']\n")
-    result = serve({"LAB_APP": "app.main:app", "LAB_APP_DIR": str(tmp_path)})
-    assert result.returncode != 0
-    assert "NotAnAsgiApp: LAB_APP=app.main:app: 'app' is a function app.main.app, which is a WSGI app" in result.stderr
+    for fragment in expected:
+        assert fragment in result.stderr
 
 
 def test_a_bad_lab_threads_stops_start_up() -> None:

@@ -39,6 +39,15 @@ def uv_that_must_not_run(tmp_path: Path) -> list[str]:
     return [str(script)]
 
 
+def offering(tmp_path: Path, name: str, tags: dict[str, str]) -> Path:
+    """A requirements.txt asking for ``name`` from a local directory of wheels, one per ``version: tag``."""
+    links = tmp_path / "wheels"
+    links.mkdir()
+    for version, tag in tags.items():
+        wheel(links, name, version, tag)
+    return write(tmp_path / "requirements.txt", f"--find-links {links}\n{name}\n")
+
+
 def run_in(python: Path, code: str) -> str:
     return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True, cwd="/").stdout
 
@@ -203,12 +212,8 @@ def test_a_pin_against_the_labs_own_requirements_names_both(tmp_path: Path, envs
 def test_versions_resolved_differently_on_the_two_interpreters_are_listed(tmp_path: Path, envs_here: Path,
                                                                           interpreters: dict[str, Interpreter]) -> None:
     """2.0 ships only a 3.14 (cp314) wheel, 1.0 a pure one: 3.14 gets 2.0, 3.14t falls back to 1.0."""
-    links = tmp_path / "wheels"
-    links.mkdir()
     name = "gil-lab-testpkg-diff"
-    wheel(links, name, "1.0", "py3-none-any")
-    wheel(links, name, "2.0", f"cp314-cp314-{platform_tag()}")
-    source = write(tmp_path / "requirements.txt", f"--find-links {links}\n{name}\n")
+    source = offering(tmp_path, name, {"1.0": "py3-none-any", "2.0": f"cp314-cp314-{platform_tag()}"})
     result = sync_app_envs(source, interpreters)
     assert result.gil.available and result.ft.available
     assert [d.to_json() for d in result.differences] == [{"package": name, "gil": "2.0", "ft": "1.0"}]
@@ -218,11 +223,8 @@ def test_versions_resolved_differently_on_the_two_interpreters_are_listed(tmp_pa
 @slow
 def test_a_package_with_no_3_14t_wheel_and_no_source_leaves_3_14_built(tmp_path: Path, envs_here: Path,
                                                                       interpreters: dict[str, Interpreter]) -> None:
-    links = tmp_path / "wheels"
-    links.mkdir()
     name = "gil-lab-testpkg-gil-only"
-    wheel(links, name, "1.0", f"cp314-cp314-{platform_tag()}")
-    result = sync_app_envs(write(tmp_path / "requirements.txt", f"--find-links {links}\n{name}\n"), interpreters)
+    result = sync_app_envs(offering(tmp_path, name, {"1.0": f"cp314-cp314-{platform_tag()}"}), interpreters)
     assert result.gil.available and result.gil.packages[name] == "1.0"
     assert not result.ft.available and result.ft.unavailable is not None
     assert result.ft.unavailable.package == name
