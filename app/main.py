@@ -1,14 +1,12 @@
-"""Build the FastAPI application: built-in routes, drop-in routes, thread limit, errors.
+"""Build the FastAPI application: built-in routes, drop-in routes, errors.
 
-``app`` is created at import, so a bad ``LAB_THREADS`` or a broken drop-in module
-fails the server's start-up (non-zero exit, message naming the cause) instead of
-serving half an app.
+``app`` is created at import, so a broken drop-in module fails the server's start-up
+(non-zero exit, message naming the cause) instead of serving half an app. The lab's
+servers run it through ``gil_lab_layer.serve:app``, which applies the thread limit and
+serves ``/lab/runtime`` and ``/lab/loads`` (from ``app.state.loads``).
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -17,7 +15,6 @@ from .builtin import ROUTERS
 from .discovery import check_unique_routes, discover
 from .errors import BadInput
 from .settings import Settings
-from .threads import ThreadLimitMiddleware, apply_thread_limit
 from .workloads import image_work, json_work
 
 
@@ -30,21 +27,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     json_work.prepare_synthetic()
     image_work.synthetic_image()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Runs on each event loop that runs the lifespan (each granian worker thread).
-        apply_thread_limit(settings.threads)
-        yield
-
     app = FastAPI(
         title="gil-lab app under test",
         summary="CPU-bound routes for comparing CPython 3.14 with free-threaded 3.14t",
         version="0.1.0",
-        lifespan=lifespan,
     )
     app.state.settings = settings
+    # The drop-ins' load specs; the layer serves them as GET /lab/loads.
     app.state.loads = [item.to_json(drop_in.name) for drop_in in drop_ins for item in drop_in.loads]
-    app.add_middleware(ThreadLimitMiddleware, limit=settings.threads)
     app.add_exception_handler(BadInput, _bad_input)
     for _, router in ROUTERS:
         app.include_router(router)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import compute_routes, image_routes, json_routes, lab_routes
+from . import compute_routes, image_routes, json_routes
 
 ROUTERS: tuple[tuple[str, APIRouter], ...] = tuple(
-    (module.__name__, module.router) for module in (json_routes, image_routes, compute_routes, lab_routes)
+    (module.__name__, module.router) for module in (json_routes, image_routes, compute_routes)
 )

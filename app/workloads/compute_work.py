@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 #: Iterations per request. A default request costs roughly 50-100 ms of CPU (see
-#: docs/readme/app.md), enough requests per measured window on a small machine while
+#: docs/app.md), enough requests per measured window on a small machine while
 #: keeping the load generator's share small. Each maximum is 20 defaults: about 1-2 s.
 PURE_DEFAULT = 500_000
 PURE_MAX = 10_000_000

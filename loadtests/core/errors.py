@@ -12,6 +12,8 @@ non-zero; it never shows a traceback for these. Anything that is not a
     │   ├── DownloadError    the pinned CPython source tarball could not be downloaded intact
     │   └── UvError          uv could not be installed, or `uv python install` failed
     ├── EnvironmentSetupError  a virtual environment could not be made or synced
+    │   └── RequirementsError    a team's requirements file is missing or unusable
+    │       └── RequirementsConflict  a team's requirement contradicts the lab's own
     ├── ServerError          a server would not start, or died
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
@@ -53,6 +55,23 @@ class UvError(InterpreterError):
 
 class EnvironmentSetupError(LabError):
     """A virtual environment could not be created or synchronised."""
+
+
+class RequirementsError(EnvironmentSetupError):
+    """Raised when a team's requirements file is missing, or a pyproject.toml has no ``[project].dependencies``,
+    or the requirements cannot be resolved on the standard 3.14 interpreter."""
+
+
+class RequirementsConflict(RequirementsError):
+    """Raised when a team's requirements and the lab's own app requirements cannot be installed together.
+
+    ``team`` and ``lab`` hold the requirement strings of each side that the resolver named.
+    """
+
+    def __init__(self, message: str, team: list[str], lab: list[str]) -> None:
+        super().__init__(message)
+        self.team = team
+        self.lab = lab
 
 
 class ServerError(LabError):

@@ -51,7 +51,8 @@ class ServerSettings:
     http: str = "auto"  # uvicorn's parser: auto|h11|httptools (granian parses HTTP/1 in Rust)
     loop: str = "auto"  # auto|asyncio|uvloop, both servers
     python_gil: str | None = None  # PYTHON_GIL for the server only: None, "0" or "1"
-    app: str = "app.main:app"
+    app: str = "app.main:app"  # LAB_APP: what the layer (gil_lab_layer.serve:app) imports and serves
+    app_dir: str | None = None  # LAB_APP_DIR for a team's own app; None: the built-in app, from the repository
     host: str = LOOPBACK
     port: int | None = None  # None: pick a free port
     routes_dirs: tuple[str, ...] = ()
@@ -74,11 +75,15 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(sock.getsockname()[1])
 
 
+# Every server runs the lab's ASGI layer, which imports the app named by LAB_APP and wraps it.
+LAYER_TARGET = "gil_lab_layer.serve:app"
+
+
 def command(settings: ServerSettings, port: int) -> list[str]:
     """The exact command line a user would type to start this server."""
     python = str(settings.python)
     if settings.server == "uvicorn":
-        args = [python, "-m", "uvicorn", settings.app, "--host", settings.host, "--port", str(port),
+        args = [python, "-m", "uvicorn", LAYER_TARGET, "--host", settings.host, "--port", str(port),
                 "--workers", str(settings.workers), "--http", settings.http, "--loop", settings.loop,
                 "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"]
     else:
@@ -86,18 +91,24 @@ def command(settings: ServerSettings, port: int) -> list[str]:
         args = [granian, "--interface", "asgi", "--host", settings.host, "--port", str(port),
                 "--workers", str(settings.workers), "--http", "1",
                 "--loop", settings.loop, "--no-ws", "--log-level", "warning", "--workers-kill-timeout", "5",
-                "--no-respawn-failed-workers", settings.app]
+                "--no-respawn-failed-workers", LAYER_TARGET]
     if settings.cpus:
         args = ["taskset", "-c", ",".join(map(str, settings.cpus)), *args]
     return args
 
 
 def environment(settings: ServerSettings, server_version: str | None = None) -> dict[str, str]:
-    """The server's environment: clean of any PYTHON_GIL, plus the lab's own settings."""
+    """The server's environment: clean of any PYTHON_GIL, plus the lab's own settings.
+
+    The built-in app is imported from the repository (PYTHONPATH); a team's app only
+    from its own directory, so nothing of the lab's shadows its packages.
+    """
     extra = {
         "LAB_THREADS": str(settings.threads),
         "LAB_SERVER": settings.server,
-        "PYTHONPATH": str(PROJECT_ROOT),
+        "LAB_APP": settings.app,
+        "LAB_APP_DIR": settings.app_dir or str(PROJECT_ROOT),
+        **({} if settings.app_dir else {"PYTHONPATH": str(PROJECT_ROOT)}),
         "PYTHONUNBUFFERED": "1",
         **dict(settings.extra_env),
     }
@@ -214,7 +225,8 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
     with log_path.open("ab") as log:
         log.write(f"$ {' '.join(args)}\n".encode())
         log.flush()
-        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=environment(settings, server_version),
+        # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
+        process = subprocess.Popen(args, cwd=settings.app_dir or PROJECT_ROOT, env=environment(settings, server_version),
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True)
     server = RunningServer(settings, process, port, log_path)

@@ -32,7 +32,13 @@ from loadtests.provision import uv_tool
 from loadtests.provision.interpreters import Interpreter, clean_env
 
 LOCKS_DIR = PROJECT_ROOT / "locks"
-GILWATCH_SOURCE = PROJECT_ROOT / "app" / "gilwatch.py"
+# The ASGI layer every server runs (gil_lab_layer.serve:app); its source is app/layer/.
+LAYER_SOURCE = PROJECT_ROOT / "app" / "layer"
+LAYER_PACKAGE = "gil_lab_layer"
+# Runs at every interpreter start, so GIL re-enablement by a server's own imports is recorded.
+LAYER_PTH = "import gil_lab_layer.gilwatch as w; w.install(site_hook=True)\n"
+# What older set-ups installed before the layer existed; removed when the layer goes in.
+LEGACY_FILES = ("gil_lab_gilwatch.py", "gil_lab_gilwatch.pth")
 STAMP_NAME = "gil-lab-env.json"
 # The app-gil lock adds these extras to the app's; the free-threaded one leaves them out.
 LOCK_EXTRAS = {
@@ -78,11 +84,11 @@ def app_python(name: str) -> Path:
 
 def gil_only_packages() -> dict[str, str]:
     """Packages kept out of free-threaded environments, with the reason (from pyproject.toml)."""
-    data = _load_pyproject()
+    data = load_pyproject()
     return dict(data.get("tool", {}).get("gil-lab", {}).get("gil-only", {}))
 
 
-def _load_pyproject() -> dict:
+def load_pyproject() -> dict:
     import tomllib  # the bootstrap needs Python >= 3.11
     return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
 
@@ -102,7 +108,7 @@ def wanted_stamp(spec: EnvSpec) -> str:
         )
     parts = [spec.lock_file.read_bytes(), spec.interpreter.path.encode(), spec.interpreter.version.encode()]
     if spec.is_app:
-        parts.append(GILWATCH_SOURCE.read_bytes() if GILWATCH_SOURCE.is_file() else b"")
+        parts.append(layer_digest().encode())
     else:
         parts.append((PROJECT_ROOT / "pyproject.toml").read_bytes())  # the editable install of the lab itself
     return _hash_files(*parts)
@@ -166,22 +172,38 @@ def _install_project(spec: EnvSpec) -> None:
               str(PROJECT_ROOT)], "installing gil-lab (editable) with pip")
 
 
-def site_packages(spec: EnvSpec) -> Path:
-    out = _run([str(spec.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], "locating site-packages")
+def site_packages(python: Path) -> Path:
+    out = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], "locating site-packages")
     return Path(out.strip())
 
 
-def _install_gilwatch(spec: EnvSpec) -> None:
-    """Record GIL re-enablement from interpreter start, before any server import.
+def layer_files() -> list[Path]:
+    """The layer's source files, in a stable order."""
+    return sorted(LAYER_SOURCE.glob("*.py"))
+
+
+def layer_digest() -> str:
+    """sha256 over the layer's file names and contents: a change means re-install."""
+    return _hash_files(*(part for path in layer_files() for part in (path.name.encode(), path.read_bytes())))
+
+
+def install_layer(python: Path) -> None:
+    """Install app/layer/ as the package ``gil_lab_layer``, with its start-up hook.
 
     Servers import extensions (httptools, uvloop) before they import the app, so a
-    hook installed by the app would miss them. A .pth file runs at start-up.
+    GIL watch installed by the app would miss them: the ``.pth`` file runs at start-up.
+    A copy, not a link, so the environment does not change under a running server.
     """
-    if not GILWATCH_SOURCE.is_file():
-        return
-    target = site_packages(spec)
-    shutil.copy2(GILWATCH_SOURCE, target / "gil_lab_gilwatch.py")
-    (target / "gil_lab_gilwatch.pth").write_text("import gil_lab_gilwatch; gil_lab_gilwatch.install()\n")
+    target = site_packages(python)
+    package = target / LAYER_PACKAGE
+    if package.exists():
+        shutil.rmtree(package)
+    package.mkdir()
+    for path in layer_files():
+        shutil.copy2(path, package / path.name)
+    (target / f"{LAYER_PACKAGE}.pth").write_text(LAYER_PTH)
+    for name in LEGACY_FILES:
+        (target / name).unlink(missing_ok=True)
 
 
 def installed_packages(python: Path) -> dict[str, str]:
@@ -190,7 +212,8 @@ def installed_packages(python: Path) -> dict[str, str]:
         "import json, importlib.metadata as m; "
         "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions() if d.metadata['Name']}))"
     )
-    return json.loads(_run([str(python), "-c", code], f"listing packages of {python}"))
+    # -I: only the environment's own site-packages, not a distribution in the current directory.
+    return json.loads(_run([str(python), "-I", "-c", code], f"listing packages of {python}"))
 
 
 def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
@@ -206,7 +229,7 @@ def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
             _create_venv(spec)
         _install_lock(spec)
         if spec.is_app:
-            _install_gilwatch(spec)
+            install_layer(spec.python)
         else:
             _install_project(spec)
         stamp: dict[str, Any] = {
@@ -232,7 +255,7 @@ def requirements(name: str) -> list[str]:
     The app environments get only the app extras, never the control plane's own
     dependencies (Locust has no business in the server's process).
     """
-    project = _load_pyproject()["project"]
+    project = load_pyproject()["project"]
     extras = project.get("optional-dependencies", {})
     reqs = list(project["dependencies"]) if name == "control" else []
     for extra in LOCK_EXTRAS[name]:

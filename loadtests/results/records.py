@@ -197,11 +197,21 @@ class InterpreterInfo(Record):
 
 
 @dataclass(frozen=True)
-class ServerIdentity(Record):
-    """The server hosting the app, as the app sees it."""
+class Software(Record):
+    """A piece of software by name and version, as the server reports it."""
 
-    name: str | None = doc("The server hosting the app (uvicorn, granian, ...).")
+    name: str | None = doc("Its name (uvicorn, granian, fastapi, ...).")
     version: str | None = doc("Its version.")
+
+
+@dataclass(frozen=True)
+class AppIdentity(Record):
+    """What the lab's layer serves inside the server."""
+
+    target: str = doc("The app as module:attribute.")
+    dir: str | None = doc("The directory put first on the import path (LAB_APP_DIR).")
+    framework: Software | None = doc("The web framework and its version (fastapi, starlette), or null for "
+                                           "another ASGI app.")
 
 
 @dataclass(frozen=True)
@@ -219,9 +229,10 @@ class RuntimeSnapshot(Record):
     thread_limit: int | None = doc("anyio's thread limit on the event loop that answered.")
     pid: int = doc("The process that answered.")
     threads: int | None = doc("threading.active_count() in that process.")
-    server: ServerIdentity = doc("The server hosting the app.")
+    server: Software = doc("The server hosting the app.")
     packages: Mapping[str, str | None] = doc("Distribution -> version inside the server.")
     orjson_available: bool | None = doc("Whether orjson imports in the server.", default=None)
+    app: AppIdentity | None = doc("What the layer serves (null in answers from before the layer).", default=None)
 
 
 @dataclass(frozen=True)

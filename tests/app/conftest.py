@@ -2,6 +2,9 @@
 
     .envs/app-gil/bin/python -m pytest tests/app -p no:cacheprovider
     .envs/app-ft/bin/python -m pytest tests/app -p no:cacheprovider
+
+The app is always served through the lab's layer (``gil_lab_layer``, installed in the
+environment by ``make setup`` from ``app/layer/``), as the lab's servers serve it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import pytest
 pytest.importorskip("fastapi", reason="the app's tests run inside an app environment (.envs/app-*)")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from gil_lab_layer.settings import DEFAULT_THREADS  # noqa: E402
+from gil_lab_layer.threads import ThreadLimit  # noqa: E402
+from gil_lab_layer.wrapper import LabLayer  # noqa: E402
 
 from app.main import create_app  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -38,10 +44,12 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter of this environment, from the project root."""
+def run_python(
+    code: str, env: dict[str, str] | None = None, flags: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter of this environment (with ``flags``), from the project root."""
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *flags, "-c", code],
         cwd=PROJECT_ROOT,
         env=clean_env(env),
         capture_output=True,
@@ -50,13 +58,18 @@ def run_python(code: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
+def layered(settings: Settings | None = None, threads: int = DEFAULT_THREADS) -> LabLayer:
+    """The built-in app inside the layer, as ``gil_lab_layer.serve`` builds it."""
+    return LabLayer(create_app(settings or Settings()), ThreadLimit(threads), "app.main:app", str(PROJECT_ROOT))
+
+
 @pytest.fixture
 def make_client() -> Iterator[MakeClient]:
-    """Build TestClients (lifespan run) for apps with given settings; closes them afterwards."""
+    """Build TestClients (lifespan run) for layered apps with given settings; closes them afterwards."""
     clients: list[TestClient] = []
 
-    def make(settings: Settings | None = None) -> TestClient:
-        client = TestClient(create_app(settings or Settings()), raise_server_exceptions=False)
+    def make(settings: Settings | None = None, threads: int = DEFAULT_THREADS) -> TestClient:
+        client = TestClient(layered(settings, threads), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         return client
@@ -68,8 +81,8 @@ def make_client() -> Iterator[MakeClient]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    """One app with default settings; a server exception is answered as a 500, as a server would."""
-    with TestClient(create_app(Settings()), raise_server_exceptions=False) as test_client:
+    """One layered app with default settings; a server exception is answered as a 500, as a server would."""
+    with TestClient(layered(), raise_server_exceptions=False) as test_client:
         yield test_client
 
 

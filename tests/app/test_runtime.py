@@ -1,4 +1,4 @@
-"""GET /lab/runtime on each interpreter, and the promise that the app never turns the GIL back on."""
+"""GET /lab/runtime on each interpreter (served by the layer), and the promise that the app never turns the GIL back on."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ import json
 import os
 import platform
 import sys
-import threading
+from importlib import metadata
 
-import anyio
-import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
-
-from app import gilwatch
-from app.main import create_app
-from app.settings import DEFAULT_THREADS, Settings
+from gil_lab_layer import gilwatch
+from gil_lab_layer.settings import DEFAULT_THREADS
 
 from .conftest import FREE_THREADED_BUILD, MakeClient, run_python
 
@@ -36,6 +32,17 @@ def test_runtime_describes_this_interpreter(client: TestClient) -> None:
     assert runtime["packages"]["fastapi"]
     assert runtime["packages"]["pillow"]
     assert runtime["orjson_available"] is (runtime["packages"]["orjson"] is not None)
+    assert runtime["app"]["target"] == "app.main:app"
+    assert runtime["app"]["framework"] == {"name": "fastapi", "version": metadata.version("fastapi")}
+
+
+def test_packages_cover_every_installed_distribution(client: TestClient) -> None:
+    """A team's whole tree decides the GIL state, so every distribution is listed, not only the lab's."""
+    packages = client.get("/lab/runtime").json()["packages"]
+    installed = {dist.metadata["Name"].lower().replace("_", "-") for dist in metadata.distributions()}
+    assert installed <= set(packages)
+    assert packages["pytest"] == metadata.version("pytest")  # not one of the lab's named packages
+    assert "httptools" in packages and "uvloop" in packages  # the named ones are always there
 
 
 def test_gil_state_matches_the_build(client: TestClient) -> None:
@@ -54,33 +61,12 @@ def test_server_name_and_version_come_from_the_environment(
     assert make_client().get("/lab/runtime").json()["server"] == {"name": "granian", "version": "9.9.9"}
 
 
-def test_thread_limit_is_the_configured_one(make_client: MakeClient) -> None:
-    assert make_client(Settings(threads=3)).get("/lab/runtime").json()["thread_limit"] == 3
-
-
-def test_lifespan_sets_the_limit_on_every_event_loop() -> None:
-    """granian on 3.14t runs one loop per worker thread and the lifespan on each of them."""
-    app = create_app(Settings(threads=5))
-    seen: list[int] = []
-
-    async def run_lifespan() -> None:
-        async with app.router.lifespan_context(app):
-            seen.append(anyio.to_thread.current_default_thread_limiter().total_tokens)
-
-    workers = [threading.Thread(target=anyio.run, args=(run_lifespan,)) for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert seen == [5, 5, 5]
-
-
 APP_START = """
 import json, sys
 from fastapi.testclient import TestClient
-import app.main
+import gil_lab_layer.serve
 {extra}
-with TestClient(app.main.app) as client:
+with TestClient(gil_lab_layer.serve.app) as client:
     runtime = client.get("/lab/runtime").json()
     assert client.get("/compute/pure", params={{"n": 1000}}).status_code == 200
 print(json.dumps({{"gil": sys._is_gil_enabled(), "runtime": runtime}}))
@@ -88,7 +74,7 @@ print(json.dumps({{"gil": sys._is_gil_enabled(), "runtime": runtime}}))
 
 
 def start_app(extra: str = "", env: dict[str, str] | None = None) -> dict[str, object]:
-    """Import and start the app in a fresh interpreter; its GIL state afterwards and its /lab/runtime."""
+    """Import and start the layered app in a fresh interpreter; its GIL state afterwards and its /lab/runtime."""
     result = run_python(APP_START.format(extra=extra), env)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -128,6 +114,15 @@ def test_gil_warnings_are_recorded_even_under_w_ignore() -> None:
 def test_the_site_hook_is_installed_in_this_environment(client: TestClient) -> None:
     """The lab's .pth hook records warnings raised before the app is imported (servers import first)."""
     assert client.get("/lab/runtime").json()["gilwatch_site_hook"] is True
+
+
+def test_without_the_site_hook_the_watch_says_so() -> None:
+    """``python -S`` skips .pth files: the layer still installs the watch itself, and reports the hook missing."""
+    code = ("import sys, sysconfig; sys.path.append(sysconfig.get_path('purelib')); "
+            "import gil_lab_layer.gilwatch as w; w.install(); print(w.installed(), w.started_by_site_hook())")
+    normal, bare = run_python(code), run_python(code, flags=("-S",))
+    assert normal.stdout.split() == ["True", "True"], normal.stderr
+    assert bare.stdout.split() == ["True", "False"], bare.stderr
 
 
 def test_gilwatch_ignores_other_warnings() -> None:

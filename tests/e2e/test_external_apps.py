@@ -9,7 +9,7 @@ from loadtests.measure.runner import external_mismatch
 from loadtests.measure.servers import ServerSettings, running_server
 from loadtests.plan.presets import load_preset
 from loadtests.provision import envs
-from loadtests.results.records import RuntimeSnapshot, ServerIdentity
+from loadtests.results.records import RuntimeSnapshot, Software
 from tests.conftest import load_run_json, require_setup, run_dir_from, run_lab
 
 
@@ -35,9 +35,9 @@ def test_an_external_app_cannot_stand_for_a_cell_with_other_settings() -> None:
     runtime = RuntimeSnapshot(python_version="3.14.7", implementation="cpython", executable="python",
                               free_threaded=False, gil_enabled=True, gil_flag=None, gil_enabled_by=(),
                               gilwatch_site_hook=True, thread_limit=config.threads, pid=1, threads=1,
-                              server=ServerIdentity("uvicorn", "0.54"), packages={})
+                              server=Software("uvicorn", "0.54"), packages={})
     assert external_mismatch(config, runtime) is None
-    assert "granian" in str(external_mismatch(config, replace(runtime, server=ServerIdentity("granian", "2"))))
+    assert "granian" in str(external_mismatch(config, replace(runtime, server=Software("granian", "2"))))
     assert "thread limit" in str(external_mismatch(config, replace(runtime, thread_limit=40)))
     baseline = replace(config, parallelism="processes", workers=2)
     assert "N-process baseline" in str(external_mismatch(baseline, runtime))

@@ -73,7 +73,7 @@ def fuzz_operation(operation: Any, mode: GenerationMode, session: requests.Sessi
 
 
 def has_input(operation: Any) -> bool:
-    """Whether the operation takes anything that could be made invalid (GET /lab/runtime takes nothing)."""
+    """Whether the operation takes anything that could be made invalid (one without parameters takes nothing)."""
     parts = (operation.path_parameters, operation.headers, operation.cookies, operation.query, operation.body)
     return any(len(part) for part in parts)
 
@@ -81,7 +81,8 @@ def has_input(operation: Any) -> bool:
 def test_no_generated_input_makes_the_app_answer_5xx(app_server: RunningServer) -> None:
     schema = schemathesis.openapi.from_url(f"{app_server.base_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 10, "the schema lost operations"
+    # 7 built-in and 2 drop-in operations; /lab/* is the layer's, outside the app's schema.
+    assert len(operations) >= 9, "the schema lost operations"
     totals: Counter[int] = Counter()
     failures: list[str] = []
     with requests.Session() as session:

@@ -8,11 +8,11 @@ import pytest
 
 from loadtests.core.flavour import FT, GIL
 from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge
-from loadtests.results.records import RuntimeSnapshot, ServerIdentity
+from loadtests.results.records import RuntimeSnapshot, Software
 
 RUNTIME = RuntimeSnapshot(python_version="3.14.7", implementation="cpython", executable="python", free_threaded=True,
                           gil_enabled=False, gil_flag=None, gil_enabled_by=(), gilwatch_site_hook=True, thread_limit=8,
-                          pid=1, threads=9, server=ServerIdentity("uvicorn", "0.54"), packages={})
+                          pid=1, threads=9, server=Software("uvicorn", "0.54"), packages={})
 GOOD = WindowFacts(FT, None, RUNTIME, RUNTIME, requests=100, failures=0, busiest_client_cores=0.1)
 
 

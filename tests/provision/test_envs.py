@@ -80,6 +80,6 @@ def test_gilwatch_starts_with_every_app_interpreter(provisioned: dict) -> None:
 
     for name in ("app-gil", "app-ft"):
         python = envs.app_python(name)
-        out = subprocess.run([str(python), "-c", "import sys; print('gil_lab_gilwatch' in sys.modules)"],
+        out = subprocess.run([str(python), "-c", "import sys; print('gil_lab_layer.gilwatch' in sys.modules)"],
                              capture_output=True, text=True, check=True).stdout.strip()
         assert out == "True", f"{name} does not load the GIL watcher at start-up"

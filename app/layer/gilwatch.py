@@ -4,10 +4,11 @@ On 3.14t, importing an extension that does not declare ``Py_mod_gil`` re-enables
 GIL for the rest of the process and only emits a ``RuntimeWarning``: "The global
 interpreter lock (GIL) has been enabled to load module '…'". Servers import such
 extensions (httptools, uvloop) *before* they import the app, so this module is
-standard-library only and importable on its own. The lab copies it into each app
-environment as ``gil_lab_gilwatch`` and a ``.pth`` file calls :func:`install` at
-interpreter start; ``app`` calls it again when imported. :func:`enabled_by` merges
-both copies' records.
+standard-library only and importable on its own. The lab installs the layer into each
+app environment as ``gil_lab_layer``, with a ``.pth`` file that calls
+``install(site_hook=True)`` at interpreter start; ``gil_lab_layer.serve`` calls
+:func:`install` again before it imports the app, so the app's own imports are recorded
+even in an environment without the hook.
 
 How it hooks in, and why:
 
@@ -28,24 +29,22 @@ third party is invisible here; ``sys._is_gil_enabled()`` still tells the truth.
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import warnings
 from typing import Any
 
-__all__ = ["MESSAGE", "enabled_by", "install", "installed", "record", "recorded"]
+__all__ = ["MESSAGE", "enabled_by", "install", "installed", "record", "started_by_site_hook"]
 
 #: The start of CPython's message (Python/import.c), up to the module name.
 MESSAGE = "The global interpreter lock (GIL) has been enabled to load module"
 _NAME = re.compile(re.escape(MESSAGE) + r" '([^']+)'")
 _FILTER = re.escape(MESSAGE)
-#: Attribute set on our wrapper, shared by every copy of this file.
+#: Attribute set on our wrapper, so a second install (or a second copy of this file) sees it.
 _MARK = "_gil_lab_gilwatch"
-#: The name the lab's ``.pth`` hook imports this file under.
-SITE_MODULE = "gil_lab_gilwatch"
 
 _lock = threading.Lock()
 _modules: list[str] = []
+_from_site = False
 
 
 def record(message: object) -> str | None:
@@ -60,36 +59,31 @@ def record(message: object) -> str | None:
     return name
 
 
-def recorded() -> list[str]:
-    """Modules recorded by this copy of the module, in the order they were seen."""
+def enabled_by() -> list[str]:
+    """Modules whose import re-enabled the GIL, in the order they were seen."""
     with _lock:
         return list(_modules)
 
 
-def enabled_by() -> list[str]:
-    """Modules whose import re-enabled the GIL: this copy's records merged with the site hook's."""
-    names = recorded()
-    site = sys.modules.get(SITE_MODULE)
-    if site is not None and site is not sys.modules.get(__name__):
-        site_recorded = getattr(site, "recorded", None)
-        if callable(site_recorded):
-            names = list(dict.fromkeys([*site_recorded(), *names]))
-    return names
+def started_by_site_hook() -> bool:
+    """Whether the ``.pth`` hook installed the watch at interpreter start (before any server import)."""
+    return _from_site
 
 
 def installed() -> bool:
-    """Whether a gilwatch hook (from any copy of this file) is in place."""
+    """Whether the watch is in place (installed by this module or by the .pth hook)."""
     hook = getattr(warnings, "_showwarnmsg", None)
     return bool(getattr(hook, _MARK, False) or getattr(warnings.showwarning, _MARK, False))
 
 
-def install() -> None:
+def install(site_hook: bool = False) -> None:
     """Hook the warnings machinery so GIL re-enablement is recorded. Idempotent.
 
-    If another copy (the site hook) is already installed, that copy records and
-    :func:`enabled_by` reads it, so nothing is wrapped twice.
+    ``site_hook`` is true only for the call made by the ``.pth`` file at start-up.
     """
+    global _from_site
     with _lock:
+        _from_site = _from_site or site_hook
         _add_filter()
         if installed():
             return

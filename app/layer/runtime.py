@@ -1,15 +1,18 @@
-"""What ``GET /lab/runtime`` reports: interpreter, GIL state, server and package versions.
+"""What ``GET /lab/runtime`` reports: interpreter, GIL state, app, server and package versions.
 
 The lab reads this before and after every measured window. A free-threaded cell
 whose GIL is on is invalid, and ``gil_enabled_by`` names the culprit, so all three
 GIL facts are reported: the build flag, the runtime state and the ``-X gil`` /
-``PYTHON_GIL`` flag.
+``PYTHON_GIL`` flag. ``packages`` lists every installed distribution, because a
+team's dependency tree is what decides whether the GIL comes back.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
+import re
 import sys
 import sysconfig
 import threading
@@ -18,9 +21,8 @@ from importlib import metadata
 from typing import Any
 
 from . import gilwatch
-from .workloads import json_work
 
-#: Distributions whose versions shape a result; null when not installed.
+#: Distributions the lab's report always shows, as null when they are not installed.
 PACKAGES = (
     "fastapi",
     "starlette",
@@ -49,16 +51,27 @@ def gil_enabled() -> bool:
     return True if check is None else bool(check())
 
 
+def normalise(name: str) -> str:
+    """A distribution name as PEP 503 compares them: ``Pydantic_Core`` -> ``pydantic-core``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 @cache
 def package_versions() -> dict[str, str | None]:
-    """Installed versions of :data:`PACKAGES` (read once: metadata lookups touch the disk)."""
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    """Every installed distribution's version, plus :data:`PACKAGES` as null when absent.
+
+    Read once: metadata lookups touch the disk. The first copy found on ``sys.path``
+    wins, as it does for imports.
+    """
+    versions: dict[str, str | None] = dict.fromkeys(PACKAGES)
+    seen: set[str] = set()
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if not name or normalise(name) in seen:
+            continue
+        seen.add(normalise(name))
+        versions[normalise(name)] = dist.version
+    return dict(sorted(versions.items()))
 
 
 def server() -> dict[str, str | None]:
@@ -73,8 +86,17 @@ def server() -> dict[str, str | None]:
     return {"name": name, "version": version}
 
 
-def snapshot(thread_limit: int) -> dict[str, Any]:
-    """The ``/lab/runtime`` body; ``thread_limit`` comes from the loop serving the request."""
+def orjson_available() -> bool:
+    """Whether orjson is installed here (found, not imported: importing could re-enable the GIL)."""
+    return importlib.util.find_spec("orjson") is not None
+
+
+def snapshot(thread_limit: int | None, app: dict[str, Any]) -> dict[str, Any]:
+    """The ``/lab/runtime`` body.
+
+    ``thread_limit`` comes from the loop serving the request (``None`` without anyio);
+    ``app`` describes what the layer serves (target, directory, framework).
+    """
     return {
         "python_version": platform.python_version(),
         "implementation": sys.implementation.name,
@@ -83,11 +105,12 @@ def snapshot(thread_limit: int) -> dict[str, Any]:
         "gil_enabled": gil_enabled(),
         "gil_flag": getattr(sys.flags, "gil", None),
         "gil_enabled_by": gilwatch.enabled_by(),
-        "gilwatch_site_hook": gilwatch.SITE_MODULE in sys.modules,
+        "gilwatch_site_hook": gilwatch.started_by_site_hook(),
         "thread_limit": thread_limit,
         "pid": os.getpid(),
         "threads": threading.active_count(),
         "server": server(),
         "packages": package_versions(),
-        "orjson_available": json_work.orjson_available(),
+        "orjson_available": orjson_available(),
+        "app": app,
     }

@@ -1,0 +1,81 @@
+"""The ASGI wrapper: answers ``/lab/`` itself and passes everything else to the app untouched.
+
+Every http, websocket and lifespan call goes to the wrapped app with the same scope,
+``receive`` and ``send``. Before each one the running loop's anyio thread limit is set
+(see :mod:`.threads`). Requests under ``/lab/`` never reach the app:
+
+- ``GET /lab/runtime``: interpreter, GIL state, thread limit of *this* loop, server,
+  packages (see :mod:`.runtime`);
+- ``GET /lab/loads``: the app's drop-in load specs, from ``app.state.loads`` where the
+  app keeps them (the lab's built-in app does), else ``[]``;
+- anything else under ``/lab/``: 404 (405 for another method on those two paths); a
+  websocket there is closed before it is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from . import runtime
+from .routes import application, framework, is_reserved
+from .threads import ThreadLimit
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+RUNTIME_PATH = "/lab/runtime"
+LOADS_PATH = "/lab/loads"
+
+
+class LabLayer:
+    """Wrap ``app``; ``target`` and ``app_dir`` are reported in ``/lab/runtime`` under ``app``."""
+
+    def __init__(self, app: ASGIApp, threads: ThreadLimit, target: str, app_dir: str | None = None) -> None:
+        self.app = app
+        self.threads = threads
+        self.inner = application(app)  # the object behind any middleware, where state.loads lives
+        self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.threads.apply()
+        if scope["type"] in ("http", "websocket") and is_reserved(scope.get("path", "")):
+            await self._lab(scope, send)
+            return
+        await self.app(scope, receive, send)
+
+    def loads(self) -> list[Any]:
+        """The wrapped app's load specs, or ``[]`` when it keeps none."""
+        loads = getattr(getattr(self.inner, "state", None), "loads", None)
+        return list(loads) if isinstance(loads, list | tuple) else []
+
+    async def _lab(self, scope: Scope, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "/lab/ is reserved for gil-lab"})
+            return
+        path, method = scope["path"], scope.get("method", "GET")
+        if path not in (RUNTIME_PATH, LOADS_PATH):
+            await _json(send, method, 404, {"detail": f"{path} is not a gil-lab route; the lab serves "
+                                                      f"{RUNTIME_PATH} and {LOADS_PATH}"})
+        elif method not in ("GET", "HEAD"):
+            await _json(send, method, 405, {"detail": f"{path} answers GET only"}, ((b"allow", b"GET, HEAD"),))
+        elif path == RUNTIME_PATH:
+            # Read on the loop that serves the request: the thread limit is per event loop.
+            await _json(send, method, 200, runtime.snapshot(self.threads.current(), self.description))
+        else:
+            await _json(send, method, 200, self.loads())
+
+
+async def _json(send: Send, method: str, status: int, body: Any, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    data = json.dumps(body).encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                    *headers],
+    })
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
