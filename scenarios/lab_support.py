@@ -1,16 +1,23 @@
-"""Shared plumbing for the lab's Locust scenarios.
+"""The lab's recorder, loaded into every Locust process beside the scenario (or a team's own locustfile).
 
-Locust's own CSV and HTML files cover the whole run, warm-up included, and its
-percentiles are bucketed. The lab needs exact figures for the *measured window*
-only, so every request is also recorded raw: (completion time, latency, ok, name).
-Each scenario imports this module, which registers the recorder on Locust's events.
+Locust's own statistics are bucketed and cover a whole test. The lab needs exact
+figures for each measured window, so every request is also recorded raw:
+``[completion time, latency ms, ok, name]`` on the clock of the process that sent it.
 
-- Single process: requests are recorded where they happen.
-- Master/worker (``--master`` / ``--worker``, on one machine or several): workers
-  ship their samples to the master with every stats report, so the master's file is
-  complete and results are identical in form whatever the topology.
+- Standalone: requests are recorded where they happen.
+- Master/worker (``--master`` / ``--worker``, on one machine or several): workers ship
+  their samples to the master with every stats report, every
+  :data:`REPORT_INTERVAL_S` (Locust's default is 3 s, too slow for short windows).
 
-The file is written to ``$LAB_RAW_OUT`` when Locust quits.
+The lab drives a Locust session through its web API (``POST /swarm`` and ``/stop``)
+and reads the recorder through two routes this module adds to Locust's web UI:
+
+- ``GET /lab/status``: the runner's state, users, and the workers that joined with the
+  time each last reported (the master's clock);
+- ``GET /lab/drain``: every sample recorded since the previous drain (and forgets them).
+
+When Locust quits, the samples still buffered are also written to ``$LAB_RAW_OUT``
+(for a headless run started by hand).
 """
 
 from __future__ import annotations
@@ -21,14 +28,43 @@ import threading
 import time
 from typing import Any
 
+import locust.runners
 from locust import FastHttpUser, between, constant, events
 from locust.runners import MasterRunner, WorkerRunner
 
 RAW_OUT_ENV = "LAB_RAW_OUT"
 CONNECTION_CLOSE_ENV = "LAB_CONNECTION_CLOSE"
+# A custom Locust option, so `POST /swarm` can set it per window and the master passes it on to its workers.
+CONNECTION_CLOSE_OPTION = "lab_connection_close"
+REPORT_INTERVAL_S = 0.5
 _lock = threading.Lock()
 _samples: list[list[Any]] = []
-_state: dict[str, Any] = {"test_start": None, "role": "local", "workers": set()}
+_state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}}
+
+# Read on every loop of the worker's stats reporter, so setting it here takes effect at once.
+locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
+
+
+@events.init_command_line_parser.add_listener
+def _on_parser(parser: Any, **_: Any) -> None:
+    parser.add_argument(f"--{CONNECTION_CLOSE_OPTION.replace('_', '-')}", type=str,
+                        default=os.environ.get(CONNECTION_CLOSE_ENV, "0"), include_in_web_ui=False,
+                        help="1: a new connection per request (the lab sets it for comparisons with N worker processes)")
+
+
+def connection_close(environment: Any) -> bool:
+    """Whether this window asks for a new connection per request (see LabUser)."""
+    options = getattr(environment, "parsed_options", None)
+    value = getattr(options, CONNECTION_CLOSE_OPTION, None) if options is not None else None
+    return str(value if value is not None else os.environ.get(CONNECTION_CLOSE_ENV, "0")) == "1"
+
+
+def lab_headers(environment: Any, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """``headers`` plus ``Connection: close`` when the window asks for it."""
+    out = dict(headers or {})
+    if connection_close(environment):
+        out["Connection"] = "close"
+    return out
 
 
 @events.init.add_listener
@@ -38,6 +74,34 @@ def _on_init(environment: Any, **_: Any) -> None:
         _state["role"] = "master"
     elif isinstance(runner, WorkerRunner):
         _state["role"] = "worker"
+    web_ui = getattr(environment, "web_ui", None)
+    if web_ui is not None:
+        _add_routes(web_ui, environment)
+
+
+def _add_routes(web_ui: Any, environment: Any) -> None:
+    from flask import jsonify
+
+    @web_ui.app.route("/lab/status")
+    def lab_status() -> Any:
+        runner = environment.runner
+        workers = getattr(runner, "clients", None)
+        with _lock:
+            reports = dict(_state["reports"])
+        return jsonify({
+            "role": _state["role"], "state": str(getattr(runner, "state", "")),
+            "user_count": int(getattr(runner, "user_count", 0) or 0), "now": time.time(),
+            "workers": sorted(workers.keys()) if workers is not None else [],
+            "reports": reports, "test_start": _state["test_start"],
+        })
+
+    @web_ui.app.route("/lab/drain")
+    def lab_drain() -> Any:
+        with _lock:
+            drained = list(_samples)
+            _samples.clear()
+            reports = dict(_state["reports"])
+        return jsonify({"now": time.time(), "samples": drained, "reports": reports})
 
 
 @events.test_start.add_listener
@@ -63,7 +127,7 @@ def _on_report_to_master(client_id: str, data: dict, **_: Any) -> None:
 def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
     with _lock:
         _samples.extend(data.get("lab_samples", []))
-        _state["workers"].add(client_id)
+        _state["reports"][client_id] = time.time()
 
 
 @events.quitting.add_listener
@@ -75,7 +139,7 @@ def _on_quitting(**_: Any) -> None:
         payload = {
             "test_start": _state["test_start"],
             "role": _state["role"],
-            "workers": len(_state["workers"]),
+            "workers": len(_state["reports"]),
             "samples": sorted(_samples),
         }
     tmp = f"{path}.tmp"
@@ -99,24 +163,24 @@ class LabUser(FastHttpUser):
 
     abstract = True
     wait_time = constant(0)
-    # N-process cells: a new connection per request, so the kernel spreads requests over
-    # the worker processes as many clients or a balancer would. With keep-alive, a few
-    # users' connections can all land on one worker (the lab marks such a cell invalid).
-    # On loopback a connection costs well under a millisecond against ~80 ms requests.
-    default_headers = {"Connection": "close"} if os.environ.get(CONNECTION_CLOSE_ENV) == "1" else None
     # Generous: a saturated 1-core server with many users queues requests for seconds.
     network_timeout = 120.0
     connection_timeout = 10.0
 
+    # Comparisons with N worker processes send a new connection per request, on every side,
+    # so the kernel spreads requests over the workers as many clients or a balancer would.
+    # With keep-alive, a few users' connections can all land on one worker (the lab marks
+    # such a window invalid). On loopback a connection costs well under a millisecond.
     def get(self, path: str, name: str | None = None, **kwargs: Any) -> None:
-        with self.client.get(path, name=name or path, catch_response=True, **kwargs) as response:
+        headers = lab_headers(self.environment, kwargs.pop("headers", None))
+        with self.client.get(path, name=name or path, catch_response=True, headers=headers, **kwargs) as response:
             check(response)
 
     def post(self, path: str, data: bytes, content_type: str, name: str | None = None, **kwargs: Any) -> None:
-        headers = {"Content-Type": content_type}
+        headers = lab_headers(self.environment, {"Content-Type": content_type, **kwargs.pop("headers", {})})
         with self.client.post(path, data=data, headers=headers, name=name or path, catch_response=True,
                               **kwargs) as response:
             check(response)
 
 
-__all__ = ["LabUser", "between", "constant", "check"]
+__all__ = ["LabUser", "between", "check", "constant", "lab_headers"]

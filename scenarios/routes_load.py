@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import gevent
-from lab_support import LabUser
+from lab_support import LabUser, lab_headers
 from locust import events, task
 from locust.exception import StopUser
 
@@ -155,7 +155,8 @@ class RoutesUser(LabUser):
         if not _specs:
             raise StopUser()  # quietly: the test_start listener has logged why and is stopping Locust
         spec = random.choices(_specs, weights=[spec.weight for spec in _specs])[0]
-        with self.client.request(spec.method, spec.url, name=spec.name, data=spec.body, headers=spec.headers,
+        with self.client.request(spec.method, spec.url, name=spec.name, data=spec.body,
+                                 headers=lab_headers(self.environment, spec.headers),
                                  catch_response=True) as response:
             if response.status_code != spec.expect:
                 response.failure(f"HTTP {response.status_code} (expected {spec.expect}): {str(response.text)[:200]}")

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, efficiency, mean_ci, speedup
+from loadtests.analysis.paired import PairedRatio, coefficient_of_variation, paired_ratio
+from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, mean_ci, speedup
 from loadtests.core.flavour import FT, GIL
-from loadtests.results.records import Cell, RunRecord
+from loadtests.results.records import Cell, RunRecord, config_label
 
 GIL_INTERPRETER = GIL.label
 FT_INTERPRETER = FT.label
@@ -61,16 +62,25 @@ class ConfigSummary:
     # the valid figures in the GIL-incidents section, never averaged into them.
     invalid_rps_values: tuple[float, ...] = ()
     refusals: tuple[str, ...] = ()  # why the server refused to start, per refused repeat
+    pss_mb: MeanCI | None = None  # peak PSS of the server tree: shared pages counted once
+    uss_mb: MeanCI | None = None
+    cv: float | None = None  # coefficient of variation of the valid windows' rps
+    server_settings: tuple[Any, ...] = ()  # http, loop, drop-in directories: equal on both sides of a comparison
 
     @property
     def label(self) -> str:
         """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc``."""
-        interp = self.interpreter
-        if self.python_gil_env is not None:
-            interp += f"+PYTHON_GIL={self.python_gil_env}"
-        shape = f"×{self.workers} proc" if self.parallelism == "processes" else f"w{self.workers} t{self.threads}"
-        cpus = f" cpus{len(self.cpus)}" if self.cpus else ""
-        return f"{interp} {self.server} {shape}{cpus}"
+        return config_label(self.interpreter, self.python_gil_env, self.server, self.parallelism, self.workers,
+                            self.threads, self.cpus)
+
+    @property
+    def memory_mb(self) -> MeanCI | None:
+        """The memory figure comparisons use: PSS where it was sampled, else RSS (older runs)."""
+        return self.pss_mb or self.rss_mb
+
+    @property
+    def memory_measure(self) -> str:
+        return "PSS" if self.pss_mb else "RSS"
 
     @property
     def parallel_width(self) -> int:
@@ -135,6 +145,10 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
                 invalid=invalid,
                 invalid_rps_values=tuple(c.rps for c in cells if not is_counted(c) and c.rps),
                 refusals=tuple(c.invalid_reason or "" for c in cells if c.outcome == "refused"),
+                pss_mb=_mean_or_none([c.server_pss_mb_peak for c in valid], f"{cid} pss"),
+                uss_mb=_mean_or_none([c.server_uss_mb_peak for c in valid], f"{cid} uss"),
+                cv=coefficient_of_variation([c.rps for c in valid if c.rps is not None]),
+                server_settings=(first.http, first.loop, first.routes_dirs),
             )
         )
     return out
@@ -204,7 +218,7 @@ def _sweep_label(c: ConfigSummary, axis: str) -> str:
     if axis != "users":
         parts.append(f"u{c.users}")
     if axis != "cpus" and c.cpus:
-        parts.append(f"cpus{len(c.cpus)}")
+        parts.append(f"cpus{len(c.cpus)}")  # a sweep label names the count; the config id names the CPUs
     return " ".join(parts)
 
 
@@ -245,10 +259,11 @@ class Comparison:
     kind: str
     candidate: ConfigSummary
     baseline: ConfigSummary
-    speedup: Speedup
-    ceiling: int | None  # best speedup the cores allow, min(parallel width, usable cores); None if both sides are parallel
-    efficiency: float | None  # speedup / ceiling, None where there is no ceiling
-    rss_ratio: float | None  # candidate RSS / baseline RSS
+    speedup: Speedup | PairedRatio  # paired when both sides alternated in one comparison
+    ideal: float | None  # cores the candidate could use ÷ cores the baseline used (interpreter comparisons)
+    efficiency: float | None  # speedup ÷ ideal
+    memory_ratio: float | None  # candidate ÷ baseline memory (PSS where sampled, else RSS)
+    comparison_id: str | None = None  # the alternation both sides took part in, if any
 
     @property
     def scenario(self) -> str:
@@ -262,25 +277,57 @@ class Comparison:
     def users(self) -> int:
         return self.candidate.users
 
+    @property
+    def paired(self) -> bool:
+        return isinstance(self.speedup, PairedRatio)
 
-def _compare(kind: str, cand: ConfigSummary, base: ConfigSummary, usable_cores: int) -> Comparison | None:
+
+def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) -> dict[int, float]:
+    """Block -> mean rps of one arm's windows in that block, for blocks where all its windows are valid."""
+    windows: dict[int, list[Cell]] = {}
+    for c in cells:
+        if c.config_id == config_id and c.comparison_id == comparison_id and c.block is not None:
+            windows.setdefault(c.block, []).append(c)
+    return {block: sum(c.rps for c in ws if c.rps is not None) / len(ws)
+            for block, ws in windows.items() if all(is_counted(c) for c in ws)}
+
+
+def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Speedup | PairedRatio, str | None]:
+    """Paired when both sides alternated in one comparison; else a ratio of means (runs before pairing)."""
+    for comparison_id in dict.fromkeys(c.comparison_id for c in run.cells if c.config_id == cand.config_id):
+        if comparison_id is None:
+            continue
+        a = block_throughput(run.cells, cand.config_id, comparison_id)
+        b = block_throughput(run.cells, base.config_id, comparison_id)
+        blocks = sorted(set(a) & set(b))
+        if any(c.comparison_id == comparison_id for c in run.cells if c.config_id == base.config_id):
+            return paired_ratio([a[k] for k in blocks], [b[k] for k in blocks]), comparison_id
+    return speedup(cand.rps_values, base.rps_values), None
+
+
+def could_use(c: ConfigSummary, usable_cores: int) -> int:
+    """The cores a configuration could keep busy: min(usable cores or its CPU set, users, the server model's width)."""
+    return c.cores_in_use(usable_cores)
+
+
+def _compare(run: RunRecord, kind: str, cand: ConfigSummary, base: ConfigSummary) -> Comparison | None:
     if not cand.rps_values or not base.rps_values:
         return None
     try:
-        s = speedup(cand.rps_values, base.rps_values)
+        s, comparison_id = _ratio(run, cand, base)
     except InsufficientData:
         return None
-    # Only a GIL-bound single process against a free-threaded one has a core ceiling:
-    # against N processes, or PYTHON_GIL=1, the ideal ratio is 1, not the core count.
-    ceiling: int | None = None
-    eff: float | None = None
-    if kind == KIND_INTERPRETER and cand.parallelism == "threads":
-        ceiling = cand.cores_in_use(usable_cores)
-        eff = efficiency(s.ratio, ceiling, usable_cores)
-    rss = None
-    if cand.rss_mb and base.rss_mb and base.rss_mb.mean > 0:
-        rss = cand.rss_mb.mean / base.rss_mb.mean
-    return Comparison(kind, cand, base, s, ceiling, eff, rss)
+    # Only an interpreter comparison has an ideal beyond 1: against N processes, or PYTHON_GIL=1,
+    # the question is parity, not scaling.
+    ideal = eff = None
+    used = base.server_cpu_cores.mean if base.server_cpu_cores else None
+    if kind == KIND_INTERPRETER and cand.parallelism == "threads" and used and used > 0:
+        ideal = could_use(cand, run.usable_cores) / used
+        eff = s.ratio / ideal
+    memory = None
+    if cand.memory_mb and base.memory_mb and base.memory_mb.mean > 0 and cand.memory_measure == base.memory_measure:
+        memory = cand.memory_mb.mean / base.memory_mb.mean
+    return Comparison(kind, cand, base, s, ideal, eff, memory, comparison_id)
 
 
 def _is_default_ft(c: ConfigSummary) -> bool:
@@ -295,11 +342,10 @@ def comparisons(run: RunRecord, configs: Iterable[ConfigSummary] | None = None) 
     - 3.14t with PYTHON_GIL=1 vs 3.14t default, identical otherwise.
     """
     cfgs = list(configs) if configs is not None else summarize_configs(run)
-    cores = run.usable_cores
     out: list[Comparison] = []
 
     def key(c: ConfigSummary) -> tuple[Any, ...]:
-        return (c.scenario, c.server, c.parallelism, c.workers, c.threads, c.users, c.cpus)
+        return (c.scenario, c.server, c.parallelism, c.workers, c.threads, c.users, c.cpus, c.server_settings)
 
     gil = {key(c): c for c in cfgs if c.interpreter == GIL_INTERPRETER}
     # PYTHON_GIL unset is the default; PYTHON_GIL=0 stands in only where no unset config exists
@@ -309,17 +355,17 @@ def comparisons(run: RunRecord, configs: Iterable[ConfigSummary] | None = None) 
     for c in cfgs:
         if _is_default_ft(c):
             base = gil.get(key(c))
-            if base is not None and (cmp := _compare(KIND_INTERPRETER, c, base, cores)):
+            if base is not None and (cmp := _compare(run, KIND_INTERPRETER, c, base)):
                 out.append(cmp)
             if c.parallelism == "threads":
-                same = (c.scenario, c.server, c.users, c.threads, c.cpus)
+                same = (c.scenario, c.server, c.users, c.threads, c.cpus, c.server_settings)
                 for p in procs:
-                    if (p.scenario, p.server, p.users, p.threads, p.cpus) == same and (
-                            cmp := _compare(KIND_PROCESSES, c, p, cores)):
+                    if (p.scenario, p.server, p.users, p.threads, p.cpus, p.server_settings) == same and (
+                            cmp := _compare(run, KIND_PROCESSES, c, p)):
                         out.append(cmp)
         elif c.interpreter == FT_INTERPRETER and c.python_gil_env == "1":
             base = ft_default.get(key(c))
-            if base is not None and (cmp := _compare(KIND_GIL_TOGGLE, c, base, cores)):
+            if base is not None and (cmp := _compare(run, KIND_GIL_TOGGLE, c, base)):
                 out.append(cmp)
     return out
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from loadtests.core.errors import ResultsError
 
@@ -75,6 +76,23 @@ class Speedup:
             return None
         assert self.low is not None and self.high is not None
         return not (self.low <= 1.0 <= self.high)
+
+
+class RatioEstimate(Protocol):
+    """What wording needs of a ratio: a :class:`Speedup` (unpaired) or a paired ratio."""
+
+    @property
+    def ratio(self) -> float: ...
+    @property
+    def low(self) -> float | None: ...
+    @property
+    def high(self) -> float | None: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def has_interval(self) -> bool: ...
+    @property
+    def significant(self) -> bool | None: ...
 
 
 # --- the Student t distribution -------------------------------------------------------
@@ -257,7 +275,7 @@ def efficiency(speedup_ratio: float, threads: int, usable_cores: int) -> float:
 # --- wording ----------------------------------------------------------------------------
 
 
-def verdict(s: Speedup) -> str:
+def verdict(s: RatioEstimate) -> str:
     """``"1.93× faster"``, ``"1.20× slower"`` or ``"not significant"``.
 
     Without an interval (n == 1) the ratio is given with that caveat attached.
@@ -280,7 +298,7 @@ def format_interval(low: float | None, high: float | None, digits: int = 2) -> s
     return f"{low:.{digits}f}–{hi}"
 
 
-def format_speedup(s: Speedup) -> str:
+def format_speedup(s: RatioEstimate) -> str:
     """``"1.93× (95% CI 1.85–2.01)"``: the ratio itself, whatever the verdict."""
     if not s.has_interval:
         return f"{s.ratio:.2f}× (n=1, no interval)"

@@ -59,9 +59,22 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
         click.option("--servers", help=f"Only these servers, comma-separated ({', '.join(SERVERS)})."),
-        click.option("--repeats", type=click.IntRange(1, 50), help="Repeats per configuration (preset's by default)."),
-        click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per cell, seconds."),
-        click.option("--warmup", type=click.FloatRange(0, 600), help="Discarded warm-up per cell, seconds."),
+        click.option("--repeats", type=click.IntRange(1, 500),
+                     help="Pairs of windows per comparison. Alone: exactly that many (no precision target); with "
+                          "--precision: the minimum (never fewer than 5)."),
+        click.option("--precision", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     envvar="LAB_PRECISION", show_envvar=True,
+                     help="Keep alternating each comparison until the 95% CI half-width of its ratios is at most "
+                          "this fraction of the ratio (0.05 = ±5%), or --max-time is up. The default preset uses "
+                          "0.10."),
+        click.option("--max-time", "max_time", type=click.FloatRange(1, 86400), envvar="LAB_MAX_TIME",
+                     show_envvar=True,
+                     help="Time budget per comparison, seconds: an adaptive comparison stops there and is "
+                          "reported as imprecise if it fell short."),
+        click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per turn, seconds."),
+        click.option("--warmup", type=click.FloatRange(0, 600),
+                     help="Longest warm-up of each new server, seconds (it ends earlier once throughput is "
+                          "stable; 0 skips it)."),
         click.option("--users", help="Override Locust users (concurrency), comma-separated integers."),
         click.option("--locust-workers", type=click.IntRange(0, 64), default=0, show_default=True,
                      envvar="LAB_LOCUST_WORKERS", show_envvar=True,

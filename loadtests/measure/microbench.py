@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 from loadtests.core.clock import utc_now
 from loadtests.core.errors import ConfigError, InterpreterError, MicrobenchError
 from loadtests.core.flavour import FT, GIL
-from loadtests.core.machine import load_average, usable_cores
+from loadtests.core.machine import busy_cpu_seconds, load_average, usable_cores
 from loadtests.results.records import LoadAverage, Microbench, MicrobenchPoint, MicrobenchVariant
 
 WORKER = Path(__file__).with_name("microbench_worker.py")
@@ -186,6 +187,8 @@ def run_microbench(
     say(f"==> microbench: {', '.join(cfg.workloads)} × threads {list(cfg.threads)} × {len(cfg.variants)} variants × "
         f"{cfg.repeats} repeats, {cfg.seconds_per_point:g} s per point (about {cfg.estimated_seconds:.0f} s)")
     started, t0, load_start = utc_now(), time.monotonic(), load_average()
+    # what the rest of the machine does meanwhile: its busy time minus ours and our workers'
+    busy_start, own_start = busy_cpu_seconds(), _own_cpu_seconds()
     points: list[MicrobenchPoint] = []
     workers: dict[str, MicrobenchVariant] = {}
     for repeat in range(cfg.repeats):
@@ -215,4 +218,18 @@ def run_microbench(
         variants=cfg.variants, seconds_per_point=cfg.seconds_per_point, started_at=started, finished_at=utc_now(),
         elapsed_s=round(time.monotonic() - t0, 2),
         # other processes compete for the same cores: a 1-minute load above the cores means noisy figures
-        load_average=LoadAverage(load_start, load_average()), interpreters=workers, points=tuple(points))
+        load_average=LoadAverage(load_start, load_average()), interpreters=workers, points=tuple(points),
+        others_cores=_others_cores(busy_start, own_start, time.monotonic() - t0))
+
+
+def _own_cpu_seconds() -> float:
+    """CPU time of this process and of its reaped children (the benchmark's workers)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _others_cores(busy_start: float | None, own_start: float, wall: float) -> float | None:
+    busy_end = busy_cpu_seconds()
+    if busy_start is None or busy_end is None or wall <= 0:
+        return None
+    return round(max(0.0, (busy_end - busy_start) - (_own_cpu_seconds() - own_start)) / wall, 3)

@@ -1,25 +1,32 @@
-"""Measure a plan's cells: for each, start the server, drive it with Locust, sample, judge, store.
+"""Measure a plan: comparisons of warm servers, their windows alternating in blocks.
 
-One cell:
-1. start the server on a free loopback port and wait until ``/lab/runtime`` answers;
-2. read the runtime (GIL state, modules that re-enabled it, thread limit, versions);
-3. run Locust headless: a discarded warm-up, then the measured window;
-4. sample the server's and the client's CPU, RSS and threads throughout;
-5. read the runtime again, stop everything, judge validity and store the cell.
+For each comparison (``plan/comparisons.py``) the runner:
 
-A cell that cannot be measured honestly is kept and marked invalid with its reason
-(``validity.py``): it is never dropped or averaged in. ``run.json`` is rewritten after
-every cell, so an interrupted run keeps every finished cell.
+1. starts one server per arm (3.14, 3.14t, 3.14 × N processes, ...) and keeps them all
+   warm; it waits until each answers ``/lab/runtime`` (never a fixed sleep);
+2. warms each new server up under load until its throughput is stable (``warmup.py``);
+3. alternates measured windows between the arms in palindromic blocks (A B B A),
+   moving the load of one Locust session from server to server; only one server
+   carries load at any moment, and each switch is followed by a discarded transition;
+4. after every window: reads ``/lab/runtime`` again, samples CPU, memory and threads,
+   judges validity (``validity.py``) and stores the window as a cell of run.json;
+5. asks the stopping rule after every block: a fixed number of pairs, or (adaptive)
+   until every ratio is precise enough or the comparison's time is up.
 
-The once-per-run steps (prepare, GIL audit, microbenchmark) are the workflow's: the
-runner only stores what they produced (:meth:`Runner.record_step`).
+``run.json`` is rewritten after every window, so an interrupted run keeps every
+finished window and ``--resume`` continues each comparison from its finished blocks.
+A window that cannot be measured honestly is kept and marked invalid with its reason.
+The once-per-run steps (prepare, audit, microbenchmark) are the workflow's: the runner
+only stores what they produced (:meth:`Runner.record_step`).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,12 +35,15 @@ from loadtests.core.clock import utc_now
 from loadtests.core.errors import LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
 from loadtests.core.flavour import by_label
 from loadtests.core.progress import format_seconds
-from loadtests.measure.loadgen import LoadSettings, running_locust
+from loadtests.measure.load_session import LoadSession, SessionSettings, load_session
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
 from loadtests.measure.servers import ExternalServer, RunningServer, ServerSettings, external_server, running_server
 from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge
-from loadtests.measure.windows import read_raw, window_stats
+from loadtests.measure.warmup import per_second, steady
+from loadtests.measure.windows import latency_summary, stats_between
+from loadtests.plan.comparisons import ComparisonPlan, comparisons
+from loadtests.plan.scenarios import scenario_env, scenario_file
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.results.records import (
@@ -43,6 +53,7 @@ from loadtests.results.records import (
     Cell,
     CellConfig,
     CellFiles,
+    ComparisonRun,
     InterpreterInfo,
     Latency,
     Microbench,
@@ -53,14 +64,48 @@ from loadtests.results.records import (
     RuntimeSnapshot,
     Sample,
     StepFailure,
+    Stopping,
+    ThreadCores,
+    Warmup,
 )
 from loadtests.results.store import cell_dir_name, load_run, machine_metadata, new_run_dir, save_run
 
-# Set on every server and Locust process of a cell: it lets anyone (the tests, a user with
-# `ps e`) find what a cell started, and prove nothing outlived it.
+# Set on every server and Locust process of a run: it lets anyone (the tests, a user with
+# `ps e`) find what a run started, and prove nothing outlived it.
 CELL_DIR_ENV = "LAB_CELL_DIR"
 EXTERNAL_SAMPLING = "unavailable: external app"
+POLL_S = 0.2
 Progress = Callable[[str], None]
+Server = RunningServer | ExternalServer
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the stopping rule says after a block: stop (and why), and a line of progress."""
+
+    stop: Stopping | None
+    note: str = ""
+
+
+#: ``rule(comparison, cells so far, plan, seconds elapsed) -> Decision``. The workflow supplies the
+#: adaptive one (it needs the paired statistics); :func:`fixed_pairs` needs none.
+StopRule = Callable[[ComparisonPlan, Sequence[Cell], Plan, float], Decision]
+
+
+def complete_blocks(cells: Sequence[Cell], comparison: ComparisonPlan) -> int:
+    """Blocks of a comparison whose every window was measured (valid or not)."""
+    expected = len(comparison.block(0))
+    per_block: dict[int, int] = {}
+    for c in cells:
+        if c.comparison_id == comparison.comparison_id and c.block is not None:
+            per_block[c.block] = per_block.get(c.block, 0) + 1
+    return sum(1 for n in per_block.values() if n == expected)
+
+
+def fixed_pairs(comparison: ComparisonPlan, cells: Sequence[Cell], plan: Plan, elapsed: float) -> Decision:
+    """Exactly ``plan.repeats`` blocks."""
+    done = complete_blocks(cells, comparison)
+    return Decision("fixed pairs" if done >= plan.repeats else None, f"{done}/{plan.repeats} pairs")
 
 
 @dataclass(frozen=True)
@@ -107,7 +152,7 @@ def external_infos(app_urls: Mapping[str, str]) -> dict[str, InterpreterInfo]:
 
 
 def external_mismatch(config: CellConfig, runtime: RuntimeSnapshot) -> str | None:
-    """Why an external app cannot stand for this cell (the lab cannot restart it with other settings)."""
+    """Why an external app cannot stand for this configuration (the lab cannot restart it with other settings)."""
     if runtime.server.name != config.server:
         return f"the external app runs {runtime.server.name}, this cell needs {config.server}"
     if runtime.thread_limit != config.threads:
@@ -123,16 +168,20 @@ def external_mismatch(config: CellConfig, runtime: RuntimeSnapshot) -> str | Non
 
 @dataclass
 class CellDraft:
-    """A cell while it is being measured; :meth:`freeze` turns it into the stored record."""
+    """A window while it is being measured; :meth:`freeze` turns it into the stored record."""
 
     config: CellConfig
     repeat: int
     cell_dir: Path
     run_dir: Path
-    warmup_s: float
-    duration_s: float
+    transition_s: float
     locust_workers: int
+    comparison_id: str | None = None
+    block: int | None = None
+    slot: int | None = None
     started_at: str = field(default_factory=utc_now)
+    window_start: float | None = None
+    duration_s: float = 0.0
     outcome: Outcome = "measured"
     invalid_reason: str | None = None
     rps: float | None = None
@@ -141,8 +190,11 @@ class CellDraft:
     latency_ms: Latency | None = None
     server_cpu_cores: float | None = None
     server_rss_mb_peak: float | None = None
+    server_pss_mb_peak: float | None = None
+    server_uss_mb_peak: float | None = None
     server_threads_peak: int | None = None
     server_process_cores: tuple[float, ...] | None = None
+    server_thread_cores: tuple[ThreadCores, ...] = ()
     client_cpu_cores: float | None = None
     client_pids: tuple[int, ...] = ()
     server_pid: int | None = None
@@ -154,12 +206,15 @@ class CellDraft:
     refusal: str | None = None
     error: str | None = None
     external: bool = False
+    workers_reporting: int = 0
+    session_log: str | None = None
+    server_log: str | None = None  # relative to the run directory; None: an external app
 
     def rel(self, name: str) -> str:
         return str((self.cell_dir / name).relative_to(self.run_dir))
 
     def fail(self, outcome: Outcome, reason: str, **details: str) -> None:
-        """Record why the cell could not be measured; the first reason wins."""
+        """Record why the window could not be measured; the first reason wins."""
         if self.invalid_reason is None:
             self.outcome, self.invalid_reason = outcome, reason
             for key, value in details.items():
@@ -169,15 +224,15 @@ class CellDraft:
         c = self.config
         answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
         files = CellFiles(locust_csv=self.rel("locust_stats.csv"), locust_history=self.rel("locust_stats_history.csv"),
-                          locust_html=self.rel("locust.html"), locust_log=self.rel("locust.log"),
-                          server_log=None if self.external else self.rel("server.log"))
+                          locust_html=self.rel("locust.html"), locust_log=self.session_log or self.rel("locust.log"),
+                          server_log=None if self.external else self.server_log)
         return Cell(
             id=c.cell_id(self.repeat), config_id=c.config_id, group=c.group, interpreter=c.interpreter,
             free_threaded=c.flavour.free_threaded, python_gil_env=c.python_gil, server=c.server, workers=c.workers,
             parallelism=c.parallelism, threads=c.threads, cpus=c.cpus, scenario=c.scenario, users=c.users,
-            repeat=self.repeat, routes_dirs=c.routes_dirs, http=c.http, loop=c.loop, valid=self.invalid_reason is None, outcome=self.outcome,
-            invalid_reason=self.invalid_reason, rps=self.rps, requests=self.requests, failures=self.failures,
-            latency_ms=self.latency_ms, server_cpu_cores=self.server_cpu_cores,
+            repeat=self.repeat, routes_dirs=c.routes_dirs, http=c.http, loop=c.loop, valid=self.invalid_reason is None,
+            outcome=self.outcome, invalid_reason=self.invalid_reason, rps=self.rps, requests=self.requests,
+            failures=self.failures, latency_ms=self.latency_ms, server_cpu_cores=self.server_cpu_cores,
             server_rss_mb_peak=self.server_rss_mb_peak, server_threads_peak=self.server_threads_peak,
             server_process_cores=self.server_process_cores, client_cpu_cores=self.client_cpu_cores,
             client_pids=self.client_pids, server_pid=self.server_pid, server_sampling=self.server_sampling,
@@ -185,8 +240,12 @@ class CellDraft:
             runtime_after=self.runtime_after,
             gil_enabled=any(r.gil_enabled for r in answers) if answers else None,
             gil_enabled_by=tuple(sorted({m for r in answers for m in r.gil_enabled_by})),
-            started_at=self.started_at, warmup_s=self.warmup_s, duration_s=self.duration_s,
-            locust_workers=self.locust_workers, files=files, refusal=self.refusal, error=self.error)
+            started_at=self.started_at, warmup_s=self.transition_s, duration_s=round(self.duration_s, 3),
+            locust_workers=self.locust_workers, files=files, refusal=self.refusal, error=self.error,
+            comparison_id=self.comparison_id, block=self.block, slot=self.slot,
+            window_start=None if self.window_start is None else round(self.window_start, 3),
+            server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
+            server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting)
 
 
 def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, InterpreterInfo]) -> RunRecord:
@@ -201,33 +260,106 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
                      interpreters=dict(interpreters), cells=(), microbench=None, audit=None)
 
 
+class Aborted(Exception):
+    """A window could not finish: the server or Locust died under it (the reason is the message)."""
+
+    def __init__(self, outcome: Outcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+
+
+@dataclass
+class Arm:
+    """One configuration of a comparison and the server standing for it."""
+
+    config: CellConfig
+    server: Server | None  # None: it could not start or cannot stand for the configuration (see ``skip``)
+    skip: Cell | None = None  # the record that says why
+    tree: str = ""  # its name in the sampler
+
+
+def server_key(config: CellConfig) -> CellConfig:
+    """What decides a server: a configuration without its load (users) or its preset group."""
+    return replace(config, users=1, group="")
+
+
+def died_configs(arms: Sequence[Arm]) -> list[CellConfig]:
+    return [a.config for a in arms if a.server is not None and a.server.exit_code() is not None]
+
+
+class ServerPool:
+    """The warm servers of one scenario, started and warmed up on first use, stopped with the scenario."""
+
+    def __init__(self, runner: Runner, stack: ExitStack, sampler: Sampler, session: LoadSession) -> None:
+        self.runner, self.stack, self.sampler, self.session = runner, stack, sampler, session
+        self.servers: dict[CellConfig, Server] = {}
+        self.failed: dict[CellConfig, tuple[Exception | None, str | None]] = {}
+
+    def arm(self, config: CellConfig, comparison: ComparisonPlan) -> Arm:
+        """The arm standing for ``config`` in ``comparison``: a warm server, or a recorded reason why none."""
+        key = server_key(config)
+        tree = f"server{list(self.servers).index(key) if key in self.servers else len(self.servers)}"
+        arm = Arm(config, None, tree=tree)
+        if key not in self.servers and key not in self.failed:
+            try:
+                server = self.runner._start_server(config, self.stack)
+            except (ServerRefused, ServerError, LabError) as exc:
+                self.failed[key] = (exc, None)
+            else:
+                reason = external_mismatch(config, server.runtime) if isinstance(server, ExternalServer) and \
+                    server.runtime else None
+                if reason:
+                    self.failed[key] = (None, f"skipped: {reason}")
+                else:
+                    self.servers[key] = server
+                    if server.pid:
+                        self.sampler.add_tree(tree, [server.pid], detailed=True)
+                    self.runner._warm_up(Arm(config, server, tree=tree), comparison, self.session)
+        if key in self.failed:
+            error, reason = self.failed[key]
+            arm.skip = self.runner._unstarted(config, comparison, error, reason)
+            self.runner.say(f"    {config.label}: {arm.skip.invalid_reason}")
+            return arm
+        arm.server = self.servers[key]
+        arm.tree = f"server{list(self.servers).index(key)}"
+        return arm
+
+    def forget(self, configs: Sequence[CellConfig]) -> None:
+        """Servers that died: later comparisons get a fresh start (a new server, warmed up again)."""
+        for config in configs:
+            key = server_key(config)
+            self.servers.pop(key, None)
+
+
 class Runner:
     """Runs (or resumes) one run directory."""
 
     def __init__(self, run_dir: Path, record: RunRecord, interpreters: Mapping[str, Interpreter],
-                 on_progress: Progress | None = None) -> None:
+                 on_progress: Progress | None = None, stop_rule: StopRule = fixed_pairs) -> None:
         self.run_dir = run_dir
         self.record = record
         self.by_role = dict(interpreters)  # "gil"/"ft", as provisioning.load_interpreters() returns them
         self.say = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.stop_rule = stop_rule
         self.server_env: dict[str, str] = {}  # from the plan's prepare steps
 
     # ---- construction -------------------------------------------------------------
     @classmethod
-    def start(cls, options: RunOptions, interpreters: Mapping[str, Interpreter],
-              on_progress: Progress | None = None) -> Runner:
+    def start(cls, options: RunOptions, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
+              stop_rule: StopRule = fixed_pairs) -> Runner:
         infos = {**interpreter_infos(interpreters), **external_infos(options.app_urls)}
         run_dir = new_run_dir(options.out_parent, options.plan.name)
-        runner = cls(run_dir, new_record(options, run_dir.name, infos), interpreters, on_progress)
+        runner = cls(run_dir, new_record(options, run_dir.name, infos), interpreters, on_progress, stop_rule)
         runner.save()
         return runner
 
     @classmethod
-    def resume(cls, run_dir: Path, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None) -> Runner:
+    def resume(cls, run_dir: Path, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
+               stop_rule: StopRule = fixed_pairs) -> Runner:
         record = load_run(run_dir)
         if record.complete:
             raise ResultsError(f"{run_dir} is already complete; nothing to resume.")
-        return cls(Path(run_dir), record, interpreters, on_progress)
+        return cls(Path(run_dir), record, interpreters, on_progress, stop_rule)
 
     @property
     def plan(self) -> Plan:
@@ -248,149 +380,310 @@ class Runner:
         self.record = replace(self.record, **changes)
         self.save()
 
+    def _add(self, **changes: Any) -> None:
+        """Append to the record's tuples (cells, warmups, comparisons) and save."""
+        appended: dict[str, Any] = {k: (*getattr(self.record, k), *v) for k, v in changes.items()}
+        self.record = replace(self.record, **appended)
+        self.save()
+
     # ---- running --------------------------------------------------------------------
-    def pending(self) -> list[tuple[CellConfig, int]]:
-        done = {c.id for c in self.record.cells}
-        return [(config, repeat) for config, repeat in self.plan.cells() if config.cell_id(repeat) not in done]
+    def pending(self) -> list[ComparisonPlan]:
+        finished = {c.comparison_id for c in self.record.comparisons}
+        return [c for c in comparisons(self.plan.configs) if c.comparison_id not in finished]
 
     def run_cells(self) -> Path:
-        """Measure every pending cell. On Ctrl-C, keep what is finished and re-raise."""
+        """Measure every pending comparison. On Ctrl-C, keep what is finished and re-raise.
+
+        The comparisons of one scenario share one Locust session and one pool of warm
+        servers: a server that stands for an arm of several comparisons (the same settings
+        under other users levels) is started and warmed up once.
+        """
         todo = self.pending()
-        total = len(self.plan.cells())
-        done_before = total - len(todo)
-        self.say(f"==> run {self.record.run_id}: {len(todo)} cells to measure"
-                 + (f" ({done_before} already done)" if done_before else "") + f" -> {self.run_dir}")
-        started = time.monotonic()
+        total = len(comparisons(self.plan.configs))
+        self.say(f"==> run {self.record.run_id}: {len(todo)} of {total} comparisons to measure -> {self.run_dir}")
         try:
-            for index, (config, repeat) in enumerate(todo, start=1):
-                cell = self.measure(config, repeat)
-                self.record = replace(self.record, cells=(*self.record.cells, cell))
-                self.save()
-                eta = (time.monotonic() - started) / index * (len(todo) - index)
-                self.say(progress_line(done_before + index, total, cell, eta))
+            for scenario in dict.fromkeys(c.scenario for c in todo):
+                mine = [c for c in todo if c.scenario == scenario]
+                with ExitStack() as stack:
+                    session = stack.enter_context(self._session(mine[0]))
+                    sampler = stack.enter_context(Sampler({}))
+                    sampler.add_tree("client", session.pids)
+                    pool = ServerPool(self, stack, sampler, session)
+                    for comparison in mine:
+                        self.run_comparison(comparison, pool, total)
         except KeyboardInterrupt:
             self.save()
-            self.say(f"\ninterrupted: {len(self.record.cells)} finished cells kept in {self.run_dir / 'run.json'}\n"
+            self.say(f"\ninterrupted: {len(self.record.cells)} finished windows kept in {self.run_dir / 'run.json'}\n"
                      f"complete it with: gil-lab run --resume {self.run_dir}")
             raise
         self.record = replace(self.record, complete=True, finished_at=utc_now())
         self.save()
         return self.run_dir
 
-    def measure(self, config: CellConfig, repeat: int) -> Cell:
-        app_url = self.record.settings.app_urls.get(config.interpreter)
-        plan = self.plan
-        cell_dir = self.run_dir / "cells" / cell_dir_name(config.cell_id(repeat))
-        cell_dir.mkdir(parents=True, exist_ok=True)
-        draft = CellDraft(config, repeat, cell_dir, self.run_dir, plan.warmup_s, plan.duration_s,
-                          self.record.settings.locust_workers, external=bool(app_url))
+    @contextmanager
+    def _session(self, comparison: ComparisonPlan) -> Iterator[LoadSession]:
+        """The Locust session of one scenario (its drop-in directories decide which file drives it)."""
+        config = comparison.arms[0]
+        directory = self.run_dir / "locust" / cell_dir_name(config.scenario)
+        settings = SessionSettings(
+            locustfiles=(scenario_file(config.scenario, config.routes_dirs),), log_path=directory / "locust.log",
+            workers=self.record.settings.locust_workers,
+            extra_env=tuple(sorted({**scenario_env(config.scenario, config.routes_dirs),
+                                    CELL_DIR_ENV: str(directory)}.items())))
+        with load_session(settings) as session:
+            yield session
+
+    def run_comparison(self, comparison: ComparisonPlan, pool: ServerPool, total: int) -> None:
+        started = time.monotonic()
+        done_before = len(self.record.comparisons)
+        names = " vs ".join(a.label for a in comparison.arms)
+        self.say(f"==> [{done_before + 1}/{total}] {comparison.comparison_id}: {names}")
+        live = [arm for arm in (pool.arm(config, comparison) for config in comparison.arms) if arm.server is not None]
+        if not live:
+            self._finish(comparison, "no valid pair", started)
+            return
+        stopping: Stopping = "interrupted"
+        block = self._next_block(comparison)
+        while True:
+            decision = self.stop_rule(comparison, self.record.cells, self.plan, time.monotonic() - started)
+            if decision.stop is not None:
+                stopping = decision.stop
+                self.say(f"    stop: {decision.stop} ({decision.note})")
+                break
+            died = self._block(comparison, live, block, pool.session, pool.sampler)
+            note = self.stop_rule(comparison, self.record.cells, self.plan, time.monotonic() - started).note
+            self.say(f"    block {block + 1}: " + "  ".join(self._window_text(c) for c in self._block_cells(
+                comparison, block)) + (f"  [{note}]" if note else "")
+                     + f"  {format_seconds(time.monotonic() - started)}")
+            block += 1
+            if died:
+                stopping = "server failed"
+                self.say(f"    stop: {died}")
+                pool.forget(died_configs(live))
+                break
+        self._finish(comparison, stopping, started)
+
+    def _finish(self, comparison: ComparisonPlan, stopping: Stopping, started: float) -> None:
+        self._add(comparisons=(ComparisonRun(
+            comparison_id=comparison.comparison_id, config_ids=tuple(a.config_id for a in comparison.arms),
+            blocks=self._next_block(comparison), stopping=stopping, precision_target=self.plan.precision,
+            elapsed_s=round(time.monotonic() - started, 1)),))
+
+    def _next_block(self, comparison: ComparisonPlan) -> int:
+        blocks = [c.block for c in self.record.cells if c.comparison_id == comparison.comparison_id and c.block is not None]
+        return max(blocks) + 1 if blocks else 0
+
+    def _block_cells(self, comparison: ComparisonPlan, block: int) -> list[Cell]:
+        return [c for c in self.record.cells if c.comparison_id == comparison.comparison_id and c.block == block]
+
+    @staticmethod
+    def _window_text(cell: Cell) -> str:
+        head = f"{cell.interpreter}{'×' + str(cell.workers) if cell.parallelism == 'processes' else ''}"
+        return f"{head} {cell.rps:.1f}" if cell.valid and cell.rps is not None else f"{head} INVALID"
+
+    # ---- servers ----------------------------------------------------------------------
+    def _start_server(self, config: CellConfig, stack: ExitStack) -> Server:
+        url = self.record.settings.app_urls.get(config.interpreter)
+        if url:
+            return external_server(url)
+        directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)
+        settings = ServerSettings(
+            server=config.server, python=envs.app_python(config.flavour.env_name), workers=config.workers,
+            threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
+            routes_dirs=config.routes_dirs, cpus=config.cpus,
+            extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
         info = self.record.interpreters.get(config.interpreter)
-        try:
-            if app_url:
-                self._measure_external(external_server(app_url), draft)
-            else:
-                settings = ServerSettings(
-                    server=config.server, python=envs.app_python(config.flavour.env_name), workers=config.workers,
-                    threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
-                    routes_dirs=config.routes_dirs, cpus=config.cpus, extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(cell_dir)}.items())),
-                )
-                server_version = info.packages.get(config.server) if info else None
-                with running_server(settings, cell_dir / "server.log", server_version) as running:
-                    draft.server_pid = running.pid
-                    draft.runtime_before = running.runtime
-                    self._drive(running, draft)
-        except ServerRefused as exc:
+        version = info.packages.get(config.server) if info else None
+        return stack.enter_context(running_server(settings, directory / "server.log", version))
+
+    def _unstarted(self, config: CellConfig, comparison: ComparisonPlan, exc: Exception | None,
+                   reason: str | None = None) -> Cell:
+        """The one record of an arm that never ran: refused, failed to start, or skipped."""
+        draft = self._draft(config, comparison, None, None)
+        draft.external = bool(self.record.settings.app_urls.get(config.interpreter))
+        if isinstance(exc, ServerRefused):
             draft.fail("refused", f"{config.server} refused to start: {last_line(exc)}", refusal=str(exc))
-        except ServerError as exc:
+        elif isinstance(exc, ServerError):
             draft.fail("server-error", f"server failed: {last_line(exc)}", error=str(exc))
-        except LoadGeneratorError as exc:
-            draft.fail("client-error", f"load generator failed: {exc}")
-        except LabError as exc:
+        elif exc is not None:
             draft.fail("error", str(exc))
-        return draft.freeze()
-
-    def _measure_external(self, server: ExternalServer, draft: CellDraft) -> None:
-        draft.runtime_before = server.runtime
-        draft.server_sampling = EXTERNAL_SAMPLING
-        assert server.runtime is not None
-        skip = external_mismatch(draft.config, server.runtime)
-        if skip:
-            draft.fail("skipped", f"skipped: {skip}")
         else:
-            self._drive(server, draft)
+            draft.fail("skipped", reason or "skipped")
+        cell = draft.freeze()
+        self._add(cells=(cell,))
+        return cell
 
-    def _drive(self, server: RunningServer | ExternalServer, draft: CellDraft) -> None:
-        config, plan = draft.config, self.plan
-        load = LoadSettings(config.scenario, server.base_url, config.users, plan.warmup_s, plan.duration_s,
-                            draft.cell_dir, workers=self.record.settings.locust_workers,
-                            routes_dirs=config.routes_dirs, extra_env=client_env(config, draft.cell_dir))
-        crash: dict[str, int] = {}
+    # ---- load -------------------------------------------------------------------------
+    def _warm_up(self, arm: Arm, comparison: ComparisonPlan, session: LoadSession) -> None:
+        """Load a new server until its throughput is stable (or the warm-up budget runs out)."""
+        assert arm.server is not None
+        budget = self.plan.warmup_s
+        if budget <= 0:
+            return
+        session.start_load(arm.server.base_url, arm.config.users, comparison.needs_connection_close)
+        start = time.time()
+        completions: list[float] = []
+        converged = False
+        try:
+            while time.time() - start < budget:
+                self._sleep(1.0, arm.server, session)
+                samples, _ = session.drain()
+                completions += [s[0] for s in samples]
+                if steady(per_second(completions, start, int(time.time() - start))):
+                    converged = True
+                    break
+        except Aborted as exc:
+            self.say(f"    warm-up of {arm.config.label} aborted: {exc}")
+        finally:
+            session.stop_load()
+            session.drain()
+        seconds = time.time() - start
+        series = per_second(completions, start, int(seconds))
+        self._add(warmups=(Warmup(config_id=arm.config.config_id, comparison_id=comparison.comparison_id,
+                                  seconds=round(seconds, 2), converged=converged, rps_series=tuple(series),
+                                  started_at=utc_now()),))
+        self.say(f"    warm-up {arm.config.label}: {seconds:.0f}s, per-second {list(series)}"
+                 + ("" if converged else " (not stable yet: the warm-up budget ran out)"))
 
-        def server_died() -> str | None:
+    def _sleep(self, seconds: float, server: Server, session: LoadSession) -> None:
+        """Wait, watching the server and Locust: raise Aborted if either dies."""
+        deadline = time.monotonic() + seconds
+        while True:
             code = server.exit_code()
             if code is not None:
-                crash["code"] = code
-                return f"server exited with status {code}"
-            return None
+                raise Aborted("crashed", f"server crashed during the window (exit status {code})")
+            code = session.exit_code()
+            if code is not None:
+                raise Aborted("client-error", f"load generator exited with status {code} during the window")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(POLL_S, left))
 
-        with Sampler({"server": [server.pid]} if server.pid else {}) as sampler, running_locust(load) as locust:
-            sampler.add_tree("client", locust.pids)
-            draft.client_pids = tuple(locust.pids)
-            locust.wait(timeout=load.run_time_s + 90, abort=server_died)
-        if "code" in crash:
-            draft.fail("crashed", f"server crashed during the window (exit status {crash['code']})")
-            return
+    def _block(self, comparison: ComparisonPlan, arms: list[Arm], block: int, session: LoadSession,
+               sampler: Sampler) -> str | None:
+        """Measure one block; return why the comparison cannot go on (a server died), else None."""
+        by_config = {a.config: a for a in arms}
+        windows = [c for c in comparison.block(block) if c in by_config]
+        repeats = {a.config.config_id: sum(1 for c in self.record.cells if c.config_id == a.config.config_id
+                                           and c.comparison_id == comparison.comparison_id) for a in arms}
+        died = None
+        for slot, config in enumerate(windows):
+            arm = by_config[config]
+            assert arm.server is not None
+            cell = self._window(arm, comparison, block, slot, repeats[config.config_id], session, sampler)
+            repeats[config.config_id] += 1
+            self._add(cells=(cell,))
+            if cell.outcome == "crashed" or (arm.server.exit_code() is not None):
+                died = f"the {config.label} server died ({cell.invalid_reason})"
+        return died
+
+    def _draft(self, config: CellConfig, comparison: ComparisonPlan, block: int | None, slot: int | None,
+               repeat: int = 0) -> CellDraft:
+        name = f"{config.config_id}/r{repeat}"
+        cell_dir = self.run_dir / "cells" / cell_dir_name(f"{comparison.comparison_id}/{name}")
+        cell_dir.mkdir(parents=True, exist_ok=True)
+        session_log = self.run_dir / "locust" / cell_dir_name(config.scenario) / "locust.log"
+        return CellDraft(config, repeat, cell_dir, self.run_dir, self.plan.transition_s,
+                         self.record.settings.locust_workers, comparison.comparison_id, block, slot,
+                         session_log=str(session_log.relative_to(self.run_dir)))
+
+    def _window(self, arm: Arm, comparison: ComparisonPlan, block: int, slot: int, repeat: int,
+                session: LoadSession, sampler: Sampler) -> Cell:
+        server, config, plan = arm.server, arm.config, self.plan
+        assert server is not None
+        draft = self._draft(config, comparison, block, slot, repeat)
+        draft.external = isinstance(server, ExternalServer)
+        if isinstance(server, RunningServer):
+            draft.server_log = str(server.log_path.relative_to(self.run_dir))
+        draft.server_pid = server.pid
+        draft.client_pids = tuple(session.pids)
+        if draft.external:
+            draft.server_sampling = EXTERNAL_SAMPLING
         try:
-            draft.runtime_after = server.fetch_runtime()
-        except NOT_ANSWERING:
-            draft.runtime_after = None
-        raw = read_raw(load.raw_path)
-        stats = window_stats(raw, plan.warmup_s, plan.duration_s)
-        start = raw.test_start + plan.warmup_s
-        end = start + plan.duration_s
-        server_series, client_series = sampler.series.get("server", []), sampler.series.get("client", [])
+            draft.runtime_before = server.fetch_runtime()
+            session.start_load(server.base_url, config.users, comparison.needs_connection_close)
+            try:
+                self._sleep(plan.transition_s, server, session)
+                start = time.time()
+                self._sleep(plan.duration_s, server, session)
+                end = time.time()
+            finally:
+                if session.exit_code() is None:
+                    session.stop_load()
+            draft.window_start, draft.duration_s = start, end - start
+            try:
+                draft.runtime_after = server.fetch_runtime()
+            except NOT_ANSWERING:
+                draft.runtime_after = None
+            self._collect(draft, arm, session, sampler, start, end)
+        except Aborted as exc:
+            draft.fail(exc.outcome, str(exc))
+            session.drain()
+        except ServerError as exc:
+            draft.fail("server-error", f"server failed: {last_line(exc)}", error=str(exc))
+        except NOT_ANSWERING as exc:
+            draft.fail("server-error", f"server failed: /lab/runtime did not answer ({exc})")
+        except LoadGeneratorError as exc:
+            draft.fail("client-error", f"load generator failed: {exc}")
+        return draft.freeze()
+
+    def _collect(self, draft: CellDraft, arm: Arm, session: LoadSession, sampler: Sampler, start: float,
+                 end: float) -> None:
+        """Samples, statistics, usage and the verdict of a window that ran to its end."""
+        config = arm.config
+        session.wait_for_reports(end)
+        samples, _ = session.drain()
+        lost = session.settings.workers - len(session.workers_joined())
+        stats = stats_between(samples, start, end - start, session.settings.workers)
+        write_window_files(draft.cell_dir, session, samples, start, end)
+        server_series = sampler.readings(arm.tree) if arm.server and arm.server.pid else []
+        client_series = sampler.readings("client")
         server_use = usage_in_window(server_series, start, end)
         client_use = usage_in_window(client_series, start, end)
         draft.rps, draft.requests, draft.failures = round(stats.rps, 3), stats.requests, stats.failures
         draft.latency_ms, draft.rps_series = stats.latency_ms, stats.rps_series
+        draft.workers_reporting = stats.workers_reporting
         if server_use:
             draft.server_cpu_cores = round(server_use.cpu_cores, 3)
             draft.server_rss_mb_peak = round(server_use.rss_mb_peak, 1)
             draft.server_threads_peak = server_use.threads_peak
+            draft.server_pss_mb_peak = None if server_use.pss_mb_peak is None else round(server_use.pss_mb_peak, 1)
+            draft.server_uss_mb_peak = None if server_use.uss_mb_peak is None else round(server_use.uss_mb_peak, 1)
+            draft.server_thread_cores = server_use.thread_cores
         draft.client_cpu_cores = round(client_use.cpu_cores, 3) if client_use else None
-        draft.samples = merge_samples(server_series, client_series, start)
+        draft.samples = merge_samples([s for s in server_series if start - 1 <= s.t <= end + 1],
+                                      [s for s in client_series if start - 1 <= s.t <= end + 1], start)
         facts = WindowFacts(config.flavour, config.python_gil, draft.runtime_before, draft.runtime_after,
                             stats.requests, stats.failures, client_use.max_process_cores if client_use else None)
-        reason = judge(facts, self.record.settings.validity)
-        if server_use and server.pid and config.workers > 1:
-            workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != server.pid}
+        validity = self.record.settings.validity
+        reason = judge(facts, validity)
+        if lost > 0:
+            reason = reason or f"{lost} Locust worker(s) left during the window"
+        if server_use and arm.server and arm.server.pid and config.workers > 1:
+            workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != arm.server.pid}
             draft.server_process_cores = tuple(sorted((round(c, 3) for c in workers.values()), reverse=True))
-            reason = reason or idle_workers(workers, config.workers, self.record.settings.validity)
+            reason = reason or idle_workers(workers, config.workers, validity)
         if reason:
             draft.fail("measured", reason)
 
 
-def client_env(config: CellConfig, cell_dir: Path) -> tuple[tuple[str, str], ...]:
-    """Locust's environment for a cell: its mark, and a new connection per request for N processes."""
-    env = [(CELL_DIR_ENV, str(cell_dir))]
-    if config.parallelism == "processes" and config.workers > 1:
-        env.append(("LAB_CONNECTION_CLOSE", "1"))  # see scenarios/lab_support.py, LabUser.default_headers
-    return tuple(env)
+def write_window_files(directory: Path, session: LoadSession, samples: Sequence[tuple[float, float, bool, str]],
+                       start: float, end: float) -> None:
+    """Locust's CSV and HTML of the window, its raw samples, and a per-second history from them."""
+    session.save_stats(directory)
+    inside = sorted(s for s in samples if start <= s[0] < end)
+    (directory / "locust_raw.json").write_text(json.dumps({"window_start": start, "window_end": end,
+                                                           "samples": inside}))
+    lines = ["Timestamp,Requests/s,Failures/s,50%,95%"]
+    for second in range(int(end - start) + 1):
+        bucket = [s for s in inside if start + second <= s[0] < start + second + 1]
+        summary = latency_summary([s[1] for s in bucket])
+        lines.append(f"{int(start) + second},{len(bucket)},{sum(1 for s in bucket if not s[2])},"
+                     f"{summary.p50 if summary else ''},{summary.p95 if summary else ''}")
+    (directory / "locust_stats_history.csv").write_text("\n".join(lines) + "\n")
 
 
 def last_line(exc: BaseException) -> str:
     lines = [line for line in str(exc).splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
-
-
-def progress_line(position: int, total: int, cell: Cell, eta_s: float) -> str:
-    width = len(str(total))
-    head = (f"[{position:>{width}}/{total}] {cell.scenario:<8} {cell.server:<7} {cell.interpreter:<5} "
-            f"{cell.parallelism[:4]} w{cell.workers} t{cell.threads} u{cell.users:<3} r{cell.repeat}")
-    if cell.valid and cell.rps is not None:
-        p95 = cell.latency_ms.p95 if cell.latency_ms else 0.0
-        body = f"{cell.rps:8.1f} rps  p95 {p95:7.0f} ms  cpu {cell.server_cpu_cores}"
-    else:
-        body = f"INVALID: {cell.invalid_reason}"
-    return f"{head}  {body}  ETA {format_seconds(eta_s)}"
-

@@ -1,20 +1,29 @@
 """Sample CPU time, memory and threads of process trees while a cell runs.
 
-A background thread reads the server's and the load generator's process trees
+A background thread reads the servers' and the load generator's process trees
 (the leader plus all descendants, so uvicorn's worker processes count) every
 ``interval`` seconds. CPU is cumulative user+system time, so the busy cores over
 any window are the CPU-time delta divided by the wall-time delta.
+
+Memory is read three ways: RSS (every resident page, shared ones once per process),
+PSS (a page shared by N processes counts 1/N in each: the honest sum over a tree of
+workers) and USS (pages no other process shares). PSS and USS come from
+``/proc/PID/smaps_rollup`` through psutil's ``memory_full_info``. A server tree is
+also read per thread, so a report can tell the event-loop thread's work from the
+worker threads' (Python 3.14 names its threads at the OS level).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
-from loadtests.results.records import Sample
+from loadtests.results.records import Sample, ThreadCores
 
 
 @dataclass(frozen=True)
@@ -25,10 +34,27 @@ class TreeSample:
     threads: int
     processes: int
     per_process_cpu: tuple[tuple[int, float], ...] = ()  # (pid, cumulative CPU): client saturation is per process
+    pss_bytes: int | None = None  # None when smaps_rollup could not be read
+    uss_bytes: int | None = None
+    thread_cpu: tuple[tuple[int, str, float], ...] = ()  # (tid, OS thread name, cumulative CPU), detailed trees only
 
 
-def sample_tree(pids: list[int]) -> TreeSample | None:
-    """One reading of the trees rooted at ``pids``; None when every process is gone."""
+def _thread_cpu(proc: psutil.Process) -> list[tuple[int, str, float]]:
+    out = []
+    for thread in proc.threads():
+        try:
+            name = Path(f"/proc/{proc.pid}/task/{thread.id}/comm").read_text().strip()
+        except OSError:
+            name = "?"
+        out.append((thread.id, name, thread.user_time + thread.system_time))
+    return out
+
+
+def sample_tree(pids: list[int], detailed: bool = False) -> TreeSample | None:
+    """One reading of the trees rooted at ``pids``; None when every process is gone.
+
+    ``detailed`` adds PSS/USS and per-thread CPU (servers; the client needs neither).
+    """
     seen: dict[int, psutil.Process] = {}
     for pid in pids:
         try:
@@ -40,22 +66,35 @@ def sample_tree(pids: list[int]) -> TreeSample | None:
             continue
     cpu = 0.0
     rss = threads = alive = 0
+    pss: int | None = 0 if detailed else None
+    uss: int | None = 0 if detailed else None
     per_process = []
+    per_thread: list[tuple[int, str, float]] = []
     for proc in seen.values():
         try:
             with proc.oneshot():
                 times = proc.cpu_times()
                 own = times.user + times.system
-                cpu += own
-                per_process.append((proc.pid, own))
-                rss += proc.memory_info().rss
-                threads += proc.num_threads()
-                alive += 1
-        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                rss_here = proc.memory_info().rss
+                threads_here = proc.num_threads()
+                if detailed:
+                    full = proc.memory_full_info()
+                    pss = None if pss is None else pss + int(full.pss)
+                    uss = None if uss is None else uss + int(full.uss)
+                    per_thread += _thread_cpu(proc)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
+        except psutil.AccessDenied:
+            pss = uss = None  # smaps_rollup needs the same user: the tree's PSS is unknown, not smaller
+            continue
+        cpu += own
+        per_process.append((proc.pid, own))
+        rss += rss_here
+        threads += threads_here
+        alive += 1
     if not alive:
         return None
-    return TreeSample(time.time(), cpu, rss, threads, alive, tuple(per_process))
+    return TreeSample(time.time(), cpu, rss, threads, alive, tuple(per_process), pss, uss, tuple(per_thread))
 
 
 @dataclass
@@ -65,18 +104,34 @@ class Sampler:
     trees: dict[str, list[int]]  # name -> root pids, e.g. {"server": [pid], "client": [pid, ...]}
     interval: float = 0.5
     series: dict[str, list[TreeSample]] = field(default_factory=dict)
+    detailed: set[str] = field(default_factory=set)  # trees read with PSS/USS and per thread (servers)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add_tree(self, name: str, pids: list[int]) -> None:
-        self.trees[name] = list(pids)
+    def add_tree(self, name: str, pids: list[int], detailed: bool = False) -> None:
+        with self._lock:
+            self.trees[name] = list(pids)
+            if detailed:
+                self.detailed.add(name)
+
+    def remove_tree(self, name: str) -> None:
+        with self._lock:
+            self.trees.pop(name, None)
+
+    def readings(self, name: str) -> list[TreeSample]:
+        with self._lock:
+            return list(self.series.get(name, []))
 
     def _loop(self) -> None:
         while True:
-            for name, pids in list(self.trees.items()):
-                reading = sample_tree(pids)
+            with self._lock:
+                trees = list(self.trees.items())
+            for name, pids in trees:
+                reading = sample_tree(pids, detailed=name in self.detailed)
                 if reading is not None:
-                    self.series.setdefault(name, []).append(reading)
+                    with self._lock:
+                        self.series.setdefault(name, []).append(reading)
             if self._stop.wait(self.interval):
                 return
 
@@ -98,6 +153,21 @@ class WindowUsage:
     threads_peak: int
     max_process_cores: float  # the busiest single process's average cores
     process_cores: dict[int, float] = field(default_factory=dict)  # pid -> average cores over the window
+    pss_mb_peak: float | None = None
+    uss_mb_peak: float | None = None
+    thread_cores: tuple[ThreadCores, ...] = ()  # by OS thread name, busiest first
+
+
+def thread_groups(first: TreeSample, last: TreeSample, wall: float) -> tuple[ThreadCores, ...]:
+    """Busy cores per thread name between two readings (threads that started in between count from 0)."""
+    before = {tid: cpu for tid, _, cpu in first.thread_cpu}
+    cores: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for tid, name, cpu in last.thread_cpu:
+        cores[name] += max(0.0, cpu - before.get(tid, 0.0)) / wall
+        count[name] += 1
+    ordered = sorted(cores, key=lambda n: cores[n], reverse=True)
+    return tuple(ThreadCores(name=n, threads=count[n], cores=round(cores[n], 3)) for n in ordered)
 
 
 def usage_in_window(samples: list[TreeSample], start: float, end: float) -> WindowUsage | None:
@@ -116,12 +186,17 @@ def usage_in_window(samples: list[TreeSample], start: float, end: float) -> Wind
     before = dict(first.per_process_cpu)
     per_process = {pid: max(0.0, (cpu - before[pid]) / wall) for pid, cpu in last.per_process_cpu if pid in before}
     busiest = max(per_process.values(), default=0.0)
+    pss = [s.pss_bytes for s in inside if s.pss_bytes is not None]
+    uss = [s.uss_bytes for s in inside if s.uss_bytes is not None]
     return WindowUsage(
         cpu_cores=max(0.0, (last.cpu_seconds - first.cpu_seconds) / wall),
         rss_mb_peak=max(s.rss_bytes for s in inside) / 2**20,
         threads_peak=max(s.threads for s in inside),
         max_process_cores=max(0.0, busiest),
         process_cores=per_process,
+        pss_mb_peak=max(pss) / 2**20 if pss else None,
+        uss_mb_peak=max(uss) / 2**20 if uss else None,
+        thread_cores=thread_groups(first, last, wall) if last.thread_cpu else (),
     )
 
 
@@ -137,6 +212,8 @@ def merge_samples(server: list[TreeSample], client: list[TreeSample], origin: fl
         match = by_time.get(round(reading.t, 1))
         out.append(Sample(t=round(reading.t - origin, 2), server_rss_mb=round(reading.rss_bytes / 2**20, 1),
                           server_threads=reading.threads, server_cpu_cores=cores,
-                          client_cpu_seconds=round(match.cpu_seconds, 3) if match is not None else None))
+                          client_cpu_seconds=round(match.cpu_seconds, 3) if match is not None else None,
+                          server_pss_mb=None if reading.pss_bytes is None else round(reading.pss_bytes / 2**20, 1),
+                          server_uss_mb=None if reading.uss_bytes is None else round(reading.uss_bytes / 2**20, 1)))
         previous = reading
     return tuple(out)

@@ -71,11 +71,16 @@ def latency_summary(latencies: Sequence[float]) -> Latency | None:
 
 def window_stats(raw: RawSamples, warmup_s: float, duration_s: float) -> WindowStats:
     """Statistics over requests that *completed* inside ``[test_start + warmup, + duration)``."""
+    return stats_between(raw.samples, raw.test_start + warmup_s, duration_s, raw.workers)
+
+
+def stats_between(samples: Sequence[tuple[float, float, bool, str]], start: float, duration_s: float,
+                  workers: int = 0) -> WindowStats:
+    """Statistics over the requests that *completed* inside ``[start, start + duration)``."""
     if duration_s <= 0:
         raise ValueError(f"a window must last more than 0 s, got {duration_s}")
-    start = raw.test_start + warmup_s
     end = start + duration_s
-    inside = [s for s in raw.samples if start <= s[0] < end]
+    inside = [s for s in samples if start <= s[0] < end]
     series = [0] * int(math.ceil(duration_s))
     for sample in inside:
         series[min(int(sample[0] - start), len(series) - 1)] += 1
@@ -85,5 +90,5 @@ def window_stats(raw: RawSamples, warmup_s: float, duration_s: float) -> WindowS
         rps=len(inside) / duration_s,
         latency_ms=latency_summary([s[1] for s in inside]),
         rps_series=tuple(series),
-        workers_reporting=raw.workers,
+        workers_reporting=workers,
     )

@@ -133,9 +133,19 @@ def load_preset(name: str) -> Plan:
         if step not in PREPARE_STEPS:
             raise ConfigError(f"preset {path}: unknown prepare step {step!r}; known: {', '.join(PREPARE_STEPS)}")
     configs = sorted(dict.fromkeys(configs), key=lambda c: c.order_key)
-    return Plan(name, str(data.get("description", "")), float(data.get("warmup_s", 2)),
-                float(data.get("duration_s", 8)), int(data.get("repeats", 3)), tuple(configs),
-                _microbench(data), tuple(data.get("prepare", [])), bool(data.get("audit", False)))
+    try:
+        return Plan(name, str(data.get("description", "")), float(data.get("warmup_s", 8)),
+                    float(data.get("duration_s", 3)), int(data.get("repeats", 3)), tuple(configs),
+                    _microbench(data), tuple(data.get("prepare", [])), bool(data.get("audit", False)),
+                    transition_s=float(data.get("transition_s", 1.0)), precision=_optional(data, "precision"),
+                    max_time_s=_optional(data, "max_time_s"))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"preset {path}: {exc}") from None
+
+
+def _optional(data: dict, key: str) -> float | None:
+    value = data.get(key)
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,8 @@ class Overrides:
     skip_microbench: bool = False
     http: str | None = None  # uvicorn's --http for every configuration
     loop: str | None = None  # both servers' --loop for every configuration
+    precision: float | None = None  # target relative CI half-width: adaptive alternation
+    max_time_s: float | None = None  # time budget per comparison
 
 
 def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
@@ -187,11 +199,19 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
                               ("warmup_s", overrides.warmup_s)):
         if value is not None and value <= 0 and field_name != "warmup_s":
             raise ConfigError(f"--{field_name.replace('_s', '')} must be positive")
-    return replace(
-        preset,
-        configs=tuple(sorted(dict.fromkeys(configs), key=lambda c: c.order_key)),
-        repeats=overrides.repeats or preset.repeats,
-        duration_s=overrides.duration_s or preset.duration_s,
-        warmup_s=preset.warmup_s if overrides.warmup_s is None else overrides.warmup_s,
-        microbench=None if overrides.skip_microbench else preset.microbench,
-    )
+    # --repeats alone asks for that many pairs exactly; with --precision it is the minimum
+    precision = overrides.precision if overrides.precision is not None else (
+        None if overrides.repeats is not None else preset.precision)
+    try:
+        return replace(
+            preset,
+            configs=tuple(sorted(dict.fromkeys(configs), key=lambda c: c.order_key)),
+            repeats=overrides.repeats or preset.repeats,
+            duration_s=overrides.duration_s or preset.duration_s,
+            warmup_s=preset.warmup_s if overrides.warmup_s is None else overrides.warmup_s,
+            microbench=None if overrides.skip_microbench else preset.microbench,
+            precision=precision,
+            max_time_s=overrides.max_time_s if overrides.max_time_s is not None else preset.max_time_s,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

@@ -23,12 +23,14 @@ from loadtests.analysis.claims import refusals
 from loadtests.analysis.configs import (
     KIND_INTERPRETER,
     KIND_PROCESSES,
+    Comparison,
     Sweep,
     invalid_cells,
     sweeps,
 )
 from loadtests.analysis.microbench_stats import MicrobenchRow
 from loadtests.analysis.microbench_stats import summarize as summarize_microbench
+from loadtests.analysis.paired import PairedRatio
 from loadtests.analysis.run_analysis import Analysis, analyse
 from loadtests.analysis.stats import format_interval, verdict
 from loadtests.report import charts
@@ -79,14 +81,27 @@ def _config_table(a: Analysis) -> Table:
                  tuple(rows), "Every configuration; only valid repeats are averaged")
 
 
+def _pairs(c: Comparison) -> str:
+    """``8 pairs, ±4.1%`` (paired) or ``3 × 3 repeats`` (a run measured before pairing)."""
+    s = c.speedup
+    if isinstance(s, PairedRatio):
+        return f"{s.n_pairs} pair{'s' * (s.n_pairs != 1)}" + (f", ±{s.precision:.1%}" if s.precision is not None else "")
+    return f"{s.n_candidate} × {s.n_baseline} repeats, unpaired"
+
+
 def _comparison_table(a: Analysis) -> Table:
     rows = []
     for c in a.comparisons:
+        cv = "/".join("—" if v is None else f"{v:.0%}" for v in (c.candidate.cv, c.baseline.cv))
         rows.append((c.kind, c.scenario, str(c.users), c.candidate.label, c.baseline.label,
-                     fmt_ci(c.candidate.rps), fmt_ci(c.baseline.rps), fmt_ratio(c), verdict(c.speedup), fmt_eff(c)))
+                     fmt_ci(c.candidate.rps), fmt_ci(c.baseline.rps), fmt_ratio(c), _pairs(c), cv,
+                     verdict(c.speedup), fmt_eff(c)))
     return Table("comparisons", ("comparison", "scenario", "users", "candidate", "baseline", "candidate rps",
-                                 "baseline rps", "ratio (95% CI)", "verdict", "efficiency (of ideal)"),
-                 tuple(rows), "Speedups: candidate ÷ baseline throughput")
+                                 "baseline rps", "ratio (95% CI)", "pairs, precision", "window CV (cand/base)",
+                                 "verdict", "efficiency (of ideal)"),
+                 tuple(rows), "Speedups: candidate ÷ baseline throughput. Paired: the geometric mean of the "
+                              "per-pair ratios, with a t interval on their logs; precision is the interval's "
+                              "half-width relative to the ratio")
 
 
 def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
@@ -151,11 +166,15 @@ def _memory_table(a: Analysis) -> Table:
     procs = {c.candidate.config_id: c for c in a.comparisons if c.kind == KIND_PROCESSES}
     for c in a.configs:
         s, p = same.get(c.config_id), procs.get(c.config_id)
-        rows.append((c.scenario, c.label, str(c.users), fmt_ci(c.rss_mb), fmt_pct(s.rss_ratio) if s else "—",
-                     f"{fmt_pct(p.rss_ratio)} (vs {p.baseline.workers} proc)" if p else "—"))
-    return Table("memory-table", ("scenario", "configuration", "users", "peak RSS (MB)", "vs 3.14 same config",
-                                  "vs 3.14 N processes"), tuple(rows),
-                 "Peak RSS of the whole server process tree (sum over processes)")
+        rows.append((c.scenario, c.label, str(c.users), fmt_ci(c.pss_mb), fmt_ci(c.rss_mb), fmt_ci(c.uss_mb),
+                     fmt_pct(s.memory_ratio) if s else "—",
+                     f"{fmt_pct(p.memory_ratio)} (vs {p.baseline.workers} proc)" if p else "—"))
+    return Table("memory-table", ("scenario", "configuration", "users", "peak PSS (MB)", "peak RSS (MB)",
+                                  "peak USS (MB)", "vs 3.14 same config", "vs 3.14 N processes"), tuple(rows),
+                 "Peak memory of the whole server process tree. PSS splits shared pages between the processes that "
+                 "share them, so N workers are not counted N times; the comparisons use PSS (RSS for runs "
+                 "recorded before PSS was sampled). RSS counts shared pages once per process; USS only pages no "
+                 "other process shares")
 
 
 # --- sections 6-8 ---------------------------------------------------------------------
@@ -271,18 +290,21 @@ def _method_blocks(a: Analysis) -> list[Any]:
     labels = list(r.interpreters)
     pkg_rows = tuple((pkg, *(vers.get(lb, "not installed") for lb in labels)) for pkg, vers in sorted(packages.items()))
     s = r.settings
-    settings_text = (f"Preset `{r.preset}`; warm-up {s.warmup_s:g} s (discarded), measured window "
-                     f"{s.duration_s:g} s, {s.repeats} repeats per configuration, Locust "
+    settings_text = (f"Preset `{r.preset}`; warm-up at most {s.warmup_s:g} s per server, measured windows of "
+                     f"{s.duration_s:g} s, {s.repeats} pair(s) per comparison (the minimum when adaptive), Locust "
                      f"workers {s.locust_workers}. Run `{r.run_id}` started {r.created_at}, finished "
                      f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
     inv = invalid_cells(r)
     blocks: list[Any] = [
         Paragraph(settings_text),
-        Paragraph("Statistics: a configuration's figure is the mean of its valid repeats with a 95% Student-t "
-                  "interval; a speedup is a ratio of means with a Fieller interval (Welch degrees of freedom). "
-                  "A ratio whose interval contains 1 is reported as **not significant**. Efficiency is speedup ÷ "
-                  "min(parallel width, usable cores). Cells run interleaved (A B A B …) so drift does not favour "
-                  "one interpreter."),
+        Paragraph(_pairing_text(a)),
+        Paragraph("**Efficiency**, two definitions. *Interpreter speedup*: the ratio ÷ (the cores the candidate "
+                  "could use ÷ the cores the baseline actually used), where \"could use\" is the smallest of the "
+                  "usable cores (or the CPU set), the concurrent requests and what the server model allows; a "
+                  "one-user comparison could use 1 core. So a 3.14 baseline that already kept 1.97 of 2 cores busy "
+                  "(Pillow releases the GIL) leaves an ideal of about 1×, not 2×. *Scaling along a sweep*: the "
+                  "speedup over the sweep's first point ÷ the ratio of the cores each point could use."),
+        Paragraph(_thresholds_text(a)),
         Paragraph(EVENT_LOOP_NOTE),
         Paragraph(PILLOW_NOTE),
         Table("machine", ("field", "value"), mach_rows, "Machine"),
@@ -291,12 +313,55 @@ def _method_blocks(a: Analysis) -> list[Any]:
     ]
     if pkg_rows:
         blocks.append(Table("packages", ("package", *labels), pkg_rows, "Package versions per environment"))
+    warmups = _warmup_table(a)
+    if warmups is not None:
+        blocks.append(warmups)
     if inv:
         blocks.append(Table("invalid-cells", ("cell", "reason"), tuple(inv),
                             f"{len(inv)} invalid cell(s): listed, never averaged", tuple("invalid" for _ in inv)))
     else:
         blocks.append(Paragraph("Invalid cells: none."))
     return blocks
+
+
+def _pairing_text(a: Analysis) -> str:
+    plan = a.run.settings.plan
+    if not any(c.comparison_id for c in a.run.cells):
+        return ("Statistics: this run measured cells one at a time (before paired windows): a configuration's "
+                "figure is the mean of its valid repeats with a 95% Student-t interval; a speedup is a ratio of "
+                "means with a Fieller interval (Welch degrees of freedom). A ratio whose interval contains 1 is "
+                "reported as **not significant**.")
+    stopping = (f"**adaptively**: each comparison kept alternating until every ratio's 95% interval was within "
+                f"±{plan.precision:.0%} of the ratio (at least {max(5, plan.repeats)} pairs"
+                + (f", at most {plan.max_time_s:g} s" if plan.max_time_s else "")
+                + "); stopping on a narrow interval biases it slightly, so a ratio that stopped early is a little "
+                  "more likely to look precise than it is" if plan.precision is not None
+                else f"a fixed {plan.repeats} pair(s) per comparison")
+    return (f"Statistics: the servers of a comparison ran side by side, warm; only one carried load at a time. "
+            f"Windows of {plan.duration_s:g} s alternated in palindromic blocks (A B B A), each after a discarded "
+            f"{plan.transition_s:g} s transition, so a linear drift of the machine cancels within a block. A "
+            f"ratio is the geometric mean of the per-block ratios with a 95% Student-t interval on their logs; "
+            f"one whose interval contains 1 is reported as **not significant**. Pairs were measured {stopping}. "
+            f"Each new server was first loaded until its throughput was stable (at most {plan.warmup_s:g} s; the "
+            f"warm-up table shows each one).")
+
+
+def _thresholds_text(a: Analysis) -> str:
+    v = a.run.settings.validity
+    return (f"**Validity thresholds** of this run: a window is invalid when a Locust process used more than "
+            f"{v.client_saturation_cores:g} cores (the load generator was saturated), when more than "
+            f"{v.max_failure_ratio:.0%} of its requests failed, when a free-threaded server reported the GIL on "
+            f"without PYTHON_GIL=1, when the server stopped answering, or (N processes) when a worker used less "
+            f"than {v.idle_worker_cores:g} cores.")
+
+
+def _warmup_table(a: Analysis) -> Table | None:
+    if not a.run.warmups:
+        return None
+    rows = tuple((w.comparison_id, w.config_id, f"{w.seconds:.0f}", "yes" if w.converged else "no (budget ran out)",
+                  " ".join(str(n) for n in w.rps_series)) for w in a.run.warmups)
+    return Table("warmups", ("comparison", "configuration", "seconds", "stable", "requests per second"), rows,
+                 "Warm-up of every server before its first window: load until two 2-second blocks agree within 15%")
 
 
 # --- assembly -------------------------------------------------------------------------
@@ -373,9 +438,12 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
             _latency_table(a),
         )),
         Section("memory", "Memory", (
-            Paragraph("Peak RSS summed over the server's process tree: one 3.14t process against the same "
-                      "configuration on 3.14 and against the 3.14 N-process baseline."),
-            *chart(charts.memory_chart(a.configs, scen), "memory", "Peak RSS (MB) per configuration"),
+            Paragraph("Peak memory of the server's process tree: one 3.14t process against the same "
+                      "configuration on 3.14 and against the 3.14 N-process baseline. Figures are PSS "
+                      "(proportional set size): a page shared by N processes counts 1/N in each, so the N-process "
+                      "baseline is not charged N times for the interpreter and libraries it shares. RSS and USS "
+                      "are in the table for reference."),
+            *chart(charts.memory_chart(a.configs, scen), "memory", "Peak memory (MB) per configuration"),
             _memory_table(a),
         )),
         Section("claims", "Claims C1–C6", tuple(_claims_blocks(a))),

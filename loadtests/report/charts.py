@@ -183,7 +183,8 @@ def latency_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str], sl
 
 def memory_chart(configs: Sequence[ConfigSummary], scenarios: Sequence[str]) -> Figure | None:
     """Peak RSS of the server process tree per configuration at each scenario's top users level."""
-    return _bars_per_scenario(configs, scenarios, lambda c: c.rss_mb, "peak RSS, all server processes (MB)",
+    measure = next((c.memory_measure for c in configs if c.memory_mb), "RSS")
+    return _bars_per_scenario(configs, scenarios, lambda c: c.memory_mb, f"peak {measure}, all server processes (MB)",
                               whiskers=False)
 
 

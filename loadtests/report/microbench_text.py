@@ -18,6 +18,15 @@ def _fmt(value: float | None, pattern: str) -> str:
     return "—" if value is None else pattern.format(value)
 
 
+#: Other processes using more than this share of the usable cores make the figures noisy.
+NOISY_SHARE = 0.25
+
+
+def noisy(section: Microbench) -> bool:
+    """Whether other processes shared the CPUs (the benchmark's own load does not count)."""
+    return section.others_cores is not None and section.others_cores > NOISY_SHARE * section.usable_cores
+
+
 def render_microbench(section: Microbench) -> str:
     """ops/s, speedup over 1 thread and efficiency per workload, variant and thread count."""
     cores = section.usable_cores
@@ -28,10 +37,9 @@ def render_microbench(section: Microbench) -> str:
                      _fmt(r.speedup, "{:.2f}×"), _fmt_ci(r.speedup_ci, 2), _fmt(r.efficiency, "{:.2f}"),
                      _fmt(r.cpu_cores, "{:.2f}")))
     notes = [f"{cores} usable core(s): no speedup can exceed {cores}×; efficiency = speedup ÷ min(threads, cores)."]
-    busiest = max((v for v in (section.load_average.start, section.load_average.end) if v is not None), default=None)
-    if busiest is not None and busiest > cores * 0.5:
-        notes.append(f"warning: the 1-minute load average reached {busiest:.2f} on {cores} cores: other processes "
-                     "shared the CPUs, so these figures are noisy (wide intervals).")
+    if noisy(section):
+        notes.append(f"warning: other processes used {section.others_cores:.2f} of the {cores} cores while the "
+                     "benchmark ran, so these figures are noisy (wide intervals).")
     for workload in section.workloads:
         try:
             s = single_thread_ratio(section.points, workload)

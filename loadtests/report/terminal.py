@@ -23,7 +23,7 @@ def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: flo
                                     "verdict", "eff", "RSS")]
     for (_, _), c in headline(a.comparisons).items():
         rows.append((c.scenario, c.server, str(c.users), fmt_ci(c.baseline.rps), fmt_ci(c.candidate.rps),
-                     fmt_ratio(c), verdict(c.speedup), fmt_eff(c).split(" ")[0], fmt_pct(c.rss_ratio)))
+                     fmt_ratio(c), verdict(c.speedup), fmt_eff(c).split(" ")[0], fmt_pct(c.memory_ratio)))
     lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
     lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
     lines.append("")

@@ -74,7 +74,7 @@ def verdict_paragraph(a: Analysis) -> str:
             if c.efficiency is not None and c.candidate.is_cpu_bound:
                 eff = f", efficiency {c.efficiency:.2f} on {cores} cores"
             bits.append(f"{speed_words(c)} on {c.server} at {c.users} users{eff}")
-        rss = [c.rss_ratio for c in mine if c.rss_ratio is not None]
+        rss = [c.memory_ratio for c in mine if c.memory_ratio is not None]
         sentence = f"**{s}**: 3.14t is " + "; ".join(bits)
         if rss:
             sentence += f", using {less_more(statistics.median(rss))} than 3.14"
@@ -84,7 +84,7 @@ def verdict_paragraph(a: Analysis) -> str:
         if top:
             p = top[0]
             sentence += (f"; against 3.14 with {p.baseline.workers} processes it is {speed_words(p)}, "
-                         f"using {less_more(p.rss_ratio)}")
+                         f"using {less_more(p.memory_ratio)}")
         parts.append(sentence + ".")
     ceiling = (f"Measured on {cores} usable core(s) of {a.run.machine.cpu_model}: "
                f"no speedup here can exceed {cores}×.")
@@ -100,7 +100,7 @@ def fmt_ratio(c: Comparison) -> str:
 
 
 def fmt_eff(c: Comparison) -> str:
-    """Efficiency against the cores-bounded ideal; none for work that cannot scale by design."""
-    if c.efficiency is None or not c.candidate.is_cpu_bound:
+    """Efficiency against the ideal (cores the candidate could use ÷ cores the baseline used)."""
+    if c.efficiency is None or c.ideal is None or not c.candidate.is_cpu_bound:
         return "—"
-    return f"{c.efficiency:.2f} (of {c.ceiling}×)"
+    return f"{c.efficiency:.2f} (of {c.ideal:.2f}×)"

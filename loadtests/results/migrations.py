@@ -228,7 +228,7 @@ def _machine_1_to_2(machine: dict[str, Any]) -> dict[str, Any]:
 def _v1_to_v2(doc: Document) -> Document:
     settings = doc.get("settings") or {}
     plan = _plan_1_to_2(doc)
-    # The config_id rule as version 2 wrote it; a step stays frozen when later versions change the rule.
+    # The config_id rule as version 2 wrote it; each step stays frozen when later versions change the rule.
     routes = {}
     for config in plan["configs"]:
         gil = f"gil-{config['python_gil']}" if config["python_gil"] is not None else "gil-default"
@@ -264,5 +264,43 @@ def _v1_to_v2(doc: Document) -> Document:
     }
 
 
+# --- 2 -> 3 ---------------------------------------------------------------------------------
+
+
+def _cpu_list_3(cpus: list[int]) -> str:
+    """The CPU-id spelling version 3 put in config ids (``0-2,5``)."""
+    ordered = sorted(set(cpus))
+    groups: list[list[int]] = []
+    for cpu in ordered:
+        if groups and cpu == groups[-1][-1] + 1:
+            groups[-1].append(cpu)
+        else:
+            groups.append([cpu])
+    return ",".join(str(g[0]) if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups)
+
+
+def _config_id_3(cell: dict[str, Any]) -> str:
+    """Version 3's config_id: the CPU ids (not their count) and the drop-in directories' names."""
+    head, sep, _ = cell["config_id"].partition("/cpus")
+    base = head if sep else cell["config_id"]
+    # version 2 put http/loop after the CPU count; keep them, in the same order
+    extra = "".join(f"/{k}-{cell[k]}" for k in ("http", "loop") if cell.get(k, "auto") != "auto")
+    if extra and base.endswith(extra):
+        base = base[: -len(extra)]
+    cpus = f"/cpus{_cpu_list_3(cell['cpus'])}" if cell.get("cpus") else ""
+    routes = "".join(f"/routes-{d.rstrip('/').rsplit('/', 1)[-1]}" for d in cell.get("routes_dirs") or [])
+    return f"{base}{cpus}{extra}{routes}"
+
+
+def _v2_to_v3(doc: Document) -> Document:
+    """Cells measured one at a time stay so (no comparison_id); only their identity gains detail."""
+    for cell in doc["cells"]:
+        new_id = _config_id_3(cell)
+        cell["id"] = f"{new_id}/r{cell['repeat']}"
+        cell["config_id"] = new_id
+    doc["schema_version"] = 3
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3}

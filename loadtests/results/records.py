@@ -15,19 +15,27 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    shape, external apps' interpreters carry their ``url``, the microbenchmark's
    summary is derived on read, the audit is stored with its verdict, and the
    validity thresholds are recorded in the settings.
+3. Paired windows: cells are windows of a comparison (``comparison_id``, ``block``,
+   ``slot``, ``window_start``), each comparison's stopping is recorded
+   (``comparisons``), every server's steady-state warm-up is recorded (``warmups``),
+   memory is sampled as PSS and USS besides RSS, the server's CPU per thread group
+   (``server_thread_cores``), the plan carries ``transition_s``, ``precision`` and
+   ``max_time_s``, and ``config_id`` names the CPU ids and the drop-in directories.
+   ``summary.json`` (the machine-readable verdict) appears beside ``run.json``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from loadtests.core import flavour as flavours
 from loadtests.core.flavour import Flavour
 from loadtests.results.record import Record, doc
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
 Parallelism = Literal["threads", "processes"]
@@ -38,6 +46,29 @@ EVENT_LOOPS: tuple[str, ...] = ("auto", "asyncio", "uvloop")
 
 
 # --- what to measure ----------------------------------------------------------------------
+
+
+def cpu_list(cpus: tuple[int, ...]) -> str:
+    """``(0, 1, 2, 5)`` -> ``"0-2,5"``: the taskset spelling, short and exact."""
+    ranges: list[str] = []
+    ordered = sorted(set(cpus))
+    start = prev = ordered[0]
+    for cpu in [*ordered[1:], None]:
+        if cpu is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        ranges.append(str(start) if start == prev else f"{start}-{prev}")
+        if cpu is not None:
+            start = prev = cpu
+    return ",".join(ranges)
+
+
+def config_label(interpreter: str, python_gil: str | None, server: str, parallelism: str, workers: int,
+                 threads: int, cpus: tuple[int, ...] | None) -> str:
+    """The label grammar: ``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc)[ cpus<ids>]``."""
+    interp = interpreter + (f"+PYTHON_GIL={python_gil}" if python_gil is not None else "")
+    shape = f"×{workers} proc" if parallelism == "processes" else f"w{workers} t{threads}"
+    return f"{interp} {server} {shape}" + (f" cpus{cpu_list(cpus)}" if cpus else "")
 
 
 @dataclass(frozen=True)
@@ -78,13 +109,20 @@ class CellConfig(Record):
     def config_id(self) -> str:
         """Stable identity across runs: what history and diff match on (not the group)."""
         gil = f"gil-{self.python_gil}" if self.python_gil is not None else "gil-default"
-        cpus = f"/cpus{len(self.cpus)}" if self.cpus else ""
+        cpus = f"/cpus{cpu_list(self.cpus)}" if self.cpus else ""
         processes = "/processes" if self.parallelism == "processes" else ""
-        # http and loop are named only when not the defaults, so existing ids stay stable
+        # http, loop and drop-in directories are named only when set, so the common ids stay short
         server = "".join(f"/{name}-{value}" for name, value in (("http", self.http), ("loop", self.loop))
                          if value != "auto")
+        routes = "".join(f"/routes-{Path(d).name}" for d in self.routes_dirs)
         return (f"{self.scenario}/{self.server}/{self.interpreter}/{gil}/w{self.workers}{processes}/t{self.threads}"
-                f"/u{self.users}{cpus}{server}")
+                f"/u{self.users}{cpus}{server}{routes}")
+
+    @property
+    def label(self) -> str:
+        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc`` (docs/summary-json.md)."""
+        return config_label(self.interpreter, self.python_gil, self.server, self.parallelism, self.workers,
+                            self.threads, self.cpus)
 
     @property
     def order_key(self) -> tuple[Any, ...]:
@@ -102,17 +140,28 @@ class Plan(Record):
 
     name: str = doc("Preset name.")
     description: str = doc("The preset's own description.")
-    warmup_s: float = doc("Discarded warm-up per cell, seconds.")
-    duration_s: float = doc("Measured window per cell, seconds.")
-    repeats: int = doc("Repeats per configuration.")
-    configs: tuple[CellConfig, ...] = doc("Every configuration, in execution order within a repeat.")
+    warmup_s: float = doc("Longest steady-state warm-up of a server before its first window, seconds; the lab "
+                          "stops earlier once throughput is stable.")
+    duration_s: float = doc("Measured window per turn, seconds.")
+    repeats: int = doc("Pairs per comparison: the fixed number, or the minimum when precision is set "
+                       "(then at least 5).")
+    configs: tuple[CellConfig, ...] = doc("Every configuration, in execution order.")
     microbench: Mapping[str, Any] | None = doc("`gil-lab threads` settings ({} = defaults), or null for none.")
     prepare: tuple[str, ...] = doc("Steps run before the first cell (e.g. gil_trap).", default=())
     audit: bool = doc("Whether the GIL audit's app pass runs on 3.14t once per run.", default=False)
+    transition_s: float = doc("Discarded after each switch of the load to another server, seconds.", default=1.0)
+    precision: float | None = doc("Target 95% CI half-width of each paired ratio, relative to it (0.10 = ±10%); "
+                                  "null: a fixed number of pairs.", default=None)
+    max_time_s: float | None = doc("Time budget per comparison, seconds: an adaptive comparison stops there even "
+                                   "if imprecise.", default=None)
 
     def __post_init__(self) -> None:
-        if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0:
-            raise ValueError("repeats must be >= 1, duration_s > 0 and warmup_s >= 0")
+        if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0 or self.transition_s < 0:
+            raise ValueError("repeats must be >= 1, duration_s > 0, warmup_s and transition_s >= 0")
+        if self.precision is not None and not 0 < self.precision < 1:
+            raise ValueError(f"precision is a fraction of the ratio between 0 and 1, not {self.precision}")
+        if self.max_time_s is not None and self.max_time_s <= 0:
+            raise ValueError(f"max_time_s must be positive, not {self.max_time_s}")
 
     def cells(self) -> list[tuple[CellConfig, int]]:
         """All cells in execution order: repeat-major, interpreters interleaved (A B A B)."""
@@ -255,6 +304,10 @@ class Sample(Record):
     server_threads: int | None = doc("Threads in the server process tree.")
     server_cpu_cores: float | None = doc("Busy cores of the server tree since the previous reading (null for the first).")
     client_cpu_seconds: float | None = doc("Cumulative CPU seconds of the Locust processes at this reading.")
+    server_pss_mb: float | None = doc("PSS of the server process tree, MB: shared pages split between the processes "
+                                      "that share them, so N workers are not counted N times.", default=None)
+    server_uss_mb: float | None = doc("USS of the server process tree, MB: pages no other process shares.",
+                                      default=None)
 
 
 @dataclass(frozen=True)
@@ -266,6 +319,15 @@ class CellFiles(Record):
     locust_html: str = doc("Locust's HTML report.")
     locust_log: str = doc("Locust's output.")
     server_log: str | None = doc("The server's output; null for an external app.")
+
+
+@dataclass(frozen=True)
+class ThreadCores(Record):
+    """The server's threads of one name (Python 3.14 names OS threads) and the cores they used."""
+
+    name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t`.")
+    threads: int = doc("Threads of that name.")
+    cores: float = doc("Average busy cores of all of them over the window.")
 
 
 @dataclass(frozen=True)
@@ -320,6 +382,19 @@ class Cell(Record):
     files: CellFiles = doc("The cell's raw files.")
     refusal: str | None = doc("The server's full refusal message when outcome is refused.")
     error: str | None = doc("The full error when outcome is server-error.")
+    comparison_id: str | None = doc("The comparison this window belongs to (its arms alternate in blocks); null for "
+                                    "cells measured one at a time.", default=None)
+    block: int | None = doc("The block (one pair: A B B A or B A A B) within the comparison.", default=None)
+    slot: int | None = doc("The window's position inside its block, from 0.", default=None)
+    window_start: float | None = doc("Start of the measured window, Unix time on the lab's clock.", default=None)
+    server_pss_mb_peak: float | None = doc("Peak PSS of the server process tree, MB (what multi-process "
+                                           "comparisons use).", default=None)
+    server_uss_mb_peak: float | None = doc("Peak USS of the server process tree, MB.", default=None)
+    server_thread_cores: tuple[ThreadCores, ...] = doc("The server's CPU by thread name over the window, busiest "
+                                                       "first: shows whether the event loop or the worker threads "
+                                                       "did the work.", default=())
+    workers_reporting: int = doc("Locust workers whose samples reached the lab (0: one standalone process).",
+                                 default=0)
 
     @property
     def config(self) -> CellConfig:
@@ -330,6 +405,35 @@ class Cell(Record):
     @property
     def flavour(self) -> Flavour:
         return flavours.by_label(self.interpreter)
+
+
+@dataclass(frozen=True)
+class Warmup(Record):
+    """A server's warm-up before its first measured window: load until throughput is stable."""
+
+    config_id: str = doc("The configuration the server runs.")
+    comparison_id: str = doc("The comparison it was started for.")
+    seconds: float = doc("How long the load ran before the server counted as warm.")
+    converged: bool = doc("Whether throughput became stable; false when warmup_s ran out first.")
+    rps_series: tuple[int, ...] = doc("Requests completed in each second of the warm-up: the evidence.")
+    started_at: str = doc("ISO 8601 UTC.")
+
+
+Stopping = Literal["fixed pairs", "precision reached", "time budget", "interrupted", "no valid pair", "server failed"]
+
+
+@dataclass(frozen=True)
+class ComparisonRun(Record):
+    """How a comparison's alternation ended, recorded when it ends."""
+
+    comparison_id: str = doc("The comparison.")
+    config_ids: tuple[str, ...] = doc("Its arms, in the order of the first block.")
+    blocks: int = doc("Blocks measured (complete or not).")
+    stopping: Stopping = doc("fixed pairs (no precision target), precision reached, time budget (stopped "
+                             "imprecise), interrupted, no valid pair (no arm could run), or server failed (a "
+                             "server died mid-comparison).")
+    precision_target: float | None = doc("The target it alternated towards, or null.")
+    elapsed_s: float = doc("Wall time of the whole comparison, warm-ups included.")
 
 
 # --- the HTTP-free microbenchmark ---------------------------------------------------------
@@ -388,6 +492,9 @@ class Microbench(Record):
     load_average: LoadAverage = doc("Other work on the same cores makes figures noisy.")
     interpreters: Mapping[str, MicrobenchVariant] = doc("Per variant, as its worker saw itself.")
     points: tuple[MicrobenchPoint, ...] = doc("One per (workload, variant, threads, repeat).")
+    others_cores: float | None = doc("Average cores that other processes used while the benchmark ran: the whole "
+                                     "machine's busy time minus the benchmark's own. Above a quarter of the usable "
+                                     "cores the figures are noisy.", default=None)
 
 
 @dataclass(frozen=True)
@@ -441,6 +548,8 @@ class RunRecord(Record):
     cells: tuple[Cell, ...] = doc("Every finished cell, in execution order.")
     microbench: Microbench | StepFailure | None = doc("The threads microbenchmark, its failure, or null.")
     audit: AuditOutcome | StepFailure | None = doc("The GIL audit of the app on 3.14t, its failure, or null.")
+    warmups: tuple[Warmup, ...] = doc("Every server's warm-up, in order.", default=())
+    comparisons: tuple[ComparisonRun, ...] = doc("How each finished comparison ended.", default=())
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -449,3 +558,69 @@ class RunRecord(Record):
     @property
     def usable_cores(self) -> int:
         return self.machine.usable_cores
+
+
+# --- summary.json: the machine-readable verdict -------------------------------------------
+
+Verdict = Literal["faster", "slower", "not significant", "invalid"]
+ComparisonKind = Literal["interpreter", "processes", "gil-toggle"]
+
+
+@dataclass(frozen=True)
+class ConfigLabel(Record):
+    """One side of a comparison: its label and the fields the label is made of."""
+
+    label: str = doc("``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc)[ cpus<ids>]``, e.g. "
+                     "`3.14t uvicorn w1 t8` or `3.14 uvicorn ×2 proc`.")
+    config_id: str = doc("Its config_id in run.json.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    python_gil: str | None = doc("PYTHON_GIL given to the server, or null.")
+    server: str = doc("uvicorn or granian.")
+    parallelism: Parallelism = doc("threads or processes.")
+    workers: int = doc("--workers.")
+    threads: int = doc("anyio thread limit per event loop.")
+    cpus: tuple[int, ...] | None = doc("CPU ids the server was pinned to, or null.")
+
+
+@dataclass(frozen=True)
+class ComparisonSummary(Record):
+    """``candidate / baseline`` throughput for one scenario, server and users level."""
+
+    comparison_id: str | None = doc("The comparison in run.json (null for runs measured before pairing).")
+    kind: ComparisonKind = doc("interpreter: 3.14t vs 3.14, same settings; processes: 3.14t threads vs 3.14 with N "
+                               "worker processes; gil-toggle: 3.14t with PYTHON_GIL=1 vs 3.14t.")
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    users: int = doc("Locust users.")
+    candidate: ConfigLabel = doc("The side in the numerator.")
+    baseline: ConfigLabel = doc("The side in the denominator.")
+    ratio: float | None = doc("Candidate ÷ baseline throughput: the geometric mean of the per-pair ratios when "
+                              "paired; null when invalid.")
+    ci_low: float | None = doc("Lower end of the 95% confidence interval of the ratio.")
+    ci_high: float | None = doc("Upper end.")
+    paired: bool = doc("True: windows alternated on warm servers, t interval on the log ratios; false: a run "
+                       "measured before pairing, ratio of means with a Fieller interval.")
+    n_pairs: int = doc("Pairs behind the ratio (repeats per side when not paired).")
+    precision_reached: float | None = doc("The interval's half-width relative to the ratio (0.05 = ±5%).")
+    precision_target: float | None = doc("The target the comparison alternated towards, or null.")
+    stopping: str = doc("Why the alternation ended (see run.json comparisons), with adaptive stopping named.")
+    verdict: Verdict = doc("faster or slower (the interval excludes 1), not significant, or invalid (no valid pair).")
+    invalid_reason: str | None = doc("Why the comparison is invalid.")
+    efficiency: float | None = doc("Ratio ÷ ideal (interpreter comparisons only; see docs/methodology.md).")
+    ideal: float | None = doc("Cores the candidate could use ÷ cores the baseline actually used.")
+    candidate_cv: float | None = doc("Coefficient of variation of the candidate's windows.")
+    baseline_cv: float | None = doc("Coefficient of variation of the baseline's windows.")
+    candidate_pss_mb: float | None = doc("Mean peak PSS of the candidate's server tree, MB.")
+    baseline_pss_mb: float | None = doc("Mean peak PSS of the baseline's server tree, MB.")
+
+
+@dataclass(frozen=True)
+class SummaryRecord(Record):
+    """``summary.json``: the verdict of a run, for CI and dashboards (written beside run.json)."""
+
+    schema_version: int = doc(f"The contract's version ({SCHEMA_VERSION}), shared with run.json.")
+    run_id: str = doc("The run.")
+    preset: str = doc("Its preset.")
+    created_at: str = doc("When the run started.")
+    usable_cores: int = doc("Cores the run measured on: no speedup can exceed this.")
+    comparisons: tuple[ComparisonSummary, ...] = doc("Every comparison of the run.")

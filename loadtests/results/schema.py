@@ -1,11 +1,12 @@
-"""A JSON Schema for ``run.json``, generated from the records, and the reference in docs/run-json.md.
+"""JSON Schemas for ``run.json`` and ``summary.json``, generated from the records, and their references.
 
-Both come from the same type hints and ``doc(...)`` texts that ``record.py`` reads and
-writes with, so neither can drift from the code: a test regenerates them and compares.
+They come from the same type hints and ``doc(...)`` texts that ``record.py`` reads and
+writes with, so neither the schemas nor docs/run-json.md and docs/summary-json.md can
+drift from the code: a test regenerates them and compares.
 
-``python -m loadtests.results.schema --write`` rewrites ``docs/run.schema.json`` and the
-generated part of ``docs/run-json.md`` (between its two markers); ``--check`` exits 1
-when either is out of date.
+``python -m loadtests.results.schema --write`` rewrites ``docs/*.schema.json`` and the
+generated part of each page (between its two markers); ``--check`` exits 1 when any
+is out of date.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from loadtests.core.paths import PROJECT_ROOT
 from loadtests.results.record import DOC, Record, record_hints
-from loadtests.results.records import SCHEMA_VERSION, RunRecord
+from loadtests.results.records import SCHEMA_VERSION, RunRecord, SummaryRecord
 
-SCHEMA_FILE = PROJECT_ROOT / "docs" / "run.schema.json"
-DOC_FILE = PROJECT_ROOT / "docs" / "run-json.md"
+DOCS = PROJECT_ROOT / "docs"
+#: record -> (its JSON Schema file, its reference page)
+CONTRACTS: dict[type[Record], tuple[Path, Path]] = {
+    RunRecord: (DOCS / "run.schema.json", DOCS / "run-json.md"),
+    SummaryRecord: (DOCS / "summary.schema.json", DOCS / "summary-json.md"),
+}
 BEGIN = "<!-- BEGIN GENERATED: python -m loadtests.results.schema --write -->"
 END = "<!-- END GENERATED -->"
 
@@ -78,11 +83,12 @@ def _first_line(cls: type) -> str:
     return (cls.__doc__ or cls.__name__).strip().splitlines()[0].replace("``", "`")
 
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a current-version run.json."""
+def json_schema(root_record: type[Record] = RunRecord) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a current-version document (run.json by default)."""
     defs: dict[str, Any] = {}
-    root = _type_schema(RunRecord, defs)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": f"gil-lab run.json, schema_version "
+    root = _type_schema(root_record, defs)
+    name = CONTRACTS[root_record][1].stem.replace("-json", ".json")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": f"gil-lab {name}, schema_version "
             f"{SCHEMA_VERSION}", **root, "$defs": dict(sorted(defs.items()))}
 
 
@@ -124,11 +130,12 @@ def _nested(hint: Any) -> Iterator[type[Record]]:
         yield from _nested(arg)
 
 
-def reference_markdown() -> str:
+def reference_markdown(root_record: type[Record] = RunRecord) -> str:
     """One table per record: every key, its type and what it means."""
+    schema_file = CONTRACTS[root_record][0].name
     out = [f"Generated from `loadtests/results/records.py` (schema_version {SCHEMA_VERSION}). The same "
-           "records produce [`run.schema.json`](run.schema.json).", ""]
-    for cls in _records(RunRecord, {}):
+           f"records produce [`{schema_file}`]({schema_file}).", ""]
+    for cls in _records(root_record, {}):
         hints = record_hints(cls)
         out += [f"### {cls.__name__}", "", _first_line(cls), "", "| key | type | meaning |", "|---|---|---|"]
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -138,17 +145,21 @@ def reference_markdown() -> str:
     return "\n".join(out)
 
 
-def rendered_doc(current: str) -> str:
+def rendered_doc(current: str, root_record: type[Record] = RunRecord) -> str:
     """``current`` with its generated part replaced by today's reference."""
     if BEGIN not in current or END not in current:
-        raise ValueError(f"{DOC_FILE} has lost its generated-section markers ({BEGIN} ... {END})")
+        raise ValueError(f"{CONTRACTS[root_record][1]} has lost its generated-section markers ({BEGIN} ... {END})")
     head, rest = current.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{reference_markdown()}\n{END}{tail}"
+    return f"{head}{BEGIN}\n{reference_markdown(root_record)}\n{END}{tail}"
 
 
 def expected_files() -> dict[Path, str]:
-    return {SCHEMA_FILE: json.dumps(json_schema(), indent=2) + "\n", DOC_FILE: rendered_doc(DOC_FILE.read_text())}
+    out = {}
+    for record, (schema_file, doc_file) in CONTRACTS.items():
+        out[schema_file] = json.dumps(json_schema(record), indent=2) + "\n"
+        out[doc_file] = rendered_doc(doc_file.read_text(), record)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

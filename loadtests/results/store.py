@@ -21,9 +21,10 @@ from loadtests.core.clock import utc_stamp
 from loadtests.core.errors import ResultsError
 from loadtests.core.jsonfile import read_json, write_json_atomic
 from loadtests.results.migrations import migrate
-from loadtests.results.records import Machine, RunRecord
+from loadtests.results.records import SCHEMA_VERSION, Machine, RunRecord, SummaryRecord
 
 RUN_FILE = "run.json"
+SUMMARY_FILE = "summary.json"
 
 
 def new_run_dir(parent: Path, preset: str) -> Path:
@@ -63,6 +64,21 @@ def load_run(run_dir: Path | str) -> RunRecord:
 
 def save_run(run_dir: Path, record: RunRecord) -> None:
     write_json_atomic(Path(run_dir) / RUN_FILE, record.to_json())
+
+
+def save_summary(run_dir: Path, summary: SummaryRecord) -> Path:
+    path = Path(run_dir) / SUMMARY_FILE
+    write_json_atomic(path, summary.to_json(), indent=2)
+    return path
+
+
+def load_summary(run_dir: Path | str) -> SummaryRecord:
+    path = Path(run_dir) / SUMMARY_FILE
+    data = read_json(path, ResultsError, "summary.json is written by `gil-lab run`, `compare` and `report`.")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ResultsError(f"{path} has schema_version {data.get('schema_version')!r}; this lab writes "
+                           f"{SCHEMA_VERSION}: rebuild it with `gil-lab report {Path(run_dir)}`.")
+    return SummaryRecord.from_json(data, path="summary")
 
 
 def cell_dir_name(cell_id: str) -> str:

@@ -8,12 +8,13 @@ from pathlib import Path
 from loadtests.analysis.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.diff import RunDiff, diff_runs
 from loadtests.analysis.history_summary import run_summary
+from loadtests.analysis.summary import summarize_run as summarize
 from loadtests.core.errors import ConfigError
 from loadtests.core.paths import results_dir
 from loadtests.report.build import ReportPaths, write_report
 from loadtests.report.terminal import render_terminal
 from loadtests.results.history import HistoryEntry, list_runs, sync_history
-from loadtests.results.store import RUN_FILE
+from loadtests.results.store import RUN_FILE, load_run, save_summary
 
 
 def newest_run(root: Path | None = None) -> Path:
@@ -26,13 +27,15 @@ def newest_run(root: Path | None = None) -> Path:
 
 
 def report(run_dir: Path | None, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
-    """Rewrite a run's report.html and report.md from its run.json (the newest run by default)."""
-    return write_report(run_dir or newest_run(), slo_ms, target_rps)
+    """Rewrite a run's report.html, report.md and summary.json from its run.json (the newest run by default)."""
+    run_dir = run_dir or newest_run()
+    save_summary(run_dir, summarize(load_run(run_dir)))
+    return write_report(run_dir, slo_ms, target_rps)
 
 
 def summarize_run(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> str:
-    """Write report.html and report.md for ``run_dir`` and return the terminal summary (table + verdict)."""
-    write_report(Path(run_dir), slo_ms, target_rps)
+    """Write the reports for ``run_dir`` and return the terminal summary (table + verdict)."""
+    report(Path(run_dir), slo_ms, target_rps)
     return render_terminal(Path(run_dir), slo_ms)
 
 

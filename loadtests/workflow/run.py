@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from loadtests.analysis.history_summary import run_summary
+from loadtests.analysis.summary import summarize_run
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.flavour import FT, by_label
 from loadtests.core.paths import results_dir
@@ -26,8 +27,9 @@ from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.results.history import record_run
 from loadtests.results.records import Plan, RunRecord, StepFailure
-from loadtests.results.store import load_run
+from loadtests.results.store import load_run, save_summary
 from loadtests.workflow.audit import audit_app_for_run
+from loadtests.workflow.stopping import adaptive
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -60,6 +62,8 @@ class RunRequest:
     app_urls: tuple[str, ...] = ()
     http: str | None = None
     loop: str | None = None
+    precision: float | None = None
+    max_time: float | None = None
 
     def external_apps(self, labels: set[str]) -> dict[str, str]:
         """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the plan's interpreters."""
@@ -84,7 +88,7 @@ class RunRequest:
             raise ConfigError("--users must be at least 1")
         return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
                          user_levels, tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench,
-                         self.http, self.loop)
+                         self.http, self.loop, self.precision, self.max_time)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
     if request.resume_dir:
         stored = load_run(Path(request.resume_dir))
         runner = Runner.resume(Path(request.resume_dir), {} if stored.settings.app_urls else load_interpreters(),
-                               progress)
+                               progress, adaptive)
     else:
         plan, app_urls = plan_for(request)
         interpreters: dict[str, Interpreter] = {}
@@ -121,7 +125,8 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
             interpreters = load_interpreters()
             check_environments(interpreters)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls), interpreters, progress)
+        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls), interpreters, progress,
+                              adaptive)
     try:
         run_steps(runner, progress)
     except KeyboardInterrupt:
@@ -129,6 +134,7 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
         progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
         raise
     run_dir = runner.run_cells()
+    save_summary(run_dir, summarize_run(runner.record))
     record_run(run_dir, run_summary)
     return RunResult(run_dir, runner.record)
 

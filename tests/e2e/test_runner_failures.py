@@ -16,7 +16,7 @@ from loadtests.measure.runner import CELL_DIR_ENV
 from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, load_run_json, require_setup, run_lab
 from tests.e2e.processes import describe, started_by
 
-SMOKE_ONE_REPEAT = ["run", "--preset", "smoke", "--repeats", "1", "--warmup", "1", "--duration", "5"]
+SMOKE_ONE_PAIR = ["run", "--preset", "smoke", "--repeats", "1", "--warmup", "1", "--duration", "4"]
 
 
 def start_lab(args: list[str]) -> subprocess.Popen[str]:
@@ -48,21 +48,19 @@ def cells_done(run_dir: Path) -> int:
         return 0
 
 
-def measuring_server(run_dir: Path) -> psutil.Process | None:
-    """A server of ``run_dir`` whose Locust is already running: the cell is in its window."""
-    processes = started_by(run_dir)
-    servers = [p for p in processes if "uvicorn" in " ".join(p.cmdline())]
-    clients = [p for p in processes if "locust" in " ".join(p.cmdline())]
-    return servers[0] if servers and clients else None
+def server_of(run_dir: Path, env_name: str) -> psutil.Process | None:
+    """The running server of ``run_dir`` in the app environment ``env_name`` (app-gil or app-ft)."""
+    servers = [p for p in started_by(run_dir) if "uvicorn" in " ".join(p.cmdline())
+               and f"/{env_name}/" in " ".join(p.cmdline())]
+    return servers[0] if servers else None
 
 
-def test_ctrl_c_keeps_finished_cells_tears_down_and_resume_completes(tmp_path: Path) -> None:
-    lab = start_lab([*SMOKE_ONE_REPEAT, "--out", str(tmp_path)])
+def test_ctrl_c_keeps_finished_windows_tears_down_and_resume_completes_the_comparison(tmp_path: Path) -> None:
+    lab = start_lab([*SMOKE_ONE_PAIR, "--out", str(tmp_path)])
     try:
         run_dir = wait_for(lambda: only_run_dir(tmp_path), "the run directory")
         assert isinstance(run_dir, Path)
-        wait_for(lambda: cells_done(run_dir) >= 1, "the first cell")
-        wait_for(lambda: measuring_server(run_dir), "the second cell's measured window")
+        wait_for(lambda: cells_done(run_dir) >= 1, "the first window")
         os.killpg(lab.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
         _, stderr = lab.communicate(timeout=60)
     finally:
@@ -73,24 +71,30 @@ def test_ctrl_c_keeps_finished_cells_tears_down_and_resume_completes(tmp_path: P
     leftovers = started_by(run_dir)
     assert not leftovers, describe(leftovers)
     interrupted = load_run_json(run_dir)
-    assert interrupted["complete"] is False and len(interrupted["cells"]) == 1
+    assert interrupted["complete"] is False and 1 <= len(interrupted["cells"]) < 4
+    assert interrupted["comparisons"] == []  # the comparison did not finish
 
     run_lab("run", "--resume", str(run_dir))
     resumed = load_run_json(run_dir)
     assert resumed["complete"] is True
-    assert [c["id"] for c in resumed["cells"]][:1] == [interrupted["cells"][0]["id"]]
-    assert len(resumed["cells"]) == 2 and all(c["valid"] for c in resumed["cells"])
+    kept = [c["id"] for c in interrupted["cells"]]
+    assert [c["id"] for c in resumed["cells"]][: len(kept)] == kept  # finished windows are kept as they were
+    # the partial block stays on record; the resumed run measures one whole block after it
+    last_block = [c for c in resumed["cells"] if c["block"] == max(c["block"] for c in resumed["cells"])]
+    assert len(last_block) == 4 and all(c["valid"] for c in last_block)
+    assert resumed["comparisons"][0]["stopping"] == "fixed pairs"
     assert not started_by(run_dir)
 
 
-def test_a_server_killed_mid_cell_invalidates_that_cell_and_the_run_goes_on(tmp_path: Path) -> None:
-    lab = start_lab([*SMOKE_ONE_REPEAT, "--out", str(tmp_path)])
+def test_a_server_killed_mid_comparison_invalidates_its_window_and_the_run_goes_on(tmp_path: Path) -> None:
+    lab = start_lab([*SMOKE_ONE_PAIR, "--out", str(tmp_path)])
     try:
         run_dir = wait_for(lambda: only_run_dir(tmp_path), "the run directory")
         assert isinstance(run_dir, Path)
-        server = wait_for(lambda: measuring_server(run_dir), "the first cell's measured window")
+        wait_for(lambda: cells_done(run_dir) >= 1, "the first window (3.14)")
+        server = server_of(run_dir, "app-ft")  # the next window is 3.14t's: A B B A
         assert isinstance(server, psutil.Process)
-        killed_cell = Path(server.environ()[CELL_DIR_ENV]).name
+        killed_dir = Path(server.environ()[CELL_DIR_ENV]).name
         server.send_signal(signal.SIGKILL)
         stdout, stderr = lab.communicate(timeout=180)
     finally:
@@ -98,11 +102,11 @@ def test_a_server_killed_mid_cell_invalidates_that_cell_and_the_run_goes_on(tmp_
             os.killpg(lab.pid, signal.SIGKILL)
     assert lab.returncode == 0, stderr
     run = load_run_json(run_dir)
-    assert run["complete"] is True and len(run["cells"]) == 2
-    first, second = run["cells"]
-    assert Path(first["files"]["server_log"]).parent.name == killed_cell
-    assert first["valid"] is False and first["outcome"] == "crashed", first
-    assert "crashed" in first["invalid_reason"]
-    assert second["valid"] is True, second["invalid_reason"]
+    assert run["complete"] is True
+    first, second = run["cells"][:2]
+    assert first["valid"] is True, first["invalid_reason"]
+    assert Path(second["files"]["server_log"]).parent.name == killed_dir
+    assert second["valid"] is False and second["outcome"] in ("crashed", "server-error"), second
+    assert run["comparisons"][0]["stopping"] == "server failed"
     assert "INVALID" in stderr
     assert not started_by(run_dir)

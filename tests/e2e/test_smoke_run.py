@@ -6,6 +6,8 @@ from pathlib import Path
 
 import psutil
 
+from loadtests.analysis.run_analysis import analyse
+from loadtests.results.store import load_run, load_summary
 from tests.conftest import load_run_json, run_dir_from, run_lab
 from tests.e2e.processes import describe, started_by
 
@@ -33,6 +35,22 @@ def test_smoke_run_has_valid_cells_for_both_interpreters(smoke_run_dir: Path) ->
         assert cell["server_rss_mb_peak"] > 0 and cell["server_cpu_cores"] > 0
         for name in ("locust_csv", "locust_history", "locust_html", "server_log"):
             assert (smoke_run_dir / cell["files"][name]).is_file(), name
+
+
+def test_the_report_reads_the_runners_run_json_and_the_summary_is_paired(smoke_run_dir: Path) -> None:
+    run = load_run(smoke_run_dir)  # the one typed reader every renderer uses
+    assert len(run.cells) == 8 and {c.block for c in run.cells} == {0, 1}  # two blocks of A B B A
+    assert [c.slot for c in run.cells if c.block == 0] == [0, 1, 2, 3]
+    assert {w.config_id for w in run.warmups} == {c.config_id for c in run.cells}
+    assert run.comparisons and run.comparisons[0].stopping == "fixed pairs"
+    assert all(c.server_pss_mb_peak and c.server_thread_cores for c in run.cells)
+    summary = load_summary(smoke_run_dir)
+    (entry,) = [c for c in summary.comparisons if c.kind == "interpreter"]
+    assert entry.paired and entry.n_pairs == 2 and entry.ratio and entry.ci_low is not None
+    assert entry.candidate.label == "3.14t uvicorn w1 t8" and entry.baseline.label == "3.14 uvicorn w1 t8"
+    assert entry.verdict in ("faster", "slower", "not significant")
+    analysis = analyse(run)
+    assert analysis.comparisons and analysis.comparisons[0].paired
 
 
 def test_the_run_audits_the_app_on_the_free_threaded_build(smoke_run_dir: Path) -> None:

@@ -123,6 +123,7 @@ def test_run_microbench_gil_variant_on_this_interpreter() -> None:
     assert all(r.cpu_cores is not None and r.cpu_cores > 0 for r in rows)
     assert "CPU cores used" in render_microbench(section)
     assert section.interpreters["3.14"].python_gil_env is None
+    assert section.others_cores is not None and section.others_cores >= 0
     assert any("repeat 2/2" in line for line in lines)
     assert Microbench.from_json(json.loads(json.dumps(section.to_json()))) == section  # it goes into run.json
 

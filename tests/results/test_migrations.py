@@ -28,8 +28,11 @@ def test_every_version_1_file_loads_and_keeps_its_figures(path: Path) -> None:
     assert run.schema_version == SCHEMA_VERSION and run.run_id == raw["run_id"]
     assert len(run.cells) == len(raw["cells"])
     for old, new in zip(raw["cells"], run.cells, strict=True):
-        assert (new.id, new.valid, new.rps, new.outcome) == (old["id"], old["valid"], old["rps"], old["outcome"])
-        assert new.config.config_id == new.config_id == old["config_id"]
+        assert (new.valid, new.rps, new.outcome, new.repeat) == (old["valid"], old["rps"], old["outcome"],
+                                                                  old["repeat"])
+        # version 3 ids name the drop-in directories too: the rest of the identity is unchanged
+        assert new.config.config_id == new.config_id and new.config_id.startswith(old["config_id"])
+        assert new.id == f"{new.config_id}/r{old['repeat']}"
         if old["latency_ms"]:
             assert new.latency_ms is not None and new.latency_ms.p95 == old["latency_ms"]["p95"]
     assert json.loads(path.read_text()) == raw  # reading never rewrites the file
@@ -64,6 +67,15 @@ def test_old_version_1_shapes_are_filled_in() -> None:
     assert isinstance(run.microbench, Microbench)
     bad = [p for p in run.microbench.points if p.variant == "3.14t" and p.gil_enabled]
     assert all(not p.valid for p in bad)  # judged by the GIL-state rule the file predates
+
+
+def test_version_3_ids_name_the_cpu_ids_and_the_drop_in_directories() -> None:
+    run = parse_run(make_run(cpu_sweep=(1, 2), trap=False, microbench=False))
+    pinned = [c for c in run.cells if c.cpus]
+    assert {c.config_id.rsplit("/", 1)[-1] for c in pinned} == {"cpus0", "cpus0-1"}
+    assert all(c.config.config_id == c.config_id for c in (*pinned, run.cells[0]))
+    trap = load_run(FIXTURES / "v1" / "gil-trap.json")
+    assert {c.config_id.rsplit("/", 1)[-1] for c in trap.cells if c.scenario == "trap"} == {"routes-gil_trap_routes"}
 
 
 def test_failed_steps_and_audit_lists_migrate() -> None:

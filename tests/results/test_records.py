@@ -30,7 +30,9 @@ def test_config_id_names_what_sets_a_configuration_apart() -> None:
     assert config(python_gil="1").config_id == "json/uvicorn/3.14t/gil-1/w1/t8/u4"
     assert config(interpreter="3.14", parallelism="processes", workers=2).config_id == \
         "json/uvicorn/3.14/gil-default/w2/processes/t8/u4"
-    assert config(cpus=(0, 1)).config_id.endswith("/u4/cpus2")
+    assert config(cpus=(0, 1)).config_id.endswith("/u4/cpus0-1")
+    assert config(cpus=(0, 1, 2, 5)).config_id.endswith("/u4/cpus0-2,5")
+    assert config(routes_dirs=("/srv/team/routes",)).config_id.endswith("/u4/routes-routes")
     assert config(http="h11", loop="asyncio").config_id.endswith("/u4/http-h11/loop-asyncio")
     assert config(group="headline") == config(group="single-user")  # the group is a label, not identity
     assert config().cell_id(2) == config().config_id + "/r2"

@@ -1,0 +1,106 @@
+"""``summary.json``: every comparison of a run as a verdict a machine can read (docs/summary-json.md)."""
+
+from __future__ import annotations
+
+from loadtests.analysis.configs import (
+    KIND_GIL_TOGGLE,
+    KIND_INTERPRETER,
+    KIND_PROCESSES,
+    Comparison,
+    ConfigSummary,
+    comparisons,
+    summarize_configs,
+)
+from loadtests.analysis.paired import PairedRatio
+from loadtests.results.records import (
+    SCHEMA_VERSION,
+    ComparisonKind,
+    ComparisonSummary,
+    ConfigLabel,
+    RunRecord,
+    SummaryRecord,
+    Verdict,
+)
+
+KINDS: dict[str, ComparisonKind] = {KIND_INTERPRETER: "interpreter", KIND_PROCESSES: "processes",
+                                    KIND_GIL_TOGGLE: "gil-toggle"}
+
+
+def config_label(c: ConfigSummary) -> ConfigLabel:
+    return ConfigLabel(label=c.label, config_id=c.config_id, interpreter=c.interpreter, python_gil=c.python_gil_env,
+                       server=c.server, parallelism=c.parallelism,  # type: ignore[arg-type]
+                       workers=c.workers, threads=c.threads, cpus=c.cpus)
+
+
+def verdict_of(c: Comparison) -> Verdict:
+    if c.speedup.significant is False or c.speedup.significant is None:
+        return "not significant"
+    return "faster" if c.speedup.ratio > 1 else "slower"
+
+
+def _stopping(run: RunRecord, comparison_id: str | None, paired: bool) -> tuple[str, float | None]:
+    """Why the alternation ended, and the precision it aimed for."""
+    if not paired:
+        return "unpaired: cells measured one at a time (a run recorded before pairing)", None
+    done = next((c for c in run.comparisons if c.comparison_id == comparison_id), None)
+    target = run.settings.plan.precision
+    if done is None:
+        return "unfinished: the run was interrupted during this comparison", target
+    if done.stopping == "fixed pairs":
+        return "fixed number of pairs (no precision target)", done.precision_target
+    return f"adaptive: {done.stopping}", done.precision_target
+
+
+def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
+    s = c.speedup
+    paired = isinstance(s, PairedRatio)
+    stopping, target = _stopping(run, c.comparison_id, paired)
+    n = s.n_pairs if isinstance(s, PairedRatio) else min(s.n_candidate, s.n_baseline)
+    precision = s.precision if isinstance(s, PairedRatio) else (
+        (s.high - s.low) / 2 / s.ratio if s.low is not None and s.high is not None and s.ratio > 0 else None)
+    pss = (c.candidate.pss_mb.mean if c.candidate.pss_mb else None, c.baseline.pss_mb.mean if c.baseline.pss_mb else None)
+    return ComparisonSummary(
+        comparison_id=c.comparison_id, kind=KINDS[c.kind], scenario=c.scenario, server=c.server, users=c.users,
+        candidate=config_label(c.candidate), baseline=config_label(c.baseline), ratio=round(s.ratio, 4),
+        ci_low=None if s.low is None else round(s.low, 4), ci_high=None if s.high is None else round(s.high, 4),
+        paired=paired, n_pairs=n, precision_reached=None if precision is None else round(precision, 4),
+        precision_target=target, stopping=stopping, verdict=verdict_of(c), invalid_reason=None,
+        efficiency=None if c.efficiency is None else round(c.efficiency, 4),
+        ideal=None if c.ideal is None else round(c.ideal, 4),
+        candidate_cv=None if c.candidate.cv is None else round(c.candidate.cv, 4),
+        baseline_cv=None if c.baseline.cv is None else round(c.baseline.cv, 4),
+        candidate_pss_mb=None if pss[0] is None else round(pss[0], 1),
+        baseline_pss_mb=None if pss[1] is None else round(pss[1], 1))
+
+
+def _invalid_entries(run: RunRecord, configs: list[ConfigSummary], found: list[Comparison]) -> list[ComparisonSummary]:
+    """Interpreter pairs the plan asked for that have no valid ratio: listed as invalid, with the reason."""
+    compared = {(c.candidate.config_id, c.baseline.config_id) for c in found}
+    by_key: dict[tuple[object, ...], dict[str, ConfigSummary]] = {}
+    for c in configs:
+        if c.python_gil_env is None and c.parallelism == "threads":
+            key = (c.scenario, c.server, c.workers, c.threads, c.users, c.cpus, c.server_settings)
+            by_key.setdefault(key, {})[c.interpreter] = c
+    out = []
+    for sides in by_key.values():
+        cand, base = sides.get("3.14t"), sides.get("3.14")
+        if cand is None or base is None or (cand.config_id, base.config_id) in compared:
+            continue
+        side = cand if not cand.rps_values else base
+        reasons = "; ".join(sorted({reason for _, reason in side.invalid})) or "no valid window"
+        out.append(ComparisonSummary(
+            comparison_id=None, kind="interpreter", scenario=cand.scenario, server=cand.server, users=cand.users,
+            candidate=config_label(cand), baseline=config_label(base), ratio=None, ci_low=None, ci_high=None,
+            paired=False, n_pairs=0, precision_reached=None, precision_target=run.settings.plan.precision,
+            stopping="no valid pair", verdict="invalid", invalid_reason=f"{side.label}: {reasons}",
+            efficiency=None, ideal=None, candidate_cv=None, baseline_cv=None, candidate_pss_mb=None,
+            baseline_pss_mb=None))
+    return out
+
+
+def summarize_run(run: RunRecord) -> SummaryRecord:
+    configs = summarize_configs(run)
+    found = comparisons(run, configs)
+    entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
+    return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
+                         created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries))

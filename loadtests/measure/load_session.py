@@ -1,0 +1,224 @@
+"""A Locust session the lab drives window by window, through Locust's own web API.
+
+One session runs one scenario's Locust file (with the lab's recorder) for as long as
+the comparisons of that scenario last: a standalone Locust process, or a master with
+its workers (``--locust-workers N``, on this machine). Locust is started the way a user
+starts it with a web UI (bound to 127.0.0.1), and the lab uses that UI's API:
+
+- ``POST /swarm`` with ``user_count``, ``spawn_rate`` and ``host`` starts the users
+  against one server (Locust clears its statistics at every start);
+- ``POST /stop`` stops them;
+- ``GET /lab/status`` and ``GET /lab/drain`` are the recorder's (``scenarios/lab_support.py``).
+
+So switching the load from one warm server to the other costs a request, not a
+process start, and every window's raw samples, CSV and HTML come from the same
+Locust that a user would run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadtests.core.errors import LoadGeneratorError
+from loadtests.measure.servers import LOOPBACK, free_port, stop_group
+from loadtests.plan.scenarios import SCENARIOS_DIR
+from loadtests.provision.interpreters import clean_env
+
+RECORDER = SCENARIOS_DIR / "lab_support.py"
+READY_TIMEOUT_S = 60.0
+HTTP_TIMEOUT_S = 30.0  # /stop waits for the users to end; /stats/report renders a page
+# Every user starts at once: a window measures a steady load, not a ramp.
+SPAWN_RATE = 1000
+Sample = tuple[float, float, bool, str]  # completion time, latency ms, ok, request name
+
+
+def locust_executable() -> str:
+    """The Locust of the running control plane (this interpreter's venv)."""
+    candidate = Path(sys.executable).parent / "locust"
+    if not candidate.exists():
+        raise LoadGeneratorError(f"Locust is not installed next to {sys.executable}. Run `make setup`.")
+    return str(candidate)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    locustfiles: tuple[Path, ...]  # the scenario's file(s); the recorder is loaded with them
+    log_path: Path
+    workers: int = 0  # Locust worker processes on this machine; 0 = one standalone process
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+    def files_argument(self) -> str:
+        files = [RECORDER, *(f for f in self.locustfiles if f.resolve() != RECORDER.resolve())]
+        return ",".join(str(f) for f in files)
+
+
+def commands(settings: SessionSettings, web_port: int, master_port: int | None) -> list[list[str]]:
+    """The commands a user would type: one Locust with its web UI, or a master and its workers."""
+    locust = locust_executable()
+    lead = [locust, "-f", settings.files_argument(), "--web-host", LOOPBACK, "--web-port", str(web_port),
+            "--loglevel", "WARNING", "--exit-code-on-error", "0", "--stop-timeout", "0"]
+    if not settings.workers:
+        return [lead]
+    assert master_port is not None
+    lead += ["--master", "--master-bind-host", LOOPBACK, "--master-bind-port", str(master_port)]
+    worker = [locust, "-f", settings.files_argument(), "--worker", "--master-host", LOOPBACK,
+              "--master-port", str(master_port), "--loglevel", "WARNING"]
+    return [lead] + [worker] * settings.workers
+
+
+@dataclass
+class LoadSession:
+    """A running session: its web API, its processes, and what each window collected."""
+
+    settings: SessionSettings
+    web_url: str
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    # ---- the web API ----------------------------------------------------------------------
+    def _call(self, path: str, form: dict[str, Any] | None = None, timeout: float = HTTP_TIMEOUT_S) -> bytes:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(self.web_url + path, data=data, method="POST" if form is not None else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
+                return bytes(response.read())
+        except (urllib.error.URLError, OSError) as exc:
+            raise LoadGeneratorError(f"Locust's web API did not answer {path} ({exc}); see "
+                                     f"{self.settings.log_path}{self._exit_note()}") from None
+
+    def _json(self, path: str, form: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            answer = json.loads(self._call(path, form))
+        except json.JSONDecodeError as exc:
+            raise LoadGeneratorError(f"Locust answered {path} with something that is not JSON ({exc})") from None
+        if not isinstance(answer, dict):
+            raise LoadGeneratorError(f"Locust answered {path} with {type(answer).__name__}, not an object")
+        return answer
+
+    def status(self) -> dict[str, Any]:
+        return self._json("/lab/status")
+
+    def start_load(self, host: str, users: int, connection_close: bool) -> None:
+        """Start ``users`` users against ``host`` (the previous window's users must be stopped)."""
+        answer = self._json("/swarm", {"user_count": users, "spawn_rate": SPAWN_RATE, "host": host,
+                                       "lab_connection_close": "1" if connection_close else "0"})
+        if not answer.get("success"):
+            raise LoadGeneratorError(f"Locust refused to start the users: {answer.get('message')}")
+
+    def stop_load(self) -> None:
+        self._call("/stop", {})
+
+    def drain(self) -> tuple[list[Sample], dict[str, float]]:
+        """Every sample recorded since the last drain, and when each worker last reported."""
+        answer = self._json("/lab/drain")
+        samples = [(float(s[0]), float(s[1]), bool(s[2]), str(s[3])) for s in answer.get("samples", [])]
+        return samples, {str(k): float(v) for k, v in (answer.get("reports") or {}).items()}
+
+    def save_stats(self, directory: Path) -> dict[str, Path]:
+        """Locust's CSV and HTML for the window that just ended (saved before the next start clears them)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        files = {"locust_csv": directory / "locust_stats.csv", "locust_html": directory / "locust.html"}
+        files["locust_csv"].write_bytes(self._call("/stats/requests/csv"))
+        files["locust_html"].write_bytes(self._call("/stats/report"))
+        return files
+
+    # ---- health -----------------------------------------------------------------------------
+    def exit_code(self) -> int | None:
+        """None while every process of the session runs; the first exit status otherwise."""
+        for process in self.processes:
+            code = process.poll()
+            if code is not None:
+                return code
+        return None
+
+    def _exit_note(self) -> str:
+        code = self.exit_code()
+        return "" if code is None else f" (a Locust process exited with status {code})"
+
+    def workers_joined(self) -> list[str]:
+        """The workers connected to the master ([] for a standalone Locust); asks the web API either way."""
+        return [str(w) for w in self.status().get("workers", [])]
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Until the web API answers and every worker has joined; fail with who joined."""
+        deadline = time.monotonic() + timeout
+        joined: list[str] = []
+        while time.monotonic() < deadline:
+            if self.exit_code() is not None:
+                raise LoadGeneratorError(f"Locust exited with status {self.exit_code()} while starting; see "
+                                         f"{self.settings.log_path}:\n{tail(self.settings.log_path)}")
+            try:
+                joined = self.workers_joined()
+            except LoadGeneratorError:
+                time.sleep(0.2)
+                continue
+            if len(joined) >= self.settings.workers:
+                return
+            time.sleep(0.2)
+        raise LoadGeneratorError(f"Locust was not ready within {timeout:.0f}s: {len(joined)} of "
+                                 f"{self.settings.workers} workers joined ({', '.join(joined) or 'none'}); see "
+                                 f"{self.settings.log_path}")
+
+    def wait_for_reports(self, after: float, timeout: float = 5.0) -> None:
+        """Until every worker has reported since ``after`` (its last samples are then in the master)."""
+        if not self.settings.workers:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reports = self.status().get("reports") or {}
+            if len(reports) >= self.settings.workers and all(float(t) > after for t in reports.values()):
+                return
+            time.sleep(0.1)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@contextmanager
+def load_session(settings: SessionSettings) -> Iterator[LoadSession]:
+    """Start a session, wait until it is ready, yield it, and always stop every process it started."""
+    settings.log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = clean_env({"PYTHONUNBUFFERED": "1", **dict(settings.extra_env)})
+    web_port = free_port()
+    session = LoadSession(settings, f"http://{LOOPBACK}:{web_port}")
+    with ExitStack() as stack:
+        log = stack.enter_context(settings.log_path.open("ab"))
+        try:
+            for args in commands(settings, web_port, free_port() if settings.workers else None):
+                log.write(f"$ {' '.join(args)}\n".encode())
+                log.flush()
+                session.processes.append(subprocess.Popen(args, cwd=SCENARIOS_DIR, env=env, stdout=log,
+                                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                          start_new_session=True))
+            session.wait_ready()
+            yield session
+        finally:
+            with contextlib.suppress(LoadGeneratorError):
+                if session.exit_code() is None:
+                    session.stop_load()
+            for process in reversed(session.processes):  # workers first would make the master wait for them
+                stop_group(process, grace=5.0)
+
+
+def window_samples(samples: Sequence[Sample], start: float, end: float) -> list[Sample]:
+    """The samples of requests that completed inside ``[start, end)``."""
+    return sorted(s for s in samples if start <= s[0] < end)

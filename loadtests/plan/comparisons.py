@@ -1,0 +1,74 @@
+"""Which configurations are measured side by side, and the order of their windows.
+
+A *comparison* gathers the configurations of a plan that answer one question for one
+scenario, server and load: the same requests, users, thread limit, CPU set and
+server flags, differing only in interpreter, PYTHON_GIL and how the server spreads
+its workers (one process or N). Its configurations (the *arms*) run on warm servers
+side by side; only one carries load at a time.
+
+Windows alternate in *blocks*: each block visits every arm twice in a palindrome
+(A B B A, or for three arms A B C C B A), so a linear drift of the machine adds the
+same amount to every arm within the block. Odd blocks start from the other end
+(B A A B), so no arm is always the first after a switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from loadtests.results.records import CellConfig
+
+
+@dataclass(frozen=True)
+class ComparisonPlan:
+    """The arms of one comparison, in a stable order."""
+
+    comparison_id: str
+    arms: tuple[CellConfig, ...]
+
+    @property
+    def scenario(self) -> str:
+        return self.arms[0].scenario
+
+    @property
+    def needs_connection_close(self) -> bool:
+        """Arms with N worker processes need a new connection per request; every arm then gets it, for fairness."""
+        return any(a.parallelism == "processes" and a.workers > 1 for a in self.arms)
+
+    def block(self, index: int) -> list[CellConfig]:
+        """The windows of block ``index``, in order."""
+        arms = list(self.arms) if index % 2 == 0 else list(reversed(self.arms))
+        if len(arms) == 1:
+            return arms * 2
+        return arms + list(reversed(arms))
+
+
+def _key(config: CellConfig) -> tuple[object, ...]:
+    """What every arm of one comparison shares."""
+    return (config.scenario, config.server, config.users, config.threads, config.cpus, config.http, config.loop,
+            config.routes_dirs)
+
+
+def _arm_order(config: CellConfig) -> tuple[object, ...]:
+    """3.14 first, then 3.14t; one process before N; PYTHON_GIL unset before set."""
+    return (config.parallelism == "processes", config.interpreter, config.python_gil or "", config.workers)
+
+
+def comparison_id(arms: Sequence[CellConfig]) -> str:
+    """``json/uvicorn/u4/t8`` plus what else sets the comparison apart (CPU set, server flags, drop-ins)."""
+    first = arms[0]
+    rest = first.config_id.split(f"/u{first.users}", 1)[1]  # cpus, http, loop, routes: as the config id names them
+    return f"{first.scenario}/{first.server}/u{first.users}/t{first.threads}{rest}"
+
+
+def comparisons(configs: Iterable[CellConfig]) -> list[ComparisonPlan]:
+    """The plan's configurations grouped into comparisons, in the plan's order (scenario first)."""
+    groups: dict[tuple[object, ...], list[CellConfig]] = {}
+    for config in configs:
+        groups.setdefault(_key(config), []).append(config)
+    out = []
+    for members in groups.values():
+        arms = tuple(sorted(dict.fromkeys(members), key=_arm_order))
+        out.append(ComparisonPlan(comparison_id(arms), arms))
+    return sorted(out, key=lambda c: (c.scenario, c.arms[0].server, -c.arms[0].users, c.comparison_id))

@@ -1,0 +1,44 @@
+"""summary.py: summary.json from a real paired run, and from a run measured before pairing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from loadtests.analysis.summary import summarize_run
+from loadtests.results.records import SummaryRecord
+from loadtests.results.store import load_run, parse_run
+from tests.fixtures.synthetic_runs import make_run
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "run-json"
+
+
+def test_a_paired_run_gives_paired_entries() -> None:
+    run = load_run(FIXTURES / "v3" / "smoke-paired.json")
+    summary = summarize_run(run)
+    (entry,) = summary.comparisons
+    assert entry.kind == "interpreter" and entry.paired and entry.n_pairs == 2
+    assert entry.candidate.label == "3.14t uvicorn w1 t8" and entry.baseline.config_id.endswith("/3.14/gil-default/w1/t8/u8")
+    assert entry.ratio is not None and entry.ci_low is not None and entry.ci_high is not None
+    assert entry.ci_low <= entry.ratio <= entry.ci_high
+    assert entry.stopping == "fixed number of pairs (no precision target)"
+    assert entry.verdict in ("faster", "slower", "not significant")
+    assert SummaryRecord.from_json(json.loads(json.dumps(summary.to_json()))) == summary
+
+
+def test_an_invalid_side_makes_an_invalid_entry_with_the_reason() -> None:
+    run = load_run(FIXTURES / "v3" / "smoke-paired.json")
+    broken = replace(run, cells=tuple(replace(c, valid=False, invalid_reason="GIL enabled on the free-threaded "
+                                               "build by _yaml") if c.interpreter == "3.14t" else c
+                                      for c in run.cells))
+    (entry,) = summarize_run(broken).comparisons
+    assert entry.verdict == "invalid" and entry.ratio is None and "by _yaml" in str(entry.invalid_reason)
+
+
+def test_an_unpaired_run_says_so() -> None:
+    summary = summarize_run(parse_run(make_run(scenarios=("json",), servers=("uvicorn",), users=(8,), trap=False,
+                                               gil_toggle=False, microbench=False)))
+    kinds = {c.kind for c in summary.comparisons}
+    assert kinds == {"interpreter", "processes"}
+    assert all(not c.paired and c.stopping.startswith("unpaired") for c in summary.comparisons)
