@@ -11,7 +11,6 @@ team would use across machines. Either way the scenario's recorder
 from __future__ import annotations
 
 import math
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core.errors import LoadGeneratorError
-from loadtests.measure.servers import LOOPBACK, free_port, stop_group
+from loadtests.measure.servers import LOOPBACK, free_port
+from loadtests.measure.supervised import Supervised, supervised
 from loadtests.plan.scenarios import SCENARIOS_DIR, scenario_env, scenario_file
 from loadtests.provision.interpreters import clean_env
 
@@ -75,7 +75,7 @@ def locust_commands(settings: LoadSettings, master_port: int | None = None) -> l
 @dataclass
 class LocustRun:
     settings: LoadSettings
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: list[Supervised] = field(default_factory=list)
 
     @property
     def pids(self) -> list[int]:
@@ -116,11 +116,9 @@ def running_locust(settings: LoadSettings) -> Iterator[LocustRun]:
             for args in commands:
                 log.write(f"$ {' '.join(args)}\n".encode())
                 log.flush()
-                run.processes.append(subprocess.Popen(args, cwd=SCENARIOS_DIR, env=env, stdout=log,
-                                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                      start_new_session=True))
+                run.processes.append(supervised(args, cwd=SCENARIOS_DIR, env=env, output=log, grace=5.0))
             yield run
         finally:
             # Workers first would make the master wait for them; stop everything at once.
             for process in reversed(run.processes):
-                stop_group(process, grace=5.0)
+                process.stop(grace=5.0)
