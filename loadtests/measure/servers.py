@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from pathlib import Path
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
 from loadtests.core.flavour import check_server
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.measure import supervisor
 from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.provision.interpreters import clean_env
@@ -154,6 +156,15 @@ class RunningServer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
+    """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL what is left.
+
+    For a command started with plain ``Popen(start_new_session=True)``; the lab's own
+    servers and Locust run under a supervisor, which does the same.
+    """
+    supervisor.stop_group(process, grace)
 
 
 def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> RuntimeSnapshot:

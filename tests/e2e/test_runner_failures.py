@@ -4,41 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-import pytest
 
 from loadtests.measure.runner import CELL_DIR_ENV
-from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, load_run_json, require_setup, run_lab
-from tests.e2e.processes import describe, started_by
+from tests.conftest import load_run_json, run_lab
+from tests.e2e.processes import describe, measuring_server, only_run_dir, start_lab, started_by, wait_for
 
 SMOKE_ONE_REPEAT = ["run", "--preset", "smoke", "--repeats", "1", "--warmup", "1", "--duration", "5"]
-
-
-def start_lab(args: list[str]) -> subprocess.Popen[str]:
-    """`gil-lab` in its own process group, as a terminal would run it in the foreground."""
-    require_setup()
-    return subprocess.Popen([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def only_run_dir(parent: Path) -> Path | None:
-    dirs = [d for d in parent.iterdir() if d.is_dir()] if parent.exists() else []
-    return dirs[0] if len(dirs) == 1 and (dirs[0] / "run.json").is_file() else None
 
 
 def cells_done(run_dir: Path) -> int:
@@ -46,14 +20,6 @@ def cells_done(run_dir: Path) -> int:
         return len(load_run_json(run_dir)["cells"])
     except (OSError, ValueError):
         return 0
-
-
-def measuring_server(run_dir: Path) -> psutil.Process | None:
-    """A server of ``run_dir`` whose Locust is already running: the cell is in its window."""
-    processes = started_by(run_dir)
-    servers = [p for p in processes if "uvicorn" in " ".join(p.cmdline())]
-    clients = [p for p in processes if "locust" in " ".join(p.cmdline())]
-    return servers[0] if servers and clients else None
 
 
 def test_ctrl_c_keeps_finished_cells_tears_down_and_resume_completes(tmp_path: Path) -> None:
