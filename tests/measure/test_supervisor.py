@@ -191,3 +191,13 @@ def test_the_supervisor_refuses_a_malformed_request() -> None:
                             capture_output=True, timeout=30)
     assert result.returncode == 2
     assert result.stdout.startswith(b"error bad request from the lab:")
+
+
+def test_when_the_supervisor_itself_is_killed_the_lab_stops_the_group(tmp_path: Path) -> None:
+    log = tmp_path / "out.log"
+    with started(python(WITH_GRANDCHILD), log) as process:
+        child, grandchild = pids_in(log)
+        process.process.kill()
+        # Its reports end without the command's status: nothing would stop that group, so the lab does.
+        assert process.wait(timeout=30) == -signal.SIGKILL
+        wait_for(lambda: not alive(child) and not alive(grandchild), "the unsupervised group to be killed")
