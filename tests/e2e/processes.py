@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-import pytest
 
 from loadtests.measure.runner import CELL_DIR_ENV
 from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, require_setup
@@ -44,16 +41,6 @@ def start_lab(args: list[str]) -> subprocess.Popen[str]:
     require_setup()
     return subprocess.Popen([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def only_run_dir(parent: Path) -> Path | None:

@@ -18,7 +18,8 @@ import psutil
 import pytest
 
 from loadtests.core.machine import usable_cores
-from tests.e2e.processes import describe, measuring_server, only_run_dir, start_lab, started_by, wait_for
+from tests.conftest import wait_for
+from tests.e2e.processes import describe, measuring_server, only_run_dir, start_lab, started_by
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import psutil
 
 from loadtests.measure.runner import CELL_DIR_ENV
-from tests.conftest import load_run_json, run_lab
-from tests.e2e.processes import describe, measuring_server, only_run_dir, start_lab, started_by, wait_for
+from tests.conftest import load_run_json, run_lab, wait_for
+from tests.e2e.processes import describe, measuring_server, only_run_dir, start_lab, started_by
 
 SMOKE_ONE_REPEAT = ["run", "--preset", "smoke", "--repeats", "1", "--warmup", "1", "--duration", "5"]
 

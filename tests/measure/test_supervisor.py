@@ -6,8 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from loadtests.core.errors import LaunchError
 from loadtests.measure.supervised import SUPERVISOR_SCRIPT, Supervised, supervised
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +30,6 @@ time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 300)
 
 def python(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def alive(pid: int) -> bool:
