@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,17 @@ def require_setup() -> None:
 def lab_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PRESET", "SCENARIO")}
     return {**env, **extra}
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 120, interval: float = 0.2) -> object:
+    """Poll ``condition`` until it returns something true, and return that; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def run_lab(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,7 @@ non-zero; it never shows a traceback for these. Anything that is not a
     ├── ServerError          a server would not start, or died
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
+    ├── LaunchError          a server or Locust process could not be started under its supervisor
     ├── MicrobenchError      a `gil-lab threads` worker failed
     └── ResultsError         a run directory or run.json is unusable
 """
@@ -84,6 +85,14 @@ class ServerRefused(ServerError):
 
 class LoadGeneratorError(LabError):
     """Locust failed to run or produced no statistics."""
+
+
+class LaunchError(LabError):
+    """Raised when a command the lab runs under its supervisor (a server, Locust) cannot be started.
+
+    The executable is missing or not executable, the working directory does not exist, or
+    the supervisor itself did not come up. The message names the command and the cause.
+    """
 
 
 class MicrobenchError(LabError):

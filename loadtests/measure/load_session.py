@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import sys
 import time
 import urllib.error
@@ -32,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import LoadGeneratorError
-from loadtests.measure.servers import LOOPBACK, free_port, stop_group
+from loadtests.measure.servers import LOOPBACK, free_port
+from loadtests.measure.supervised import Supervised, supervised
 from loadtests.plan.scenarios import SCENARIOS_DIR
 from loadtests.provision.interpreters import clean_env
 
@@ -84,7 +84,7 @@ class LoadSession:
 
     settings: SessionSettings
     web_url: str
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: list[Supervised] = field(default_factory=list)
 
     @property
     def pids(self) -> list[int]:
@@ -206,17 +206,16 @@ def load_session(settings: SessionSettings) -> Iterator[LoadSession]:
             for args in commands(settings, web_port, free_port() if settings.workers else None):
                 log.write(f"$ {' '.join(args)}\n".encode())
                 log.flush()
-                session.processes.append(subprocess.Popen(args, cwd=SCENARIOS_DIR, env=env, stdout=log,
-                                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                          start_new_session=True))
+                # behind a supervisor: if the lab dies, Locust and its workers go with it
+                session.processes.append(supervised(args, cwd=SCENARIOS_DIR, env=env, output=log, grace=5.0))
             session.wait_ready()
             yield session
         finally:
             with contextlib.suppress(LoadGeneratorError):
                 if session.exit_code() is None:
                     session.stop_load()
-            for process in reversed(session.processes):  # workers first would make the master wait for them
-                stop_group(process, grace=5.0)
+            for process in reversed(session.processes):  # the master first would leave its workers waiting
+                process.stop(5.0)
 
 
 def window_samples(samples: Sequence[Sample], start: float, end: float) -> list[Sample]:

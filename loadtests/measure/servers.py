@@ -5,7 +5,9 @@ command in its own process group on a free loopback port, polls ``/lab/runtime``
 until the app answers (never a fixed sleep), captures the output to a log file, can
 tell whether the server has crashed, and on exit sends SIGTERM to the whole group,
 waits, then SIGKILL. Nothing it started outlives it: not on a normal exit, not on
-Ctrl-C, not when the server crashed.
+Ctrl-C, not when the server crashed, and not when the lab itself is killed: the
+server runs behind a supervisor (supervisor.py) that stops its group once the lab
+is gone.
 
 Server models: uvicorn runs one process per ``--workers``, one event loop
 each. granian's ``--workers N`` means N processes on a GIL build and N threads (one
@@ -15,9 +17,7 @@ when the GIL is on in a free-threaded build, which is reported as ``ServerRefuse
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -29,7 +29,9 @@ from pathlib import Path
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
 from loadtests.core.flavour import check_server
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.measure import supervisor
 from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
+from loadtests.measure.supervised import Supervised, supervised
 from loadtests.provision.interpreters import clean_env
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
 
@@ -126,7 +128,7 @@ class RunningServer:
     """A started server: where it listens and how to check on it."""
 
     settings: ServerSettings
-    process: subprocess.Popen
+    process: Supervised  # the server's own pid and exit status, behind its supervisor
     port: int
     log_path: Path
     runtime: RuntimeSnapshot | None = None  # /lab/runtime at readiness
@@ -157,17 +159,12 @@ class RunningServer:
 
 
 def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
-    """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL what is left."""
-    pgid = process.pid  # started with start_new_session: the group id is the leader's pid
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace)
-    # Workers may outlive the leader; the group is killed either way.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL does not fail on Linux
-        process.wait(timeout=grace)
+    """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL what is left.
+
+    For a command started with plain ``Popen(start_new_session=True)``; the lab's own
+    servers and Locust run under a supervisor, which does the same.
+    """
+    supervisor.stop_group(process, grace)
 
 
 def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> RuntimeSnapshot:
@@ -226,15 +223,14 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
         log.write(f"$ {' '.join(args)}\n".encode())
         log.flush()
         # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
-        process = subprocess.Popen(args, cwd=settings.app_dir or PROJECT_ROOT, env=environment(settings, server_version),
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT, env=environment(settings, server_version),
+                             output=log, grace=STOP_GRACE_S)
     server = RunningServer(settings, process, port, log_path)
     try:
         server.runtime = wait_ready(server, ready_timeout)
         yield server
     finally:
-        stop_group(process)
+        process.stop(STOP_GRACE_S)
 
 
 @dataclass

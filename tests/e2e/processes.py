@@ -1,12 +1,14 @@
-"""Find the processes a run started, through the LAB_CELL_DIR mark the runner puts in their environment."""
+"""Start the lab as a user would, and find the processes a run started through the LAB_CELL_DIR mark in their environment."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import psutil
 
 from loadtests.measure.runner import CELL_DIR_ENV
+from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, require_setup
 
 
 def started_by(run_dir: Path) -> list[psutil.Process]:
@@ -32,3 +34,23 @@ def describe(processes: list[psutil.Process]) -> str:
         except psutil.Error:
             lines.append(f"{process.pid}: (gone)")
     return "\n".join(lines)
+
+
+def start_lab(args: list[str]) -> subprocess.Popen[str]:
+    """`gil-lab` in its own process group, as a terminal would run it in the foreground."""
+    require_setup()
+    return subprocess.Popen([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def only_run_dir(parent: Path) -> Path | None:
+    dirs = [d for d in parent.iterdir() if d.is_dir()] if parent.exists() else []
+    return dirs[0] if len(dirs) == 1 and (dirs[0] / "run.json").is_file() else None
+
+
+def measuring_server(run_dir: Path) -> psutil.Process | None:
+    """A server of ``run_dir`` whose Locust is already running: the cell is in its window."""
+    processes = started_by(run_dir)
+    servers = [p for p in processes if "uvicorn" in " ".join(p.cmdline())]
+    clients = [p for p in processes if "locust" in " ".join(p.cmdline())]
+    return servers[0] if servers and clients else None

@@ -1,44 +1,18 @@
-"""The runner's failure paths, for real: Ctrl-C mid-cell then --resume, and a server killed mid-cell."""
+"""The runner's failure paths, for real: Ctrl-C mid-comparison then --resume, and a server killed mid-comparison."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-import pytest
 
 from loadtests.measure.runner import CELL_DIR_ENV
-from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, load_run_json, require_setup, run_lab
-from tests.e2e.processes import describe, started_by
+from tests.conftest import load_run_json, run_lab, wait_for
+from tests.e2e.processes import describe, only_run_dir, start_lab, started_by
 
 SMOKE_ONE_PAIR = ["run", "--preset", "smoke", "--repeats", "1", "--warmup", "1", "--duration", "4"]
-
-
-def start_lab(args: list[str]) -> subprocess.Popen[str]:
-    """`gil-lab` in its own process group, as a terminal would run it in the foreground."""
-    require_setup()
-    return subprocess.Popen([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def only_run_dir(parent: Path) -> Path | None:
-    dirs = [d for d in parent.iterdir() if d.is_dir()] if parent.exists() else []
-    return dirs[0] if len(dirs) == 1 and (dirs[0] / "run.json").is_file() else None
 
 
 def cells_done(run_dir: Path) -> int:
