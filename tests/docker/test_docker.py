@@ -147,7 +147,7 @@ def test_selfcheck_rejects_the_wrong_flavour() -> None:
 def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, Path]:
     """Copies of the Dockerfile and compose.yaml in tmp_path/docker, with ``old`` replaced in ``name``."""
     target = tmp_path / "docker"
-    target.mkdir()
+    (target / "cpython-src").mkdir(parents=True)  # compose's default CPython source context
     for source in (DOCKERFILE, COMPOSE):
         text = source.read_text()
         if source.name == name:
@@ -186,6 +186,13 @@ BROKEN: dict[str, tuple[str, str, str, str]] = {
                   "target control runs as root"),
     "no healthcheck": ("Dockerfile", "HEALTHCHECK --interval", "# HEALTHCHECK --interval",
                        "app-gil has no health check"),
+    "source outside the repository": ("compose.yaml", "${LAB_CPYTHON_SRC_DIR:-./cpython-src}",
+                                      "${LAB_CPYTHON_SRC_DIR:-../..}",
+                                      "build context cpython-src-dir of app-gil, app-ft, locust-master"),
+    "missing source directory": ("compose.yaml", "${LAB_CPYTHON_SRC_DIR:-./cpython-src}",
+                                 "${LAB_CPYTHON_SRC_DIR:-./no-such-dir}", "defaults to ./no-such-dir, which does not exist"),
+    "checksum drift": ("Dockerfile", "ARG LAB_CPYTHON_SHA256=79f7", "ARG LAB_CPYTHON_SHA256=0000",
+                       "ARG LAB_CPYTHON_SHA256 defaults to '0000"),
     "hadolint finding": ("Dockerfile", "WORKDIR /srv/lab\n", "WORKDIR /srv/lab\nRUN cd /tmp && ls\n", "DL3003"),
 }
 
