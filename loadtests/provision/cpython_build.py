@@ -220,7 +220,7 @@ def _check_toolchain() -> None:
     if missing:
         raise BuildError(
             f"Cannot build CPython: {', '.join(missing)} not found.\n"
-            "Install a C toolchain, e.g. `apt-get install build-essential`, plus the build packages listed in the README."
+            "Install a C toolchain, e.g. `apt-get install build-essential`, plus the build packages listed in docs/setup.md."
         )
 
 
