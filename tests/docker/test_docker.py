@@ -9,6 +9,7 @@ either file is broken, so ``make lint`` can catch a regression.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,9 @@ def test_parser_rejects_a_dangling_continuation() -> None:
     with pytest.raises(ValueError, match="continuation"):
         dm.parse("FROM debian\nRUN a \\\n")
 
+
+
+def test_compose_reads_only_lab_variables() -> None:
+    """One naming scheme: every variable compose.yaml interpolates is a LAB_* one."""
+    names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", COMPOSE.read_text()))
+    assert names and sorted(n for n in names if not n.startswith("LAB_")) == []
