@@ -51,9 +51,9 @@ audit: setup ## find modules that re-enable the GIL on 3.14t
 lock: ## regenerate locks/*.txt against the real interpreters (needs PyPI)
 	$(PYTHON) -m loadtests.cli.bootstrap lock
 
+# Both run `gil-lab clean` in its standard-library form, so they work before set-up too.
 clean: ## remove environments and caches in the tree (keeps results/ and the interpreter cache)
-	rm -rf .venv .envs .pytest_cache .mypy_cache .ruff_cache
-	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	$(PYTHON) -m loadtests.cli.bootstrap clean
 
-clean-all: clean ## also remove the interpreter build cache (rebuilds take ~4 minutes each)
-	rm -rf "$${LAB_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/gil-lab}"
+clean-all: ## also remove the lab's user cache with the interpreter builds (rebuilds take ~3 minutes each)
+	$(PYTHON) -m loadtests.cli.bootstrap clean --all

@@ -4,8 +4,8 @@ Built-in routes are sync ``def`` functions so their CPU work runs in the thread 
 and a sync function cannot ``await request.body()``. Reading bytes is cheap, so a
 small ``async`` dependency made by :func:`raw_body` reads them, refusing oversized or
 mistyped bodies early, and hands plain ``bytes`` to the route. Parsing and validation
-stay in the route, off the event loop (see DESIGN.md, "CPU work happens in the
-thread pool").
+stay in the route, off the event loop (see docs/methodology.md, "CPU work runs in
+the thread pool").
 """
 
 from __future__ import annotations

@@ -76,6 +76,18 @@ def parse(text: str) -> list[Stage]:
     return stages
 
 
+def global_args(text: str) -> dict[str, str]:
+    """The ``ARG NAME=default`` lines before the first FROM (an ARG without a default maps to "")."""
+    found: dict[str, str] = {}
+    for instruction in instructions(text):
+        if instruction.keyword == "FROM":
+            break
+        if instruction.keyword == "ARG":
+            name, _, default = instruction.args.partition("=")
+            found[name.strip()] = default.strip()
+    return found
+
+
 def read(path: Path) -> dict[str, Stage]:
     """The stages of the Dockerfile at ``path``, by name."""
     return {stage.name: stage for stage in parse(path.read_text())}

@@ -9,7 +9,8 @@ Nothing is built or run here. What can be checked without an engine is:
   ``PYTHONUNBUFFERED=1``; the app images answer a HEALTHCHECK on ``/lab/runtime``
   and start the server exactly as ``loadtests.measure.servers`` does; both CPython builds
   use ``loadtests.provision.cpython_build.BuildSpec.configure_flags`` (plain and optimized);
-  the build packages are ``loadtests.provision.sysdeps.GROUPS["build"]``.
+  the build packages are ``loadtests.provision.sysdeps.GROUPS["build"]``; the default
+  tarball (version, sha256, mirror) is the release ``loadtests.provision.cpython_release`` pins.
 - **compose.yaml against the Compose Specification schema**, after interpolation
   with an empty environment (so every ``${VAR:-default}`` takes its default, the
   values a plain ``docker compose up`` uses). ``compose.schema.json`` is the
@@ -19,7 +20,9 @@ Nothing is built or run here. What can be checked without an engine is:
 - **compose.yaml's promises**: the services exist; ``app-gil`` and ``app-ft`` have
   equal CPU limits and differ in nothing but their build target, image and host
   port; every app and every ``service_healthy`` dependency has a health check;
-  every published port defaults to the host's loopback; workers can be scaled.
+  every published port defaults to the host's loopback; workers can be scaled;
+  every build context, the CPython source directory included, defaults to a
+  directory that exists inside the repository.
 - ``docker compose config`` as well, when a Compose v2 is on the PATH.
 - **The Kubernetes manifests in** ``docker/k8s/`` against the strict Kubernetes
   JSON schemas of the ``kubernetes-validate`` package and the lab's rules
@@ -152,7 +155,18 @@ def dockerfile_problems(path: Path) -> list[str]:
     problems += _server_command_problems(stages, where)
     problems += _build_package_problems(stages, where)
     problems += configure_flag_problems(stages, where)
+    problems += release_problems(dm.global_args(path.read_text()), where)
     return problems
+
+
+def release_problems(args: Mapping[str, str], where: str) -> list[str]:
+    """The Dockerfile's default tarball is the release the lab pins: version, checksum, mirror."""
+    from loadtests.provision import cpython_release as release
+
+    pinned = {"CPYTHON_VERSION": release.PINNED_VERSION, "LAB_CPYTHON_SHA256": release.PINNED_SHA256,
+              "LAB_CPYTHON_MIRROR": release.DEFAULT_MIRROR}
+    return [f"{where}: ARG {name} defaults to {args.get(name)!r}, but loadtests/provision/cpython_release.py pins "
+            f"{value!r}" for name, value in pinned.items() if args.get(name) != value]
 
 
 def _healthcheck_in_image(stages: dict[str, dm.Stage], target: str) -> bool:
@@ -409,7 +423,43 @@ def check_compose(path: Path, dockerfile: Path) -> Result:
         stages = {}  # reported by the Dockerfile check
     result.problems += schema_problems(document, where)
     result.problems += compose_problems(document, where, stages)
+    result.problems += build_context_problems(document, path.parent, where)
     return result
+
+
+def _local_contexts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, path) of a service's build context and of its named contexts that are local directories."""
+    build = service.get("build")
+    if not isinstance(build, dict):
+        return [("context", str(build))] if build else []
+    found = [("context", str(build.get("context", ".")))]
+    for name, value in (build.get("additional_contexts") or {}).items():
+        if not re.match(r"^[a-z][a-z0-9+.-]*:(//)?", str(value)):  # docker-image://, https://, target:, service:
+            found.append((name, str(value)))
+    return found
+
+
+def build_context_problems(document: dict[str, Any], compose_dir: Path, where: str) -> list[str]:
+    """At their defaults, build contexts are directories that exist inside the repository.
+
+    A default outside it (a directory of the machine the file was written on) fails
+    every other user's build; an empty directory inside it lets the build fetch what it needs.
+    """
+    users: dict[tuple[str, str, str], list[str]] = {}
+    for service_name, service in (document.get("services") or {}).items():
+        contexts = _local_contexts(service)
+        main = (compose_dir / contexts[0][1]).resolve() if contexts else compose_dir
+        for name, value in contexts:
+            path = (compose_dir / value).resolve()
+            if not path.is_dir():
+                why = "which does not exist"
+            elif name != "context" and not path.is_relative_to(main):
+                why = f"outside the repository ({main}); default to a directory in it"
+            else:
+                continue
+            users.setdefault((name, value, why), []).append(service_name)
+    return [f"{where}: build context {name} of {', '.join(services)} defaults to {value}, {why}"
+            for (name, value, why), services in users.items()]
 
 
 def find_compose() -> list[str] | None:

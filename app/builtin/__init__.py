@@ -1,8 +1,8 @@
 """The lab's built-in routes: thin HTTP wrappers over ``app.workloads``.
 
 Every CPU-bound route is a sync ``def`` so FastAPI runs it in anyio's thread pool;
-bodies arrive as raw bytes and all parsing happens inside the route (DESIGN.md,
-"CPU work happens in the thread pool"). ``/compute/pure-async`` is the deliberate
+bodies arrive as raw bytes and all parsing happens inside the route (docs/methodology.md,
+"CPU work runs in the thread pool"). ``/compute/pure-async`` is the deliberate
 exception: the reference for work that blocks the event loop.
 """
 

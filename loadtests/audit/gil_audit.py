@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
-from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.paths import LAB_ROOT, setup_command
 from loadtests.core.text import table_with_header
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter, clean_env
@@ -199,7 +199,7 @@ class ProbeRun:
 
 
 def run_probe(python: Path, request: Mapping[str, Any], env: Mapping[str, str], timeout: float,
-              verbose: bool = False, isolated: bool = False, cwd: Path = PROJECT_ROOT) -> ProbeRun:
+              verbose: bool = False, isolated: bool = False, cwd: Path = LAB_ROOT) -> ProbeRun:
     """Run :data:`PROBE` in a fresh process of ``python``; kill its whole group on timeout.
 
     ``-P`` always keeps the probe's own directory off ``sys.path``; ``isolated`` adds
@@ -360,13 +360,13 @@ def _distribution_pass(python: Path, index: DistributionIndex, env: Mapping[str,
 
 
 def unsupported_packages(interpreters: Mapping[str, Interpreter]) -> list[dict[str, Any]]:
-    """Packages left out of the 3.14t environment, from its stamp (pyproject.toml if it has none)."""
+    """Packages left out of the 3.14t environment, from its stamp (locks/app-requirements.toml if it has none)."""
     spec = next(s for s in envs.env_specs(dict(interpreters)) if s.name == "app-ft")
     stamp = envs.read_stamp(spec)
     source = f"{spec.path / envs.STAMP_NAME}"
     listed = stamp.get("unsupported") if stamp else None
     if listed is None:
-        listed, source = envs.gil_only_packages(), "pyproject.toml [tool.gil-lab.gil-only] (the env has no stamp)"
+        listed, source = envs.gil_only_packages(), f"{envs.APP_REQUIREMENTS.name} [gil-only] (the env has no stamp)"
     return [{"name": name, "reason": reason, "source": source,
              "remedy": KNOWN_ALTERNATIVES.get(_normalize(name),
                                               f"Check {TRACKER} for a release with free-threaded (cp314t) wheels; "
@@ -381,14 +381,14 @@ def audit(options: AuditOptions, interpreters: Mapping[str, Interpreter], progre
     environ = os.environ if environ is None else environ
     interpreter = interpreters.get(options.interpreter)
     if interpreter is None:
-        raise AuditError(f"no {options.interpreter} interpreter is recorded; run `make setup`.")
+        raise AuditError(f"no {options.interpreter} interpreter is recorded; run `{setup_command()}`.")
     python = envs.app_python(ROLES[options.interpreter])
     if not python.exists():
         raise EnvironmentSetupError(f"the {ROLES[options.interpreter]} environment is missing ({python}). "
-                                    "Run `make setup`.")
+                                    f"Run `{setup_command()}`.")
     forced, forced_by = forced_python_gil(options, environ)
     ft = interpreter.free_threaded
-    pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), environ.get("PYTHONPATH", "")) if p)
+    pythonpath = os.pathsep.join(p for p in (str(LAB_ROOT), environ.get("PYTHONPATH", "")) if p)
     extra = {"PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
     if options.routes_dirs:
         extra["LAB_ROUTES_DIR"] = os.pathsep.join(str(Path(d).resolve()) for d in options.routes_dirs)

@@ -21,8 +21,8 @@ from loadtests.workflow.audit import audit_command
               show_envvar=True, help="The ASGI app to import, as module:attribute.")
 @click.option("--module", "modules", multiple=True, metavar="NAME",
               help="Import this module instead of the app (repeatable).")
-@click.option("--routes", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
-              help="A drop-in routes directory for the app (LAB_ROUTES_DIR; repeatable).")
+@click.option("--routes-dir", "--routes", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="A drop-in routes directory for the app, as for run and serve (repeatable).")
 @click.option("--interpreter", type=click.Choice(["ft", "gil"]), default="ft", show_default=True,
               help="Audit the free-threaded (3.14t) or the standard (3.14) app environment.")
 @click.option("--distributions/--no-distributions", default=True, show_default=True,

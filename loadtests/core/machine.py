@@ -11,7 +11,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.paths import CHECKOUT
 
 
 def usable_cores() -> int:
@@ -45,8 +45,14 @@ def memory_gb() -> float | None:
         return None
 
 
-def git_state(root: Path = PROJECT_ROOT) -> tuple[str | None, bool]:
-    """The lab's commit and whether tracked files differ from it; (None, False) outside a checkout."""
+def git_state(root: Path | None = CHECKOUT) -> tuple[str | None, bool]:
+    """The lab's commit and whether tracked files differ from it; (None, False) outside a checkout.
+
+    An installed lab has no commit of its own: asking git from site-packages would
+    report the repository of whatever project the environment happens to live in.
+    """
+    if root is None:
+        return None, False
 
     def git(*args: str) -> str | None:
         try:

@@ -11,19 +11,18 @@ so slow drift of the machine does not favour one interpreter.
 from __future__ import annotations
 
 import itertools
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-
-import tomllib
 
 from loadtests.core import flavour as flavours
 from loadtests.core.errors import ConfigError
 from loadtests.core.machine import usable_cores, usable_cpus
-from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.paths import LAB_ROOT
 from loadtests.plan.scenarios import available_scenarios, check_scenario
 from loadtests.results.records import CellConfig, Plan
 
-PRESETS_DIR = PROJECT_ROOT / "scenarios" / "presets"
+PRESETS_DIR = LAB_ROOT / "scenarios" / "presets"
 UNSET = "unset"  # TOML has no null: PYTHON_GIL not given to the server
 #: Preset `prepare = [...]` steps the workflow knows how to run before the first cell.
 PREPARE_STEPS = ("gil_trap",)
@@ -74,7 +73,7 @@ def _as_list(value: object, key: str, group: str) -> list:
 def _expand_group(group: dict, index: int) -> list[CellConfig]:
     name = str(group.get("name", f"group{index}"))
     scenarios = _as_list(group.get("scenarios", ["json"]), "scenarios", name)
-    routes_dirs = tuple(str((PROJECT_ROOT / d).resolve()) for d in group.get("routes_dirs", []))
+    routes_dirs = tuple(str((LAB_ROOT / d).resolve()) for d in group.get("routes_dirs", []))
     known = available_scenarios(routes_dirs)
     for scenario in scenarios:
         if scenario not in known:

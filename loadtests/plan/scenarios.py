@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from loadtests.core.errors import ConfigError
-from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.paths import LAB_ROOT
 
-SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
-BUILTIN_ROUTES_DIR = PROJECT_ROOT / "app" / "routes"
+SCENARIOS_DIR = LAB_ROOT / "scenarios"
+BUILTIN_ROUTES_DIR = LAB_ROOT / "app" / "routes"
 # The generic scenario: it reads GET /lab/loads and drives drop-in routes by weight.
 ROUTES_SCENARIO = "routes"
 LOAD_MODULE_ENV = "LAB_LOAD_MODULE"

@@ -1,6 +1,6 @@
 """The ways out when the machine has no usable 3.14 or 3.14t, in the order the lab takes them.
 
-1. a CPython source tarball already on disk: ``CPYTHON_SOURCE``, or the pinned
+1. a CPython source tarball already on disk: ``LAB_CPYTHON_SOURCE``, or the pinned
    release in ``<lab cache>/sources/`` (no network at all);
 2. ``uv python install`` (``LAB_UV_INSTALL=0`` skips it), with the machine's uv or one
    the lab installs from PyPI into its cache;
@@ -42,14 +42,14 @@ class Unavailable(Exception):
 
 
 def local_tarball(options: ResolveOptions, roles: tuple[str, ...]) -> dict[str, Path]:
-    """Build from ``CPYTHON_SOURCE``, or from the pinned release placed in the source cache."""
+    """Build from ``LAB_CPYTHON_SOURCE``, or from the pinned release placed in the source cache."""
     if options.source_tarball:  # named by the user: a missing or wrong file is an error, not a reason to go online
         return _build(Path(options.source_tarball).expanduser(), options.source_sha256, options, roles)
     if options.version != pinned_minor():
-        raise Unavailable(f"CPYTHON_SOURCE is not set, and the lab pins no release of Python {options.version}")
+        raise Unavailable(f"LAB_CPYTHON_SOURCE is not set, and the lab pins no release of Python {options.version}")
     stored = stored_tarball()
     if not stored.is_file():
-        raise Unavailable(f"CPYTHON_SOURCE is not set and {stored} does not exist")
+        raise Unavailable(f"LAB_CPYTHON_SOURCE is not set and {stored} does not exist")
     digest = cpython_build.sha256_of(stored)
     if digest != PINNED_SHA256:
         raise Unavailable(f"{stored} is not the pinned release (sha256 {digest}, expected {PINNED_SHA256}); "
@@ -109,8 +109,8 @@ def remedies(options: ResolveOptions, missing: tuple[str, ...]) -> str:
         lines.append(f"  - place {TARBALL_NAME} (sha256 {PINNED_SHA256}) in {sources_dir()}/ and run the set-up "
                      f"again: the lab builds both interpreters from it with no network ({BUILD_MINUTES});")
     lines += [
-        f"  - set CPYTHON_SOURCE=/path/to/Python-{PINNED_VERSION}.tar.xz (any CPython {options.version}.x source "
-        "tarball; CPYTHON_SHA256 checks it);",
+        f"  - set LAB_CPYTHON_SOURCE=/path/to/Python-{PINNED_VERSION}.tar.xz (any CPython {options.version}.x source "
+        "tarball; LAB_CPYTHON_SHA256 checks it);",
         f"  - point {' / '.join(ENV_VARS[r] for r in missing)} at existing interpreters;",
         f"  - where the network allows: `uv python install {options.version} {options.version}t`, or set "
         f"{MIRROR_VARIABLE} to a reachable mirror of python.org/ftp/python/.",

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import EnvironmentSetupError, RequirementsConflict, RequirementsError
-from loadtests.core.paths import envs_dir
+from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter, clean_env
@@ -140,9 +140,8 @@ def parse_requirements(lines: Iterable[str]) -> list[Requirement]:
 
 
 def lab_requirements() -> list[Requirement]:
-    """The lab's app dependencies: the ``app`` extra of gil-lab's pyproject.toml."""
-    extras = envs.load_pyproject()["project"]["optional-dependencies"]
-    return parse_requirements(extras["app"])
+    """The lab's app dependencies: the ``app`` list of ``locks/app-requirements.toml``."""
+    return parse_requirements(envs.app_requirements()["app"])
 
 
 @dataclass(frozen=True)
@@ -241,8 +240,8 @@ def sync_app_envs(requirements: Path | str, interpreters: Mapping[str, Interpret
     team = TeamRequirements.read(requirements)
     uv = uv or envs.installer()
     if not uv:
-        raise EnvironmentSetupError("building environments for your own service needs uv: run `make setup` (it "
-                                    "installs uv into .venv), or install uv on the PATH.")
+        raise EnvironmentSetupError(f"building environments for your own service needs uv: run `{setup_command()}` "
+                                    "(it installs uv), or install uv on the PATH.")
     gil = _sync_one("gil", team, interpreters["gil"], uv, force)
     ft = _sync_one("ft", team, interpreters["ft"], uv, force)
     return AppEnvs(team.path, gil, ft, version_differences(gil.lock_file, ft.lock_file))
@@ -287,7 +286,7 @@ def _build(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: l
         shutil.rmtree(path)
     _uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], path.parent, check=f"creating {path}")
     lab_input = path / LAB_INPUT
-    lab_input.write_text("# gil-lab's app dependencies ([project.optional-dependencies].app of its pyproject.toml)\n"
+    lab_input.write_text("# gil-lab's app dependencies (the app list of its locks/app-requirements.toml)\n"
                          + "".join(f"{r.text}\n" for r in lab_requirements()))
     team_input = team.path
     if team.from_pyproject:
@@ -351,7 +350,7 @@ def _conflict(team: TeamRequirements, interpreter: Interpreter, output: str) -> 
     return RequirementsConflict(
         f"your requirements conflict with gil-lab's own app requirements on {interpreter.label}:\n"
         f"  yours ({team.path}): {', '.join(r.text for r in yours)}\n"
-        f"  the lab's ([project.optional-dependencies].app of gil-lab's pyproject.toml): "
+        f"  the lab's (the app list of gil-lab's locks/app-requirements.toml): "
         f"{', '.join(r.text for r in labs)}\n"
         "The lab installs its servers and app dependencies beside your service, so both must hold: relax your "
         f"pin to a version inside the lab's range.\nuv says:\n{why(output, lines=40)}",

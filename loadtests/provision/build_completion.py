@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from loadtests.core.errors import BuildError
+from loadtests.core.paths import setup_command
 from loadtests.core.progress import note, step
 from loadtests.provision import cpython_build, cpython_release
 from loadtests.provision.optional_modules import (
@@ -40,13 +41,13 @@ def complete(executable: Path, record: dict[str, object] | None, options: Resolv
         absent = [m for m in missing if MODULE_HEADERS[m] not in present]
         if absent:
             note(f"note: {executable} was built without {', '.join(absent)}; "
-                 f"`{apt_install_line(absent)}` (or `make system-deps` as root), then `make setup` rebuilds it")
+                 f"`{apt_install_line(absent)}` (or `make system-deps` as root), then `{setup_command()}` rebuilds it")
         return None
     tarball = source_of(record, options)
     if tarball is None:
         note(f"note: {executable} lacks {', '.join(addable)}; the headers are installed now, but the tarball it was "
              f"built from (sha256 {record.get('tarball_sha256')}) is not at hand. Place it in "
-             f"{cpython_release.sources_dir()}/ or name it with CPYTHON_SOURCE to rebuild.")
+             f"{cpython_release.sources_dir()}/ or name it with LAB_CPYTHON_SOURCE to rebuild.")
         return None
     flags = record.get("configure_flags")
     spec = cpython_build.BuildSpec(tarball, str(record["tarball_sha256"]), str(record["flavour"]),

@@ -109,13 +109,13 @@ def verify_tarball(tarball: Path, expected_sha256: str | None) -> str:
     if not tarball.is_file():
         raise BuildError(
             f"CPython source tarball not found: {tarball}\n"
-            "Set CPYTHON_SOURCE to the path of a Python-3.14.x.tar.xz file."
+            "Set LAB_CPYTHON_SOURCE to the path of a Python-3.14.x.tar.xz file."
         )
     actual = sha256_of(tarball)
     if expected_sha256 and actual.lower() != expected_sha256.strip().lower():
         raise BuildError(
             f"sha256 mismatch for {tarball}:\n  expected {expected_sha256.strip().lower()}\n  actual   {actual}\n"
-            "The file is corrupt or not the release you meant. Download it again, or fix CPYTHON_SHA256."
+            "The file is corrupt or not the release you meant. Download it again, or fix LAB_CPYTHON_SHA256."
         )
     try:
         with tarfile.open(tarball) as tf:
@@ -220,7 +220,7 @@ def _check_toolchain() -> None:
     if missing:
         raise BuildError(
             f"Cannot build CPython: {', '.join(missing)} not found.\n"
-            "Install a C toolchain, e.g. `apt-get install build-essential`, plus the build packages listed in the README."
+            "Install a C toolchain, e.g. `apt-get install build-essential`, plus the build packages listed in docs/setup.md."
         )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core.errors import LabError
+from loadtests.core.paths import setup_command
 from loadtests.provision import envs
 from loadtests.provision.build_completion import present_headers
 from loadtests.provision.interpreters import Interpreter
@@ -34,10 +35,10 @@ def missing_module_problems(interpreter: Interpreter, header_dirs: tuple[str, ..
     absent = [m for m in missing if MODULE_HEADERS[m] not in present]
     if absent:
         problems.append(f"{where} {', '.join(absent)}: install the headers with `{apt_install_line(absent)}` "
-                        "(`make system-deps` as root), then run `make setup` to rebuild it.")
+                        f"(`make system-deps` as root), then run `{setup_command()}` to rebuild it.")
     addable = rebuild_would_add(interpreter.build, present)
     if addable:
-        problems.append(f"{where} {', '.join(addable)}; the headers are installed now: run `make setup` to rebuild it.")
+        problems.append(f"{where} {', '.join(addable)}; the headers are installed now: run `{setup_command()}` to rebuild it.")
     stuck = [m for m in missing if m not in absent and m not in addable]
     if stuck:
         log = Path(interpreter.path).resolve().parent.parent / "gil-lab-build.log"
@@ -66,7 +67,7 @@ def diagnose(header_dirs: tuple[str, ...] | None = None) -> Diagnosis:
         stamp = envs.read_stamp(spec)
         entry: dict = {"path": str(spec.path), "interpreter": spec.interpreter.label, "lock_file": str(spec.lock_file)}
         if stamp is None or not spec.python.exists():
-            diagnosis.problems.append(f"environment {spec.name} is missing ({spec.path}). Run `make setup`.")
+            diagnosis.problems.append(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
             entry["status"] = "missing"
         else:
             try:
@@ -76,7 +77,7 @@ def diagnose(header_dirs: tuple[str, ...] | None = None) -> Diagnosis:
                 current = False
             if not current:
                 diagnosis.problems.append(f"environment {spec.name} is out of date with {spec.lock_file.name}. "
-                                          "Run `make setup`.")
+                                          f"Run `{setup_command()}`.")
             entry.update(status="ok" if current else "stale", packages=stamp.get("packages", {}),
                          unsupported=stamp.get("unsupported", {}))
         diagnosis.report["environments"][spec.name] = entry

@@ -1,14 +1,21 @@
 """Virtual environments: one control plane, one app environment per interpreter.
 
-- ``.venv/`` — the control plane on the standard interpreter: the lab, Locust
-  (gevent has no free-threaded build), the report and test tools.
-- ``.envs/app-gil`` and ``.envs/app-ft`` — the app's dependencies on each interpreter.
+- ``.venv/`` — in a checkout, the control plane on the standard interpreter: the lab
+  (editable), Locust (gevent has no free-threaded build), the report and the dev tools,
+  from ``locks/dev.txt``. An installed lab has no such environment to sync: it runs in
+  the one it was installed into, whose runtime pins are ``locks/control.txt``.
+- ``.envs/app-gil`` and ``.envs/app-ft`` (``<cache>/envs/`` for an installed lab) — the
+  app's dependencies on each interpreter, from ``locks/app-gil.txt`` and ``locks/app-ft.txt``.
 
 Installs come from lock files under ``locks/`` (pinned, hashed requirement files made
-by ``gil-lab lock``), so both machines and both interpreters get the same versions.
+by ``make lock``), so both machines and both interpreters get the same versions.
 uv installs them when it is available; pip works too (``LAB_INSTALLER=pip``). Each
 environment stores a stamp: the hash of its lock file, interpreter and helper files.
 When nothing changed, a sync does nothing, so a second ``make setup`` takes seconds.
+
+What the locks are made from: the control plane's lists in ``pyproject.toml`` (a
+checkout only), the app environments' in ``locks/app-requirements.toml`` (which an
+install carries, so it can read them at run time).
 
 Uses only the standard library: it runs before the control plane exists.
 """
@@ -26,39 +33,38 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import EnvironmentSetupError
-from loadtests.core.paths import PROJECT_ROOT, control_venv, envs_dir
+from loadtests.core.paths import CHECKOUT, LAB_ROOT, control_venv, envs_dir, setup_command
 from loadtests.core.progress import step
 from loadtests.provision import uv_tool
 from loadtests.provision.interpreters import Interpreter, clean_env
 
-LOCKS_DIR = PROJECT_ROOT / "locks"
+LOCKS_DIR = LAB_ROOT / "locks"
+#: The app environments' requirement lists and the packages 3.14t goes without (read at run time).
+APP_REQUIREMENTS = LOCKS_DIR / "app-requirements.toml"
 # The ASGI layer every server runs (gil_lab_layer.serve:app); its source is app/layer/.
-LAYER_SOURCE = PROJECT_ROOT / "app" / "layer"
+LAYER_SOURCE = LAB_ROOT / "app" / "layer"
 LAYER_PACKAGE = "gil_lab_layer"
 # Runs at every interpreter start, so GIL re-enablement by a server's own imports is recorded.
 LAYER_PTH = "import gil_lab_layer.gilwatch as w; w.install(site_hook=True)\n"
 # What older set-ups installed before the layer existed; removed when the layer goes in.
 LEGACY_FILES = ("gil_lab_gilwatch.py", "gil_lab_gilwatch.pth")
 STAMP_NAME = "gil-lab-env.json"
-# The app-gil lock adds these extras to the app's; the free-threaded one leaves them out.
-LOCK_EXTRAS = {
-    "control": ["dev"],
-    "app-gil": ["app", "gil-only", "app-test"],
-    "app-ft": ["app", "app-test"],
-}
+#: Every lock file and the interpreter role it is resolved for.
+LOCKS = {"control": "gil", "dev": "gil", "app-gil": "gil", "app-ft": "ft"}
 
 
 @dataclass(frozen=True)
 class EnvSpec:
-    """One environment: its name, where it lives, the interpreter and the lock file."""
+    """One environment: its name, where it lives, the interpreter and the lock it is synced from."""
 
     name: str  # "control", "app-gil", "app-ft"
     path: Path
     interpreter: Interpreter
+    lock: str  # a key of LOCKS: the checkout's control plane takes "dev", the runtime pins plus the dev tools
 
     @property
     def lock_file(self) -> Path:
-        return LOCKS_DIR / f"{self.name}.txt"
+        return LOCKS_DIR / f"{self.lock}.txt"
 
     @property
     def python(self) -> Path:
@@ -70,10 +76,12 @@ class EnvSpec:
 
 
 def env_specs(interpreters: dict[str, Interpreter]) -> list[EnvSpec]:
+    """The environments set-up syncs: the control plane only in a checkout (an install runs in its own)."""
+    control = [EnvSpec("control", control_venv(), interpreters["gil"], "dev")] if CHECKOUT else []
     return [
-        EnvSpec("control", control_venv(), interpreters["gil"]),
-        EnvSpec("app-gil", envs_dir() / "app-gil", interpreters["gil"]),
-        EnvSpec("app-ft", envs_dir() / "app-ft", interpreters["ft"]),
+        *control,
+        EnvSpec("app-gil", envs_dir() / "app-gil", interpreters["gil"], "app-gil"),
+        EnvSpec("app-ft", envs_dir() / "app-ft", interpreters["ft"], "app-ft"),
     ]
 
 
@@ -82,15 +90,26 @@ def app_python(name: str) -> Path:
     return envs_dir() / name / "bin" / "python"
 
 
+def app_requirements() -> dict[str, Any]:
+    """``locks/app-requirements.toml``: the ``app`` and ``app-test`` lists and the ``gil-only`` table."""
+    import tomllib  # the bootstrap needs Python >= 3.11
+
+    return tomllib.loads(APP_REQUIREMENTS.read_text())
+
+
 def gil_only_packages() -> dict[str, str]:
-    """Packages kept out of free-threaded environments, with the reason (from pyproject.toml)."""
-    data = load_pyproject()
-    return dict(data.get("tool", {}).get("gil-lab", {}).get("gil-only", {}))
+    """Packages kept out of free-threaded environments, with the reason."""
+    return {name: str(entry["reason"]) for name, entry in app_requirements().get("gil-only", {}).items()}
 
 
 def load_pyproject() -> dict:
-    import tomllib  # the bootstrap needs Python >= 3.11
-    return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    """The checkout's pyproject.toml: the control plane's own requirements, for `make lock`."""
+    import tomllib
+
+    if CHECKOUT is None:
+        raise EnvironmentSetupError("Lock files are made from a checkout of the lab (`make lock`); an installed lab "
+                                    "uses the locks it was installed with.")
+    return tomllib.loads((CHECKOUT / "pyproject.toml").read_text())
 
 
 def _hash_files(*parts: bytes) -> str:
@@ -104,13 +123,14 @@ def wanted_stamp(spec: EnvSpec) -> str:
     """What the environment's contents depend on. A change means re-sync."""
     if not spec.lock_file.is_file():
         raise EnvironmentSetupError(
-            f"Lock file {spec.lock_file} is missing. Run `make lock` (needs network access to PyPI) and commit it."
+            f"Lock file {spec.lock_file} is missing. Run `make lock` in a checkout (needs network access to PyPI) "
+            "and commit it."
         )
     parts = [spec.lock_file.read_bytes(), spec.interpreter.path.encode(), spec.interpreter.version.encode()]
     if spec.is_app:
         parts.append(layer_digest().encode())
-    else:
-        parts.append((PROJECT_ROOT / "pyproject.toml").read_bytes())  # the editable install of the lab itself
+    elif CHECKOUT is not None:
+        parts.append((CHECKOUT / "pyproject.toml").read_bytes())  # the editable install of the lab itself
     return _hash_files(*parts)
 
 
@@ -162,14 +182,15 @@ def _install_lock(spec: EnvSpec) -> None:
 
 
 def _install_project(spec: EnvSpec) -> None:
-    """The control plane gets the lab itself, editable, so `gil-lab` runs the working tree."""
+    """The checkout's control plane gets the lab itself, editable, so `gil-lab` runs the working tree."""
+    assert CHECKOUT is not None, "only a checkout has a control environment to sync"
     uv = installer()
     if uv:
-        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "-e", str(PROJECT_ROOT)],
+        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "-e", str(CHECKOUT)],
              "installing gil-lab (editable) with uv")
     else:
         _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "-e",
-              str(PROJECT_ROOT)], "installing gil-lab (editable) with pip")
+              str(CHECKOUT)], "installing gil-lab (editable) with pip")
 
 
 def site_packages(python: Path) -> Path:
@@ -237,7 +258,7 @@ def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
             "stamp": wanted,
             "interpreter": spec.interpreter.path,
             "interpreter_label": spec.interpreter.label,
-            "lock_file": str(spec.lock_file.relative_to(PROJECT_ROOT)),
+            "lock_file": str(spec.lock_file.relative_to(LAB_ROOT)),
             "packages": installed_packages(spec.python),
             "unsupported": gil_only_packages() if spec.interpreter.free_threaded else {},
         }
@@ -249,34 +270,40 @@ def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
     return stamp
 
 
-def requirements(name: str) -> list[str]:
-    """The top-level requirements of one environment, read from pyproject.toml.
+def requirements(lock: str) -> list[str]:
+    """The top-level requirements of one lock file (a key of LOCKS).
 
-    The app environments get only the app extras, never the control plane's own
+    ``control`` is what runs the lab (``[project].dependencies``); ``dev`` adds the test and
+    lint tools; the app locks get only the app's lists, never the control plane's
     dependencies (Locust has no business in the server's process).
     """
-    project = load_pyproject()["project"]
-    extras = project.get("optional-dependencies", {})
-    reqs = list(project["dependencies"]) if name == "control" else []
-    for extra in LOCK_EXTRAS[name]:
-        reqs += extras[extra]
-    return reqs
+    if lock in ("control", "dev"):
+        project = load_pyproject()["project"]
+        return list(project["dependencies"]) + (list(project["optional-dependencies"]["dev"]) if lock == "dev" else [])
+    lists = app_requirements()
+    gil_only = [str(entry["requirement"]) for entry in lists.get("gil-only", {}).values()] if lock == "app-gil" else []
+    return [*lists["app"], *gil_only, *lists["app-test"]]
 
 
 def lock(interpreters: dict[str, Interpreter], uv: list[str] | None = None) -> list[Path]:
-    """Regenerate the lock files by resolving against each real interpreter (needs PyPI)."""
+    """Regenerate the lock files by resolving against each real interpreter (needs PyPI).
+
+    uv keeps the versions already in a lock file when they still satisfy its requirements,
+    so adding a requirement does not move every other pin.
+    """
     uv = uv or installer()
     if not uv:
-        raise EnvironmentSetupError("`gil-lab lock` needs uv: run `make setup` first (it installs uv), or install uv.")
+        raise EnvironmentSetupError(f"`make lock` needs uv: run `{setup_command()}` first (it installs uv), "
+                                    "or install uv.")
     LOCKS_DIR.mkdir(exist_ok=True)
     written = []
-    for spec in env_specs(interpreters):
-        source = LOCKS_DIR / f"{spec.name}.in"
-        source.write_text("# generated by `gil-lab lock` from pyproject.toml; do not edit\n"
-                          + "\n".join(requirements(spec.name)) + "\n")
-        args = [*uv, "pip", "compile", str(source), "--generate-hashes", "--python", spec.interpreter.path,
-                "--quiet", "--no-header", "-o", str(spec.lock_file)]
-        with step(f"lock {spec.name} for {spec.interpreter.label}"):
-            _run(args, f"locking {spec.name}")
-        written.append(spec.lock_file)
+    for name, role in LOCKS.items():
+        source, target = LOCKS_DIR / f"{name}.in", LOCKS_DIR / f"{name}.txt"
+        source.write_text("# generated by `make lock` from pyproject.toml and locks/app-requirements.toml; do not edit\n"
+                          + "\n".join(requirements(name)) + "\n")
+        args = [*uv, "pip", "compile", str(source), "--generate-hashes", "--python", interpreters[role].path,
+                "--quiet", "--no-header", "-o", str(target)]
+        with step(f"lock {name} for {interpreters[role].label}"):
+            _run(args, f"locking {name}")
+        written.append(target)
     return written

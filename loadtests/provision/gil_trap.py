@@ -27,13 +27,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from loadtests.core.errors import EnvironmentSetupError
-from loadtests.core.paths import PROJECT_ROOT, cache_dir
+from loadtests.core.paths import LAB_ROOT, cache_dir, setup_command
 from loadtests.provision.envs import app_python
 from loadtests.provision.interpreters import Interpreter, clean_env
 
 MODULE = "gil_lab_trap"
-SOURCE = PROJECT_ROOT / "scenarios" / "gil_trap_ext" / f"{MODULE}.c"
-ROUTES_DIR = PROJECT_ROOT / "scenarios" / "gil_trap_routes"
+SOURCE = LAB_ROOT / "scenarios" / "gil_trap_ext" / f"{MODULE}.c"
+ROUTES_DIR = LAB_ROOT / "scenarios" / "gil_trap_routes"
 #: Read by ``scenarios/gil_trap_routes/trap.py``: the directory holding the built module.
 ENV_VAR = "LAB_TRAP_EXT_DIR"
 COMPILE_TIMEOUT_S = 120.0
@@ -118,7 +118,7 @@ def prepare(interpreters: Mapping[str, Interpreter]) -> dict[str, str]:
     result to every server of the run (harmless where the trap is not loaded).
     """
     if "ft" not in interpreters:
-        raise TrapBuildError("the gil_trap preparation needs the free-threaded interpreter; run `make setup`.")
+        raise TrapBuildError(f"the gil_trap preparation needs the free-threaded interpreter; run `{setup_command()}`.")
     return {ENV_VAR: str(ensure_trap_extension(Path(interpreters["ft"].path)))}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.core.errors import InterpreterError
-from loadtests.core.paths import envs_dir
+from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import format_seconds, step
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter, ResolveOptions, resolve, verify
@@ -43,7 +43,8 @@ def load_interpreters(verify_again: bool = True) -> dict[str, Interpreter]:
     """The interpreters recorded by the last set-up; raise with a remedy if there are none."""
     path = state_file()
     if not path.is_file():
-        raise InterpreterError("The lab is not set up yet: no interpreters are recorded. Run `make setup`.")
+        raise InterpreterError(f"The lab is not set up yet: no interpreters are recorded in {path}. "
+                               f"Run `{setup_command()}`.")
     data = json.loads(path.read_text())
     result = {}
     for role, info in data.items():

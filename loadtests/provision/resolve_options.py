@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from loadtests.core.errors import ConfigError
+
 DEFAULT_VERSION = "3.14"
 ROLES = ("gil", "ft")
 ROLE_NAMES = {"gil": "standard (GIL)", "ft": "free-threaded"}
 ENV_VARS = {"gil": "LAB_PYTHON_GIL", "ft": "LAB_PYTHON_FT"}
+#: Names the lab read before every variable took the LAB_ prefix. Setting one is an error, because
+#: ignoring it would send a set-up meant to build from a local tarball to the network instead.
+RENAMED = {"CPYTHON_SOURCE": "LAB_CPYTHON_SOURCE", "CPYTHON_SHA256": "LAB_CPYTHON_SHA256"}
 
 
 def executable_name(version: str, role: str) -> str:
@@ -44,12 +49,15 @@ class ResolveOptions:
 
     @classmethod
     def from_env(cls, **overrides: object) -> ResolveOptions:
+        for old, new in RENAMED.items():
+            if os.environ.get(old):
+                raise ConfigError(f"{old} is now called {new}: set {new}={os.environ[old]} instead (and unset {old}).")
         explicit = {role: os.environ[var] for role, var in ENV_VARS.items() if os.environ.get(var)}
         values: dict[str, object] = dict(
             version=os.environ.get("LAB_PYTHON_VERSION", DEFAULT_VERSION),
             explicit=explicit,
-            source_tarball=os.environ.get("CPYTHON_SOURCE") or None,
-            source_sha256=os.environ.get("CPYTHON_SHA256") or None,
+            source_tarball=os.environ.get("LAB_CPYTHON_SOURCE") or None,
+            source_sha256=os.environ.get("LAB_CPYTHON_SHA256") or None,
             optimized=os.environ.get("LAB_CPYTHON_OPTIMIZED", "0") == "1",
             allow_uv_install=_enabled("LAB_UV_INSTALL"),
             allow_download=_enabled("LAB_CPYTHON_DOWNLOAD"),

@@ -22,11 +22,11 @@ import tempfile
 from pathlib import Path
 
 from loadtests.core.errors import UvError
-from loadtests.core.paths import PROJECT_ROOT, cache_dir
+from loadtests.core.paths import LAB_ROOT, cache_dir
 from loadtests.core.progress import step
 from loadtests.provision.process_env import clean_env
 
-CONTROL_LOCK = PROJECT_ROOT / "locks" / "control.txt"
+CONTROL_LOCK = LAB_ROOT / "locks" / "control.txt"
 READY_MARKER = "gil-lab-tool.json"
 PIP_TIMEOUT_S = 10  # per connection attempt
 PIP_RETRIES = 1

@@ -18,7 +18,7 @@ from loadtests.analysis.history_summary import run_summary
 from loadtests.analysis.summary import summarize_run
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir
+from loadtests.core.paths import results_dir, setup_command
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.runner import Runner, RunOptions
 from loadtests.plan.presets import Overrides, apply_overrides, load_preset
@@ -100,7 +100,7 @@ class RunResult:
 def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
     for spec in envs.env_specs(dict(interpreters)):
         if not spec.python.exists():
-            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `make setup`.")
+            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
 
 
 def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:

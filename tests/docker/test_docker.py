@@ -9,6 +9,7 @@ either file is broken, so ``make lint`` can catch a regression.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,7 +148,7 @@ def test_selfcheck_rejects_the_wrong_flavour() -> None:
 def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, Path]:
     """Copies of the Dockerfile and compose.yaml in tmp_path/docker, with ``old`` replaced in ``name``."""
     target = tmp_path / "docker"
-    target.mkdir()
+    (target / "cpython-src").mkdir(parents=True)  # compose's default CPython source context
     for source in (DOCKERFILE, COMPOSE):
         text = source.read_text()
         if source.name == name:
@@ -186,6 +187,13 @@ BROKEN: dict[str, tuple[str, str, str, str]] = {
                   "target control runs as root"),
     "no healthcheck": ("Dockerfile", "HEALTHCHECK --interval", "# HEALTHCHECK --interval",
                        "app-gil has no health check"),
+    "source outside the repository": ("compose.yaml", "${LAB_CPYTHON_SRC_DIR:-./cpython-src}",
+                                      "${LAB_CPYTHON_SRC_DIR:-../..}",
+                                      "build context cpython-src-dir of app-gil, app-ft, locust-master"),
+    "missing source directory": ("compose.yaml", "${LAB_CPYTHON_SRC_DIR:-./cpython-src}",
+                                 "${LAB_CPYTHON_SRC_DIR:-./no-such-dir}", "defaults to ./no-such-dir, which does not exist"),
+    "checksum drift": ("Dockerfile", "ARG LAB_CPYTHON_SHA256=79f7", "ARG LAB_CPYTHON_SHA256=0000",
+                       "ARG LAB_CPYTHON_SHA256 defaults to '0000"),
     "hadolint finding": ("Dockerfile", "WORKDIR /srv/lab\n", "WORKDIR /srv/lab\nRUN cd /tmp && ls\n", "DL3003"),
 }
 
@@ -234,3 +242,9 @@ def test_parser_rejects_a_dangling_continuation() -> None:
     with pytest.raises(ValueError, match="continuation"):
         dm.parse("FROM debian\nRUN a \\\n")
 
+
+
+def test_compose_reads_only_lab_variables() -> None:
+    """One naming scheme: every variable compose.yaml interpolates is a LAB_* one."""
+    names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", COMPOSE.read_text()))
+    assert names and sorted(n for n in names if not n.startswith("LAB_")) == []

@@ -41,7 +41,7 @@ def write_fake_python(path: Path, *, version: str = "3.14.7", free_threaded: boo
 @pytest.fixture
 def isolated_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No real interpreter leaks in: empty PATH extras, empty pyenv, private cache, no uv, no network steps."""
-    for var in ("LAB_PYTHON_GIL", "LAB_PYTHON_FT", "CPYTHON_SOURCE", "CPYTHON_SHA256", "LAB_PYTHON_VERSION",
+    for var in ("LAB_PYTHON_GIL", "LAB_PYTHON_FT", "LAB_CPYTHON_SOURCE", "LAB_CPYTHON_SHA256", "LAB_PYTHON_VERSION",
                 "LAB_CPYTHON_MIRROR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LAB_CACHE_DIR", str(tmp_path / "cache"))
@@ -120,7 +120,7 @@ def make_fake_cpython_tarball(path: Path, *, version: str = "3.14.7", missing: t
 
 def pinned_release_tarball() -> Path | None:
     """The real CPython 3.14.7 tarball, where this machine keeps one (``../shared/cpython``), else None."""
-    candidates = [os.environ.get("CPYTHON_SOURCE", "")]
+    candidates = [os.environ.get("LAB_CPYTHON_SOURCE", "")]
     candidates += [str(base / "shared" / "cpython" / TARBALL_NAME) for base in PROJECT_ROOT.parents[:2]]
     for candidate in candidates:
         if candidate and Path(candidate).name == TARBALL_NAME and Path(candidate).is_file():

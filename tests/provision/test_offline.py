@@ -56,7 +56,7 @@ def test_offline_without_a_tarball_it_fails_and_names_the_file_to_place(fresh_ma
     assert proc.returncode == 1
     sources = Path(fresh_machine["LAB_CACHE_DIR"]) / "sources"
     assert f"place {TARBALL_NAME} (sha256 {PINNED_SHA256}) in {sources}/" in proc.stderr
-    assert "LAB_PYTHON_GIL / LAB_PYTHON_FT" in proc.stderr and "CPYTHON_SOURCE=" in proc.stderr
+    assert "LAB_PYTHON_GIL / LAB_PYTHON_FT" in proc.stderr and "LAB_CPYTHON_SOURCE=" in proc.stderr
     # every way out was tried, in order, and said why it moved on
     tried = [proc.stderr.index(text) for text in (
         "the source tarball on disk skipped", "uv python install failed", "the source tarball download failed")]

@@ -116,8 +116,9 @@ def test_the_download_way_out_stores_the_tarball_then_builds_from_it(
 
 def test_the_pinned_checksum_is_the_release_files_and_the_dockerfiles() -> None:
     dockerfile = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
-    assert f"ARG CPYTHON_SHA256={cpython_release.PINNED_SHA256}\n" in dockerfile
-    assert f"ARG CPYTHON_TARBALL={cpython_release.TARBALL_NAME}\n" in dockerfile
+    assert f"ARG LAB_CPYTHON_SHA256={cpython_release.PINNED_SHA256}\n" in dockerfile
+    assert f"ARG CPYTHON_VERSION={cpython_release.PINNED_VERSION}\n" in dockerfile
+    assert f"ARG LAB_CPYTHON_MIRROR={cpython_release.DEFAULT_MIRROR}\n" in dockerfile
     release = pinned_release_tarball()
     if release is None:
         pytest.skip("no copy of the release file on this machine (../shared/cpython)")
