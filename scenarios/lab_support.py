@@ -2,7 +2,10 @@
 
 Locust's own statistics are bucketed and cover a whole test. The lab needs exact
 figures for each measured window, so every request is also recorded raw:
-``[completion time, latency ms, ok, name]`` on the clock of the process that sent it.
+``[completion time, latency ms, ok, name, intended send time]`` on the clock of the
+process that sent it. The intended send time is set by the open-loop driver
+(``open_loop.py``) for the request it schedules, and is null for closed-loop users;
+an arrival the driver had to drop (its in-flight cap was full) is recorded apart.
 
 - Standalone: requests are recorded where they happen.
 - Master/worker (``--master`` / ``--worker``, on one machine or several): workers ship
@@ -28,6 +31,7 @@ import threading
 import time
 from typing import Any
 
+import gevent.local
 import locust.runners
 from locust import FastHttpUser, between, constant, events
 from locust.runners import MasterRunner, WorkerRunner
@@ -39,7 +43,20 @@ CONNECTION_CLOSE_OPTION = "lab_connection_close"
 REPORT_INTERVAL_S = 0.5
 _lock = threading.Lock()
 _samples: list[list[Any]] = []
+_drops: list[float] = []  # intended send times of arrivals the open-loop driver dropped
 _state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}}
+_request = gevent.local.local()  # per greenlet: the intended send time of the request it makes
+
+
+def set_intended(when: float | None) -> None:
+    """Mark the requests this greenlet sends from now on as scheduled for ``when`` (open loop)."""
+    _request.intended = when
+
+
+def record_drop(when: float) -> None:
+    """An arrival scheduled for ``when`` was not sent: the in-flight cap was full."""
+    with _lock:
+        _drops.append(when)
 
 # Read on every loop of the worker's stats reporter, so setting it here takes effect at once.
 locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
@@ -93,15 +110,18 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
             "user_count": int(getattr(runner, "user_count", 0) or 0), "now": time.time(),
             "workers": sorted(workers.keys()) if workers is not None else [],
             "reports": reports, "test_start": _state["test_start"],
+            "user_classes": sorted(getattr(environment, "available_user_classes", None) or
+                                   [c.__name__ for c in environment.user_classes]),
         })
 
     @web_ui.app.route("/lab/drain")
     def lab_drain() -> Any:
         with _lock:
-            drained = list(_samples)
+            drained, drops = list(_samples), list(_drops)
             _samples.clear()
+            _drops.clear()
             reports = dict(_state["reports"])
-        return jsonify({"now": time.time(), "samples": drained, "reports": reports})
+        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports})
 
 
 @events.test_start.add_listener
@@ -112,21 +132,24 @@ def _on_test_start(**_: Any) -> None:
 
 @events.request.add_listener
 def _on_request(request_type: str, name: str, response_time: float, exception: Any = None, **_: Any) -> None:
+    intended = getattr(_request, "intended", None)
     with _lock:
-        _samples.append([time.time(), float(response_time), exception is None, f"{request_type} {name}"])
+        _samples.append([time.time(), float(response_time), exception is None, f"{request_type} {name}", intended])
 
 
 @events.report_to_master.add_listener
 def _on_report_to_master(client_id: str, data: dict, **_: Any) -> None:
     with _lock:
-        data["lab_samples"] = list(_samples)
+        data["lab_samples"], data["lab_drops"] = list(_samples), list(_drops)
         _samples.clear()
+        _drops.clear()
 
 
 @events.worker_report.add_listener
 def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
     with _lock:
         _samples.extend(data.get("lab_samples", []))
+        _drops.extend(data.get("lab_drops", []))
         _state["reports"][client_id] = time.time()
 
 
@@ -183,4 +206,4 @@ class LabUser(FastHttpUser):
             check(response)
 
 
-__all__ = ["LabUser", "between", "check", "constant", "lab_headers"]
+__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "record_drop", "set_intended"]

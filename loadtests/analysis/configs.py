@@ -107,10 +107,14 @@ def is_counted(cell: Cell) -> bool:
 
 
 def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
-    """Group cells by ``config_id`` (first-seen order) and summarise valid repeats only."""
+    """Group closed-loop cells by ``config_id`` (first-seen order) and summarise valid repeats only.
+
+    Open-loop windows (capacity searches) answer another question: ``run.capacities`` holds them.
+    """
     groups: dict[str, list[Cell]] = {}
     for cell in run.cells:
-        groups.setdefault(cell.config_id, []).append(cell)
+        if cell.load_model == "closed":
+            groups.setdefault(cell.config_id, []).append(cell)
     out = []
     for cid, cells in groups.items():
         first = cells[0]

@@ -14,6 +14,7 @@ from loadtests.analysis.configs import (
 from loadtests.analysis.paired import PairedRatio
 from loadtests.results.records import (
     SCHEMA_VERSION,
+    CapacitySummary,
     ComparisonKind,
     ComparisonSummary,
     ConfigLabel,
@@ -98,9 +99,26 @@ def _invalid_entries(run: RunRecord, configs: list[ConfigSummary], found: list[C
     return out
 
 
+def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
+    """Each capacity search as summary.json lists it: the capacity, its bracket, per core and per GB."""
+    out = []
+    for search in run.capacities:
+        top = search.max_rps_at_slo
+        cores, pss = search.server_cpu_cores_at_max, search.pss_mb_at_max
+        out.append(CapacitySummary(
+            scenario=search.scenario, server=search.server, interpreter=search.interpreter,
+            configuration=search.label, config_id=search.config_id, slo_ms=search.slo_ms, max_rps_at_slo=top,
+            bracket_low=search.bracket_low, bracket_high=search.bracket_high, p95_ms_at_max=search.p95_ms_at_max,
+            p95_ci_at_max=search.p95_ci_at_max,
+            rps_per_core=round(top / cores, 3) if top and cores else None,
+            rps_per_gb=round(top / (pss / 1024), 2) if top and pss else None, limited_by=search.limited_by))
+    return out
+
+
 def summarize_run(run: RunRecord) -> SummaryRecord:
     configs = summarize_configs(run)
     found = comparisons(run, configs)
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
-                         created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries))
+                         created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
+                         capacity=tuple(capacity_entries(run)))

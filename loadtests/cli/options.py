@@ -52,9 +52,14 @@ def interpreter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `run` and `compare`: a preset and its overrides."""
+    return preset_options("default")(func)
+
+
+def preset_options(default_preset: str) -> Decorator:
+    """A preset and its overrides; ``default_preset`` is the command's own (capacity has its own preset)."""
     return apply([
-        click.option("--preset", default="default", show_default=True, envvar="LAB_PRESET", show_envvar=True,
-                     help="Matrix preset from scenarios/presets/ (smoke, default, full, gil-trap)."),
+        click.option("--preset", default=default_preset, show_default=True, envvar="LAB_PRESET", show_envvar=True,
+                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity)."),
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
                      help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
@@ -76,6 +81,9 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Longest warm-up of each new server, seconds (it ends earlier once throughput is "
                           "stable; 0 skips it)."),
         click.option("--users", help="Override Locust users (concurrency), comma-separated integers."),
+        click.option("--cpus", "cpus",
+                     help="Sweep CPU sets: pin every server to the first N usable CPUs for each N, comma-separated "
+                          "(e.g. 1,2,4). Three or more counts let the report fit a scaling model."),
         click.option("--locust-workers", type=click.IntRange(0, 64), default=0, show_default=True,
                      envvar="LAB_LOCUST_WORKERS", show_envvar=True,
                      help="Run Locust as a master with N local worker processes (0: one process)."),
@@ -96,4 +104,4 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Skip the preset's HTTP-free threads microbenchmark."),
         click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
                      help="Complete an interrupted run directory instead of starting a new one."),
-    ])(func)
+    ])

@@ -9,7 +9,15 @@ from typing import Any
 import click
 
 from loadtests.cli.errors import lab_errors, progress
-from loadtests.cli.options import http_option, interpreter_options, loop_option, run_options, slo_option, target_option
+from loadtests.cli.options import (
+    http_option,
+    interpreter_options,
+    loop_option,
+    preset_options,
+    run_options,
+    slo_option,
+    target_option,
+)
 from loadtests.core.flavour import ROLES, SERVERS
 from loadtests.measure.servers import RunningServer
 from loadtests.workflow import reports
@@ -72,6 +80,25 @@ def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
 
 
 @click.command()
+@preset_options("capacity")
+@slo_option
+@target_option
+@lab_errors
+def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> None:
+    """Find the highest arrival rate each configuration sustains while p95 stays under --slo-ms.
+
+    Open-loop load (requests arrive at a set rate, whatever the answers), latency measured from
+    each request's intended send time; failed and dropped requests must stay under 1%. A window
+    whose load generator fell behind its schedule is invalid and stops that search (its capacity
+    is then a lower bound). The searches of one scenario take turns step by step (bracket, then bisect); --max-time
+    bounds each scenario-and-server's search. Writes run.json, summary.json (its `capacity`
+    list) and the reports, and prints the capacities.
+    """
+    result = run_workflow(RunRequest(slo_ms=slo_ms, capacity=True, **options), progress)
+    click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))
+
+
+@click.command()
 @click.option("--interpreter", type=click.Choice(ROLES), default="ft", show_default=True,
               help="gil: standard 3.14; ft: free-threaded 3.14t.")
 @click.option("--server", type=click.Choice(SERVERS), default="uvicorn", show_default=True)
@@ -110,4 +137,4 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
     click.echo("stopping")
 
 
-COMMANDS = (setup, doctor, run, compare, serve)
+COMMANDS = (setup, doctor, run, compare, capacity, serve)

@@ -37,11 +37,20 @@ from loadtests.plan.scenarios import SCENARIOS_DIR
 from loadtests.provision.interpreters import clean_env
 
 RECORDER = SCENARIOS_DIR / "lab_support.py"
+OPEN_LOOP = SCENARIOS_DIR / "open_loop.py"
+OPEN_LOOP_USER = "OpenLoopDriver"
 READY_TIMEOUT_S = 60.0
 HTTP_TIMEOUT_S = 30.0  # /stop waits for the users to end; /stats/report renders a page
 # Every user starts at once: a window measures a steady load, not a ramp.
 SPAWN_RATE = 1000
-Sample = tuple[float, float, bool, str]  # completion time, latency ms, ok, request name
+Sample = tuple[float, float, bool, str, float | None]  # completion, latency ms, ok, name, intended send (open loop)
+
+
+@dataclass(frozen=True)
+class Drained:
+    samples: list[Sample]
+    drops: list[float]  # intended send times of arrivals the open-loop driver dropped
+    reports: dict[str, float]  # worker -> when it last reported (the master's clock)
 
 
 def locust_executable() -> str:
@@ -58,10 +67,28 @@ class SessionSettings:
     log_path: Path
     workers: int = 0  # Locust worker processes on this machine; 0 = one standalone process
     extra_env: tuple[tuple[str, str], ...] = ()
+    open_loop: bool = False  # load the open-loop driver too, and pick user classes per window
 
     def files_argument(self) -> str:
-        files = [RECORDER, *(f for f in self.locustfiles if f.resolve() != RECORDER.resolve())]
+        extra = [OPEN_LOOP] if self.open_loop else []
+        files = [RECORDER, *extra, *(f for f in self.locustfiles if f.resolve() not in (RECORDER.resolve(),
+                                                                                       OPEN_LOOP.resolve()))]
         return ",".join(str(f) for f in files)
+
+    @property
+    def load_processes(self) -> int:
+        """The processes that send requests: the workers, or the one standalone Locust."""
+        return self.workers or 1
+
+
+@dataclass(frozen=True)
+class OpenLoad:
+    """What an open-loop window asks the driver for."""
+
+    rate: float  # arrivals per second for the whole test
+    arrivals: str = "poisson"
+    inflight_cap: int = 256  # per load process
+    late_ms: float = 5.0  # a send this far behind its schedule is late (the generator's fault, not the server's)
 
 
 def commands(settings: SessionSettings, web_port: int, master_port: int | None) -> list[list[str]]:
@@ -69,6 +96,8 @@ def commands(settings: SessionSettings, web_port: int, master_port: int | None) 
     locust = locust_executable()
     lead = [locust, "-f", settings.files_argument(), "--web-host", LOOPBACK, "--web-port", str(web_port),
             "--loglevel", "WARNING", "--exit-code-on-error", "0", "--stop-timeout", "0"]
+    if settings.open_loop:
+        lead.append("--class-picker")  # each window names its user classes: the driver, or the scenario's
     if not settings.workers:
         return [lead]
     assert master_port is not None
@@ -92,7 +121,7 @@ class LoadSession:
 
     # ---- the web API ----------------------------------------------------------------------
     def _call(self, path: str, form: dict[str, Any] | None = None, timeout: float = HTTP_TIMEOUT_S) -> bytes:
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
         request = urllib.request.Request(self.web_url + path, data=data, method="POST" if form is not None else "GET")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
@@ -113,21 +142,46 @@ class LoadSession:
     def status(self) -> dict[str, Any]:
         return self._json("/lab/status")
 
-    def start_load(self, host: str, users: int, connection_close: bool) -> None:
-        """Start ``users`` users against ``host`` (the previous window's users must be stopped)."""
-        answer = self._json("/swarm", {"user_count": users, "spawn_rate": SPAWN_RATE, "host": host,
-                                       "lab_connection_close": "1" if connection_close else "0"})
+    def start_load(self, host: str, users: int, connection_close: bool, open_load: OpenLoad | None = None) -> None:
+        """Start the load against ``host`` (the previous window's users must be stopped).
+
+        Closed loop: ``users`` users of the scenario. Open loop: one driver per load process,
+        sending ``open_load.rate`` arrivals per second in all.
+        """
+        form: dict[str, Any] = {"spawn_rate": SPAWN_RATE, "host": host,
+                                "lab_connection_close": "1" if connection_close else "0"}
+        if open_load is not None:
+            if not self.settings.open_loop:
+                raise LoadGeneratorError("this Locust session was started without the open-loop driver")
+            form.update(user_count=self.settings.load_processes, user_classes=OPEN_LOOP_USER,
+                        lab_rate=f"{open_load.rate:g}", lab_arrivals=open_load.arrivals,
+                        lab_inflight_cap=str(open_load.inflight_cap),
+                        lab_load_processes=str(self.settings.load_processes))
+        else:
+            form["user_count"] = users
+            if self.settings.open_loop:
+                form["user_classes"] = self.scenario_classes()
+        answer = self._json("/swarm", form)
         if not answer.get("success"):
             raise LoadGeneratorError(f"Locust refused to start the users: {answer.get('message')}")
+
+    def scenario_classes(self) -> list[str]:
+        """The scenario's own user classes (everything the session loaded but the open-loop driver)."""
+        names = [str(n) for n in self.status().get("user_classes", []) if n != OPEN_LOOP_USER]
+        if not names:
+            raise LoadGeneratorError("the scenario's Locust file defines no user class")
+        return names
 
     def stop_load(self) -> None:
         self._call("/stop", {})
 
-    def drain(self) -> tuple[list[Sample], dict[str, float]]:
-        """Every sample recorded since the last drain, and when each worker last reported."""
+    def drain(self) -> Drained:
+        """Every sample (and open-loop drop) recorded since the last drain, and when each worker last reported."""
         answer = self._json("/lab/drain")
-        samples = [(float(s[0]), float(s[1]), bool(s[2]), str(s[3])) for s in answer.get("samples", [])]
-        return samples, {str(k): float(v) for k, v in (answer.get("reports") or {}).items()}
+        samples = [(float(s[0]), float(s[1]), bool(s[2]), str(s[3]), None if len(s) < 5 or s[4] is None
+                    else float(s[4])) for s in answer.get("samples", [])]
+        return Drained(samples, [float(d) for d in answer.get("drops", [])],
+                       {str(k): float(v) for k, v in (answer.get("reports") or {}).items()})
 
     def save_stats(self, directory: Path) -> dict[str, Path]:
         """Locust's CSV and HTML for the window that just ended (saved before the next start clears them)."""

@@ -35,13 +35,15 @@ from loadtests.core.clock import utc_now
 from loadtests.core.errors import LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
 from loadtests.core.flavour import by_label
 from loadtests.core.progress import format_seconds
-from loadtests.measure.load_session import LoadSession, SessionSettings, load_session
+from loadtests.measure.capacity_search import FLOOR_RPS, Search, judge_step
+from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, load_session
+from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
 from loadtests.measure.servers import ExternalServer, RunningServer, ServerSettings, external_server, running_server
-from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge
+from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge, judge_open_loop
 from loadtests.measure.warmup import per_second, steady
-from loadtests.measure.windows import latency_summary, stats_between
+from loadtests.measure.windows import late_threshold_ms, latency_summary, open_loop_window, stats_between
 from loadtests.plan.comparisons import ComparisonPlan, comparisons
 from loadtests.plan.scenarios import scenario_env, scenario_file
 from loadtests.provision import envs
@@ -50,6 +52,8 @@ from loadtests.results.records import (
     SCHEMA_VERSION,
     AuditOutcome,
     BuildInfo,
+    CapacityPolicy,
+    CapacitySearch,
     Cell,
     CellConfig,
     CellFiles,
@@ -57,6 +61,7 @@ from loadtests.results.records import (
     InterpreterInfo,
     Latency,
     Microbench,
+    OpenLoopStats,
     Outcome,
     Plan,
     RunRecord,
@@ -209,6 +214,8 @@ class CellDraft:
     workers_reporting: int = 0
     session_log: str | None = None
     server_log: str | None = None  # relative to the run directory; None: an external app
+    open_loop: OpenLoopStats | None = None
+    latency_corrected_ms: Latency | None = None
 
     def rel(self, name: str) -> str:
         return str((self.cell_dir / name).relative_to(self.run_dir))
@@ -245,7 +252,9 @@ class CellDraft:
             comparison_id=self.comparison_id, block=self.block, slot=self.slot,
             window_start=None if self.window_start is None else round(self.window_start, 3),
             server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
-            server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting)
+            server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
+            load_model=c.load_model, target_rps=c.target_rps, arrivals=c.arrivals,
+            latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop)
 
 
 def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, InterpreterInfo]) -> RunRecord:
@@ -410,7 +419,10 @@ class Runner:
                     sampler.add_tree("client", session.pids)
                     pool = ServerPool(self, stack, sampler, session)
                     for comparison in mine:
-                        self.run_comparison(comparison, pool, total)
+                        if self.plan.capacity is not None:
+                            self.run_capacity(comparison, pool, total, self.plan.capacity)
+                        else:
+                            self.run_comparison(comparison, pool, total)
         except KeyboardInterrupt:
             self.save()
             self.say(f"\ninterrupted: {len(self.record.cells)} finished windows kept in {self.run_dir / 'run.json'}\n"
@@ -429,7 +441,8 @@ class Runner:
             locustfiles=(scenario_file(config.scenario, config.routes_dirs),), log_path=directory / "locust.log",
             workers=self.record.settings.locust_workers,
             extra_env=tuple(sorted({**scenario_env(config.scenario, config.routes_dirs),
-                                    CELL_DIR_ENV: str(directory)}.items())))
+                                    CELL_DIR_ENV: str(directory)}.items())),
+            open_loop=self.plan.capacity is not None)
         with load_session(settings) as session:
             yield session
 
@@ -462,6 +475,71 @@ class Runner:
                 pool.forget(died_configs(live))
                 break
         self._finish(comparison, stopping, started)
+
+    def run_capacity(self, comparison: ComparisonPlan, pool: ServerPool, total: int, policy: CapacityPolicy) -> None:
+        """Search every arm's capacity at the SLO, the arms' steps interleaved so drift favours none."""
+        started = time.monotonic()
+        names = " vs ".join(a.label for a in comparison.arms)
+        self.say(f"==> [{len(self.record.comparisons) + 1}/{total}] capacity of {comparison.comparison_id} at p95 < "
+                 f"{policy.slo_ms:g} ms: {names}")
+        live = [arm for arm in (pool.arm(config, comparison) for config in comparison.arms) if arm.server is not None]
+        searches = {arm.config: Search(start=self._starting_rate(arm), resolution=policy.resolution) for arm in live}
+        budget = self.plan.max_time_s
+        step = self._next_block(comparison)
+        out_of_time = False
+        while not all(s.done for s in searches.values()):
+            for slot, arm in enumerate(live):
+                search = searches[arm.config]
+                rate = search.next_rate
+                if rate is None:
+                    continue
+                if budget is not None and time.monotonic() - started >= budget:
+                    out_of_time = True
+                    break
+                self._drain(arm, pool.sampler, pool.session)
+                repeat = sum(1 for c in self.record.cells if c.config_id.startswith(arm.config.config_id + "/open-"))
+                load = OpenLoad(rate, policy.arrivals, policy.inflight_cap, late_threshold_ms(policy.slo_ms))
+                cell = self._window(arm, comparison, step, slot, repeat, pool.session, pool.sampler, load)
+                self._add(cells=(cell,))
+                result = judge_step(cell, rate, policy.slo_ms, policy.max_loss)
+                search.record(result)
+                corrected = f"{result.p95_corrected_ms:.0f} ms" if result.p95_corrected_ms is not None else "—"
+                verdict = "pass" if result.passed else "fail" if result.valid else "INVALID, search stops"
+                self.say(f"    {arm.config.label} at {rate:.1f}/s: {verdict} "
+                         f"(p95 {corrected} from the schedule"
+                         + (f"; {result.reason}" if result.reason else "") + ")")
+            if out_of_time:
+                break
+            step += 1
+        for arm in live:
+            self._add(capacities=(capacity_record(arm, searches[arm.config], policy, self.record.cells,
+                                                  "time budget" if out_of_time and not searches[arm.config].done
+                                                  else "resolution reached"),))
+            best = searches[arm.config].best_step()
+            self.say(f"    capacity {arm.config.label}: " + (f"{best.rate:.1f} rps" if best else "none at this SLO"))
+        self._finish(comparison, "time budget" if out_of_time else "precision reached", started)
+
+    def _starting_rate(self, arm: Arm) -> float:
+        """Half of what the server completed closed-loop in its warm-up's last seconds (a rate it should pass)."""
+        warmups = [w for w in self.record.warmups if w.config_id == arm.config.config_id and w.rps_series]
+        if not warmups:
+            return 5.0
+        tail = warmups[-1].rps_series[-3:]
+        return max(FLOOR_RPS * 2, 0.5 * sum(tail) / len(tail))
+
+    def _drain(self, arm: Arm, sampler: Sampler, session: LoadSession, timeout: float = 10.0) -> None:
+        """Between rate steps: wait until the server has finished the previous step's queue (its CPU goes idle)."""
+        session.drain()
+        if arm.server is None or not arm.server.pid:
+            time.sleep(1.0)
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = time.time()
+            use = usage_in_window(sampler.readings(arm.tree), now - 1.0, now)
+            if use is not None and use.cpu_cores < IDLE_CORES:
+                return
 
     def _finish(self, comparison: ComparisonPlan, stopping: Stopping, started: float) -> None:
         self._add(comparisons=(ComparisonRun(
@@ -527,7 +605,7 @@ class Runner:
         try:
             while time.time() - start < budget:
                 self._sleep(1.0, arm.server, session)
-                samples, _ = session.drain()
+                samples = session.drain().samples
                 completions += [s[0] for s in samples]
                 if steady(per_second(completions, start, int(time.time() - start))):
                     converged = True
@@ -589,9 +667,13 @@ class Runner:
                          session_log=str(session_log.relative_to(self.run_dir)))
 
     def _window(self, arm: Arm, comparison: ComparisonPlan, block: int, slot: int, repeat: int,
-                session: LoadSession, sampler: Sampler) -> Cell:
+                session: LoadSession, sampler: Sampler, open_load: OpenLoad | None = None) -> Cell:
+        """One measured window on ``arm``'s server: closed-loop users, or open-loop arrivals at a rate."""
         server, config, plan = arm.server, arm.config, self.plan
         assert server is not None
+        if open_load is not None:
+            config = replace(config, load_model="open", target_rps=round(open_load.rate, 3),
+                             arrivals=open_load.arrivals)  # type: ignore[arg-type]
         draft = self._draft(config, comparison, block, slot, repeat)
         draft.external = isinstance(server, ExternalServer)
         if isinstance(server, RunningServer):
@@ -602,7 +684,7 @@ class Runner:
             draft.server_sampling = EXTERNAL_SAMPLING
         try:
             draft.runtime_before = server.fetch_runtime()
-            session.start_load(server.base_url, config.users, comparison.needs_connection_close)
+            session.start_load(server.base_url, config.users, comparison.needs_connection_close, open_load)
             try:
                 self._sleep(plan.transition_s, server, session)
                 start = time.time()
@@ -616,7 +698,7 @@ class Runner:
                 draft.runtime_after = server.fetch_runtime()
             except NOT_ANSWERING:
                 draft.runtime_after = None
-            self._collect(draft, arm, session, sampler, start, end)
+            self._collect(draft, arm, session, sampler, start, end, open_load)
         except Aborted as exc:
             draft.fail(exc.outcome, str(exc))
             session.drain()
@@ -629,14 +711,20 @@ class Runner:
         return draft.freeze()
 
     def _collect(self, draft: CellDraft, arm: Arm, session: LoadSession, sampler: Sampler, start: float,
-                 end: float) -> None:
+                 end: float, open_load: OpenLoad | None = None) -> None:
         """Samples, statistics, usage and the verdict of a window that ran to its end."""
         config = arm.config
         session.wait_for_reports(end)
-        samples, _ = session.drain()
+        drained = session.drain()
+        samples = drained.samples
         lost = session.settings.workers - len(session.workers_joined())
         stats = stats_between(samples, start, end - start, session.settings.workers)
-        write_window_files(draft.cell_dir, session, samples, start, end)
+        write_window_files(draft.cell_dir, session, samples, start, end, drained.drops)
+        open_reason = None
+        if open_load is not None:
+            draft.open_loop, draft.latency_corrected_ms = open_loop_window(samples, drained.drops, start, end,
+                                                                           open_load.rate, open_load.late_ms)
+            open_reason = judge_open_loop(draft.open_loop, self.record.settings.validity)
         server_series = sampler.readings(arm.tree) if arm.server and arm.server.pid else []
         client_series = sampler.readings("client")
         server_use = usage_in_window(server_series, start, end)
@@ -657,24 +745,48 @@ class Runner:
         facts = WindowFacts(config.flavour, config.python_gil, draft.runtime_before, draft.runtime_after,
                             stats.requests, stats.failures, client_use.max_process_cores if client_use else None)
         validity = self.record.settings.validity
-        reason = judge(facts, validity)
+        reason = judge(facts, validity) or open_reason
         if lost > 0:
             reason = reason or f"{lost} Locust worker(s) left during the window"
         if server_use and arm.server and arm.server.pid and config.workers > 1:
             workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != arm.server.pid}
             draft.server_process_cores = tuple(sorted((round(c, 3) for c in workers.values()), reverse=True))
-            reason = reason or idle_workers(workers, config.workers, validity)
+            if open_load is None:  # at a low arrival rate an idle worker is just a quiet one
+                reason = reason or idle_workers(workers, config.workers, validity)
         if reason:
             draft.fail("measured", reason)
 
 
-def write_window_files(directory: Path, session: LoadSession, samples: Sequence[tuple[float, float, bool, str]],
-                       start: float, end: float) -> None:
+IDLE_CORES = 0.15  # a server below this has drained its queue
+
+
+def capacity_record(arm: Arm, search: Search, policy: CapacityPolicy, cells: Sequence[Cell],
+                    stopping: str) -> CapacitySearch:
+    """What a finished search found, with the figures of its best window."""
+    best = search.best_step()
+    cell = next((c for c in cells if best and c.id == best.cell_id), None)
+    higher = sorted(s.rate for s in search.steps if s.valid and not s.passed and best and s.rate > best.rate)
+    return CapacitySearch(
+        config_id=arm.config.config_id, label=arm.config.label, scenario=arm.config.scenario,
+        server=arm.config.server, interpreter=arm.config.interpreter, slo_ms=policy.slo_ms, max_loss=policy.max_loss,
+        steps=tuple(search.steps), max_rps_at_slo=best.rate if best else None,
+        bracket_low=best.rate if best else None, bracket_high=higher[0] if higher else None,
+        resolution=policy.resolution, stopping="invalid window" if search.limited_by else stopping,
+        limited_by=search.limited_by,
+        p95_ms_at_max=best.p95_corrected_ms if best else None,
+        p95_ci_at_max=cell.latency_corrected_ms.p95_ci if cell and cell.latency_corrected_ms else None,
+        server_cpu_cores_at_max=cell.server_cpu_cores if cell else None,
+        pss_mb_at_max=cell.server_pss_mb_peak if cell else None)
+
+
+def write_window_files(directory: Path, session: LoadSession, samples: Sequence[LoadSample], start: float,
+                       end: float, drops: Sequence[float] = ()) -> None:
     """Locust's CSV and HTML of the window, its raw samples, and a per-second history from them."""
     session.save_stats(directory)
     inside = sorted(s for s in samples if start <= s[0] < end)
     (directory / "locust_raw.json").write_text(json.dumps({"window_start": start, "window_end": end,
-                                                           "samples": inside}))
+                                                           "samples": inside,
+                                                           "drops": sorted(d for d in drops if start <= d < end)}))
     lines = ["Timestamp,Requests/s,Failures/s,50%,95%"]
     for second in range(int(end - start) + 1):
         bucket = [s for s in inside if start + second <= s[0] < start + second + 1]

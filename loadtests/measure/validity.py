@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from loadtests.core.flavour import Flavour
-from loadtests.results.records import RuntimeSnapshot, ValidityThresholds
+from loadtests.results.records import OpenLoopStats, RuntimeSnapshot, ValidityThresholds
 
 #: Locust is one gevent thread per process: about 1 core is its ceiling.
-THRESHOLDS = ValidityThresholds(client_saturation_cores=0.9, max_failure_ratio=0.01, idle_worker_cores=0.1)
+THRESHOLDS = ValidityThresholds(client_saturation_cores=0.9, max_failure_ratio=0.01, idle_worker_cores=0.1,
+                                max_send_rate_error=0.02, max_late_share=0.01)
 
 
 @dataclass(frozen=True)
@@ -78,4 +79,22 @@ def idle_workers(worker_cores: Mapping[int, float], expected: int,
     if busy < expected:
         return (f"the load reached {busy} of {expected} worker processes (each needs at least "
                 f"{thresholds.idle_worker_cores:g} cores); this cell does not measure {expected} processes")
+    return None
+
+
+def judge_open_loop(stats: OpenLoopStats, thresholds: ValidityThresholds = THRESHOLDS) -> str | None:
+    """Why an open-loop window cannot stand for its rate: the generator did not keep its schedule.
+
+    The load generator shares the cores with the server; if it falls behind, the server
+    is offered less than the rate says, and its own lag is counted in the latency from
+    the intended send. Either way the window measured the generator, not the server.
+    """
+    error = stats.send_rate_error
+    if error is not None and abs(error) > thresholds.max_send_rate_error:
+        return (f"the load generator did not keep its schedule: it sent {stats.sent} of {stats.scheduled} "
+                f"scheduled requests ({error:+.1%}, the limit is ±{thresholds.max_send_rate_error:.0%})")
+    if stats.scheduled and stats.late / stats.scheduled > thresholds.max_late_share:
+        return (f"the load generator sent {stats.late} of {stats.scheduled} requests more than "
+                f"{stats.late_threshold_ms:g} ms after their schedule (p99 lag {stats.lag_ms_p99} ms; the limit is "
+                f"{thresholds.max_late_share:.0%} late)")
     return None

@@ -14,13 +14,14 @@ import itertools
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from loadtests.core import flavour as flavours
-from loadtests.core.errors import ConfigError
+from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.machine import usable_cores, usable_cpus
 from loadtests.core.paths import LAB_ROOT
 from loadtests.plan.scenarios import available_scenarios, check_scenario
-from loadtests.results.records import CellConfig, Plan
+from loadtests.results.records import CapacityPolicy, CellConfig, Plan
 
 PRESETS_DIR = LAB_ROOT / "scenarios" / "presets"
 UNSET = "unset"  # TOML has no null: PYTHON_GIL not given to the server
@@ -84,9 +85,9 @@ def _expand_group(group: dict, index: int) -> list[CellConfig]:
     interpreters = _as_list(group.get("interpreters", list(flavours.LABELS)), "interpreters", name)
     for interpreter in interpreters:
         _in_group(name, flavours.by_label, interpreter)
-    parallelism = group.get("parallelism", "threads")
-    if parallelism not in ("threads", "processes"):
-        raise ConfigError(f"preset group {name!r}: parallelism must be 'threads' or 'processes'")
+    parallelism = group.get("parallelism", "auto")
+    if parallelism not in ("threads", "processes", "auto"):
+        raise ConfigError(f"preset group {name!r}: parallelism must be 'threads', 'processes' or 'auto'")
     python_gils = [None if g == UNSET else str(g) for g in _as_list(group.get("python_gil", [UNSET]), "python_gil", name)]
     cpu_sets = [_cpu_set(c, name) for c in _as_list(group.get("cpus", [[]]), "cpus", name)]
     configs = []
@@ -97,8 +98,11 @@ def _expand_group(group: dict, index: int) -> list[CellConfig]:
     ):
         if python_gil not in flavours.by_label(interpreter).python_gil_values:
             continue  # PYTHON_GIL=0 is a fatal error on a GIL build; =1 is its default anyway
-        configs.append(CellConfig(scenario, server, int(workers), parallelism, int(threads), int(users), python_gil,
-                                  cpus, interpreter, routes_dirs, name))
+        # auto: what the server does with --workers on this interpreter (granian on 3.14t: threads)
+        model = parallelism if parallelism != "auto" else (
+            "threads" if int(workers) == 1 else flavours.by_label(interpreter).worker_model(server))
+        configs.append(CellConfig(scenario, server, int(workers), model, int(threads), int(users),  # type: ignore[arg-type]
+                                  python_gil, cpus, interpreter, routes_dirs, name))
     return configs
 
 
@@ -137,9 +141,22 @@ def load_preset(name: str) -> Plan:
                     float(data.get("duration_s", 3)), int(data.get("repeats", 3)), tuple(configs),
                     _microbench(data), tuple(data.get("prepare", [])), bool(data.get("audit", False)),
                     transition_s=float(data.get("transition_s", 1.0)), precision=_optional(data, "precision"),
-                    max_time_s=_optional(data, "max_time_s"))
+                    max_time_s=_optional(data, "max_time_s"), capacity=_capacity(data, path))
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"preset {path}: {exc}") from None
+
+
+def _capacity(data: dict, path: Path) -> CapacityPolicy | None:
+    """A preset's ``[capacity]`` table: it makes the preset a capacity search."""
+    table = data.get("capacity")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"preset {path}: [capacity] must be a table (slo_ms, max_loss, resolution, arrivals)")
+    try:
+        return CapacityPolicy.from_json(table, path=f"{path.name} [capacity]")
+    except LabError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _optional(data: dict, key: str) -> float | None:
@@ -163,6 +180,8 @@ class Overrides:
     loop: str | None = None  # both servers' --loop for every configuration
     precision: float | None = None  # target relative CI half-width: adaptive alternation
     max_time_s: float | None = None  # time budget per comparison
+    slo_ms: float | None = None  # capacity runs: the p95 objective
+    cpus: tuple[int, ...] | None = None  # a CPU-set sweep: every configuration pinned to the first N usable CPUs
 
 
 def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
@@ -185,6 +204,14 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
         configs = [c for c in configs if c.server in overrides.servers]
     if overrides.users:
         configs = list({replace(c, users=u) for c in configs for u in overrides.users})
+    if overrides.cpus:
+        usable = len(usable_cpus())
+        too_many = [n for n in overrides.cpus if not 1 <= n <= usable]
+        if too_many:
+            raise ConfigError(f"--cpus {','.join(map(str, overrides.cpus))}: this machine lets the lab use {usable} "
+                              f"CPUs, so {', '.join(map(str, too_many))} cannot be measured here")
+        sets = [_cpu_set(n, "--cpus") for n in overrides.cpus]
+        configs = list({replace(c, cpus=s) for c in configs for s in sets})
     try:
         if overrides.http:
             configs = [replace(c, http=overrides.http) for c in configs]  # type: ignore[arg-type]
@@ -211,6 +238,8 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
             microbench=None if overrides.skip_microbench else preset.microbench,
             precision=precision,
             max_time_s=overrides.max_time_s if overrides.max_time_s is not None else preset.max_time_s,
+            capacity=(replace(preset.capacity, slo_ms=overrides.slo_ms)
+                      if preset.capacity is not None and overrides.slo_ms is not None else preset.capacity),
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

@@ -33,11 +33,22 @@ from loadtests.analysis.microbench_stats import summarize as summarize_microbenc
 from loadtests.analysis.paired import PairedRatio
 from loadtests.analysis.run_analysis import Analysis, analyse
 from loadtests.analysis.stats import format_interval, verdict
+from loadtests.analysis.summary import capacity_entries
 from loadtests.report import charts
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
-from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_n, fmt_pct, fmt_ratio, verdict_paragraph
+from loadtests.report.verdict import (
+    CAPACITY_COLUMNS,
+    capacity_headlines,
+    capacity_row,
+    fmt_ci,
+    fmt_eff,
+    fmt_n,
+    fmt_pct,
+    fmt_ratio,
+    verdict_paragraph,
+)
 from loadtests.results.records import Microbench, StepFailure
 from loadtests.results.store import load_run
 
@@ -218,6 +229,34 @@ def _claims_blocks(a: Analysis) -> list[Any]:
     return blocks
 
 
+def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
+    """Capacity at the SLO from open-loop searches (gil-lab capacity), when the run made any."""
+    entries = capacity_entries(a.run)
+    if not entries:
+        return []
+    rows = [(*capacity_row(e), str(len(search.steps)), search.limited_by or search.stopping)
+            for e, search in zip(entries, a.run.capacities, strict=True)]
+    slo, loss = entries[0].slo_ms, a.run.capacities[0].max_loss
+    blocks: list[Any] = [
+        Paragraph(f"**Capacity at p95 < {slo:g} ms, open loop.** Requests arrived at a set rate whatever the answers "
+                  "(Poisson by default), each sent in its own greenlet, and latency was measured from each request's "
+                  "*intended* send time, so a queue in front of a busy server counts (closed-loop latency hides it). "
+                  "A rate passes when that p95 is under the SLO and failed and dropped requests together stay "
+                  f"under {loss:.0%}. An invalid window (the load generator could not keep its schedule) stops a "
+                  "search without counting as a fail, and its capacity is then only a lower bound. Each configuration's search brackets the capacity, then bisects; the searches of a "
+                  "scenario took turns step by step. The **bracket** is the search's resolution (the capacity lies "
+                  "between its ends); the interval after p95 is its **statistical** uncertainty (a bootstrap of the "
+                  "window's requests) — they are different things."),
+        *[Paragraph(line) for line in capacity_headlines(entries)],
+        Table("open-capacity-table", (*(c.replace("SLO", f"{slo:g} ms") for c in CAPACITY_COLUMNS), "rates tested",
+                                      "stopped"), tuple(rows),
+              f"Highest arrival rate sustained at p95 < {slo:g} ms from the intended send"),
+    ]
+    if chart is not None:
+        blocks.append(chart)
+    return blocks
+
+
 def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
     plan = a.capacity
     target = f"{plan.target_rps:g} rps" if plan.target_rps is not None else None
@@ -263,10 +302,12 @@ def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
     if chart is not None:
         blocks.append(chart)
     if refused:
-        blocks.append(Paragraph(f"**Too few points** for a projection of {len(refused)} series: a model fitted to "
-                                f"fewer than {MIN_POINTS_AMDAHL} distinct core counts would be extrapolation, so "
-                                "none is made. Sweep CPU sets (the `full` preset) on a machine with more cores to "
-                                "get one."))
+        cores = a.run.usable_cores
+        blocks.append(Paragraph(
+            f"**Too few points** for a projection of {len(refused)} series: a model fitted to fewer than "
+            f"{MIN_POINTS_AMDAHL} distinct core counts would be extrapolation, so none is made. The measurement that "
+            f"gives one is a CPU-set sweep over three core counts, e.g. `gil-lab compare --cpus 1,2,4` on a machine "
+            f"with at least 4 usable cores (this one has {cores})."))
         blocks.append(Bullets(tuple(f"{p.source}: {p.reason}" for p in refused)))
     return blocks
 
@@ -419,6 +460,9 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
         scaling.append(mb_table)
     scaling.append(Paragraph(EVENT_LOOP_NOTE))
 
+    curve_chart = _chart(charts.capacity_curve_chart(a.run.capacities), "capacity-curve",
+                         "Open loop: p95 latency from the intended send against the offered rate; filled points "
+                         "passed the SLO; the dotted line is each configuration's capacity", chart_dir, run_dir)
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (
@@ -447,7 +491,7 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
             _memory_table(a),
         )),
         Section("claims", "Claims C1–C6", tuple(_claims_blocks(a))),
-        Section("capacity", "Capacity", tuple(_capacity_blocks(a, proj_chart))),
+        Section("capacity", "Capacity", (*_open_capacity_blocks(a, curve_chart), *_capacity_blocks(a, proj_chart))),
         Section("method", "Method and environment", tuple(_method_blocks(a))),
     )
     title = f"gil-lab report: {r.run_id}"

@@ -22,6 +22,7 @@ from loadtests.analysis.capacity import Projection  # noqa: E402
 from loadtests.analysis.configs import ConfigSummary, Sweep  # noqa: E402
 from loadtests.analysis.microbench_stats import MicrobenchRow  # noqa: E402
 from loadtests.analysis.stats import MeanCI  # noqa: E402
+from loadtests.results.records import CapacitySearch  # noqa: E402
 
 COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}
 WIDTH_IN = 9.0
@@ -207,6 +208,41 @@ def projection_chart(projections: Sequence[Projection]) -> Figure | None:
         ax.set_ylabel(f"throughput ({'requests/s' if p.unit == 'rps' else p.unit})")
         ax.set_title(p.source, fontsize=9)
         ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def capacity_curve_chart(searches: Sequence[CapacitySearch]) -> Figure | None:
+    """Latency (p95 from the intended send) against the offered arrival rate, per scenario and server.
+
+    Filled markers passed the SLO, hollow ones failed; the knee (the capacity) is the
+    highest passing rate, marked with a vertical line in the configuration's colour.
+    """
+    groups: dict[tuple[str, str], list[CapacitySearch]] = {}
+    for s in searches:
+        if s.steps:
+            groups.setdefault((s.scenario, s.server), []).append(s)
+    if not groups:
+        return None
+    fig, axes = _grid(len(groups), row_h=3.2)
+    palette = ["#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860"]
+    for ax, ((scenario, server), group) in zip(axes, groups.items(), strict=True):
+        for i, search in enumerate(group):
+            color = palette[i % len(palette)]
+            steps = sorted((s for s in search.steps if s.p95_corrected_ms is not None), key=lambda s: s.rate)
+            xs, ys = [s.rate for s in steps], [s.p95_corrected_ms for s in steps]
+            ax.plot(xs, ys, "-", color=color, linewidth=1, label=search.label)
+            ax.scatter([s.rate for s in steps if s.passed], [s.p95_corrected_ms for s in steps if s.passed],
+                       color=color, zorder=3)
+            ax.scatter([s.rate for s in steps if not s.passed], [s.p95_corrected_ms for s in steps if not s.passed],
+                       facecolors="none", edgecolors=color, zorder=3)
+            if search.max_rps_at_slo is not None:
+                ax.axvline(search.max_rps_at_slo, color=color, linestyle=":", linewidth=1)
+        ax.axhline(group[0].slo_ms, color="red", linestyle="--", linewidth=1, label=f"SLO {group[0].slo_ms:g} ms")
+        ax.set_xlabel("offered load (requests/s, open loop)")
+        ax.set_ylabel("p95 latency from the intended send (ms)")
+        ax.set_title(f"{scenario} on {server}: latency against offered load (knee dotted)", fontsize=9)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -10,9 +10,19 @@ from loadtests.analysis.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.configs import headline
 from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.stats import verdict
+from loadtests.analysis.summary import capacity_entries
 from loadtests.core.text import text_table
 from loadtests.report.document import plain
-from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_pct, fmt_ratio, verdict_paragraph
+from loadtests.report.verdict import (
+    CAPACITY_COLUMNS,
+    capacity_headlines,
+    capacity_row,
+    fmt_ci,
+    fmt_eff,
+    fmt_pct,
+    fmt_ratio,
+    verdict_paragraph,
+)
 from loadtests.results.records import RunRecord
 
 
@@ -25,9 +35,16 @@ def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: flo
         rows.append((c.scenario, c.server, str(c.users), fmt_ci(c.baseline.rps), fmt_ci(c.candidate.rps),
                      fmt_ratio(c), verdict(c.speedup), fmt_eff(c).split(" ")[0], fmt_pct(c.memory_ratio)))
     lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
-    lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    if a.run.settings.plan.capacity is None:
+        lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    capacity = capacity_entries(a.run)
+    if capacity:
+        header = tuple(c.replace("SLO", f"{capacity[0].slo_ms:g} ms") for c in CAPACITY_COLUMNS)
+        lines += ["", *text_table([header, *map(capacity_row, capacity)]), "", *capacity_headlines(capacity)]
     lines.append("")
     lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
-    lines.append("")
-    lines.append(plain(verdict_paragraph(a)))
+    if a.run.settings.plan.capacity is None:
+        lines.append("")
+        lines.append(plain(verdict_paragraph(a)))
     return "\n".join(lines) + "\n"
+

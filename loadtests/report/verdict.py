@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 
 from loadtests.analysis.configs import KIND_PROCESSES, Comparison, ConfigSummary, headline, invalid_cells
 from loadtests.analysis.run_analysis import Analysis
 from loadtests.analysis.stats import MeanCI, format_interval, format_mean_ci, verdict
+from loadtests.results.records import CapacitySummary
 
 
 def fmt_ci(m: MeanCI | None, digits: int = 1) -> str:
@@ -104,3 +106,54 @@ def fmt_eff(c: Comparison) -> str:
     if c.efficiency is None or c.ideal is None or not c.candidate.is_cpu_bound:
         return "—"
     return f"{c.efficiency:.2f} (of {c.ideal:.2f}×)"
+
+
+def capacity_headlines(summary: Sequence[CapacitySummary]) -> list[str]:
+    """Per scenario and server: "at p95 < 500 ms, one 3.14t process sustains X rps, against Y on 3.14 and Z on
+    3.14 × N processes"."""
+    groups: dict[tuple[str, str], list[CapacitySummary]] = {}
+    for entry in summary:
+        groups.setdefault((entry.scenario, entry.server), []).append(entry)
+    lines = []
+    for (scenario, server), entries in groups.items():
+        ft = next((e for e in entries if e.interpreter == "3.14t" and "×" not in e.configuration), None)
+        if ft is None:
+            continue
+        who = "one 3.14t process" if " w1 " in f" {ft.configuration} " else f"one 3.14t process ({ft.configuration})"
+        against = " and ".join(f"{_sustains(e)} on {e.configuration}" for e in entries if e is not ft)
+        lines.append(f"{scenario} on {server}: at p95 < {ft.slo_ms:g} ms, {who} sustains {_sustains(ft)}"
+                     + (f", against {against}" if against else ""))
+    return lines
+
+
+def _sustains(entry: CapacitySummary) -> str:
+    if entry.max_rps_at_slo is None:
+        return "nothing" if entry.limited_by is None else "an unknown rate (the search stopped on an invalid window)"
+    return f"{'at least ' if entry.limited_by else ''}{entry.max_rps_at_slo:.1f} rps"
+
+
+CAPACITY_COLUMNS = ("scenario", "server", "configuration", "max rps at p95 < SLO", "bracket (rps)",
+                    "p95 at max, ms (95% CI)", "rps per busy core", "rps per GB (PSS)")
+
+
+def capacity_row(entry: CapacitySummary) -> tuple[str, ...]:
+    """One capacity search as the terminal and the report tabulate it (CAPACITY_COLUMNS)."""
+    ci = f" ({entry.p95_ci_at_max[0]:.0f}–{entry.p95_ci_at_max[1]:.0f})" if entry.p95_ci_at_max else ""
+    return (entry.scenario, entry.server, entry.configuration,
+            "none" if entry.max_rps_at_slo is None else f"{entry.max_rps_at_slo:.3g}",
+            bracket_text(entry.bracket_low, entry.bracket_high, limited=entry.limited_by is not None),
+            "—" if entry.p95_ms_at_max is None else f"{entry.p95_ms_at_max:.0f}{ci}",
+            "—" if entry.rps_per_core is None else f"{entry.rps_per_core:.3g}",
+            "—" if entry.rps_per_gb is None else f"{entry.rps_per_gb:.3g}")
+
+
+def bracket_text(low: float | None, high: float | None, limited: bool = False) -> str:
+    """``2.1–2.4`` (the capacity lies between), ``≥ 2.1`` (nothing above failed), or ``—``.
+
+    ``limited``: the search stopped on an invalid window, so the top is unknown.
+    """
+    if low is None:
+        return f"< {high:.3g}" if high is not None else "—"
+    if high is None:
+        return f"≥ {low:.3g}" + (" (stopped: invalid window)" if limited else "")
+    return f"{low:.3g}–{high:.3g}"

