@@ -28,7 +28,7 @@ from loadtests.report.charts import COLOURS, plt
 # 266 pt wide: in a 420 px page the plot gets about 360 px, so 9 pt text is drawn at 12 px
 WIDTH_IN = 3.7
 ROW_IN = 0.62
-TICKS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+MAX_TICKS = 5  # more tick labels than this collide at a phone's width
 FINE_TICKS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)  # for a narrow range, where powers of 2 give 2 ticks
 CEILING_COLOUR = "#b03060"
 
@@ -61,8 +61,23 @@ def _x_range(rows: Sequence[ForestRow], usable_cores: int) -> tuple[float, float
     return min(values) / 1.35, max(values) * 1.35
 
 
+def _ticks(lo: float, hi: float) -> list[float]:
+    """Powers of 2 in the range, every other one (or sparser) when that is too many, always with 1×;
+    a range narrower than four powers of 2 gets 0.75×, 1.5× and 3× steps instead."""
+    # a tick this close to either end would put half its label outside the figure
+    margin = 0.06 * (math.log2(hi) - math.log2(lo))
+    first, last = math.log2(lo) + margin, math.log2(hi) - margin
+    exponents = range(math.ceil(first), math.floor(last) + 1)
+    step = max(1, math.ceil(len(exponents) / MAX_TICKS))
+    if len(exponents) < 4:
+        return [t for t in FINE_TICKS if first <= math.log2(t) <= last]
+    return [2.0 ** k for k in exponents if k % step == 0]
+
+
 def _tick_label(v: float) -> str:
-    return f"{v:g}×"
+    """``2×``, ``0.75×``, and ``1/16×`` rather than ``0.0625×`` (a phone has no room for it)."""
+    inverse = 1 / v
+    return f"1/{inverse:g}×" if v < 1 and inverse.is_integer() else f"{v:g}×"
 
 
 def forest_chart(rows: Sequence[ForestRow], usable_cores: int) -> Figure | None:
@@ -78,9 +93,7 @@ def forest_chart(rows: Sequence[ForestRow], usable_cores: int) -> Figure | None:
     ax.set_xlim(lo, hi)
     ax.set_ylim(-len(rows) + 0.35, 0.75)
     ax.yaxis.set_major_locator(NullLocator())
-    ticks = [t for t in TICKS if lo <= t <= hi]
-    if len(ticks) < 4:
-        ticks = [t for t in FINE_TICKS if lo <= t <= hi]
+    ticks = _ticks(lo, hi)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([_tick_label(t) for t in ticks], fontsize=9)

@@ -233,6 +233,22 @@ def test_forest_plot_marks_one_the_ceiling_and_every_interval() -> None:
     assert forest_chart([], 2) is None
 
 
+@pytest.mark.parametrize("low, high", [(0.07, 11.89), (0.9, 1.1), (0.01, 300.0), (0.22, 4.73)])
+def test_forest_tick_labels_never_collide(low: float, high: float) -> None:
+    fig = forest_chart([ForestRow("uvicorn vs 3.14", 0.92, low, high, 2.25)], 2)
+    assert fig is not None
+    try:
+        (ax,) = fig.axes
+        fig.canvas.draw()
+        ticks = list(ax.get_xticks())
+        assert 1.0 in ticks and 3 <= len(ticks) <= 6, ticks
+        boxes = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
+        assert all(a.x1 + 2 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False)), ticks
+        assert boxes[0].x0 >= fig.bbox.x0 and boxes[-1].x1 <= fig.bbox.x1, ticks  # none cut off at the edges
+    finally:
+        charts.close(fig)
+
+
 def test_fluid_svg_keeps_only_the_view_box() -> None:
     fig = forest_chart([ForestRow("uvicorn vs 3.14", 1.5, 1.2, 1.9, 2.0)], 2)
     assert fig is not None
