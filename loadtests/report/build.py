@@ -5,7 +5,8 @@
 - ``report.html``: one self-contained file, charts inline as SVG, no scripts;
 - ``report.md`` with ``charts/*.png``.
 
-Sections, in order: verdict, throughput, scaling, latency, memory, claims C1–C6,
+It opens with one card per scenario (``card.py``), the decision in one screen, then
+the numbered sections, in order: verdict, throughput, scaling, latency, memory, claims C1–C6,
 capacity, method and environment. Invalid cells are listed with their reasons and
 never averaged in (docs/run-json.md).
 """
@@ -13,7 +14,7 @@ never averaged in (docs/run-json.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from loadtests.analysis.run_analysis import Analysis, analyse
 from loadtests.analysis.stats import format_interval, verdict
 from loadtests.analysis.summary import capacity_entries
 from loadtests.report import charts
+from loadtests.report.card import CapacityFigure, summary_section
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
@@ -259,6 +261,8 @@ def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
 
 def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
     plan = a.capacity
+    if not plan.families and a.run.capacities:
+        return []  # an open-loop run: its own blocks say it all
     target = f"{plan.target_rps:g} rps" if plan.target_rps is not None else None
     cols = ["family", "users at best", "rps", "p95 (ms)", "rps per busy core", "rps per usable core"]
     if target:
@@ -423,8 +427,14 @@ def _chart(fig: Any, name: str, caption: str, chart_dir: Path | None, run_dir: P
     return Chart(f"chart-{name}", caption, svg, png)
 
 
-def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | None = None) -> ReportDoc:
-    """The report document; PNG charts are written to ``chart_dir`` when given."""
+def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | None = None, *,
+                 capacity: Sequence[CapacityFigure] = (),
+                 diagnosis: Mapping[str, Sequence[str]] | None = None) -> ReportDoc:
+    """The report document; PNG charts are written to ``chart_dir`` when given.
+
+    ``capacity`` (capacity at the SLO per configuration) and ``diagnosis`` (lines per
+    scenario) fill the scenario cards; without them each card says they were not measured.
+    """
     r = a.run
     cores = r.usable_cores
     scen = list(a.scenarios)
@@ -497,16 +507,20 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     title = f"gil-lab report: {r.run_id}"
     subtitle = (f"preset `{r.preset}` · {r.created_at} · {cores} usable core(s) · "
                 f"{r.machine.cpu_model}")
-    return ReportDoc(title, subtitle, sections)
+    cards = summary_section(a, lambda fig, name, caption: _chart(fig, name, caption, chart_dir, run_dir),
+                            capacity, diagnosis)
+    return ReportDoc(title, subtitle, sections, cards)
 
 
-def write_report(run_dir: Path, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
+def write_report(run_dir: Path, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None, *,
+                 capacity: Sequence[CapacityFigure] = (),
+                 diagnosis: Mapping[str, Sequence[str]] | None = None) -> ReportPaths:
     """Write report.html, report.md and charts/*.png into ``run_dir`` (atomically per file)."""
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     a = analyse(run, slo_ms, target_rps)
     chart_dir = run_dir / "charts"
-    doc = build_report(a, chart_dir, run_dir)
+    doc = build_report(a, chart_dir, run_dir, capacity=capacity, diagnosis=diagnosis)
     html_path = _write_atomic(run_dir / "report.html", render_html(doc))
     md_path = _write_atomic(run_dir / "report.md", render_markdown(doc))
     pngs = tuple(sorted(chart_dir.glob("*.png"))) if chart_dir.is_dir() else ()

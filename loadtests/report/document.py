@@ -39,7 +39,20 @@ class Chart:
     png: str  # path relative to the run directory, e.g. "charts/throughput.png"
 
 
-Block = Paragraph | Bullets | Table | Chart
+CardBlock = Paragraph | Bullets | Table | Chart
+
+
+@dataclass(frozen=True)
+class Card:
+    """A box that reads on its own: one scenario's decision in the summary (no nested cards)."""
+
+    id: str
+    title: str
+    blocks: tuple[CardBlock, ...]
+    tone: str = ""  # the verdict's kind, for a colour: faster, slower, not-significant, mixed, not-compared
+
+
+Block = CardBlock | Card
 
 
 @dataclass(frozen=True)
@@ -54,10 +67,17 @@ class ReportDoc:
     title: str
     subtitle: str
     sections: tuple[Section, ...]
+    # Shown first and unnumbered, so the numbered sections keep their numbers.
+    summary: Section | None = None
 
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _CODE = re.compile(r"`([^`]+)`")
+
+
+def slug(name: str) -> str:
+    """``3.14t vs 3.14`` -> ``3-14t-vs-3-14``: a name made safe for an element id, a class or a file stem."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "col"
 
 
 def plain(text: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Table
+from loadtests.report.document import Bullets, Card, Chart, Paragraph, ReportDoc, Section, Table
 
 
 def _cell(v: str) -> str:
@@ -20,20 +20,31 @@ def _table(t: Table) -> str:
     return "\n".join(lines)
 
 
+def _block(b: object) -> list[str]:
+    """The block's lines, followed by a blank line."""
+    if isinstance(b, Paragraph):
+        out = [b.text]
+    elif isinstance(b, Bullets):
+        out = [f"- {item}" for item in b.items]
+    elif isinstance(b, Table):
+        out = [_table(b)]
+    elif isinstance(b, Chart):
+        out = [f"![{b.caption}]({b.png})"]
+    elif isinstance(b, Card):
+        out = [f"### {b.title}", ""] + [line for x in b.blocks for line in _block(x)][:-1]
+    else:
+        raise TypeError(f"unknown report block {type(b).__name__}")
+    return [*out, ""]
+
+
+def _section(heading: str, s: Section) -> list[str]:
+    return [heading, "", *(line for b in s.blocks for line in _block(b))]
+
+
 def render_markdown(doc: ReportDoc) -> str:
     out = [f"# {doc.title}", "", doc.subtitle, ""]
+    if doc.summary is not None:
+        out += _section(f"## {doc.summary.title}", doc.summary)
     for i, s in enumerate(doc.sections, 1):
-        out += [f"## {i} {s.title}", ""]
-        for b in s.blocks:
-            if isinstance(b, Paragraph):
-                out.append(b.text)
-            elif isinstance(b, Bullets):
-                out.extend(f"- {item}" for item in b.items)
-            elif isinstance(b, Table):
-                out.append(_table(b))
-            elif isinstance(b, Chart):
-                out.append(f"![{b.caption}]({b.png})")
-            else:
-                raise TypeError(f"unknown report block {type(b).__name__}")
-            out.append("")
+        out += _section(f"## {i} {s.title}", s)
     return "\n".join(out).rstrip() + "\n"

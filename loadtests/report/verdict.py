@@ -67,6 +67,9 @@ def verdict_paragraph(a: Analysis) -> str:
                 sentence += "; granian refused to start, as it does when the GIL is on in a free-threaded build"
             parts.append(sentence + ".")
             continue
+        if not mine and any(search.scenario == s for search in a.run.capacities):
+            parts.append(f"**{s}**: a capacity run (open loop), compared at the SLO in the capacity section.")
+            continue
         if not mine:
             parts.append(f"**{s}**: no valid 3.14t/3.14 pair to compare.")
             continue
@@ -129,7 +132,8 @@ def capacity_headlines(summary: Sequence[CapacitySummary]) -> list[str]:
 def _sustains(entry: CapacitySummary) -> str:
     if entry.max_rps_at_slo is None:
         return "nothing" if entry.limited_by is None else "an unknown rate (the search stopped on an invalid window)"
-    return f"{'at least ' if entry.limited_by else ''}{entry.max_rps_at_slo:.1f} rps"
+    lower_bound = entry.limited_by is not None or entry.bracket_high is None  # no failing rate above it
+    return f"{'at least ' if lower_bound else ''}{entry.max_rps_at_slo:.1f} rps"
 
 
 CAPACITY_COLUMNS = ("scenario", "server", "configuration", "max rps at p95 < SLO", "bracket (rps)",

@@ -29,8 +29,9 @@ def newest_run(root: Path | None = None) -> Path:
 def report(run_dir: Path | None, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
     """Rewrite a run's report.html, report.md and summary.json from its run.json (the newest run by default)."""
     run_dir = run_dir or newest_run()
-    save_summary(run_dir, summarize(load_run(run_dir)))
-    return write_report(run_dir, slo_ms, target_rps)
+    summary = summarize(load_run(run_dir))
+    save_summary(run_dir, summary)
+    return write_report(run_dir, slo_ms, target_rps, capacity=summary.capacity)
 
 
 def summarize_run(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> str:

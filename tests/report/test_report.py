@@ -47,12 +47,13 @@ def test_full_report_has_every_section_chart_and_table(tmp_path: Path) -> None:
     assert html.count("<svg") >= 5 and "<script" not in html and "http://" not in html.replace(
         "http://www.w3.org", "")  # self-contained: only SVG namespace URIs
     assert {p.name for p in paths.charts} == {"throughput.png", "scaling.png", "microbench.png", "latency.png",
-                                              "memory.png"}
+                                              "memory.png", "forest-json.png", "forest-compute.png",
+                                              "forest-image.png", "forest-async.png"}
     for png in paths.charts:
         assert png.read_bytes()[:4] == b"\x89PNG"
         assert f"](charts/{png.name})" in md
     assert [line for line in md.splitlines() if line.startswith("## ")] == [
-        "## 1 Verdict", "## 2 Throughput", "## 3 Scaling", "## 4 Latency", "## 5 Memory", "## 6 Claims C1–C6",
+        "## The decision, per scenario", "## 1 Verdict", "## 2 Throughput", "## 3 Scaling", "## 4 Latency", "## 5 Memory", "## 6 Claims C1–C6",
         "## 7 Capacity", "## 8 Method and environment"]
     # invalid cells are explained in section 8, with their reasons
     assert "server crashed (exit -9)" in md and "GIL enabled by module _lab_trap_ext" in md
@@ -102,7 +103,7 @@ def test_smoke_shaped_run_renders_without_optional_sections(tmp_path: Path) -> N
     run_dir = write_run(tmp_path / "run", smoke_like())
     paths = write_report(run_dir)
     md = paths.markdown.read_text()
-    assert {p.name for p in paths.charts} == {"throughput.png", "latency.png", "memory.png"}
+    assert {p.name for p in paths.charts} == {"throughput.png", "latency.png", "memory.png", "forest-json.png"}
     assert "No sweep in this run" in md
     assert "no microbench in this run" in md
     assert "Invalid cells: none." in md

@@ -2,10 +2,12 @@
 
 Chromium is driven over the DevTools protocol on ``--remote-debugging-pipe`` (fd 3 in,
 fd 4 out, NUL-separated JSON) with the standard library only: no browser download, no
-extra dependency. Two runs are rendered: the real smoke run (``smoke_run_dir``, from
-tests/conftest.py: a few cells, no microbench, no sweep) and a synthetic 2-core run
-with every section filled. A full-page screenshot, ``report.png``, is saved into each
-run directory.
+extra dependency. Three runs are rendered: the real smoke run (``smoke_run_dir``, from
+tests/conftest.py: a few cells, no microbench, no sweep), a synthetic 2-core run with
+every section filled, and the paired smoke fixture. Each is laid out at 1280 px and at
+420 px (a phone, with mobile emulation), and a full-page screenshot of each width,
+``report-1280.png`` and ``report-420.png``, is saved into the run directory. The
+layout is measured through the protocol, so the report itself stays free of scripts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ except ImportError:  # rootdir-style import when tests/ has no __init__.py
     from tests.fixtures.synthetic_runs import make_run, write_run
 
 from loadtests.report.build import write_report
+from tests.report.capacity_inputs import CapacityAtSlo
+
+PAIRED_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "run-json" / "v3" / "smoke-paired.json"
 
 CHROMIUM = os.environ.get("GIL_LAB_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -107,17 +112,18 @@ class DevToolsPipe:
             self.events.append(reply)
 
     def wait_event(self, method: str, timeout: float = TIMEOUT_S) -> dict[str, Any]:
-        for e in self.events:
+        """The next ``method`` event; it is taken out of ``events``, so a second wait sees a new one."""
+        for i, e in enumerate(self.events):
             if e.get("method") == method:
-                return e
+                return self.events.pop(i)
         deadline = time.monotonic() + timeout
         while True:
             msg = self._inbox.get(timeout=max(0.1, deadline - time.monotonic()))
             if msg is None:
                 raise RuntimeError(f"Chromium closed the pipe while waiting for {method}")
-            self.events.append(msg)
             if msg.get("method") == method:
                 return msg
+            self.events.append(msg)
 
     def close(self) -> str:
         with contextlib.suppress(Exception):  # closing a browser that already died is fine
@@ -145,10 +151,25 @@ def _console_problems(events: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+WIDTHS = (1280, 420)  # a desktop window and a phone
+
+
 @pytest.fixture(scope="module")
 def synthetic_page(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A synthetic 2-core run with every section filled: all charts, GIL incidents, projections refused."""
     return render_in_chromium(write_run(tmp_path_factory.mktemp("browser") / "run", make_run()))
+
+
+@pytest.fixture(scope="module")
+def paired_page(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The paired smoke fixture (schema 3: PSS, paired windows), with one capacity entry and a diagnosis."""
+    run_dir = tmp_path_factory.mktemp("browser-paired")
+    shutil.copyfile(PAIRED_FIXTURE, run_dir / "run.json")
+    capacity = [CapacityAtSlo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 41.5, 39.0, 44.0, 412.0, 20.7,
+                              148.2)]
+    diagnosis = {"json": ["The event-loop thread of 3.14t was busy 0.91 of the time: a serial section on the "
+                          "event loop caps the server near one core."]}
+    return render_in_chromium(run_dir, capacity=capacity, diagnosis=diagnosis)
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +178,54 @@ def smoke_page(smoke_run_dir: Path) -> dict[str, Any]:
     return render_in_chromium(smoke_run_dir)
 
 
-def render_in_chromium(run_dir: Path) -> dict[str, Any]:
-    """Write the report, load it in Chromium; return the DOM facts, console problems, requests, screenshot."""
-    paths = write_report(run_dir)
+PROBE = """JSON.stringify({
+    claims: !!document.querySelector('table#claims'),
+    claimRows: document.querySelectorAll('table#claims tbody tr').length,
+    chartSvgs: document.querySelectorAll('figure.chart svg').length,
+    chartIds: Array.from(document.querySelectorAll('figure.chart')).map(f => f.id),
+    sections: Array.from(document.querySelectorAll('main > section')).map(s => s.id),
+    scripts: document.querySelectorAll('script').length,
+    svgSizes: Array.from(document.querySelectorAll('main figure.chart svg')).map(
+        s => [s.getBoundingClientRect().width, s.getBoundingClientRect().height]),
+})"""
+
+# The layout of the summary: what scrolls sideways, what sticks out, where the forest plots are.
+LAYOUT_PROBE = """(() => {
+    const page = document.scrollingElement;
+    const summary = document.querySelector('section#summary');
+    const box = summary.getBoundingClientRect();
+    const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+        (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : '');
+    const all = Array.from(summary.querySelectorAll('*'));
+    return JSON.stringify({
+        viewport: window.innerWidth,
+        page: [page.scrollWidth, page.clientWidth],
+        summary: [summary.scrollWidth, summary.clientWidth],
+        cards: Array.from(summary.querySelectorAll('article.card')).map(c => ({
+            id: c.id, tone: c.className, scroll: c.scrollWidth, client: c.clientWidth,
+            top: c.getBoundingClientRect().top, text: c.innerText})),
+        scrolling: all.filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth).map(name),
+        stickingOut: all.filter(e => { const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5); }).map(name),
+        firstAfterHeader: document.querySelector('header').nextElementSibling.id,
+        summaryTop: box.top,
+        forests: Array.from(summary.querySelectorAll('svg.forest')).map(s => ({
+            width: s.getBoundingClientRect().width, height: s.getBoundingClientRect().height,
+            widthAttr: s.getAttribute('width'), viewBox: s.getAttribute('viewBox'),
+            cardWidth: s.closest('article').clientWidth})),
+    });
+})()"""
+
+
+def render_in_chromium(run_dir: Path, **report_inputs: Any) -> dict[str, Any]:
+    """Write the report and load it in Chromium at each of WIDTHS.
+
+    Returns the DOM facts and the layout per width, the screenshots, and the console
+    problems and requests of all the loads.
+    """
+    paths = write_report(run_dir, **report_inputs)
     url = paths.html.resolve().as_uri()
+    per_width: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="gil-lab-chromium-") as profile:
         cdp = DevToolsPipe(Path(profile))
         try:
@@ -168,37 +233,38 @@ def render_in_chromium(run_dir: Path) -> dict[str, Any]:
             session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             for domain in ("Page", "Runtime", "Log", "Network"):
                 cdp.send(f"{domain}.enable", session=session)
-            cdp.send("Emulation.setDeviceMetricsOverride",
-                     {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
-            cdp.send("Page.navigate", {"url": url}, session=session)
-            cdp.wait_event("Page.loadEventFired")
-            probe = """JSON.stringify({
-                claims: !!document.querySelector('table#claims'),
-                claimRows: document.querySelectorAll('table#claims tbody tr').length,
-                chartSvgs: document.querySelectorAll('figure.chart svg').length,
-                chartIds: Array.from(document.querySelectorAll('figure.chart')).map(f => f.id),
-                sections: Array.from(document.querySelectorAll('main > section')).map(s => s.id),
-                scripts: document.querySelectorAll('script').length,
-                svgSizes: Array.from(document.querySelectorAll('figure.chart svg')).map(
-                    s => [s.getBoundingClientRect().width, s.getBoundingClientRect().height]),
-            })"""
-            res = cdp.send("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session)
-            facts = json.loads(res["result"]["value"])
-            metrics = cdp.send("Page.getLayoutMetrics", session=session)
-            size = metrics.get("cssContentSize") or metrics["contentSize"]
-            shot = cdp.send("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": 1280, "height": min(size["height"], 16000), "scale": 1},
-            }, session=session)
-            screenshot = run_dir / "report.png"
-            screenshot.write_bytes(base64.b64decode(shot["data"]))
+            for width in WIDTHS:
+                # mobile emulation below 600 px: the page's viewport meta applies, as on a phone
+                cdp.send("Emulation.setDeviceMetricsOverride",
+                         {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+                         session=session)
+                cdp.send("Page.navigate", {"url": url}, session=session)
+                cdp.wait_event("Page.loadEventFired")
+                facts = _evaluate(cdp, session, PROBE)
+                layout = _evaluate(cdp, session, LAYOUT_PROBE)
+                metrics = cdp.send("Page.getLayoutMetrics", session=session)
+                size = metrics.get("cssContentSize") or metrics["contentSize"]
+                shot = cdp.send("Page.captureScreenshot", {
+                    "format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": 0, "width": width, "height": min(size["height"], 16000), "scale": 1},
+                }, session=session)
+                screenshot = run_dir / f"report-{width}.png"
+                screenshot.write_bytes(base64.b64decode(shot["data"]))
+                per_width[width] = {"facts": facts, "layout": layout, "screenshot": screenshot}
             time.sleep(0.2)  # let late console events arrive
             cdp.send("Runtime.evaluate", {"expression": "1"}, session=session)
         finally:
             cdp.close()
     requests = [e["params"]["request"]["url"] for e in cdp.events if e.get("method") == "Network.requestWillBeSent"]
-    return {"facts": facts, "problems": _console_problems(cdp.events), "requests": requests,
-            "screenshot": screenshot, "url": url}
+    return {"widths": per_width, "facts": per_width[WIDTHS[0]]["facts"], "problems": _console_problems(cdp.events),
+            "requests": requests, "screenshot": per_width[WIDTHS[0]]["screenshot"], "url": url}
+
+
+def _evaluate(cdp: DevToolsPipe, session: str, expression: str) -> dict[str, Any]:
+    res = cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
+    if "exceptionDetails" in res:
+        raise RuntimeError(f"probe failed: {res['exceptionDetails']}")
+    return json.loads(res["result"]["value"])
 
 
 SECTIONS = ["verdict", "throughput", "scaling", "latency", "memory", "claims", "capacity", "method"]
@@ -230,3 +296,54 @@ def test_real_smoke_run_report_renders(smoke_page: dict[str, Any]) -> None:
 def test_full_synthetic_report_renders(synthetic_page: dict[str, Any]) -> None:
     _check_page(synthetic_page, min_charts=5)
     assert {"chart-scaling", "chart-microbench"} <= set(synthetic_page["facts"]["chartIds"])
+
+
+# --- the summary cards at a desktop's and a phone's width ----------------------------------
+
+
+def _check_summary_layout(page: dict[str, Any], scenarios: list[str]) -> None:
+    for width, seen in page["widths"].items():
+        lay = seen["layout"]
+        # a phone zooms out to fit a page wider than itself, so a wider viewport means something stuck out
+        assert lay["viewport"] == width, f"the page is wider than {width} px: {lay['viewport']} px"
+        assert lay["firstAfterHeader"] == "summary", "the report must open with the summary"
+        assert lay["summaryTop"] < 400, lay["summaryTop"]
+        assert [c["id"] for c in lay["cards"]] == [f"card-{s}" for s in scenarios]
+        # nothing in the summary scrolls sideways or sticks out of it, and the page does not scroll either
+        assert lay["page"][0] <= lay["page"][1], (width, lay["page"])
+        assert lay["summary"][0] <= lay["summary"][1], (width, lay["summary"])
+        assert all(c["scroll"] <= c["client"] for c in lay["cards"]), (width, lay["cards"])
+        assert lay["scrolling"] == [] and lay["stickingOut"] == [], (width, lay["scrolling"], lay["stickingOut"])
+        for f in lay["forests"]:
+            assert f["widthAttr"] is None and f["viewBox"], f  # sized by its box, not a fixed width
+            assert f["width"] <= f["cardWidth"] + 0.5, f
+            # drawn at least at its design size, so its 8-9 pt text stays readable at 420 px
+            assert f["width"] >= float(f["viewBox"].split()[2]), (width, f)
+        shot: Path = seen["screenshot"]
+        assert shot.name == f"report-{width}.png" and shot.parent == page["screenshot"].parent
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a phone stacks the cards; a desktop puts two side by side when there are two or more
+    phone, desk = page["widths"][420]["layout"]["cards"], page["widths"][1280]["layout"]["cards"]
+    assert len({round(c["top"]) for c in phone}) == len(phone)
+    if len(desk) >= 2:
+        assert round(desk[0]["top"]) == round(desk[1]["top"])
+
+
+def test_synthetic_summary_fits_a_desktop_and_a_phone(synthetic_page: dict[str, Any]) -> None:
+    _check_summary_layout(synthetic_page, ["json", "compute", "image", "async", "gil-trap"])
+    lay = synthetic_page["widths"][420]["layout"]
+    assert len(lay["forests"]) == 4  # the GIL-trap card has no valid comparison to plot
+    text = {c["id"]: c["text"] for c in lay["cards"]}
+    assert "3.14t is faster than 3.14" in text["card-json"]
+    assert "not measured in this run (run gil-lab capacity)" in text["card-json"]
+    assert "The GIL came back on in 3.14t" in text["card-gil-trap"]
+
+
+def test_paired_summary_with_capacity_and_diagnosis(paired_page: dict[str, Any]) -> None:
+    _check_summary_layout(paired_page, ["json"])
+    card = paired_page["widths"][420]["layout"]["cards"][0]
+    assert "41.5 rps" in card["text"] and "between 39.0 and 44.0" in card["text"]
+    assert "serial section on the event loop" in card["text"]
+    assert "peak PSS" in card["text"]
+    assert paired_page["problems"] == []
+    assert [u for u in paired_page["requests"] if not u.startswith(("file:", "data:", "about:"))] == []

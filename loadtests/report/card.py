@@ -1,0 +1,276 @@
+"""The decision in one screen: one card per scenario, shown before the numbered sections.
+
+A card answers "should this scenario move to 3.14t?" with what the run measured:
+
+- the verdict in words: 3.14t against 3.14 on each server, and against 3.14 with N
+  worker processes (the usual way to use several cores with the GIL);
+- a forest plot of those ratios (``forest.py``);
+- capacity at the p95 SLO;
+- the peak memory (PSS) of each server compared;
+- why it scales or not.
+
+Capacity and the diagnosis come from other stages, so the card asks only for what it
+shows: any records with the attributes of ``CapacityFigure`` (``summary.json``'s
+``capacity`` entries have them), and diagnosis lines per scenario. Where either is
+missing for a scenario, the card says so rather than leaving a gap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from matplotlib.figure import Figure
+
+from loadtests.analysis.configs import KIND_PROCESSES, Comparison, ConfigSummary, could_use, headline
+from loadtests.analysis.run_analysis import Analysis
+from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
+from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
+from loadtests.report.verdict import fmt_pct, speed_words
+
+CAPACITY_COMMAND = "gil-lab capacity"
+
+#: Makes a Chart (SVG for the page, PNG for Markdown) from a figure: (figure, file stem, caption).
+ChartMaker = Callable[[Figure | None, str, str], Chart | None]
+
+
+class CapacityFigure(Protocol):
+    """One configuration's capacity at the SLO: the highest arrival rate whose p95 stayed under it."""
+
+    @property
+    def scenario(self) -> str: ...
+    @property
+    def server(self) -> str: ...
+    @property
+    def interpreter(self) -> str: ...
+    @property
+    def configuration(self) -> str: ...  # a label a reader knows, e.g. "3.14 uvicorn ×2 proc"
+    @property
+    def max_rps_at_slo(self) -> float | None: ...  # None: no rate tried kept p95 under the SLO
+    @property
+    def bracket_low(self) -> float | None: ...  # the search's resolution: capacity lies in [low, high]
+    @property
+    def bracket_high(self) -> float | None: ...
+    @property
+    def p95_ms_at_max(self) -> float | None: ...
+    @property
+    def rps_per_core(self) -> float | None: ...
+    @property
+    def rps_per_gb(self) -> float | None: ...  # per GB of peak PSS
+    @property
+    def limited_by(self) -> str | None: ...  # an invalid window stopped the search: a lower bound
+
+
+@dataclass(frozen=True)
+class ScenarioComparisons:
+    """What one card compares: the headline 3.14t/3.14 pair per server, and the same 3.14t
+    configuration against 3.14 with N worker processes."""
+
+    scenario: str
+    heads: tuple[Comparison, ...]
+    against_processes: tuple[Comparison, ...]
+
+    @property
+    def all(self) -> tuple[Comparison, ...]:
+        return self.heads + self.against_processes
+
+    def processes_for(self, head: Comparison) -> list[Comparison]:
+        return [p for p in self.against_processes if p.candidate.config_id == head.candidate.config_id]
+
+
+def scenario_comparisons(a: Analysis, scenario: str) -> ScenarioComparisons:
+    heads = tuple(c for (s, _), c in headline(a.comparisons).items() if s == scenario)
+    ft = {h.candidate.config_id for h in heads}
+    procs = tuple(c for c in a.comparisons if c.kind == KIND_PROCESSES and c.candidate.config_id in ft)
+    return ScenarioComparisons(scenario, heads, procs)
+
+
+# --- the verdict ----------------------------------------------------------------------------
+
+LEADS = {
+    "faster": "3.14t is faster than 3.14",
+    "slower": "3.14t is slower than 3.14",
+    "not-significant": "No measurable difference between 3.14t and 3.14",
+    "unknown": "Too few repeats to tell 3.14t from 3.14",
+    "mixed": "It depends on the server",
+}
+
+
+def _kind(c: Comparison) -> str:
+    s = c.speedup
+    if s.significant is None:
+        return "unknown"
+    if not s.significant:
+        return "not-significant"
+    return "faster" if s.ratio > 1 else "slower"
+
+
+def _gil_verdict(a: Analysis, scenario: str) -> Paragraph | None:
+    incidents = [i for i in a.claims.incidents if i.scenario == scenario]
+    if not incidents:
+        return None
+    mods = sorted({m for i in incidents for m in i.modules}) or ["a module the server did not report"]
+    text = (f"**The GIL came back on in 3.14t** (enabled by {', '.join(mods)}): those cells are invalid, so "
+            f"3.14t is not compared here.")
+    gil_on = [i for i in incidents if i.rps_gil_on is not None]
+    if gil_on:
+        text += " With the GIL on, " + "; ".join(f"{i.server} served {i.rps_gil_on:.1f} rps" for i in gil_on) + "."
+    if any(c.refusals for c in a.configs if c.scenario == scenario):
+        text += " granian refused to start, as it does when the GIL is on in a free-threaded build."
+    return Paragraph(text)
+
+
+def verdict_block(a: Analysis, sc: ScenarioComparisons) -> tuple[Paragraph, str]:
+    """The card's first paragraph and its tone (a CSS class)."""
+    gil = _gil_verdict(a, sc.scenario)
+    if gil is not None:
+        return gil, "not-compared"
+    if not sc.heads and any(search.scenario == sc.scenario for search in a.run.capacities):
+        return (Paragraph("**A capacity run**: it measured the highest arrival rate each configuration sustains "
+                          "at the SLO (open loop, below), not closed-loop throughput ratios."), "not-compared")
+    if not sc.heads:
+        return (Paragraph("**No valid 3.14t/3.14 pair to compare** in this scenario; the invalid cells and their "
+                          "reasons are listed under Method and environment."), "not-compared")
+    kinds = {_kind(c) for c in sc.heads}
+    tone = kinds.pop() if len(kinds) == 1 else "mixed"
+    sentences = [f"**{LEADS[tone]}.**"]
+    for h in sc.heads:
+        eff = ""
+        if h.efficiency is not None and h.ideal is not None and h.candidate.is_cpu_bound:
+            eff = f", efficiency {h.efficiency:.2f} of the {h.ideal:.2f}× ideal"
+        procs = "".join(f"; against 3.14 × {p.baseline.workers} processes, {speed_words(p)}"
+                        for p in sc.processes_for(h))
+        sentences.append(f"On {h.server} at {h.users} users: {speed_words(h)}{eff}{procs}.")
+    return Paragraph(" ".join(sentences)), tone
+
+
+# --- the forest plot ------------------------------------------------------------------------
+
+
+def pair_ideal(c: Comparison, usable_cores: int) -> float | None:
+    """The comparison's own ideal, or for an N-process baseline the same ratio of cores."""
+    if c.ideal is not None:
+        return c.ideal
+    used = c.baseline.server_cpu_cores.mean if c.baseline.server_cpu_cores else None
+    return could_use(c.candidate, usable_cores) / used if used else None
+
+
+def forest_rows(sc: ScenarioComparisons, usable_cores: int) -> list[ForestRow]:
+    rows = []
+    for h in sc.heads:
+        for c in (h, *sc.processes_for(h)):
+            procs = c.kind == KIND_PROCESSES
+            against = f"3.14 × {c.baseline.workers} processes" if procs else "3.14"
+            s = c.speedup
+            rows.append(ForestRow(f"{c.server} vs {against}", s.ratio, s.low, s.high,
+                                  pair_ideal(c, usable_cores), procs))
+    return rows
+
+
+def forest_block(a: Analysis, sc: ScenarioComparisons, chart: ChartMaker) -> Chart | None:
+    cores = a.run.usable_cores
+    users = sorted({c.users for c in sc.all})
+    made = chart(forest_chart(forest_rows(sc, cores), cores), f"forest-{slug(sc.scenario)}",
+                 f"{sc.scenario}: 3.14t ÷ baseline throughput at {'/'.join(map(str, users))} users, with 95% "
+                 f"intervals. The red tick is each pair's ideal (the cores 3.14t could use ÷ the cores the "
+                 f"baseline used); the dotted line marks the {cores} usable core(s), the ideal over a baseline "
+                 f"that kept one core busy.")
+    return None if made is None else dataclasses.replace(made, svg=fluid_svg(made.svg, "forest"))
+
+
+# --- capacity, memory, diagnosis ------------------------------------------------------------
+
+
+def _rps(v: float) -> str:
+    return f"{v:.1f}" if v < 100 else f"{v:.0f}"
+
+
+def _capacity_line(e: CapacityFigure) -> str:
+    if e.max_rps_at_slo is None:
+        lowest = f" (the lowest rate tried was {_rps(e.bracket_high)} rps)" if e.bracket_high is not None else ""
+        return f"{e.configuration}: no rate tried kept p95 under the SLO{lowest}"
+    line = f"{e.configuration}: **{_rps(e.max_rps_at_slo)} rps**"
+    if e.limited_by is not None:
+        line = f"{e.configuration}: **at least {_rps(e.max_rps_at_slo)} rps** (an invalid window stopped the search)"
+    elif e.bracket_high is None:
+        line = f"{e.configuration}: **at least {_rps(e.max_rps_at_slo)} rps** (no rate tried failed)"
+    elif e.bracket_low is not None:
+        line += f" (between {_rps(e.bracket_low)} and {_rps(e.bracket_high)})"
+    extras = [f"p95 {e.p95_ms_at_max:.0f} ms there" if e.p95_ms_at_max is not None else "",
+              f"{_rps(e.rps_per_core)} rps per core" if e.rps_per_core is not None else "",
+              f"{_rps(e.rps_per_gb)} rps per GB of PSS" if e.rps_per_gb is not None else ""]
+    return ", ".join([line, *(x for x in extras if x)])
+
+
+def capacity_blocks(entries: Sequence[CapacityFigure], scenario: str, slo_ms: float) -> list[CardBlock]:
+    mine = [e for e in entries if e.scenario == scenario]
+    head = f"**Capacity at p95 < {slo_ms:g} ms**"
+    if not mine:
+        return [Paragraph(f"{head}: not measured in this run (run `{CAPACITY_COMMAND}`).")]
+    return [Paragraph(f"{head}: the highest arrival rate whose p95 stayed under the SLO; the two rates in "
+                      f"brackets are the search's resolution."),
+            Bullets(tuple(_capacity_line(e) for e in mine))]
+
+
+def _server_in_words(c: ConfigSummary) -> str:
+    """``one 3.14t process`` or ``3.14 × 2 processes``; the label where words would hide a setting."""
+    if c.parallelism == "processes":
+        return f"{c.interpreter} × {c.workers} processes"
+    return f"one {c.interpreter} process" if c.workers == 1 and c.python_gil_env is None else c.label
+
+
+def _memory_line(h: Comparison, procs: Sequence[Comparison]) -> str:
+    """One server's memory: the 3.14t configuration, then each baseline with 3.14t's difference to it."""
+    def mb(c: ConfigSummary) -> str:
+        return f"{c.memory_mb.mean:.0f} MB" if c.memory_mb else "not sampled"
+
+    parts = [f"{_server_in_words(h.candidate)} {mb(h.candidate)}"]
+    for c in (h, *procs):
+        diff = f" (3.14t {fmt_pct(c.memory_ratio)})" if c.memory_ratio is not None else ""
+        parts.append(f"{_server_in_words(c.baseline)} {mb(c.baseline)}{diff}")
+    return f"{h.server}: " + ", ".join(parts)
+
+
+def memory_blocks(sc: ScenarioComparisons) -> list[CardBlock]:
+    if not sc.heads:
+        return []
+    measure = "PSS" if any(c.candidate.pss_mb for c in sc.all) else "RSS"
+    why = ("PSS splits shared pages between the processes that share them" if measure == "PSS"
+           else "this run did not sample PSS")
+    return [Paragraph(f"**Memory**: peak {measure} of each server, all its processes together ({why})."),
+            Bullets(tuple(_memory_line(h, sc.processes_for(h)) for h in sc.heads))]
+
+
+def diagnosis_blocks(lines: Sequence[str] | None) -> list[CardBlock]:
+    head = "**Why it scales or not**"
+    if not lines:
+        return [Paragraph(f"{head}: not diagnosed in this run.")]
+    return [Paragraph(f"{head}:"), Bullets(tuple(lines))]
+
+
+# --- assembly -------------------------------------------------------------------------------
+
+
+def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, capacity: Sequence[CapacityFigure] = (),
+                  diagnosis: Sequence[str] | None = None) -> Card:
+    sc = scenario_comparisons(a, scenario)
+    verdict, tone = verdict_block(a, sc)
+    forest = forest_block(a, sc, chart)
+    blocks: list[CardBlock] = [verdict, *([forest] if forest else []), *capacity_blocks(capacity, scenario, a.slo_ms),
+                           *memory_blocks(sc), *diagnosis_blocks(diagnosis)]
+    return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), tone)
+
+
+def summary_section(a: Analysis, chart: ChartMaker, capacity: Sequence[CapacityFigure] = (),
+                    diagnosis: Mapping[str, Sequence[str]] | None = None) -> Section:
+    """The unnumbered section the report opens with: an introduction and one card per scenario."""
+    cores = a.run.usable_cores
+    intro = Paragraph(f"One card per scenario: the verdict, the throughput ratios with their 95% intervals "
+                      f"against what {cores} usable core(s) allow, capacity at the p95 SLO, memory, and why it "
+                      f"scales or not. Measured on {cores} usable core(s) of {a.run.machine.cpu_model}; the "
+                      f"numbered sections below hold every figure and how it was measured.")
+    diag = diagnosis or {}
+    cards = tuple(scenario_card(a, s, chart, capacity, diag.get(s)) for s in a.scenarios)
+    return Section("summary", "The decision, per scenario", (intro, *cards))
