@@ -7,14 +7,19 @@ figures for each measured window, so every request is also recorded raw:
 - Standalone: requests are recorded where they happen.
 - Master/worker (``--master`` / ``--worker``, on one machine or several): workers ship
   their samples to the master with every stats report, every
-  :data:`REPORT_INTERVAL_S` (Locust's default is 3 s, too slow for short windows).
+  :data:`REPORT_INTERVAL_S` (Locust's default is 3 s, too slow for short windows). The
+  master keeps only the samples of workers ``lab_workers.py`` admitted, moved onto its
+  own clock by each worker's measured offset, and tagged with the worker's client id.
 
 The lab drives a Locust session through its web API (``POST /swarm`` and ``/stop``)
 and reads the recorder through two routes this module adds to Locust's web UI:
 
-- ``GET /lab/status``: the runner's state, users, and the workers that joined with the
-  time each last reported (the master's clock);
-- ``GET /lab/drain``: every sample recorded since the previous drain (and forgets them).
+- ``GET /lab/status``: the runner's state, users, the workers connected (not missing),
+  the time each last reported (the master's clock), and ``admission``: every worker that
+  said hello (host, address, versions, clock offset, Locust state) and every refusal;
+- ``GET /lab/drain``: every sample recorded since the previous drain, as
+  ``[time, ms, ok, name, worker id]`` (``""`` for a standalone Locust), and each worker's
+  CPU readings ``[time, cpu seconds]`` since then (and forgets them).
 
 When Locust quits, the samples still buffered are also written to ``$LAB_RAW_OUT``
 (for a headless run started by hand).
@@ -28,6 +33,7 @@ import threading
 import time
 from typing import Any
 
+import lab_workers  # shipped beside this file, and listed before it (see load_session.RECORDER_FILES)
 import locust.runners
 from locust import FastHttpUser, between, constant, events
 from locust.runners import MasterRunner, WorkerRunner
@@ -85,14 +91,15 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
     @web_ui.app.route("/lab/status")
     def lab_status() -> Any:
         runner = environment.runner
-        workers = getattr(runner, "clients", None)
+        clients = getattr(runner, "clients", None)
         with _lock:
             reports = dict(_state["reports"])
+        connected = [node.id for node in (clients.ready + clients.spawning + clients.running)] if clients else []
         return jsonify({
             "role": _state["role"], "state": str(getattr(runner, "state", "")),
             "user_count": int(getattr(runner, "user_count", 0) or 0), "now": time.time(),
-            "workers": sorted(workers.keys()) if workers is not None else [],
-            "reports": reports, "test_start": _state["test_start"],
+            "workers": sorted(connected), "reports": reports, "test_start": _state["test_start"],
+            "admission": lab_workers.describe(runner) if clients is not None else None,
         })
 
     @web_ui.app.route("/lab/drain")
@@ -101,7 +108,8 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
             drained = list(_samples)
             _samples.clear()
             reports = dict(_state["reports"])
-        return jsonify({"now": time.time(), "samples": drained, "reports": reports})
+            cpu = lab_workers.drain_cpu()
+        return jsonify({"now": time.time(), "samples": drained, "reports": reports, "cpu": cpu})
 
 
 @events.test_start.add_listener
@@ -113,7 +121,7 @@ def _on_test_start(**_: Any) -> None:
 @events.request.add_listener
 def _on_request(request_type: str, name: str, response_time: float, exception: Any = None, **_: Any) -> None:
     with _lock:
-        _samples.append([time.time(), float(response_time), exception is None, f"{request_type} {name}"])
+        _samples.append([time.time(), float(response_time), exception is None, f"{request_type} {name}", ""])
 
 
 @events.report_to_master.add_listener
@@ -125,8 +133,12 @@ def _on_report_to_master(client_id: str, data: dict, **_: Any) -> None:
 
 @events.worker_report.add_listener
 def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
+    shift = lab_workers.clock_shift(client_id)
+    if shift is None:  # not admitted (yet): its requests do not count
+        return
     with _lock:
-        _samples.extend(data.get("lab_samples", []))
+        _samples.extend([s[0] - shift, s[1], s[2], s[3], client_id] for s in data.get("lab_samples", []))
+        lab_workers.record_cpu(client_id, data.get("lab_cpu"))
         _state["reports"][client_id] = time.time()
 
 
