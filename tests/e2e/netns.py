@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import pytest
 
 SUBNET = "10.77.0"
-HOLD = [sys.executable, "-I", "-S", "-c", "import sys; sys.stdin.read()"]
+# Runs once unshare has made the namespaces: its first line says so, then it waits for its pipe to close.
+HOLD = [sys.executable, "-I", "-S", "-c", "import sys; print('ready', flush=True); sys.stdin.read()"]
 
 
 def require_namespaces() -> None:
@@ -61,8 +62,17 @@ class Network:
     workers: list[Machine] = field(default_factory=list)
 
 
+def _own_namespaces(pid: int) -> bool:
+    return all(os.readlink(f"/proc/{pid}/ns/{kind}") != os.readlink(f"/proc/self/ns/{kind}") for kind in ("net", "uts"))
+
+
 def _machine(name: str, address: str) -> Machine:
-    holder = subprocess.Popen(["unshare", "--net", "--uts", "--", *HOLD], stdin=subprocess.PIPE)
+    holder = subprocess.Popen(["unshare", "--net", "--uts", "--", *HOLD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout is not None
+    # Until then the holder is still in this machine's namespaces, and `hostname` would rename the machine itself.
+    if holder.stdout.readline().strip() != b"ready" or not _own_namespaces(holder.pid):
+        holder.kill()
+        raise RuntimeError(f"unshare did not give {name} namespaces of its own")
     machine = Machine(name, address, holder)
     machine.run("hostname", name)
     machine.run("ip", "link", "set", "lo", "up")
