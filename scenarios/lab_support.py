@@ -51,18 +51,29 @@ _state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}}
 locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
 
 
-@events.init_command_line_parser.add_listener
-def _on_parser(parser: Any, **_: Any) -> None:
-    parser.add_argument(f"--{CONNECTION_CLOSE_OPTION.replace('_', '-')}", type=str,
-                        default=os.environ.get(CONNECTION_CLOSE_ENV, "0"), include_in_web_ui=False,
-                        help="1: a new connection per request (the lab sets it for comparisons with N worker processes)")
+def lab_option(name: str, env: str, default: str, help: str) -> None:
+    """A custom Locust option ``--name`` defaulting to ``$env``: set per window by ``POST /swarm``, and passed
+    by the master to its workers with every spawn (workers elsewhere do not share its environment)."""
+
+    @events.init_command_line_parser.add_listener
+    def _on_parser(parser: Any, **_: Any) -> None:
+        parser.add_argument(f"--{name.replace('_', '-')}", type=str, default=os.environ.get(env, default),
+                            include_in_web_ui=False, help=help)
+
+
+def option_value(environment: Any, name: str, env: str, default: str) -> str:
+    """The option's value as the master set it, else ``$env``, else ``default``."""
+    value = getattr(getattr(environment, "parsed_options", None), name, None)
+    return str(value if value is not None else os.environ.get(env, default)).strip()
+
+
+lab_option(CONNECTION_CLOSE_OPTION, CONNECTION_CLOSE_ENV, "0",
+           "1: a new connection per request (the lab sets it for comparisons with N worker processes)")
 
 
 def connection_close(environment: Any) -> bool:
     """Whether this window asks for a new connection per request (see LabUser)."""
-    options = getattr(environment, "parsed_options", None)
-    value = getattr(options, CONNECTION_CLOSE_OPTION, None) if options is not None else None
-    return str(value if value is not None else os.environ.get(CONNECTION_CLOSE_ENV, "0")) == "1"
+    return option_value(environment, CONNECTION_CLOSE_OPTION, CONNECTION_CLOSE_ENV, "0") == "1"
 
 
 def lab_headers(environment: Any, headers: dict[str, str] | None = None) -> dict[str, str]:
@@ -195,4 +206,4 @@ class LabUser(FastHttpUser):
             check(response)
 
 
-__all__ = ["LabUser", "between", "check", "constant", "lab_headers"]
+__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "lab_option", "option_value"]

@@ -38,7 +38,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import random
 import urllib.error
 import urllib.request
@@ -47,7 +46,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import gevent
-from lab_support import LabUser, lab_headers
+from lab_support import LabUser, lab_headers, lab_option, option_value
 from locust import events, task
 from locust.exception import StopUser
 
@@ -136,17 +135,12 @@ def fetch(host: str | None) -> list[dict[str, Any]]:
 _specs: list[Spec] = []
 
 
-@events.init_command_line_parser.add_listener
-def _on_parser(parser: Any, **_: Any) -> None:
-    parser.add_argument(f"--{LOAD_MODULE_OPTION.replace('_', '-')}", type=str,
-                        default=os.environ.get(LOAD_MODULE_ENV, ""), include_in_web_ui=False,
-                        help="The drop-in module whose load specs to send (empty: every module)")
+lab_option(LOAD_MODULE_OPTION, LOAD_MODULE_ENV, "", "The drop-in module whose load specs to send (empty: every module)")
 
 
 def load_module(environment: Any) -> str:
     """The module to drive: the master's option (workers get it with their spawn message), else the environment."""
-    value = getattr(getattr(environment, "parsed_options", None), LOAD_MODULE_OPTION, None)
-    return str(value if value is not None else os.environ.get(LOAD_MODULE_ENV, "")).strip()
+    return option_value(environment, LOAD_MODULE_OPTION, LOAD_MODULE_ENV, "")
 
 
 @events.test_start.add_listener
