@@ -64,7 +64,8 @@ SCHEMA_SHA256 = "89f4bdc4ba651ff024118917a7cdb67d9d78c1af4bab9b12ec2fc85f5b7d90d
 TIMEOUT_S = 120
 
 APP_SERVICES = ("app-gil", "app-ft")
-SERVICES = (*APP_SERVICES, "locust-master", "locust-worker", "compare")
+SERVICES = (*APP_SERVICES, "locust-master", "locust-worker", "compare", "compare-distributed", "lab-worker")
+TOKEN_ENV = "LAB_LOCUST_TOKEN"  # the lab's worker handshake; passed through from the host, never a value here
 APP_TARGETS = {"app-gil": "gil", "app-ft": "ft"}
 FINAL_TARGETS = (*APP_TARGETS, "control")
 # The only keys in which app-gil and app-ft may differ (after interpolation).
@@ -383,6 +384,49 @@ def compose_problems(document: dict[str, Any], where: str, stages: dict[str, dm.
             problems.append(f"{where}: app-gil and app-ft differ beyond {', '.join(APP_DIFFERENCES)}; "
                             "give both the same settings")
     problems += _locust_problems(services, where)
+    problems += _distributed_problems(services, where)
+    return problems
+
+
+def _passes_token_through(service: dict[str, Any]) -> bool:
+    """The token variable is named without a value (list form), so it comes from the host's environment."""
+    environment = service.get("environment")
+    if isinstance(environment, dict):
+        return TOKEN_ENV in environment and environment[TOKEN_ENV] is None
+    return TOKEN_ENV in (environment or [])
+
+
+def _distributed_problems(services: dict[str, Any], where: str) -> list[str]:
+    """`lab-worker` runs `gil-lab worker --master <master service>:PORT`, that service runs the lab as a master
+    waiting for workers, both take the token from the host, and the workers can be scaled."""
+    worker = services.get("lab-worker")
+    if not worker:
+        return []
+    problems = []
+    command = _command(worker)
+    if command[:2] != ["gil-lab", "worker"] or "--master" not in command[:-1]:
+        return [f"{where}: lab-worker must run `gil-lab worker --master SERVICE:PORT`"]
+    name, _, port = command[command.index("--master") + 1].partition(":")
+    master = services.get(name)
+    if master is None:
+        problems.append(f"{where}: lab-worker's --master names {name!r}, which is not a service")
+    else:
+        master_command = _command(master)
+        needed = ("--locust-master-bind", "--expect-workers")
+        if master_command[:1] != ["gil-lab"] or not all(flag in master_command for flag in needed):
+            problems.append(f"{where}: {name} must run `gil-lab compare|run --locust-master-bind ADDR "
+                            "--expect-workers N` for lab-worker to join it")
+        elif (master_command[master_command.index("--locust-master-bind") + 1] not in (LOOPBACK, "localhost")
+              and "--expose-master" not in master_command):
+            problems.append(f"{where}: {name} binds its master beyond loopback without --expose-master")
+        if port and port != "5557" and f"{port}" not in master_command:
+            problems.append(f"{where}: lab-worker joins port {port}, which {name} does not listen on")
+        if not _passes_token_through(master):
+            problems.append(f"{where}: {name} must take {TOKEN_ENV} from the host (`environment: [{TOKEN_ENV}]`)")
+    if not _passes_token_through(worker):
+        problems.append(f"{where}: lab-worker must take {TOKEN_ENV} from the host (`environment: [{TOKEN_ENV}]`)")
+    if worker.get("container_name") or worker.get("ports"):
+        problems.append(f"{where}: lab-worker has a container_name or host ports, so it cannot be scaled")
     return problems
 
 

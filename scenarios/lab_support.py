@@ -10,14 +10,19 @@ an arrival the driver had to drop (its in-flight cap was full) is recorded apart
 - Standalone: requests are recorded where they happen.
 - Master/worker (``--master`` / ``--worker``, on one machine or several): workers ship
   their samples to the master with every stats report, every
-  :data:`REPORT_INTERVAL_S` (Locust's default is 3 s, too slow for short windows).
+  :data:`REPORT_INTERVAL_S` (Locust's default is 3 s, too slow for short windows). The
+  master keeps only the samples of workers ``lab_workers.py`` admitted, moved onto its
+  own clock by each worker's measured offset, and tagged with the worker's client id.
 
 The lab drives a Locust session through its web API (``POST /swarm`` and ``/stop``)
 and reads the recorder through two routes this module adds to Locust's web UI:
 
-- ``GET /lab/status``: the runner's state, users, and the workers that joined with the
-  time each last reported (the master's clock);
-- ``GET /lab/drain``: every sample recorded since the previous drain (and forgets them).
+- ``GET /lab/status``: the runner's state, users, the workers connected (not missing),
+  the time each last reported (the master's clock), and ``admission``: every worker that
+  said hello (host, address, versions, clock offset, Locust state) and every refusal;
+- ``GET /lab/drain``: every sample recorded since the previous drain, as
+  ``[time, ms, ok, name, worker id]`` (``""`` for a standalone Locust), and each worker's
+  CPU readings ``[time, cpu seconds]`` since then (and forgets them).
 
 When Locust quits, the samples still buffered are also written to ``$LAB_RAW_OUT``
 (for a headless run started by hand).
@@ -32,6 +37,7 @@ import time
 from typing import Any
 
 import gevent.local
+import lab_workers  # shipped beside this file, and listed before it (see load_session.RECORDER_FILES)
 import locust.runners
 from locust import FastHttpUser, between, constant, events
 from locust.runners import MasterRunner, WorkerRunner
@@ -62,18 +68,29 @@ def record_drop(when: float) -> None:
 locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
 
 
-@events.init_command_line_parser.add_listener
-def _on_parser(parser: Any, **_: Any) -> None:
-    parser.add_argument(f"--{CONNECTION_CLOSE_OPTION.replace('_', '-')}", type=str,
-                        default=os.environ.get(CONNECTION_CLOSE_ENV, "0"), include_in_web_ui=False,
-                        help="1: a new connection per request (the lab sets it for comparisons with N worker processes)")
+def lab_option(name: str, env: str, default: str, help: str) -> None:
+    """A custom Locust option ``--name`` defaulting to ``$env``: set per window by ``POST /swarm``, and passed
+    by the master to its workers with every spawn (workers elsewhere do not share its environment)."""
+
+    @events.init_command_line_parser.add_listener
+    def _on_parser(parser: Any, **_: Any) -> None:
+        parser.add_argument(f"--{name.replace('_', '-')}", type=str, default=os.environ.get(env, default),
+                            include_in_web_ui=False, help=help)
+
+
+def option_value(environment: Any, name: str, env: str, default: str) -> str:
+    """The option's value as the master set it, else ``$env``, else ``default``."""
+    value = getattr(getattr(environment, "parsed_options", None), name, None)
+    return str(value if value is not None else os.environ.get(env, default)).strip()
+
+
+lab_option(CONNECTION_CLOSE_OPTION, CONNECTION_CLOSE_ENV, "0",
+           "1: a new connection per request (the lab sets it for comparisons with N worker processes)")
 
 
 def connection_close(environment: Any) -> bool:
     """Whether this window asks for a new connection per request (see LabUser)."""
-    options = getattr(environment, "parsed_options", None)
-    value = getattr(options, CONNECTION_CLOSE_OPTION, None) if options is not None else None
-    return str(value if value is not None else os.environ.get(CONNECTION_CLOSE_ENV, "0")) == "1"
+    return option_value(environment, CONNECTION_CLOSE_OPTION, CONNECTION_CLOSE_ENV, "0") == "1"
 
 
 def lab_headers(environment: Any, headers: dict[str, str] | None = None) -> dict[str, str]:
@@ -102,16 +119,17 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
     @web_ui.app.route("/lab/status")
     def lab_status() -> Any:
         runner = environment.runner
-        workers = getattr(runner, "clients", None)
+        clients = getattr(runner, "clients", None)
         with _lock:
             reports = dict(_state["reports"])
+        connected = [node.id for node in (clients.ready + clients.spawning + clients.running)] if clients else []
         return jsonify({
             "role": _state["role"], "state": str(getattr(runner, "state", "")),
             "user_count": int(getattr(runner, "user_count", 0) or 0), "now": time.time(),
-            "workers": sorted(workers.keys()) if workers is not None else [],
-            "reports": reports, "test_start": _state["test_start"],
+            "workers": sorted(connected), "reports": reports, "test_start": _state["test_start"],
             "user_classes": sorted(getattr(environment, "available_user_classes", None) or
                                    [c.__name__ for c in environment.user_classes]),
+            "admission": lab_workers.describe(runner) if clients is not None else None,
         })
 
     @web_ui.app.route("/lab/drain")
@@ -121,7 +139,8 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
             _samples.clear()
             _drops.clear()
             reports = dict(_state["reports"])
-        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports})
+            cpu = lab_workers.drain_cpu()
+        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports, "cpu": cpu})
 
 
 @events.test_start.add_listener
@@ -134,7 +153,8 @@ def _on_test_start(**_: Any) -> None:
 def _on_request(request_type: str, name: str, response_time: float, exception: Any = None, **_: Any) -> None:
     intended = getattr(_request, "intended", None)
     with _lock:
-        _samples.append([time.time(), float(response_time), exception is None, f"{request_type} {name}", intended])
+        # [completion, latency ms, ok, name, worker ("" here; the master names a worker's), intended send]
+        _samples.append([time.time(), float(response_time), exception is None, f"{request_type} {name}", "", intended])
 
 
 @events.report_to_master.add_listener
@@ -145,11 +165,21 @@ def _on_report_to_master(client_id: str, data: dict, **_: Any) -> None:
         _drops.clear()
 
 
+def _shifted(when: float | None, shift: float) -> float | None:
+    return None if when is None else when - shift
+
+
 @events.worker_report.add_listener
 def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
+    shift = lab_workers.clock_shift(client_id)
+    if shift is None:  # not admitted (yet): its requests do not count
+        return
     with _lock:
-        _samples.extend(data.get("lab_samples", []))
-        _drops.extend(data.get("lab_drops", []))
+        # A worker's clock is shifted onto the master's, its intended send times too.
+        _samples.extend([s[0] - shift, s[1], s[2], s[3], client_id, _shifted(s[5] if len(s) > 5 else None, shift)]
+                        for s in data.get("lab_samples", []))
+        _drops.extend(d - shift for d in data.get("lab_drops", []))
+        lab_workers.record_cpu(client_id, data.get("lab_cpu"))
         _state["reports"][client_id] = time.time()
 
 
@@ -206,4 +236,5 @@ class LabUser(FastHttpUser):
             check(response)
 
 
-__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "record_drop", "set_intended"]
+__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "lab_option", "option_value", "record_drop",
+           "set_intended"]

@@ -28,28 +28,23 @@ from typing import Any
 
 import gevent
 from gevent.pool import Group
-from lab_support import record_drop, set_intended
-from locust import User, constant, events, task
+from lab_support import lab_option, option_value, record_drop, set_intended
+from locust import User, constant, task
 from locust.exception import InterruptTaskSet, RescheduleTask, StopUser
 
 log = logging.getLogger(__name__)
-OPTIONS = {  # name -> (default, help)
+OPTIONS = {  # name -> (default, help); set per window by the lab, and passed on to every worker
     "lab_rate": ("0", "open loop: requests per second for the whole test"),
     "lab_arrivals": ("poisson", "open loop: poisson or uniform arrivals"),
     "lab_inflight_cap": ("256", "open loop: requests in flight per load process before arrivals are dropped"),
     "lab_load_processes": ("1", "open loop: load processes sharing the rate (the workers, or 1)"),
 }
-
-
-@events.init_command_line_parser.add_listener
-def _on_parser(parser: Any, **_: Any) -> None:
-    for name, (default, text) in OPTIONS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=str, default=default, include_in_web_ui=False,
-                            help=text)
+for _name, (_default, _text) in OPTIONS.items():
+    lab_option(_name, _name.upper(), _default, _text)
 
 
 def _option(environment: Any, name: str) -> str:
-    return str(getattr(environment.parsed_options, name, OPTIONS[name][0]))
+    return option_value(environment, name, name.upper(), OPTIONS[name][0])
 
 
 class OpenLoopDriver(User):

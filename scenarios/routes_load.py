@@ -1,7 +1,9 @@
 """routes: drive drop-in routes from the load specs the app serves, no locustfile needed.
 
 At test start each Locust process fetches ``GET /lab/loads`` once and keeps the specs
-whose ``module`` equals ``$LAB_LOAD_MODULE`` (unset or empty: every drop-in module).
+whose ``module`` equals ``--lab-load-module`` (default ``$LAB_LOAD_MODULE``; unset or
+empty: every drop-in module). It is a Locust option so that the master passes it on to
+workers on other machines, which do not share its environment.
 Each user then sends one request after another, picking specs in proportion to their
 ``weight``. ``gil-lab compare --scenario orders`` runs this file with
 ``LAB_LOAD_MODULE=orders``.
@@ -36,7 +38,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import random
 import urllib.error
 import urllib.request
@@ -45,11 +46,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import gevent
-from lab_support import LabUser, lab_headers
+from lab_support import LabUser, lab_headers, lab_option, option_value
 from locust import events, task
 from locust.exception import StopUser
 
 LOAD_MODULE_ENV = "LAB_LOAD_MODULE"
+LOAD_MODULE_OPTION = "lab_load_module"
 LOADS_PATH = "/lab/loads"
 FETCH_TIMEOUT_S = 30.0
 
@@ -133,10 +135,18 @@ def fetch(host: str | None) -> list[dict[str, Any]]:
 _specs: list[Spec] = []
 
 
+lab_option(LOAD_MODULE_OPTION, LOAD_MODULE_ENV, "", "The drop-in module whose load specs to send (empty: every module)")
+
+
+def load_module(environment: Any) -> str:
+    """The module to drive: the master's option (workers get it with their spawn message), else the environment."""
+    return option_value(environment, LOAD_MODULE_OPTION, LOAD_MODULE_ENV, "")
+
+
 @events.test_start.add_listener
 def _load_specs(environment: Any, **_: Any) -> None:
     """Fetch once per process; on failure say why and stop Locust with exit code 1."""
-    module = os.environ.get(LOAD_MODULE_ENV, "").strip()
+    module = load_module(environment)
     try:
         _specs[:] = select(fetch(environment.host), module)
     except NoLoadSpecs as error:

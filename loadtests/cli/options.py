@@ -87,6 +87,24 @@ def preset_options(default_preset: str) -> Decorator:
         click.option("--locust-workers", type=click.IntRange(0, 64), default=0, show_default=True,
                      envvar="LAB_LOCUST_WORKERS", show_envvar=True,
                      help="Run Locust as a master with N local worker processes (0: one process)."),
+        click.option("--expect-workers", type=click.IntRange(0, 256), default=0, show_default=True,
+                     envvar="LAB_EXPECT_WORKERS", show_envvar=True,
+                     help="Wait for N Locust workers from other machines (`gil-lab worker --master HOST:PORT`) "
+                          "before every window; with --locust-workers, both kinds carry the load."),
+        click.option("--locust-master-bind", metavar="ADDR", envvar="LAB_LOCUST_MASTER_BIND", show_envvar=True,
+                     help="Address the Locust master listens on for those workers (default 127.0.0.1). The lab's "
+                          "servers listen there too, so the workers reach them. Anything but loopback needs "
+                          "--expose-master."),
+        click.option("--locust-master-port", type=click.IntRange(1, 65535), envvar="LAB_LOCUST_MASTER_PORT",
+                     show_envvar=True, help="The master's port for workers (default 5557)."),
+        click.option("--expose-master", is_flag=True, envvar="LAB_EXPOSE_MASTER", show_envvar=True,
+                     help="Accept a non-loopback --locust-master-bind: Locust's master port has no authentication "
+                          "(the lab's token, LAB_LOCUST_TOKEN, keeps other workers out), and the lab's servers "
+                          "serve the whole app on that address. Use it on a network you trust."),
+        click.option("--workers-timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
+                     envvar="LAB_WORKERS_TIMEOUT", show_envvar=True,
+                     help="Seconds to wait for the expected workers at each session start and before each window; "
+                          "a window whose workers are not all there by then is recorded as invalid."),
         click.option("--out", "out_parent", type=click.Path(file_okay=False), envvar="LAB_RESULTS_DIR",
                      show_envvar=True, help="Parent directory for the run directory (default: results/)."),
         click.option("--routes-dir", "routes_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),

@@ -87,6 +87,17 @@ class LoadGeneratorError(LabError):
     """Locust failed to run or produced no statistics."""
 
 
+class WorkersMissing(LoadGeneratorError):
+    """Raised when fewer Locust workers than expected (``--locust-workers`` plus ``--expect-workers``) are
+    connected and admitted by the lab's handshake within the join timeout; the message names who joined and
+    who was refused, and why."""
+
+
+class WorkerRefused(LabError):
+    """Raised by ``gil-lab worker`` when the master refused its Locust worker (another token, Locust version,
+    lab version or scenario files); restarting cannot help, the message names both sides' values."""
+
+
 class LaunchError(LabError):
     """Raised when a command the lab runs under its supervisor (a server, Locust) cannot be started.
 

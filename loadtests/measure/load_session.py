@@ -13,6 +13,12 @@ starts it with a web UI (bound to 127.0.0.1), and the lab uses that UI's API:
 So switching the load from one warm server to the other costs a request, not a
 process start, and every window's raw samples, CSV and HTML come from the same
 Locust that a user would run.
+
+Workers from other machines (``--expect-workers N``, ``gil-lab worker``) join the
+session's master on ``MasterSettings.bind``. The session counts a worker only once the
+lab's handshake (``scenarios/lab_workers.py``) has admitted it, and waits for the full
+count, with a timeout, before every start of the load: Locust's workers leave and
+rejoin after every stop, and a remote one may have gone away.
 """
 
 from __future__ import annotations
@@ -24,33 +30,32 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.core.errors import LoadGeneratorError
+from loadtests import __version__ as LAB_VERSION
+from loadtests.core.errors import LoadGeneratorError, WorkersMissing
+from loadtests.measure.master import LAB_VERSION_ENV, TOKEN_ENV, MasterSettings
 from loadtests.measure.servers import LOOPBACK, free_port
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.plan.scenarios import SCENARIOS_DIR
 from loadtests.provision.interpreters import clean_env
 
-RECORDER = SCENARIOS_DIR / "lab_support.py"
-OPEN_LOOP = SCENARIOS_DIR / "open_loop.py"
+# The recorder and the handshake it imports, in this order: Locust loads every -f file as a
+# locustfile, and a module another file imported first would be loaded (and listen) twice.
+RECORDER_FILES = (SCENARIOS_DIR / "lab_workers.py", SCENARIOS_DIR / "lab_support.py")
+RECORDER = RECORDER_FILES[-1]
+OPEN_LOOP = SCENARIOS_DIR / "open_loop.py"  # after the recorder, whose helpers it imports
 OPEN_LOOP_USER = "OpenLoopDriver"
 READY_TIMEOUT_S = 60.0
+REPORT_WAIT_S = 5.0  # for every worker's last report after a window (it reports every 0.5 s)
 HTTP_TIMEOUT_S = 30.0  # /stop waits for the users to end; /stats/report renders a page
 # Every user starts at once: a window measures a steady load, not a ramp.
 SPAWN_RATE = 1000
 Sample = tuple[float, float, bool, str, float | None]  # completion, latency ms, ok, name, intended send (open loop)
-
-
-@dataclass(frozen=True)
-class Drained:
-    samples: list[Sample]
-    drops: list[float]  # intended send times of arrivals the open-loop driver dropped
-    reports: dict[str, float]  # worker -> when it last reported (the master's clock)
 
 
 def locust_executable() -> str:
@@ -68,17 +73,29 @@ class SessionSettings:
     workers: int = 0  # Locust worker processes on this machine; 0 = one standalone process
     extra_env: tuple[tuple[str, str], ...] = ()
     open_loop: bool = False  # load the open-loop driver too, and pick user classes per window
+    master: MasterSettings = MasterSettings()  # where the master listens, and the workers from elsewhere
+
+    def files(self) -> list[Path]:
+        lab = [*RECORDER_FILES, *([OPEN_LOOP] if self.open_loop else [])]
+        own = {f.resolve() for f in (*RECORDER_FILES, OPEN_LOOP)}
+        return [*lab, *(f for f in self.locustfiles if f.resolve() not in own)]
 
     def files_argument(self) -> str:
-        extra = [OPEN_LOOP] if self.open_loop else []
-        files = [RECORDER, *extra, *(f for f in self.locustfiles if f.resolve() not in (RECORDER.resolve(),
-                                                                                       OPEN_LOOP.resolve()))]
-        return ",".join(str(f) for f in files)
+        return ",".join(str(f) for f in self.files())
+
+    @property
+    def expected_workers(self) -> int:
+        """Every worker the master waits for: this machine's and the ones from elsewhere."""
+        return self.workers + self.master.remote_workers
+
+    @property
+    def join_timeout_s(self) -> float:
+        return self.master.join_timeout_s if self.master.remote_workers else READY_TIMEOUT_S
 
     @property
     def load_processes(self) -> int:
-        """The processes that send requests: the workers, or the one standalone Locust."""
-        return self.workers or 1
+        """The processes that send requests: every worker (here and elsewhere), or the one standalone Locust."""
+        return self.expected_workers or 1
 
 
 @dataclass(frozen=True)
@@ -98,13 +115,81 @@ def commands(settings: SessionSettings, web_port: int, master_port: int | None) 
             "--loglevel", "WARNING", "--exit-code-on-error", "0", "--stop-timeout", "0"]
     if settings.open_loop:
         lead.append("--class-picker")  # each window names its user classes: the driver, or the scenario's
-    if not settings.workers:
+    if not settings.expected_workers:
         return [lead]
     assert master_port is not None
-    lead += ["--master", "--master-bind-host", LOOPBACK, "--master-bind-port", str(master_port)]
-    worker = [locust, "-f", settings.files_argument(), "--worker", "--master-host", LOOPBACK,
+    lead += ["--master", "--master-bind-host", settings.master.bind, "--master-bind-port", str(master_port)]
+    worker = [locust, "-f", settings.files_argument(), "--worker", "--master-host", settings.master.connect_host,
               "--master-port", str(master_port), "--loglevel", "WARNING"]
     return [lead] + [worker] * settings.workers
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """One Locust worker as the master's handshake knows it."""
+
+    id: str
+    state: str  # Locust's state (ready, running, ...), or "gone"
+    admitted: bool
+    host: str | None = None
+    address: str | None = None
+    locust: str | None = None
+    lab: str | None = None
+    offset_s: float | None = None
+    rtt_s: float | None = None
+    pid: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.host or self.id}" + (f" ({self.address})" if self.address else "")
+
+    @classmethod
+    def from_status(cls, item: dict[str, Any]) -> WorkerState:
+        def number(key: str) -> float | None:
+            return None if item.get(key) is None else float(item[key])
+
+        return cls(id=str(item["id"]), state=str(item.get("state")), admitted=bool(item.get("admitted")),
+                   host=item.get("host"), address=item.get("address"), locust=item.get("locust"),
+                   lab=item.get("lab"), offset_s=number("offset_s"), rtt_s=number("rtt_s"),
+                   pid=None if item.get("pid") is None else int(item["pid"]))
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Who is connected to the master, who of them the lab admitted, and who it refused."""
+
+    connected: tuple[str, ...]
+    workers: tuple[WorkerState, ...]
+    refused: tuple[tuple[str, str], ...] = ()  # (who, why)
+
+    @property
+    def ready(self) -> list[WorkerState]:
+        """Admitted workers that are connected (not gone, not missing)."""
+        return [w for w in self.workers if w.admitted and w.id in self.connected]
+
+    @property
+    def pending(self) -> list[str]:
+        """Connected but not (yet) admitted: still in the handshake, or without it (to be asked to quit)."""
+        admitted = {w.id for w in self.workers if w.admitted}
+        return [c for c in self.connected if c not in admitted]
+
+    @classmethod
+    def from_status(cls, status: dict[str, Any]) -> Admission:
+        details = status.get("admission") or {}
+        refused = tuple((str(r.get("host") or r.get("id")) + (f" ({r['address']})" if r.get("address") else ""),
+                         str(r.get("reason"))) for r in details.get("refused", []))
+        return cls(tuple(str(w) for w in status.get("workers", [])),
+                   tuple(WorkerState.from_status(w) for w in details.get("workers", [])), refused)
+
+
+@dataclass
+class Drained:
+    """What the recorder held since the last drain."""
+
+    samples: list[Sample]
+    origins: list[str]  # per sample: the worker it came from ("" for a standalone Locust)
+    drops: list[float]  # intended send times of arrivals the open-loop driver dropped
+    reports: dict[str, float]  # worker -> when it last reported (the master's clock)
 
 
 @dataclass
@@ -114,6 +199,9 @@ class LoadSession:
     settings: SessionSettings
     web_url: str
     processes: list[Supervised] = field(default_factory=list)
+    cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # worker -> (time, cpu s) readings
+    say: Callable[[str], None] | None = None  # progress lines: workers joining, or refused
+    announced: set[object] = field(default_factory=set)  # joins and refusals already told
 
     @property
     def pids(self) -> list[int]:
@@ -176,12 +264,27 @@ class LoadSession:
         self._call("/stop", {})
 
     def drain(self) -> Drained:
-        """Every sample (and open-loop drop) recorded since the last drain, and when each worker last reported."""
+        """Every sample (with the worker it came from), open-loop drop and worker report since the last drain.
+
+        A sample on the wire is ``[completion, latency ms, ok, name, worker, intended send]``;
+        each worker's CPU readings are kept in :attr:`cpu`.
+        """
         answer = self._json("/lab/drain")
-        samples = [(float(s[0]), float(s[1]), bool(s[2]), str(s[3]), None if len(s) < 5 or s[4] is None
-                    else float(s[4])) for s in answer.get("samples", [])]
-        return Drained(samples, [float(d) for d in answer.get("drops", [])],
+        items = answer.get("samples", [])
+        samples = [(float(s[0]), float(s[1]), bool(s[2]), str(s[3]),
+                    None if len(s) < 6 or s[5] is None else float(s[5])) for s in items]
+        origins = [str(s[4]) if len(s) > 4 and s[4] is not None else "" for s in items]
+        for worker, readings in (answer.get("cpu") or {}).items():
+            self.cpu.setdefault(str(worker), []).extend((float(t), float(c)) for t, c in readings)
+        return Drained(samples, origins, [float(d) for d in answer.get("drops", [])],
                        {str(k): float(v) for k, v in (answer.get("reports") or {}).items()})
+
+    def worker_cores(self, worker: str, start: float, end: float) -> float | None:
+        """A worker's average busy cores over ``[start, end]``, from its own CPU readings; None with fewer than 2."""
+        inside = [r for r in self.cpu.get(worker, []) if start - 0.3 <= r[0] <= end + 0.3]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return None
+        return max(0.0, (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]))
 
     def save_stats(self, directory: Path) -> dict[str, Path]:
         """Locust's CSV and HTML for the window that just ended (saved before the next start clears them)."""
@@ -208,36 +311,100 @@ class LoadSession:
         """The workers connected to the master ([] for a standalone Locust); asks the web API either way."""
         return [str(w) for w in self.status().get("workers", [])]
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
-        """Until the web API answers and every worker has joined; fail with who joined."""
-        deadline = time.monotonic() + timeout
-        joined: list[str] = []
-        while time.monotonic() < deadline:
+    def admission(self) -> Admission:
+        return Admission.from_status(self.status())
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Until the web API answers and every expected worker has joined and been admitted."""
+        deadline = time.monotonic() + (timeout or self.settings.join_timeout_s)
+        while True:
             if self.exit_code() is not None:
                 raise LoadGeneratorError(f"Locust exited with status {self.exit_code()} while starting; see "
                                          f"{self.settings.log_path}:\n{tail(self.settings.log_path)}")
             try:
-                joined = self.workers_joined()
+                self.status()
+                break
             except LoadGeneratorError:
+                if time.monotonic() > deadline:
+                    raise
                 time.sleep(0.2)
-                continue
-            if len(joined) >= self.settings.workers:
-                return
-            time.sleep(0.2)
-        raise LoadGeneratorError(f"Locust was not ready within {timeout:.0f}s: {len(joined)} of "
-                                 f"{self.settings.workers} workers joined ({', '.join(joined) or 'none'}); see "
-                                 f"{self.settings.log_path}")
+        self.wait_for_workers(max(1.0, deadline - time.monotonic()))
 
-    def wait_for_reports(self, after: float, timeout: float = 5.0) -> None:
-        """Until every worker has reported since ``after`` (its last samples are then in the master)."""
-        if not self.settings.workers:
-            return
+    def wait_for_workers(self, timeout: float | None = None) -> list[WorkerState]:
+        """Until every expected worker is connected and admitted, with none pending; those workers.
+
+        Locust gives users to every connected worker, admitted or not, so the load starts
+        only when no stranger is connected. Raises WorkersMissing naming who joined and
+        who was refused, and why.
+        """
+        expected = self.settings.expected_workers
+        if not expected:
+            return []
+        timeout = self.settings.join_timeout_s if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            reports = self.status().get("reports") or {}
-            if len(reports) >= self.settings.workers and all(float(t) > after for t in reports.values()):
-                return
+        while True:
+            if self.exit_code() is not None:
+                raise LoadGeneratorError(f"the Locust master exited with status {self.exit_code()}; see "
+                                         f"{self.settings.log_path}")
+            admission = self.admission()
+            self._announce(admission)
+            ready = admission.ready
+            if len(ready) >= expected and not admission.pending:
+                return ready
+            if time.monotonic() > deadline:
+                raise WorkersMissing(self._missing(admission, expected, timeout))
+            time.sleep(0.2)
+
+    def _announce(self, admission: Admission) -> None:
+        if self.say is None:
+            return
+        for worker in admission.ready:
+            if worker.id not in self.announced:
+                self.announced.add(worker.id)
+                self.say(f"    Locust worker {worker.label} joined: clock offset {offset_text(worker)}")
+        for who, why in admission.refused:
+            if (who, why) not in self.announced:
+                self.announced.add((who, why))
+                self.say(f"    Locust worker {who} refused: {why}")
+
+    def _missing(self, admission: Admission, expected: int, timeout: float) -> str:
+        ready = admission.ready
+        joined = ", ".join(w.label for w in ready) or "none"
+        text = f"{len(ready)} of {expected} Locust workers joined within {timeout:.0f}s (joined: {joined}"
+        if admission.refused:
+            text += "; refused: " + "; ".join(f"{who}: {why}" for who, why in admission.refused)
+        if admission.pending:
+            text += "; connected without being admitted: " + ", ".join(admission.pending)
+        master = self.settings.master
+        hint = (f"start them with `LAB_LOCUST_TOKEN=<the run's token> gil-lab worker --master "
+                f"{master.connect_host}:{master.port}`" if master.remote_workers else f"see {self.settings.log_path}")
+        return f"{text}); {hint}"
+
+    def wait_for_reports(self, after: float, workers: Sequence[str] | None = None,
+                         timeout: float = REPORT_WAIT_S) -> list[str]:
+        """Until each worker has reported since ``after`` (its last samples are then in the master).
+
+        ``workers``: the ids to wait for (default: every connected one). Returns those that
+        did not report in time: they have left, or stopped reporting.
+        """
+        if not self.settings.expected_workers:
+            return []
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            wanted = list(workers) if workers is not None else [str(w) for w in status.get("workers", [])]
+            reports = status.get("reports") or {}
+            late = [w for w in wanted if float(reports.get(w, 0.0)) <= after]
+            if not late or time.monotonic() > deadline:
+                return late
             time.sleep(0.1)
+
+
+def offset_text(worker: WorkerState) -> str:
+    """``+0.21 ms (round trip 0.48 ms)``: how far the worker's clock is from the master's."""
+    if worker.offset_s is None:
+        return "not measured"
+    return f"{worker.offset_s * 1000:+.2f} ms (round trip {(worker.rtt_s or 0) * 1000:.2f} ms)"
 
 
 def tail(path: Path, lines: int = 20) -> str:
@@ -248,16 +415,18 @@ def tail(path: Path, lines: int = 20) -> str:
 
 
 @contextmanager
-def load_session(settings: SessionSettings) -> Iterator[LoadSession]:
+def load_session(settings: SessionSettings, say: Callable[[str], None] | None = None) -> Iterator[LoadSession]:
     """Start a session, wait until it is ready, yield it, and always stop every process it started."""
     settings.log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = clean_env({"PYTHONUNBUFFERED": "1", **dict(settings.extra_env)})
+    handshake = {TOKEN_ENV: settings.master.token, LAB_VERSION_ENV: LAB_VERSION}
+    env = clean_env({"PYTHONUNBUFFERED": "1", **handshake, **dict(settings.extra_env)})
     web_port = free_port()
-    session = LoadSession(settings, f"http://{LOOPBACK}:{web_port}")
+    session = LoadSession(settings, f"http://{LOOPBACK}:{web_port}", say=say)
+    master_port = settings.master.port or (free_port() if settings.expected_workers else None)
     with ExitStack() as stack:
         log = stack.enter_context(settings.log_path.open("ab"))
         try:
-            for args in commands(settings, web_port, free_port() if settings.workers else None):
+            for args in commands(settings, web_port, master_port):
                 log.write(f"$ {' '.join(args)}\n".encode())
                 log.flush()
                 # behind a supervisor: if the lab dies, Locust and its workers go with it

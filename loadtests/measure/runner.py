@@ -23,6 +23,7 @@ only stores what they produced (:meth:`Runner.record_step`).
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,12 +37,27 @@ from loadtests.core.errors import LabError, LoadGeneratorError, ResultsError, Se
 from loadtests.core.flavour import by_label
 from loadtests.core.progress import format_seconds
 from loadtests.measure.capacity_search import FLOOR_RPS, Search, judge_step
-from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, load_session
+from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, WorkerState, load_session
 from loadtests.measure.load_session import Sample as LoadSample
+from loadtests.measure.master import MasterSettings
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
-from loadtests.measure.servers import ExternalServer, RunningServer, ServerSettings, external_server, running_server
-from loadtests.measure.validity import THRESHOLDS, WindowFacts, idle_workers, judge, judge_open_loop
+from loadtests.measure.servers import (
+    LOOPBACK,
+    ExternalServer,
+    RunningServer,
+    ServerSettings,
+    external_server,
+    running_server,
+)
+from loadtests.measure.validity import (
+    THRESHOLDS,
+    WindowFacts,
+    idle_workers,
+    judge,
+    judge_open_loop,
+    saturated_worker,
+)
 from loadtests.measure.warmup import per_second, steady
 from loadtests.measure.windows import late_threshold_ms, latency_summary, open_loop_window, stats_between
 from loadtests.plan.comparisons import ComparisonPlan, comparisons
@@ -60,6 +76,7 @@ from loadtests.results.records import (
     ComparisonRun,
     InterpreterInfo,
     Latency,
+    LoadWorker,
     Microbench,
     OpenLoopStats,
     Outcome,
@@ -119,6 +136,7 @@ class RunOptions:
     out_parent: Path
     locust_workers: int = 0
     app_urls: Mapping[str, str] = field(default_factory=dict)  # label -> URL of an app the lab does not start
+    master: MasterSettings | None = None  # workers from other machines join this master (--expect-workers)
 
 
 def interpreter_infos(interpreters: Mapping[str, Interpreter]) -> dict[str, InterpreterInfo]:
@@ -212,6 +230,7 @@ class CellDraft:
     error: str | None = None
     external: bool = False
     workers_reporting: int = 0
+    load_workers: tuple[LoadWorker, ...] = ()
     session_log: str | None = None
     server_log: str | None = None  # relative to the run directory; None: an external app
     open_loop: OpenLoopStats | None = None
@@ -254,7 +273,8 @@ class CellDraft:
             server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
             server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
             load_model=c.load_model, target_rps=c.target_rps, arrivals=c.arrivals,
-            latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop)
+            latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
+            load_workers=self.load_workers)
 
 
 def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, InterpreterInfo]) -> RunRecord:
@@ -263,7 +283,9 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
         warmup_s=plan.warmup_s, duration_s=plan.duration_s, repeats=plan.repeats,
         scenarios=tuple(sorted({c.scenario for c in plan.configs})),
         servers=tuple(sorted({c.server for c in plan.configs})), locust_workers=options.locust_workers,
-        app_urls=dict(options.app_urls), plan=plan, validity=THRESHOLDS)
+        app_urls=dict(options.app_urls), plan=plan, validity=THRESHOLDS,
+        expect_workers=options.master.remote_workers if options.master else 0,
+        locust_master=options.master.address if options.master else None)
     return RunRecord(schema_version=SCHEMA_VERSION, run_id=run_id, preset=plan.name, created_at=utc_now(),
                      finished_at=None, complete=False, settings=settings, machine=machine_metadata(),
                      interpreters=dict(interpreters), cells=(), microbench=None, audit=None)
@@ -344,8 +366,10 @@ class Runner:
     """Runs (or resumes) one run directory."""
 
     def __init__(self, run_dir: Path, record: RunRecord, interpreters: Mapping[str, Interpreter],
-                 on_progress: Progress | None = None, stop_rule: StopRule = fixed_pairs) -> None:
+                 on_progress: Progress | None = None, stop_rule: StopRule = fixed_pairs,
+                 master: MasterSettings | None = None) -> None:
         self.run_dir = run_dir
+        self.master = master  # None: no workers from elsewhere
         self.record = record
         self.by_role = dict(interpreters)  # "gil"/"ft", as provisioning.load_interpreters() returns them
         self.say = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -358,17 +382,18 @@ class Runner:
               stop_rule: StopRule = fixed_pairs) -> Runner:
         infos = {**interpreter_infos(interpreters), **external_infos(options.app_urls)}
         run_dir = new_run_dir(options.out_parent, options.plan.name)
-        runner = cls(run_dir, new_record(options, run_dir.name, infos), interpreters, on_progress, stop_rule)
+        runner = cls(run_dir, new_record(options, run_dir.name, infos), interpreters, on_progress, stop_rule,
+                     options.master)
         runner.save()
         return runner
 
     @classmethod
     def resume(cls, run_dir: Path, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
-               stop_rule: StopRule = fixed_pairs) -> Runner:
+               stop_rule: StopRule = fixed_pairs, master: MasterSettings | None = None) -> Runner:
         record = load_run(run_dir)
         if record.complete:
             raise ResultsError(f"{run_dir} is already complete; nothing to resume.")
-        return cls(Path(run_dir), record, interpreters, on_progress, stop_rule)
+        return cls(Path(run_dir), record, interpreters, on_progress, stop_rule, master)
 
     @property
     def plan(self) -> Plan:
@@ -442,8 +467,12 @@ class Runner:
             workers=self.record.settings.locust_workers,
             extra_env=tuple(sorted({**scenario_env(config.scenario, config.routes_dirs),
                                     CELL_DIR_ENV: str(directory)}.items())),
-            open_loop=self.plan.capacity is not None)
-        with load_session(settings) as session:
+            open_loop=self.plan.capacity is not None,
+            master=self.master or MasterSettings())
+        if self.master:
+            self.say(f"    Locust master on {self.master.address}: waiting up to {self.master.join_timeout_s:.0f}s "
+                     f"for {settings.expected_workers} workers")
+        with load_session(settings, self.say) as session:
             yield session
 
     def run_comparison(self, comparison: ComparisonPlan, pool: ServerPool, total: int) -> None:
@@ -567,6 +596,7 @@ class Runner:
         directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)
         settings = ServerSettings(
             server=config.server, python=envs.app_python(config.flavour.env_name), workers=config.workers,
+            host=self.master.bind if self.master else LOOPBACK,  # where remote workers reach it
             threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
             routes_dirs=config.routes_dirs, cpus=config.cpus,
             extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
@@ -597,6 +627,11 @@ class Runner:
         assert arm.server is not None
         budget = self.plan.warmup_s
         if budget <= 0:
+            return
+        try:
+            session.wait_for_workers()
+        except LoadGeneratorError as exc:
+            self.say(f"    warm-up of {arm.config.label} skipped: {exc}")
             return
         session.start_load(arm.server.base_url, arm.config.users, comparison.needs_connection_close)
         start = time.time()
@@ -683,6 +718,7 @@ class Runner:
         if draft.external:
             draft.server_sampling = EXTERNAL_SAMPLING
         try:
+            workers = session.wait_for_workers()  # each window waits for every worker again
             draft.runtime_before = server.fetch_runtime()
             session.start_load(server.base_url, config.users, comparison.needs_connection_close, open_load)
             try:
@@ -698,7 +734,7 @@ class Runner:
                 draft.runtime_after = server.fetch_runtime()
             except NOT_ANSWERING:
                 draft.runtime_after = None
-            self._collect(draft, arm, session, sampler, start, end, open_load)
+            self._collect(draft, arm, session, sampler, start, end, workers, open_load)
         except Aborted as exc:
             draft.fail(exc.outcome, str(exc))
             session.drain()
@@ -711,14 +747,14 @@ class Runner:
         return draft.freeze()
 
     def _collect(self, draft: CellDraft, arm: Arm, session: LoadSession, sampler: Sampler, start: float,
-                 end: float, open_load: OpenLoad | None = None) -> None:
+                 end: float, locust_workers: Sequence[WorkerState] = (), open_load: OpenLoad | None = None) -> None:
         """Samples, statistics, usage and the verdict of a window that ran to its end."""
         config = arm.config
-        session.wait_for_reports(end)
+        late = session.wait_for_reports(end, [w.id for w in locust_workers])
         drained = session.drain()
         samples = drained.samples
-        lost = session.settings.workers - len(session.workers_joined())
-        stats = stats_between(samples, start, end - start, session.settings.workers)
+        draft.load_workers = window_workers(session, locust_workers, drained.origins, samples, start, end, late)
+        stats = stats_between(samples, start, end - start, len(locust_workers))
         write_window_files(draft.cell_dir, session, samples, start, end, drained.drops)
         open_reason = None
         if open_load is not None:
@@ -731,7 +767,7 @@ class Runner:
         client_use = usage_in_window(client_series, start, end)
         draft.rps, draft.requests, draft.failures = round(stats.rps, 3), stats.requests, stats.failures
         draft.latency_ms, draft.rps_series = stats.latency_ms, stats.rps_series
-        draft.workers_reporting = stats.workers_reporting
+        draft.workers_reporting = sum(1 for w in draft.load_workers if w.requests)
         if server_use:
             draft.server_cpu_cores = round(server_use.cpu_cores, 3)
             draft.server_rss_mb_peak = round(server_use.rss_mb_peak, 1)
@@ -746,8 +782,10 @@ class Runner:
                             stats.requests, stats.failures, client_use.max_process_cores if client_use else None)
         validity = self.record.settings.validity
         reason = judge(facts, validity) or open_reason
-        if lost > 0:
-            reason = reason or f"{lost} Locust worker(s) left during the window"
+        left = [w for w in draft.load_workers if w.left]
+        if left:
+            reason = reason or "Locust worker(s) left during the window: " + ", ".join(worker_label(w) for w in left)
+        reason = reason or saturated_worker([(worker_label(w), w.cpu_cores) for w in draft.load_workers], validity)
         if server_use and arm.server and arm.server.pid and config.workers > 1:
             workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != arm.server.pid}
             draft.server_process_cores = tuple(sorted((round(c, 3) for c in workers.values()), reverse=True))
@@ -755,6 +793,34 @@ class Runner:
                 reason = reason or idle_workers(workers, config.workers, validity)
         if reason:
             draft.fail("measured", reason)
+
+
+def worker_label(worker: LoadWorker) -> str:
+    return (worker.host or worker.id) + (f" ({worker.address})" if worker.address else "")
+
+
+def window_workers(session: LoadSession, workers: Sequence[WorkerState], origins: Sequence[str],
+                   samples: Sequence[LoadSample], start: float, end: float,
+                   late: Sequence[str]) -> tuple[LoadWorker, ...]:
+    """Each worker of the window: its requests inside it, its own CPU, and whether it left."""
+    connected = set(session.workers_joined())
+    requests: dict[str, int] = {}
+    for origin, sample in zip(origins, samples, strict=True):
+        if start <= sample[0] < end:
+            requests[origin] = requests.get(origin, 0) + 1
+    local = set(session.pids)
+    here = socket.gethostname()
+    out = []
+    for w in workers:
+        cores = session.worker_cores(w.id, start, end)
+        out.append(LoadWorker(
+            id=w.id, host=w.host, address=w.address, remote=not (w.pid in local and w.host == here),
+            locust_version=w.locust, lab_version=w.lab,
+            clock_offset_ms=None if w.offset_s is None else round(w.offset_s * 1000, 3),
+            clock_rtt_ms=None if w.rtt_s is None else round(w.rtt_s * 1000, 3),
+            cpu_cores=None if cores is None else round(cores, 3), requests=requests.get(w.id, 0),
+            left=w.id in late or w.id not in connected))
+    return tuple(out)
 
 
 IDLE_CORES = 0.15  # a server below this has drained its queue

@@ -8,7 +8,7 @@ a saturated load generator, or an N-process cell whose load reached fewer worker
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from loadtests.core.flavour import Flavour
@@ -64,6 +64,24 @@ def judge(facts: WindowFacts, thresholds: ValidityThresholds = THRESHOLDS) -> st
         return (f"load generator saturated ({busiest:.2f} cores in one Locust process, above "
                 f"{thresholds.client_saturation_cores:g}); use --locust-workers or a lighter scenario")
     return None
+
+
+def saturated_worker(worker_cores: Sequence[tuple[str, float | None]],
+                     thresholds: ValidityThresholds = THRESHOLDS) -> str | None:
+    """Why a window's load generator was saturated, judged per Locust worker from its own CPU readings, or None.
+
+    A worker on another machine is invisible to the lab's sampler, so each worker ships
+    its CPU time with its reports; the busiest one decides.
+    """
+    measured = [(name, cores) for name, cores in worker_cores if cores is not None]
+    if not measured:
+        return None
+    name, busiest = max(measured, key=lambda item: item[1])
+    if busiest <= thresholds.client_saturation_cores:
+        return None
+    return (f"load generator saturated ({busiest:.2f} cores in Locust worker {name}, above "
+            f"{thresholds.client_saturation_cores:g}); add workers (--locust-workers, --expect-workers) or use a "
+            "lighter scenario")
 
 
 def idle_workers(worker_cores: Mapping[int, float], expected: int,

@@ -22,11 +22,14 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    (``server_thread_cores``), the plan carries ``transition_s``, ``precision`` and
    ``max_time_s``, and ``config_id`` names the CPU ids and the drop-in directories.
    ``summary.json`` (the machine-readable verdict) appears beside ``run.json``.
-4. (unreleased) Open-loop windows and capacity: cells carry ``load_model``,
-   ``target_rps``, ``arrivals``, ``latency_corrected_ms`` (from the intended send) and
-   ``open_loop`` (offered and achieved rates, drops, late sends, scheduling lag);
-   ``Latency`` gains ``p90``; the run records each ``capacities`` search; summary.json
-   gains a ``capacity`` list.
+4. Open-loop windows and capacity: cells carry ``load_model``, ``target_rps``,
+   ``arrivals``, ``latency_corrected_ms`` (from the intended send) and ``open_loop``
+   (offered and achieved rates, drops, late sends, scheduling lag); ``Latency`` gains
+   ``p90``; the run records each ``capacities`` search; summary.json gains a
+   ``capacity`` list. Distributed load: the settings record the workers expected from
+   other machines (``expect_workers``) and where the master listened
+   (``locust_master``); each cell lists its Locust workers (``load_workers``: host,
+   address, versions, clock offset at join, own CPU, requests, whether it left).
 """
 
 from __future__ import annotations
@@ -233,6 +236,10 @@ class RunSettings(Record):
     app_urls: Mapping[str, str] = doc("Interpreter label -> URL of an app the lab did not start (--app-url).")
     plan: Plan = doc("The resolved preset.")
     validity: ValidityThresholds = doc("The limits that judged validity.")
+    expect_workers: int = doc("Locust workers expected from other machines (`gil-lab worker`, --expect-workers); "
+                              "0: none.", default=0)
+    locust_master: str | None = doc("ADDRESS:PORT the Locust master listened on for those workers, or null.",
+                                    default=None)
 
 
 # --- where it ran -------------------------------------------------------------------------
@@ -391,6 +398,26 @@ class OpenLoopStats(Record):
 
 
 @dataclass(frozen=True)
+class LoadWorker(Record):
+    """One Locust worker that carried load in a window, as the lab's handshake admitted it."""
+
+    id: str = doc("Locust's client id (host name and a random suffix).")
+    host: str | None = doc("The worker's host name.")
+    address: str | None = doc("The address it reached the master from.")
+    remote: bool = doc("True for a worker from elsewhere (`gil-lab worker`), false for one the lab started "
+                       "(--locust-workers).")
+    locust_version: str | None = doc("Its Locust version (equal to the master's, or it would have been refused).")
+    lab_version: str | None = doc("Its lab version (likewise).")
+    clock_offset_ms: float | None = doc("Its clock minus the master's, measured at join; its samples were moved "
+                                        "onto the master's clock by this much.")
+    clock_rtt_ms: float | None = doc("Round trip of the best clock round: the offset is right within half of it.")
+    cpu_cores: float | None = doc("Its own average busy cores over the window, measured where it runs (above the "
+                                  "saturation threshold the window is invalid); null with fewer than 2 readings.")
+    requests: int = doc("Requests it completed inside the window.")
+    left: bool = doc("True when it went away or stopped reporting during the window (the window is invalid).")
+
+
+@dataclass(frozen=True)
 class Cell(Record):
     """One measured window of one configuration, valid or not (an invalid cell says why)."""
 
@@ -425,7 +452,8 @@ class Cell(Record):
     server_process_cores: tuple[float, ...] | None = doc(
         "With workers > 1: average cores of each worker process, busiest first (a worker under 0.1 cores makes an "
         "N-process cell invalid); else null.")
-    client_cpu_cores: float | None = doc("Average CPU cores of the Locust processes.")
+    client_cpu_cores: float | None = doc("Average CPU cores of the Locust processes on the lab's machine (workers "
+                                         "elsewhere: load_workers).")
     client_pids: tuple[int, ...] = doc("The Locust processes the cell started.")
     server_pid: int | None = doc("The server process the cell started (null for an external app).")
     server_sampling: str | None = doc("Why the server was not sampled (\"unavailable: external app\"), else null.")
@@ -462,6 +490,8 @@ class Cell(Record):
                                                "the queueing a closed loop hides (coordinated omission).",
                                                default=None)
     open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
+    load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
+                                               "standalone process).", default=())
 
     @property
     def config(self) -> CellConfig:

@@ -19,6 +19,7 @@ from loadtests.analysis.summary import summarize_run
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.flavour import FT, by_label
 from loadtests.core.paths import results_dir, setup_command
+from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.runner import Runner, RunOptions
 from loadtests.plan.comparisons import comparisons
@@ -30,6 +31,7 @@ from loadtests.results.history import record_run
 from loadtests.results.records import CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.store import load_run, save_summary
 from loadtests.workflow.audit import audit_app_for_run
+from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.stopping import adaptive
 
 Progress = Callable[[str], None]
@@ -68,6 +70,11 @@ class RunRequest:
     slo_ms: float | None = None  # capacity runs: the p95 objective (also the report's)
     capacity: bool = False  # search capacities even if the preset has no [capacity] table
     cpus: str | None = None
+    expect_workers: int = 0
+    locust_master_bind: str | None = None
+    locust_master_port: int | None = None
+    expose_master: bool = False
+    workers_timeout: float = DEFAULT_JOIN_TIMEOUT_S
 
     def external_apps(self, labels: set[str]) -> dict[str, str]:
         """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the plan's interpreters."""
@@ -140,16 +147,19 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
     if request.resume_dir:
         stored = load_run(Path(request.resume_dir))
         runner = Runner.resume(Path(request.resume_dir), {} if stored.settings.app_urls else load_interpreters(),
-                               progress, adaptive)
+                               progress, adaptive, master_for_resume(stored.settings, request.workers_timeout,
+                                                                     progress))
     else:
         plan, app_urls = plan_for(request)
+        master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
+                                    request.expose_master, request.workers_timeout, bool(app_urls), progress)
         interpreters: dict[str, Interpreter] = {}
         if not app_urls:
             interpreters = load_interpreters()
             check_environments(interpreters)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls), interpreters, progress,
-                              adaptive)
+        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls, master), interpreters,
+                              progress, adaptive)
     try:
         run_steps(runner, progress)
     except KeyboardInterrupt:

@@ -195,6 +195,21 @@ BROKEN: dict[str, tuple[str, str, str, str]] = {
     "checksum drift": ("Dockerfile", "ARG LAB_CPYTHON_SHA256=79f7", "ARG LAB_CPYTHON_SHA256=0000",
                        "ARG LAB_CPYTHON_SHA256 defaults to '0000"),
     "hadolint finding": ("Dockerfile", "WORKDIR /srv/lab\n", "WORKDIR /srv/lab\nRUN cd /tmp && ls\n", "DL3003"),
+    "worker joins no master": ("compose.yaml", "${LAB_MASTER:-compare-distributed:5557}", "${LAB_MASTER:-nobody:5557}",
+                               "lab-worker's --master names 'nobody', which is not a service"),
+    "worker runs plain locust": ("compose.yaml", '["gil-lab", "worker", "--master"',
+                                 '["locust", "--worker", "--master"',
+                                 "lab-worker must run `gil-lab worker --master SERVICE:PORT`"),
+    "master without workers": ("compose.yaml", '"--expose-master", "--expect-workers", "${LAB_EXPECT_WORKERS:-2}",',
+                               '"--expose-master",', "compare-distributed must run `gil-lab compare|run"),
+    "master exposed unasked": ("compose.yaml", '"0.0.0.0", "--expose-master",', '"0.0.0.0",',
+                               "compare-distributed binds its master beyond loopback without --expose-master"),
+    "token in the file": ("compose.yaml", "      - LAB_LOCUST_TOKEN\n    restart: \"no\"\n    depends_on:\n      - compare-",
+                          "      - LAB_LOCUST_TOKEN=s3cret\n    restart: \"no\"\n    depends_on:\n      - compare-",
+                          "lab-worker must take LAB_LOCUST_TOKEN from the host"),
+    "scaled worker with a name": ("compose.yaml", "    profiles: [\"distributed\"]\n    command: [\"gil-lab\", \"worker\"",
+                                  "    profiles: [\"distributed\"]\n    container_name: w\n    command: [\"gil-lab\", \"worker\"",
+                                  "lab-worker has a container_name or host ports"),
 }
 
 

@@ -24,12 +24,30 @@ def gil_lab(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     (["run", "--preset", "smoke", "--servers", "gunicorn"], "unknown server 'gunicorn'"),
     (["run", "--preset", "smoke", "--users", "two"], "--users takes comma-separated integers"),
     (["run", "--preset", "smoke", "--users", "0"], "--users must be at least 1"),
+    (["run", "--preset", "smoke", "--expect-workers", "1", "--locust-master-bind", "10.1.2.3"],
+     "would expose Locust's master port 10.1.2.3:5557, which has no authentication"),
+    (["run", "--preset", "smoke", "--locust-master-bind", "127.0.0.1"], "add --expect-workers N"),
+    (["run", "--preset", "smoke", "--expect-workers", "1", "--locust-master-bind", "0.0.0.0", "--expose-master"],
+     "names no single address the workers can reach"),
 ])
 def test_bad_run_options_fail_with_a_reason(args: list[str], message: str, tmp_path: Path) -> None:
     result = gil_lab(*args, "--out", str(tmp_path))
     assert result.returncode == 1, result.stderr
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
+
+
+def test_a_worker_without_the_token_says_where_it_comes_from() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LAB_LOCUST_TOKEN"}
+    result = subprocess.run([sys.executable, "-m", "loadtests", "worker", "--master", "127.0.0.1:1"],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and "LAB_LOCUST_TOKEN is not set" in result.stderr, result.stderr
+
+
+def test_a_worker_gives_up_when_no_master_comes() -> None:
+    result = gil_lab("worker", "--master", "127.0.0.1:1", "--master-timeout", "2",
+                     env={"LAB_LOCUST_TOKEN": "t"})
+    assert result.returncode == 0 and "no master at 127.0.0.1:1 for 2s: stopping after 0 session(s)" in result.stderr
 
 
 @pytest.mark.parametrize("args", [["run", "--repeats", "0"], ["run", "--duration", "-1"], ["run", "--bogus"],
