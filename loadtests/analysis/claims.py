@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loadtests.analysis.configs import (
     FT_INTERPRETER,
@@ -390,7 +390,16 @@ def _c6(run: RunRecord, configs: Sequence[ConfigSummary], comps: Sequence[Compar
 def evaluate_claims(
     run: RunRecord, configs: Sequence[ConfigSummary] | None = None, comps: Sequence[Comparison] | None = None
 ) -> ClaimsTable:
-    """The C1–C6 table and the GIL incidents of one run."""
+    """The C1–C6 table and the GIL incidents of one run.
+
+    The claims are about the lab's own scenarios: a team's scenarios (``team_scenarios``)
+    get a diagnosis instead, and are left out here.
+    """
+    team = set(run.settings.team_scenarios)
+    if team:
+        run = replace(run, cells=tuple(c for c in run.cells if c.scenario not in team))
+        configs = [c for c in configs if c.scenario not in team] if configs is not None else None
+        comps = [c for c in comps if c.scenario not in team] if comps is not None else None
     cfgs = list(configs) if configs is not None else summarize_configs(run)
     cmps = list(comps) if comps is not None else comparisons(run, cfgs)
     incidents = gil_incidents(cfgs)

@@ -37,6 +37,7 @@ from loadtests.report import charts
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
+from loadtests.report.service_text import diagnosis_blocks, service_blocks
 from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_n, fmt_pct, fmt_ratio, verdict_paragraph
 from loadtests.results.records import Microbench, StepFailure
 from loadtests.results.store import load_run
@@ -296,6 +297,7 @@ def _method_blocks(a: Analysis) -> list[Any]:
                      f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
     inv = invalid_cells(r)
     blocks: list[Any] = [
+        *service_blocks(a),
         Paragraph(settings_text),
         Paragraph(_pairing_text(a)),
         Paragraph("**Efficiency**, two definitions. *Interpreter speedup*: the ratio ÷ (the cores the candidate "
@@ -422,7 +424,7 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (
-        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)),)),
+        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)), *diagnosis_blocks(a))),
         Section("throughput", "Throughput", (
             Paragraph("Mean requests per second over valid repeats, with 95% confidence intervals, for every "
                       "scenario × server × interpreter, including the 3.14 N-process baseline (green)."),

@@ -12,6 +12,7 @@ from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.stats import verdict
 from loadtests.core.text import text_table
 from loadtests.report.document import plain
+from loadtests.report.service_text import terminal_lines
 from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_pct, fmt_ratio, verdict_paragraph
 from loadtests.results.records import RunRecord
 
@@ -26,8 +27,14 @@ def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: flo
                      fmt_ratio(c), verdict(c.speedup), fmt_eff(c).split(" ")[0], fmt_pct(c.memory_ratio)))
     lines = [f"run {a.run.run_id} ({a.run.preset}), {a.run.usable_cores} usable core(s)"]
     lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
+    diagnosis = terminal_lines(a)
+    if diagnosis:
+        lines += ["", *diagnosis]
     lines.append("")
-    lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
+    if set(a.scenarios) <= set(a.run.settings.team_scenarios):
+        lines.append("claims: not checked (C1–C6 are about the lab's own scenarios; yours get the diagnosis above)")
+    else:
+        lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
     lines.append("")
     lines.append(plain(verdict_paragraph(a)))
     return "\n".join(lines) + "\n"
