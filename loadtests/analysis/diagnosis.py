@@ -42,6 +42,9 @@ from loadtests.results.records import Cell, GilCulprit, RouteInfo, RunRecord, Se
 
 #: The event loop's thread at or above this many cores is saturated: every request waits for it.
 LOOP_SATURATED_CORES = 0.8
+#: ... or it did at least this share of the server's work while requests queued (the machine may have
+#: given the server less than a core, but only the loop worked).
+LOOP_SHARE = 0.8
 #: ... and it is the limit when at least this many of the cores the server could use stayed idle.
 IDLE_CORES = 0.4
 #: 3.14 at or above this share of the cores it could use left nothing for threads to gain.
@@ -95,6 +98,11 @@ class ArmSignals:
     @property
     def rps_per_core(self) -> float | None:
         return self.rps / self.server_cores if self.server_cores else None
+
+    @property
+    def loop_share(self) -> float | None:
+        """The event loop thread's share of the server's busy time."""
+        return self.loop_cores / self.server_cores if self.loop_cores is not None and self.server_cores else None
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -193,8 +201,10 @@ def _reached_routes(service: ServiceSettings | None, label: str) -> list[RouteIn
 
 def event_loop(run: RunRecord, ft: ArmSignals, usable: int) -> Finding | None:
     could_use = ft.config.cores_in_use(usable)
-    if ft.loop_cores is None or ft.server_cores is None or ft.loop_cores < LOOP_SATURATED_CORES or \
-            ft.server_cores > could_use - IDLE_CORES:
+    if ft.loop_cores is None or ft.server_cores is None or ft.server_cores > could_use - IDLE_CORES:
+        return None
+    queued = ft.in_flight is not None and ft.in_flight >= IN_FLIGHT_SHARE * could_use
+    if ft.loop_cores < LOOP_SATURATED_CORES and not (queued and (ft.loop_share or 0) >= LOOP_SHARE):
         return None
     reached = _reached_routes(run.settings.service, ft.config.interpreter)
     blocking = [r for r in reached if r.async_def]
@@ -215,9 +225,10 @@ def event_loop(run: RunRecord, ft: ArmSignals, usable: int) -> Finding | None:
         if run.settings.service else "the lab's built-in app has no route table stored with the run")
     return Finding(
         "event-loop", "a serial section on the event loop: its thread is busy while cores stay idle",
-        f"on 3.14t the event loop's thread ({ft.loop_thread}) used {ft.loop_cores:.2f} cores and the worker threads "
-        f"{ft.worker_cores or 0:.2f}, while the server used {ft.server_cores:.2f} of the {could_use} cores it could "
-        f"use; cause: {cause}.",
+        f"on 3.14t the event loop's thread ({ft.loop_thread}) used {ft.loop_cores:.2f} cores "
+        f"({ft.loop_share or 0:.0%} of the server's work) and the worker threads {ft.worker_cores or 0:.2f}, while "
+        f"the server used {ft.server_cores:.2f} of the {could_use} cores it could use"
+        + (f" with {ft.in_flight:.1f} requests in flight" if ft.in_flight is not None else "") + f"; cause: {cause}.",
         ("Change: " + "; ".join(changes) + ".") if changes else
         "Move CPU work off the loop: sync `def` endpoints, or `anyio.to_thread.run_sync` around the heavy part; "
         "keep middleware and response serialisation light.")

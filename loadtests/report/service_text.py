@@ -20,8 +20,9 @@ from loadtests.report.document import Paragraph, Table, plain
 
 def _thresholds() -> str:
     return (f"Rules and thresholds: the event loop is the limit when its thread used at least "
-            f"{rules.LOOP_SATURATED_CORES:g} cores while at least {rules.IDLE_CORES:g} of the cores the server "
-            f"could use stayed idle; 3.14 was already parallel at {rules.ALREADY_PARALLEL_SHARE:.0%} of those "
+            f"{rules.LOOP_SATURATED_CORES:g} cores (or did {rules.LOOP_SHARE:.0%} of the server's work while "
+            f"requests queued) while at least {rules.IDLE_CORES:g} of the cores the server could use stayed idle; "
+            f"3.14 was already parallel at {rules.ALREADY_PARALLEL_SHARE:.0%} of those "
             f"cores; each request cost more on 3.14t when its rps per busy core fell to "
             f"{rules.PER_CORE_DROP:.0%} of 3.14's or less; the load was too light with fewer than "
             f"{rules.IN_FLIGHT_SHARE:.0%} of a request in flight per usable core (rps × mean latency); requests "
