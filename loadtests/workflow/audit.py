@@ -9,6 +9,7 @@ from typing import Any
 
 from loadtests.audit.gil_audit import AuditError, AuditOptions, attribute, audit
 from loadtests.core.flavour import FT, by_role
+from loadtests.core.paths import PROJECT_ROOT
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.results.records import (
@@ -72,7 +73,7 @@ def audit_service_for_run(service: ServiceSettings, routes_dirs: tuple[str, ...]
              + (f", then each of {len(names)} distributions your requirements added or changed" if names else ""))
     options = AuditOptions(app=service.app, routes_dirs=routes_dirs, distributions=bool(names), interpreter=FT.role,
                            python=env.python if env.own else None,
-                           app_dir=None if service.app == "app.main:app" else service.app_dir,
+                           app_dir=None if Path(service.app_dir) == PROJECT_ROOT else service.app_dir,
                            only_distributions=names or None)
     report = audit(options, interpreters)
     progress(f"    GIL after importing {service.app}: {'ON' if report['gil_enabled'] else 'off'}"

@@ -170,7 +170,8 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
             plan = attach_service(plan, prepared.refs)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
         runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls,
-                                         None if prepared is None else prepared.settings, team_scenarios(plan.configs),
+                                         None if prepared is None else prepared.settings,
+                                         team_scenarios(plan.configs, None if prepared is None else prepared.settings),
                                          {} if prepared is None else prepared.own_envs),
                               interpreters, progress, adaptive)
         if prepared is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.audit.inspection import inspect_app, require_servable
-from loadtests.core.errors import AppError, ConfigError, EnvironmentUnavailable
+from loadtests.core.errors import AppError, ConfigError, EnvironmentUnavailable, PreflightError
 from loadtests.core.flavour import FLAVOURS, FT, by_label
 from loadtests.core.paths import PROJECT_ROOT, envs_dir
 from loadtests.measure import preflight as preflights
@@ -65,9 +65,15 @@ class ServiceRequest:
     locustfile: str | None = None
 
     @property
+    def app_dir_path(self) -> Path:
+        """Where the app is imported from: --app-dir, else here for an --app, else the lab's repository."""
+        chosen = Path(self.app_dir or ".") if (self.app or self.app_dir) else PROJECT_ROOT
+        return chosen.expanduser().resolve()
+
+    @property
     def team_app(self) -> bool:
-        """Whether the app is the team's rather than the lab's built-in one."""
-        return bool(self.app) and self.app != BUILTIN_APP
+        """Whether the app is the team's: another target, or a package of the same name (``app``) elsewhere."""
+        return (self.app or BUILTIN_APP) != BUILTIN_APP or self.app_dir_path != PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,8 @@ class CheckedInputs:
 
     @property
     def builtin(self) -> bool:
-        return self.app == BUILTIN_APP
+        """The lab's own app, imported from the repository."""
+        return self.app == BUILTIN_APP and self.app_dir == PROJECT_ROOT
 
 
 def requirements_file(request: ServiceRequest, routes_dirs: Sequence[str], progress: Progress) -> Path | None:
@@ -109,10 +116,7 @@ def check_inputs(request: ServiceRequest, routes_dirs: Sequence[str], progress: 
     module, sep, attr = app.partition(":")
     if not sep or not all(part.isidentifier() for part in [*module.split("."), *attr.split(".")]):
         raise ConfigError(f"--app takes MODULE:ATTR, e.g. myservice.main:app, not {app!r}")
-    if request.app_dir and not request.team_app:
-        raise ConfigError("--app-dir says where a team's app is imported from: give --app MODULE:ATTR with it")
-    # A team's app is imported from --app-dir (default: here); the built-in one from the repository.
-    app_dir = (Path(request.app_dir or ".") if request.team_app else PROJECT_ROOT).expanduser().resolve()
+    app_dir = request.app_dir_path
     if not app_dir.is_dir():
         raise ConfigError(f"--app-dir {app_dir} is not a directory: give the directory that holds the app's "
                           "top-level package")
@@ -254,7 +258,11 @@ def prepare(inputs: CheckedInputs, interpreters: Mapping[str, Interpreter], rout
         raise EnvironmentUnavailable(f"no environment could be built for {inputs.app}")
     found = inspections(inputs, found_envs, routes_dirs, progress)
     log_dir = Path(tempfile.mkdtemp(prefix="gil-lab-preflight-")) if with_preflight else None
-    results, notes = preflight(inputs, found_envs, found, routes_dirs, log_dir, progress) if log_dir else ((), [])
+    try:
+        results, notes = preflight(inputs, found_envs, found, routes_dirs, log_dir, progress) if log_dir else ((), [])
+    except PreflightError:
+        shutil.rmtree(log_dir or "", ignore_errors=True)  # the message says it all; other errors point at the logs
+        raise
     for note in notes:
         progress(f"    note: {note}")
     locust = inputs.locustfile
@@ -280,10 +288,11 @@ def keep_preflight_logs(prepared: PreparedService, run_dir: Path) -> None:
         shutil.move(str(prepared.preflight_dir), str(run_dir / "preflight"))
 
 
-def team_scenarios(configs: Sequence[CellConfig]) -> tuple[str, ...]:
+def team_scenarios(configs: Sequence[CellConfig], service: ServiceSettings | None) -> tuple[str, ...]:
     """Scenarios that are the team's: driven by its Locust file or its app, or drop-ins from outside the lab."""
+    team_app = service is not None and (service.app != BUILTIN_APP or Path(service.app_dir) != PROJECT_ROOT)
     return tuple(sorted({c.scenario for c in configs
-                         if (c.service is not None and (c.service.locustfile or c.service.app != BUILTIN_APP))
+                         if (c.service is not None and (c.service.locustfile or team_app))
                          or is_team_scenario(c.scenario, c.routes_dirs)}))
 
 
