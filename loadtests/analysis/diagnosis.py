@@ -259,17 +259,20 @@ def per_core_cost(base: ArmSignals, ft: ArmSignals) -> Finding | None:
                    "3.14t on this machine without HTTP.")
 
 
-def under_loaded(base: ArmSignals, usable: int, user_classes: Sequence[str]) -> Finding | None:
-    could_use = base.config.cores_in_use(usable)
-    if base.in_flight is None or base.in_flight >= IN_FLIGHT_SHARE * could_use:
+def under_loaded(arm: ArmSignals, usable: int, user_classes: Sequence[str]) -> Finding | None:
+    """Fewer requests in flight than cores: read on 3.14t where it ran, whose requests never wait for a GIL."""
+    could_use = arm.config.cores_in_use(usable)
+    if arm.in_flight is None or arm.in_flight >= IN_FLIGHT_SHARE * could_use or \
+            (arm.server_cores is not None and arm.server_cores > could_use - IDLE_CORES):
         return None
-    users = base.config.users
-    wanted = max(users + 1, math.ceil(users * could_use * 1.5 / max(base.in_flight, 0.05)))
+    users = arm.config.users
+    wanted = max(users + 1, math.ceil(users * could_use * 1.5 / max(arm.in_flight, 0.05)))
     think = f" (wait_time: {', '.join(user_classes)})" if user_classes else ""
     return Finding("under-loaded", "the load never filled the server",
-                   f"on 3.14 only {base.in_flight:.2f} requests were in flight on average (rps × mean latency) for "
-                   f"{could_use} usable cores, with {users} users: their think time{think} left cores idle, so "
-                   "the ratio measures latency, not capacity.",
+                   f"on {arm.config.interpreter} only {arm.in_flight:.2f} requests were in flight on average (rps × "
+                   f"mean latency) and the server used {arm.server_cores or 0:.2f} of {could_use} usable cores, "
+                   f"with {users} users: their think time{think} left cores idle, so the ratio measures latency "
+                   "more than capacity.",
                    f"Raise the load: --users {wanted} (about 1.5 requests in flight per core).")
 
 
@@ -339,7 +342,9 @@ def diagnose(run: RunRecord) -> list[ScenarioDiagnosis]:
         if ft is not None:
             findings.append(event_loop(run, ft, usable))
         if base is not None:
-            findings += [already_parallel(base, usable, head), under_loaded(base, usable, think)]
+            findings.append(already_parallel(base, usable, head))
+        if ft is not None or base is not None:
+            findings.append(under_loaded(ft or base, usable, think))  # type: ignore[arg-type]
         if base is not None and ft is not None:
             findings += [per_core_cost(base, ft), waiting(base, ft, usable)]
         if head is not None:

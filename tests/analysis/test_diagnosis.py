@@ -164,8 +164,8 @@ def test_think_time_that_leaves_cores_idle_asks_for_more_users() -> None:
     run = with_service(shaped(gil={"rps": 20, "latency_ms": 30, "loop": 0.1, "workers": 0.5},
                               ft={"rps": 20, "latency_ms": 28, "loop": 0.1, "workers": 0.5}), settings)
     light = findings(run)["under-loaded"]
-    assert "only 0.60 requests were in flight" in light.evidence
-    assert "--users 40" in light.change  # 8 users × 2 cores × 1.5 / 0.6 in flight
+    assert "on 3.14t only 0.56 requests were in flight" in light.evidence and "used 0.60 of 2" in light.evidence
+    assert "--users 43" in light.change  # 8 users × 2 cores × 1.5 / 0.56 in flight
 
 
 def test_no_3_14t_environment_says_which_package_and_why() -> None:
@@ -186,6 +186,14 @@ def test_near_ideal_speedup_reads_as_scaling() -> None:
     found = findings(run)
     assert set(found) == {"scales"}, found
     assert "efficiency" in found["scales"].evidence
+
+
+def test_requests_waiting_for_the_gil_on_3_14_do_not_hide_a_light_load() -> None:
+    """3.14's requests queue behind the GIL (more in flight); 3.14t's in-flight count is the load's own."""
+    run = shaped(gil={"rps": 16.7, "latency_ms": 98, "loop": 0.11, "workers": 0.62},
+                 ft={"rps": 20.1, "latency_ms": 63, "loop": 0.14, "workers": 0.81})
+    light = findings(run)["under-loaded"]
+    assert "on 3.14t only 1.27 requests were in flight" in light.evidence and "--users 19" in light.change
 
 
 def test_a_python_gil_0_arm_is_a_risk_and_never_the_headline() -> None:
