@@ -47,6 +47,8 @@ LOOP_SATURATED_CORES = 0.8
 LOOP_SHARE = 0.8
 #: ... and it is the limit when at least this many of the cores the server could use stayed idle.
 IDLE_CORES = 0.4
+#: Below saturation, a loop thread this busy still caps one process: its ceiling is worth stating.
+LOOP_NOTABLE_CORES = 0.2
 #: 3.14 at or above this share of the cores it could use left nothing for threads to gain.
 ALREADY_PARALLEL_SHARE = 0.85
 #: rps per busy core on 3.14t at or below this fraction of 3.14's: each request cost more CPU.
@@ -206,20 +208,7 @@ def event_loop(run: RunRecord, ft: ArmSignals, usable: int) -> Finding | None:
     queued = ft.in_flight is not None and ft.in_flight >= IN_FLIGHT_SHARE * could_use
     if ft.loop_cores < LOOP_SATURATED_CORES and not (queued and (ft.loop_share or 0) >= LOOP_SHARE):
         return None
-    reached = _reached_routes(run.settings.service, ft.config.interpreter)
-    blocking = [r for r in reached if r.async_def]
-    bodies = [r for r in reached if r.body_model and not r.async_def]
-    causes, changes = [], []
-    for route in blocking:
-        methods = ",".join(route.methods or ["*"])
-        causes.append(f"{methods} {route.path} is `async def` ({route.endpoint}), so it runs on the loop"
-                      + (f" and FastAPI parses its body {route.body_model} there" if route.body_model else ""))
-        changes.append(f"make {route.endpoint} a plain `def` (the framework then runs it in the thread pool) or "
-                       "move its CPU work into `await anyio.to_thread.run_sync(...)`")
-    for route in bodies:
-        causes.append(f"FastAPI parses and validates the body {route.body_model} of {route.path} on the loop")
-        changes.append(f"take the raw body in {route.endpoint} (`request: Request`) and validate it inside the "
-                       "endpoint (`Model.model_validate_json(...)`), where it runs in a worker thread")
+    causes, changes = _loop_causes(run, ft.config.interpreter)
     cause = "; ".join(causes) if causes else (
         "no `async def` route or loop-parsed body among the routes the load reached"
         if run.settings.service else "the lab's built-in app has no route table stored with the run")
@@ -232,6 +221,39 @@ def event_loop(run: RunRecord, ft: ArmSignals, usable: int) -> Finding | None:
         ("Change: " + "; ".join(changes) + ".") if changes else
         "Move CPU work off the loop: sync `def` endpoints, or `anyio.to_thread.run_sync` around the heavy part; "
         "keep middleware and response serialisation light.")
+
+
+def _loop_causes(run: RunRecord, label: str) -> tuple[list[str], list[str]]:
+    """What the load reached that runs on the loop, and what to change about each."""
+    reached = _reached_routes(run.settings.service, label)
+    causes, changes = [], []
+    for route in (r for r in reached if r.async_def):
+        methods = ",".join(route.methods or ["*"])
+        causes.append(f"{methods} {route.path} is `async def` ({route.endpoint}), so it runs on the loop"
+                      + (f" and FastAPI parses its body {route.body_model} there" if route.body_model else ""))
+        changes.append(f"make {route.endpoint} a plain `def` (the framework then runs it in the thread pool) or "
+                       "move its CPU work into `await anyio.to_thread.run_sync(...)`")
+    for route in (r for r in reached if r.body_model and not r.async_def):
+        causes.append(f"FastAPI parses and validates the body {route.body_model} of {route.path} on the loop")
+        changes.append(f"take the raw body in {route.endpoint} (`request: Request`) and validate it inside the "
+                       "endpoint (`Model.model_validate_json(...)`), where it runs in a worker thread")
+    return causes, changes
+
+
+def loop_ceiling(run: RunRecord, ft: ArmSignals) -> Finding | None:
+    """The loop is not saturated yet, but its share of the work caps what one process can serve."""
+    if ft.loop_cores is None or ft.loop_cores < LOOP_NOTABLE_CORES:
+        return None
+    causes, changes = _loop_causes(run, ft.config.interpreter)
+    ceiling = ft.rps / ft.loop_cores
+    return Finding("loop-ceiling", f"the event loop caps one process at about {ceiling:.0f} rps",
+                   f"on 3.14t the event loop's thread ({ft.loop_thread}) used {ft.loop_cores:.2f} cores for "
+                   f"{ft.rps:.1f} rps; it is one thread, so at this mix of requests one process cannot pass about "
+                   f"{ceiling:.0f} rps on any number of cores (an estimate: the loop's work per request × 1 core)"
+                   + (f"; on the loop: {'; '.join(causes)}" if causes else "") + ".",
+                   ("To raise the ceiling: " + "; ".join(changes) + ".") if changes else
+                   "To raise the ceiling, move work off the loop (sync endpoints, lighter middleware and "
+                   "serialisation), or run more processes.")
 
 
 def already_parallel(base: ArmSignals, usable: int, comparison: Comparison | None) -> Finding | None:
@@ -340,7 +362,8 @@ def diagnose(run: RunRecord) -> list[ScenarioDiagnosis]:
         base = arm_signals(run, base_cfg) if base_cfg else None
         ft = arm_signals(run, ft_cfg) if ft_cfg else None
         if ft is not None:
-            findings.append(event_loop(run, ft, usable))
+            bound = event_loop(run, ft, usable)
+            findings.append(bound or loop_ceiling(run, ft))
         if base is not None:
             findings.append(already_parallel(base, usable, head))
         if ft is not None or base is not None:
@@ -352,13 +375,20 @@ def diagnose(run: RunRecord) -> list[ScenarioDiagnosis]:
         findings.append(python_gil_0_risk(run, comps, scenario, server))
         kept = tuple(f for f in findings if f is not None)
         if not kept and head is not None:
-            s = head.speedup
-            kept = (Finding("no-limit", "no limit found by the lab's rules",
-                            f"3.14t/3.14 = {s.ratio:.2f}× ({format_interval(s.low, s.high)}), efficiency "
-                            + ("—" if head.efficiency is None else f"{head.efficiency:.2f}") + ".",
-                            "More pairs (--precision) narrow the interval; the rules are listed in the report."),)
+            kept = (no_limit(head, base, ft, usable),)
         out.append(ScenarioDiagnosis(scenario, server, kept))
     return out
+
+
+def no_limit(head: Comparison, base: ArmSignals | None, ft: ArmSignals | None, usable: int) -> Finding:
+    s = head.speedup
+    used = "; ".join(f"{a.config.interpreter} used {a.server_cores:.2f} of {a.config.cores_in_use(usable)} cores"
+                     for a in (ft, base) if a is not None and a.server_cores is not None)
+    return Finding("no-limit", "no limit found by the lab's rules",
+                   f"3.14t/3.14 = {s.ratio:.2f}× ({format_interval(s.low, s.high)}), efficiency "
+                   + ("—" if head.efficiency is None else f"{head.efficiency:.2f}") + (f"; {used}" if used else "")
+                   + ": the rest of the cores went to Locust and the machine's other processes.",
+                   "More pairs (--precision) narrow the interval; a machine with more cores shows where it stops.")
 
 
 def _arms(configs: Sequence[ConfigSummary], head: Comparison | None, scenario: str,

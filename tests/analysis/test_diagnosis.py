@@ -222,3 +222,13 @@ def test_team_scenarios_get_no_claim_verdict() -> None:
     team = with_service(run, service())
     assert {r.status for r in evaluate_claims(team).rows} == {NOT_MEASURED}
     assert "scales" in findings(team)  # the diagnosis still reads it
+
+
+def test_a_busy_loop_below_saturation_states_the_ceiling_it_puts_on_one_process() -> None:
+    run = with_service(shaped(gil={"rps": 24, "latency_ms": 250, "loop": 0.21, "workers": 0.7},
+                              ft={"rps": 38, "latency_ms": 120, "loop": 0.3, "workers": 1.27}), service())
+    found = findings(run)
+    ceiling = found["loop-ceiling"]
+    assert ceiling.title == "the event loop caps one process at about 127 rps"  # 38 rps / 0.30 cores of the loop
+    assert "POST /cart/quote is `async def` (shop.quote)" in ceiling.evidence
+    assert "make shop.quote a plain `def`" in ceiling.change and "event-loop" not in found
