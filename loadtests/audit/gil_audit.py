@@ -541,7 +541,8 @@ def render(report: Mapping[str, Any]) -> str:
     if dists["skipped"]:
         lines.append(f"Installed distributions: skipped ({dists['skipped']})")
     else:
-        lines.append(f"Installed distributions ({dists['checked']}, each imported in its own fresh process)")
+        which = "Distributions your requirements added" if dists.get("only") is not None else "Installed distributions"
+        lines.append(f"{which} ({dists['checked']}, each imported in its own fresh process)")
         lines += table_with_header(
             ["distribution", "version", "modules", "GIL after import", "notes"],
             [(d["name"], d["version"], len(d["modules"]), _onoff(d["gil_enabled"]),

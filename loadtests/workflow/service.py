@@ -213,9 +213,10 @@ def inspections(inputs: CheckedInputs, environments: Mapping[str, ServiceEnviron
                              [str(PROJECT_ROOT)] if inputs.builtin else [])
         require_servable(report, label)
         out[label] = inspection_record(label, report)
-        loop = [r for r in out[label].routes or () if r.async_def and r.kind == "http"]
-        progress(f"    {inputs.app} on {label}: servable, {len(out[label].routes or ())} routes"
-                 + (f", {len(loop)} async def" if loop else "")
+        framework = out[label].framework
+        progress(f"    {inputs.app} on {label}: servable"
+                 + (f" ({framework.name} {framework.version})" if framework else "")
+                 + (f", {len(out[label].routes or ())} routes" if out[label].routes is not None else "")
                  + (f"; GIL ON after import ({', '.join(out[label].gil_enabled_by)})"
                     if out[label].gil_enabled and by_label(label).free_threaded else ""))
     return out
