@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loadtests.analysis.configs import (
     FT_INTERPRETER,
@@ -390,10 +390,21 @@ def _c6(run: RunRecord, configs: Sequence[ConfigSummary], comps: Sequence[Compar
 def evaluate_claims(
     run: RunRecord, configs: Sequence[ConfigSummary] | None = None, comps: Sequence[Comparison] | None = None
 ) -> ClaimsTable:
-    """The C1–C6 table and the GIL incidents of one run."""
+    """The C1–C6 table and the GIL incidents of one run.
+
+    The claims are about the lab's own scenarios: a team's scenarios (``team_scenarios``)
+    get a diagnosis instead, and are left out of the rows. Their GIL incidents are still
+    listed: they are facts about the run, not verdicts.
+    """
+    team = set(run.settings.team_scenarios)
+    every_incident = gil_incidents(list(configs) if configs is not None else summarize_configs(run))
+    if team:
+        run = replace(run, cells=tuple(c for c in run.cells if c.scenario not in team))
+        configs = [c for c in configs if c.scenario not in team] if configs is not None else None
+        comps = [c for c in comps if c.scenario not in team] if comps is not None else None
     cfgs = list(configs) if configs is not None else summarize_configs(run)
     cmps = list(comps) if comps is not None else comparisons(run, cfgs)
-    incidents = gil_incidents(cfgs)
+    incidents = [i for i in every_incident if i.scenario not in team]
     rows = (_c1(run), _c2(run, cmps), _c3(run, cmps), _c4(run, cmps), _c5(run, cfgs, incidents),
             _c6(run, cfgs, cmps))
-    return ClaimsTable(rows, tuple(incidents))
+    return ClaimsTable(rows, tuple(every_incident))

@@ -379,8 +379,8 @@ def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:
 
     The highest concurrency is where the interpreters differ most; lower levels stay in
     the scaling section. Among several configurations at that level the headline is the
-    one a user would deploy, never the fastest: PYTHON_GIL unset, not pinned to CPUs,
-    then the widest pool (workers × threads).
+    one a user would deploy, never the fastest: PYTHON_GIL unset (a PYTHON_GIL=0 arm never
+    heads), not pinned to CPUs, then the widest pool (workers × threads).
     """
 
     def rank(c: Comparison) -> tuple[Any, ...]:
@@ -389,8 +389,8 @@ def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:
 
     best: dict[tuple[str, str], Comparison] = {}
     for c in comps:
-        if c.kind != KIND_INTERPRETER:
-            continue
+        if c.kind != KIND_INTERPRETER or c.candidate.python_gil_env == "0":
+            continue  # PYTHON_GIL=0 is a risk to report, never the headline
         k = (c.scenario, c.server)
         cur = best.get(k)
         if cur is None or rank(c) > rank(cur):

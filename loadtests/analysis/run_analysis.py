@@ -10,6 +10,7 @@ from typing import Any
 from loadtests.analysis.capacity import DEFAULT_SLO_MS, CapacityPlan, capacity_plan
 from loadtests.analysis.claims import ClaimsTable, evaluate_claims
 from loadtests.analysis.configs import Comparison, ConfigSummary, comparisons, scenarios, summarize_configs
+from loadtests.analysis.diagnosis import ScenarioDiagnosis, diagnose
 from loadtests.results.records import RunRecord
 from loadtests.results.store import as_run
 
@@ -25,6 +26,7 @@ class Analysis:
     capacity: CapacityPlan
     scenarios: tuple[str, ...]
     slo_ms: float
+    diagnoses: tuple[ScenarioDiagnosis, ...] = ()  # why each scenario does or does not scale
 
 
 def analyse(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS,
@@ -33,4 +35,4 @@ def analyse(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: float = DEF
     cfgs = summarize_configs(r)
     cmps = comparisons(r, cfgs)
     return Analysis(r, tuple(cfgs), tuple(cmps), evaluate_claims(r, cfgs, cmps),
-                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms)
+                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms, tuple(diagnose(r)))

@@ -87,6 +87,9 @@ class AuditOptions:
     distributions: bool = True
     timeout_s: float = IMPORT_TIMEOUT_S
     python_gil: str | None = None  # force PYTHON_GIL in the audited processes (else the environment's)
+    python: str | None = None  # a team's own environment's interpreter; None: the lab's app environment
+    app_dir: str | None = None  # LAB_APP_DIR of a team's app: alone on the import path, and the probes' directory
+    only_distributions: tuple[str, ...] | None = None  # the distribution pass imports only these (None: all)
 
     def __post_init__(self) -> None:
         if self.python_gil not in (None, "0", "1"):
@@ -104,6 +107,8 @@ class AuditOptions:
         for directory in self.routes_dirs:
             if not Path(directory).is_dir():
                 raise ConfigError(f"--routes {directory!r} is not a directory")
+        if self.app_dir is not None and not Path(self.app_dir).is_dir():
+            raise ConfigError(f"--app-dir {self.app_dir!r} is not a directory")
 
     @property
     def target(self) -> str:
@@ -296,27 +301,46 @@ def offenders(run: ProbeRun, index: DistributionIndex) -> list[dict[str, Any]]:
     """The modules that needed the GIL in one process: warned first, then ``-v``'s list."""
     data = run.data or {}
     warned = {w["module"]: w for w in data.get("warned", ())}
-    found = []
-    for module in dict.fromkeys([*warned, *run.verbose_gil]):
-        file = data.get("extensions", {}).get(module) or run.verbose_ext.get(module)
-        dist = index.owner(module, file)
-        name, version = (dist["name"], dist["version"]) if dist else (None, None)
-        found.append({
-            "module": module,
-            "package": module.split(".")[0],
-            "file": file,
-            "distribution": name,
-            "version": version,
-            "warned": module in warned,
-            "imported_by": warned.get(module, {}).get("imported_by"),
-            "remedies": [r.to_json() for r in remedies_for(module, name, version)],
-        })
-    return found
+    return [offender(module, data.get("extensions", {}).get(module) or run.verbose_ext.get(module), index,
+                     warned.get(module)) for module in dict.fromkeys([*warned, *run.verbose_gil])]
+
+
+def offender(module: str, file: str | None, index: DistributionIndex,
+             warning: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One module that needs the GIL: the distribution that ships it, and the remedies."""
+    dist = index.owner(module, file)
+    name, version = (dist["name"], dist["version"]) if dist else (None, None)
+    return {
+        "module": module,
+        "package": module.split(".")[0],
+        "file": file,
+        "distribution": name,
+        "version": version,
+        "warned": warning is not None,
+        "imported_by": (warning or {}).get("imported_by"),
+        "remedies": [r.to_json() for r in remedies_for(module, name, version)],
+    }
+
+
+def distribution_index(python: Path, timeout_s: float = IMPORT_TIMEOUT_S) -> DistributionIndex:
+    """Every distribution installed for ``python``, with its top-level names and extension modules."""
+    listing = run_probe(python, {"mode": "list"}, probe_env(None), timeout_s, isolated=True,
+                        cwd=Path(tempfile.gettempdir()))
+    if listing.data is None:
+        raise AuditError(f"could not list the distributions of {python}: {listing.error}")
+    return DistributionIndex(tuple(listing.data["distributions"]))
+
+
+def attribute(python: Path, modules: Sequence[str], timeout_s: float = IMPORT_TIMEOUT_S) -> list[dict[str, Any]]:
+    """Who ships each module a server named in ``gil_enabled_by``: distribution, version, remedies."""
+    index = distribution_index(python, timeout_s)
+    return [offender(module, None, index) for module in dict.fromkeys(modules)]
 
 
 def _app_pass(python: Path, options: AuditOptions, env: Mapping[str, str], verbose: bool,
-              index: DistributionIndex) -> dict[str, Any]:
-    run = run_probe(python, {"mode": "import", "imports": options.imports()}, env, options.timeout_s, verbose=verbose)
+              index: DistributionIndex, cwd: Path) -> dict[str, Any]:
+    run = run_probe(python, {"mode": "import", "imports": options.imports()}, env, options.timeout_s, verbose=verbose,
+                    cwd=cwd)
     data = run.data or {}
     steps = data.get("steps", [])
     failed = next((s for s in steps if s["error"]), None)
@@ -335,9 +359,11 @@ def _app_pass(python: Path, options: AuditOptions, env: Mapping[str, str], verbo
 
 
 def _distribution_pass(python: Path, index: DistributionIndex, env: Mapping[str, str], verbose: bool,
-                       timeout: float, progress: Progress) -> list[dict[str, Any]]:
+                       timeout: float, progress: Progress, only: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     results = []
-    todo = [d for d in index.distributions if d["top_level"] or d["extensions"]]
+    wanted = None if only is None else {_normalize(name) for name in only}
+    todo = [d for d in index.distributions if (d["top_level"] or d["extensions"])
+            and (wanted is None or _normalize(d["name"]) in wanted)]
     width = len(str(len(todo)))
     for number, dist in enumerate(todo, 1):
         modules = list(dict.fromkeys([*dist["top_level"], *(e["module"] for e in dist["extensions"])]))
@@ -382,30 +408,29 @@ def audit(options: AuditOptions, interpreters: Mapping[str, Interpreter], progre
     interpreter = interpreters.get(options.interpreter)
     if interpreter is None:
         raise AuditError(f"no {options.interpreter} interpreter is recorded; run `{setup_command()}`.")
-    python = envs.app_python(ROLES[options.interpreter])
+    python = Path(options.python) if options.python else envs.app_python(ROLES[options.interpreter])
+    environment = python.parent.parent.name if options.python else ROLES[options.interpreter]
     if not python.exists():
-        raise EnvironmentSetupError(f"the {ROLES[options.interpreter]} environment is missing ({python}). "
+        raise EnvironmentSetupError(f"the {environment} environment is missing ({python}). "
                                     f"Run `{setup_command()}`.")
     forced, forced_by = forced_python_gil(options, environ)
     ft = interpreter.free_threaded
-    pythonpath = os.pathsep.join(p for p in (str(LAB_ROOT), environ.get("PYTHONPATH", "")) if p)
+    # A team's app is imported from its own directory only, so nothing of the lab's (its `app`) shadows it.
+    root = str(Path(options.app_dir).resolve()) if options.app_dir else str(LAB_ROOT)
+    pythonpath = os.pathsep.join(p for p in (root, environ.get("PYTHONPATH", "")) if p)
     extra = {"PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
     if options.routes_dirs:
         extra["LAB_ROUTES_DIR"] = os.pathsep.join(str(Path(d).resolve()) for d in options.routes_dirs)
 
-    say(f"listing the distributions installed in {ROLES[options.interpreter]}")
-    listing = run_probe(python, {"mode": "list"}, probe_env(None), options.timeout_s, isolated=True,
-                        cwd=Path(tempfile.gettempdir()))
-    if listing.data is None:
-        raise AuditError(f"could not list the distributions of {python}: {listing.error}")
-    index = DistributionIndex(tuple(listing.data["distributions"]))
+    say(f"listing the distributions installed in {environment}")
+    index = distribution_index(python, options.timeout_s)
 
     say(f"importing {options.target} in a fresh {interpreter.label} process")
-    app = _app_pass(python, options, probe_env(forced, extra), ft and forced is None, index)
+    app = _app_pass(python, options, probe_env(forced, extra), ft and forced is None, index, Path(root))
     masked: list[dict[str, Any]] = []
     if forced is not None and ft:
         say(f"PYTHON_GIL={forced} is forced: importing {options.target} again without it to name what it masks")
-        masked = _app_pass(python, options, probe_env(None, extra), True, index)["offenders"]
+        masked = _app_pass(python, options, probe_env(None, extra), True, index, Path(root))["offenders"]
 
     distributions: list[dict[str, Any]] = []
     skipped = None
@@ -416,20 +441,24 @@ def audit(options: AuditOptions, interpreters: Mapping[str, Interpreter], progre
     elif not ft:
         skipped = f"{interpreter.label} is a GIL build: the GIL is always on and no import can change that"
     else:
-        say(f"importing each of {len(index.distributions)} distributions in its own fresh process")
-        distributions = _distribution_pass(python, index, probe_env(None), True, options.timeout_s, say)
+        count = len(index.distributions) if options.only_distributions is None else len(options.only_distributions)
+        say(f"importing each of {count} distributions in its own fresh process")
+        distributions = _distribution_pass(python, index, probe_env(None), True, options.timeout_s, say,
+                                           options.only_distributions)
 
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "interpreter": {"role": options.interpreter, "label": interpreter.label, "path": interpreter.path,
                         "version": interpreter.version, "free_threaded": ft},
-        "environment": ROLES[options.interpreter],
+        "environment": environment,
         "python": str(python),
         "python_gil": {"value": forced, "forced": forced is not None, "source": forced_by},
         "app": app,
         "masked_offenders": masked,
-        "distributions": {"checked": len(distributions), "skipped": skipped, "results": distributions},
-        "unsupported": unsupported_packages(interpreters),
+        "distributions": {"checked": len(distributions), "skipped": skipped, "results": distributions,
+                          "only": None if options.only_distributions is None else list(options.only_distributions)},
+        # A team's environment holds all of its requirements or is not built at all (the run says why).
+        "unsupported": [] if options.python else unsupported_packages(interpreters),
     }
     report.update(_verdict(report))
     return report
@@ -513,7 +542,8 @@ def render(report: Mapping[str, Any]) -> str:
     if dists["skipped"]:
         lines.append(f"Installed distributions: skipped ({dists['skipped']})")
     else:
-        lines.append(f"Installed distributions ({dists['checked']}, each imported in its own fresh process)")
+        which = "Distributions your requirements added" if dists.get("only") is not None else "Installed distributions"
+        lines.append(f"{which} ({dists['checked']}, each imported in its own fresh process)")
         lines += table_with_header(
             ["distribution", "version", "modules", "GIL after import", "notes"],
             [(d["name"], d["version"], len(d["modules"]), _onoff(d["gil_enabled"]),

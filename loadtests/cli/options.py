@@ -41,6 +41,37 @@ loop_option = click.option(
     help="The event loop of every server: asyncio (standard library) or uvloop. Default: auto.")
 
 
+app_option = click.option(
+    "--app", "app", metavar="MODULE:ATTR", envvar="LAB_APP", show_envvar=True,
+    help="Your own ASGI app (FastAPI, Starlette, any ASGI 3 app), served unchanged behind the lab's layer. "
+         "Default: the lab's built-in app (app.main:app).")
+app_dir_option = click.option(
+    "--app-dir", "app_dir", metavar="DIR", envvar="LAB_APP_DIR", show_envvar=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="The directory holding the app's top-level package: first on the server's import path, and its working "
+         "directory. Default: the current directory.")
+requirements_option = click.option(
+    "--requirements", "requirements", metavar="FILE", envvar="LAB_REQUIREMENTS", show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="The app's requirements (requirements.txt, or a pyproject.toml's [project].dependencies): the lab builds "
+         "an environment per interpreter from them and its own app dependencies. A requirements.txt in a "
+         "--routes-dir is used by itself.")
+locustfile_option = click.option(
+    "--locustfile", "locustfile", metavar="FILE", envvar="LAB_LOCUSTFILE", show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="Your own Locust file, unmodified: its User classes, tasks, weights and wait_time. Its stem names the "
+         "scenario, which replaces the preset's; the lab sets the host and the user count.")
+python_gil_arm_option = click.option(
+    "--python-gil", "python_gil", type=click.Choice(["0"]), envvar="LAB_PYTHON_GIL_ARM", show_envvar=True,
+    help="0: add a PYTHON_GIL=0 arm beside every 3.14t arm, to measure what forcing the GIL off would give. It is "
+         "reported as a risk (extensions that need the GIL then run without it), never as the headline.")
+
+
+def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--app, --app-dir and --requirements: what `serve`, `audit` and `setup` share with `run` and `compare`."""
+    return apply([app_option, app_dir_option, requirements_option])(func)
+
+
 def interpreter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return apply([
         click.option("--python-gil", envvar="LAB_PYTHON_GIL", show_envvar=True, type=click.Path(dir_okay=False),
@@ -122,4 +153,9 @@ def preset_options(default_preset: str) -> Decorator:
                      help="Skip the preset's HTTP-free threads microbenchmark."),
         click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
                      help="Complete an interrupted run directory instead of starting a new one."),
+        app_option,
+        app_dir_option,
+        requirements_option,
+        locustfile_option,
+        python_gil_arm_option,
     ])

@@ -15,6 +15,7 @@ from loadtests.cli.options import (
     loop_option,
     preset_options,
     run_options,
+    service_options,
     slo_option,
     target_option,
 )
@@ -25,15 +26,26 @@ from loadtests.workflow import serve as serving
 from loadtests.workflow import setup as setting_up
 from loadtests.workflow.run import RunRequest
 from loadtests.workflow.run import run as run_workflow
+from loadtests.workflow.service import ServiceRequest
+from loadtests.workflow.service import wanted as service_wanted
 
 
 @click.command()
 @interpreter_options
 @click.option("--force", is_flag=True, help="Re-sync environments even when nothing changed.")
+@service_options
 @lab_errors
-def setup(python_gil: str | None, python_ft: str | None, force: bool) -> None:
-    """Find or build both interpreters and sync the environments (what `make setup` does)."""
+def setup(python_gil: str | None, python_ft: str | None, force: bool, app: str | None, app_dir: str | None,
+          requirements: str | None) -> None:
+    """Find or build both interpreters and sync the environments (what `make setup` does).
+
+    With --requirements (and --app), also build your service's two environments, inspect
+    the app in each and audit it on 3.14t.
+    """
     setting_up.setup(python_gil, python_ft, force)
+    service = ServiceRequest(app, app_dir, requirements)
+    if service_wanted(service, ()):
+        click.echo(setting_up.setup_service(service, progress))
 
 
 @click.command()
@@ -112,13 +124,15 @@ def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> None:
               help="Extra directory of drop-in route modules (repeatable).")
 @http_option
 @loop_option
+@service_options
 @click.option("--expose", "expose_host", metavar="HOST",
               help="Bind to HOST instead of 127.0.0.1. This EXPOSES the whole app (every route, /docs, and "
                    "/lab/runtime with its pid and package versions) to anyone who can reach HOST; use it only "
                    "for remote Locust workers on a trusted network.")
 @lab_errors
 def serve(interpreter: str, server: str, workers: int, threads: int, port: int, python_gil: str | None,
-          routes_dirs: tuple[str, ...], http: str | None, loop: str | None, expose_host: str | None) -> None:
+          routes_dirs: tuple[str, ...], http: str | None, loop: str | None, app: str | None, app_dir: str | None,
+          requirements: str | None, expose_host: str | None) -> None:
     """Run one server on 127.0.0.1 for manual exploration, until Ctrl-C."""
     if expose_host:
         click.secho(f"warning: --expose binds to {expose_host}: the app, /docs and /lab/runtime are reachable from "
@@ -132,8 +146,8 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
         click.echo(f"serving {running.base_url}  (docs: {running.base_url}/docs, log: {log}); Ctrl-C to stop")
 
     request = serving.ServeRequest(interpreter, server, workers, threads, port or None, python_gil, routes_dirs,
-                                   expose_host, http or "auto", loop or "auto")
-    serving.serve(request, ready)
+                                   expose_host, http or "auto", loop or "auto", ServiceRequest(app, app_dir, requirements))
+    serving.serve(request, ready, progress)
     click.echo("stopping")
 
 

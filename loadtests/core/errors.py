@@ -7,6 +7,8 @@ non-zero; it never shows a traceback for these. Anything that is not a
 
     LabError
     ├── ConfigError          bad flags, unknown preset or scenario, bad env var
+    │   ├── AppError         a team's app does not import, is not ASGI 3, or serves /lab/
+    │   └── LocustfileError  a team's Locust file cannot drive the lab's windows
     ├── InterpreterError     an interpreter is missing or is not what it claims
     │   ├── BuildError       the CPython source build failed
     │   ├── DownloadError    the pinned CPython source tarball could not be downloaded intact
@@ -14,9 +16,11 @@ non-zero; it never shows a traceback for these. Anything that is not a
     ├── EnvironmentSetupError  a virtual environment could not be made or synced
     │   └── RequirementsError    a team's requirements file is missing or unusable
     │       └── RequirementsConflict  a team's requirement contradicts the lab's own
+    │   └── EnvironmentUnavailable  a team's environment could not be built for one interpreter
     ├── ServerError          a server would not start, or died
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
+    │   └── PreflightError   the team's Locust file and app do not fit (every request 404, no request)
     ├── LaunchError          a server or Locust process could not be started under its supervisor
     ├── MicrobenchError      a `gil-lab threads` worker failed
     └── ResultsError         a run directory or run.json is unusable
@@ -31,6 +35,23 @@ class LabError(Exception):
 
 class ConfigError(LabError):
     """A flag, preset, scenario or environment variable is invalid."""
+
+
+class AppError(ConfigError):
+    """Raised before any server starts when a team's app (``--app MODULE:ATTR``) cannot be served.
+
+    The module does not import in an app environment (the message ends with the last
+    lines of the traceback), the attribute is not an ASGI 3 app (a WSGI app, a factory,
+    a class), or the app's route table declares routes under the lab's reserved ``/lab/``.
+    """
+
+
+class LocustfileError(ConfigError):
+    """Raised before any server starts when a ``--locustfile`` cannot drive the lab's windows.
+
+    The file is missing or does not import, defines no User class, or defines a
+    ``LoadTestShape`` (the lab's windows set the users and the time, so a shape would fight them).
+    """
 
 
 class InterpreterError(LabError):
@@ -75,6 +96,15 @@ class RequirementsConflict(RequirementsError):
         self.lab = lab
 
 
+class EnvironmentUnavailable(EnvironmentSetupError):
+    """Raised when an arm needs a team's environment that could not be built for its interpreter.
+
+    A package of the team's requirements has no wheel for 3.14t and its source build
+    failed. The runner records that arm as one skipped cell with this message (the
+    package and the installer's reason) and measures the other interpreter's arms.
+    """
+
+
 class ServerError(LabError):
     """A server failed to start, or crashed while it was being measured."""
 
@@ -96,6 +126,12 @@ class WorkersMissing(LoadGeneratorError):
 class WorkerRefused(LabError):
     """Raised by ``gil-lab worker`` when the master refused its Locust worker (another token, Locust version,
     lab version or scenario files); restarting cannot help, the message names both sides' values."""
+class PreflightError(LoadGeneratorError):
+    """Raised before any window when the team's Locust file, run task by task against the app, shows they do not fit.
+
+    Every request of every task was answered 404 (the file is written for another
+    service, or ``--app`` names the wrong app), or no task sent a request at all.
+    """
 
 
 class LaunchError(LabError):

@@ -33,8 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.clock import utc_now
-from loadtests.core.errors import LabError, LoadGeneratorError, ResultsError, ServerError, ServerRefused
+from loadtests.core.errors import (
+    EnvironmentUnavailable,
+    LabError,
+    LoadGeneratorError,
+    ResultsError,
+    ServerError,
+    ServerRefused,
+)
 from loadtests.core.flavour import by_label
+from loadtests.core.paths import LAB_ROOT
 from loadtests.core.progress import format_seconds
 from loadtests.measure.capacity_search import FLOOR_RPS, Search, judge_step
 from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, WorkerState, load_session
@@ -74,6 +82,7 @@ from loadtests.results.records import (
     CellConfig,
     CellFiles,
     ComparisonRun,
+    GilCulprit,
     InterpreterInfo,
     Latency,
     LoadWorker,
@@ -85,6 +94,7 @@ from loadtests.results.records import (
     RunSettings,
     RuntimeSnapshot,
     Sample,
+    ServiceSettings,
     StepFailure,
     Stopping,
     ThreadCores,
@@ -115,11 +125,17 @@ StopRule = Callable[[ComparisonPlan, Sequence[Cell], Plan, float], Decision]
 
 
 def complete_blocks(cells: Sequence[Cell], comparison: ComparisonPlan) -> int:
-    """Blocks of a comparison whose every window was measured (valid or not)."""
-    expected = len(comparison.block(0))
+    """Blocks of a comparison whose every window was measured (valid or not).
+
+    An arm that never ran (refused, skipped: recorded once, outside any block) has no
+    windows to wait for.
+    """
+    mine = [c for c in cells if c.comparison_id == comparison.comparison_id]
+    absent = {c.config_id for c in mine if c.block is None}
+    expected = sum(1 for config in comparison.block(0) if config.config_id not in absent)
     per_block: dict[int, int] = {}
-    for c in cells:
-        if c.comparison_id == comparison.comparison_id and c.block is not None:
+    for c in mine:
+        if c.block is not None:
             per_block[c.block] = per_block.get(c.block, 0) + 1
     return sum(1 for n in per_block.values() if n == expected)
 
@@ -137,16 +153,24 @@ class RunOptions:
     locust_workers: int = 0
     app_urls: Mapping[str, str] = field(default_factory=dict)  # label -> URL of an app the lab does not start
     master: MasterSettings | None = None  # workers from other machines join this master (--expect-workers)
+    service: ServiceSettings | None = None  # a team's own app, environments and Locust file
+    team_scenarios: tuple[str, ...] = ()  # scenarios that get a diagnosis and no claim verdict
+    own_envs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> packages of the team's env
 
 
-def interpreter_infos(interpreters: Mapping[str, Interpreter]) -> dict[str, InterpreterInfo]:
-    """The ``interpreters`` section of run.json, with each app environment's packages."""
+def interpreter_infos(interpreters: Mapping[str, Interpreter],
+                      own_envs: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, InterpreterInfo]:
+    """The ``interpreters`` section of run.json, with each app environment's packages.
+
+    ``own_envs`` (label -> {"packages", "unsupported"}) stands in for the lab's own
+    environments where a team's requirements built the app's.
+    """
     if not interpreters:  # every app is external (--app-url)
         return {}
     stamps = {spec.name: envs.read_stamp(spec) or {} for spec in envs.env_specs(dict(interpreters))}
     out = {}
     for interpreter in interpreters.values():
-        stamp = stamps[by_label(interpreter.label).env_name]
+        stamp = (own_envs or {}).get(interpreter.label) or stamps[by_label(interpreter.label).env_name]
         build = interpreter.build or None
         out[interpreter.label] = InterpreterInfo(
             path=interpreter.path, version=interpreter.version, free_threaded=interpreter.free_threaded,
@@ -274,7 +298,7 @@ class CellDraft:
             server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
             load_model=c.load_model, target_rps=c.target_rps, arrivals=c.arrivals,
             latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
-            load_workers=self.load_workers)
+            load_workers=self.load_workers, service=c.service)
 
 
 def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, InterpreterInfo]) -> RunRecord:
@@ -285,7 +309,8 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
         servers=tuple(sorted({c.server for c in plan.configs})), locust_workers=options.locust_workers,
         app_urls=dict(options.app_urls), plan=plan, validity=THRESHOLDS,
         expect_workers=options.master.remote_workers if options.master else 0,
-        locust_master=options.master.address if options.master else None)
+        locust_master=options.master.address if options.master else None,
+        service=options.service, team_scenarios=options.team_scenarios)
     return RunRecord(schema_version=SCHEMA_VERSION, run_id=run_id, preset=plan.name, created_at=utc_now(),
                      finished_at=None, complete=False, settings=settings, machine=machine_metadata(),
                      interpreters=dict(interpreters), cells=(), microbench=None, audit=None)
@@ -380,7 +405,8 @@ class Runner:
     @classmethod
     def start(cls, options: RunOptions, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
               stop_rule: StopRule = fixed_pairs) -> Runner:
-        infos = {**interpreter_infos(interpreters), **external_infos(options.app_urls)}
+        infos = {**interpreter_infos(interpreters, options.own_envs),
+                 **external_infos(options.app_urls)}
         run_dir = new_run_dir(options.out_parent, options.plan.name)
         runner = cls(run_dir, new_record(options, run_dir.name, infos), interpreters, on_progress, stop_rule,
                      options.master)
@@ -404,13 +430,16 @@ class Runner:
         save_run(self.run_dir, self.record)
 
     def record_step(self, *, microbench: Microbench | StepFailure | None = None,
-                    audit: AuditOutcome | StepFailure | None = None) -> None:
+                    audit: AuditOutcome | StepFailure | None = None,
+                    gil_culprits: tuple[GilCulprit, ...] | None = None) -> None:
         """Store the result of a once-per-run step and save."""
         changes: dict[str, Any] = {}
         if microbench is not None:
             changes["microbench"] = microbench
         if audit is not None:
             changes["audit"] = audit
+        if gil_culprits is not None:
+            changes["gil_culprits"] = gil_culprits
         self.record = replace(self.record, **changes)
         self.save()
 
@@ -459,11 +488,14 @@ class Runner:
 
     @contextmanager
     def _session(self, comparison: ComparisonPlan) -> Iterator[LoadSession]:
-        """The Locust session of one scenario (its drop-in directories decide which file drives it)."""
+        """The Locust session of one scenario (the team's Locust file, or the lab's scenario for it)."""
         config = comparison.arms[0]
         directory = self.run_dir / "locust" / cell_dir_name(config.scenario)
+        service = self.record.settings.service
+        file = Path(service.locustfile) if service and service.locustfile and config.service else \
+            scenario_file(config.scenario, config.routes_dirs)
         settings = SessionSettings(
-            locustfiles=(scenario_file(config.scenario, config.routes_dirs),), log_path=directory / "locust.log",
+            locustfiles=(file,), log_path=directory / "locust.log",
             workers=self.record.settings.locust_workers,
             extra_env=tuple(sorted({**scenario_env(config.scenario, config.routes_dirs),
                                     CELL_DIR_ENV: str(directory)}.items())),
@@ -594,10 +626,15 @@ class Runner:
         if url:
             return external_server(url)
         directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)
+        service = self.record.settings.service
+        python, app, app_dir = envs.app_python(config.flavour.env_name), "app.main:app", None
+        if service is not None:
+            python, app, app_dir = service_python(service, config.interpreter), service.app, service.app_dir
         settings = ServerSettings(
-            server=config.server, python=envs.app_python(config.flavour.env_name), workers=config.workers,
+            server=config.server, python=python, workers=config.workers,
             host=self.master.bind if self.master else LOOPBACK,  # where remote workers reach it
             threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
+            app=app, app_dir=None if app_dir == str(LAB_ROOT) else app_dir,
             routes_dirs=config.routes_dirs, cpus=config.cpus,
             extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
         info = self.record.interpreters.get(config.interpreter)
@@ -609,7 +646,9 @@ class Runner:
         """The one record of an arm that never ran: refused, failed to start, or skipped."""
         draft = self._draft(config, comparison, None, None)
         draft.external = bool(self.record.settings.app_urls.get(config.interpreter))
-        if isinstance(exc, ServerRefused):
+        if isinstance(exc, EnvironmentUnavailable):
+            draft.fail("skipped", f"skipped: {exc}")
+        elif isinstance(exc, ServerRefused):
             draft.fail("refused", f"{config.server} refused to start: {last_line(exc)}", refusal=str(exc))
         elif isinstance(exc, ServerError):
             draft.fail("server-error", f"server failed: {last_line(exc)}", error=str(exc))
@@ -860,6 +899,15 @@ def write_window_files(directory: Path, session: LoadSession, samples: Sequence[
         lines.append(f"{int(start) + second},{len(bucket)},{sum(1 for s in bucket if not s[2])},"
                      f"{summary.p50 if summary else ''},{summary.p95 if summary else ''}")
     (directory / "locust_stats_history.csv").write_text("\n".join(lines) + "\n")
+
+
+def service_python(service: ServiceSettings, label: str) -> Path:
+    """The interpreter that serves the team's app on ``label``; EnvironmentUnavailable when it has none."""
+    env = service.environments.get(label)
+    if env is None or not env.available or env.python is None:
+        why = env.why_unavailable if env is not None else "none was prepared"
+        raise EnvironmentUnavailable(f"no {label} environment for {service.app}: {why}")
+    return Path(env.python)
 
 
 def last_line(exc: BaseException) -> str:

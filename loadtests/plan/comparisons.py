@@ -15,7 +15,7 @@ same amount to every arm within the block. Odd blocks start from the other end
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loadtests.results.records import CellConfig
 
@@ -45,9 +45,10 @@ class ComparisonPlan:
 
 
 def _key(config: CellConfig) -> tuple[object, ...]:
-    """What every arm of one comparison shares."""
+    """What every arm of one comparison shares (a team's service, but not its per-interpreter lock)."""
+    service = config.service.id_part(with_lock=False) if config.service else None
     return (config.scenario, config.server, config.users, config.threads, config.cpus, config.http, config.loop,
-            config.routes_dirs)
+            config.routes_dirs, service)
 
 
 def _arm_order(config: CellConfig) -> tuple[object, ...]:
@@ -56,10 +57,11 @@ def _arm_order(config: CellConfig) -> tuple[object, ...]:
 
 
 def comparison_id(arms: Sequence[CellConfig]) -> str:
-    """``json/uvicorn/u4/t8`` plus what else sets the comparison apart (CPU set, server flags, drop-ins)."""
-    first = arms[0]
+    """``json/uvicorn/u4/t8`` plus what else sets the comparison apart (CPU set, server flags, drop-ins, service)."""
+    first = replace(arms[0], service=None)
     rest = first.config_id.split(f"/u{first.users}", 1)[1]  # cpus, http, loop, routes: as the config id names them
-    return f"{first.scenario}/{first.server}/u{first.users}/t{first.threads}{rest}"
+    service = arms[0].service.id_part(with_lock=False) if arms[0].service else ""
+    return f"{first.scenario}/{first.server}/u{first.users}/t{first.threads}{rest}{service}"
 
 
 def comparisons(configs: Iterable[CellConfig]) -> list[ComparisonPlan]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.machine import usable_cores, usable_cpus
 from loadtests.core.paths import LAB_ROOT
 from loadtests.plan.scenarios import available_scenarios, check_scenario
-from loadtests.results.records import CapacityPolicy, CellConfig, Plan
+from loadtests.results.records import CapacityPolicy, CellConfig, Plan, ServiceRef
 
 PRESETS_DIR = LAB_ROOT / "scenarios" / "presets"
 UNSET = "unset"  # TOML has no null: PYTHON_GIL not given to the server
@@ -182,6 +182,14 @@ class Overrides:
     max_time_s: float | None = None  # time budget per comparison
     slo_ms: float | None = None  # capacity runs: the p95 objective
     cpus: tuple[int, ...] | None = None  # a CPU-set sweep: every configuration pinned to the first N usable CPUs
+    locustfile_scenario: str | None = None  # a team's Locust file (its stem): replaces the preset's scenarios
+    python_gil_0: bool = False  # add a PYTHON_GIL=0 arm beside every 3.14t arm
+
+
+def first_scenario_configs(configs: list[CellConfig], scenario: str) -> list[CellConfig]:
+    """The configurations of the preset's first scenario (by name), renamed: how an unknown scenario is run."""
+    present = sorted({c.scenario for c in configs})
+    return [replace(c, scenario=scenario) for c in configs if present and c.scenario == present[0]]
 
 
 def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
@@ -189,14 +197,18 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
     if overrides.routes_dirs:
         configs = [replace(c, routes_dirs=tuple(dict.fromkeys(c.routes_dirs + overrides.routes_dirs)))
                    for c in configs]
-    if overrides.scenarios:
+    if overrides.locustfile_scenario:
+        if overrides.scenarios:
+            raise ConfigError("--locustfile replaces the preset's scenarios with your Locust file, so --scenario "
+                              "has nothing to choose from: give one of the two")
+        configs = first_scenario_configs(configs, overrides.locustfile_scenario)
+    elif overrides.scenarios:
         for scenario in overrides.scenarios:
             check_scenario(scenario, {d for c in configs for d in c.routes_dirs})
         present = {c.scenario for c in configs}
-        base = [c for c in configs if c.scenario == sorted(present)[0]] if present else []
         # A scenario not in the preset runs with the preset's first scenario's configurations.
         configs = [c for c in configs if c.scenario in overrides.scenarios] + [
-            replace(c, scenario=s) for s in overrides.scenarios if s not in present for c in base
+            c for s in overrides.scenarios if s not in present for c in first_scenario_configs(configs, s)
         ]
     if overrides.servers:
         for server in overrides.servers:
@@ -219,6 +231,9 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
             configs = [replace(c, loop=overrides.loop) for c in configs]  # type: ignore[arg-type]
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if overrides.python_gil_0:
+        # What forcing the GIL off would give: an extra arm on the 3.14t side, reported as a risk.
+        configs += [replace(c, python_gil="0") for c in configs if c.flavour.free_threaded and c.python_gil is None]
     if not configs:
         raise ConfigError(f"the overrides leave preset {preset.name!r} with no cells to run")
     for field_name, value in (("repeats", overrides.repeats), ("duration_s", overrides.duration_s),
@@ -243,3 +258,8 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def attach_service(plan: Plan, refs: Mapping[str, ServiceRef]) -> Plan:
+    """Every configuration tagged with its interpreter's service identity (the app, its lock, the Locust file)."""
+    return replace(plan, configs=tuple(replace(c, service=refs.get(c.interpreter)) for c in plan.configs))

@@ -61,3 +61,13 @@ def scenario_env(name: str, routes_dirs: Iterable[str] = ()) -> dict[str, str]:
     if _builtin_file(name).is_file():
         return {}
     return {LOAD_MODULE_ENV: name} if name in drop_in_modules(routes_dirs) else {}
+
+
+def is_team_scenario(name: str, routes_dirs: Iterable[str] = ()) -> bool:
+    """A drop-in module found only in a directory outside the lab: the team's route, not one of the lab's scenarios."""
+    if _builtin_file(name).is_file():
+        return False
+    lab_dirs = [BUILTIN_ROUTES_DIR, *(Path(d) for d in routes_dirs if Path(d).resolve().is_relative_to(LAB_ROOT))]
+    team_dirs = [Path(d) for d in routes_dirs if Path(d) not in lab_dirs]
+    return not any((d / f"{name}.py").is_file() for d in lab_dirs) and any(
+        (d / f"{name}.py").is_file() for d in team_dirs)

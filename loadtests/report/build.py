@@ -40,6 +40,7 @@ from loadtests.report.card import CapacityFigure, summary_section
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
+from loadtests.report.service_text import card_diagnosis, diagnosis_blocks, service_blocks
 from loadtests.report.verdict import (
     CAPACITY_COLUMNS,
     capacity_headlines,
@@ -341,6 +342,7 @@ def _method_blocks(a: Analysis) -> list[Any]:
                      f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
     inv = invalid_cells(r)
     blocks: list[Any] = [
+        *service_blocks(a),
         Paragraph(settings_text),
         Paragraph(_pairing_text(a)),
         Paragraph("**Efficiency**, two definitions. *Interpreter speedup*: the ratio ÷ (the cores the candidate "
@@ -433,9 +435,11 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     """The report document; PNG charts are written to ``chart_dir`` when given.
 
     ``capacity`` (capacity at the SLO per configuration) and ``diagnosis`` (lines per
-    scenario) fill the scenario cards; without them each card says they were not measured.
+    scenario, by default the run's own) fill the scenario cards; without them each card
+    says they were not measured.
     """
     r = a.run
+    diagnosis = card_diagnosis(a) if diagnosis is None else diagnosis
     cores = r.usable_cores
     scen = list(a.scenarios)
 
@@ -476,7 +480,7 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (
-        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)),)),
+        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)), *diagnosis_blocks(a))),
         Section("throughput", "Throughput", (
             Paragraph("Mean requests per second over valid repeats, with 95% confidence intervals, for every "
                       "scenario × server × interpreter, including the 3.14 N-process baseline (green)."),

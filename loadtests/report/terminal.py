@@ -13,6 +13,7 @@ from loadtests.analysis.stats import verdict
 from loadtests.analysis.summary import capacity_entries
 from loadtests.core.text import text_table
 from loadtests.report.document import plain
+from loadtests.report.service_text import terminal_lines
 from loadtests.report.verdict import (
     CAPACITY_COLUMNS,
     capacity_headlines,
@@ -41,8 +42,14 @@ def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: flo
     if capacity:
         header = tuple(c.replace("SLO", f"{capacity[0].slo_ms:g} ms") for c in CAPACITY_COLUMNS)
         lines += ["", *text_table([header, *map(capacity_row, capacity)]), "", *capacity_headlines(capacity)]
+    diagnosis = terminal_lines(a)
+    if diagnosis:
+        lines += ["", *diagnosis]
     lines.append("")
-    lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
+    if set(a.scenarios) <= set(a.run.settings.team_scenarios):
+        lines.append("claims: not checked (C1–C6 are about the lab's own scenarios; yours get the diagnosis above)")
+    else:
+        lines.append("claims: " + "  ".join(f"{r.id} {r.status}" for r in a.claims.rows))
     if a.run.settings.plan.capacity is None:
         lines.append("")
         lines.append(plain(verdict_paragraph(a)))

@@ -30,6 +30,14 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    other machines (``expect_workers``) and where the master listened
    (``locust_master``); each cell lists its Locust workers (``load_workers``: host,
    address, versions, clock offset at join, own CPU, requests, whether it left).
+   A team's own service: configurations and cells carry ``service`` (the app, the
+   sha256 of the lock its environment was installed from and of the Locust file;
+   ``config_id`` names them), the settings carry ``service`` (the app, its directory,
+   requirements, Locust file with its user classes and their ``wait_time``, both
+   environments with the versions that differ, the app's route table per interpreter,
+   the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
+   run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
+   that ships it and the remedies).
 """
 
 from __future__ import annotations
@@ -82,6 +90,22 @@ def config_label(interpreter: str, python_gil: str | None, server: str, parallel
 
 
 @dataclass(frozen=True)
+class ServiceRef(Record):
+    """Which team service a configuration measures: part of its identity, so history and diff never equate two."""
+
+    app: str = doc("The ASGI app as module:attribute.")
+    lock: str | None = doc("sha256 of the lock file the interpreter's environment was installed from (the team's "
+                           "requirements resolved for it); null: the lab's own app environment.")
+    locustfile: str | None = doc("sha256 of the team's Locust file; null: one of the lab's scenarios drives the load.")
+
+    def id_part(self, with_lock: bool = True) -> str:
+        """``/app-<module:attr>[/lock-<12 hex>][/locust-<12 hex>]``, as config ids name it."""
+        lock = f"/lock-{self.lock[:12]}" if self.lock and with_lock else ""
+        locust = f"/locust-{self.locustfile[:12]}" if self.locustfile else ""
+        return f"/app-{self.app}{lock}{locust}"
+
+
+@dataclass(frozen=True)
 class CellConfig(Record):
     """One configuration; a cell is a configuration plus a repeat number."""
 
@@ -104,6 +128,8 @@ class CellConfig(Record):
                                 "independently of responses.", default="closed")
     target_rps: float | None = doc("Open loop: the offered arrival rate, requests per second.", default=None)
     arrivals: Arrivals | None = doc("Open loop: poisson (exponential gaps) or uniform (even gaps).", default=None)
+    service: ServiceRef | None = doc("The team's service it measures (--app, --requirements, --locustfile); null: "
+                                     "the lab's built-in app in the lab's own environments.", default=None)
 
     def __post_init__(self) -> None:
         flavour = flavours.by_label(self.interpreter)
@@ -132,8 +158,9 @@ class CellConfig(Record):
                          if value != "auto")
         routes = "".join(f"/routes-{Path(d).name}" for d in self.routes_dirs)
         load = f"/open-{self.arrivals}-r{self.target_rps:g}" if self.load_model == "open" else ""
+        service = self.service.id_part() if self.service else ""
         return (f"{self.scenario}/{self.server}/{self.interpreter}/{gil}/w{self.workers}{processes}/t{self.threads}"
-                f"/u{self.users}{cpus}{server}{routes}{load}")
+                f"/u{self.users}{cpus}{server}{routes}{service}{load}")
 
     @property
     def label(self) -> str:
@@ -223,6 +250,138 @@ class ValidityThresholds(Record):
                                 default=0.01)
 
 
+# --- a team's own service ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceEnvironment(Record):
+    """The environment one interpreter served the team's app from."""
+
+    label: str = doc("3.14 or 3.14t.")
+    path: str = doc("The environment's directory.")
+    own: bool = doc("True: built from the team's requirements (.envs/own-*); false: the lab's own app environment.")
+    python: str | None = doc("Its interpreter; null when the environment could not be built.")
+    lock_file: str | None = doc("The lock it was installed from (uv pip compile for this interpreter), or null.")
+    lock_sha256: str | None = doc("sha256 of that lock file: part of config_id.")
+    unavailable_package: str | None = doc("The package that could not be installed on this interpreter, when uv "
+                                          "named one.", default=None)
+    unavailable_reason: str | None = doc("Why the environment could not be built (uv's last lines); null when it "
+                                         "was built. Its arms are recorded as skipped cells with this reason.",
+                                         default=None)
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable_reason is None
+
+    @property
+    def why_unavailable(self) -> str:
+        """``orjson cannot be installed on 3.14t: <uv's reason>``."""
+        return f"{self.unavailable_package or 'a requirement'} cannot be installed on {self.label}: " \
+               f"{self.unavailable_reason}"
+
+
+@dataclass(frozen=True)
+class PackageDifference(Record):
+    """A package the two interpreters resolved to different versions (null: not installed on that side)."""
+
+    package: str = doc("Distribution name (normalised).")
+    gil: str | None = doc("Version on 3.14.")
+    ft: str | None = doc("Version on 3.14t.")
+
+
+@dataclass(frozen=True)
+class RouteInfo(Record):
+    """One route of the app's table, as ``python -m gil_lab_layer.inspect`` read it."""
+
+    path: str = doc("The path template, e.g. /books/{book_id}/similar (mounts flattened).")
+    kind: str = doc("http, websocket or mount.")
+    methods: tuple[str, ...] | None = doc("HTTP methods, or null for any.")
+    endpoint: str | None = doc("module.qualname of the endpoint.")
+    async_def: bool | None = doc("True: an `async def` endpoint, which runs on the event loop; null: not known.")
+    body_model: str | None = doc("The body model FastAPI parses and validates on the event loop, or null.")
+
+
+@dataclass(frozen=True)
+class AppInspection(Record):
+    """The app as one interpreter imported it, before any server started."""
+
+    label: str = doc("3.14 or 3.14t.")
+    framework: Software | None = doc("The web framework and version, or null.")
+    routes: tuple[RouteInfo, ...] | None = doc("The route table, or null for an app without one.")
+    gil_enabled: bool = doc("sys._is_gil_enabled() after the import.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules whose import turned the GIL on.")
+
+
+@dataclass(frozen=True)
+class LocustTask(Record):
+    """A task of a user class and its weight."""
+
+    name: str = doc("The task's function (or TaskSet class) name.")
+    weight: int = doc("Its weight among the class's tasks.")
+
+
+@dataclass(frozen=True)
+class LocustUserClass(Record):
+    """A user class of the team's Locust file, as Locust loaded it."""
+
+    name: str = doc("Class name.")
+    weight: int = doc("Its weight: how the lab's user count is shared between classes.")
+    fixed_count: int = doc("Locust's fixed_count (0: by weight).")
+    wait_time: str = doc("The class's wait_time, kept as the team's think time: e.g. `between(0.05, 0.2)`, "
+                         "`constant(0)`, or the function's name.")
+    tasks: tuple[LocustTask, ...] = doc("Its tasks with their weights.")
+
+
+@dataclass(frozen=True)
+class PreflightRequest(Record):
+    """One request a preflight task sent."""
+
+    method: str = doc("HTTP method.")
+    path: str = doc("The URL path requested (no query).")
+    name: str = doc("Locust's statistics name.")
+    status: int | None = doc("The HTTP status, or null when no response came.")
+    error: str | None = doc("Locust's failure text, or null.")
+    route: str | None = doc("The route template of the app's table that serves the path, or null when none does.")
+
+
+@dataclass(frozen=True)
+class PreflightTask(Record):
+    """One task of one user class, run once against a server before any window."""
+
+    user_class: str = doc("The user class.")
+    task: str = doc("The task.")
+    requests: tuple[PreflightRequest, ...] = doc("What it sent.")
+    error: str | None = doc("An exception the task raised (not an HTTP failure), or null.")
+
+
+@dataclass(frozen=True)
+class Preflight(Record):
+    """Every task of the Locust file run once against one interpreter's server (real Locust, real server)."""
+
+    interpreter: str = doc("3.14 or 3.14t.")
+    server: str = doc("The server it ran against.")
+    tasks: tuple[PreflightTask, ...] = doc("One entry per user class and task.")
+    seconds: float = doc("Wall time, server start included.")
+
+
+@dataclass(frozen=True)
+class ServiceSettings(Record):
+    """The team's service a run measured: what was served, from where, with which load."""
+
+    app: str = doc("The ASGI app as module:attribute (LAB_APP).")
+    app_dir: str = doc("First on the server's import path, and its working directory (LAB_APP_DIR).")
+    requirements: str | None = doc("The requirements file the environments were built from, or null: the lab's own "
+                                   "environments.")
+    locustfile: str | None = doc("The team's Locust file, or null: a lab scenario drives the load.")
+    environments: Mapping[str, ServiceEnvironment] = doc("Interpreter label -> the environment the app ran in.")
+    differences: tuple[PackageDifference, ...] = doc("Packages the interpreters resolved to different versions.")
+    inspections: Mapping[str, AppInspection] = doc("Interpreter label -> the app as it imported there.")
+    user_classes: tuple[LocustUserClass, ...] = doc("The Locust file's user classes, with their wait_time.")
+    preflight: tuple[Preflight, ...] = doc("Each task run once per interpreter before any window.")
+    python_gil_0: bool = doc("Whether the run added a PYTHON_GIL=0 arm to the 3.14t side (a risk, never the "
+                             "headline).", default=False)
+
+
 @dataclass(frozen=True)
 class RunSettings(Record):
     """What the preset and the command-line overrides resolved to."""
@@ -240,6 +399,10 @@ class RunSettings(Record):
                               "0: none.", default=0)
     locust_master: str | None = doc("ADDRESS:PORT the Locust master listened on for those workers, or null.",
                                     default=None)
+    service: ServiceSettings | None = doc("The team's own service (--app, --requirements, --locustfile), or null for "
+                                          "the lab's built-in app.", default=None)
+    team_scenarios: tuple[str, ...] = doc("Scenarios that are the team's own (a --locustfile, drop-ins from outside "
+                                          "the lab): each gets a diagnosis and no claim verdict.", default=())
 
 
 # --- where it ran -------------------------------------------------------------------------
@@ -492,12 +655,13 @@ class Cell(Record):
     open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
     load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
                                                "standalone process).", default=())
+    service: ServiceRef | None = doc("The team's service the window measured (see CellConfig), or null.", default=None)
 
     @property
     def config(self) -> CellConfig:
         return CellConfig(self.scenario, self.server, self.workers, self.parallelism, self.threads, self.users,
                           self.python_gil_env, self.cpus, self.interpreter, self.routes_dirs, self.group, self.http,
-                          self.loop, self.load_model, self.target_rps, self.arrivals)
+                          self.loop, self.load_model, self.target_rps, self.arrivals, self.service)
 
     @property
     def flavour(self) -> Flavour:
@@ -626,6 +790,28 @@ class AuditOutcome(Record):
     report: Mapping[str, Any] = doc("The whole audit report, as `gil-lab audit --json` prints it.")
 
 
+@dataclass(frozen=True)
+class GilRemedy(Record):
+    """One way out for a module that turns the GIL on."""
+
+    kind: str = doc("upgrade, alternative, fix or python_gil_0 (forcing it off: a risk).")
+    text: str = doc("What to do.")
+
+
+@dataclass(frozen=True)
+class GilCulprit(Record):
+    """A module that turned the GIL on under 3.14t, the distribution that ships it, and the remedies."""
+
+    module: str = doc("The module CPython named.")
+    distribution: str | None = doc("The installed distribution that ships it, or null when none does.")
+    version: str | None = doc("That distribution's version.")
+    file: str | None = doc("The extension file.")
+    found_by: tuple[str, ...] = doc("Where it was seen: the audit's app import, its distribution pass, or a server's "
+                                    "/lab/runtime during the run.")
+    remedies: tuple[GilRemedy, ...] = doc("What the team can do, best first; forcing the GIL off comes last, with "
+                                          "its risk.")
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -648,6 +834,8 @@ class RunRecord(Record):
     warmups: tuple[Warmup, ...] = doc("Every server's warm-up, in order.", default=())
     comparisons: tuple[ComparisonRun, ...] = doc("How each finished comparison ended.", default=())
     capacities: tuple[CapacitySearch, ...] = doc("Capacity searches (gil-lab capacity).", default=())
+    gil_culprits: tuple[GilCulprit, ...] = doc("Every module that turned the GIL on under 3.14t in the audit or in "
+                                               "a server, with its distribution and remedies.", default=())
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:

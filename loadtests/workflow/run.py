@@ -2,9 +2,12 @@
 
 Order of work for a new run: resolve the plan and the flags, load the interpreters
 and check the environments (all before any server starts, so a bad flag costs
-nothing), then the plan's once-per-run steps (prepare, GIL audit, threads
-microbenchmark), then every cell, then the history. ``--resume`` continues a run
-directory: steps already recorded are not repeated, finished cells are kept.
+nothing); for a team's own service (``--app``, ``--requirements``, ``--locustfile``,
+``service.py``) its environments, the inspection of its app and the preflight of its
+Locust file, still before any window; then the plan's once-per-run steps (prepare, GIL
+audit, threads microbenchmark), then every cell, then who turned the GIL on in any
+window, then the history. ``--resume`` continues a run directory: steps already
+recorded are not repeated, finished cells are kept.
 """
 
 from __future__ import annotations
@@ -23,15 +26,31 @@ from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.runner import Runner, RunOptions
 from loadtests.plan.comparisons import comparisons
-from loadtests.plan.presets import Overrides, apply_overrides, load_preset
+from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
 from loadtests.provision import envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.results.history import record_run
-from loadtests.results.records import CapacityPolicy, Plan, RunRecord, StepFailure
+from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.store import load_run, save_summary
-from loadtests.workflow.audit import audit_app_for_run
+from loadtests.workflow.audit import (
+    audit_app_for_run,
+    audit_service_for_run,
+    culprits_after_windows,
+    culprits_of_audit,
+)
 from loadtests.workflow.distributed import master_for_request, master_for_resume
+from loadtests.workflow.service import (
+    ServiceRequest,
+    check_inputs,
+    keep_preflight_logs,
+    prepare,
+    require_local,
+    scenario_override,
+    team_distributions,
+    team_scenarios,
+)
+from loadtests.workflow.service import wanted as service_wanted
 from loadtests.workflow.stopping import adaptive
 
 Progress = Callable[[str], None]
@@ -75,6 +94,19 @@ class RunRequest:
     locust_master_port: int | None = None
     expose_master: bool = False
     workers_timeout: float = DEFAULT_JOIN_TIMEOUT_S
+    app: str | None = None
+    app_dir: str | None = None
+    requirements: str | None = None
+    locustfile: str | None = None
+    python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
+
+    @property
+    def service(self) -> ServiceRequest:
+        return ServiceRequest(self.app, self.app_dir, self.requirements, self.locustfile)
+
+    @property
+    def resolved_routes_dirs(self) -> tuple[str, ...]:
+        return tuple(str(Path(d).resolve()) for d in self.routes_dirs)
 
     def external_apps(self, labels: set[str]) -> dict[str, str]:
         """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the plan's interpreters."""
@@ -101,9 +133,12 @@ class RunRequest:
             cpu_counts = tuple(int(n) for n in _csv(self.cpus) or ()) or None
         except ValueError as exc:
             raise ConfigError(f"--cpus takes comma-separated CPU counts, not {self.cpus!r}") from exc
+        if self.python_gil not in (None, "0"):
+            raise ConfigError(f"--python-gil takes 0 (an extra PYTHON_GIL=0 arm on 3.14t), not {self.python_gil!r}")
         return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
-                         user_levels, tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench,
-                         self.http, self.loop, self.precision, self.max_time, self.slo_ms, cpu_counts)
+                         user_levels, self.resolved_routes_dirs, self.skip_microbench, self.http, self.loop,
+                         self.precision, self.max_time, slo_ms=self.slo_ms, cpus=cpu_counts,
+                         locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0")
 
 
 @dataclass(frozen=True)
@@ -125,7 +160,11 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
         plan = replace(plan, capacity=CapacityPolicy(slo_ms=request.slo_ms or 500.0), precision=None)
     check_capacity_budget(plan)
     app_urls = request.external_apps({c.interpreter for c in plan.configs})
+    require_local(app_urls, request.service)
     if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
+        plan = replace(plan, microbench=None, audit=False)
+    if service_wanted(request.service, request.resolved_routes_dirs):
+        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs.
         plan = replace(plan, microbench=None, audit=False)
     return plan, app_urls
 
@@ -153,13 +192,25 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
         plan, app_urls = plan_for(request)
         master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
                                     request.expose_master, request.workers_timeout, bool(app_urls), progress)
+        routes = request.resolved_routes_dirs
+        inputs = check_inputs(request.service, routes, progress) if service_wanted(request.service, routes) else None
         interpreters: dict[str, Interpreter] = {}
         if not app_urls:
             interpreters = load_interpreters()
             check_environments(interpreters)
+        prepared = None if inputs is None else prepare(inputs, interpreters, routes, request.python_gil == "0",
+                                                       progress)
+        if prepared is not None:
+            plan = attach_service(plan, prepared.refs)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls, master), interpreters,
-                              progress, adaptive)
+        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
+                                         service=None if prepared is None else prepared.settings,
+                                         team_scenarios=team_scenarios(plan.configs, None if prepared is None
+                                                                       else prepared.settings),
+                                         own_envs={} if prepared is None else prepared.own_envs),
+                              interpreters, progress, adaptive)
+        if prepared is not None:
+            keep_preflight_logs(prepared, runner.run_dir)
     try:
         run_steps(runner, progress)
     except KeyboardInterrupt:
@@ -167,6 +218,7 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
         progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
         raise
     run_dir = runner.run_cells()
+    attribute_gil(runner, progress)
     save_summary(run_dir, summarize_run(runner.record))
     record_run(run_dir, run_summary)
     return RunResult(run_dir, runner.record)
@@ -178,10 +230,18 @@ def run_steps(runner: Runner, progress: Progress) -> None:
     for step in plan.prepare:
         progress(f"==> prepare: {step}")
         runner.server_env.update(PREPARE[step](runner.by_role))
-    if plan.audit and record.audit is None and FT.role in runner.by_role:
-        routes = tuple(sorted({d for c in plan.configs for d in c.routes_dirs}))
+    routes = tuple(sorted({d for c in plan.configs for d in c.routes_dirs}))
+    service = record.settings.service
+    if service is not None and record.audit is None and FT.role in runner.by_role:
+        ft = record.interpreters.get(FT.label)
+        team = team_distributions(service, ft.packages if ft else {})
+        runner.record_step(audit=_step(lambda: audit_service_for_run(service, routes, runner.by_role, team, progress),
+                                       progress, "audit"))
+    elif plan.audit and record.audit is None and FT.role in runner.by_role:
         runner.record_step(audit=_step(lambda: audit_app_for_run(routes, runner.by_role, progress), progress,
                                        "audit"))
+    if isinstance(runner.record.audit, AuditOutcome) and not runner.record.gil_culprits:
+        runner.record_step(gil_culprits=culprits_of_audit(runner.record.audit.report))
     if plan.microbench is not None and record.microbench is None:
         progress("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
         runner.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),
@@ -195,3 +255,16 @@ def _step(work: Callable[[], T], progress: Progress, name: str) -> T | StepFailu
     except LabError as exc:
         progress(f"    {name} failed, recorded in run.json: {exc}")
         return StepFailure(str(exc))
+
+
+def attribute_gil(runner: Runner, progress: Progress) -> None:
+    """Tie every module a 3.14t window named to its distribution and remedies (run.json's gil_culprits)."""
+    record = runner.record
+    if not any(c.free_threaded and c.gil_enabled_by for c in record.cells):
+        return
+    service = record.settings.service
+    env = service.environments.get(FT.label) if service else None
+    python = Path(env.python) if env is not None and env.python else envs.app_python(FT.env_name)
+    culprits = _step(lambda: culprits_after_windows(record, python, progress), progress, "GIL attribution")
+    if not isinstance(culprits, StepFailure):
+        runner.record_step(gil_culprits=culprits)

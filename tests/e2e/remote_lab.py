@@ -1,7 +1,8 @@
 """Another installation of the lab, as on a load machine: a wheel of this tree in a venv of its own.
 
-The wheel holds the ``loadtests`` package only, no ``scenarios/``: a worker started from
-it has nothing of the scenarios but what the master ships.
+The wheel is built as a user's would be (the lab with its data: app, scenarios, locks), but
+a worker runs Locust with ``-f -``: it loads nothing of its own scenarios, only what the
+master ships.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ def install_lab(where: Path, lab_version: str | None = None) -> Path:
     """Build this tree into a wheel (its ``__version__`` replaced when given) and install it, with the
     control plane's pinned packages, into ``where/venv``; the installed ``gil-lab``."""
     source = where / "source"
-    shutil.copytree(PROJECT_ROOT / "loadtests", source / "loadtests",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("loadtests", "app", "scenarios", "locks"):  # what pyproject.toml packages
+        shutil.copytree(PROJECT_ROOT / package, source / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.so", "build"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(PROJECT_ROOT / name, source / name)
     if lab_version is not None:

@@ -52,7 +52,7 @@ def main(locustfile: str, bind: str, port: str, directory: str, out: str) -> Non
         time.sleep(4)
         session.stop_load()
         session.wait_for_reports(time.time(), [w.id for w in workers])
-        drained = session.drain_all()
+        drained = session.drain()
     app.shutdown()
     Path(out).write_text(json.dumps({
         "workers": [dataclasses.asdict(w) for w in workers],

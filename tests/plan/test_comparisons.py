@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from loadtests.plan.comparisons import comparisons
 from loadtests.plan.presets import load_preset
-from loadtests.results.records import CellConfig
+from loadtests.results.records import CellConfig, ServiceRef
 
 BASE = CellConfig(scenario="json", server="uvicorn", workers=1, parallelism="threads", threads=8, users=4,
                   python_gil=None, cpus=None, interpreter="3.14")
@@ -41,3 +41,19 @@ def test_what_sets_comparisons_apart_is_in_their_id() -> None:
     found = comparisons([BASE, pinned, replace(BASE, users=8), replace(BASE, http="h11")])
     assert sorted(c.comparison_id for c in found) == ["json/uvicorn/u4/t8", "json/uvicorn/u4/t8/cpus0",
                                                       "json/uvicorn/u4/t8/http-h11", "json/uvicorn/u8/t8"]
+
+
+def test_a_service_is_part_of_every_config_id_and_its_lock_never_splits_a_comparison() -> None:
+    """config_id names the app, the lock hash of its interpreter's environment and the Locust file's hash."""
+    gil = replace(BASE, service=ServiceRef("shop.main:app", "a" * 64, "c" * 64))
+    ft = replace(BASE, interpreter="3.14t", service=ServiceRef("shop.main:app", "b" * 64, "c" * 64))
+    assert gil.config_id.endswith("/u4/app-shop.main:app/lock-aaaaaaaaaaaa/locust-cccccccccccc")
+    assert ft.config_id.endswith("/u4/app-shop.main:app/lock-bbbbbbbbbbbb/locust-cccccccccccc")
+    assert "/app-" not in BASE.config_id
+    other_app = replace(gil, service=ServiceRef("billing.main:app", "a" * 64, "c" * 64))
+    other_file = replace(gil, service=ServiceRef("shop.main:app", "a" * 64, "d" * 64))
+    other_lock = replace(gil, service=ServiceRef("shop.main:app", "e" * 64, "c" * 64))
+    assert len({c.config_id for c in (gil, other_app, other_file, other_lock)}) == 4  # never two services as one
+    (both,) = comparisons([gil, ft])  # the arms' locks differ (resolved per interpreter): still one comparison
+    assert both.comparison_id == "json/uvicorn/u4/t8/app-shop.main:app/locust-cccccccccccc"
+    assert len(comparisons([gil, ft, replace(other_app, interpreter="3.14t")])) == 2

@@ -10,6 +10,7 @@ import pytest
 from loadtests.core.errors import ConfigError
 from loadtests.core.machine import usable_cores
 from loadtests.plan import presets
+from loadtests.plan.comparisons import comparisons
 from loadtests.plan.presets import Overrides, apply_overrides, available_presets, load_preset
 
 
@@ -110,6 +111,26 @@ def test_a_scenario_the_preset_lacks_runs_with_its_first_scenarios_settings() ->
     plan = apply_overrides(load_preset("smoke"), Overrides(scenarios=("compute",)))
     assert {c.scenario for c in plan.configs} == {"compute"}
     assert len(plan.configs) == len(load_preset("smoke").configs)
+
+
+def test_a_locustfile_replaces_the_presets_scenarios_with_its_first_scenarios_settings() -> None:
+    default = load_preset("default")
+    plan = apply_overrides(default, Overrides(locustfile_scenario="locustfile"))
+    compute = [c for c in default.configs if c.scenario == "compute"]  # the preset's first scenario, by name
+    assert {c.scenario for c in plan.configs} == {"locustfile"}
+    assert sorted(c.label for c in plan.configs) == sorted(c.label for c in compute)
+    with pytest.raises(ConfigError, match="--locustfile replaces the preset's scenarios"):
+        apply_overrides(default, Overrides(scenarios=("json",), locustfile_scenario="locustfile"))
+
+
+def test_python_gil_0_adds_an_arm_beside_every_free_threaded_one() -> None:
+    smoke = load_preset("smoke")
+    plan = apply_overrides(smoke, Overrides(python_gil_0=True))
+    added = [c for c in plan.configs if c.python_gil == "0"]
+    assert [c.label for c in added] == ["3.14t+PYTHON_GIL=0 uvicorn w1 t8"]
+    assert len(plan.configs) == len(smoke.configs) + 1
+    (comparison,) = comparisons(plan.configs)  # it alternates with the others, in the same comparison
+    assert [a.label for a in comparison.arms][-1] == "3.14t+PYTHON_GIL=0 uvicorn w1 t8"
 
 
 @pytest.mark.parametrize("name", ["smoke", "default", "full", "gil-trap"])
