@@ -11,7 +11,7 @@ import signal
 
 import click
 
-from loadtests.cli import audit_command, report_commands, run_commands
+from loadtests.cli import audit_command, gate_commands, report_commands, run_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,5 +28,5 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-for _command in (*run_commands.COMMANDS, *report_commands.COMMANDS, audit_command.audit):
+for _command in (*run_commands.COMMANDS, *report_commands.COMMANDS, *gate_commands.COMMANDS, audit_command.audit):
     main.add_command(_command)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from loadtests.cli.errors import lab_errors, progress
-from loadtests.cli.options import http_option, interpreter_options, loop_option, run_options, slo_option, target_option
+from loadtests.cli.options import (
+    expect_option,
+    http_option,
+    interpreter_options,
+    loop_option,
+    run_options,
+    slo_option,
+    target_option,
+)
 from loadtests.core.flavour import ROLES, SERVERS
 from loadtests.measure.servers import RunningServer
 from loadtests.workflow import reports
@@ -47,13 +56,16 @@ def doctor(as_json: bool) -> None:
 @click.command()
 @run_options
 @lab_errors
-def run(**options: Any) -> None:
+@expect_option
+def run(**options: Any) -> Path:
     """Measure a preset's matrix and write results/<run-id>/run.json (no report).
 
     Ctrl-C stops cleanly and keeps every finished cell; `--resume RUN_DIR` completes it.
     Prints the run directory on stdout.
     """
-    click.echo(str(run_workflow(RunRequest(**options), progress).run_dir))
+    run_dir = run_workflow(RunRequest(**options), progress).run_dir
+    click.echo(str(run_dir))
+    return run_dir
 
 
 @click.command()
@@ -61,7 +73,8 @@ def run(**options: Any) -> None:
 @slo_option
 @target_option
 @lab_errors
-def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
+@expect_option
+def compare(slo_ms: float, target_rps: float | None, **options: Any) -> Path:
     """Run a preset (default: default) and print the verdict; writes report.html and report.md.
 
     The run directory holds run.json, the reports and each cell's Locust CSV/HTML and
@@ -69,6 +82,7 @@ def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
     """
     result = run_workflow(RunRequest(**options), progress)
     click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))
+    return result.run_dir
 
 
 @click.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 from loadtests.analysis.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.diff import RunDiff, diff_runs
 from loadtests.analysis.history_summary import run_summary
+from loadtests.analysis.ratio_diff import RatioDiff, ratio_diffs
 from loadtests.analysis.summary import summarize_run as summarize
 from loadtests.core.errors import ConfigError
 from loadtests.core.paths import results_dir
@@ -52,5 +53,7 @@ def history(root: Path | None = None, limit: int | None = 20) -> History:
     return History(list_runs(root, limit), problems)
 
 
-def diff(run_a: Path, run_b: Path) -> RunDiff:
-    return diff_runs(run_a, run_b)
+def diff(run_a: Path, run_b: Path) -> tuple[RunDiff, list[RatioDiff]]:
+    """B against A per configuration, and how the paired ratios both runs hold moved."""
+    d = diff_runs(run_a, run_b)
+    return d, ratio_diffs(d.a, d.b)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from loadtests.core.errors import ConfigError
 from loadtests.core.flavour import FT, GIL, SERVERS
@@ -38,6 +38,24 @@ _INTERPRETER_RATIO = f"{FT.label}/{GIL.label}"
 _GIL_TOGGLE_RATIO = f"{FT.label}+PYTHON_GIL=1/{FT.label}"
 _PROCESSES_RATIO = re.compile(re.escape(_INTERPRETER_RATIO) + r"[x×](?P<n>\d*)proc")
 _OPERATOR = re.compile(r"(>=|<=|>|<)")
+
+
+class Side(Protocol):
+    """One side of a comparison: a planned configuration or a summary's label of it."""
+
+    @property
+    def interpreter(self) -> str: ...
+    @property
+    def python_gil(self) -> str | None: ...
+    @property
+    def parallelism(self) -> str: ...
+    @property
+    def workers(self) -> int: ...
+
+
+def _default_ft(side: Side) -> bool:
+    """3.14t as deployed: PYTHON_GIL unset, or 0 (which only confirms the default)."""
+    return side.interpreter == FT.label and side.python_gil in (None, "0")
 
 
 class ExpectationError(ConfigError):
@@ -75,6 +93,27 @@ class Expectation:
         """``>=``/``>`` hold when the interval's lower end clears the bound; ``<=``/``<`` look at its upper end."""
         return self.operator in (">=", ">")
 
+    def is_candidate(self, side: Side) -> bool:
+        """Whether ``side`` can be the numerator of this expectation's ratio."""
+        if self.kind == "gil-toggle":
+            return side.interpreter == FT.label and side.python_gil == "1"
+        return _default_ft(side) and (self.kind == "interpreter" or side.parallelism == "threads")
+
+    def is_baseline(self, side: Side) -> bool:
+        """Whether ``side`` can be the denominator (for ``x<N>proc``: 3.14 with exactly N processes)."""
+        if self.kind == "gil-toggle":
+            return _default_ft(side)
+        if self.kind == "interpreter":
+            return side.interpreter == GIL.label
+        return (side.interpreter == GIL.label and side.parallelism == "processes"
+                and self.processes in (None, side.workers))
+
+    def matches_pair(self, candidate: Side, baseline: Side) -> bool:
+        """Whether the two sides make this expectation's comparison (same shape, except against N processes)."""
+        same_shape = (candidate.parallelism, candidate.workers) == (baseline.parallelism, baseline.workers)
+        return (self.is_candidate(candidate) and self.is_baseline(baseline)
+                and (self.kind == "processes" or same_shape))
+
     def holds(self, end: float) -> bool:
         """Whether the relevant end of the interval satisfies the bound."""
         return {">=": end >= self.bound, ">": end > self.bound, "<=": end <= self.bound,
@@ -82,7 +121,7 @@ class Expectation:
 
 
 def _fail(text: str, why: str) -> ExpectationError:
-    return ExpectationError(f"--expect {text!r}: {why}; the form is {FORM}")
+    return ExpectationError(f"{text!r}: {why}; the form is {FORM}")
 
 
 def _ratio(text: str, ratio: str) -> tuple[Kind, int | None]:
