@@ -45,13 +45,16 @@ def report(run_dir: Path | None, slo_ms: float, target_rps: float | None) -> Non
 def history(results: Path | None, limit: int, as_json: bool) -> None:
     """List recorded runs, newest first: date, git SHA, preset and headline speedups per scenario.
 
-    Run directories written before the history existed are indexed on the way.
+    Flags change points: a configuration's throughput, or a paired ratio, that steps out of
+    the runs before it and stays out in the next run (docs/ci.md). Run directories written
+    before the history existed are indexed on the way.
     """
     found = reports.history(results, limit)
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in found.entries], indent=2))
+        click.echo(json.dumps([{**e.to_json(), "change_points": [c.to_json() for c in found.at(e.run_id)]}
+                               for e in found.entries], indent=2))
     else:
-        click.echo(render_history(found.entries), nl=False)
+        click.echo(render_history(found.entries, found.change_points), nl=False)
     for p in found.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
 
