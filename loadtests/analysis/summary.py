@@ -81,11 +81,11 @@ def _invalid_entries(run: RunRecord, configs: list[ConfigSummary], found: list[C
     for kind, cand, base in candidate_pairs(configs):
         if (kind, cand.config_id, base.config_id) in compared:
             continue
-        if cand.rps_values and base.rps_values:
-            reason = "no block in which both sides had valid windows"
-        else:
-            side = cand if not cand.rps_values else base
-            reason = f"{side.label}: " + ("; ".join(sorted({r for _, r in side.invalid})) or "no valid window")
+        sides = [cand, base] if cand.rps_values and base.rps_values else [cand if not cand.rps_values else base]
+        reason = "; ".join(f"{side.label}: " + ("; ".join(sorted({r for _, r in side.invalid})) or "no valid window")
+                           for side in sides if side.invalid or not side.rps_values)
+        if len(sides) == 2:  # both sides have valid windows, but never both in the same block
+            reason = "no block in which both sides had only valid windows" + (f" ({reason})" if reason else "")
         out.append(ComparisonSummary(
             comparison_id=None, kind=KINDS[kind], scenario=cand.scenario, server=cand.server, users=cand.users,
             candidate=config_label(cand), baseline=config_label(base), ratio=None, ci_low=None, ci_high=None,

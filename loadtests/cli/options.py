@@ -134,7 +134,7 @@ def expect_option(command: Callable[..., Path]) -> Callable[..., Path]:
 
     The expectations are checked against the plan before the command runs (a usage
     error, exit 2, for a scenario, server or comparison the plan does not measure) and
-    evaluated on the run's summary.json after it: the reasons go to stdout, and the
+    evaluated on the run's summary.json after it: the reasons go to stderr, and the
     exit status is 10, 11 or 1 when they do not all pass (docs/ci.md).
     """
 
@@ -147,7 +147,7 @@ def expect_option(command: Callable[..., Path]) -> Callable[..., Path]:
         run_dir = command(*args, **options)
         if expectations:
             report = gates.check_run(run_dir, expectations)
-            click.echo(render_expectations(report), nl=False)
+            click.echo(render_expectations(report), nl=False, err=True)  # stdout stays the command's own
             if report.status != ExitStatus.PASS:
                 sys.exit(report.status)
         return run_dir

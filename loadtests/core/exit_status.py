@@ -17,7 +17,7 @@ class ExitStatus(IntEnum):
 
     PASS = 0  # done; every gate passed
     LAB_ERROR = 1  # the lab's own error (a LabError): set-up, a bad run directory, a comparison missing after a run
-    USAGE = 2  # a usage error, found by click before anything runs: a bad flag or --expect expression
+    USAGE_ERROR = 2  # a usage error, found by click before anything runs: a bad flag or --expect expression
     FAILED = 10  # a regression (diff --fail-above) or a failed expectation (--expect)
     INVALID = 11  # invalid cells in what was compared, and nothing failed outright
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
