@@ -338,15 +338,15 @@ def _is_default_ft(c: ConfigSummary) -> bool:
     return c.interpreter == FT_INTERPRETER and c.python_gil_env in (None, "0")
 
 
-def comparisons(run: RunRecord, configs: Iterable[ConfigSummary] | None = None) -> list[Comparison]:
-    """All pairs the report compares, in the order of the candidates.
+def candidate_pairs(configs: Iterable[ConfigSummary]) -> list[tuple[str, ConfigSummary, ConfigSummary]]:
+    """Every (kind, candidate, baseline) pair a run can compare, valid or not, in the order of the candidates.
 
     - 3.14t vs 3.14 with identical server settings (``KIND_INTERPRETER``);
     - 3.14t threads vs the 3.14 N-process baseline, same scenario/server/users/threads;
     - 3.14t with PYTHON_GIL=1 vs 3.14t default, identical otherwise.
     """
-    cfgs = list(configs) if configs is not None else summarize_configs(run)
-    out: list[Comparison] = []
+    cfgs = list(configs)
+    out: list[tuple[str, ConfigSummary, ConfigSummary]] = []
 
     def key(c: ConfigSummary) -> tuple[Any, ...]:
         return (c.scenario, c.server, c.parallelism, c.workers, c.threads, c.users, c.cpus, c.server_settings)
@@ -359,19 +359,23 @@ def comparisons(run: RunRecord, configs: Iterable[ConfigSummary] | None = None) 
     for c in cfgs:
         if _is_default_ft(c):
             base = gil.get(key(c))
-            if base is not None and (cmp := _compare(run, KIND_INTERPRETER, c, base)):
-                out.append(cmp)
+            if base is not None:
+                out.append((KIND_INTERPRETER, c, base))
             if c.parallelism == "threads":
                 same = (c.scenario, c.server, c.users, c.threads, c.cpus, c.server_settings)
-                for p in procs:
-                    if (p.scenario, p.server, p.users, p.threads, p.cpus, p.server_settings) == same and (
-                            cmp := _compare(run, KIND_PROCESSES, c, p)):
-                        out.append(cmp)
+                out += [(KIND_PROCESSES, c, p) for p in procs
+                        if (p.scenario, p.server, p.users, p.threads, p.cpus, p.server_settings) == same]
         elif c.interpreter == FT_INTERPRETER and c.python_gil_env == "1":
             base = ft_default.get(key(c))
-            if base is not None and (cmp := _compare(run, KIND_GIL_TOGGLE, c, base)):
-                out.append(cmp)
+            if base is not None:
+                out.append((KIND_GIL_TOGGLE, c, base))
     return out
+
+
+def comparisons(run: RunRecord, configs: Iterable[ConfigSummary] | None = None) -> list[Comparison]:
+    """The pairs of :func:`candidate_pairs` that have a ratio (both sides valid), in the same order."""
+    cfgs = list(configs) if configs is not None else summarize_configs(run)
+    return [cmp for kind, cand, base in candidate_pairs(cfgs) if (cmp := _compare(run, kind, cand, base))]
 
 
 def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:

@@ -8,6 +8,7 @@ from loadtests.analysis.configs import (
     KIND_PROCESSES,
     Comparison,
     ConfigSummary,
+    candidate_pairs,
     comparisons,
     summarize_configs,
 )
@@ -75,25 +76,22 @@ def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
 
 
 def _invalid_entries(run: RunRecord, configs: list[ConfigSummary], found: list[Comparison]) -> list[ComparisonSummary]:
-    """Interpreter pairs the plan asked for that have no valid ratio: listed as invalid, with the reason."""
-    compared = {(c.candidate.config_id, c.baseline.config_id) for c in found}
-    by_key: dict[tuple[object, ...], dict[str, ConfigSummary]] = {}
-    for c in configs:
-        if c.python_gil_env is None and c.parallelism == "threads":
-            key = (c.scenario, c.server, c.workers, c.threads, c.users, c.cpus, c.server_settings)
-            by_key.setdefault(key, {})[c.interpreter] = c
+    """Pairs the run planned that have no valid ratio, of every kind: listed as invalid, with the reason."""
+    compared = {(c.kind, c.candidate.config_id, c.baseline.config_id) for c in found}
     out = []
-    for sides in by_key.values():
-        cand, base = sides.get("3.14t"), sides.get("3.14")
-        if cand is None or base is None or (cand.config_id, base.config_id) in compared:
+    for kind, cand, base in candidate_pairs(configs):
+        if (kind, cand.config_id, base.config_id) in compared:
             continue
-        side = cand if not cand.rps_values else base
-        reasons = "; ".join(sorted({reason for _, reason in side.invalid})) or "no valid window"
+        sides = [cand, base] if cand.rps_values and base.rps_values else [cand if not cand.rps_values else base]
+        reason = "; ".join(f"{side.label}: " + ("; ".join(sorted({r for _, r in side.invalid})) or "no valid window")
+                           for side in sides if side.invalid or not side.rps_values)
+        if len(sides) == 2:  # both sides have valid windows, but never both in the same block
+            reason = "no block in which both sides had only valid windows" + (f" ({reason})" if reason else "")
         out.append(ComparisonSummary(
-            comparison_id=None, kind="interpreter", scenario=cand.scenario, server=cand.server, users=cand.users,
+            comparison_id=None, kind=KINDS[kind], scenario=cand.scenario, server=cand.server, users=cand.users,
             candidate=config_label(cand), baseline=config_label(base), ratio=None, ci_low=None, ci_high=None,
             paired=False, n_pairs=0, precision_reached=None, precision_target=run.settings.plan.precision,
-            stopping="no valid pair", verdict="invalid", invalid_reason=f"{side.label}: {reasons}",
+            stopping="no valid pair", verdict="invalid", invalid_reason=reason,
             efficiency=None, ideal=None, candidate_cv=None, baseline_cv=None, candidate_pss_mb=None,
             baseline_pss_mb=None))
     return out

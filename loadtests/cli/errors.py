@@ -10,16 +10,16 @@ from typing import Any, TypeVar
 import click
 
 from loadtests.core.errors import LabError
+from loadtests.core.exit_status import ExitStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exit statuses (click itself exits 2 on a usage error).
-EXIT_LAB_ERROR = 1
-EXIT_INTERRUPTED = 130
-
 
 def lab_errors(func: F) -> F:
-    """Turn a LabError into its message and exit status 1; Ctrl-C into status 130. No traceback for either."""
+    """Turn a LabError into its message and exit status 1; Ctrl-C into status 130. No traceback for either.
+
+    Every status is defined in ``loadtests/core/exit_status.py``.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -27,10 +27,10 @@ def lab_errors(func: F) -> F:
             return func(*args, **kwargs)
         except LabError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(EXIT_LAB_ERROR)
+            sys.exit(ExitStatus.LAB_ERROR)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            sys.exit(ExitStatus.INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.core.exit_status import ExitStatus
 from loadtests.core.flavour import SERVERS
+from loadtests.report.gate_text import render_expectations
+from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS
+from loadtests.workflow import gates
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -159,3 +166,52 @@ def preset_options(default_preset: str) -> Decorator:
         locustfile_option,
         python_gil_arm_option,
     ])
+
+
+def not_measurable(exc: ExpectationError) -> click.BadParameter:
+    """An expectation the run cannot answer, as the usage error (exit 2) it is."""
+    return click.BadParameter(str(exc), ctx=click.get_current_context(silent=True), param_hint="'--expect'")
+
+
+def _parse_expectations(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Expectation, ...]:
+    """Each --expect parsed on the spot: a bad expression is a usage error before anything runs."""
+    try:
+        return tuple(parse_expectation(v) for v in values)
+    except ExpectationError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def expect_param(required: bool = False) -> Decorator:
+    """``--expect EXPR`` (repeatable), parsed into Expectation objects."""
+    return click.option(
+        "--expect", "expectations", multiple=True, required=required, callback=_parse_expectations,
+        metavar="EXPR", envvar="LAB_EXPECT", show_envvar=True,
+        help="A bound on a measured ratio, e.g. json:3.14t/3.14>=1.5 or compute@uvicorn,u1:3.14t/3.14>=0.85 "
+             "(repeatable; docs/ci.md). The bound applies to the 95% interval: exit 10 when one fails, 11 when "
+             "the comparison is invalid. (Several in the variable: space-separated.)")
+
+
+def expect_option(command: Callable[..., Path]) -> Callable[..., Path]:
+    """``--expect`` for a command that measures and returns its run directory (``run``, ``compare``).
+
+    The expectations are checked against the plan before the command runs (a usage
+    error, exit 2, for a scenario, server or comparison the plan does not measure) and
+    evaluated on the run's summary.json after it: the reasons go to stderr, and the
+    exit status is 10, 11 or 1 when they do not all pass (docs/ci.md).
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, expectations: tuple[Expectation, ...] = (), **options: Any) -> Path:
+        try:
+            gates.check_before_run(expectations, gates.run_request(options))
+        except ExpectationError as exc:
+            raise not_measurable(exc) from None
+        run_dir = command(*args, **options)
+        if expectations:
+            report = gates.check_run(run_dir, expectations)
+            click.echo(render_expectations(report), nl=False, err=True)  # stdout stays the command's own
+            if report.status != ExitStatus.PASS:
+                sys.exit(report.status)
+        return run_dir
+
+    return expect_param()(wrapper)

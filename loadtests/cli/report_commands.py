@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,12 @@ import click
 from loadtests.cli.errors import lab_errors, progress
 from loadtests.cli.options import slo_option, target_option
 from loadtests.core.errors import ConfigError
-from loadtests.report.diff_text import render_diff
+from loadtests.core.exit_status import ExitStatus
+from loadtests.report.diff_text import render_diff, render_ratio_diffs
+from loadtests.report.gate_text import render_diff_gate
 from loadtests.report.history_text import render_history
 from loadtests.report.microbench_text import render_microbench
-from loadtests.workflow import reports
+from loadtests.workflow import gates, reports
 from loadtests.workflow.threads import threads as run_threads
 
 
@@ -42,13 +45,16 @@ def report(run_dir: Path | None, slo_ms: float, target_rps: float | None) -> Non
 def history(results: Path | None, limit: int, as_json: bool) -> None:
     """List recorded runs, newest first: date, git SHA, preset and headline speedups per scenario.
 
-    Run directories written before the history existed are indexed on the way.
+    Flags change points: a configuration's throughput, or a paired ratio, that steps out of
+    the runs before it and stays out in the next run (docs/ci.md). Run directories written
+    before the history existed are indexed on the way.
     """
     found = reports.history(results, limit)
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in found.entries], indent=2))
+        click.echo(json.dumps([{**e.to_json(), "change_points": [c.to_json() for c in found.at(e.run_id)]}
+                               for e in found.entries], indent=2))
     else:
-        click.echo(render_history(found.entries), nl=False)
+        click.echo(render_history(found.entries, found.change_points), nl=False)
     for p in found.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
 
@@ -57,11 +63,26 @@ def history(results: Path | None, limit: int, as_json: bool) -> None:
 @click.argument("run_a", type=click.Path(exists=True, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--fail-above", "fail_above", type=click.FloatRange(min=0, max=100), metavar="PCT",
+              envvar="LAB_FAIL_ABOVE", show_envvar=True,
+              help="Exit 10 when a configuration in both runs is slower in B with significance and by more than PCT "
+                   "percent; 11 when either run has invalid cells in them; else 0 (docs/ci.md).")
 @lab_errors
-def diff(run_a: Path, run_b: Path, as_json: bool) -> None:
-    """Compare RUN_B against RUN_A configuration by configuration (B ÷ A throughput, 95% CI, verdict)."""
-    d = reports.diff(run_a, run_b)
-    click.echo(json.dumps(d.to_json(), indent=2) if as_json else render_diff(d), nl=as_json)
+def diff(run_a: Path, run_b: Path, as_json: bool, fail_above: float | None) -> None:
+    """Compare RUN_B against RUN_A configuration by configuration (B ÷ A throughput, 95% CI, verdict).
+
+    Also shows how each paired ratio (3.14t/3.14 ...) moved between the runs.
+    """
+    d, ratios = reports.diff(run_a, run_b)
+    verdict = gates.diff_gate(d, fail_above) if fail_above is not None else None
+    if as_json:
+        doc = {**d.to_json(), "paired_ratios": [r.to_json() for r in ratios]}
+        click.echo(json.dumps({**doc, "gate": verdict.to_json()} if verdict else doc, indent=2))
+    else:
+        click.echo(render_diff(d) + render_ratio_diffs(ratios) + ("\n" + render_diff_gate(verdict) if verdict else ""),
+                   nl=False)
+    if verdict is not None and verdict.status != ExitStatus.PASS:
+        sys.exit(verdict.status)
 
 
 def parse_int_list(value: str | None, what: str) -> list[int] | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from loadtests.cli.errors import lab_errors, progress
 from loadtests.cli.options import (
+    expect_option,
     http_option,
     interpreter_options,
     loop_option,
@@ -67,13 +69,16 @@ def doctor(as_json: bool) -> None:
 @click.command()
 @run_options
 @lab_errors
-def run(**options: Any) -> None:
+@expect_option
+def run(**options: Any) -> Path:
     """Measure a preset's matrix and write results/<run-id>/run.json (no report).
 
     Ctrl-C stops cleanly and keeps every finished cell; `--resume RUN_DIR` completes it.
     Prints the run directory on stdout.
     """
-    click.echo(str(run_workflow(RunRequest(**options), progress).run_dir))
+    run_dir = run_workflow(RunRequest(**options), progress).run_dir
+    click.echo(str(run_dir))
+    return run_dir
 
 
 @click.command()
@@ -81,7 +86,8 @@ def run(**options: Any) -> None:
 @slo_option
 @target_option
 @lab_errors
-def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
+@expect_option
+def compare(slo_ms: float, target_rps: float | None, **options: Any) -> Path:
     """Run a preset (default: default) and print the verdict; writes report.html and report.md.
 
     The run directory holds run.json, the reports and each cell's Locust CSV/HTML and
@@ -89,6 +95,7 @@ def compare(slo_ms: float, target_rps: float | None, **options: Any) -> None:
     """
     result = run_workflow(RunRequest(**options), progress)
     click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))
+    return result.run_dir
 
 
 @click.command()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from loadtests.analysis.diff import RunDiff
+from loadtests.analysis.ratio_diff import RatioDiff
 from loadtests.analysis.stats import format_interval
 from loadtests.core.text import text_table
 
@@ -30,3 +33,22 @@ def render_diff(d: RunDiff) -> str:
         if ids:
             lines.append(f"{label}: {', '.join(ids)}")
     return "\n".join(lines) + "\n"
+
+
+def _moved(r: RatioDiff) -> str:
+    if r.significant is None:
+        return "no interval (a run has 1 pair)"
+    if not r.significant:
+        return "not significant"
+    return "higher in B" if r.change > 1 else "lower in B"
+
+
+def render_ratio_diffs(diffs: Sequence[RatioDiff]) -> str:
+    """Paired ratios of both runs side by side: how 3.14t/3.14 (and the other comparisons) moved."""
+    if not diffs:
+        return ""
+    rows = [("paired ratio", "users", "A", "B", "B/A", "95% CI", "verdict")]
+    for r in diffs:
+        rows.append((f"{r.scenario}/{r.server} {r.candidate} / {r.baseline}", f"u{r.users}", f"{r.a.ratio:.2f}×",
+                     f"{r.b.ratio:.2f}×", f"{r.change:.2f}×", format_interval(r.low, r.high), _moved(r)))
+    return "\n".join(["", "paired ratios of each run (shown, not gated: docs/ci.md):", *text_table(rows)]) + "\n"

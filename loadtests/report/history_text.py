@@ -1,18 +1,44 @@
-"""``gil-lab history`` as a terminal table."""
+"""``gil-lab history`` as a terminal table, then the change points found across the runs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loadtests.analysis.history_changes import ChangePoint
 from loadtests.core.text import text_table
 from loadtests.results.history import HistoryEntry
 
 
-def render_history(entries: Sequence[HistoryEntry]) -> str:
-    """One line per run: date, commit, preset, cells, and the headline speedup per scenario."""
+def _steps(run_id: str, points: Sequence[ChangePoint]) -> str:
+    here = [c for c in points if c.run_id == run_id]
+    if not here:
+        return "—"
+    arrows = "".join("↑" if c.direction == "up" else "↓" for c in here)
+    pending = sum(c.confirmed_by is None for c in here)
+    return f"{len(here)} {arrows}" + (f" ({pending} unconfirmed)" if pending else "")
+
+
+def _figure(c: ChangePoint, value: float) -> str:
+    return f"{value:.2f}×" if c.measure == "paired ratio" else f"{value:.1f} rps"
+
+
+def render_change_points(points: Sequence[ChangePoint]) -> list[str]:
+    """One line per change point: the series, from what to what, and which run confirmed it."""
+    if not points:
+        return []
+    lines = ["", "change points (a run and the next one both outside the runs before; docs/ci.md):"]
+    for c in points:
+        confirmed = f"confirmed by {c.confirmed_by}" if c.confirmed_by else "unconfirmed: the next run decides"
+        lines.append(f"  {c.run_id}  {c.measure} {c.label}: {_figure(c, c.before[0])} over {c.before_runs} run(s) "
+                     f"→ {_figure(c, c.after[0])} ({c.change:.2f}×, {c.direction}), {confirmed}")
+    return lines
+
+
+def render_history(entries: Sequence[HistoryEntry], points: Sequence[ChangePoint] = ()) -> str:
+    """One line per run: date, commit, preset, cells, change points, and the headline speedup per scenario."""
     if not entries:
         return "no runs recorded yet: run `gil-lab compare` (or `gil-lab run`)\n"
-    rows = [("date (UTC)", "git", "preset", "cells", "headline 3.14t vs 3.14 (highest users)", "run")]
+    rows = [("date (UTC)", "git", "preset", "cells", "headline 3.14t vs 3.14 (highest users)", "steps", "run")]
     for e in entries:
         s = e.summary
         heads = "; ".join(f"{h.scenario}/{h.server} {h.ratio:.2f}× ({h.verdict})" for h in e.headlines) or "—"
@@ -20,5 +46,6 @@ def render_history(entries: Sequence[HistoryEntry]) -> str:
         cells = f"{s.get('cells', '?')}" + (f" ({s['invalid_cells']} invalid)" if s.get("invalid_cells") else "")
         if not e.complete:
             cells += " incomplete"
-        rows.append((e.created_at.replace("T", " ").rstrip("Z"), sha, e.preset, cells, heads, e.run_id))
-    return "\n".join(text_table(rows)) + "\n"
+        rows.append((e.created_at.replace("T", " ").rstrip("Z"), sha, e.preset, cells, heads,
+                     _steps(e.run_id, points), e.run_id))
+    return "\n".join(text_table(rows) + render_change_points(points)) + "\n"

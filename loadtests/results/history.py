@@ -121,29 +121,40 @@ def record_run(run_dir: Path | str, summarize: Summarizer, results_dir: Path | s
     return _entry_by_id(db, run.run_id)
 
 
-def sync_history(results_dir: Path | str, summarize: Summarizer) -> list[str]:
+def _version(summary: str) -> object:
+    try:
+        return json.loads(summary).get("summary_version")
+    except (TypeError, AttributeError, json.JSONDecodeError):
+        return None
+
+
+def sync_history(results_dir: Path | str, summarize: Summarizer, summary_version: int | None = None) -> list[str]:
     """Index every run directory under ``results_dir`` that is new or changed; return problems found.
 
     A directory whose run.json cannot be read is reported, not indexed; a run whose
-    directory has gone is dropped from the index.
+    directory has gone is dropped from the index. With ``summary_version``, a row whose
+    summary document carries another ``summary_version`` is re-read too (the summarizer
+    has learnt something new).
     """
     root = Path(results_dir)
     db = history_path(root)
     problems: list[str] = []
     with _connect(db) as conn:
-        known = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT run_dir, mtime_ns, run_id FROM runs")}
+        known = {row[0]: (row[1], row[2], _version(row[3]))
+                 for row in conn.execute("SELECT run_dir, mtime_ns, run_id, summary FROM runs")}
         seen: set[str] = set()
         for run_file in sorted(root.glob(f"*/{RUN_FILE}")) if root.is_dir() else ():
             run_dir = run_file.parent
             key = str(run_dir.resolve())
             seen.add(key)
-            if key in known and known[key][0] == run_file.stat().st_mtime_ns:
+            fresh = summary_version is None or (key in known and known[key][2] == summary_version)
+            if key in known and known[key][0] == run_file.stat().st_mtime_ns and fresh:
                 continue
             try:
                 _upsert(conn, run_dir, load_run(run_dir), summarize)
             except ResultsError as exc:
                 problems.append(f"{run_dir.name}: {exc}")
-        for key, (_, run_id) in known.items():
+        for key, (_, run_id, _) in known.items():
             if key not in seen and not Path(key).joinpath(RUN_FILE).is_file():
                 conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
     return problems

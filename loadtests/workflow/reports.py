@@ -7,7 +7,9 @@ from pathlib import Path
 
 from loadtests.analysis.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.diff import RunDiff, diff_runs
-from loadtests.analysis.history_summary import run_summary
+from loadtests.analysis.history_changes import ChangePoint, change_points
+from loadtests.analysis.history_summary import SUMMARY_VERSION, run_summary
+from loadtests.analysis.ratio_diff import RatioDiff, ratio_diffs
 from loadtests.analysis.summary import summarize_run as summarize
 from loadtests.core.errors import ConfigError
 from loadtests.core.paths import results_dir
@@ -44,14 +46,23 @@ def summarize_run(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rp
 class History:
     entries: list[HistoryEntry]
     problems: list[str]  # run directories that could not be indexed, with the reason
+    change_points: list[ChangePoint]  # at the listed runs, found over every indexed run
+
+    def at(self, run_id: str) -> list[ChangePoint]:
+        return [c for c in self.change_points if c.run_id == run_id]
 
 
 def history(root: Path | None = None, limit: int | None = 20) -> History:
-    """Index what is new under ``root`` (results/ by default), then list the newest runs."""
+    """Index what is new under ``root`` (results/ by default), then list the newest runs and their change points."""
     root = root or results_dir()
-    problems = sync_history(root, run_summary)
-    return History(list_runs(root, limit), problems)
+    problems = sync_history(root, run_summary, SUMMARY_VERSION)
+    everything = list_runs(root, None)
+    listed = everything[:limit] if limit is not None else everything
+    shown = {e.run_id for e in listed}
+    return History(listed, problems, [c for c in change_points(everything) if c.run_id in shown])
 
 
-def diff(run_a: Path, run_b: Path) -> RunDiff:
-    return diff_runs(run_a, run_b)
+def diff(run_a: Path, run_b: Path) -> tuple[RunDiff, list[RatioDiff]]:
+    """B against A per configuration, and how the paired ratios both runs hold moved."""
+    d = diff_runs(run_a, run_b)
+    return d, ratio_diffs(d.a, d.b)

@@ -42,3 +42,18 @@ def test_an_unpaired_run_says_so() -> None:
     kinds = {c.kind for c in summary.comparisons}
     assert kinds == {"interpreter", "processes"}
     assert all(not c.paired and c.stopping.startswith("unpaired") for c in summary.comparisons)
+
+
+def test_every_kind_of_comparison_without_a_valid_side_is_listed_as_invalid() -> None:
+    doc = make_run(scenarios=("json",), servers=("uvicorn",), users=(8,), trap=False, microbench=False,
+                   invalid_crash=False)
+    for cell in doc["cells"]:
+        if cell["parallelism"] == "processes" or cell["python_gil_env"] == "1":
+            cell.update(valid=False, invalid_reason="server crashed (exit -9)")
+    entries = summarize_run(parse_run(doc)).comparisons
+    invalid = {c.kind: c for c in entries if c.verdict == "invalid"}
+    assert set(invalid) == {"processes", "gil-toggle"}
+    assert invalid["processes"].baseline.label == "3.14 uvicorn ×2 proc"
+    assert invalid["processes"].invalid_reason == "3.14 uvicorn ×2 proc: server crashed (exit -9)"
+    assert invalid["gil-toggle"].candidate.python_gil == "1" and invalid["gil-toggle"].ratio is None
+    assert {c.kind for c in entries if c.verdict != "invalid"} == {"interpreter"}

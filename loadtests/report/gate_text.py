@@ -1,0 +1,39 @@
+"""CI gates as terminal text: every expectation and the diff gate say why they pass or fail."""
+
+from __future__ import annotations
+
+from loadtests.analysis.diff_gate import DiffGate
+from loadtests.analysis.expectation_check import ExpectationReport
+from loadtests.analysis.stats import format_interval
+
+_MARK = {"pass": "PASS", "fail": "FAIL", "invalid": "INVALID", "missing": "MISSING"}
+_COUNTED = {"pass": "passed", "fail": "failed", "invalid": "invalid", "missing": "missing"}
+
+
+def render_expectations(report: ExpectationReport) -> str:
+    """One line per expectation and server, then the count and the exit status."""
+    lines = [f"expectations on run {report.run_id}:"]
+    lines += [f"  {_MARK[r.status]:<7}  {r.expectation.text}  {r.reason}" for r in report.results]
+    counts: dict[str, int] = {}
+    for r in report.results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    tally = ", ".join(f"{n} {_COUNTED[status]}" for status, n in counts.items())
+    lines.append(f"{tally}: exit status {int(report.status)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_gate(g: DiffGate) -> str:
+    """Each regression and invalid configuration with its figures, then the verdict and exit status."""
+    lines = [f"gate: fail above {g.fail_above_pct:g}% slower with significance, over {g.compared} configuration(s) "
+             "in both runs"]
+    for c in g.regressions:
+        assert c.rps is not None
+        ci = format_interval(c.rps.low, c.rps.high)
+        lines.append(f"  REGRESSION  {c.config_id}: B/A {c.rps.ratio:.2f}× (95% CI {ci}), "
+                     f"{(1 - c.rps.ratio) * 100:.1f}% less throughput")
+    for i in g.invalid:
+        lines.append(f"  INVALID     {i.config_id}: " + "; ".join(i.reasons))
+    if not g.regressions and not g.invalid:
+        lines.append("  passed: no configuration is slower with significance by more than the threshold")
+    lines.append(f"exit status {int(g.status)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,70 @@
+"""CI gates: ``--expect`` on ``run``, ``compare`` and ``check``, and ``diff --fail-above``.
+
+``run`` and ``compare`` check their expectations against the plan before anything
+starts and evaluate them on the run's summary.json once it is written; ``check``
+evaluates them on a run directory that already exists, without measuring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from loadtests.analysis.diff import RunDiff
+from loadtests.analysis.diff_gate import DiffGate, gate
+from loadtests.analysis.expectation_check import ExpectationReport, evaluate
+from loadtests.analysis.summary import summarize_run
+from loadtests.core.errors import ConfigError, ResultsError
+from loadtests.plan.expectation_scope import check_scope
+from loadtests.results.expectation import Expectation
+from loadtests.results.records import Plan, RunRecord, SummaryRecord
+from loadtests.results.store import RUN_FILE, SUMMARY_FILE, load_run, load_summary
+from loadtests.workflow.run import RunRequest, plan_for
+
+
+def run_request(options: dict[str, Any]) -> RunRequest:
+    """The RunRequest in a command's options (``compare`` has a few of its own, such as --slo-ms)."""
+    names = {f.name for f in fields(RunRequest)}
+    return RunRequest(**{k: v for k, v in options.items() if k in names})
+
+
+def planned(request: RunRequest) -> Plan:
+    """What a run or a resumed run will measure, without starting anything."""
+    if request.resume_dir:
+        return load_run(Path(request.resume_dir)).settings.plan
+    return plan_for(request)[0]
+
+
+def check_before_run(expectations: Sequence[Expectation], request: RunRequest) -> None:
+    """Raise ExpectationError when the plan cannot answer an expectation."""
+    if expectations:
+        check_scope(expectations, planned(request))
+
+
+def _summary(run_dir: Path) -> tuple[SummaryRecord, RunRecord | None]:
+    """summary.json when the run directory has one, else the summary of its run.json; and run.json if present."""
+    run = load_run(run_dir) if (run_dir / RUN_FILE).is_file() else None
+    if (run_dir / SUMMARY_FILE).is_file():
+        return load_summary(run_dir), run
+    if run is None:
+        raise ResultsError(f"{run_dir} holds neither {SUMMARY_FILE} nor {RUN_FILE}: pass a run directory written "
+                           "by `gil-lab run` or `gil-lab compare`")
+    return summarize_run(run), run
+
+
+def check_run(run_dir: Path, expectations: Sequence[Expectation]) -> ExpectationReport:
+    """Evaluate ``expectations`` on a finished run; what its plan never measured is an ExpectationError."""
+    summary, run = _summary(Path(run_dir))
+    if run is not None:
+        check_scope(expectations, run.settings.plan)
+    return evaluate(expectations, summary)
+
+
+def diff_gate(d: RunDiff, fail_above_pct: float) -> DiffGate:
+    """The gate over ``d``; two runs with no configuration in common have nothing to gate, which is an error."""
+    if not d.configs:
+        raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration in common, so --fail-above has "
+                          "nothing to judge: compare runs of the same preset (see `gil-lab history`)")
+    return gate(d, fail_above_pct)
