@@ -22,6 +22,11 @@ from dataclasses import dataclass, field
 from loadtests.results.records import CapacityStep, Cell
 
 GROWTH = 1.5  # bracketing factor
+#: An open-loop window lasts long enough for this many arrivals, so its p95 rests on enough
+#: requests to bootstrap (a 5 s window at 3 rps would hold 15) ...
+MIN_ARRIVALS = 60
+#: ... but never longer than this: a search at very low rates stays bounded in time.
+MAX_WINDOW_S = 30.0
 FLOOR_RPS = 0.5  # below this a configuration is said to sustain nothing at the SLO
 DEFAULT_RESOLUTION = 0.10
 DEFAULT_MAX_LOSS = 0.01
@@ -98,3 +103,9 @@ class Search:
         """The passing step at the highest rate."""
         passing = [s for s in self.steps if s.passed]
         return max(passing, key=lambda s: s.rate) if passing else None
+
+
+def open_window_s(duration_s: float, rate: float) -> float:
+    """The measured window at ``rate``: the preset's, stretched to hold :data:`MIN_ARRIVALS` (at most
+    :data:`MAX_WINDOW_S`, never shorter than the preset's)."""
+    return max(duration_s, min(MAX_WINDOW_S, MIN_ARRIVALS / rate)) if rate > 0 else duration_s

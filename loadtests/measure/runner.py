@@ -44,7 +44,7 @@ from loadtests.core.errors import (
 from loadtests.core.flavour import by_label
 from loadtests.core.paths import LAB_ROOT
 from loadtests.core.progress import format_seconds
-from loadtests.measure.capacity_search import FLOOR_RPS, Search, judge_step
+from loadtests.measure.capacity_search import FLOOR_RPS, Search, judge_step, open_window_s
 from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, WorkerState, load_session
 from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.measure.master import MasterSettings
@@ -763,7 +763,8 @@ class Runner:
             try:
                 self._sleep(plan.transition_s, server, session)
                 start = time.time()
-                self._sleep(plan.duration_s, server, session)
+                self._sleep(plan.duration_s if open_load is None else open_window_s(plan.duration_s, open_load.rate),
+                            server, session)
                 end = time.time()
             finally:
                 if session.exit_code() is None:

@@ -302,5 +302,14 @@ def _v2_to_v3(doc: Document) -> Document:
     return doc
 
 
+def _v3_to_v4(doc: Document) -> Document:
+    """Version 4 only adds keys, each with a default: open-loop windows and capacity searches, distributed
+    load, a team's own service. A version 3 cell was closed-loop, on the lab's own app, with local workers
+    only, which is what the defaults say; its identity is unchanged (``config_id`` grows only for open-loop
+    and team cells)."""
+    doc["schema_version"] = 4
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -51,7 +51,7 @@ from loadtests.core import flavour as flavours
 from loadtests.core.flavour import Flavour
 from loadtests.results.record import Record, doc
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
 Parallelism = Literal["threads", "processes"]

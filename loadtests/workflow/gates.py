@@ -20,7 +20,7 @@ from loadtests.core.errors import ConfigError, ResultsError
 from loadtests.plan.expectation_scope import check_scope
 from loadtests.results.expectation import Expectation
 from loadtests.results.records import Plan, RunRecord, SummaryRecord
-from loadtests.results.store import RUN_FILE, SUMMARY_FILE, load_run, load_summary
+from loadtests.results.store import RUN_FILE, SUMMARY_FILE, load_run, load_summary, summary_is_current
 from loadtests.workflow.run import RunRequest, plan_for
 
 
@@ -44,9 +44,13 @@ def check_before_run(expectations: Sequence[Expectation], request: RunRequest) -
 
 
 def _summary(run_dir: Path) -> tuple[SummaryRecord, RunRecord | None]:
-    """summary.json when the run directory has one, else the summary of its run.json; and run.json if present."""
+    """summary.json when the run directory has a current one, else the summary of its run.json; and run.json.
+
+    A summary.json of an older schema is summarised again from run.json (which migrates), so a
+    gate on an old run judges what this lab would write.
+    """
     run = load_run(run_dir) if (run_dir / RUN_FILE).is_file() else None
-    if (run_dir / SUMMARY_FILE).is_file():
+    if (run_dir / SUMMARY_FILE).is_file() and (run is None or summary_is_current(run_dir)):
         return load_summary(run_dir), run
     if run is None:
         raise ResultsError(f"{run_dir} holds neither {SUMMARY_FILE} nor {RUN_FILE}: pass a run directory written "

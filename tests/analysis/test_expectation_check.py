@@ -7,7 +7,7 @@ from loadtests.analysis.expectation_check import evaluate, select
 from loadtests.analysis.summary import summarize_run
 from loadtests.core.exit_status import ExitStatus
 from loadtests.results.expectation import parse_expectation
-from loadtests.results.records import ComparisonSummary, ConfigLabel, SummaryRecord, config_label
+from loadtests.results.records import SCHEMA_VERSION, ComparisonSummary, ConfigLabel, SummaryRecord, config_label
 from loadtests.results.store import parse_run
 from tests.fixtures.synthetic_runs import make_run
 
@@ -35,7 +35,7 @@ def entry(ratio: float | None = 1.8, low: float | None = 1.6, high: float | None
 
 
 def summary(*entries: ComparisonSummary) -> SummaryRecord:
-    return SummaryRecord(schema_version=3, run_id="run-x", preset="default", created_at="2026-12-02T08:00:00Z",
+    return SummaryRecord(schema_version=SCHEMA_VERSION, run_id="run-x", preset="default", created_at="2026-12-02T08:00:00Z",
                          usable_cores=2, comparisons=entries)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.measure.capacity_search import FLOOR_RPS, GROWTH, Search, judge_step
+from loadtests.measure.capacity_search import FLOOR_RPS, GROWTH, Search, judge_step, open_window_s
 from loadtests.results.records import CapacityStep, Cell, Latency, OpenLoopStats
 from loadtests.results.store import load_run
 
@@ -103,3 +103,10 @@ def test_an_invalid_window_stops_the_search_with_a_lower_bound() -> None:
                                  "schedule)")
     best = search.best_step()
     assert best is not None and best.rate == 10.0
+
+
+def test_an_open_loop_window_holds_enough_arrivals_within_a_bound() -> None:
+    assert open_window_s(5.0, 40.0) == 5.0  # 200 arrivals already
+    assert open_window_s(5.0, 3.0) == pytest.approx(20.0)  # stretched to 60 arrivals
+    assert open_window_s(5.0, 0.5) == 30.0  # but never past 30 s
+    assert open_window_s(45.0, 0.5) == 45.0  # and never shorter than the preset's

@@ -17,6 +17,7 @@ import pytest
 
 from loadtests.analysis.configs import KIND_PROCESSES, could_use
 from loadtests.analysis.run_analysis import analyse
+from loadtests.analysis.summary import summarize_run
 from loadtests.report import charts
 from loadtests.report.build import build_report, write_report
 from loadtests.report.card import forest_rows, scenario_comparisons
@@ -278,3 +279,14 @@ def test_fluid_svg_keeps_only_the_view_box() -> None:
     assert out.split(">", 1)[1] == svg.split(">", 1)[1]  # only the root changed
     with pytest.raises(ValueError, match="width, height and a viewBox"):
         fluid_svg('<svg viewBox="0 0 1 1"></svg>')
+
+
+def test_a_capacity_run_gets_its_capacities_on_its_card(tmp_path: Path) -> None:
+    run_dir = _copy_fixture(FIXTURES / "v4" / "capacity-workers.json", tmp_path)
+    summary = summarize_run(load_run(run_dir))
+    md = write_report(run_dir, capacity=summary.capacity).markdown.read_text()
+    card = md.split("## 1 Verdict")[0]
+    assert "**A capacity run**: it measured the highest arrival rate" in card
+    for entry in summary.capacity:  # every configuration's capacity, a lower bound when nothing above it failed
+        assert f"{entry.configuration}: **" in card
+    assert "No valid 3.14t/3.14 pair" not in card

@@ -98,3 +98,29 @@ def test_failed_steps_and_audit_lists_migrate() -> None:
 def test_what_cannot_be_read_says_why(doc: object, message: str) -> None:
     with pytest.raises(ResultsError, match=message):
         migrate(doc)
+
+
+V3 = sorted((FIXTURES / "v3").glob("*.json"))
+V4 = sorted((FIXTURES / "v4").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", V3, ids=lambda p: p.stem)
+def test_a_version_3_file_reads_as_closed_loop_on_the_lab_app_with_local_workers(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    run = load_run(path)
+    assert raw["schema_version"] == 3 and run.schema_version == SCHEMA_VERSION
+    assert [c.config_id for c in run.cells] == [c["config_id"] for c in raw["cells"]]  # identities unchanged
+    assert all(c.load_model == "closed" and c.open_loop is None and c.service is None for c in run.cells)
+    assert run.capacities == () and run.settings.expect_workers == 0 and run.settings.service is None
+
+
+def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and_workers() -> None:
+    [path] = V4
+    run = load_run(path)
+    assert run.schema_version == SCHEMA_VERSION == 4
+    assert run.capacities and all(s.steps for s in run.capacities)
+    open_cells = [c for c in run.cells if c.load_model == "open"]
+    assert open_cells and all(c.open_loop is not None and c.target_rps for c in open_cells)
+    assert all(c.config_id.endswith(f"/open-poisson-r{c.target_rps:g}") for c in open_cells)
+    assert all(len(c.load_workers) == 2 and not any(w.remote for w in c.load_workers) for c in open_cells)
+    assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips
