@@ -64,3 +64,16 @@ def smoke_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real run of the smoke preset (real uvicorn, real Locust, both interpreters), shared by the suite."""
     out = tmp_path_factory.mktemp("smoke-runs")
     return run_dir_from(run_lab("run", "--preset", "smoke", "--out", str(out)))
+
+
+#: Whole directories of real processes: servers, Locust, docker linters, packaging.
+SLOW_DIRECTORIES = ("e2e", "integration", "docker")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under :data:`SLOW_DIRECTORIES` slow, so ``-m "not slow"`` is the quick part."""
+    tests_dir = Path(__file__).resolve().parent
+    slow = [tests_dir / name for name in SLOW_DIRECTORIES]
+    for item in items:
+        if any(item.path.is_relative_to(d) for d in slow):
+            item.add_marker(pytest.mark.slow)

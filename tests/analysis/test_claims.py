@@ -71,6 +71,7 @@ def test_unexpected_gil_incident_is_named_and_python_gil_1_failure_detected() ->
     assert t.row("C6").status == C.NOT_REPRODUCED and "ran with the GIL off" in t.row("C6").verdict
 
 
+@pytest.mark.slow
 def test_c5_reads_a_stored_audit() -> None:
     doc = make_run(trap=False, microbench=False)
     clean = copy.deepcopy(doc)

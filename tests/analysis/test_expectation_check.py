@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from loadtests.analysis.configs import comparisons, headline
 from loadtests.analysis.expectation_check import evaluate, select
 from loadtests.analysis.summary import summarize_run
@@ -125,6 +127,7 @@ def test_processes_and_gil_toggle_forms_select_their_kind() -> None:
     assert check("json:3.14t+PYTHON_GIL=1/3.14t<=0.7", s)[0] == ExitStatus.PASS
 
 
+@pytest.mark.slow
 def test_the_short_form_agrees_with_the_reports_headline_on_a_synthetic_run() -> None:
     run = parse_run(make_run(invalid_crash=False))
     heads = headline(comparisons(run))

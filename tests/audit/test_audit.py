@@ -154,6 +154,7 @@ def test_render_names_the_offender_its_file_distribution_remedies_and_unsupporte
 # ----------------------------------------------------------------------------- the probe process
 
 
+@pytest.mark.slow
 def test_a_hanging_import_is_killed_at_the_timeout(tmp_path: Path) -> None:
     (tmp_path / "hangs_on_import.py").write_text("import time\ntime.sleep(120)\n")
     env = {**probe_env(None), "PYTHONPATH": str(tmp_path)}

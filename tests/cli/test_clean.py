@@ -104,6 +104,7 @@ def test_results_go_only_when_named(tree: Tree) -> None:
     assert not (tree.root / "results").exists() and (tree.root / ".envs").is_dir() and tree.cache.is_dir()
 
 
+@pytest.mark.slow
 def test_a_second_clean_has_nothing_to_remove(tree: Tree) -> None:
     assert tree.make("clean").returncode == 0
     proc = tree.clean()
@@ -125,6 +126,7 @@ def test_a_location_that_holds_the_home_directory_is_refused(tree: Tree, variabl
     assert (tree.root / ".venv").is_dir() and (tree.root / "results").is_dir()  # nothing went
 
 
+@pytest.mark.slow
 def test_the_command_on_the_checkout_dry_run_removes_nothing(tmp_path: Path) -> None:
     """The real `gil-lab` console command, on this checkout, with the moved locations in tmp_path."""
     cache = tmp_path / "cache"
@@ -143,6 +145,7 @@ def _flags(help_text: str) -> set[str]:
     return set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", help_text)) - {"--help"}
 
 
+@pytest.mark.slow
 def test_both_command_lines_offer_the_same_flags(tree: Tree) -> None:
     click_help = subprocess.run([str(CHECKOUT / ".venv" / "bin" / "gil-lab"), "clean", "--help"], capture_output=True,
                                 text=True, timeout=60).stdout

@@ -25,6 +25,7 @@ def test_options_read_variables() -> None:
     assert len(OPTIONS) >= 15  # the parametrized test above has something to check
 
 
+@pytest.mark.slow
 def test_help_prints_the_variables() -> None:
     """The real console command, as a user sees it."""
     require_setup()

@@ -73,6 +73,7 @@ def cited_paths(text: str) -> list[str]:
             if match.group(2)[:1] not in PLACEHOLDER_NEXT and not IMAGE_TAG.match(match.group(2))]
 
 
+@pytest.mark.slow
 def test_cited_paths_exist() -> None:
     missing = sorted({f"{path.relative_to(REPO)}: {cited}" for path in tracked(*CODE_DIRS)
                       for text in _texts(path) for cited in cited_paths(text) if not (REPO / cited).exists()})

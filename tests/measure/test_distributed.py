@@ -90,6 +90,7 @@ def test_a_worker_runs_what_the_master_ships_unless_given_files() -> None:
 # ---- admission ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_differences_name_both_sides() -> None:
     master = {"locust": "2.47.0", "lab": "0.1.0", "files": {"lab_support.py": "a" * 64, "json_load.py": "b" * 64}}
     assert lab_workers("m.differences(v['a'], v['a'])", a=master) == []
@@ -104,6 +105,7 @@ def test_differences_name_both_sides() -> None:
         f"scenario file json_load.py: master sha256 {'b' * 12}, worker sha256 none"]
 
 
+@pytest.mark.slow
 def test_file_hashes_match_what_minus_f_dash_writes(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -114,6 +116,7 @@ def test_file_hashes_match_what_minus_f_dash_writes(tmp_path: Path) -> None:
     assert hashes[0] == hashes[1] and set(hashes[0]) == {"x.py"}
 
 
+@pytest.mark.slow
 def test_the_proof_depends_on_the_token_and_the_client() -> None:
     token = "s3cret-token"
     proofs = lab_workers("[m.proof(v['t'], 'w1'), m.proof(v['t'], 'w1'), m.proof('other', 'w1'), m.proof(v['t'], 'w2')]",
@@ -122,6 +125,7 @@ def test_the_proof_depends_on_the_token_and_the_client() -> None:
     assert token not in proofs[0] and len(proofs[0]) == 64
 
 
+@pytest.mark.slow
 def test_the_clock_offset_comes_from_the_shortest_round_trip() -> None:
     # worker clock 2.5 s ahead; the round with 10 ms trip is exact within 5 ms, a slow one is skewed
     rounds = [(200.0, 202.5 + 0.180, 200.200), (100.0, 102.5 + 0.005, 100.010)]

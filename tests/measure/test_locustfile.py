@@ -20,6 +20,7 @@ def write(tmp_path: Path, text: str, name: str = "load.py") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_example_is_read_with_its_classes_weights_tasks_and_wait_times() -> None:
     found = read_locustfile(EXAMPLE)
     assert found.scenario == "locustfile" and found.sha256 == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
@@ -30,6 +31,7 @@ def test_the_example_is_read_with_its_classes_weights_tasks_and_wait_times() -> 
     assert [(t.name, t.weight) for t in buyer.tasks] == [("quote", 3), ("export", 1)]
 
 
+@pytest.mark.slow
 def test_other_wait_times_and_task_sets_are_described(tmp_path: Path) -> None:
     path = write(tmp_path, """
         from locust import FastHttpUser, HttpUser, TaskSet, constant_pacing, task
@@ -66,6 +68,7 @@ def test_other_wait_times_and_task_sets_are_described(tmp_path: Path) -> None:
      "        pass\n\nclass Ramp(LoadTestShape):\n    def tick(self):\n        return None\n",
      "defines a LoadTestShape (Ramp). The lab's windows set the users and the time"),
 ], ids=["no-user-class", "does-not-import", "load-test-shape"])
+@pytest.mark.slow
 def test_a_file_the_lab_cannot_drive_is_refused_with_the_cause(tmp_path: Path, text: str, says: str) -> None:
     with pytest.raises(LocustfileError, match=says.replace("(", r"\(").replace(")", r"\)")):
         read_locustfile(write(tmp_path, text))

@@ -89,6 +89,7 @@ def test_point_judgement_follows_the_variant() -> None:
     assert mb.judge_point("3.14", gil_enabled=True) is None
 
 
+@pytest.mark.slow
 def test_worker_runs_on_this_interpreter() -> None:
     config = {"workloads": ["pure", "json", "hash"], "threads": [1, 2], "seconds": 0.05, "warmup_s": 0.01}
     proc = subprocess.run([sys.executable, str(mb.WORKER), json.dumps(config)], capture_output=True, text=True,

@@ -91,6 +91,7 @@ def test_configure_summary_lines_are_understood() -> None:
     assert packages_for(log) == ["libzstd-dev"]
 
 
+@pytest.mark.slow
 def test_lock_serialises_concurrent_setups(tmp_path: Path) -> None:
     events: list[str] = []
 

@@ -17,6 +17,7 @@ from .conftest import built_without_zstd, include_dir_with_zstd
 GIL_LAB = Path(sys.executable).parent / "gil-lab"
 
 
+@pytest.mark.slow
 def test_doctor_json_reports_both_interpreters(provisioned: dict) -> None:
     proc = subprocess.run([str(GIL_LAB), "doctor", "--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -31,6 +32,7 @@ def test_doctor_json_reports_both_interpreters(provisioned: dict) -> None:
     assert all(env["status"] == "ok" for env in report["environments"].values())
 
 
+@pytest.mark.slow
 def test_doctor_fails_with_a_remedy_when_not_set_up(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "LAB_ENVS_DIR": str(tmp_path / "none")}
     proc = subprocess.run([str(GIL_LAB), "doctor"], capture_output=True, text=True, timeout=60, env=env)

@@ -72,6 +72,7 @@ def test_a_404_names_the_mirror_variable_and_is_not_retried(http_server: LocalSe
     assert nothing_landed(dest)
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_times_out(http_server: LocalServer, tmp_path: Path) -> None:
     http_server.routes[PATH] = [Route(silent=True)]
     dest = tmp_path / "sources" / cpython_release.TARBALL_NAME

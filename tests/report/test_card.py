@@ -88,6 +88,7 @@ def test_paired_card_gives_verdict_forest_and_pss_and_says_what_is_missing() -> 
     assert row.ideal is not None and round(row.ideal, 2) == 2.18
 
 
+@pytest.mark.slow
 def test_capacity_and_diagnosis_fill_the_card_when_given() -> None:
     a = analyse(load_run(PAIRED))
     capacity = [
@@ -133,6 +134,7 @@ def test_the_capacity_heading_follows_the_slo() -> None:
 
 @pytest.mark.parametrize("name, cards", [("default-lite", ["image", "json"]), ("gil-trap", ["json", "trap"]),
                                          ("smoke", ["json"])])
+@pytest.mark.slow
 def test_every_schema_1_fixture_gets_a_card_per_scenario(tmp_path: Path, name: str, cards: list[str]) -> None:
     run_dir = _copy_fixture(FIXTURES / "v1" / f"{name}.json", tmp_path)
     paths = write_report(run_dir)
@@ -151,6 +153,7 @@ def test_every_schema_1_fixture_gets_a_card_per_scenario(tmp_path: Path, name: s
             assert "peak RSS of each server, all its processes together (this run did not sample PSS)" in text
 
 
+@pytest.mark.slow
 def test_default_lite_compares_against_the_n_process_baseline() -> None:
     a = analyse(load_run(FIXTURES / "v1" / "default-lite.json"))
     sc = scenario_comparisons(a, "json")
@@ -174,6 +177,7 @@ def test_a_gil_incident_card_says_why_there_is_no_comparison() -> None:
     assert "granian refused to start" in text and "**Memory**" not in text
 
 
+@pytest.mark.slow
 def test_synthetic_run_cards_classify_each_scenario() -> None:
     a = analyse(make_run())
     cards = _cards(build_report(a))
@@ -189,6 +193,7 @@ def test_synthetic_run_cards_classify_each_scenario() -> None:
                                        "granian vs 3.14 × 2 processes"]
 
 
+@pytest.mark.slow
 def test_a_mixed_verdict_names_each_server() -> None:
     a = analyse(make_run(scenarios=("image",), users=(8,), trap=False, gil_toggle=False, microbench=False,
                          invalid_crash=False))
@@ -203,6 +208,7 @@ def test_a_mixed_verdict_names_each_server() -> None:
 # --- the report stands alone ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_report_cites_nothing_the_reader_does_not_have(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run())
     paths = write_report(run_dir)
@@ -250,6 +256,7 @@ def test_forest_plot_marks_one_the_ceiling_and_every_interval() -> None:
 
 
 @pytest.mark.parametrize("low, high", [(0.07, 11.89), (0.9, 1.1), (0.01, 300.0), (0.22, 4.73)])
+@pytest.mark.slow
 def test_forest_tick_labels_never_collide(low: float, high: float) -> None:
     fig = forest_chart([ForestRow("uvicorn vs 3.14", 0.92, low, high, 2.25)], 2)
     assert fig is not None

@@ -38,6 +38,7 @@ def _doc_charts(doc) -> list[str]:  # noqa: ANN001
     return [b.id for s in doc.sections for b in s.blocks if isinstance(b, Chart)]
 
 
+@pytest.mark.slow
 def test_full_report_has_every_section_chart_and_table(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run())
     paths = write_report(run_dir, slo_ms=500, target_rps=100)
@@ -63,6 +64,7 @@ def test_full_report_has_every_section_chart_and_table(tmp_path: Path) -> None:
     assert "3.14t threads vs 3.14 processes" in md and "(vs 2 proc)" in md
 
 
+@pytest.mark.slow
 def test_every_chart_axis_has_a_label_with_a_unit(tmp_path: Path) -> None:
     a = analyse(make_run(cores=4, cpu_sweep=(1, 2, 3, 4)))
     doc = build_report(a)
@@ -91,6 +93,7 @@ def test_every_chart_axis_has_a_label_with_a_unit(tmp_path: Path) -> None:
         plt.close(fig)
 
 
+@pytest.mark.slow
 def test_projection_is_labelled_as_such(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run(cores=4, cpu_sweep=(1, 2, 3, 4)))
     md = write_report(run_dir).markdown.read_text()
@@ -99,6 +102,7 @@ def test_projection_is_labelled_as_such(tmp_path: Path) -> None:
     assert re.search(r"\| compute / 3\.14t uvicorn w1 t8 \| 1→[\d.]+, 2→[\d.]+, 3→[\d.]+, 4→", md)
 
 
+@pytest.mark.slow
 def test_smoke_shaped_run_renders_without_optional_sections(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", smoke_like())
     paths = write_report(run_dir)
@@ -147,6 +151,7 @@ def test_all_cells_invalid_does_not_crash(tmp_path: Path) -> None:
     assert paths.charts == ()
 
 
+@pytest.mark.slow
 def test_microbench_error_and_missing_fields_are_tolerated(tmp_path: Path) -> None:
     doc = smoke_like()
     doc["microbench"] = {"error": "microbench worker on /x/python3.14t exited with status 1"}
@@ -166,6 +171,7 @@ def test_unknown_schema_and_missing_run_are_clear_errors(tmp_path: Path) -> None
         write_report(write_run(tmp_path / "run", doc))
 
 
+@pytest.mark.slow
 def test_html_escapes_cell_text(tmp_path: Path) -> None:
     doc = smoke_like()
     doc["cells"][0].update(valid=False, invalid_reason="<script>alert(1)</script>")
@@ -176,6 +182,7 @@ def test_html_escapes_cell_text(tmp_path: Path) -> None:
 # --- CLI ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_command_prints_paths(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", smoke_like())
     result = CliRunner().invoke(cli_report.report, [str(run_dir), "--slo-ms", "300", "--target-rps", "50"])
@@ -191,6 +198,7 @@ def test_report_command_turns_lab_errors_into_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "error: " in result.output and "not valid JSON" in result.output
 
 
+@pytest.mark.slow
 def test_summarize_run_writes_reports_and_returns_the_summary(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run(microbench=False))
     text = summarize_run(run_dir, 500, None)
@@ -211,6 +219,7 @@ def test_commands_are_exported_for_the_group() -> None:
     json.dumps([c.name for c in cli_report.COMMANDS])
 
 
+@pytest.mark.slow
 def test_report_without_a_run_dir_rebuilds_the_newest_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_RESULTS_DIR", str(tmp_path))
     older = write_run(tmp_path / "20261101T000000Z-smoke-aaaa", make_run(microbench=False))

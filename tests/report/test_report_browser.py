@@ -46,6 +46,7 @@ TIMEOUT_S = 60.0
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a real headless Chromium
     pytest.mark.skipif(not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)),
                        reason=f"headless Chromium not found at {CHROMIUM}: run `make system-deps` (installs Debian's chromium)"),
 ]

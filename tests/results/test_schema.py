@@ -31,6 +31,7 @@ def test_migrated_runs_validate_against_the_generated_schema(path: Path) -> None
     jsonschema.validate(document, schema.json_schema())
 
 
+@pytest.mark.slow
 def test_the_schema_rejects_what_the_reader_rejects() -> None:
     document = load_run(FIXTURES / "v1" / "smoke.json").to_json()
     document["cells"][0]["surprise"] = 1
