@@ -17,9 +17,10 @@ a lower bound with the reason (``Search.limited_by``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from loadtests.results.records import CapacityStep, Cell
+from loadtests.results.records import CapacityPolicy, CapacitySearch, CapacityStep, Cell, CellConfig
 
 GROWTH = 1.5  # bracketing factor
 #: An open-loop window lasts long enough for this many arrivals, so its p95 rests on enough
@@ -109,3 +110,22 @@ def open_window_s(duration_s: float, rate: float) -> float:
     """The measured window at ``rate``: the preset's, stretched to hold :data:`MIN_ARRIVALS` (at most
     :data:`MAX_WINDOW_S`, never shorter than the preset's)."""
     return max(duration_s, min(MAX_WINDOW_S, MIN_ARRIVALS / rate)) if rate > 0 else duration_s
+
+
+def capacity_record(config: CellConfig, search: Search, policy: CapacityPolicy, cells: Sequence[Cell],
+                    stopping: str) -> CapacitySearch:
+    """What a finished search found, with the figures of its best window."""
+    best = search.best_step()
+    cell = next((c for c in cells if best and c.id == best.cell_id), None)
+    higher = sorted(s.rate for s in search.steps if s.valid and not s.passed and best and s.rate > best.rate)
+    return CapacitySearch(
+        config_id=config.config_id, label=config.label, scenario=config.scenario,
+        server=config.server, interpreter=config.interpreter, slo_ms=policy.slo_ms, max_loss=policy.max_loss,
+        steps=tuple(search.steps), max_rps_at_slo=best.rate if best else None,
+        bracket_low=best.rate if best else None, bracket_high=higher[0] if higher else None,
+        resolution=policy.resolution, stopping="invalid window" if search.limited_by else stopping,
+        limited_by=search.limited_by,
+        p95_ms_at_max=best.p95_corrected_ms if best else None,
+        p95_ci_at_max=cell.latency_corrected_ms.p95_ci if cell and cell.latency_corrected_ms else None,
+        server_cpu_cores_at_max=cell.server_cpu_cores if cell else None,
+        pss_mb_at_max=cell.server_pss_mb_peak if cell else None)

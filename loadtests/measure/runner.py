@@ -23,12 +23,11 @@ only stores what they produced (:meth:`Runner.record_step`).
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,15 @@ from loadtests.core.errors import (
     ServerError,
     ServerRefused,
 )
-from loadtests.core.flavour import by_label
 from loadtests.core.paths import LAB_ROOT
 from loadtests.core.progress import format_seconds
-from loadtests.measure.capacity_search import FLOOR_RPS, Search, judge_step, open_window_s
+from loadtests.measure.capacity_search import FLOOR_RPS, Search, capacity_record, judge_step, open_window_s
+from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, WorkerState, load_session
 from loadtests.measure.load_session import Sample as LoadSample
+from loadtests.measure.load_workers import window_workers, worker_label
 from loadtests.measure.master import MasterSettings
+from loadtests.measure.run_record import RunOptions, external_infos, external_mismatch, interpreter_infos, new_record
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
 from loadtests.measure.servers import (
@@ -59,7 +60,6 @@ from loadtests.measure.servers import (
     running_server,
 )
 from loadtests.measure.validity import (
-    THRESHOLDS,
     WindowFacts,
     idle_workers,
     judge,
@@ -73,34 +73,22 @@ from loadtests.plan.scenarios import scenario_env, scenario_file
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.results.records import (
-    SCHEMA_VERSION,
     AuditOutcome,
-    BuildInfo,
     CapacityPolicy,
-    CapacitySearch,
     Cell,
     CellConfig,
-    CellFiles,
     ComparisonRun,
     GilCulprit,
-    InterpreterInfo,
-    Latency,
-    LoadWorker,
     Microbench,
-    OpenLoopStats,
     Outcome,
     Plan,
     RunRecord,
-    RunSettings,
-    RuntimeSnapshot,
-    Sample,
     ServiceSettings,
     StepFailure,
     Stopping,
-    ThreadCores,
     Warmup,
 )
-from loadtests.results.store import cell_dir_name, load_run, machine_metadata, new_run_dir, save_run
+from loadtests.results.store import cell_dir_name, load_run, new_run_dir, save_run
 
 # Set on every server and Locust process of a run: it lets anyone (the tests, a user with
 # `ps e`) find what a run started, and prove nothing outlived it.
@@ -144,176 +132,6 @@ def fixed_pairs(comparison: ComparisonPlan, cells: Sequence[Cell], plan: Plan, e
     """Exactly ``plan.repeats`` blocks."""
     done = complete_blocks(cells, comparison)
     return Decision("fixed pairs" if done >= plan.repeats else None, f"{done}/{plan.repeats} pairs")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    plan: Plan
-    out_parent: Path
-    locust_workers: int = 0
-    app_urls: Mapping[str, str] = field(default_factory=dict)  # label -> URL of an app the lab does not start
-    master: MasterSettings | None = None  # workers from other machines join this master (--expect-workers)
-    service: ServiceSettings | None = None  # a team's own app, environments and Locust file
-    team_scenarios: tuple[str, ...] = ()  # scenarios that get a diagnosis and no claim verdict
-    own_envs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> packages of the team's env
-
-
-def interpreter_infos(interpreters: Mapping[str, Interpreter],
-                      own_envs: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, InterpreterInfo]:
-    """The ``interpreters`` section of run.json, with each app environment's packages.
-
-    ``own_envs`` (label -> {"packages", "unsupported"}) stands in for the lab's own
-    environments where a team's requirements built the app's.
-    """
-    if not interpreters:  # every app is external (--app-url)
-        return {}
-    stamps = {spec.name: envs.read_stamp(spec) or {} for spec in envs.env_specs(dict(interpreters))}
-    out = {}
-    for interpreter in interpreters.values():
-        stamp = (own_envs or {}).get(interpreter.label) or stamps[by_label(interpreter.label).env_name]
-        build = interpreter.build or None
-        out[interpreter.label] = InterpreterInfo(
-            path=interpreter.path, version=interpreter.version, free_threaded=interpreter.free_threaded,
-            configure_args=interpreter.configure_args, compiler=interpreter.compiler, source=interpreter.source,
-            build=(BuildInfo(tarball_sha256=build.get("tarball_sha256"),  # type: ignore[arg-type]
-                             configure_flags=tuple(build.get("configure_flags") or ()))  # type: ignore[arg-type]
-                   if build else None),
-            packages=dict(stamp.get("packages", {})), unsupported=dict(stamp.get("unsupported", {})))
-    return out
-
-
-def external_infos(app_urls: Mapping[str, str]) -> dict[str, InterpreterInfo]:
-    """The ``interpreters`` section for apps the lab did not start: what their /lab/runtime says."""
-    out = {}
-    for label, url in app_urls.items():
-        runtime = external_server(url).runtime
-        assert runtime is not None
-        if runtime.free_threaded != by_label(label).free_threaded:
-            raise ServerError(f"--app-url {label}={url} serves free_threaded={runtime.free_threaded}, "
-                              f"which is not {label}")
-        out[label] = InterpreterInfo(path=runtime.executable, version=runtime.python_version,
-                                     free_threaded=runtime.free_threaded, configure_args=None, compiler=None,
-                                     source="external", build=None, packages=dict(runtime.packages), unsupported={},
-                                     url=url)
-    return out
-
-
-def external_mismatch(config: CellConfig, runtime: RuntimeSnapshot) -> str | None:
-    """Why an external app cannot stand for this configuration (the lab cannot restart it with other settings)."""
-    if runtime.server.name != config.server:
-        return f"the external app runs {runtime.server.name}, this cell needs {config.server}"
-    if runtime.thread_limit != config.threads:
-        return f"the external app's thread limit is {runtime.thread_limit}, this cell needs {config.threads}"
-    if config.python_gil is not None:
-        return "PYTHON_GIL cells need a server the lab starts"
-    if config.cpus:
-        return "CPU pinning needs a server the lab starts"
-    if config.parallelism == "processes":
-        return "the N-process baseline needs a server the lab starts with that many workers"
-    return None
-
-
-@dataclass
-class CellDraft:
-    """A window while it is being measured; :meth:`freeze` turns it into the stored record."""
-
-    config: CellConfig
-    repeat: int
-    cell_dir: Path
-    run_dir: Path
-    transition_s: float
-    locust_workers: int
-    comparison_id: str | None = None
-    block: int | None = None
-    slot: int | None = None
-    started_at: str = field(default_factory=utc_now)
-    window_start: float | None = None
-    duration_s: float = 0.0
-    outcome: Outcome = "measured"
-    invalid_reason: str | None = None
-    rps: float | None = None
-    requests: int = 0
-    failures: int = 0
-    latency_ms: Latency | None = None
-    server_cpu_cores: float | None = None
-    server_rss_mb_peak: float | None = None
-    server_pss_mb_peak: float | None = None
-    server_uss_mb_peak: float | None = None
-    server_threads_peak: int | None = None
-    server_process_cores: tuple[float, ...] | None = None
-    server_thread_cores: tuple[ThreadCores, ...] = ()
-    client_cpu_cores: float | None = None
-    client_pids: tuple[int, ...] = ()
-    server_pid: int | None = None
-    server_sampling: str | None = None
-    rps_series: tuple[int, ...] = ()
-    samples: tuple[Sample, ...] = ()
-    runtime_before: RuntimeSnapshot | None = None
-    runtime_after: RuntimeSnapshot | None = None
-    refusal: str | None = None
-    error: str | None = None
-    external: bool = False
-    workers_reporting: int = 0
-    load_workers: tuple[LoadWorker, ...] = ()
-    session_log: str | None = None
-    server_log: str | None = None  # relative to the run directory; None: an external app
-    open_loop: OpenLoopStats | None = None
-    latency_corrected_ms: Latency | None = None
-
-    def rel(self, name: str) -> str:
-        return str((self.cell_dir / name).relative_to(self.run_dir))
-
-    def fail(self, outcome: Outcome, reason: str, **details: str) -> None:
-        """Record why the window could not be measured; the first reason wins."""
-        if self.invalid_reason is None:
-            self.outcome, self.invalid_reason = outcome, reason
-            for key, value in details.items():
-                setattr(self, key, value)
-
-    def freeze(self) -> Cell:
-        c = self.config
-        answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
-        files = CellFiles(locust_csv=self.rel("locust_stats.csv"), locust_history=self.rel("locust_stats_history.csv"),
-                          locust_html=self.rel("locust.html"), locust_log=self.session_log or self.rel("locust.log"),
-                          server_log=None if self.external else self.server_log)
-        return Cell(
-            id=c.cell_id(self.repeat), config_id=c.config_id, group=c.group, interpreter=c.interpreter,
-            free_threaded=c.flavour.free_threaded, python_gil_env=c.python_gil, server=c.server, workers=c.workers,
-            parallelism=c.parallelism, threads=c.threads, cpus=c.cpus, scenario=c.scenario, users=c.users,
-            repeat=self.repeat, routes_dirs=c.routes_dirs, http=c.http, loop=c.loop, valid=self.invalid_reason is None,
-            outcome=self.outcome, invalid_reason=self.invalid_reason, rps=self.rps, requests=self.requests,
-            failures=self.failures, latency_ms=self.latency_ms, server_cpu_cores=self.server_cpu_cores,
-            server_rss_mb_peak=self.server_rss_mb_peak, server_threads_peak=self.server_threads_peak,
-            server_process_cores=self.server_process_cores, client_cpu_cores=self.client_cpu_cores,
-            client_pids=self.client_pids, server_pid=self.server_pid, server_sampling=self.server_sampling,
-            rps_series=self.rps_series, samples=self.samples, runtime_before=self.runtime_before,
-            runtime_after=self.runtime_after,
-            gil_enabled=any(r.gil_enabled for r in answers) if answers else None,
-            gil_enabled_by=tuple(sorted({m for r in answers for m in r.gil_enabled_by})),
-            started_at=self.started_at, warmup_s=self.transition_s, duration_s=round(self.duration_s, 3),
-            locust_workers=self.locust_workers, files=files, refusal=self.refusal, error=self.error,
-            comparison_id=self.comparison_id, block=self.block, slot=self.slot,
-            window_start=None if self.window_start is None else round(self.window_start, 3),
-            server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
-            server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
-            load_model=c.load_model, target_rps=c.target_rps, arrivals=c.arrivals,
-            latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
-            load_workers=self.load_workers, service=c.service)
-
-
-def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, InterpreterInfo]) -> RunRecord:
-    plan = options.plan
-    settings = RunSettings(
-        warmup_s=plan.warmup_s, duration_s=plan.duration_s, repeats=plan.repeats,
-        scenarios=tuple(sorted({c.scenario for c in plan.configs})),
-        servers=tuple(sorted({c.server for c in plan.configs})), locust_workers=options.locust_workers,
-        app_urls=dict(options.app_urls), plan=plan, validity=THRESHOLDS,
-        expect_workers=options.master.remote_workers if options.master else 0,
-        locust_master=options.master.address if options.master else None,
-        service=options.service, team_scenarios=options.team_scenarios)
-    return RunRecord(schema_version=SCHEMA_VERSION, run_id=run_id, preset=plan.name, created_at=utc_now(),
-                     finished_at=None, complete=False, settings=settings, machine=machine_metadata(),
-                     interpreters=dict(interpreters), cells=(), microbench=None, audit=None)
 
 
 class Aborted(Exception):
@@ -573,7 +391,7 @@ class Runner:
                 break
             step += 1
         for arm in live:
-            self._add(capacities=(capacity_record(arm, searches[arm.config], policy, self.record.cells,
+            self._add(capacities=(capacity_record(arm.config, searches[arm.config], policy, self.record.cells,
                                                   "time budget" if out_of_time and not searches[arm.config].done
                                                   else "resolution reached"),))
             best = searches[arm.config].best_step()
@@ -835,54 +653,7 @@ class Runner:
             draft.fail("measured", reason)
 
 
-def worker_label(worker: LoadWorker) -> str:
-    return (worker.host or worker.id) + (f" ({worker.address})" if worker.address else "")
-
-
-def window_workers(session: LoadSession, workers: Sequence[WorkerState], origins: Sequence[str],
-                   samples: Sequence[LoadSample], start: float, end: float,
-                   late: Sequence[str]) -> tuple[LoadWorker, ...]:
-    """Each worker of the window: its requests inside it, its own CPU, and whether it left."""
-    connected = set(session.workers_joined())
-    requests: dict[str, int] = {}
-    for origin, sample in zip(origins, samples, strict=True):
-        if start <= sample[0] < end:
-            requests[origin] = requests.get(origin, 0) + 1
-    local = set(session.pids)
-    here = socket.gethostname()
-    out = []
-    for w in workers:
-        cores = session.worker_cores(w.id, start, end)
-        out.append(LoadWorker(
-            id=w.id, host=w.host, address=w.address, remote=not (w.pid in local and w.host == here),
-            locust_version=w.locust, lab_version=w.lab,
-            clock_offset_ms=None if w.offset_s is None else round(w.offset_s * 1000, 3),
-            clock_rtt_ms=None if w.rtt_s is None else round(w.rtt_s * 1000, 3),
-            cpu_cores=None if cores is None else round(cores, 3), requests=requests.get(w.id, 0),
-            left=w.id in late or w.id not in connected))
-    return tuple(out)
-
-
 IDLE_CORES = 0.15  # a server below this has drained its queue
-
-
-def capacity_record(arm: Arm, search: Search, policy: CapacityPolicy, cells: Sequence[Cell],
-                    stopping: str) -> CapacitySearch:
-    """What a finished search found, with the figures of its best window."""
-    best = search.best_step()
-    cell = next((c for c in cells if best and c.id == best.cell_id), None)
-    higher = sorted(s.rate for s in search.steps if s.valid and not s.passed and best and s.rate > best.rate)
-    return CapacitySearch(
-        config_id=arm.config.config_id, label=arm.config.label, scenario=arm.config.scenario,
-        server=arm.config.server, interpreter=arm.config.interpreter, slo_ms=policy.slo_ms, max_loss=policy.max_loss,
-        steps=tuple(search.steps), max_rps_at_slo=best.rate if best else None,
-        bracket_low=best.rate if best else None, bracket_high=higher[0] if higher else None,
-        resolution=policy.resolution, stopping="invalid window" if search.limited_by else stopping,
-        limited_by=search.limited_by,
-        p95_ms_at_max=best.p95_corrected_ms if best else None,
-        p95_ci_at_max=cell.latency_corrected_ms.p95_ci if cell and cell.latency_corrected_ms else None,
-        server_cpu_cores_at_max=cell.server_cpu_cores if cell else None,
-        pss_mb_at_max=cell.server_pss_mb_peak if cell else None)
 
 
 def write_window_files(directory: Path, session: LoadSession, samples: Sequence[LoadSample], start: float,

@@ -24,7 +24,8 @@ from loadtests.core.flavour import FT, by_label
 from loadtests.core.paths import results_dir, setup_command
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
-from loadtests.measure.runner import Runner, RunOptions
+from loadtests.measure.run_record import RunOptions
+from loadtests.measure.runner import Runner
 from loadtests.plan.comparisons import comparisons
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
 from loadtests.provision import envs, gil_trap

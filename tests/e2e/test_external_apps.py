@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from loadtests.measure.runner import external_mismatch
+from loadtests.measure.run_record import external_mismatch
 from loadtests.measure.servers import ServerSettings, running_server
 from loadtests.plan.presets import load_preset
 from loadtests.provision import envs
