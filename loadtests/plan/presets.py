@@ -182,6 +182,7 @@ class Overrides:
     max_time_s: float | None = None  # time budget per comparison
     slo_ms: float | None = None  # capacity runs: the p95 objective
     cpus: tuple[int, ...] | None = None  # a CPU-set sweep: every configuration pinned to the first N usable CPUs
+    threads: tuple[int, ...] | None = None  # anyio thread limits: every configuration at each of them
 
 
 def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
@@ -204,6 +205,8 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
         configs = [c for c in configs if c.server in overrides.servers]
     if overrides.users:
         configs = list({replace(c, users=u) for c in configs for u in overrides.users})
+    if overrides.threads:
+        configs = list({replace(c, threads=t) for c in configs for t in overrides.threads})
     if overrides.cpus:
         usable = len(usable_cpus())
         too_many = [n for n in overrides.cpus if not 1 <= n <= usable]

@@ -68,6 +68,7 @@ class RunRequest:
     slo_ms: float | None = None  # capacity runs: the p95 objective (also the report's)
     capacity: bool = False  # search capacities even if the preset has no [capacity] table
     cpus: str | None = None
+    threads: str | None = None
 
     def external_apps(self, labels: set[str]) -> dict[str, str]:
         """``--app-url 3.14=URL --app-url 3.14t=URL`` as a dict, checked against the plan's interpreters."""
@@ -84,19 +85,23 @@ class RunRequest:
         return urls
 
     def overrides(self) -> Overrides:
-        try:
-            user_levels = tuple(int(u) for u in _csv(self.users) or ()) or None
-        except ValueError as exc:
-            raise ConfigError(f"--users takes comma-separated integers, not {self.users!r}") from exc
-        if user_levels and min(user_levels) < 1:
-            raise ConfigError("--users must be at least 1")
-        try:
-            cpu_counts = tuple(int(n) for n in _csv(self.cpus) or ()) or None
-        except ValueError as exc:
-            raise ConfigError(f"--cpus takes comma-separated CPU counts, not {self.cpus!r}") from exc
         return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
-                         user_levels, tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench,
-                         self.http, self.loop, self.precision, self.max_time, self.slo_ms, cpu_counts)
+                         _counts(self.users, "--users", "comma-separated integers"),
+                         tuple(str(Path(d).resolve()) for d in self.routes_dirs), self.skip_microbench,
+                         self.http, self.loop, self.precision, self.max_time, self.slo_ms,
+                         _counts(self.cpus, "--cpus", "comma-separated CPU counts"),
+                         _counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"))
+
+
+def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
+    """``"1,2,4"`` -> ``(1, 2, 4)``; None when not given; a clear error for anything but integers >= 1."""
+    try:
+        counts = tuple(int(v) for v in _csv(value) or ()) or None
+    except ValueError as exc:
+        raise ConfigError(f"{flag} takes {what}, not {value!r}") from exc
+    if counts and min(counts) < 1:
+        raise ConfigError(f"{flag} must be at least 1, not {min(counts)}")
+    return counts
 
 
 @dataclass(frozen=True)

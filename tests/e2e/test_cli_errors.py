@@ -24,12 +24,23 @@ def gil_lab(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     (["run", "--preset", "smoke", "--servers", "gunicorn"], "unknown server 'gunicorn'"),
     (["run", "--preset", "smoke", "--users", "two"], "--users takes comma-separated integers"),
     (["run", "--preset", "smoke", "--users", "0"], "--users must be at least 1"),
+    (["capacity", "--threads", "two"], "--threads takes comma-separated anyio thread limits (integers), not 'two'"),
+    (["capacity", "--threads", "1,2.5"], "--threads takes comma-separated anyio thread limits (integers)"),
+    (["capacity", "--threads", "4,0"], "--threads must be at least 1, not 0"),
+    (["run", "--preset", "smoke", "--threads=-2"], "--threads must be at least 1, not -2"),
 ])
 def test_bad_run_options_fail_with_a_reason(args: list[str], message: str, tmp_path: Path) -> None:
     result = gil_lab(*args, "--out", str(tmp_path))
     assert result.returncode == 1, result.stderr
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
+
+
+def test_lab_threads_is_read_and_checked_like_the_flag(tmp_path: Path) -> None:
+    result = gil_lab("capacity", "--out", str(tmp_path), env={"LAB_THREADS": "1,two"})
+    assert result.returncode == 1, result.stderr
+    assert "--threads takes comma-separated anyio thread limits (integers), not '1,two'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("args", [["run", "--repeats", "0"], ["run", "--duration", "-1"], ["run", "--bogus"],

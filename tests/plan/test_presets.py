@@ -106,6 +106,16 @@ def test_overrides_narrow_and_reshape_the_plan() -> None:
         apply_overrides(load_preset("smoke"), Overrides(servers=("granian",)))
 
 
+def test_threads_override_every_groups_thread_limit() -> None:
+    plan = load_preset("capacity")
+    swept = apply_overrides(plan, Overrides(threads=(1, 4)))
+    assert {c.threads for c in swept.configs} == {1, 4}
+    assert len(swept.configs) == 2 * len(plan.configs)  # every configuration, the N-process ones too, at each
+    assert {c.group for c in swept.configs} == {c.group for c in plan.configs}
+    assert {(c.config_id.replace("/t1/", "/tX/")) for c in swept.configs if c.threads == 1} == {
+        c.config_id.replace("/t4/", "/tX/") for c in swept.configs if c.threads == 4}
+
+
 def test_a_scenario_the_preset_lacks_runs_with_its_first_scenarios_settings() -> None:
     plan = apply_overrides(load_preset("smoke"), Overrides(scenarios=("compute",)))
     assert {c.scenario for c in plan.configs} == {"compute"}
