@@ -72,9 +72,9 @@ def cpu_list(cpus: tuple[int, ...]) -> str:
 
 def config_label(interpreter: str, python_gil: str | None, server: str, parallelism: str, workers: int,
                  threads: int, cpus: tuple[int, ...] | None) -> str:
-    """The label grammar: ``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc)[ cpus<ids>]``."""
+    """The label grammar: ``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> | ×<W> proc) t<T>[ cpus<ids>]``."""
     interp = interpreter + (f"+PYTHON_GIL={python_gil}" if python_gil is not None else "")
-    shape = f"×{workers} proc" if parallelism == "processes" else f"w{workers} t{threads}"
+    shape = f"×{workers} proc t{threads}" if parallelism == "processes" else f"w{workers} t{threads}"
     return f"{interp} {server} {shape}" + (f" cpus{cpu_list(cpus)}" if cpus else "")
 
 
@@ -134,7 +134,7 @@ class CellConfig(Record):
 
     @property
     def label(self) -> str:
-        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc`` (docs/summary-json.md)."""
+        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc t8`` (docs/summary-json.md)."""
         return config_label(self.interpreter, self.python_gil, self.server, self.parallelism, self.workers,
                             self.threads, self.cpus)
 
@@ -684,8 +684,8 @@ ComparisonKind = Literal["interpreter", "processes", "gil-toggle"]
 class ConfigLabel(Record):
     """One side of a comparison: its label and the fields the label is made of."""
 
-    label: str = doc("``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc)[ cpus<ids>]``, e.g. "
-                     "`3.14t uvicorn w1 t8` or `3.14 uvicorn ×2 proc`.")
+    label: str = doc("``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> | ×<W> proc) t<T>[ cpus<ids>]``, e.g. "
+                     "`3.14t uvicorn w1 t8` or `3.14 uvicorn ×2 proc t8`.")
     config_id: str = doc("Its config_id in run.json.")
     interpreter: str = doc("3.14 or 3.14t.")
     python_gil: str | None = doc("PYTHON_GIL given to the server, or null.")

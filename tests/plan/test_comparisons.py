@@ -15,7 +15,7 @@ BASE = CellConfig(scenario="json", server="uvicorn", workers=1, parallelism="thr
 def test_the_default_preset_groups_every_scenario_server_and_users_level() -> None:
     found = {c.comparison_id: c for c in comparisons(load_preset("default").configs)}
     uvicorn = found["json/uvicorn/u4/t8"]
-    assert [a.label for a in uvicorn.arms] == ["3.14 uvicorn w1 t8", "3.14t uvicorn w1 t8", "3.14 uvicorn ×2 proc"]
+    assert [a.label for a in uvicorn.arms] == ["3.14 uvicorn w1 t8", "3.14t uvicorn w1 t8", "3.14 uvicorn ×2 proc t8"]
     assert uvicorn.needs_connection_close  # N processes: every arm gets a new connection per request
     assert [a.label for a in found["json/granian/u4/t8"].arms] == ["3.14 granian w1 t8", "3.14t granian w1 t8"]
     assert not found["json/granian/u4/t8"].needs_connection_close
@@ -30,8 +30,8 @@ def test_blocks_are_palindromes_that_change_direction() -> None:
     assert [c.interpreter for c in two.block(0)] == ["3.14", "3.14t", "3.14t", "3.14"]
     assert [c.interpreter for c in two.block(1)] == ["3.14t", "3.14", "3.14", "3.14t"]
     (three,) = comparisons([procs, ft, gil])
-    assert [c.label for c in three.block(0)] == ["3.14 uvicorn w1 t8", "3.14t uvicorn w1 t8", "3.14 uvicorn ×2 proc",
-                                                 "3.14 uvicorn ×2 proc", "3.14t uvicorn w1 t8", "3.14 uvicorn w1 t8"]
+    assert [c.label for c in three.block(0)] == ["3.14 uvicorn w1 t8", "3.14t uvicorn w1 t8", "3.14 uvicorn ×2 proc t8",
+                                                 "3.14 uvicorn ×2 proc t8", "3.14t uvicorn w1 t8", "3.14 uvicorn w1 t8"]
     (alone,) = comparisons([ft])
     assert alone.block(0) == [ft, ft]
 
