@@ -26,7 +26,8 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    ``target_rps``, ``arrivals``, ``latency_corrected_ms`` (from the intended send) and
    ``open_loop`` (offered and achieved rates, drops, late sends, scheduling lag);
    ``Latency`` gains ``p90``; the run records each ``capacities`` search; summary.json
-   gains a ``capacity`` list.
+   gains a ``capacity`` list, and a ``tuned`` list (each side's best setting, with 3.14t
+   against it at equal settings and best against best) when a side ran at several.
 """
 
 from __future__ import annotations
@@ -749,6 +750,54 @@ class CapacitySummary(Record):
                                  "could not offer more): the capacity is then only a lower bound.", default=None)
 
 
+RatioBound = Literal["measured", "at least", "at most", "unbounded"]
+
+
+@dataclass(frozen=True)
+class TunedSummary(Record):
+    """One side (3.14, 3.14t, 3.14 × N processes) of a capacity run that tried several settings: its best one.
+
+    Two ratios compare 3.14t with this side, and they answer different questions: ``ft_ratio_equal`` at
+    equal settings (both at ``equal_threads``: the same app and settings, another interpreter) and
+    ``ft_ratio_best`` best against best (each side at its own best setting: what a planner would deploy).
+    """
+
+    tuning_id: str = doc("What the sides share: scenario, server and users, and any CPU set, server flags or "
+                         "drop-ins (a comparison id of run.json without its thread limit).")
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    side: str = doc("3.14, 3.14t or 3.14 × N processes (N: best_workers), with +PYTHON_GIL=<v> when set.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    parallelism: Parallelism = doc("threads (one process) or processes.")
+    slo_ms: float = doc("The p95 objective, ms.")
+    best_configuration: str = doc("The label of the best setting: the most capacity at the SLO; ties go to fewer "
+                                  "threads, then fewer workers.")
+    best_config_id: str = doc("Its config_id (without the load model and rate).")
+    best_threads: int = doc("Its anyio thread limit.")
+    best_workers: int = doc("Its --workers.")
+    max_rps_at_slo: float | None = doc("Its capacity at the SLO (null: none passed).")
+    lower_bound: bool = doc("True when the best setting's search stopped on an invalid window: its capacity is "
+                            "at least max_rps_at_slo.", default=False)
+    unsettled: tuple[str, ...] = doc("Other settings whose search stopped on an invalid window below the best: "
+                                     "each is only a lower bound, so one of them may be better.", default=())
+    threads_tried: tuple[int, ...] = doc("The thread limits this side was searched at.", default=())
+    equal_threads: int | None = doc("The thread limit of the equal-settings comparison: 8 (the lab's default) "
+                                    "when 3.14t and another side both measured it, else the limit most sides "
+                                    "measured beside 3.14t; null when this side has no search there.", default=None)
+    equal_configuration: str | None = doc("The label of this side's setting at equal_threads.", default=None)
+    rps_at_equal: float | None = doc("Its capacity at the SLO.", default=None)
+    equal_lower_bound: bool | None = doc("Whether that capacity is only a lower bound.", default=None)
+    ft_ratio_equal: float | None = doc("At equal settings: 3.14t's capacity ÷ this side's, both at equal_threads. "
+                                       "Null on the 3.14t side itself and where either is missing or zero.",
+                                       default=None)
+    ft_ratio_equal_bound: RatioBound | None = doc("measured; at least (3.14t's capacity is a lower bound); at most "
+                                                  "(this side's is); unbounded (both are).", default=None)
+    ft_ratio_best: float | None = doc("Best against best: 3.14t's capacity at its best setting ÷ this side's at "
+                                      "its best. Null on the 3.14t side itself.", default=None)
+    ft_ratio_best_bound: RatioBound | None = doc("As ft_ratio_equal_bound; an unsettled setting of either side "
+                                                 "counts as a lower bound of its best.", default=None)
+
+
 @dataclass(frozen=True)
 class SummaryRecord(Record):
     """``summary.json``: the verdict of a run, for CI and dashboards (written beside run.json)."""
@@ -761,3 +810,6 @@ class SummaryRecord(Record):
     comparisons: tuple[ComparisonSummary, ...] = doc("Every comparison of the run.")
     capacity: tuple[CapacitySummary, ...] = doc("Capacity at the SLO per configuration (gil-lab capacity).",
                                                 default=())
+    tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
+                                          "against it at equal settings and best against best (empty when every "
+                                          "side ran at one setting).", default=())
