@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from loadtests.analysis.summary import summarize_run
-from loadtests.analysis.tuning import Setting, equal_threads, sides_of, tuned_entries
-from loadtests.results.records import CapacitySearch, CellConfig, SummaryRecord, TunedSummary
+from loadtests.analysis.tuning import equal_threads, sides_of, tuned_entries
+from loadtests.results.records import SummaryRecord, TunedSummary
 from loadtests.results.store import load_run
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "run-json"
-# What the full preset measured on a 2-core machine (json, rps): 3.14 falls as the pool grows, 3.14t stays flat.
-GIL_JSON = {1: 13.8, 2: 13.0, 4: 12.0, 8: 11.0, 16: 9.3}
-FT_JSON = {1: 11.0, 2: 22.2, 4: 22.5, 8: 22.0, 16: 21.3}
-
-
-def setting(interpreter: str, threads: int, rps: float | None, *, workers: int = 1, processes: bool = False,
-            limited: bool = False, scenario: str = "json") -> Setting:
-    config = CellConfig(scenario, "uvicorn", workers, "processes" if processes else "threads", threads, 4, None, None,
-                        interpreter)
-    search = CapacitySearch(
-        config_id=config.config_id, label=config.label, scenario=scenario, server="uvicorn", interpreter=interpreter,
-        slo_ms=500.0, max_loss=0.01, steps=(), max_rps_at_slo=rps, bracket_low=rps,
-        bracket_high=None if limited or rps is None else round(rps * 1.08, 3), resolution=0.1,
-        stopping="invalid window" if limited else "resolution reached", p95_ms_at_max=None if rps is None else 420.0,
-        p95_ci_at_max=None, server_cpu_cores_at_max=None, pss_mb_at_max=None,
-        limited_by=f"an invalid window at {(rps or 2) * 1.5:g}/s (send-rate error 4%)" if limited else None)
-    return Setting(search, config)
-
-
-def sweep(interpreter: str, rates: dict[int, float | None], **kwargs: object) -> list[Setting]:
-    return [setting(interpreter, threads, rps, **kwargs) for threads, rps in rates.items()]  # type: ignore[arg-type]
+from tests.fixtures.capacity_searches import FT_JSON, GIL_JSON, SMOKE_PAIRED, capacity_run, setting, sweep
 
 
 def by_side(entries: list[TunedSummary]) -> dict[str, TunedSummary]:
@@ -157,12 +133,8 @@ def test_no_ratio_against_nothing() -> None:
 
 
 def test_summary_json_lists_the_tuning_of_a_run() -> None:
-    run = load_run(FIXTURES / "v3" / "smoke-paired.json")
-    settings = sweep("3.14", GIL_JSON) + sweep("3.14t", FT_JSON)
-    plan = replace(run.settings.plan, configs=tuple(s.config for s in settings))
-    tuned = replace(run, settings=replace(run.settings, plan=plan), capacities=tuple(s.search for s in settings))
-    summary = summarize_run(tuned)
+    summary = summarize_run(capacity_run(sweep("3.14", GIL_JSON) + sweep("3.14t", FT_JSON)))
     assert [e.side for e in summary.tuned] == ["3.14", "3.14t"] and len(summary.capacity) == 10
     assert summary.tuned[0].ft_ratio_best == pytest.approx(22.5 / 13.8, abs=1e-4)
     assert SummaryRecord.from_json(json.loads(json.dumps(summary.to_json()))) == summary
-    assert summarize_run(run).tuned == ()
+    assert summarize_run(load_run(SMOKE_PAIRED)).tuned == ()
