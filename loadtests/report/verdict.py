@@ -233,7 +233,7 @@ def capacity_row(entry: CapacitySummary) -> tuple[str, ...]:
     """One capacity search as the terminal and the report tabulate it (CAPACITY_COLUMNS)."""
     ci = f" ({entry.p95_ci_at_max[0]:.0f}–{entry.p95_ci_at_max[1]:.0f})" if entry.p95_ci_at_max else ""
     return (entry.scenario, entry.server, entry.configuration,
-            "none" if entry.max_rps_at_slo is None else f"{entry.max_rps_at_slo:.3g}",
+            ("unknown" if entry.limited_by else "none") if entry.max_rps_at_slo is None else f"{entry.max_rps_at_slo:.3g}",
             bracket_text(entry.bracket_low, entry.bracket_high, limited=entry.limited_by is not None),
             "—" if entry.p95_ms_at_max is None else f"{entry.p95_ms_at_max:.0f}{ci}",
             "—" if entry.rps_per_core is None else f"{entry.rps_per_core:.3g}",
@@ -246,7 +246,7 @@ def bracket_text(low: float | None, high: float | None, limited: bool = False) -
     ``limited``: the search stopped on an invalid window, so the top is unknown.
     """
     if low is None:
-        return f"< {high:.3g}" if high is not None else "—"
+        return f"< {high:.3g}" if high is not None else "stopped: invalid window" if limited else "—"
     if high is None:
         return f"≥ {low:.3g}" + (" (stopped: invalid window)" if limited else "")
     return f"{low:.3g}–{high:.3g}"

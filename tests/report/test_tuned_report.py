@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from loadtests.analysis.run_analysis import analyse
+from loadtests.analysis.summary import capacity_entries
 from loadtests.analysis.tuning import tuned_entries
 from loadtests.report.build import build_report
 from loadtests.report.markdown import render_markdown
 from loadtests.report.terminal import render_terminal
-from loadtests.report.verdict import ratio_words, tuned_headlines, tuned_row
+from loadtests.report.verdict import capacity_row, ratio_words, tuned_headlines, tuned_row
 from tests.fixtures.capacity_searches import FT_JSON, GIL_JSON, capacity_run, setting, sweep
 
 EQUAL = ("json on uvicorn, at equal settings (8 threads): at p95 < 500 ms, one 3.14t process sustains 22.0 rps, "
@@ -72,3 +73,9 @@ def test_terminal_and_report_show_the_tuning_where_the_headline_appears(tmp_path
     md = render_markdown(build_report(analyse(run), tmp_path / "charts", tmp_path))
     assert EQUAL in md and BEST in md and "At equal settings" in md and "Best against best" in md
     assert "3.14t ÷ side, equal settings" in md and "3.14t ÷ side, best against best" in md
+
+
+def test_a_search_stopped_before_any_pass_is_unknown_not_none() -> None:
+    run = capacity_run([setting("3.14", 8, None, limited=True), setting("3.14", 2, None)])
+    stopped, failed = (capacity_row(e) for e in capacity_entries(run))
+    assert stopped[3:5] == ("unknown", "stopped: invalid window") and failed[3:5] == ("none", "—")
