@@ -69,7 +69,7 @@ class ConfigSummary:
 
     @property
     def label(self) -> str:
-        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc``."""
+        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc t8``."""
         return config_label(self.interpreter, self.python_gil_env, self.server, self.parallelism, self.workers,
                             self.threads, self.cpus)
 
@@ -217,7 +217,7 @@ def _sweep_key(c: ConfigSummary, axis: str) -> tuple[Any, ...]:
 def _sweep_label(c: ConfigSummary, axis: str) -> str:
     interp = c.interpreter + (f"+PYTHON_GIL={c.python_gil_env}" if c.python_gil_env is not None else "")
     parts = [interp, c.server, f"×{c.workers} proc" if c.parallelism == "processes" else f"w{c.workers}"]
-    if axis != "threads" and c.parallelism != "processes":
+    if axis != "threads":
         parts.append(f"t{c.threads}")
     if axis != "users":
         parts.append(f"u{c.users}")

@@ -13,6 +13,7 @@ from loadtests.analysis.configs import (
     summarize_configs,
 )
 from loadtests.analysis.paired import PairedRatio
+from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.results.records import (
     SCHEMA_VERSION,
     CapacitySummary,
@@ -119,4 +120,4 @@ def summarize_run(run: RunRecord) -> SummaryRecord:
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
-                         capacity=tuple(capacity_entries(run)))
+                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))))

@@ -97,7 +97,7 @@ def preset_options(default_preset: str) -> Decorator:
     """A preset and its overrides; ``default_preset`` is the command's own (capacity has its own preset)."""
     return apply([
         click.option("--preset", default=default_preset, show_default=True, envvar="LAB_PRESET", show_envvar=True,
-                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity)."),
+                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune)."),
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
                      help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
@@ -119,6 +119,10 @@ def preset_options(default_preset: str) -> Decorator:
                      help="Longest warm-up of each new server, seconds (it ends earlier once throughput is "
                           "stable; 0 skips it)."),
         click.option("--users", help="Override Locust users (concurrency), comma-separated integers."),
+        click.option("--threads", envvar="LAB_THREAD_LIMITS", show_envvar=True,
+                     help="Override the anyio thread limit of every configuration, comma-separated positive "
+                          "integers: each configuration runs at each limit (e.g. 1,2,4,8 to find each "
+                          "interpreter's best)."),
         click.option("--cpus", "cpus",
                      help="Sweep CPU sets: pin every server to the first N usable CPUs for each N, comma-separated "
                           "(e.g. 1,2,4). Three or more counts let the report fit a scaling model."),

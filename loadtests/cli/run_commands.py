@@ -112,6 +112,10 @@ def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> None:
     is then a lower bound). The searches of one scenario take turns step by step (bracket, then bisect); --max-time
     bounds each scenario-and-server's search. Writes run.json, summary.json (its `capacity`
     list) and the reports, and prints the capacities.
+
+    With several thread limits per configuration (--preset tune, or --threads 1,2,4,8) it also
+    gives each side's best setting and two labelled comparisons: 3.14t at equal settings (8
+    threads) and best against best (summary.json's `tuned` list).
     """
     result = run_workflow(RunRequest(slo_ms=slo_ms, capacity=True, **options), progress)
     click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))

@@ -184,6 +184,7 @@ class Overrides:
     cpus: tuple[int, ...] | None = None  # a CPU-set sweep: every configuration pinned to the first N usable CPUs
     locustfile_scenario: str | None = None  # a team's Locust file (its stem): replaces the preset's scenarios
     python_gil_0: bool = False  # add a PYTHON_GIL=0 arm beside every 3.14t arm
+    threads: tuple[int, ...] | None = None  # anyio thread limits: every configuration at each of them
 
 
 def first_scenario_configs(configs: list[CellConfig], scenario: str) -> list[CellConfig]:
@@ -216,6 +217,8 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
         configs = [c for c in configs if c.server in overrides.servers]
     if overrides.users:
         configs = list({replace(c, users=u) for c in configs for u in overrides.users})
+    if overrides.threads:
+        configs = list({replace(c, threads=t) for c in configs for t in overrides.threads})
     if overrides.cpus:
         usable = len(usable_cpus())
         too_many = [n for n in overrides.cpus if not 1 <= n <= usable]

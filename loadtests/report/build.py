@@ -35,6 +35,7 @@ from loadtests.analysis.paired import PairedRatio
 from loadtests.analysis.run_analysis import Analysis, analyse
 from loadtests.analysis.stats import format_interval, verdict
 from loadtests.analysis.summary import capacity_entries
+from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.report import charts
 from loadtests.report.card import CapacityFigure, summary_section
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
@@ -43,6 +44,7 @@ from loadtests.report.markdown import render_markdown
 from loadtests.report.service_text import card_diagnosis, diagnosis_blocks, service_blocks
 from loadtests.report.verdict import (
     CAPACITY_COLUMNS,
+    TUNED_COLUMNS,
     capacity_headlines,
     capacity_row,
     fmt_ci,
@@ -50,9 +52,12 @@ from loadtests.report.verdict import (
     fmt_n,
     fmt_pct,
     fmt_ratio,
+    tuned_headlines,
+    tuned_row,
+    untuned,
     verdict_paragraph,
 )
-from loadtests.results.records import Microbench, StepFailure
+from loadtests.results.records import Microbench, StepFailure, TunedSummary
 from loadtests.results.store import load_run
 
 EVENT_LOOP_NOTE = (
@@ -237,6 +242,7 @@ def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
     entries = capacity_entries(a.run)
     if not entries:
         return []
+    tuned = tuned_entries(run_settings(a.run))
     rows = [(*capacity_row(e), str(len(search.steps)), search.limited_by or search.stopping)
             for e, search in zip(entries, a.run.capacities, strict=True)]
     slo, loss = entries[0].slo_ms, a.run.capacities[0].max_loss
@@ -250,7 +256,8 @@ def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
                   "scenario took turns step by step. The **bracket** is the search's resolution (the capacity lies "
                   "between its ends); the interval after p95 is its **statistical** uncertainty (a bootstrap of the "
                   "window's requests) — they are different things."),
-        *[Paragraph(line) for line in capacity_headlines(entries)],
+        *[Paragraph(line) for line in capacity_headlines(untuned(entries, tuned))],
+        *_tuned_blocks(tuned, slo),
         Table("open-capacity-table", (*(c.replace("SLO", f"{slo:g} ms") for c in CAPACITY_COLUMNS), "rates tested",
                                       "stopped"), tuple(rows),
               f"Highest arrival rate sustained at p95 < {slo:g} ms from the intended send"),
@@ -258,6 +265,27 @@ def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
     if chart is not None:
         blocks.append(chart)
     return blocks
+
+
+def _tuned_blocks(tuned: Sequence[TunedSummary], slo: float) -> list[Any]:
+    """Each side at its best as well as at equal settings, when the run tried several settings per side."""
+    if not tuned:
+        return []
+    return [
+        Paragraph("**Each interpreter at its best, as well as at equal settings.** This run searched each side at "
+                  "several settings (anyio thread limits, workers). *At equal settings* compares 3.14t with each "
+                  "side at the same thread limit: the same app and settings on another interpreter. *Best against "
+                  "best* compares each side at the setting that gave it the most capacity (ties go to fewer "
+                  "threads): what a planner would deploy. On 3.14 more threads cost more GIL contention, so equal "
+                  "settings can flatter 3.14t. Each thread limit was its own comparison, measured at another time, "
+                  "so best against best does not cancel machine drift the way the sides of one comparison do; and "
+                  "a capacity from a search an invalid window stopped is only a lower bound, which turns a ratio "
+                  "into a bound (at least, at most)."),
+        *[Paragraph(line) for line in tuned_headlines(tuned)],
+        Table("tuned-table", tuple(c.replace("SLO", f"{slo:g} ms") for c in TUNED_COLUMNS),
+              tuple(map(tuned_row, tuned)), "Best setting per side; 3.14t ÷ side at equal settings and best against "
+                                            "best"),
+    ]
 
 
 def _capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:

@@ -11,17 +11,22 @@ from loadtests.analysis.configs import headline
 from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.stats import verdict
 from loadtests.analysis.summary import capacity_entries
+from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.core.text import text_table
 from loadtests.report.document import plain
 from loadtests.report.service_text import terminal_lines
 from loadtests.report.verdict import (
     CAPACITY_COLUMNS,
+    TUNED_COLUMNS,
     capacity_headlines,
     capacity_row,
     fmt_ci,
     fmt_eff,
     fmt_pct,
     fmt_ratio,
+    tuned_headlines,
+    tuned_row,
+    untuned,
     verdict_paragraph,
 )
 from loadtests.results.records import RunRecord
@@ -40,8 +45,14 @@ def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: flo
         lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
     capacity = capacity_entries(a.run)
     if capacity:
-        header = tuple(c.replace("SLO", f"{capacity[0].slo_ms:g} ms") for c in CAPACITY_COLUMNS)
-        lines += ["", *text_table([header, *map(capacity_row, capacity)]), "", *capacity_headlines(capacity)]
+        slo = f"{capacity[0].slo_ms:g} ms"
+        header = tuple(c.replace("SLO", slo) for c in CAPACITY_COLUMNS)
+        lines += ["", *text_table([header, *map(capacity_row, capacity)])]
+        tuned = tuned_entries(run_settings(a.run))
+        if tuned:
+            lines += ["", "Best setting per side (3.14t ÷ side: at equal settings, and each at its best):",
+                      *text_table([tuple(c.replace("SLO", slo) for c in TUNED_COLUMNS), *map(tuned_row, tuned)])]
+        lines += ["", *capacity_headlines(untuned(capacity, tuned)), *tuned_headlines(tuned)]
     diagnosis = terminal_lines(a)
     if diagnosis:
         lines += ["", *diagnosis]

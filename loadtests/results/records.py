@@ -26,7 +26,8 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    ``arrivals``, ``latency_corrected_ms`` (from the intended send) and ``open_loop``
    (offered and achieved rates, drops, late sends, scheduling lag); ``Latency`` gains
    ``p90``; the run records each ``capacities`` search; summary.json gains a
-   ``capacity`` list. Distributed load: the settings record the workers expected from
+   ``capacity`` list, and a ``tuned`` list (each side's best setting, with 3.14t against it
+   at equal settings and best against best) when a side ran at several. Distributed load: the settings record the workers expected from
    other machines (``expect_workers``) and where the master listened
    (``locust_master``); each cell lists its Locust workers (``load_workers``: host,
    address, versions, clock offset at join, own CPU, requests, whether it left).
@@ -81,11 +82,20 @@ def cpu_list(cpus: tuple[int, ...]) -> str:
     return ",".join(ranges)
 
 
+#: The anyio thread limit the app sets by default (LAB_THREADS): N-process labels omit it.
+LABEL_DEFAULT_THREADS = 8
+
+
 def config_label(interpreter: str, python_gil: str | None, server: str, parallelism: str, workers: int,
                  threads: int, cpus: tuple[int, ...] | None) -> str:
-    """The label grammar: ``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc)[ cpus<ids>]``."""
+    """The label grammar: ``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc[ t<T>])[ cpus<ids>]``.
+
+    N-process labels name their thread limit only when it is not the lab's default of 8, so the
+    labels every run has written stay as they were, and a thread sweep of N processes stays apart.
+    """
     interp = interpreter + (f"+PYTHON_GIL={python_gil}" if python_gil is not None else "")
-    shape = f"×{workers} proc" if parallelism == "processes" else f"w{workers} t{threads}"
+    procs_threads = "" if threads == LABEL_DEFAULT_THREADS else f" t{threads}"
+    shape = f"×{workers} proc{procs_threads}" if parallelism == "processes" else f"w{workers} t{threads}"
     return f"{interp} {server} {shape}" + (f" cpus{cpu_list(cpus)}" if cpus else "")
 
 
@@ -891,6 +901,11 @@ class CapacitySearch(Record):
                                  "capacity, e.g. the load generator could not offer more: the capacity is then "
                                  "a lower bound.", default=None)
 
+    @property
+    def is_lower_bound(self) -> bool:
+        """The capacity is only "at least": an invalid window stopped the search, or no rate above it failed."""
+        return self.limited_by is not None or (self.max_rps_at_slo is not None and self.bracket_high is None)
+
 
 # --- summary.json: the machine-readable verdict -------------------------------------------
 
@@ -902,8 +917,9 @@ ComparisonKind = Literal["interpreter", "processes", "gil-toggle"]
 class ConfigLabel(Record):
     """One side of a comparison: its label and the fields the label is made of."""
 
-    label: str = doc("``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc)[ cpus<ids>]``, e.g. "
-                     "`3.14t uvicorn w1 t8` or `3.14 uvicorn ×2 proc`.")
+    label: str = doc("``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc[ t<T>])[ cpus<ids>]`` "
+                     "(an N-process label names its thread limit when it is not 8), e.g. `3.14t uvicorn w1 t8`, "
+                     "`3.14 uvicorn ×2 proc` or `3.14 uvicorn ×2 proc t4`.")
     config_id: str = doc("Its config_id in run.json.")
     interpreter: str = doc("3.14 or 3.14t.")
     python_gil: str | None = doc("PYTHON_GIL given to the server, or null.")
@@ -966,6 +982,59 @@ class CapacitySummary(Record):
     limited_by: str | None = doc("Set when the search stopped on an invalid window (e.g. the load generator "
                                  "could not offer more): the capacity is then only a lower bound.", default=None)
 
+    @property
+    def is_lower_bound(self) -> bool:
+        """The capacity is only "at least": an invalid window stopped the search, or no rate above it failed."""
+        return self.limited_by is not None or (self.max_rps_at_slo is not None and self.bracket_high is None)
+
+
+RatioBound = Literal["measured", "at least", "at most", "unbounded"]
+
+
+@dataclass(frozen=True)
+class TunedSummary(Record):
+    """One side (3.14, 3.14t, 3.14 × N processes) of a capacity run that tried several settings: its best one.
+
+    Two ratios compare 3.14t with this side, and they answer different questions: ``ft_ratio_equal`` at
+    equal settings (both at ``equal_threads``: the same app and settings, another interpreter) and
+    ``ft_ratio_best`` best against best (each side at its own best setting: what a planner would deploy).
+    """
+
+    tuning_id: str = doc("What the sides share: scenario, server and users, and any CPU set, server flags or "
+                         "drop-ins (a comparison id of run.json without its thread limit).")
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    side: str = doc("3.14, 3.14t or 3.14 × N processes (N: best_workers), with +PYTHON_GIL=<v> when set.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    parallelism: Parallelism = doc("threads (one process) or processes.")
+    slo_ms: float = doc("The p95 objective, ms.")
+    best_configuration: str = doc("The label of the best setting: the most capacity at the SLO; ties go to fewer "
+                                  "threads, then fewer workers.")
+    best_config_id: str = doc("Its config_id (without the load model and rate).")
+    best_threads: int = doc("Its anyio thread limit.")
+    best_workers: int = doc("Its --workers.")
+    max_rps_at_slo: float | None = doc("Its capacity at the SLO (null: none passed).")
+    lower_bound: bool = doc("True when the best setting's search stopped on an invalid window: its capacity is "
+                            "at least max_rps_at_slo.", default=False)
+    unsettled: tuple[str, ...] = doc("Other settings whose search stopped on an invalid window below the best: "
+                                     "each is only a lower bound, so one of them may be better.", default=())
+    threads_tried: tuple[int, ...] = doc("The thread limits this side was searched at.", default=())
+    equal_threads: int | None = doc("The thread limit of the equal-settings comparison: 8 (the lab's default) "
+                                    "when 3.14t and another side both measured it, else the limit most sides "
+                                    "measured beside 3.14t; null when this side has no search there.", default=None)
+    equal_configuration: str | None = doc("The label of this side's setting at equal_threads.", default=None)
+    rps_at_equal: float | None = doc("Its capacity at the SLO.", default=None)
+    equal_lower_bound: bool | None = doc("Whether that capacity is only a lower bound.", default=None)
+    ft_ratio_equal: float | None = doc("At equal settings: 3.14t's capacity ÷ this side's, both at equal_threads. "
+                                       "Null on the 3.14t side itself and where either is missing or zero.",
+                                       default=None)
+    ft_ratio_equal_bound: RatioBound | None = doc("measured; at least (3.14t's capacity is a lower bound); at most "
+                                                  "(this side's is); unbounded (both are).", default=None)
+    ft_ratio_best: float | None = doc("Best against best: 3.14t's capacity at its best setting ÷ this side's at "
+                                      "its best. Null on the 3.14t side itself.", default=None)
+    ft_ratio_best_bound: RatioBound | None = doc("As ft_ratio_equal_bound; an unsettled setting of either side "
+                                                 "counts as a lower bound of its best.", default=None)
+
 
 @dataclass(frozen=True)
 class SummaryRecord(Record):
@@ -979,3 +1048,6 @@ class SummaryRecord(Record):
     comparisons: tuple[ComparisonSummary, ...] = doc("Every comparison of the run.")
     capacity: tuple[CapacitySummary, ...] = doc("Capacity at the SLO per configuration (gil-lab capacity).",
                                                 default=())
+    tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
+                                          "against it at equal settings and best against best (empty when every "
+                                          "side ran at one setting).", default=())

@@ -100,6 +100,7 @@ class RunRequest:
     requirements: str | None = None
     locustfile: str | None = None
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
+    threads: str | None = None
 
     @property
     def service(self) -> ServiceRequest:
@@ -124,22 +125,26 @@ class RunRequest:
         return urls
 
     def overrides(self) -> Overrides:
-        try:
-            user_levels = tuple(int(u) for u in _csv(self.users) or ()) or None
-        except ValueError as exc:
-            raise ConfigError(f"--users takes comma-separated integers, not {self.users!r}") from exc
-        if user_levels and min(user_levels) < 1:
-            raise ConfigError("--users must be at least 1")
-        try:
-            cpu_counts = tuple(int(n) for n in _csv(self.cpus) or ()) or None
-        except ValueError as exc:
-            raise ConfigError(f"--cpus takes comma-separated CPU counts, not {self.cpus!r}") from exc
         if self.python_gil not in (None, "0"):
             raise ConfigError(f"--python-gil takes 0 (an extra PYTHON_GIL=0 arm on 3.14t), not {self.python_gil!r}")
         return Overrides(_csv(self.scenarios), _csv(self.servers), self.repeats, self.duration, self.warmup,
-                         user_levels, self.resolved_routes_dirs, self.skip_microbench, self.http, self.loop,
-                         self.precision, self.max_time, slo_ms=self.slo_ms, cpus=cpu_counts,
-                         locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0")
+                         _counts(self.users, "--users", "comma-separated integers"),
+                         self.resolved_routes_dirs, self.skip_microbench, self.http, self.loop, self.precision,
+                         self.max_time, slo_ms=self.slo_ms,
+                         cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
+                         locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
+                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"))
+
+
+def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
+    """``"1,2,4"`` -> ``(1, 2, 4)``; None when not given; a clear error for anything but integers >= 1."""
+    try:
+        counts = tuple(int(v) for v in _csv(value) or ()) or None
+    except ValueError as exc:
+        raise ConfigError(f"{flag} takes {what}, not {value!r}") from exc
+    if counts and min(counts) < 1:
+        raise ConfigError(f"{flag} must be at least 1, not {min(counts)}")
+    return counts
 
 
 @dataclass(frozen=True)

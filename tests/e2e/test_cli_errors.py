@@ -29,6 +29,10 @@ def gil_lab(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     (["run", "--preset", "smoke", "--locust-master-bind", "127.0.0.1"], "add --expect-workers N"),
     (["run", "--preset", "smoke", "--expect-workers", "1", "--locust-master-bind", "0.0.0.0", "--expose-master"],
      "names no single address the workers can reach"),
+    (["capacity", "--threads", "two"], "--threads takes comma-separated anyio thread limits (integers), not 'two'"),
+    (["capacity", "--threads", "1,2.5"], "--threads takes comma-separated anyio thread limits (integers)"),
+    (["capacity", "--threads", "4,0"], "--threads must be at least 1, not 0"),
+    (["run", "--preset", "smoke", "--threads=-2"], "--threads must be at least 1, not -2"),
 ])
 def test_bad_run_options_fail_with_a_reason(args: list[str], message: str, tmp_path: Path) -> None:
     result = gil_lab(*args, "--out", str(tmp_path))
@@ -48,6 +52,12 @@ def test_a_worker_gives_up_when_no_master_comes() -> None:
     result = gil_lab("worker", "--master", "127.0.0.1:1", "--master-timeout", "2",
                      env={"LAB_LOCUST_TOKEN": "t"})
     assert result.returncode == 0 and "no master at 127.0.0.1:1 for 2s: stopping after 0 session(s)" in result.stderr
+
+
+def test_lab_thread_limits_is_read_and_checked_like_the_flag(tmp_path: Path) -> None:
+    result = gil_lab("capacity", "--out", str(tmp_path), env={"LAB_THREAD_LIMITS": "1,two"})
+    assert result.returncode == 1, result.stderr
+    assert "--threads takes comma-separated anyio thread limits (integers), not '1,two'" in result.stderr
 
 
 @pytest.mark.parametrize("args", [["run", "--repeats", "0"], ["run", "--duration", "-1"], ["run", "--bogus"],

@@ -107,6 +107,16 @@ def test_overrides_narrow_and_reshape_the_plan() -> None:
         apply_overrides(load_preset("smoke"), Overrides(servers=("granian",)))
 
 
+def test_threads_override_every_groups_thread_limit() -> None:
+    plan = load_preset("capacity")
+    swept = apply_overrides(plan, Overrides(threads=(1, 4)))
+    assert {c.threads for c in swept.configs} == {1, 4}
+    assert len(swept.configs) == 2 * len(plan.configs)  # every configuration, the N-process ones too, at each
+    assert {c.group for c in swept.configs} == {c.group for c in plan.configs}
+    assert {(c.config_id.replace("/t1/", "/tX/")) for c in swept.configs if c.threads == 1} == {
+        c.config_id.replace("/t4/", "/tX/") for c in swept.configs if c.threads == 4}
+
+
 def test_a_scenario_the_preset_lacks_runs_with_its_first_scenarios_settings() -> None:
     plan = apply_overrides(load_preset("smoke"), Overrides(scenarios=("compute",)))
     assert {c.scenario for c in plan.configs} == {"compute"}
@@ -133,7 +143,24 @@ def test_python_gil_0_adds_an_arm_beside_every_free_threaded_one() -> None:
     assert [a.label for a in comparison.arms][-1] == "3.14t+PYTHON_GIL=0 uvicorn w1 t8"
 
 
-@pytest.mark.parametrize("name", ["smoke", "default", "full", "gil-trap"])
+def test_the_tune_preset_sweeps_every_interpreter_over_the_same_thread_limits() -> None:
+    plan = load_preset("tune")
+    assert plan.capacity is not None and plan.capacity.slo_ms == 500 and plan.max_time_s is not None
+    sides = {(c.scenario, c.interpreter, c.parallelism, c.workers) for c in plan.configs}
+    assert sides == {(s, i, p, w) for s in ("json", "compute")
+                     for i, p, w in (("3.14", "threads", 1), ("3.14t", "threads", 1), ("3.14", "processes", usable_cores()))}
+    for side in sides:
+        assert sorted(c.threads for c in plan.configs
+                      if (c.scenario, c.interpreter, c.parallelism, c.workers) == side) == [1, 2, 4, 8, 16], side
+    assert {c.server for c in plan.configs} == {"uvicorn"}
+    # each thread limit is one comparison: its three sides take turns, so equal settings are measured side by side
+    found = comparisons(plan.configs)
+    assert len(found) == 10 and all(len(c.arms) == 3 and len({a.threads for a in c.arms}) == 1 for c in found)
+    narrowed = apply_overrides(plan, Overrides(threads=(2, 8), scenarios=("json",)))
+    assert sorted({c.threads for c in narrowed.configs}) == [2, 8] and len(narrowed.configs) == 6
+
+
+@pytest.mark.parametrize("name", ["smoke", "default", "full", "gil-trap", "capacity", "tune"])
 def test_the_shipped_presets_load(name: str) -> None:
     plan = load_preset(name)
     assert plan.configs and plan.cells()

@@ -38,6 +38,14 @@ def test_config_id_names_what_sets_a_configuration_apart() -> None:
     assert config().cell_id(2) == config().config_id + "/r2"
 
 
+def test_labels_name_the_thread_limit_of_every_shape() -> None:
+    procs = {"interpreter": "3.14", "parallelism": "processes", "workers": 2}
+    assert config().label == "3.14t uvicorn w1 t8"
+    assert config(**procs).label == "3.14 uvicorn ×2 proc"  # the default thread limit, as every run wrote it
+    assert config(**procs, threads=2).label == "3.14 uvicorn ×2 proc t2"  # a thread sweep of N processes stays apart
+    assert config(python_gil="1", cpus=(0, 1)).label == "3.14t+PYTHON_GIL=1 uvicorn w1 t8 cpus0-1"
+
+
 @pytest.mark.parametrize(("changes", "message"), [
     ({"interpreter": "3.13"}, "unknown interpreter"),
     ({"server": "gunicorn"}, "unknown server"),
