@@ -109,11 +109,12 @@ def preset_options(default_preset: str) -> Decorator:
                      envvar="LAB_PRECISION", show_envvar=True,
                      help="Keep alternating each comparison until the 95% CI half-width of its ratios is at most "
                           "this fraction of the ratio (0.05 = ±5%), or --max-time is up. The default preset uses "
-                          "0.10."),
+                          "0.10; a tighter target grows the preset's time budget by (0.10 ÷ target)², at most 4×."),
         click.option("--max-time", "max_time", type=click.FloatRange(1, 86400), envvar="LAB_MAX_TIME",
                      show_envvar=True,
-                     help="Time budget per comparison, seconds: an adaptive comparison stops there and is "
-                          "reported as imprecise if it fell short."),
+                     help="Time budget per comparison, seconds (default: the preset's, grown for a tighter "
+                          "--precision): an adaptive comparison stops there and is reported as imprecise if it fell "
+                          "short."),
         click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per turn, seconds."),
         click.option("--warmup", type=click.FloatRange(0, 600),
                      help="Longest warm-up of each new server, seconds (it ends earlier once throughput is "

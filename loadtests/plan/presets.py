@@ -193,6 +193,25 @@ def first_scenario_configs(configs: list[CellConfig], scenario: str) -> list[Cel
     return [replace(c, scenario=scenario) for c in configs if present and c.scenario == present[0]]
 
 
+#: A tighter --precision than the preset's scales its time budget by (preset ÷ asked)², the pairs
+#: an interval needs to shrink that much, but by at most this factor.
+MAX_BUDGET_SCALE = 4.0
+
+
+def time_budget(preset: Plan, precision: float | None, max_time_s: float | None) -> float | None:
+    """Each comparison's time budget: ``--max-time``, else the preset's, grown for a tighter ``--precision``.
+
+    Halving an interval's width takes about four times the pairs, so ``--precision 0.05`` on a
+    preset tuned for 0.10 gets up to four times its budget; an adaptive comparison still
+    stops as soon as it is precise enough.
+    """
+    if max_time_s is not None or preset.max_time_s is None:
+        return max_time_s if max_time_s is not None else preset.max_time_s
+    if precision is None or preset.precision is None or precision >= preset.precision:
+        return preset.max_time_s
+    return round(preset.max_time_s * min(MAX_BUDGET_SCALE, (preset.precision / precision) ** 2), 1)
+
+
 def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
     configs = list(preset.configs)
     if overrides.routes_dirs:
@@ -255,7 +274,7 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
             warmup_s=preset.warmup_s if overrides.warmup_s is None else overrides.warmup_s,
             microbench=None if overrides.skip_microbench else preset.microbench,
             precision=precision,
-            max_time_s=overrides.max_time_s if overrides.max_time_s is not None else preset.max_time_s,
+            max_time_s=time_budget(preset, overrides.precision, overrides.max_time_s),
             capacity=(replace(preset.capacity, slo_ms=overrides.slo_ms)
                       if preset.capacity is not None and overrides.slo_ms is not None else preset.capacity),
         )

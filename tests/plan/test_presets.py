@@ -164,3 +164,14 @@ def test_the_tune_preset_sweeps_every_interpreter_over_the_same_thread_limits() 
 def test_the_shipped_presets_load(name: str) -> None:
     plan = load_preset(name)
     assert plan.configs and plan.cells()
+
+
+def test_a_tighter_precision_grows_the_time_budget_but_an_explicit_one_wins() -> None:
+    default = load_preset("default")
+    assert default.precision == 0.10 and default.max_time_s is not None
+    budget = default.max_time_s
+    assert apply_overrides(default, Overrides(precision=0.05)).max_time_s == 4 * budget  # (0.10 / 0.05)²
+    assert apply_overrides(default, Overrides(precision=0.08)).max_time_s == round(budget * 1.5625, 1)
+    assert apply_overrides(default, Overrides(precision=0.01)).max_time_s == 4 * budget  # at most 4×
+    assert apply_overrides(default, Overrides(precision=0.20)).max_time_s == budget  # looser: the preset's
+    assert apply_overrides(default, Overrides(precision=0.05, max_time_s=60)).max_time_s == 60
