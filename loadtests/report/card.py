@@ -192,12 +192,12 @@ def _capacity_line(e: CapacityFigure) -> str:
         lowest = f" (the lowest rate tried was {_rps(e.bracket_high)} rps)" if e.bracket_high is not None else ""
         return f"{e.configuration}: no rate tried kept p95 under the SLO{lowest}"
     line = f"{e.configuration}: **{_rps(e.max_rps_at_slo)} rps**"
-    if e.limited_by is not None:
-        line = f"{e.configuration}: **at least {_rps(e.max_rps_at_slo)} rps** (an invalid window stopped the search)"
-    elif e.bracket_high is None:
-        line = f"{e.configuration}: **at least {_rps(e.max_rps_at_slo)} rps** (no rate tried failed)"
+    stopped = "; an invalid window stopped the search" if e.limited_by is not None else ""
+    if e.bracket_high is None:
+        why = "an invalid window stopped the search" if e.limited_by is not None else "no rate tried failed"
+        line = f"{e.configuration}: **at least {_rps(e.max_rps_at_slo)} rps** ({why})"
     elif e.bracket_low is not None:
-        line += f" (between {_rps(e.bracket_low)} and {_rps(e.bracket_high)})"
+        line += f" (between {_rps(e.bracket_low)} and {_rps(e.bracket_high)}{stopped})"
     extras = [f"p95 {e.p95_ms_at_max:.0f} ms there" if e.p95_ms_at_max is not None else "",
               f"{_rps(e.rps_per_core)} rps per core" if e.rps_per_core is not None else "",
               f"{_rps(e.rps_per_gb)} rps per GB of PSS" if e.rps_per_gb is not None else ""]

@@ -903,8 +903,9 @@ class CapacitySearch(Record):
 
     @property
     def is_lower_bound(self) -> bool:
-        """The capacity is only "at least": an invalid window stopped the search, or no rate above it failed."""
-        return self.limited_by is not None or (self.max_rps_at_slo is not None and self.bracket_high is None)
+        """The capacity is only "at least": no rate above it failed (the search ran out of time, or an
+        invalid window stopped it). An invalid window inside a known bracket leaves the bracket standing."""
+        return self.bracket_high is None and (self.max_rps_at_slo is not None or self.limited_by is not None)
 
 
 # --- summary.json: the machine-readable verdict -------------------------------------------
@@ -984,8 +985,9 @@ class CapacitySummary(Record):
 
     @property
     def is_lower_bound(self) -> bool:
-        """The capacity is only "at least": an invalid window stopped the search, or no rate above it failed."""
-        return self.limited_by is not None or (self.max_rps_at_slo is not None and self.bracket_high is None)
+        """The capacity is only "at least": no rate above it failed (the search ran out of time, or an
+        invalid window stopped it). An invalid window inside a known bracket leaves the bracket standing."""
+        return self.bracket_high is None and (self.max_rps_at_slo is not None or self.limited_by is not None)
 
 
 RatioBound = Literal["measured", "at least", "at most", "unbounded"]
