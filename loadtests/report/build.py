@@ -47,6 +47,7 @@ from loadtests.report.verdict import (
     TUNED_COLUMNS,
     capacity_headlines,
     capacity_row,
+    columns_at,
     fmt_ci,
     fmt_eff,
     fmt_n,
@@ -258,7 +259,7 @@ def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
                   "window's requests) — they are different things."),
         *[Paragraph(line) for line in capacity_headlines(untuned(entries, tuned))],
         *_tuned_blocks(tuned, slo),
-        Table("open-capacity-table", (*(c.replace("SLO", f"{slo:g} ms") for c in CAPACITY_COLUMNS), "rates tested",
+        Table("open-capacity-table", (*columns_at(CAPACITY_COLUMNS, slo), "rates tested",
                                       "stopped"), tuple(rows),
               f"Highest arrival rate sustained at p95 < {slo:g} ms from the intended send"),
     ]
@@ -282,7 +283,7 @@ def _tuned_blocks(tuned: Sequence[TunedSummary], slo: float) -> list[Any]:
                   "a capacity from a search an invalid window stopped is only a lower bound, which turns a ratio "
                   "into a bound (at least, at most)."),
         *[Paragraph(line) for line in tuned_headlines(tuned)],
-        Table("tuned-table", tuple(c.replace("SLO", f"{slo:g} ms") for c in TUNED_COLUMNS),
+        Table("tuned-table", columns_at(TUNED_COLUMNS, slo),
               tuple(map(tuned_row, tuned)), "Best setting per side; 3.14t ÷ side at equal settings and best against "
                                             "best"),
     ]

@@ -20,6 +20,7 @@ from loadtests.report.verdict import (
     TUNED_COLUMNS,
     capacity_headlines,
     capacity_row,
+    columns_at,
     fmt_ci,
     fmt_eff,
     fmt_pct,
@@ -45,13 +46,12 @@ def render_terminal(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: flo
         lines += text_table(rows) if len(rows) > 1 else ["(no 3.14t/3.14 pair to compare)"]
     capacity = capacity_entries(a.run)
     if capacity:
-        slo = f"{capacity[0].slo_ms:g} ms"
-        header = tuple(c.replace("SLO", slo) for c in CAPACITY_COLUMNS)
-        lines += ["", *text_table([header, *map(capacity_row, capacity)])]
+        slo = capacity[0].slo_ms
+        lines += ["", *text_table([columns_at(CAPACITY_COLUMNS, slo), *map(capacity_row, capacity)])]
         tuned = tuned_entries(run_settings(a.run))
         if tuned:
             lines += ["", "Best setting per side (3.14t ÷ side: at equal settings, and each at its best):",
-                      *text_table([tuple(c.replace("SLO", slo) for c in TUNED_COLUMNS), *map(tuned_row, tuned)])]
+                      *text_table([columns_at(TUNED_COLUMNS, slo), *map(tuned_row, tuned)])]
         lines += ["", *capacity_headlines(untuned(capacity, tuned)), *tuned_headlines(tuned)]
     diagnosis = terminal_lines(a)
     if diagnosis:

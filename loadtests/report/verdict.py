@@ -228,6 +228,11 @@ def tuned_row(entry: TunedSummary) -> tuple[str, ...]:
             equal_ratio, best_ratio, "; ".join(notes) or "—")
 
 
+def columns_at(columns: Sequence[str], slo_ms: float) -> tuple[str, ...]:
+    """A capacity table's header with its SLO written in (``max rps at p95 < 500 ms``)."""
+    return tuple(c.replace("SLO", f"{slo_ms:g} ms") for c in columns)
+
+
 CAPACITY_COLUMNS = ("scenario", "server", "configuration", "max rps at p95 < SLO", "bracket (rps)",
                     "p95 at max, ms (95% CI)", "rps per busy core", "rps per GB (PSS)")
 

@@ -874,8 +874,22 @@ class CapacityStep(Record):
                       "crashed) decides nothing: the search stops there and reports what it had.", default=True)
 
 
+class CapacityBounds:
+    """What a capacity's bracket says about it, shared by the search (run.json) and its summary."""
+
+    max_rps_at_slo: float | None
+    bracket_high: float | None
+    limited_by: str | None
+
+    @property
+    def is_lower_bound(self) -> bool:
+        """The capacity is only "at least": no rate above it failed (the search ran out of time, or an
+        invalid window stopped it). An invalid window inside a known bracket leaves the bracket standing."""
+        return self.bracket_high is None and (self.max_rps_at_slo is not None or self.limited_by is not None)
+
+
 @dataclass(frozen=True)
-class CapacitySearch(Record):
+class CapacitySearch(Record, CapacityBounds):
     """The highest arrival rate one configuration sustains at the SLO: a bracket, then bisection."""
 
     config_id: str = doc("The configuration, without the load model and rate.")
@@ -900,12 +914,6 @@ class CapacitySearch(Record):
     limited_by: str | None = doc("Why the search stopped before its resolution with no failing rate above the "
                                  "capacity, e.g. the load generator could not offer more: the capacity is then "
                                  "a lower bound.", default=None)
-
-    @property
-    def is_lower_bound(self) -> bool:
-        """The capacity is only "at least": no rate above it failed (the search ran out of time, or an
-        invalid window stopped it). An invalid window inside a known bracket leaves the bracket standing."""
-        return self.bracket_high is None and (self.max_rps_at_slo is not None or self.limited_by is not None)
 
 
 # --- summary.json: the machine-readable verdict -------------------------------------------
@@ -964,7 +972,7 @@ class ComparisonSummary(Record):
 
 
 @dataclass(frozen=True)
-class CapacitySummary(Record):
+class CapacitySummary(Record, CapacityBounds):
     """The highest arrival rate a configuration sustains while p95 stays under the SLO."""
 
     scenario: str = doc("The scenario.")
@@ -982,12 +990,6 @@ class CapacitySummary(Record):
     rps_per_gb: float | None = doc("max_rps_at_slo ÷ the server tree's peak PSS in GB at that rate.")
     limited_by: str | None = doc("Set when the search stopped on an invalid window (e.g. the load generator "
                                  "could not offer more): the capacity is then only a lower bound.", default=None)
-
-    @property
-    def is_lower_bound(self) -> bool:
-        """The capacity is only "at least": no rate above it failed (the search ran out of time, or an
-        invalid window stopped it). An invalid window inside a known bracket leaves the bracket standing."""
-        return self.bracket_high is None and (self.max_rps_at_slo is not None or self.limited_by is not None)
 
 
 RatioBound = Literal["measured", "at least", "at most", "unbounded"]
