@@ -72,16 +72,6 @@ def save_summary(run_dir: Path, summary: SummaryRecord) -> Path:
     return path
 
 
-def summary_is_current(run_dir: Path | str) -> bool:
-    """Whether the run's summary.json was written with this lab's schema (older ones are rebuilt, not read)."""
-    path = Path(run_dir) / SUMMARY_FILE
-    try:
-        data = read_json(path, ResultsError, "")
-    except ResultsError:
-        return False
-    return isinstance(data, dict) and data.get("schema_version") == SCHEMA_VERSION
-
-
 def load_summary(run_dir: Path | str) -> SummaryRecord:
     path = Path(run_dir) / SUMMARY_FILE
     data = read_json(path, ResultsError, "summary.json is written by `gil-lab run`, `compare` and `report`.")
