@@ -25,6 +25,8 @@ from loadtests.results.store import RUN_FILE, SUMMARY_FILE, load_run, load_summa
 
 def _current_summary(run_dir: Path) -> SummaryRecord | None:
     """summary.json, when it is there and of this lab's schema (an older one is rebuilt, not read)."""
+    if not (run_dir / SUMMARY_FILE).is_file():
+        return None
     try:
         return load_summary(run_dir)
     except ResultsError:
