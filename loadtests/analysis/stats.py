@@ -13,6 +13,7 @@ Fieller's interval stays honest and is deterministic. The figures are records of
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -70,6 +71,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.lru_cache(maxsize=4096)  # a run asks for the same few (p, df) hundreds of times
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t: ``t_quantile(0.975, 2) == 4.3027...``.
 

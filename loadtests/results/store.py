@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import platform
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +88,3 @@ def cell_dir_name(cell_id: str) -> str:
 def parse_run(document: Any, source: str = "run.json") -> RunRecord:
     """A run.json document (any schema version) as a typed record."""
     return RunRecord.from_json(migrate(document, source), path="run")
-
-
-def as_run(obj: RunRecord | Mapping[str, Any] | Path | str) -> RunRecord:
-    """Accept a record, a parsed run.json document, a run directory or a run.json path."""
-    if isinstance(obj, RunRecord):
-        return obj
-    if isinstance(obj, Mapping):
-        return parse_run(dict(obj))
-    return load_run(obj)
