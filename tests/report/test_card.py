@@ -74,6 +74,7 @@ def _copy_fixture(src: Path, tmp_path: Path) -> Path:
 # --- a paired run ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_paired_card_gives_verdict_forest_and_pss_and_says_what_is_missing() -> None:
     a = analyse(load_run(PAIRED))
     card = _cards(build_report(a))["json"]
@@ -299,6 +300,7 @@ def test_fluid_svg_keeps_only_the_view_box() -> None:
         fluid_svg('<svg viewBox="0 0 1 1"></svg>')
 
 
+@pytest.mark.slow
 def test_a_capacity_run_gets_its_capacities_on_its_card(tmp_path: Path) -> None:
     run_dir = _copy_fixture(FIXTURES / "v4" / "capacity-workers.json", tmp_path)
     md = rewrite_report(run_dir).markdown.read_text()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.summary import capacity_entries
 from loadtests.analysis.tuning import tuned_entries
@@ -62,6 +64,7 @@ def test_the_table_marks_the_numerator_and_the_unsettled_searches() -> None:
     assert ft[7] == ft[8] == "(3.14t: the numerator)" and ft[9] == "—"
 
 
+@pytest.mark.slow
 def test_terminal_and_report_show_the_tuning_where_the_headline_appears(tmp_path: Path) -> None:
     run = capacity_run(sweep("3.14", GIL_JSON) + sweep("3.14t", FT_JSON)
                        + [setting("3.14", 8, 10.0, scenario="compute"), setting("3.14t", 8, 18.0, scenario="compute")])
