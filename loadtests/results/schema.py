@@ -133,7 +133,7 @@ def _nested(hint: Any) -> Iterator[type[Record]]:
 def reference_markdown(root_record: type[Record] = RunRecord) -> str:
     """One table per record: every key, its type and what it means."""
     schema_file = CONTRACTS[root_record][0].name
-    out = [f"Generated from `loadtests/results/records.py` (schema_version {SCHEMA_VERSION}). The same "
+    out = [f"Generated from the records of `loadtests/results/records/` (schema_version {SCHEMA_VERSION}). The same "
            f"records produce [`{schema_file}`]({schema_file}).", ""]
     for cls in _records(root_record, {}):
         hints = record_hints(cls)
