@@ -6,17 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from loadtests.core import flavour as flavours
-from loadtests.core.flavour import Flavour
-from loadtests.results.record import Record, doc
+from loadtests.results.record import Record, doc, inline
 from loadtests.results.records.config import (
-    Arrivals,
     CellConfig,
-    EventLoop,
-    HttpParser,
-    LoadModel,
-    Parallelism,
-    ServiceRef,
 )
 
 Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
@@ -151,23 +143,14 @@ class LoadWorker(Record):
 class Cell(Record):
     """One measured window of one configuration, valid or not (an invalid cell says why)."""
 
+    derived_keys = ("free_threaded",)
+
+    # Stored, not derived: an older run's ids were spelt by that lab's rules, and history and diff match on them.
     id: str = doc("config_id plus /r<repeat>.")
     config_id: str = doc("The configuration's identity (see CellConfig).")
-    group: str = doc("The preset group that listed the configuration.")
-    interpreter: str = doc("\"3.14\" or \"3.14t\".")
-    free_threaded: bool = doc("Whether the interpreter is the free-threaded build.")
-    python_gil_env: str | None = doc("PYTHON_GIL given to the server: null, \"0\" or \"1\".")
-    server: str = doc("uvicorn or granian.")
-    workers: int = doc("The server's --workers.")
-    parallelism: Parallelism = doc("threads or processes (see CellConfig).")
-    threads: int = doc("LAB_THREADS: anyio thread limit per event loop.")
-    cpus: tuple[int, ...] | None = doc("CPU set the server was pinned to, or null.")
-    scenario: str = doc("Scenario name.")
-    users: int = doc("Locust users.")
+    config: CellConfig = inline("The configuration measured: its keys sit in the cell's object (PYTHON_GIL as "
+                                "python_gil_env).", renames={"python_gil": "python_gil_env"})
     repeat: int = doc("Repeat number, from 0.")
-    routes_dirs: tuple[str, ...] = doc("Extra drop-in route directories of the configuration.")
-    http: HttpParser = doc("uvicorn's --http (see CellConfig).")
-    loop: EventLoop = doc("The servers' --loop (see CellConfig).")
     valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
     outcome: Outcome = doc("measured, refused (granian + GIL), crashed, server-error, client-error, skipped "
                            "(an --app-url app cannot stand for this cell) or error.")
@@ -213,26 +196,17 @@ class Cell(Record):
                                                        "did the work.", default=())
     workers_reporting: int = doc("Locust workers whose samples reached the lab (0: one standalone process).",
                                  default=0)
-    load_model: LoadModel = doc("closed or open (see CellConfig).", default="closed")
-    target_rps: float | None = doc("Open loop: the offered arrival rate.", default=None)
-    arrivals: Arrivals | None = doc("Open loop: poisson or uniform.", default=None)
     latency_corrected_ms: Latency | None = doc("Open loop: latency from the intended send time, which includes "
                                                "the queueing a closed loop hides (coordinated omission).",
                                                default=None)
     open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
     load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
                                                "standalone process).", default=())
-    service: ServiceRef | None = doc("The team's service the window measured (see CellConfig), or null.", default=None)
 
     @property
-    def config(self) -> CellConfig:
-        return CellConfig(self.scenario, self.server, self.workers, self.parallelism, self.threads, self.users,
-                          self.python_gil_env, self.cpus, self.interpreter, self.routes_dirs, self.group, self.http,
-                          self.loop, self.load_model, self.target_rps, self.arrivals, self.service)
-
-    @property
-    def flavour(self) -> Flavour:
-        return flavours.by_label(self.interpreter)
+    def free_threaded(self) -> bool:
+        """Whether the interpreter is the free-threaded build."""
+        return self.config.flavour.free_threaded
 
 
 @dataclass(frozen=True)
