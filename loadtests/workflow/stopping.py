@@ -1,6 +1,6 @@
 """When a comparison has alternated enough: the adaptive rule, which needs the paired statistics.
 
-The runner asks after every block (``measure.runner.StopRule``). Without a precision
+The runner asks after every block (``measure.comparison_loop.StopRule``). Without a precision
 target the plan's ``repeats`` blocks are measured. With one, the comparison keeps
 alternating until the 95% interval of *every* ratio it holds (3.14t vs 3.14, 3.14t vs
 3.14 × N processes, ...) is within the target, relative to the ratio, or its time is
@@ -17,7 +17,7 @@ from loadtests.analysis.configs import block_throughput
 from loadtests.analysis.figures.configs import KIND_GIL_TOGGLE, KIND_INTERPRETER, KIND_PROCESSES
 from loadtests.analysis.figures.stats import InsufficientData, PairedRatio
 from loadtests.analysis.paired import MIN_ADAPTIVE_PAIRS, paired_ratio
-from loadtests.measure.runner import Decision, complete_blocks, fixed_pairs
+from loadtests.measure.comparison_loop import Decision, complete_blocks, fixed_pairs
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.results.records import Cell, CellConfig, Plan
 
