@@ -19,6 +19,7 @@ import pytest
 
 import loadtests.analysis
 import loadtests.report
+import loadtests.results
 import loadtests.workflow
 from tests.conftest import require_setup
 from tests.docs.markdown import REPO
@@ -65,7 +66,7 @@ def test_running_a_comparison(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert re.fullmatch(r"json uvicorn \d+\.\d\d×", lines[-1])
 
 
-@pytest.mark.parametrize("package", [loadtests.analysis, loadtests.report, loadtests.workflow])
+@pytest.mark.parametrize("package", [loadtests.analysis, loadtests.report, loadtests.results, loadtests.workflow])
 def test_every_public_name_is_there_and_named_on_the_page(package: types.ModuleType) -> None:
     table = PAGE.read_text().split("## ")[0]
     for name in package.__all__:
