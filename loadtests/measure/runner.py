@@ -42,6 +42,7 @@ from loadtests.core.errors import (
 )
 from loadtests.core.paths import LAB_ROOT
 from loadtests.core.progress import format_seconds
+from loadtests.core.servers import server_named
 from loadtests.measure.capacity_search import FLOOR_RPS, Search, capacity_record, judge_step, open_window_s
 from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, WorkerState, load_session
@@ -456,7 +457,7 @@ class Runner:
             routes_dirs=config.routes_dirs, cpus=config.cpus,
             extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
         info = self.record.interpreters.get(config.interpreter)
-        version = info.packages.get(config.server) if info else None
+        version = server_named(config.server).version_in(info.packages) if info else None
         return stack.enter_context(running_server(settings, directory / "server.log", version))
 
     def _unstarted(self, config: CellConfig, comparison: ComparisonPlan, exc: Exception | None,

@@ -140,8 +140,8 @@ def parse_requirements(lines: Iterable[str]) -> list[Requirement]:
 
 
 def lab_requirements() -> list[Requirement]:
-    """The lab's app dependencies: the ``app`` list of ``locks/app-requirements.toml``."""
-    return parse_requirements(envs.app_requirements()["app"])
+    """The lab's app dependencies: the ``app`` list of ``locks/app-requirements.toml`` and the servers'."""
+    return parse_requirements(envs.app_environment_requirements())
 
 
 @dataclass(frozen=True)

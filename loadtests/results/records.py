@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from loadtests.core import flavour as flavours
+from loadtests.core.servers import check_server
 from loadtests.core.flavour import Flavour
 from loadtests.results.record import Record, doc
 
@@ -143,7 +144,7 @@ class CellConfig(Record):
 
     def __post_init__(self) -> None:
         flavour = flavours.by_label(self.interpreter)
-        flavours.check_server(self.server)
+        check_server(self.server)
         if self.workers < 1 or self.threads < 1 or self.users < 1:
             raise ValueError(f"workers, threads and users must be >= 1 in {self.config_id}")
         if self.python_gil not in flavour.python_gil_values:
