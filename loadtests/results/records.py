@@ -121,10 +121,11 @@ class CellConfig(Record):
     """One configuration; a cell is a configuration plus a repeat number."""
 
     scenario: str = doc("Scenario name: a built-in (json, image, compute, hash, async) or a drop-in module's name.")
-    server: str = doc("uvicorn or granian.")
+    server: str = doc("The server, by the name its declaration gives it (docs/adding-a-server.md).")
     workers: int = doc("The server's --workers.")
-    parallelism: Parallelism = doc("threads: one process, its anyio thread pool (granian on 3.14t: worker threads too); "
-                                   "processes: N worker processes, the 3.14 N-process baseline.")
+    parallelism: Parallelism = doc("threads: one process, its anyio thread pool (plus worker threads with an event loop "
+                                   "each, for a server whose workers are threads: granian on 3.14t); processes: N "
+                                   "worker processes, the 3.14 N-process baseline.")
     threads: int = doc("LAB_THREADS: the anyio thread limit per event loop.")
     users: int = doc("Locust users (concurrency).")
     python_gil: str | None = doc("PYTHON_GIL given to the server: null (unset), \"0\" or \"1\".")
@@ -132,9 +133,9 @@ class CellConfig(Record):
     interpreter: str = doc("\"3.14\" or \"3.14t\". Last, so sorting puts the interpreters of one configuration side by side.")
     routes_dirs: tuple[str, ...] = doc("Extra drop-in route directories (absolute paths).", default=())
     group: str = doc("The preset group that listed it (not part of its identity).", default="", compare=False)
-    http: HttpParser = doc("uvicorn's --http: auto, h11 (pure Python) or httptools. granian parses HTTP in Rust "
-                           "and ignores it.", default="auto")
-    loop: EventLoop = doc("The event loop, --loop of both servers: auto, asyncio or uvloop.", default="auto")
+    http: HttpParser = doc("--http: auto, h11 (pure Python) or httptools, for a server that lets you choose its "
+                           "HTTP/1 parser (uvicorn does); the others use their own and ignore it.", default="auto")
+    loop: EventLoop = doc("The event loop, --loop of every server: auto, asyncio or uvloop.", default="auto")
     load_model: LoadModel = doc("closed: `users` send back to back; open: requests arrive at `target_rps`, "
                                 "independently of responses.", default="closed")
     target_rps: float | None = doc("Open loop: the offered arrival rate, requests per second.", default=None)
@@ -601,7 +602,7 @@ class Cell(Record):
     interpreter: str = doc("\"3.14\" or \"3.14t\".")
     free_threaded: bool = doc("Whether the interpreter is the free-threaded build.")
     python_gil_env: str | None = doc("PYTHON_GIL given to the server: null, \"0\" or \"1\".")
-    server: str = doc("uvicorn or granian.")
+    server: str = doc("The server (see CellConfig).")
     workers: int = doc("The server's --workers.")
     parallelism: Parallelism = doc("threads or processes (see CellConfig).")
     threads: int = doc("LAB_THREADS: anyio thread limit per event loop.")
@@ -610,10 +611,10 @@ class Cell(Record):
     users: int = doc("Locust users.")
     repeat: int = doc("Repeat number, from 0.")
     routes_dirs: tuple[str, ...] = doc("Extra drop-in route directories of the configuration.")
-    http: HttpParser = doc("uvicorn's --http (see CellConfig).")
-    loop: EventLoop = doc("The servers' --loop (see CellConfig).")
+    http: HttpParser = doc("--http (see CellConfig).")
+    loop: EventLoop = doc("--loop (see CellConfig).")
     valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
-    outcome: Outcome = doc("measured, refused (granian + GIL), crashed, server-error, client-error, skipped "
+    outcome: Outcome = doc("measured, refused (the server will not run 3.14t with the GIL on), crashed, server-error, client-error, skipped "
                            "(an --app-url app cannot stand for this cell) or error.")
     invalid_reason: str | None = doc("Why the cell is invalid (null when valid).")
     rps: float | None = doc("Requests per second over the measured window (successful and failed).")
@@ -933,7 +934,7 @@ class ConfigLabel(Record):
     config_id: str = doc("Its config_id in run.json.")
     interpreter: str = doc("3.14 or 3.14t.")
     python_gil: str | None = doc("PYTHON_GIL given to the server, or null.")
-    server: str = doc("uvicorn or granian.")
+    server: str = doc("The server (see CellConfig).")
     parallelism: Parallelism = doc("threads or processes.")
     workers: int = doc("--workers.")
     threads: int = doc("anyio thread limit per event loop.")
