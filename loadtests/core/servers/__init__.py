@@ -4,8 +4,9 @@ Each module defines ``SERVER``, a :class:`~loadtests.core.server_spec.ServerSpec
 nothing in the lab lists them: the registry imports every module here the first time
 it is asked, so the ``--servers`` choices, ``--help``, presets, records, set-up and the
 report all see the same servers. Adding one is a module here plus its lock lines
-(docs/adding-a-server.md). Like any package portion, a directory on ``sys.path`` that
-holds ``loadtests/core/servers/NAME.py`` contributes its modules too.
+(docs/adding-a-server.md). A directory on ``sys.path`` that holds
+``loadtests/core/servers/NAME.py`` adds its modules too, as a portion of this package:
+a server kept outside the lab's tree (and how the tests add a fake one).
 
 Standard library only, like the rest of ``core``; a declaration never imports its server.
 """
@@ -14,12 +15,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from functools import cache
+from pathlib import Path
 
 from loadtests.core.errors import ConfigError
 from loadtests.core.server_spec import GilRefusal, ServerSpec, WorkerModel
 
-__path__ = pkgutil.extend_path(__path__, __name__)
+
+def _portions(own: list[str]) -> list[str]:
+    """This package's directory, then every other ``loadtests/core/servers/`` found on ``sys.path``."""
+    found = (Path(entry, *__name__.split(".")) for entry in sys.path if entry)
+    return list(dict.fromkeys([*own, *(str(d) for d in found if d.is_dir())]))
+
+
+__path__ = _portions(list(__path__))
 
 __all__ = ["DEFAULT_SERVER", "GilRefusal", "ServerSpec", "WorkerModel", "check_server", "names",
            "registered", "server_named"]
