@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from loadtests.core.distributions import normalise
 from loadtests.core.flavour import Flavour
 from loadtests.core.server_launch import Launch
 
@@ -79,8 +80,3 @@ class ServerSpec:
         """This server's version among an environment's installed distributions, however their names are spelt."""
         wanted = normalise(self.distribution)
         return next((version for name, version in packages.items() if normalise(name) == wanted), None)
-
-
-def normalise(name: str) -> str:
-    """A distribution name as PEP 503 compares them: ``Hypercorn_X`` -> ``hypercorn-x``."""
-    return re.sub(r"[-_.]+", "-", name).lower()

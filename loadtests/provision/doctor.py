@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core import servers
+from loadtests.core.distributions import normalise
 from loadtests.core.errors import LabError
 from loadtests.core.paths import setup_command
 from loadtests.provision import envs
@@ -111,7 +112,8 @@ def render(diagnosis: Diagnosis) -> str:
     for name, env in diagnosis.report.get("environments", {}).items():
         lines.append(f"{name:8} [{env['status']}] {env['path']} ({env['interpreter']})")
         packages = env.get("packages", {})
-        shown = [f"{p} {packages[p]}" for p in app_packages() if p in packages]
+        named = {normalise(p): version for p, version in packages.items()}
+        shown = [f"{p} {named[p]}" for p in app_packages() if p in named]
         if name == "control":
             shown = [f"{p} {packages[p]}" for p in ("locust", "gevent", "psutil", "matplotlib", "uv") if p in packages]
         if shown:
