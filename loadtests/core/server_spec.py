@@ -72,9 +72,10 @@ class ServerSpec:
         """How many distinct processes answer once every worker is up (1 when the workers are threads)."""
         return workers if self.worker_model(flavour) == "processes" else 1
 
-    def refused_in(self, log: str) -> bool:
-        """Whether the server's output shows its refusal of a free-threaded build with the GIL on."""
-        return self.gil_refusal is not None and self.gil_refusal.log_line in log
+    def refusal_in(self, log: str) -> str | None:
+        """The declared reason when the server's output shows its refusal of 3.14t with the GIL on, else None."""
+        refusal = self.gil_refusal
+        return refusal.reason if refusal is not None and refusal.log_line in log else None
 
     def version_in(self, packages: Mapping[str, str | None]) -> str | None:
         """This server's version among an environment's installed distributions, however their names are spelt."""

@@ -181,9 +181,12 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> Runti
         code = server.exit_code()
         if code is not None:
             tail = server.log_tail()
-            error = ServerRefused if spec.refused_in(tail) else ServerError
-            raise error(f"{spec.name} exited with status {code} before it was ready. "
-                        f"Last lines of {server.log_path}:\n{tail}")
+            refusal = spec.refusal_in(tail)
+            if refusal:
+                raise ServerRefused(f"{refusal}: it exited with status {code} before it was ready. "
+                                    f"Last lines of {server.log_path}:\n{tail}")
+            raise ServerError(f"{spec.name} exited with status {code} before it was ready. "
+                              f"Last lines of {server.log_path}:\n{tail}")
         try:
             runtime = server.fetch_runtime(timeout=2.0)
         except NOT_ANSWERING as exc:

@@ -62,10 +62,11 @@ def test_each_server_says_what_its_workers_are_on_each_interpreter(server: str, 
 
 def test_only_granian_declares_a_refusal_and_it_is_recognised_in_its_log() -> None:
     granian = servers.server_named("granian")
-    assert granian.refused_in("boom\nRuntimeError: Cannot run a free-threaded Granian build with GIL enabled\n")
-    assert not granian.refused_in("ModuleNotFoundError: No module named 'app'")
+    refused = granian.refusal_in("boom\nRuntimeError: Cannot run a free-threaded Granian build with GIL enabled\n")
+    assert refused == "granian refuses to run a free-threaded build with the GIL enabled"
+    assert granian.refusal_in("ModuleNotFoundError: No module named 'app'") is None
     assert [s.name for s in servers.registered() if s.gil_refusal] == ["granian"]
-    assert not servers.server_named("hypercorn").refused_in("Cannot run a free-threaded Granian build with GIL enabled")
+    assert servers.server_named("hypercorn").refusal_in("Cannot run a free-threaded Granian build with GIL enabled") is None
 
 
 def test_the_version_is_read_whatever_the_spelling_of_the_distribution() -> None:
