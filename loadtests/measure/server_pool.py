@@ -74,7 +74,7 @@ class ServerLauncher:
             routes_dirs=config.routes_dirs, cpus=config.cpus,
             extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
         info = self.interpreters.get(config.interpreter)
-        version = info.packages.get(config.server) if info else None
+        version = settings.spec.version_in(info.packages) if info else None
         server = stack.enter_context(running_server(settings, directory / "server.log", version))
         return Started(server, server.log_path)
 
