@@ -4,8 +4,10 @@ Locust's own statistics are bucketed and cover a whole test. The lab needs exact
 figures for each measured window, so every request is also recorded raw:
 ``[completion time, latency ms, ok, name, intended send time]`` on the clock of the
 process that sent it. The intended send time is set by the open-loop driver
-(``open_loop.py``) for the request it schedules, and is null for closed-loop users;
-an arrival the driver had to drop (its in-flight cap was full) is recorded apart.
+(``open_loop.py``) for the request it schedules, and is null for closed-loop users.
+The driver also keeps a *schedule log*: every arrival as it falls due,
+``[intended send, dispatched at]``, the second null when the driver had to drop it (its
+in-flight cap was full), whether or not its request ever completes.
 
 - Standalone: requests are recorded where they happen.
 - Master/worker (``--master`` / ``--worker``, on one machine or several): workers ship
@@ -21,8 +23,9 @@ and reads the recorder through two routes this module adds to Locust's web UI:
   the time each last reported (the master's clock), and ``admission``: every worker that
   said hello (host, address, versions, clock offset, Locust state) and every refusal;
 - ``GET /lab/drain``: every sample recorded since the previous drain, as
-  ``[time, ms, ok, name, worker id]`` (``""`` for a standalone Locust), and each worker's
-  CPU readings ``[time, cpu seconds]`` since then (and forgets them).
+  ``[time, ms, ok, name, worker id, intended send]`` (``""`` for a standalone Locust), the
+  schedule log since then as ``[intended send, dispatched at, worker id]``, and each
+  worker's CPU readings ``[time, cpu seconds]`` (and forgets them).
 
 When Locust quits, the samples still buffered are also written to ``$LAB_RAW_OUT``
 (for a headless run started by hand).
@@ -49,7 +52,7 @@ CONNECTION_CLOSE_OPTION = "lab_connection_close"
 REPORT_INTERVAL_S = 0.5
 _lock = threading.Lock()
 _samples: list[list[Any]] = []
-_drops: list[float] = []  # intended send times of arrivals the open-loop driver dropped
+_arrivals: list[list[Any]] = []  # the open-loop schedule log: [intended send, dispatched at (null: dropped)]
 _state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}}
 _request = gevent.local.local()  # per greenlet: the intended send time of the request it makes
 
@@ -59,10 +62,11 @@ def set_intended(when: float | None) -> None:
     _request.intended = when
 
 
-def record_drop(when: float) -> None:
-    """An arrival scheduled for ``when`` was not sent: the in-flight cap was full."""
+def record_arrival(intended: float, dispatched: float | None) -> None:
+    """An arrival fell due: scheduled for ``intended``, dispatched at ``dispatched`` (None: dropped, the in-flight
+    cap was full). Logged before its request leaves, so it counts even if no answer ever comes."""
     with _lock:
-        _drops.append(when)
+        _arrivals.append([intended, dispatched])
 
 # Read on every loop of the worker's stats reporter, so setting it here takes effect at once.
 locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
@@ -135,12 +139,13 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
     @web_ui.app.route("/lab/drain")
     def lab_drain() -> Any:
         with _lock:
-            drained, drops = list(_samples), list(_drops)
+            drained = list(_samples)
+            arrivals = [a if len(a) > 2 else [*a, ""] for a in _arrivals]
             _samples.clear()
-            _drops.clear()
+            _arrivals.clear()
             reports = dict(_state["reports"])
             cpu = lab_workers.drain_cpu()
-        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports, "cpu": cpu})
+        return jsonify({"now": time.time(), "samples": drained, "arrivals": arrivals, "reports": reports, "cpu": cpu})
 
 
 @events.test_start.add_listener
@@ -160,9 +165,9 @@ def _on_request(request_type: str, name: str, response_time: float, exception: A
 @events.report_to_master.add_listener
 def _on_report_to_master(client_id: str, data: dict, **_: Any) -> None:
     with _lock:
-        data["lab_samples"], data["lab_drops"] = list(_samples), list(_drops)
+        data["lab_samples"], data["lab_schedule"] = list(_samples), list(_arrivals)
         _samples.clear()
-        _drops.clear()
+        _arrivals.clear()
 
 
 def _shifted(when: float | None, shift: float) -> float | None:
@@ -178,7 +183,7 @@ def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
         # A worker's clock is shifted onto the master's, its intended send times too.
         _samples.extend([s[0] - shift, s[1], s[2], s[3], client_id, _shifted(s[5] if len(s) > 5 else None, shift)]
                         for s in data.get("lab_samples", []))
-        _drops.extend(d - shift for d in data.get("lab_drops", []))
+        _arrivals.extend([a[0] - shift, _shifted(a[1], shift), client_id] for a in data.get("lab_schedule", []))
         lab_workers.record_cpu(client_id, data.get("lab_cpu"))
         _state["reports"][client_id] = time.time()
 
@@ -236,5 +241,5 @@ class LabUser(FastHttpUser):
             check(response)
 
 
-__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "lab_option", "option_value", "record_drop",
+__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "lab_option", "option_value", "record_arrival",
            "set_intended"]

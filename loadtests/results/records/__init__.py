@@ -31,9 +31,14 @@ from loadtests.results.records.audit import (
     GilRemedy,
 )
 from loadtests.results.records.capacity import (
+    MISS_TARGET,
     CapacityBounds,
+    CapacityFit,
+    CapacityMethod,
     CapacitySearch,
     CapacityStep,
+    SearchPhase,
+    StepPhase,
 )
 from loadtests.results.records.config import (
     EVENT_LOOPS,
@@ -118,9 +123,14 @@ __all__ = [
     "AuditedInterpreter",
     "BuildInfo",
     "CapacityBounds",
+    "CapacityFit",
+    "CapacityMethod",
     "CapacityPolicy",
     "CapacitySearch",
     "CapacityStep",
+    "MISS_TARGET",
+    "SearchPhase",
+    "StepPhase",
     "CapacitySummary",
     "Cell",
     "CellConfig",
