@@ -311,5 +311,27 @@ def _v3_to_v4(doc: Document) -> Document:
     return doc
 
 
+_OPEN_LOOP_5 = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
+                "slo_ms": None}
+_STEP_5 = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
+_SEARCH_5 = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
+             "precision_target": None, "phase": "search"}
+
+
+def _v4_to_v5(doc: Document) -> Document:
+    """A version 4 open-loop window counted only the requests that completed, and a version 4 capacity search
+    bracketed and bisected: its capacity is its highest passing rate, without an interval (``method`` bracket).
+    The keys version 5 adds are written with what a version 4 run knew: nothing (null, empty)."""
+    for cell in doc["cells"]:
+        if isinstance(cell.get("open_loop"), dict):
+            cell["open_loop"] = {**cell["open_loop"], **{k: v for k, v in _OPEN_LOOP_5.items()
+                                                         if k not in cell["open_loop"]}}
+    for search in doc.get("capacities") or []:
+        search["steps"] = [{**step, **{k: v for k, v in _STEP_5.items() if k not in step}} for step in search["steps"]]
+        search.update({k: v for k, v in _SEARCH_5.items() if k not in search})
+    doc["schema_version"] = 5
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

@@ -117,10 +117,23 @@ def test_a_version_3_file_reads_as_closed_loop_on_the_lab_app_with_local_workers
 def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and_workers() -> None:
     [path] = V4
     run = load_run(path)
-    assert run.schema_version == SCHEMA_VERSION == 4
+    assert json.loads(path.read_text())["schema_version"] == 4 and run.schema_version == SCHEMA_VERSION
     assert run.capacities and all(s.steps for s in run.capacities)
     open_cells = [c for c in run.cells if c.config.load_model == "open"]
     assert open_cells and all(c.open_loop is not None and c.config.target_rps for c in open_cells)
     assert all(c.config_id.endswith(f"/open-poisson-r{c.config.target_rps:g}") for c in open_cells)
     assert all(len(c.load_workers) == 2 and not any(w.remote for w in c.load_workers) for c in open_cells)
     assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips
+
+
+def test_a_version_4_capacity_search_reads_as_a_bracket_without_an_interval() -> None:
+    [path] = V4
+    raw = json.loads(path.read_text())
+    run = load_run(path)
+    for stored, search in zip(raw["capacities"], run.capacities, strict=True):
+        assert search.method == "bracket" and search.ci_low is None and search.ci_high is None and search.fit is None
+        assert search.max_rps_at_slo == stored["max_rps_at_slo"] and search.phase == "search"
+        assert all(step.arrivals is None and step.misses is None and step.phase is None for step in search.steps)
+    open_cells = [c for c in run.cells if c.open_loop is not None]
+    assert open_cells and all(c.open_loop.over_slo is None and c.open_loop.unanswered is None  # type: ignore[union-attr]
+                              for c in open_cells)

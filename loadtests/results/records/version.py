@@ -35,6 +35,16 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
    run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
    that ships it and the remedies).
+5. Capacity with an interval: open-loop windows count every arrival from the
+   generator's schedule log (``open_loop`` gains ``unanswered``, ``failed``,
+   ``over_slo``, ``over_slo_blocks``, ``answer_cutoff_s`` and ``slo_ms``), and their
+   ``p95_ci`` is an order-statistic bound widened for bursts (its upper end may be
+   null); each capacity step carries its ``arrivals``, ``misses``, ``miss_blocks``,
+   ``p95_ci_ms`` and ``phase``; each search its ``method`` (``bracket`` for the
+   searches of older runs), the fitted curve (``fit``), the capacity's ``ci_low`` and
+   ``ci_high``, its ``arrivals``, ``precision_target`` and ``phase``; the capacity
+   policy its arrivals per step and precision. summary.json's ``capacity`` entries gain
+   ``ci_low``, ``ci_high`` and ``method``, and the summary a ``capacity_ratios`` list.
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5

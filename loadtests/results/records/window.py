@@ -66,7 +66,7 @@ class Latency(Record):
     p95_ci: tuple[float, float | None] | None = doc(
         "95% interval of p95 (open-loop windows): the order statistics that bound it, widened by the design effect "
         "of the arrivals over the window's p95 (bursts of slow arrivals); the upper end is null when it runs past "
-        "the slowest arrival. Runs before schema version 8 hold a bootstrap interval here.", default=None)
+        "the slowest arrival. Runs before schema version 5 hold a bootstrap interval here.", default=None)
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class OpenLoopStats(Record):
     send_rate_error: float | None = doc("sent ÷ scheduled - 1: how far the sends fell behind the schedule.")
     unanswered: int | None = doc("Arrivals due inside the window, sent, with no answer by answer_cutoff_s after its "
                                  "end: each counts as over the SLO (latency at least the cutoff minus its intended "
-                                 "send) and as lost. Null before schema version 8.", default=None)
+                                 "send) and as lost. Null before schema version 5.", default=None)
     failed: int | None = doc("Arrivals answered with a failure (lost).", default=None)
     over_slo: int | None = doc("Arrivals without a good answer within the SLO: slower than slo_ms from the intended "
                                "send, failed, dropped or unanswered. The capacity search judges this share.",
