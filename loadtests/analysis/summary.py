@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loadtests.analysis.capacity_ratios import capacity_ratios
 from loadtests.analysis.configs import candidate_pairs
 from loadtests.analysis.figures.configs import (
     KIND_GIL_TOGGLE,
@@ -100,7 +101,7 @@ def _invalid_entries(run: RunRecord, configs: Sequence[ConfigSummary],
 
 
 def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
-    """Each capacity search as summary.json lists it: the capacity, its bracket, per core and per GB."""
+    """Each capacity search as summary.json lists it: the capacity and its interval, its bracket, per core and GB."""
     out = []
     for search in run.capacities:
         top = search.max_rps_at_slo
@@ -111,7 +112,9 @@ def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
             bracket_low=search.bracket_low, bracket_high=search.bracket_high, p95_ms_at_max=search.p95_ms_at_max,
             p95_ci_at_max=search.p95_ci_at_max,
             rps_per_core=round(top / cores, 3) if top and cores else None,
-            rps_per_gb=round(top / (pss / 1024), 2) if top and pss else None, limited_by=search.limited_by))
+            rps_per_gb=round(top / (pss / 1024), 2) if top and pss else None, limited_by=search.limited_by,
+            ci_low=search.ci_low, ci_high=search.ci_high, method=search.method, arrivals=search.arrivals,
+            steps=sum(1 for step in search.steps if step.valid), stopping=search.stopping, phase=search.phase))
     return out
 
 
@@ -120,4 +123,5 @@ def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequ
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
-                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))))
+                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
+                         capacity_ratios=tuple(capacity_ratios(run)))

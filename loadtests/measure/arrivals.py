@@ -136,15 +136,15 @@ def design_effect(flags: Sequence[bool], blocks: int = MISS_BLOCKS) -> float:
     return max(1.0, spread / (size * share * (1.0 - share)))
 
 
-def p95_bound(latencies_in_order: Sequence[float]) -> tuple[float, float] | None:
+def p95_bound(latencies_in_order: Sequence[float]) -> tuple[float, float | None] | None:
     """A 95% interval of p95 from order statistics, widened for bursts of slow arrivals.
 
     For independent arrivals the number below the true p95 is binomial(n, 0.95), so the
     order statistics at ranks ``0.95 n ± 1.96 sqrt(0.0475 n)`` bound it. Queued arrivals
     are not independent: one slow stretch delays many in a row. The spread is therefore
     multiplied by the design effect of the flags "over the window's p95" (blocks of
-    consecutive arrivals). The upper end is unbounded (``inf``) when the rank runs past
-    the last arrival; None under 20 arrivals.
+    consecutive arrivals). The upper end is None (unbounded) when the rank runs past the
+    last arrival; no interval under 20 arrivals.
     """
     n = len(latencies_in_order)
     if n < 20:
@@ -155,8 +155,7 @@ def p95_bound(latencies_in_order: Sequence[float]) -> tuple[float, float] | None
     half = Z95 * math.sqrt(n * 0.95 * 0.05 * effect)
     low_rank, high_rank = math.floor(0.95 * n - half), math.ceil(0.95 * n + half)
     low = ordered[max(low_rank, 1) - 1]
-    high = ordered[high_rank - 1] if high_rank <= n else math.inf
-    return (round(low, 2), round(high, 2) if math.isfinite(high) else high)
+    return (round(low, 2), round(ordered[high_rank - 1], 2) if high_rank <= n else None)
 
 
 def late_threshold_ms(slo_ms: float) -> float:

@@ -108,7 +108,7 @@ def step_text(step: CapacityStep) -> str:
         if step.arrivals and step.miss_share is not None else "no arrival"
     p95 = "" if step.p95_corrected_ms is None else f", p95 {step.p95_corrected_ms:.0f} ms"
     if step.p95_ci_ms is not None:
-        top = "∞" if step.p95_ci_ms[1] is None else f"{step.p95_ci_ms[1]:.0f}"
+        top = "?" if step.p95_ci_ms[1] is None else f"{step.p95_ci_ms[1]:.0f}"
         p95 += f" (95% {step.p95_ci_ms[0]:.0f}–{top})"
     return f"{share}{p95}: " + ("under" if step.passed else "over" if step.misses is not None and step.arrivals and
                                 step.misses / step.arrivals >= 0.05 else f"over ({step.reason})")

@@ -26,9 +26,10 @@ interval (statistical uncertainty); the nearest passing and failing rates tested
 the search's resolution, reported apart.
 
 An invalid window (the generator could not keep its schedule, the server crashed) is
-neither under nor over the SLO and takes no part in the fit. The search then offers no
-rate at or above it; if the capacity reaches it, or after :data:`MAX_INVALID` invalid
-windows, the search stops and its capacity is a lower bound (``Search.limited_by``).
+neither under nor over the SLO and takes no part in the fit; the search tries that rate
+again, since a busy moment of the machine passes. After :data:`MAX_INVALID` invalid
+windows in a row, or two at rates the search still needs, it stops, and its capacity is
+a lower bound (``Search.limited_by``): the generator could not offer those rates.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from loadtests.results.records import (
 
 GROWTH = 1.5  # bracketing factor
 FLOOR_RPS = 0.5  # below this a configuration is said to sustain nothing at the SLO
-MAX_INVALID = 3  # invalid windows a search tolerates before it stops
+MAX_INVALID = 3  # invalid windows in a row that stop a search
 SPREAD_LOGIT = 1.0  # refine rates sit where the fitted logit is the target's ± this
 MIN_SPREAD, MAX_SPREAD = 0.18, 0.4  # ... but at least e^±0.18 and at most e^±0.4 from it (inside the fit's span)
 #: A window lasts long enough for its arrivals, at least the preset's duration and at most this.
@@ -143,8 +144,18 @@ class Search:
 
     @property
     def cap(self) -> float | None:
-        """The lowest rate of an invalid window: the generator could not offer it, so nothing at or above it."""
-        return min((s.rate for s in self.steps if not s.valid), default=None)
+        """The lowest rate that had two invalid windows at or above it: the generator cannot offer it."""
+        invalid = sorted((s.rate for s in self.steps if not s.valid), reverse=True)
+        return invalid[1] if len(invalid) >= 2 else None
+
+    @property
+    def invalid_in_a_row(self) -> int:
+        count = 0
+        for step in reversed(self.steps):
+            if step.valid:
+                break
+            count += 1
+        return count
 
     # ---- what to measure next --------------------------------------------------------------
     def next_step(self) -> tuple[float, int, StepPhase] | None:
@@ -153,8 +164,8 @@ class Search:
             return None
         if not self.steps:
             return self.start, self.policy.bracket_arrivals, "bracket"
-        if sum(1 for s in self.steps if not s.valid) >= MAX_INVALID:
-            return self._stop("invalid window", f"{MAX_INVALID} invalid windows ({self._last_invalid()})")
+        if self.invalid_in_a_row >= MAX_INVALID:
+            return self._stop("invalid window", f"{MAX_INVALID} invalid windows in a row ({self._last_invalid()})")
         counts = self.counts()
         crossing = monotone_crossing(counts)
         if crossing is None:
@@ -210,7 +221,7 @@ class Search:
         if cap is not None and rate >= cap:
             below = cap / (1 + MIN_SPREAD)
             if phase == "bracket" or below <= max((c.rate for c in self.counts()), default=0.0):
-                return self._stop("invalid window", f"an invalid window at {cap:g}/s ({self._last_invalid()})")
+                return self._stop("invalid window", f"invalid windows at {cap:g}/s and above ({self._last_invalid()})")
             rate = below
         return rate, arrivals, phase
 

@@ -142,13 +142,18 @@ CAPACITY_COLUMNS = ("scenario", "server", "configuration", "max rps at p95 < SLO
 
 def capacity_row(entry: CapacitySummary) -> tuple[str, ...]:
     """One capacity search as the terminal and the report tabulate it (CAPACITY_COLUMNS)."""
-    ci = f" ({entry.p95_ci_at_max[0]:.0f}–{entry.p95_ci_at_max[1]:.0f})" if entry.p95_ci_at_max else ""
+    ci = f" ({p95_interval_text(entry.p95_ci_at_max)})" if entry.p95_ci_at_max else ""
     return (entry.scenario, entry.server, entry.configuration,
             ("unknown" if entry.limited_by else "none") if entry.max_rps_at_slo is None else f"{entry.max_rps_at_slo:.3g}",
             bracket_text(entry.bracket_low, entry.bracket_high, limited=entry.limited_by is not None),
             "—" if entry.p95_ms_at_max is None else f"{entry.p95_ms_at_max:.0f}{ci}",
             "—" if entry.rps_per_core is None else f"{entry.rps_per_core:.3g}",
             "—" if entry.rps_per_gb is None else f"{entry.rps_per_gb:.3g}")
+
+
+def p95_interval_text(interval: tuple[float, float | None]) -> str:
+    """``380–470``, or ``380–?`` when the upper end runs past the slowest arrival."""
+    return f"{interval[0]:.0f}–" + ("?" if interval[1] is None else f"{interval[1]:.0f}")
 
 
 def bracket_text(low: float | None, high: float | None, limited: bool = False) -> str:

@@ -113,24 +113,30 @@ def test_nothing_under_the_slo_down_to_the_floor_ends_with_no_capacity() -> None
     assert min(s.rate for s in search.steps) >= FLOOR_RPS
 
 
-def test_an_invalid_window_caps_the_rates_and_at_the_cap_ends_the_search_with_a_lower_bound() -> None:
+def test_an_invalid_window_is_tried_again_and_two_at_the_rates_needed_end_the_search_with_a_lower_bound() -> None:
     search = Search(start=10.0, policy=POLICY)
     search.record(step(10.0, 0, 80, phase="bracket"))
-    search.record(step(15.0, 0, 80, valid=False, phase="bracket"))  # the generator could not offer 15/s
-    assert search.next_step() is None  # bracketing would go higher still
+    search.record(step(15.0, 0, 80, valid=False, phase="bracket"))  # a busy moment of the machine, perhaps
+    assert search.next_step() == (pytest.approx(15.0), 80, "bracket")  # the same rate again
+    search.record(step(15.0, 0, 80, valid=False, phase="bracket"))  # no: the generator cannot offer 15/s
+    assert search.next_step() is None
     assert search.stopped == "invalid window" and search.limited_by is not None
-    assert search.limited_by.startswith("an invalid window at 15/s")
+    assert search.limited_by.startswith("invalid windows at 15/s and above")
     found = capacity_record(_config(), search, CapacityPolicy(500.0), [], "precision planned")
     assert found.is_lower_bound and found.max_rps_at_slo == 10.0 and found.stopping == "invalid window"
     assert found.ci_low is None and found.ci_high is None
 
 
-def test_repeated_invalid_windows_stop_the_search() -> None:
+def test_invalid_windows_in_a_row_stop_the_search() -> None:
     search = Search(start=10.0, policy=POLICY)
     search.record(step(10.0, 0, 80, phase="bracket"))
     search.record(step(20.0, 80, 80, phase="bracket"))
-    for _ in range(MAX_INVALID):
+    search.record(step(14.0, 0, valid=False))
+    search.record(step(14.0, 5))
+    for _ in range(MAX_INVALID - 1):
         search.record(step(14.0, 0, valid=False))
+    assert search.next_step() is not None  # not yet: one valid step broke the run of invalid ones
+    search.record(step(14.0, 0, valid=False))
     assert search.next_step() is None and search.stopped == "invalid window"
 
 

@@ -39,6 +39,7 @@ from loadtests.results.records.capacity import (
     CapacityStep,
     SearchPhase,
     StepPhase,
+    setting_rank,
 )
 from loadtests.results.records.config import (
     EVENT_LOOPS,
@@ -86,6 +87,7 @@ from loadtests.results.records.service import (
     ServiceSettings,
 )
 from loadtests.results.records.summary import (
+    CapacityRatio,
     CapacitySummary,
     ComparisonKind,
     ComparisonSummary,
@@ -126,6 +128,7 @@ __all__ = [
     "CapacityFit",
     "CapacityMethod",
     "CapacityPolicy",
+    "CapacityRatio",
     "CapacitySearch",
     "CapacityStep",
     "MISS_TARGET",
@@ -186,4 +189,5 @@ __all__ = [
     "Warmup",
     "config_label",
     "cpu_list",
+    "setting_rank",
 ]

@@ -67,6 +67,14 @@ class CapacityFit(Record):
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
+def setting_rank(rps: float | None, lower_bound: bool, threads: int, workers: int) -> tuple[float, int, int]:
+    """Sorts a side's settings best first: the most capacity at the SLO (an unknown one last), then fewer threads,
+    then fewer workers (the cheaper setting). The one rule for a tuning run's best setting: the search that picks
+    the settings to re-measure, and the analysis that reports them, both sort by it."""
+    value = rps if rps is not None else (-1.0 if lower_bound else 0.0)
+    return (-value, threads, workers)
+
+
 class CapacityBounds:
     """What a capacity's bracket says about it, shared by the search (run.json) and its summary."""
 
