@@ -18,6 +18,7 @@ from loadtests.core.flavour import Flavour
 from loadtests.results.records import OpenLoopStats, RuntimeSnapshot, ValidityThresholds
 
 #: Locust is one gevent thread per process: about 1 core is its ceiling.
+STRAY_LATE = 2  # late sends a window may have whatever its size
 THRESHOLDS = ValidityThresholds(client_saturation_cores=0.9, max_failure_ratio=0.01, idle_worker_cores=0.1,
                                 max_send_rate_error=0.02, max_late_share=0.01)
 
@@ -116,7 +117,8 @@ def judge_open_loop(stats: OpenLoopStats, thresholds: ValidityThresholds = THRES
     if error is not None and abs(error) > thresholds.max_send_rate_error:
         return (f"the load generator did not keep its schedule: it sent {stats.sent} of {stats.scheduled} "
                 f"scheduled requests ({error:+.1%}, the limit is ±{thresholds.max_send_rate_error:.0%})")
-    if stats.scheduled and stats.late / stats.scheduled > thresholds.max_late_share:
+    # a stray late send or two in a short window is noise of the machine, not a generator that fell behind
+    if stats.scheduled and stats.late > max(thresholds.max_late_share * stats.scheduled, STRAY_LATE):
         return (f"the load generator sent {stats.late} of {stats.scheduled} requests more than "
                 f"{stats.late_threshold_ms:g} ms after their schedule (p99 lag {stats.lag_ms_p99} ms; the limit is "
                 f"{thresholds.max_late_share:.0%} late)")

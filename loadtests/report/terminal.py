@@ -5,7 +5,7 @@ from __future__ import annotations
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.core.text import text_table
 from loadtests.core.wording import verdict
-from loadtests.report.capacity_text import capacity_tables
+from loadtests.report.capacity_text import RESOLUTION_AND_UNCERTAINTY, capacity_tables
 from loadtests.report.document import Table, plain
 from loadtests.report.service_text import terminal_lines
 from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_pct, fmt_ratio, verdict_paragraph
@@ -28,10 +28,12 @@ def render_terminal(a: Analysis) -> str:
     tables = capacity_tables(a)
     if tables is not None:
         lines += ["", *_table(tables.capacity)]
+        if tables.ratios is not None:
+            lines += ["", *_table(tables.ratios)]
         if tables.tuned is not None:
             lines += ["", "Best setting per side (3.14t ÷ side: at equal settings, and each at its best):",
                       *_table(tables.tuned)]
-        lines += ["", *tables.headlines, *tables.tuned_headlines]
+        lines += ["", *tables.headlines, *tables.tuned_headlines, "", RESOLUTION_AND_UNCERTAINTY]
     diagnosis = terminal_lines(a)
     if diagnosis:
         lines += ["", *diagnosis]

@@ -78,6 +78,8 @@ def _open_loop(scheduled: int, sent: int, late: int) -> OpenLoopStats:
 def test_an_open_loop_window_on_schedule_is_valid() -> None:
     assert judge_open_loop(_open_loop(1000, 995, 10)) is None
     assert judge_open_loop(_open_loop(0, 0, 0)) is None
+    assert judge_open_loop(_open_loop(80, 80, 2)) is None  # two stray late sends in a short window
+    assert judge_open_loop(_open_loop(80, 80, 3)) is not None
 
 
 @pytest.mark.parametrize(("stats", "reason"), [

@@ -222,5 +222,5 @@ class ValidityThresholds(Record):
     max_send_rate_error: float = doc("An open-loop window whose sends fell behind (or ran ahead of) the schedule "
                                      "by more than this share is invalid.", default=0.02)
     max_late_share: float = doc("An open-loop window with more than this share of its sends late (see "
-                                "OpenLoopStats.late_threshold_ms) is invalid: the lag was the generator's.",
-                                default=0.01)
+                                "OpenLoopStats.late_threshold_ms), and more than 2, is invalid: the lag was the "
+                                "generator's.", default=0.01)
