@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loadtests.analysis.capacity import capacity_plan
+from loadtests.analysis.capacity_curves import capacity_curves
 from loadtests.analysis.claims import evaluate_claims, refusals
 from loadtests.analysis.configs import comparisons, headline, invalid_cells, scenarios, summarize_configs, sweeps
 from loadtests.analysis.diagnosis import diagnose
@@ -28,4 +29,5 @@ def analyse(run: RunRecord, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | 
         capacity=capacity_plan(run, cfgs, slo_ms, target_rps), diagnoses=tuple(diagnose(run, cfgs, cmps)),
         summary=summary_record(run, cfgs, cmps),
         microbench=microbench_figures(mb, run.usable_cores) if isinstance(mb, Microbench) else None,
-        invalid_cells=tuple(invalid_cells(run)), refusals=tuple(refusals(cfgs)))
+        invalid_cells=tuple(invalid_cells(run)), refusals=tuple(refusals(cfgs)),
+        capacity_curves=tuple(capacity_curves(run)))

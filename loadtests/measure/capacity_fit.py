@@ -81,6 +81,7 @@ class CrossingFit:
     df: int  # degrees of freedom of the dispersion
     steps_used: int
     arrivals_used: int
+    rates: tuple[float, float]  # the lowest and highest rate of the steps used
     estimate: float  # the rate where the fitted share is the target
     low: float | None  # 95% interval; None: the steps do not bound the capacity
     high: float | None
@@ -244,7 +245,7 @@ def fit_crossing(steps: Sequence[StepCount], target: float = MISS_TARGET) -> Cro
     dispersion, df = _dispersion(used, fitted, scale)
     low, high = delta_interval(fitted, x, dispersion, t975(df) if df > 0 else math.inf)
     return CrossingFit(fitted.a, fitted.b, scale, dispersion, df, len(used), sum(s.arrivals for s in used),
-                       scale * (1.0 + x), None if low is None else scale * (1.0 + low),
+                       (min(s.rate for s in used), max(s.rate for s in used)), scale * (1.0 + x), None if low is None else scale * (1.0 + low),
                        None if high is None else scale * (1.0 + high))
 
 

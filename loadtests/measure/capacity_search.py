@@ -279,5 +279,6 @@ def capacity_record(config: CellConfig, search: Search, policy: CapacityPolicy, 
         ci_high=None if fit is None or fit.high is None else round(fit.high, 3),
         fit=None if fit is None else CapacityFit(
             intercept=fit.intercept, slope=fit.slope, scale=fit.scale, dispersion=round(fit.dispersion, 3),
-            df=fit.df, steps_used=fit.steps_used, arrivals_used=fit.arrivals_used),
+            df=fit.df, steps_used=fit.steps_used, arrivals_used=fit.arrivals_used, rate_low=fit.rates[0],
+            rate_high=fit.rates[1]),
         arrivals=sum(s.arrivals or 0 for s in valid), precision_target=search.policy.precision, phase=phase)

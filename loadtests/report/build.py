@@ -458,9 +458,12 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
         scaling.append(mb_table)
     scaling.append(Paragraph(EVENT_LOOP_NOTE))
 
-    curve_chart = _chart(charts.capacity_curve_chart(a.run.capacities), "capacity-curve",
-                         "Open loop: p95 latency from the intended send against the offered rate; filled points "
-                         "passed the SLO; the dotted line is each configuration's capacity", chart_dir, run_dir)
+    curve_chart = _chart(charts.capacity_curve_chart(a.capacity_curves), "capacity-curve",
+                         "Open loop, every step of every search: above, p95 from the intended send with its 95% bound "
+                         "(log scale); below, the share of arrivals over the SLO with the curve fitted to the steps "
+                         "near it. Filled points were under the SLO, hollow ones over it, crosses invalid windows. The "
+                         "dotted line is each capacity (where the fitted share is 5%), the shaded band its 95% "
+                         "interval", chart_dir, run_dir)
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadtests.analysis.figures.capacity import CapacityPlan
+from loadtests.analysis.figures.capacity import CapacityCurve, CapacityPlan
 from loadtests.analysis.figures.claims import ClaimsTable
 from loadtests.analysis.figures.configs import Comparison, ConfigSummary, Sweep
 from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
@@ -38,4 +38,5 @@ class Analysis:
     microbench: MicrobenchFigures | None  # None when the run has no microbenchmark (or it failed)
     invalid_cells: tuple[tuple[str, str], ...]  # (cell id, reason), never averaged in
     refusals: tuple[tuple[str, str], ...]  # (config id, why its server refused to start)
+    capacity_curves: tuple[CapacityCurve, ...] = ()  # a capacity run's searches, step by step, with fitted curves
 

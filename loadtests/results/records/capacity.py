@@ -60,6 +60,8 @@ class CapacityFit(Record):
     df: int = doc("Degrees of freedom of that scatter: steps used - 2.")
     steps_used: int = doc("Steps within the fit's span of the capacity.")
     arrivals_used: int = doc("Their arrivals.")
+    rate_low: float | None = doc("The lowest rate of the steps used, rps.", default=None)
+    rate_high: float | None = doc("The highest, rps.", default=None)
 
     def share_at(self, rate: float) -> float:
         """The fitted share of arrivals over the SLO at ``rate``."""
