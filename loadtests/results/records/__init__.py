@@ -15,6 +15,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``machine``: where the run ran (the machine, each interpreter);
 - ``microbench``: the HTTP-free microbenchmark, and a once-per-run step's failure;
 - ``audit``: the GIL audit and the modules that turned the GIL on;
+- ``probe``: the per-endpoint scaling probe;
+- ``profile``: native profiles of the headline servers;
 - ``capacity``: capacity searches at an SLO;
 - ``run``: the run's settings and ``RunRecord``, the whole of ``run.json``;
 - ``summary``: ``SummaryRecord``, the whole of ``summary.json``.
@@ -63,6 +65,21 @@ from loadtests.results.records.microbench import (
     MicrobenchPoint,
     MicrobenchVariant,
     StepFailure,
+)
+from loadtests.results.records.probe import (
+    GlobalRead,
+    ProbedEndpoint,
+    ProbeRun,
+    ProbeStep,
+)
+from loadtests.results.records.profile import (
+    CauseShare,
+    FunctionCost,
+    NativeProfile,
+    ProfilingSetup,
+    PythonFunctionCost,
+    PythonProfile,
+    ThreadShare,
 )
 from loadtests.results.records.run import (
     RunRecord,
@@ -122,6 +139,7 @@ __all__ = [
     "CapacitySearch",
     "CapacityStep",
     "CapacitySummary",
+    "CauseShare",
     "Cell",
     "CellConfig",
     "CellFiles",
@@ -131,8 +149,10 @@ __all__ = [
     "ConfigLabel",
     "EVENT_LOOPS",
     "EventLoop",
+    "FunctionCost",
     "GilCulprit",
     "GilRemedy",
+    "GlobalRead",
     "HTTP_PARSERS",
     "HttpParser",
     "InterpreterInfo",
@@ -147,6 +167,7 @@ __all__ = [
     "Microbench",
     "MicrobenchPoint",
     "MicrobenchVariant",
+    "NativeProfile",
     "OpenLoopStats",
     "Outcome",
     "PackageDifference",
@@ -155,6 +176,12 @@ __all__ = [
     "Preflight",
     "PreflightRequest",
     "PreflightTask",
+    "ProbeRun",
+    "ProbeStep",
+    "ProbedEndpoint",
+    "ProfilingSetup",
+    "PythonFunctionCost",
+    "PythonProfile",
     "RatioBound",
     "RouteInfo",
     "RunRecord",
@@ -170,6 +197,7 @@ __all__ = [
     "Stopping",
     "SummaryRecord",
     "ThreadCores",
+    "ThreadShare",
     "TunedSummary",
     "ValidityThresholds",
     "Verdict",

@@ -1,0 +1,190 @@
+"""The probe's table: per endpoint, single-thread cost 3.14t vs 3.14, parallel efficiency, and who contends.
+
+From the raw steps of ``run.probes`` (``measure/endpoint_probe.py``), per endpoint and
+interpreter and thread count:
+
+- **CPU per call**: the probe process's CPU time over a step ÷ its calls, mean over the
+  repeats with a t interval;
+- **throughput**: calls ÷ wall time, likewise;
+- **busy cores**: CPU ÷ wall: how many threads really ran at once;
+- **CPU growth**: CPU per call at N threads ÷ at 1 thread, paired by repeat (the counts
+  alternate inside each repeat), a geometric mean with its interval;
+- **efficiency**: the throughput ratio N threads ÷ 1 thread, paired the same way, ÷
+  min(N, usable cores).
+
+Each endpoint gets a verdict on 3.14t, from the most threads measured:
+
+- ``contending``: CPU per call grew by at least :data:`CONTENTION_GROWTH` and the
+  interval excludes 1: threads slow each other down on something they share;
+- ``unmeasured``: the control (plain threads on local variables) did not reach
+  :data:`PARALLEL_SHARE` of the cores either: the machine did not let threads overlap,
+  so contention could not show;
+- ``scales``: efficiency at least :data:`SCALES_EFFICIENCY`;
+- ``serialised``: the control overlapped but the endpoint's threads did not, with CPU per
+  call flat: they wait for each other (a lock, one event loop, the GIL turned back on);
+- ``partial``: anything between; ``failed``: the endpoint could not be probed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from loadtests.analysis.paired import PairedRatio, paired_ratio
+from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, mean_ci, speedup
+from loadtests.results.records import GlobalRead, ProbedEndpoint, ProbeRun, ProbeStep, RunRecord
+
+FT = "3.14t"
+GIL = "3.14"
+#: CPU per call at the most threads over 1 thread at or above this, interval above 1: contending.
+CONTENTION_GROWTH = 1.10
+#: Threads overlapped when they kept this share of min(threads, cores) busy.
+PARALLEL_SHARE = 0.6
+#: Parallel efficiency at or above this: it scales.
+SCALES_EFFICIENCY = 0.8
+
+Verdict = Literal["contending", "unmeasured", "scales", "serialised", "partial", "failed"]
+
+
+@dataclass(frozen=True)
+class ProbeRow:
+    """One endpoint on one interpreter at one thread count."""
+
+    scenario: str
+    endpoint: str
+    interpreter: str
+    threads: int
+    cpu_per_call: MeanCI  # seconds
+    throughput: MeanCI  # calls per second
+    busy_cores: float
+    efficiency: PairedRatio | None  # the throughput ratio to 1 thread ÷ min(threads, cores); None at 1 thread
+    cpu_growth: PairedRatio | None  # CPU per call ÷ at 1 thread; None at 1 thread
+
+
+@dataclass(frozen=True)
+class EndpointScaling:
+    """One endpoint across both interpreters, with its verdict on 3.14t."""
+
+    scenario: str
+    endpoint: str
+    rows: tuple[ProbeRow, ...]
+    single_thread_cost: Speedup | None  # 3.14t CPU per call ÷ 3.14's, at 1 thread
+    verdict: Verdict
+    why: str
+    top_threads: int
+    control_cores: float | None  # busy cores of the 3.14t control at the most threads
+    non_immortal: tuple[GlobalRead, ...]  # data globals the endpoint reads that are not immortal on 3.14t
+    error: str | None = None
+
+    def row(self, interpreter: str, threads: int | None = None) -> ProbeRow | None:
+        wanted = self.top_threads if threads is None else threads
+        return next((r for r in self.rows if r.interpreter == interpreter and r.threads == wanted), None)
+
+    def efficiency(self, interpreter: str) -> float | None:
+        row = self.row(interpreter)
+        return None if row is None or row.efficiency is None else row.efficiency.ratio
+
+    @property
+    def cpu_growth(self) -> PairedRatio | None:
+        row = self.row(FT)
+        return None if row is None else row.cpu_growth
+
+
+def _by_repeat(steps: Sequence[ProbeStep], threads: int) -> list[ProbeStep]:
+    return [s for s in steps if s.threads == threads]
+
+
+def _scaled(ratio: PairedRatio, divisor: float) -> PairedRatio:
+    return PairedRatio(ratio.ratio / divisor, None if ratio.low is None else ratio.low / divisor,
+                       None if ratio.high is None else ratio.high / divisor, ratio.n_pairs, ratio.log_sd)
+
+
+def rows_of(run: ProbeRun, endpoint: ProbedEndpoint, usable_cores: int) -> list[ProbeRow]:
+    """The endpoint's rows on one interpreter; none when it has no step at 1 thread."""
+    base = _by_repeat(endpoint.steps, 1)
+    if not base:
+        return []
+    out = []
+    for threads in sorted({s.threads for s in endpoint.steps}):
+        mine = _by_repeat(endpoint.steps, threads)
+        pairs = min(len(mine), len(base))
+        growth = efficiency = None
+        if threads > 1 and pairs:
+            growth = paired_ratio([s.cpu_s / s.calls for s in mine[:pairs]], [s.cpu_s / s.calls for s in base[:pairs]])
+            rate = paired_ratio([s.calls / s.wall_s for s in mine[:pairs]], [s.calls / s.wall_s for s in base[:pairs]])
+            efficiency = _scaled(rate, min(threads, usable_cores))
+        out.append(ProbeRow(
+            scenario=run.scenario, endpoint=endpoint.key, interpreter=run.interpreter, threads=threads,
+            cpu_per_call=mean_ci([s.cpu_s / s.calls for s in mine], what="CPU per call", floor=0.0),
+            throughput=mean_ci([s.calls / s.wall_s for s in mine], what="calls per second", floor=0.0),
+            busy_cores=statistics.fmean(s.cpu_s / s.wall_s for s in mine), efficiency=efficiency, cpu_growth=growth))
+    return out
+
+
+def control_cores(run: ProbeRun | None, threads: int) -> float | None:
+    """The busy cores the control's plain threads reached at ``threads`` (the better of before and after)."""
+    if run is None:
+        return None
+    found = [s.cpu_s / s.wall_s for s in run.control if s.threads == threads]
+    return max(found) if found else None
+
+
+def _verdict(rows: Sequence[ProbeRow], control: float | None, usable_cores: int) -> tuple[Verdict, str]:
+    top = max(rows, key=lambda r: r.threads)
+    ideal = min(top.threads, usable_cores)
+    growth, efficiency = top.cpu_growth, top.efficiency
+    if growth is not None and growth.ratio >= CONTENTION_GROWTH and growth.low is not None and growth.low > 1.0:
+        return "contending", (f"CPU per call grew {growth.ratio:.2f}× from 1 to {top.threads} threads "
+                              f"({growth.low:.2f}–{growth.high:.2f})")
+    if control is not None and control < PARALLEL_SHARE * ideal:
+        return "unmeasured", (f"plain threads on local variables kept only {control:.2f} of {ideal} cores busy: the "
+                              "machine did not let threads run at once, so contention could not show")
+    if efficiency is not None and efficiency.ratio >= SCALES_EFFICIENCY:
+        return "scales", f"efficiency {efficiency.ratio:.2f} at {top.threads} threads"
+    if top.busy_cores < PARALLEL_SHARE * ideal:
+        return "serialised", (f"its {top.threads} threads kept {top.busy_cores:.2f} cores busy where plain threads "
+                              f"kept {control or 0:.2f}, with CPU per call flat: they wait for each other")
+    eff = "—" if efficiency is None else f"{efficiency.ratio:.2f}"
+    return "partial", f"efficiency {eff} at {top.threads} threads"
+
+
+def _single_thread_cost(ft: ProbedEndpoint | None, gil: ProbedEndpoint | None) -> Speedup | None:
+    """3.14t's CPU per call at 1 thread ÷ 3.14's (two processes: a ratio of means, Fieller interval)."""
+    if ft is None or gil is None:
+        return None
+    try:
+        return speedup([s.cpu_s / s.calls for s in _by_repeat(ft.steps, 1)],
+                       [s.cpu_s / s.calls for s in _by_repeat(gil.steps, 1)], what="CPU per call")
+    except InsufficientData:
+        return None
+
+
+def endpoint_table(run: RunRecord) -> list[EndpointScaling]:
+    """Every probed endpoint, per scenario, in the order the load reached them."""
+    usable = run.usable_cores
+    out = []
+    for scenario in dict.fromkeys(p.scenario for p in run.probes):
+        runs = {p.interpreter: p for p in run.probes if p.scenario == scenario}
+        ft_run = runs.get(FT)
+        keys = list(dict.fromkeys(e.key for p in runs.values() for e in p.endpoints))
+        for key in keys:
+            found = {label: next((e for e in p.endpoints if e.key == key), None) for label, p in runs.items()}
+            rows = [r for label, e in found.items() if e is not None for r in rows_of(runs[label], e, usable)]
+            errors = [f"{label}: {e.error}" for label, e in found.items() if e is not None and e.error]
+            ft_rows = [r for r in rows if r.interpreter == FT]
+            ft_end, gil_end = found.get(FT), found.get(GIL)
+            non_immortal = tuple(g for g in (ft_end.globals if ft_end else ()) if g.immortal is False)
+            top = max((r.threads for r in rows), default=1)
+            if ft_run is not None and ft_run.gil_enabled:
+                verdict: Verdict = "failed"
+                why = f"the GIL was on in the 3.14t probe ({', '.join(ft_run.gil_enabled_by) or 'unnamed'})"
+            elif not ft_rows:
+                verdict, why = "failed", "; ".join(errors) or "no 3.14t measurement"
+            else:
+                verdict, why = _verdict(ft_rows, control_cores(ft_run, top), usable)
+            cost = _single_thread_cost(ft_end, gil_end)
+            out.append(EndpointScaling(scenario, key, tuple(rows), cost, verdict, why, top,
+                                       control_cores(ft_run, top), non_immortal, "; ".join(errors) or None))
+    return out
