@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadtests.core.native_causes import Frame, folded_name
 from loadtests.measure.supervised import supervised
 from loadtests.provision.process_env import clean_env
 from loadtests.results.records import ProfilingSetup
@@ -139,15 +140,6 @@ def recording(pids: Sequence[int], out: Path) -> Iterator[Recording]:
 
 
 @dataclass(frozen=True)
-class Frame:
-    """One frame, innermost first; an inlined function is its own frame at its caller's address."""
-
-    function: str
-    library: str  # the binary's file name, or [kernel]
-    inlined: bool
-
-
-@dataclass(frozen=True)
 class NativeSample:
     tid: int
     comm: str
@@ -215,7 +207,7 @@ def folded(samples: Iterable[NativeSample], kinds: Mapping[int, str]) -> Counter
     """Stacks root first, one line per distinct stack, each headed by its thread's kind (or OS name)."""
     out: Counter[str] = Counter()
     for sample in samples:
-        names = [f.function.replace(";", ":") for f in reversed(sample.frames)] or ["[no stack]"]
+        names = [folded_name(f) for f in reversed(sample.frames)] or ["[no stack]"]
         out[";".join([kinds.get(sample.tid, sample.comm), *names])] += 1
     return out
 

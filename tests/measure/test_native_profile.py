@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.core.native_causes import Frame, folded_name
 from loadtests.measure import native_profile
-from loadtests.measure.native_profile import Frame, NativeSample, folded, parse_script
+from loadtests.measure.native_profile import NativeSample, folded, parse_script
 
 SCRIPT = Path(__file__).parents[1] / "fixtures" / "perf" / "script-sample.txt"
 
@@ -41,8 +42,8 @@ def test_libraries_are_named_by_package_and_the_kernel_as_one() -> None:
 def test_folded_stacks_start_with_the_threads_kind_and_end_with_the_leaf() -> None:
     found = samples()
     stacks = folded(found, {4377: "anyio-worker"})
-    first = "anyio-worker;" + ";".join(f.function for f in reversed(found[0].frames))
-    assert first.split(";")[1:3] == ["clone3", "start_thread"] and stacks[first] >= 1
+    first = "anyio-worker;" + ";".join(folded_name(f) for f in reversed(found[0].frames))
+    assert first.split(";")[1:3] == ["clone3 [libc]", "start_thread [libc]"] and stacks[first] >= 1
     assert any(s.startswith("AnyIO worker th;") for s in stacks)  # a thread the layer did not describe: its OS name
     assert sum(stacks.values()) == 5
 
