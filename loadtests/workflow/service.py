@@ -32,7 +32,7 @@ from loadtests.core.flavour import FLAVOURS, FT, by_label
 from loadtests.core.paths import PROJECT_ROOT, envs_dir
 from loadtests.measure import preflight as preflights
 from loadtests.measure.locustfile import Locustfile, read_locustfile
-from loadtests.measure.runner import CELL_DIR_ENV
+from loadtests.measure.server_pool import CELL_DIR_ENV
 from loadtests.measure.servers import ServerSettings
 from loadtests.plan.scenarios import ROUTES_SCENARIO, is_team_scenario
 from loadtests.provision import envs
