@@ -11,6 +11,8 @@ from loadtests.analysis.capacity import DEFAULT_SLO_MS, CapacityPlan, capacity_p
 from loadtests.analysis.claims import ClaimsTable, evaluate_claims
 from loadtests.analysis.configs import Comparison, ConfigSummary, comparisons, scenarios, summarize_configs
 from loadtests.analysis.diagnosis import ScenarioDiagnosis, diagnose
+from loadtests.analysis.probe_table import EndpointScaling, endpoint_table
+from loadtests.analysis.profile_diff import ProfilePair, profile_pairs
 from loadtests.results.records import RunRecord
 from loadtests.results.store import as_run
 
@@ -27,6 +29,8 @@ class Analysis:
     scenarios: tuple[str, ...]
     slo_ms: float
     diagnoses: tuple[ScenarioDiagnosis, ...] = ()  # why each scenario does or does not scale
+    probe: tuple[EndpointScaling, ...] = ()  # the per-endpoint scaling probe's table
+    profiles: tuple[ProfilePair, ...] = ()  # both native profiles of each headline comparison
 
 
 def analyse(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS,
@@ -34,5 +38,7 @@ def analyse(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: float = DEF
     r = as_run(run)
     cfgs = summarize_configs(r)
     cmps = comparisons(r, cfgs)
+    probe, pairs = tuple(endpoint_table(r)), tuple(profile_pairs(r))
     return Analysis(r, tuple(cfgs), tuple(cmps), evaluate_claims(r, cfgs, cmps),
-                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms, tuple(diagnose(r)))
+                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms,
+                    tuple(diagnose(r, probe, pairs)), probe, pairs)

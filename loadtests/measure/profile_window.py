@@ -63,20 +63,20 @@ def python_profile(report: Mapping[str, Any], kinds: Mapping[int, str], folded_p
     selfs: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     folded: Counter[str] = Counter()
-    for tid, stack, count in report.get("stacks", []):
+    for tid, stack, cpu_us in report.get("stacks", []):
         frames = stack.split(";")
-        selfs[frames[-1]] += count
+        selfs[frames[-1]] += cpu_us
         for frame in set(frames):
-            totals[frame] += count
-        folded[";".join([kinds.get(int(tid), "thread"), *frames])] += count
-    on_cpu = sum(selfs.values()) or 1
+            totals[frame] += cpu_us
+        folded[";".join([kinds.get(int(tid), "thread"), *frames])] += cpu_us
+    weighed = sum(selfs.values()) or 1
     native_profile.write_folded(folded, folded_path)
     return PythonProfile(
         hz=float(report.get("hz", PYTHON_HZ)), samples=int(report.get("samples", 0)),
         on_cpu=int(report.get("on_cpu", 0)), errors=int(report.get("errors", 0)),
         sampler_cpu_s=float(report.get("cpu_s", 0.0)),
-        functions=tuple(PythonFunctionCost(function=f, self_samples=n, total_samples=totals[f],
-                                           self_share=round(n / on_cpu, 4))
+        functions=tuple(PythonFunctionCost(function=f, self_ms=round(n / 1000, 3), total_ms=round(totals[f] / 1000, 3),
+                                           self_share=round(n / weighed, 4))
                         for f, n in selfs.most_common(TOP_FUNCTIONS)),
         folded=str(folded_path.relative_to(run_dir)))
 
@@ -91,9 +91,18 @@ def server_pids(pid: int) -> list[int]:
 
 
 def serving_pid(pids: list[int]) -> int | None:
-    """The one process whose Python stacks to read: the only one, or the only child; None for several workers."""
-    workers = pids[1:] or pids
-    return workers[0] if len(workers) == 1 else None
+    """The process whose Python stacks to read: the only one, else the child that has used the most CPU (granian on
+    3.14 serves from a worker process beside helpers); None when it cannot be told."""
+    if len(pids) == 1:
+        return pids[0]
+    used = {}
+    for pid in pids[1:]:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        used[pid] = times.user + times.system
+    return max(used, key=lambda pid: used[pid]) if used else None
 
 
 def _start_python_sampler(arm: ProfileArm, pid: int | None, seconds: float, out: Path) -> Supervised | None:

@@ -9,11 +9,16 @@ code injected. That is what makes it safe on free-threaded 3.14t, where Python's
 perf trampoline (``-X perf``) is not. A read can catch a thread while it changes its
 stack; such a reading fails or is inconsistent and is dropped (counted as ``errors``).
 
-A stack is kept only for a thread the kernel reports running at that moment
-(``/proc/PID/task/TID/stat``), so the counts are CPU samples, not wall samples.
-Standard library only. Writes one JSON object to OUT when the time is up or on SIGTERM:
-``{"hz", "samples", "on_cpu", "errors", "cpu_s", "wall_s", "error", "stacks": [[tid,
-"outer;…;inner", count], …]}``; a frame is ``qualname (file)``.
+Each reading weighs a thread's stack by the CPU time the thread used since the previous
+reading (``/proc/PID/task/TID/schedstat``, nanoseconds on a CPU), and only when the
+kernel reports the thread running at the reading (``/proc/PID/task/TID/stat``): a thread
+that slept weighs nothing, however many readings catch it in ``Condition.wait``, and one
+that finished its work and went back to waiting within the interval is left out rather
+than credited to the wait it is in now. The weights are CPU microseconds, so shares are
+shares of CPU. Standard library only. Writes one JSON object
+to OUT when the time is up or on SIGTERM: ``{"hz", "samples", "on_cpu", "errors",
+"cpu_s", "wall_s", "error", "stacks": [[tid, "outer;…;inner", cpu_us], …]}``; a frame is
+``qualname (file)``.
 """
 
 from __future__ import annotations
@@ -43,6 +48,15 @@ def running(pid: int, tid: int) -> bool:
         return False
 
 
+def cpu_ns(pid: int, tid: int) -> int | None:
+    """Nanoseconds the thread has run on a CPU (the first field of its schedstat), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as handle:
+            return int(handle.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def frames_of(thread: Any) -> tuple[int, list[Any]]:
     """(native thread id, frames innermost first) of one ThreadInfo, or of a (tid, frames) tuple."""
     tid = getattr(thread, "thread_id", None)
@@ -70,6 +84,7 @@ def sample(pid: int, hz: float, seconds: float) -> dict[str, Any]:
     signal.signal(signal.SIGTERM, _stop)
     out: dict[str, Any] = {"hz": hz, "samples": 0, "on_cpu": 0, "errors": 0, "error": None, "stacks": []}
     stacks: Counter[tuple[int, str]] = Counter()
+    ran: dict[int, int] = {}  # tid -> CPU ns at the previous reading
     cpu, started = time.process_time(), time.monotonic()
     try:
         unwinder = _remote_debugging.RemoteUnwinder(pid, all_threads=True)
@@ -88,8 +103,13 @@ def sample(pid: int, hz: float, seconds: float) -> dict[str, Any]:
             out["samples"] += 1
             for thread in threads:
                 tid, frames = frames_of(thread)
-                if frames and running(pid, tid):
-                    stacks[(tid, ";".join(label(f) for f in reversed(frames)))] += 1
+                now = cpu_ns(pid, tid)
+                before = ran.get(tid)
+                if now is None:
+                    continue
+                ran[tid] = now
+                if frames and before is not None and now > before and running(pid, tid):
+                    stacks[(tid, ";".join(label(f) for f in reversed(frames)))] += (now - before) // 1000
                     out["on_cpu"] += 1
         tick += period
         time.sleep(max(0.0, tick - time.monotonic()))

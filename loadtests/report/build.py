@@ -38,6 +38,7 @@ from loadtests.analysis.summary import capacity_entries
 from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.report import charts
 from loadtests.report.card import CapacityFigure, summary_section
+from loadtests.report.diagnosis_evidence import probe_blocks, profile_blocks
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
@@ -509,7 +510,8 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (
-        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)), *diagnosis_blocks(a))),
+        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)), *diagnosis_blocks(a), *probe_blocks(a),
+                                       *profile_blocks(a, run_dir))),
         Section("throughput", "Throughput", (
             Paragraph("Mean requests per second over valid repeats, with 95% confidence intervals, for every "
                       "scenario × server × interpreter, including the 3.14 N-process baseline (green)."),

@@ -78,8 +78,9 @@ def tree(stacks: Mapping[str, int]) -> Node:
     return root
 
 
-def depth(node: Node) -> int:
-    return 1 + max((depth(c) for c in node.children.values()), default=0)
+def depth(node: Node, min_count: float = 0.0) -> int:
+    """Rows of the drawing: frames of at least ``min_count`` samples (narrower ones are not drawn)."""
+    return 1 + max((depth(c, min_count) for c in node.children.values() if c.count >= min_count), default=0)
 
 
 def colour(name: str, level: int, python: bool) -> str:
@@ -106,7 +107,7 @@ def render(stacks: Mapping[str, int], title: str, python: bool = False,
     """The SVG document. ``describe(name, samples, total)`` makes a frame's hover title (default: samples, %)."""
     root = tree(stacks)
     total = root.count
-    rows = depth(root) if total else 1
+    rows = depth(root, MIN_WIDTH_PX * total / (WIDTH_PX - 16)) if total else 1
     legend = 0 if python else LEGEND_PX
     height = TITLE_PX + legend + rows * ROW_PX + 8
     text = describe or (lambda name, n, all_: f"{name}: {n} samples, {n / all_:.1%}")

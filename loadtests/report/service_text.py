@@ -11,6 +11,7 @@ section. ``terminal_lines``: the diagnosis for the summary ``gil-lab compare`` p
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 from loadtests.analysis import diagnosis as rules
@@ -31,16 +32,25 @@ def _thresholds() -> str:
             f"scales at an efficiency of {rules.SCALES_EFFICIENCY:g}.")
 
 
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """``profile_share 0.071 · probe_cpu_growth 1.19``: a finding's figures as summary.json holds them."""
+    return " · ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+                      for key, value in evidence.items() if value is not None)
+
+
 def diagnosis_blocks(a: Analysis) -> list[Any]:
-    rows = [(d.scenario, d.server, f.title, f.evidence, f.change) for d in a.diagnoses for f in d.findings]
+    rows = [(d.scenario, d.server, f.title, f.detail, evidence_text(f.evidence), f.change)
+            for d in a.diagnoses for f in d.findings]
     blocks: list[Any] = [Paragraph(
         "**Diagnosis.** Why each scenario does or does not scale, from what this run measured: the server's CPU per thread (the "
         "event loop's against the worker threads'), requests in flight, rps per busy core, the GIL state of every "
         "window, the load generator's CPU and, for your own service, the routes your Locust file reached and how "
         "the app's table declares them. Each finding names what you can change.")]
     if rows:
-        blocks.append(Table("diagnosis", ("scenario", "server", "finding", "evidence", "what you can change"),
-                            tuple(rows), "Diagnosis per scenario and server"))
+        blocks.append(Table("diagnosis", ("scenario", "server", "finding", "what was measured", "evidence",
+                                          "what you can change"),
+                            tuple(rows), "Diagnosis per scenario and server (server `probe`: the in-process probe); "
+                                         "the evidence column is summary.json's"))
     else:
         blocks.append(Paragraph("No scenario has valid windows to diagnose."))
     if a.run.gil_culprits:
@@ -89,8 +99,11 @@ def terminal_lines(a: Analysis, width: int = 110) -> list[str]:
     lines = []
     for d in a.diagnoses:
         for f in d.findings:
-            lines += textwrap.wrap(plain(f"{d.scenario}/{d.server}: {f.title}. {f.evidence}"), width,
+            lines += textwrap.wrap(plain(f"{d.scenario}/{d.server}: {f.title}. {f.detail}"), width,
                                    initial_indent="  ", subsequent_indent="    ")
+            if f.evidence:
+                lines += textwrap.wrap(f"evidence: {evidence_text(f.evidence)}", width, initial_indent="    ",
+                                       subsequent_indent="      ")
             lines += textwrap.wrap(plain(f"-> {f.change}"), width, initial_indent="    ", subsequent_indent="       ")
     return ["diagnosis:", *lines] if lines else []
 
@@ -100,5 +113,6 @@ def card_diagnosis(a: Analysis) -> dict[str, list[str]]:
     lines: dict[str, list[str]] = {}
     for d in a.diagnoses:
         for f in d.findings:
-            lines.setdefault(d.scenario, []).append(f"{d.server}: {f.title}. {f.evidence}")
+            cited = f" (evidence: {evidence_text(f.evidence)})" if f.evidence else ""
+            lines.setdefault(d.scenario, []).append(f"{d.server}: {f.title}. {f.detail}{cited}")
     return lines

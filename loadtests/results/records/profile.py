@@ -62,10 +62,11 @@ class ThreadShare(Record):
 class PythonFunctionCost(Record):
     """A Python function in the Python-level stacks of the same window."""
 
-    function: str = doc("Qualified name and file, e.g. `pure (app/workloads/compute_work.py)`.")
-    self_samples: int = doc("On-CPU samples with it as the innermost Python frame.")
-    total_samples: int = doc("On-CPU samples with it anywhere on the stack.")
-    self_share: float = doc("self_samples ÷ on-CPU samples.")
+    function: str = doc("Qualified name and file, e.g. `pure (workloads/compute_work.py)`.")
+    self_ms: float = doc("CPU milliseconds of readings with it as the innermost Python frame (a thread's stack "
+                         "weighs the CPU it used since the previous reading).")
+    total_ms: float = doc("CPU milliseconds of readings with it anywhere on the stack.")
+    self_share: float = doc("self_ms ÷ all the CPU the readings weighed.")
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,11 @@ class PythonProfile(Record):
 
     hz: float = doc("Samples per second asked for.")
     samples: int = doc("Stack readings taken.")
-    on_cpu: int = doc("Thread stacks kept: threads the kernel reported running when read.")
+    on_cpu: int = doc("Thread stacks kept: threads that used CPU since the previous reading.")
     errors: int = doc("Readings that failed (a thread changing its stack while read); they are dropped.")
     sampler_cpu_s: float = doc("CPU the sampler process used, seconds: its cost, taken from the machine's cores, "
                                "not from the server's threads.")
-    functions: tuple[PythonFunctionCost, ...] = doc("The hottest functions by self samples.")
+    functions: tuple[PythonFunctionCost, ...] = doc("The hottest functions by self CPU.")
     folded: str | None = doc("Folded Python stacks, relative to the run directory.")
 
 
@@ -102,8 +103,7 @@ class NativeProfile(Record):
     functions: tuple[FunctionCost, ...] = doc("The hottest native functions by self samples.")
     threads: tuple[ThreadShare, ...] = doc("Samples per kind of thread.")
     folded: str | None = doc("Folded native stacks (one `frame;frame;… count` per line), relative to the run "
-                             "directory.")
-    flamegraph: str | None = doc("The flame graph (static SVG), relative to the run directory.")
+                             "directory; the report draws its flame graph from them.")
     python: PythonProfile | None = doc("Python-level stacks of the same window, or null.")
     error: str | None = doc("Why this window has no profile (perf failed, the server died), or null.",
                             default=None)
