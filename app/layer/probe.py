@@ -22,11 +22,12 @@ The request (JSON)::
 It writes, per endpoint: the route that served it and its endpoint function, the first
 response's status, each step's figures, and the module globals the endpoint reads with
 whether each is immortal in this process (:mod:`.hotglobals`). Also the interpreter
-and its GIL state after the import, and a *control*: the same thread counts spinning a
-loop on local variables only (nothing shared), before and after the endpoints. It tells
-what parallelism the machine gave the probe: an endpoint whose threads stay on fewer
-cores than the control's waited for something in the app; when the control itself
-stayed on one core, the machine (or the GIL) did not let threads overlap at all. Exit status 0 when it ran (an endpoint that failed
+and its GIL state after the import, and a *control*: the most threads spinning a loop on
+local variables only (nothing shared), once after each repeat of an endpoint's counts
+(and at every count before and after all endpoints). It tells what parallelism the
+machine gave the probe at that moment: an endpoint whose threads stay on fewer cores
+than the control's waited for something in the app; when the control itself stayed on
+one core, the machine (or the GIL) did not let threads overlap at all. Exit status 0 when it ran (an endpoint that failed
 is reported in the output), 1 when the app could not be served, 2 for bad arguments.
 """
 
@@ -246,7 +247,7 @@ def probe_endpoint(loops: list[LoopThread], request: dict[str, Any], plan: dict[
                    app_dir: str) -> dict[str, Any]:
     body = base64.b64decode(request["body_base64"]) if request.get("body_base64") else b""
     out: dict[str, Any] = {**{k: request.get(k) for k in ("key", "method", "path", "query")}, "status": None,
-                           "route": None, "endpoint": None, "globals": [], "steps": [], "error": None}
+                           "route": None, "endpoint": None, "globals": [], "steps": [], "control": [], "error": None}
     first = loops[0]
     try:
         started = time.perf_counter()
@@ -262,7 +263,8 @@ def probe_endpoint(loops: list[LoopThread], request: dict[str, Any], plan: dict[
         step(loops[: max(counts)], request, body, max(plan["warmup_s"], single))  # specialise, start anyio's threads
         for _ in range(plan["repeats"]):
             for count in counts:
-                out["steps"].append(step(loops[:count], request, body, seconds))
+                out["steps"].append(step(loops[: count], request, body, seconds))
+            out["control"] += control([max(counts)], seconds)  # what the machine allowed, right beside it
     except Exception as error:  # the app's failure is a result: report it and probe the next endpoint
         out["error"] = f"{type(error).__name__}: {error}"[:500]
     return out

@@ -16,12 +16,14 @@ Each endpoint gets a verdict on 3.14t, from the most threads measured:
 
 - ``contending``: CPU per call grew by at least :data:`CONTENTION_GROWTH` and the
   interval excludes 1: threads slow each other down on something they share;
-- ``unmeasured``: the control (plain threads on local variables) did not reach
-  :data:`PARALLEL_SHARE` of the cores either: the machine did not let threads overlap,
-  so contention could not show;
+- ``unmeasured``: the control (plain threads on local variables, measured right after each
+  repeat) did not reach :data:`PARALLEL_SHARE` of the cores: the machine did not let
+  threads overlap, so contention could not show;
+- ``serialised``: the endpoint's threads kept fewer than :data:`SERIAL_SHARE` of the cores
+  the control kept busy, with CPU per call flat: they wait for each other (a lock, a
+  dict's or list's per-object lock many threads write, one event loop, the GIL turned
+  back on);
 - ``scales``: efficiency at least :data:`SCALES_EFFICIENCY`;
-- ``serialised``: the control overlapped but the endpoint's threads did not, with CPU per
-  call flat: they wait for each other (a lock, one event loop, the GIL turned back on);
 - ``partial``: anything between; ``failed``: the endpoint could not be probed.
 """
 
@@ -42,6 +44,8 @@ GIL = "3.14"
 CONTENTION_GROWTH = 1.10
 #: Threads overlapped when they kept this share of min(threads, cores) busy.
 PARALLEL_SHARE = 0.6
+#: An endpoint's threads below this share of the control's busy cores wait for each other.
+SERIAL_SHARE = 0.75
 #: Parallel efficiency at or above this: it scales.
 SCALES_EFFICIENCY = 0.8
 
@@ -123,11 +127,13 @@ def rows_of(run: ProbeRun, endpoint: ProbedEndpoint, usable_cores: int) -> list[
     return out
 
 
-def control_cores(run: ProbeRun | None, threads: int) -> float | None:
-    """The busy cores the control's plain threads reached at ``threads`` (the better of before and after)."""
-    if run is None:
-        return None
-    found = [s.cpu_s / s.wall_s for s in run.control if s.threads == threads]
+def control_cores(run: ProbeRun | None, endpoint: ProbedEndpoint | None, threads: int) -> float | None:
+    """The busy cores plain threads reached at ``threads``: beside the endpoint's steps (their mean), else the
+    better of the probe's own before and after."""
+    beside = [s.cpu_s / s.wall_s for s in (endpoint.control if endpoint else ()) if s.threads == threads]
+    if beside:
+        return statistics.fmean(beside)
+    found = [s.cpu_s / s.wall_s for s in (run.control if run else ()) if s.threads == threads]
     return max(found) if found else None
 
 
@@ -141,11 +147,11 @@ def _verdict(rows: Sequence[ProbeRow], control: float | None, usable_cores: int)
     if control is not None and control < PARALLEL_SHARE * ideal:
         return "unmeasured", (f"plain threads on local variables kept only {control:.2f} of {ideal} cores busy: the "
                               "machine did not let threads run at once, so contention could not show")
+    if control is not None and top.busy_cores < SERIAL_SHARE * control:
+        return "serialised", (f"its {top.threads} threads kept {top.busy_cores:.2f} cores busy where plain threads "
+                              f"kept {control:.2f}, with CPU per call flat: they wait for each other")
     if efficiency is not None and efficiency.ratio >= SCALES_EFFICIENCY:
         return "scales", f"efficiency {efficiency.ratio:.2f} at {top.threads} threads"
-    if top.busy_cores < PARALLEL_SHARE * ideal:
-        return "serialised", (f"its {top.threads} threads kept {top.busy_cores:.2f} cores busy where plain threads "
-                              f"kept {control or 0:.2f}, with CPU per call flat: they wait for each other")
     eff = "—" if efficiency is None else f"{efficiency.ratio:.2f}"
     return "partial", f"efficiency {eff} at {top.threads} threads"
 
@@ -183,8 +189,8 @@ def endpoint_table(run: RunRecord) -> list[EndpointScaling]:
             elif not ft_rows:
                 verdict, why = "failed", "; ".join(errors) or "no 3.14t measurement"
             else:
-                verdict, why = _verdict(ft_rows, control_cores(ft_run, top), usable)
+                verdict, why = _verdict(ft_rows, control_cores(ft_run, ft_end, top), usable)
             cost = _single_thread_cost(ft_end, gil_end)
             out.append(EndpointScaling(scenario, key, tuple(rows), cost, verdict, why, top,
-                                       control_cores(ft_run, top), non_immortal, "; ".join(errors) or None))
+                                       control_cores(ft_run, ft_end, top), non_immortal, "; ".join(errors) or None))
     return out

@@ -127,7 +127,7 @@ def _record(scenario: str, label: str, python: Path, answer: dict[str, Any], sec
                        globals=tuple(GlobalRead(function=g["function"], name=g["name"], type=g["type"],
                                                 value=g["value"], immortal=g["immortal"])
                                      for g in e.get("globals", [])),
-                       error=e.get("error"))
+                       error=e.get("error"), control=tuple(_step(s) for s in e.get("control", [])))
         for e in answer.get("endpoints", []))
     return ProbeRun(scenario=scenario, interpreter=label, python=str(python),
                     free_threaded=bool(info.get("free_threaded", False)),

@@ -232,3 +232,45 @@ def test_a_busy_loop_below_saturation_states_the_ceiling_it_puts_on_one_process(
     assert ceiling.title == "the event loop caps one process at about 127 rps"  # 38 rps / 0.30 cores of the loop
     assert "POST /cart/quote is `async def` (shop.quote)" in ceiling.detail
     assert "make shop.quote a plain `def`" in ceiling.change and "event-loop" not in found
+
+
+def pooled(cell: Cell, rps: float, latency_ms: float, pool: float, loop: float, kinds: bool) -> Cell:
+    """A window of a service that runs its queries in its own ThreadPoolExecutor of 8 threads."""
+    threads = (ThreadCores("ThreadPoolExecu", 8, pool, "executor" if kinds else None),
+               ThreadCores("python", 1, loop, "event-loop" if kinds else None),
+               ThreadCores("AnyIO worker th", 8, 0.02, "anyio-worker" if kinds else None))
+    assert cell.latency_ms is not None
+    return replace(cell, rps=rps, server_cpu_cores=round(pool + loop + 0.02, 3), client_cpu_cores=0.05,
+                   latency_ms=replace(cell.latency_ms, mean=latency_ms), server_thread_cores=threads)
+
+
+def test_an_apps_own_pool_is_never_taken_for_the_event_loop_and_no_finding_contradicts_another() -> None:
+    """The pool's 8 threads, cut by the kernel to one name, did the work: 26.9 rps on 3.14t, scaling."""
+    for kinds in (True, False):
+        run = load_run(FIXTURE)
+        run = replace(run, cells=tuple(
+            pooled(c, 26.9, 290, 1.62, 0.1, kinds) if c.free_threaded else pooled(c, 13.5, 580, 0.9, 0.05, kinds)
+            for c in run.cells))
+        found = findings(run)
+        assert "loop-ceiling" not in found and "event-loop" not in found, (kinds, found.keys())
+        assert "scales" in found
+        if kinds:  # the loop, as the layer named it, used 0.1 cores: a ceiling far above what was served
+            (only,) = diagnose(run)
+            assert not any("ThreadPoolExecu" in f.detail for f in only.findings)
+
+
+def test_a_finding_that_a_stronger_one_contradicts_is_dropped() -> None:
+    from loadtests.analysis.diagnosis import consistent
+    from loadtests.analysis.diagnosis_types import Finding
+
+    kept = consistent([Finding("loop-ceiling", "t", "d", "c"), Finding("scales", "t", "d", "c"),
+                       Finding("per-core-cost", "t", "d", "c")])
+    assert [f.code for f in kept] == ["scales", "per-core-cost"]
+
+
+def test_every_finding_carries_its_figures() -> None:
+    run = shaped(gil={"rps": 12, "latency_ms": 660, "loop": 0.05, "workers": 0.95},
+                 ft={"rps": 14, "latency_ms": 570, "loop": 0.06, "workers": 1.84})
+    cost = findings(run)["per-core-cost"]
+    assert cost.evidence == {"rps_per_core_3.14t": 7.37, "rps_per_core_3.14": 12.0, "change": -0.386}
+    assert "without a profile the lab cannot say which" in cost.detail

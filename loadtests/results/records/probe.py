@@ -49,6 +49,9 @@ class ProbedEndpoint(Record):
     steps: tuple[ProbeStep, ...] = doc("Every measured step, thread counts alternating within each repeat.")
     globals: tuple[GlobalRead, ...] = doc("The data globals it reads, with their immortality.")
     error: str | None = doc("Why it could not be probed (an error status, an exception), or null.")
+    control: tuple[ProbeStep, ...] = doc("Plain threads on local variables at the most threads, one step after each "
+                                         "repeat: the parallelism the machine allowed right beside the endpoint's "
+                                         "steps.", default=())
 
 
 @dataclass(frozen=True)
