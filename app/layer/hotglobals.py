@@ -134,3 +134,16 @@ def global_reads(endpoint: Any, app_dir: str) -> list[dict[str, Any]]:
                     out.append({"function": owner, "name": dotted, "type": type(value).__name__,
                                 "value": _short(value), "immortal": is_immortal(value)})
     return out
+
+
+def snapshot(endpoints: list[tuple[str, Any]], app_dir: str) -> dict[str, Any]:
+    """The ``/lab/globals`` body: per route, its endpoint and the data globals it reads, as this process holds
+    them (whether the server's own modules came from a .pyc decides their immortality)."""
+    out = []
+    for route, endpoint in endpoints:
+        target = unwrap(endpoint)
+        reads = global_reads(endpoint, app_dir)
+        if reads:
+            name = f"{target.__module__}.{target.__qualname__}" if target is not None else None
+            out.append({"route": route, "endpoint": name, "globals": reads})
+    return {"endpoints": out}

@@ -10,6 +10,8 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   app keeps them (the lab's built-in app does), else ``[]``;
 - ``GET /lab/threads``: every thread of the process and what it is (see :mod:`.threadmap`):
   the event loops are the threads this wrapper was called on;
+- ``GET /lab/globals``: per route, the module globals its endpoint reads and whether each
+  is immortal in this process (see :mod:`.hotglobals`);
 - anything else under ``/lab/``: 404 (405 for another method on those paths); a
   websocket there is closed before it is accepted.
 """
@@ -20,8 +22,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from . import runtime, threadmap
-from .routes import application, framework, is_reserved
+from . import hotglobals, runtime, threadmap
+from .routes import application, endpoints, framework, is_reserved
 from .threads import ThreadLimit
 
 Scope = MutableMapping[str, Any]
@@ -33,7 +35,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 RUNTIME_PATH = "/lab/runtime"
 LOADS_PATH = "/lab/loads"
 THREADS_PATH = "/lab/threads"
-PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH)
+GLOBALS_PATH = "/lab/globals"
+PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH, GLOBALS_PATH)
 
 
 class LabLayer:
@@ -44,6 +47,7 @@ class LabLayer:
         self.threads = threads
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
+        self.app_dir = app_dir or "."
         self.loops = threadmap.LoopThreads()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,6 +78,8 @@ class LabLayer:
             await _json(send, method, 200, runtime.snapshot(self.threads.current(), self.description))
         elif path == THREADS_PATH:
             await _json(send, method, 200, threadmap.snapshot(self.loops.ids()))
+        elif path == GLOBALS_PATH:
+            await _json(send, method, 200, hotglobals.snapshot(endpoints(self.app), self.app_dir))
         else:
             await _json(send, method, 200, self.loads())
 

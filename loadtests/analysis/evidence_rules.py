@@ -67,15 +67,49 @@ def _python_top(pair: ProfilePair) -> str | None:
     return f"{top.function} ({top.self_share:.0%} of the Python-level CPU)"
 
 
+#: A Python function with at least this share of the window's Python-level CPU is hot.
+HOT_FUNCTION_SHARE = 0.05
+
+
+def _runs(label: str, function: str) -> bool:
+    """Whether the Python profile's ``pure (workloads/compute_work.py)`` is ``app.workloads.compute_work.pure``."""
+    name, _, file = label.partition(" (")
+    module = file.rstrip(")").removesuffix(".py").replace("/", ".")
+    return function.endswith(f".{name}") and module.rsplit(".", 1)[-1] in function
+
+
+def mortal_globals(pair: ProfilePair, endpoints: Sequence[EndpointScaling]) -> tuple[list[GlobalRead], str]:
+    """The non-immortal globals the hot code reads, and whose view it is: the 3.14t server's own (GET /lab/globals
+    during its profile window), else the probe's process.
+
+    Hot code is what the load reached (the probe's endpoints) and the functions 3.14t's Python-level profile found
+    hot; a global read by a hot function comes first.
+    """
+    hot = [f.function for f in (pair.ft.python.functions if pair.ft and pair.ft.python else ())
+           if f.self_share >= HOT_FUNCTION_SHARE]
+    reached = {e.endpoint.split(" ", 1)[-1] for e in endpoints}
+    served = pair.ft.globals if pair.ft is not None else ()
+    if served:
+        reads = [g for e in served for g in e.globals
+                 if e.route in reached or any(_runs(label, g.function) for label in hot)]
+        source = "the 3.14t server"
+    else:
+        reads = [g for e in endpoints for g in e.non_immortal]
+        source = "the probe"
+    mortal = list(dict.fromkeys(g for g in reads if g.immortal is False))
+    mortal.sort(key=lambda g: not any(_runs(label, g.function) for label in hot))
+    return mortal, source
+
+
 def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointScaling]) -> Finding | None:
     if pair is None:
         return None
     share, base = pair.share(FT, "refcount-shared"), pair.share(GIL, "refcount-shared") or 0.0
     if share is None or share < REFCOUNT_SHARE or share - base < REFCOUNT_EXCESS:
         return None
-    contending = [e for e in endpoints if e.verdict == "contending"]
+    contending = [e for e in endpoints if e.verdict in ("contending", "serialised")]
     shown = contending[0] if contending else (endpoints[0] if endpoints else None)
-    mortal = list(dict.fromkeys(g for e in (contending or endpoints) for g in e.non_immortal))
+    mortal, source = mortal_globals(pair, contending or endpoints)
     evidence: dict[str, EvidenceValue] = {
         "profile_share": share, "profile_share_3.14": base, "cpu_ms_per_request": pair.ms(FT, "refcount-shared"),
         "profile_samples": pair.ft.samples if pair.ft else None}
@@ -91,10 +125,11 @@ def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointSc
                      f"from 1 to {shown.top_threads} threads on 3.14t, efficiency "
                      f"{shown.efficiency(FT) or 0:.2f} ({shown.verdict}).")
     if mortal:
-        evidence.update({"global": mortal[0].name, "global_function": mortal[0].function, "immortal": False})
+        evidence.update({"global": mortal[0].name, "global_function": mortal[0].function, "immortal": False,
+                         "immortality_seen_by": source})
     python = _python_top(pair)
-    named = (f" It reads {_global_text(mortal)}, not immortal on 3.14t: its module was compiled from source, so "
-             "every thread that reads it writes its reference count." if mortal else "")
+    named = (f" The hot code reads {_global_text(mortal)}, not immortal in {source}: its module was compiled from "
+             "source, so every thread that reads it writes its reference count." if mortal else "")
     # The shared path is slower even when no other thread is there; contention is when threads overlapped.
     overlapped = bool(contending) or (pair.ft is not None and (pair.ft.server_cpu_cores or 0) >= OVERLAP_CORES)
     what = "reference-count contention on a shared object" if overlapped else "reference counting on a shared object"

@@ -32,11 +32,20 @@ import psutil
 
 from loadtests.measure import native_causes, native_profile
 from loadtests.measure.load_session import LoadSession
+from loadtests.measure.runtime import NOT_ANSWERING, fetch_json
 from loadtests.measure.sampling import Sampler, usage_in_window
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.measure.thread_kinds import fetch_kinds
 from loadtests.provision.process_env import clean_env
-from loadtests.results.records import CellConfig, NativeProfile, ProfilingSetup, PythonFunctionCost, PythonProfile
+from loadtests.results.records import (
+    CellConfig,
+    EndpointGlobals,
+    GlobalRead,
+    NativeProfile,
+    ProfilingSetup,
+    PythonFunctionCost,
+    PythonProfile,
+)
 
 PYTHON_HZ = 99.0
 SAMPLER = Path(__file__).with_name("python_stacks.py")
@@ -55,6 +64,20 @@ class ProfileArm:
     base_url: str
     python: Path  # the server's interpreter: the Python-level sampler must be the same build
     tree: str  # its name in the run's Sampler
+
+
+GLOBALS_PATH = "/lab/globals"
+
+
+def fetch_globals(base_url: str) -> tuple[EndpointGlobals, ...]:
+    """What the server's layer says each endpoint reads (empty when the layer does not answer)."""
+    try:
+        body = fetch_json(base_url.rstrip("/") + GLOBALS_PATH, timeout=30.0)
+        return tuple(EndpointGlobals(route=str(e["route"]), endpoint=e.get("endpoint"), globals=tuple(
+            GlobalRead(function=g["function"], name=g["name"], type=g["type"], value=g["value"],
+                       immortal=g["immortal"]) for g in e["globals"])) for e in body["endpoints"])
+    except (*NOT_ANSWERING, KeyError, TypeError, ValueError):
+        return ()
 
 
 def python_profile(report: Mapping[str, Any], kinds: Mapping[int, str], folded_path: Path,
@@ -154,6 +177,7 @@ def profile_arm(arm: ProfileArm, session: LoadSession, sampler: Sampler, setup: 
     requests = sum(1 for s in drained.samples if start_wall <= s[0] < end_wall)
     usage = usage_in_window(sampler.readings(arm.tree), start_wall, end_wall)
     kinds = fetch_kinds(arm.base_url)
+    server_globals = fetch_globals(arm.base_url)
     python_report = _python_report(python, out_dir / "python.json", seconds)
     samples = [] if error else native_profile.read_samples(data, start_mono, end_mono)
     data.unlink(missing_ok=True)  # tens of MB; the folded stacks keep what the report shows
@@ -173,4 +197,4 @@ def profile_arm(arm: ProfileArm, session: LoadSession, sampler: Sampler, setup: 
         folded=str(folded_path.relative_to(run_dir)),
         python=None if python_report is None else python_profile(python_report, kinds, out_dir / "python.folded",
                                                                  run_dir),
-        error=error)
+        error=error, globals=server_globals)

@@ -120,3 +120,27 @@ def test_a_requirement_that_would_turn_the_gil_on_is_told_from_the_servers_that_
     assert "the app's own import does not load lxml 5.3" in found.detail
     codes = {f.code for d in diagnose(run) for f in d.findings}
     assert "gil-latent" in codes and "gil-reenabled" not in codes
+
+
+def test_the_servers_own_view_of_a_global_decides_and_a_hot_function_is_matched_to_its_reads() -> None:
+    from loadtests.analysis.evidence_rules import mortal_globals
+    from loadtests.results.records import EndpointGlobals, GlobalRead
+
+    def served(immortal: bool) -> RunRecord:
+        read = GlobalRead("app.workloads.compute_work.pure", "_MODULUS", "int", "1000003", immortal)
+        ft = replace(profile("3.14t", {"eval": 0.9, "refcount-shared": 0.1}, python=PYTHON),
+                     globals=(EndpointGlobals("/other", "app.other", (read,)),))  # reached only through pure
+        return replace(load_run(FIXTURE), profiling=SETUP, profiles=(profile("3.14", {"eval": 1.0}), ft),
+                       probes=(probe("3.14t", (endpoint("GET /shared", steps(0.010, 0.010, 2.0), MODULUS),)),))
+
+    source = served(False)
+    (pair,) = profile_pairs(source)
+    mortal, seen = mortal_globals(pair, [])
+    assert [g.name for g in mortal] == ["_MODULUS"] and seen == "the 3.14t server"
+    found = refcount_contention(pair, [])
+    assert found is not None and found.evidence["immortality_seen_by"] == "the 3.14t server"
+    compiled = served(True)  # from a .pyc the server's constant is immortal, whatever the probe's process held
+    (pair,) = profile_pairs(compiled)
+    assert mortal_globals(pair, endpoint_table(compiled))[0] == []
+    found = refcount_contention(pair, endpoint_table(compiled))
+    assert found is not None and "global" not in found.evidence and "compileall" not in found.change

@@ -114,3 +114,15 @@ def test_the_probe_calls_each_endpoint_through_asgi_from_one_and_two_threads(tmp
     assert missing["status"] == 404 and "answered 404" in missing["error"] and missing["steps"] == []
     assert [s["threads"] for s in report["control"]] == [1, 2, 1, 2]
     assert report["python"]["free_threaded"] is FREE_THREADED_BUILD
+
+
+def test_lab_globals_says_per_route_what_the_running_server_holds() -> None:
+    from .conftest import layered
+
+    with TestClient(layered()) as client:
+        answer = client.get("/lab/globals").json()
+    pure = next(e for e in answer["endpoints"] if e["route"] == "/compute/pure")
+    assert pure["endpoint"] == "app.builtin.compute_routes.compute_pure"
+    (modulus,) = [g for g in pure["globals"] if g["name"] == "_MODULUS"]
+    assert modulus["function"] == "app.workloads.compute_work.pure" and modulus["type"] == "int"
+    assert isinstance(modulus["immortal"], bool)

@@ -67,6 +67,7 @@ from loadtests.results.records.microbench import (
     StepFailure,
 )
 from loadtests.results.records.probe import (
+    EndpointGlobals,
     GlobalRead,
     ProbedEndpoint,
     ProbeRun,
@@ -151,6 +152,7 @@ __all__ = [
     "ComparisonSummary",
     "ConfigLabel",
     "EVENT_LOOPS",
+    "EndpointGlobals",
     "EventLoop",
     "FindingSummary",
     "FunctionCost",

@@ -35,6 +35,15 @@ class GlobalRead(Record):
 
 
 @dataclass(frozen=True)
+class EndpointGlobals(Record):
+    """The data globals one endpoint reads, as a running server holds them (GET /lab/globals)."""
+
+    route: str = doc("The route template.")
+    endpoint: str | None = doc("module.qualname of the endpoint function.")
+    globals: tuple[GlobalRead, ...] = doc("The globals it (and the app functions it calls) reads.")
+
+
+@dataclass(frozen=True)
 class ProbedEndpoint(Record):
     """One endpoint's probe on one interpreter."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loadtests.results.record import Record, doc
+from loadtests.results.records.probe import EndpointGlobals
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,7 @@ class NativeProfile(Record):
     python: PythonProfile | None = doc("Python-level stacks of the same window, or null.")
     error: str | None = doc("Why this window has no profile (perf failed, the server died), or null.",
                             default=None)
+    globals: tuple[EndpointGlobals, ...] = doc("The module globals each route's endpoint reads, with their "
+                                               "immortality as this server holds them (GET /lab/globals): on 3.14t "
+                                               "constants are immortal only in modules loaded from a .pyc.",
+                                               default=())
