@@ -4,9 +4,10 @@ Pure functions over a run record (its windows, its probe and profiles, and for a
 service the stored inspection and preflight). Each finding says what it found (``detail``,
 a sentence with the figures), what the team can change, and carries the figures it rests
 on as ``evidence`` (summary.json's findings have them). Nothing is guessed: a rule fires
-only on its signals, and the thresholds are the constants below, printed with the report.
-The rules that read the probe, the native profiles and the audit are in
-``evidence_rules.py``; two findings that contradict each other are never both kept.
+only on its signals, and the thresholds are the constants of
+:mod:`loadtests.analysis.figures.diagnosis`, printed with the report. The rules that read
+the probe, the native profiles and the audit are in ``evidence_rules.py``; two findings
+that contradict each other are never both kept.
 
 Signals, per scenario and server, from the valid windows of the headline 3.14t and 3.14
 arms (``configs.headline``):
@@ -32,17 +33,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from loadtests.analysis.configs import (
-    FT_INTERPRETER,
-    KIND_INTERPRETER,
-    Comparison,
-    ConfigSummary,
-    comparisons,
-    headline,
-    is_counted,
-    summarize_configs,
-)
-from loadtests.analysis.diagnosis_types import PROBE_SERVER, EvidenceValue, Finding, ScenarioDiagnosis
+from loadtests.analysis.configs import comparisons, headline, is_counted, summarize_configs
 from loadtests.analysis.evidence_rules import (
     allocator,
     garbage_collection,
@@ -52,32 +43,29 @@ from loadtests.analysis.evidence_rules import (
     probe_findings,
     refcount_contention,
 )
-from loadtests.analysis.probe_table import EndpointScaling, endpoint_table
-from loadtests.analysis.profile_diff import CauseDelta, ProfilePair, profile_pairs, usable
-from loadtests.analysis.stats import format_interval
+from loadtests.analysis.figures.configs import FT_INTERPRETER, KIND_INTERPRETER, Comparison, ConfigSummary
+from loadtests.analysis.figures.diagnosis import (
+    ALREADY_PARALLEL_SHARE,
+    CLIENT_NEAR_SATURATION,
+    IDLE_CORES,
+    IN_FLIGHT_SHARE,
+    LOOP_NOTABLE_CORES,
+    LOOP_SATURATED_CORES,
+    LOOP_SHARE,
+    PER_CORE_DROP,
+    SCALES_EFFICIENCY,
+    WAITING_SHARE,
+    EvidenceValue,
+    Finding,
+    ScenarioDiagnosis,
+)
+from loadtests.analysis.figures.probe import PROBE_SERVER, EndpointScaling
+from loadtests.analysis.figures.profiles import CauseDelta, ProfilePair
+from loadtests.analysis.probe_table import endpoint_table
+from loadtests.analysis.profile_diff import profile_pairs
+from loadtests.core.wording import format_interval
 from loadtests.results.records import AuditOutcome, Cell, GilCulprit, RouteInfo, RunRecord, ServiceSettings
 
-#: The event loop's thread at or above this many cores is saturated: every request waits for it.
-LOOP_SATURATED_CORES = 0.8
-#: ... or it did at least this share of the server's work while requests queued (the machine may have
-#: given the server less than a core, but only the loop worked).
-LOOP_SHARE = 0.8
-#: ... and it is the limit when at least this many of the cores the server could use stayed idle.
-IDLE_CORES = 0.4
-#: Below saturation, a loop thread this busy still caps one process: its ceiling is worth stating.
-LOOP_NOTABLE_CORES = 0.2
-#: 3.14 at or above this share of the cores it could use left nothing for threads to gain.
-ALREADY_PARALLEL_SHARE = 0.85
-#: rps per busy core on 3.14t at or below this fraction of 3.14's: each request cost more CPU.
-PER_CORE_DROP = 0.85
-#: Fewer requests in flight than this share of the usable cores: the load left cores idle.
-IN_FLIGHT_SHARE = 0.75
-#: A server under this share of the cores it could use, with enough requests in flight, was waiting.
-WAITING_SHARE = 0.6
-#: A Locust process at or above this many cores is close to saturation (validity marks 0.9 invalid).
-CLIENT_NEAR_SATURATION = 0.8
-#: An interpreter speedup counts as scaling at this efficiency (speedup ÷ ideal).
-SCALES_EFFICIENCY = 0.8
 WORKER_THREADS = "AnyIO worker"
 #: Threads of the servers' own I/O machinery: neither the event loop nor the worker pool.
 HELPER_THREADS = ("libuv-worker", "tokio-rt-worker", "Thread-")
@@ -352,7 +340,7 @@ def per_core_cost(base: ArmSignals, ft: ArmSignals, pair: ProfilePair | None = N
 
 def extra_cpu(pair: ProfilePair | None, top: int = 3) -> list[CauseDelta]:
     """The causes where 3.14t spent the most CPU per request more than 3.14, largest first."""
-    if pair is None or not usable(pair.ft) or not usable(pair.gil):
+    if pair is None or not pair.usable("3.14t") or not pair.usable("3.14"):
         return []
     return [d for d in pair.causes if (d.delta_ms or 0.0) > 0][:top]
 
@@ -431,11 +419,16 @@ def python_gil_0_risk(run: RunRecord, comps: Sequence[Comparison], scenario: str
 # --- assembly -------------------------------------------------------------------------
 
 
-def diagnose(run: RunRecord, probed: Sequence[EndpointScaling] | None = None,
+def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
+             comps: Sequence[Comparison] | None = None, probed: Sequence[EndpointScaling] | None = None,
              profiles: Sequence[ProfilePair] | None = None) -> list[ScenarioDiagnosis]:
-    """One diagnosis per scenario and server, findings in order of what to fix first (probe findings apart)."""
-    configs = summarize_configs(run)
-    comps = comparisons(run, configs)
+    """One diagnosis per scenario and server, findings in order of what to fix first (the probe's apart).
+
+    ``configs``, ``comps``, ``probed`` and ``profiles``: the run's, when the caller has them already
+    (``analyse`` does).
+    """
+    configs = list(configs) if configs is not None else summarize_configs(run)
+    comps = list(comps) if comps is not None else comparisons(run, configs)
     heads = headline(comps)
     usable = run.usable_cores
     service = run.settings.service

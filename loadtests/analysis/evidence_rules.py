@@ -1,9 +1,10 @@
 """The diagnosis's rules that read the probe, the native profiles and the audit.
 
-Each returns a :class:`~loadtests.analysis.diagnosis_types.Finding` whose ``evidence``
+Each returns a :class:`~loadtests.analysis.figures.diagnosis.Finding` whose ``evidence``
 holds the figures it rests on: a profile's share of CPU (``profile_share``, a fraction of
 the window's samples on 3.14t), CPU per request, the probe's CPU growth and efficiency,
-the global the layer found not immortal. The thresholds are the constants below.
+the global the layer found not immortal. The thresholds are constants of
+:mod:`loadtests.analysis.figures.diagnosis`.
 
 - **refcount-contention**: 3.14t's profile spends :data:`REFCOUNT_SHARE` or more of its
   CPU in the shared reference-count paths. A share by symbol is a lower bound (the
@@ -24,25 +25,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loadtests.analysis.diagnosis_types import EvidenceValue, Finding
-from loadtests.analysis.probe_table import FT, GIL, EndpointScaling
-from loadtests.analysis.profile_diff import ProfilePair
+from loadtests.analysis.figures.diagnosis import (
+    ALLOCATOR_RATIO,
+    ALLOCATOR_SHARE,
+    GC_SHARE,
+    HOT_FUNCTION_SHARE,
+    LOCKS_SHARE,
+    OVERLAP_CORES,
+    REFCOUNT_EXCESS,
+    REFCOUNT_SHARE,
+    SINGLE_THREAD_COST,
+    EvidenceValue,
+    Finding,
+)
+from loadtests.analysis.figures.probe import FT, GIL, EndpointScaling
+from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.results.records import AuditOutcome, GlobalRead, RunRecord
 
-#: 3.14t's profile spends at least this share of its CPU in shared reference counting: contention.
-REFCOUNT_SHARE = 0.03
-#: ... and at least this much more than 3.14's share.
-REFCOUNT_EXCESS = 0.02
-#: A server this busy in the profile window had its threads running at once (contention could happen).
-OVERLAP_CORES = 1.2
-#: Locks or garbage collection at or above this share of 3.14t's CPU, and above 3.14's.
-LOCKS_SHARE = 0.05
-GC_SHARE = 0.05
-#: The allocator costing this many times 3.14's CPU per request, at this share of 3.14t's CPU or more.
-ALLOCATOR_RATIO = 1.25
-ALLOCATOR_SHARE = 0.10
-#: An endpoint's single-thread CPU per call at least this many times 3.14's.
-SINGLE_THREAD_COST = 1.20
 COMPILE_ADVICE = ("Ship compiled bytecode: run `python -m compileall` over the app when the image or package is "
                   "built (a container build that runs as another user often cannot write __pycache__ later), so "
                   "modules load from .pyc and their constants are immortal on 3.14t; or read the constant into a "
@@ -65,10 +64,6 @@ def _python_top(pair: ProfilePair) -> str | None:
         return None
     top = profile.python.functions[0]
     return f"{top.function} ({top.self_share:.0%} of the Python-level CPU)"
-
-
-#: A Python function with at least this share of the window's Python-level CPU is hot.
-HOT_FUNCTION_SHARE = 0.05
 
 
 def _runs(label: str, function: str) -> bool:

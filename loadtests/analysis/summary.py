@@ -5,21 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from loadtests.analysis.configs import (
+from loadtests.analysis.configs import candidate_pairs
+from loadtests.analysis.figures.configs import (
     KIND_GIL_TOGGLE,
     KIND_INTERPRETER,
     KIND_PROCESSES,
     Comparison,
     ConfigSummary,
-    candidate_pairs,
-    comparisons,
-    summarize_configs,
 )
-from loadtests.analysis.diagnosis import diagnose
-from loadtests.analysis.diagnosis_types import ScenarioDiagnosis
-from loadtests.analysis.paired import PairedRatio
-from loadtests.analysis.probe_table import EndpointScaling, endpoint_table
-from loadtests.analysis.profile_diff import profile_pairs
+from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
+from loadtests.analysis.figures.probe import EndpointScaling
+from loadtests.analysis.figures.stats import PairedRatio
 from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.results.records import (
     SCHEMA_VERSION,
@@ -86,7 +82,8 @@ def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
         baseline_pss_mb=None if pss[1] is None else round(pss[1], 1))
 
 
-def _invalid_entries(run: RunRecord, configs: list[ConfigSummary], found: list[Comparison]) -> list[ComparisonSummary]:
+def _invalid_entries(run: RunRecord, configs: Sequence[ConfigSummary],
+                     found: Sequence[Comparison]) -> list[ComparisonSummary]:
     """Pairs the run planned that have no valid ratio, of every kind: listed as invalid, with the reason."""
     compared = {(c.kind, c.candidate.config_id, c.baseline.config_id) for c in found}
     out = []
@@ -157,13 +154,13 @@ def profile_cause_entries(run: RunRecord) -> list[ProfileCauseSummary]:
             for p in run.profiles if p.error is None for c in p.causes]
 
 
-def summarize_run(run: RunRecord) -> SummaryRecord:
-    configs = summarize_configs(run)
-    found = comparisons(run, configs)
+def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequence[Comparison],
+                   diagnoses: Sequence[ScenarioDiagnosis] = (), probe: Sequence[EndpointScaling] = ()) -> SummaryRecord:
+    """summary.json of ``run``, from its configurations, the comparisons found between them, its diagnosis and the
+    probe's table."""
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
-    probed, pairs = endpoint_table(run), profile_pairs(run)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
                          capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
-                         diagnosis=tuple(finding_entries(diagnose(run, probed, pairs))),
-                         probe=tuple(probe_entries(probed)), profile_causes=tuple(profile_cause_entries(run)))
+                         diagnosis=tuple(finding_entries(diagnoses)), probe=tuple(probe_entries(probe)),
+                         profile_causes=tuple(profile_cause_entries(run)))

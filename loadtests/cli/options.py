@@ -5,18 +5,17 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.cli.server_options import http_option, servers_option
 from loadtests.core.exit_status import ExitStatus
-from loadtests.core.flavour import SERVERS
 from loadtests.report.gate_text import render_expectations
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
-from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS
-from loadtests.workflow import gates
+from loadtests.results.records import EVENT_LOOPS
+from loadtests.workflow.run import RunResult
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -39,10 +38,6 @@ slo_option = click.option(
 target_option = click.option(
     "--target-rps", type=click.FloatRange(min=0, min_open=True), envvar="LAB_TARGET_RPS", show_envvar=True,
     help="Throughput to plan cores for in the capacity section.")
-http_option = click.option(
-    "--http", type=click.Choice(HTTP_PARSERS), envvar="LAB_HTTP", show_envvar=True,
-    help="uvicorn's HTTP parser for every server: h11 is pure Python, httptools a C extension (granian parses "
-         "HTTP in Rust and ignores this). Default: auto.")
 loop_option = click.option(
     "--loop", type=click.Choice(EVENT_LOOPS), envvar="LAB_LOOP", show_envvar=True,
     help="The event loop of every server: asyncio (standard library) or uvloop. Default: auto.")
@@ -101,7 +96,7 @@ def preset_options(default_preset: str) -> Decorator:
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
                      help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
-        click.option("--servers", help=f"Only these servers, comma-separated ({', '.join(SERVERS)})."),
+        servers_option,
         click.option("--repeats", type=click.IntRange(1, 500),
                      help="Pairs of windows per comparison. Alone: exactly that many (no precision target); with "
                           "--precision: the minimum (never fewer than 5)."),
@@ -202,27 +197,25 @@ def expect_param(required: bool = False) -> Decorator:
              "the comparison is invalid. (Several in the variable: space-separated.)")
 
 
-def expect_option(command: Callable[..., Path]) -> Callable[..., Path]:
-    """``--expect`` for a command that measures and returns its run directory (``run``, ``compare``).
+def expect_option(command: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """``--expect`` for a command that measures (``run``, ``compare``).
 
-    The expectations are checked against the plan before the command runs (a usage
-    error, exit 2, for a scenario, server or comparison the plan does not measure) and
-    evaluated on the run's summary.json after it: the reasons go to stderr, and the
-    exit status is 10, 11 or 1 when they do not all pass (docs/ci.md).
+    The command's run checks the expectations against its plan before anything starts (a
+    usage error, exit 2, for a scenario, server or comparison the plan does not measure)
+    and judges them on its analysis at the end: the reasons go to stderr, and the exit
+    status is 10, 11 or 1 when they do not all pass (docs/ci.md).
     """
 
     @functools.wraps(command)
-    def wrapper(*args: Any, expectations: tuple[Expectation, ...] = (), **options: Any) -> Path:
+    def wrapper(*args: Any, expectations: tuple[Expectation, ...] = (), **options: Any) -> RunResult:
         try:
-            gates.check_before_run(expectations, gates.run_request(options))
+            result = command(*args, expectations=expectations, **options)
         except ExpectationError as exc:
             raise not_measurable(exc) from None
-        run_dir = command(*args, **options)
-        if expectations:
-            report = gates.check_run(run_dir, expectations)
-            click.echo(render_expectations(report), nl=False, err=True)  # stdout stays the command's own
-            if report.status != ExitStatus.PASS:
-                sys.exit(report.status)
-        return run_dir
+        if result.expectations is not None:
+            click.echo(render_expectations(result.expectations), nl=False, err=True)  # stdout stays the command's own
+            if result.expectations.status != ExitStatus.PASS:
+                sys.exit(result.expectations.status)
+        return result
 
     return expect_param()(wrapper)

@@ -66,7 +66,7 @@ class ServerLauncher:
         settings = self.server_settings(config)
         directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)
         info = self.interpreters.get(config.interpreter)
-        version = info.packages.get(config.server) if info else None
+        version = settings.spec.version_in(info.packages) if info else None
         server = stack.enter_context(running_server(settings, directory / "server.log", version))
         return Started(server, server.log_path, python=Path(settings.python))
 

@@ -9,17 +9,24 @@ said, not hidden.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from loadtests.analysis.probe_table import FT, GIL, EndpointScaling
-from loadtests.analysis.profile_diff import ProfilePair, usable
-from loadtests.analysis.run_analysis import Analysis
-from loadtests.analysis.stats import format_interval
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.probe import FT, GIL, EndpointScaling
+from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.core.native_causes import title
+from loadtests.core.wording import format_interval
 from loadtests.report import flamegraph
 from loadtests.report.document import Block, Chart, Paragraph, Table, slug
 from loadtests.results.records import NativeProfile
+
+
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """``profile_share 0.071 · probe_cpu_growth 1.19``: a finding's figures as summary.json holds them."""
+    return " · ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+                      for key, value in evidence.items() if value is not None)
 
 
 def _ms(seconds: float | None) -> str:
@@ -127,7 +134,7 @@ def profile_blocks(a: Analysis, run_dir: Path | None) -> list[Block]:
         name = slug(f"{pair.scenario}-{pair.server}")
         blocks.append(Paragraph(f"**{pair.scenario} on {pair.server}** ({pair.comparison_id}). "
                                 f"{_said(pair.gil, GIL)}. {_said(pair.ft, FT)}."))
-        if usable(pair.gil) or usable(pair.ft):
+        if pair.usable(GIL) or pair.usable(FT):
             blocks.append(Table(f"profile-causes-{name}", ("cause", "what it is", "3.14 share", "3.14t share",
                                                            "3.14 ms/request", "3.14t ms/request", "difference ms"),
                                 tuple(cause_rows(pair)), f"{pair.scenario} on {pair.server}: CPU by cause"))
@@ -138,9 +145,8 @@ def profile_blocks(a: Analysis, run_dir: Path | None) -> list[Block]:
                                 f"{pair.scenario} on {pair.server}: where 3.14t spends more CPU per request than 3.14 "
                                 "(self time of the innermost function, inlined ones named)"))
         for label, profile in ((GIL, pair.gil), (FT, pair.ft)):
-            if not usable(profile):
+            if profile is None or not pair.usable(label):
                 continue
-            assert profile is not None
             made = flame_chart(profile, profile.folded, run_dir, f"flame-{name}-{slug(label)}",
                                f"{pair.scenario} on {pair.server}, {label}: native stacks", python=False)
             if made is not None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from loadtests.analysis.diff_gate import DiffGate
-from loadtests.analysis.expectation_check import ExpectationReport
-from loadtests.analysis.stats import format_interval
+from loadtests.analysis.figures.diff import DiffGate
+from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.core.wording import format_interval
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "invalid": "INVALID", "missing": "MISSING"}
 _COUNTED = {"pass": "passed", "fail": "failed", "invalid": "invalid", "missing": "missing"}

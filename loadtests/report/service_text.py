@@ -1,6 +1,6 @@
 """The report's diagnosis section, and what it says about a team's own service.
 
-``diagnosis_blocks``: per scenario and server, each finding of ``analysis/diagnosis.py``
+``diagnosis_blocks``: per scenario and server, each finding of the analysis's diagnosis
 with its evidence and what to change, every module that turned the GIL on with the
 distribution that ships it and the remedies, and the thresholds the rules used.
 ``service_blocks``: the app, its environments (and the versions that differ), the
@@ -11,11 +11,11 @@ section. ``terminal_lines``: the diagnosis for the summary ``gil-lab compare`` p
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
 from typing import Any
 
-from loadtests.analysis import diagnosis as rules
-from loadtests.analysis.run_analysis import Analysis
+from loadtests.analysis.figures import diagnosis as rules
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.report.diagnosis_evidence import evidence_text
 from loadtests.report.document import Paragraph, Table, plain
 
 
@@ -30,12 +30,6 @@ def _thresholds() -> str:
             f"waited when enough were in flight but the server used under {rules.WAITING_SHARE:.0%} of the cores; "
             f"Locust was close to saturation at {rules.CLIENT_NEAR_SATURATION:g} cores per process; a speedup "
             f"scales at an efficiency of {rules.SCALES_EFFICIENCY:g}.")
-
-
-def evidence_text(evidence: Mapping[str, Any]) -> str:
-    """``profile_share 0.071 · probe_cpu_growth 1.19``: a finding's figures as summary.json holds them."""
-    return " · ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
-                      for key, value in evidence.items() if value is not None)
 
 
 def diagnosis_blocks(a: Analysis) -> list[Any]:
@@ -106,13 +100,3 @@ def terminal_lines(a: Analysis, width: int = 110) -> list[str]:
                                        subsequent_indent="      ")
             lines += textwrap.wrap(plain(f"-> {f.change}"), width, initial_indent="    ", subsequent_indent="       ")
     return ["diagnosis:", *lines] if lines else []
-
-
-def card_diagnosis(a: Analysis) -> dict[str, list[str]]:
-    """Per scenario, each finding in one line (server, title, evidence): what its summary card shows."""
-    lines: dict[str, list[str]] = {}
-    for d in a.diagnoses:
-        for f in d.findings:
-            cited = f" (evidence: {evidence_text(f.evidence)})" if f.evidence else ""
-            lines.setdefault(d.scenario, []).append(f"{d.server}: {f.title}. {f.detail}{cited}")
-    return lines

@@ -261,7 +261,7 @@ def test_an_apps_own_pool_is_never_taken_for_the_event_loop_and_no_finding_contr
 
 def test_a_finding_that_a_stronger_one_contradicts_is_dropped() -> None:
     from loadtests.analysis.diagnosis import consistent
-    from loadtests.analysis.diagnosis_types import Finding
+    from loadtests.analysis.figures.diagnosis import Finding
 
     kept = consistent([Finding("loop-ceiling", "t", "d", "c"), Finding("scales", "t", "d", "c"),
                        Finding("per-core-cost", "t", "d", "c")])
