@@ -42,11 +42,17 @@ from loadtests.analysis.figures.probe import FT, GIL, EndpointScaling
 from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.results.records import AuditOutcome, GlobalRead, RunRecord
 
-COMPILE_ADVICE = ("Ship compiled bytecode: run `python -m compileall` over the app when the image or package is "
-                  "built (a container build that runs as another user often cannot write __pycache__ later), so "
-                  "modules load from .pyc and their constants are immortal on 3.14t; or read the constant into a "
-                  "local variable before the hot loop (`modulus = _MODULUS`), so threads stop touching the shared "
-                  "object.")
+
+def compile_advice(reads: Sequence[GlobalRead]) -> str:
+    """What to change about a module global that is not immortal: compiled bytecode, or a local copy."""
+    name = reads[0].name.rsplit(".", 1)[-1] if reads else "CONSTANT"
+    local = name.strip("_").lower() or "value"
+    where = f" in {reads[0].function}" if reads else ""
+    return ("Ship compiled bytecode: run `python -m compileall` over the app when the image or package is built (a "
+            "server that cannot write __pycache__, or runs with PYTHONDONTWRITEBYTECODE=1, compiles every module "
+            "from source at each start), so modules load from .pyc and their constants are immortal on 3.14t; or "
+            f"read the global into a local variable before the hot loop{where} (`{local} = {name}`), so threads "
+            "stop touching the shared object.")
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:
@@ -136,7 +142,7 @@ def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointSc
         f"owns (_Py_TryIncRefShared, _Py_DecRefShared and the like: {pair.ms(FT, 'refcount-shared') or 0:.2f} ms per "
         f"request; 3.14: {base:.1%}). That share is a lower bound: most of this work is inlined into the eval "
         f"loop.{probe}" + (f" The hottest Python function: {python}." if python else "") + named,
-        COMPILE_ADVICE if mortal else
+        compile_advice(mortal) if mortal else
         "Find the shared object every request reads in its hot loop: a module global, a bound method of a shared "
         "instance, a shared cache (functools.lru_cache) or class attribute. Make it local to the call, or immortal "
         "(a constant of a module loaded from .pyc).", evidence)
@@ -209,7 +215,7 @@ def probe_findings(endpoints: Sequence[EndpointScaling]) -> list[Finding]:
                 f"{e.why}, called in process with no HTTP; efficiency {eff or 0:.2f} on 3.14t"
                 + (f" (3.14: {e.efficiency(GIL):.2f})" if e.efficiency(GIL) is not None else "")
                 + (f"; it reads {_global_text(mortal)}, not immortal on 3.14t" if mortal else "") + ".",
-                COMPILE_ADVICE if mortal else
+                compile_advice(mortal) if mortal else
                 "Look for what its threads share: a module-level dict, list or set they write, a counter, a cache, a "
                 "lock taken in a loop, an object every call reads; make it per call or per thread.", evidence))
         elif e.verdict == "serialised":

@@ -84,7 +84,7 @@ def library_name(library: str) -> str:
     """The package an extension belongs to: ``pydantic_core/_pydantic_core.cpython-314t-….so`` ->
     ``pydantic_core``; a file outside any package by its own name (``_cffi_backend``)."""
     top = library.split("/", 1)[0] if "/" in library else library
-    return top.split(".cpython-")[0].split(".abi3")[0].removesuffix(".so")
+    return top.split(".cpython-")[0].split(".abi3")[0].split(".so")[0]
 
 
 def _inline_chain(frames: Sequence[Frame]) -> list[Frame]:
@@ -114,7 +114,7 @@ def classify(frames: Sequence[Frame]) -> str:
     if any(_REFCOUNT.match(n) for n in names):
         return "refcount"
     real = chain[-1]
-    if real.function == "[unknown]":
+    if real.library in ("[unknown]", "") or (real.function == "[unknown]" and _INTERPRETER.match(real.library)):
         return "unknown"
     if real.library == "[kernel]":
         return "kernel"
@@ -146,7 +146,7 @@ def folded_name(frame: Frame) -> str:
     """A frame as a folded stack names it: the interpreter's functions bare, others with where they live
     (``do_syscall_64 [kernel]``, ``memcpy [libc]``, ``validate [pydantic_core]``)."""
     name = frame.function.replace(";", ":")
-    if _INTERPRETER.match(frame.library) or frame.function == "[unknown]":
+    if _INTERPRETER.match(frame.library) or frame.library in ("[unknown]", ""):
         return name
     if frame.library == "[kernel]":
         return f"{name} [kernel]"
@@ -159,7 +159,7 @@ def frame_cause(name: str) -> str:
     """The cause one folded frame's own name belongs to (a flame graph's colour)."""
     found = _SUFFIX.match(name)
     if found is None:
-        return classify((Frame(name, "python", False),))
+        return classify((Frame(name, "[unknown]" if name == "[unknown]" else "python", False),))
     where = found["where"]
     library = "[kernel]" if where == "kernel" else "libc.so.6" if where == "libc" else where
     return classify((Frame(found["function"], library, False),))

@@ -54,3 +54,10 @@ def test_a_folded_frame_keeps_where_it_lives_and_its_own_cause() -> None:
                                        Frame("_Py_DecRefShared", PY, False), Frame("memcpy", "libc.so.6", False))]
     assert names == ["uv__io_poll [uvloop]", "do_syscall_64 [kernel]", "_Py_DecRefShared", "memcpy [libc]"]
     assert [frame_cause(n) for n in names] == ["extension:uvloop", "kernel", "refcount-shared", "libc"]
+
+
+def test_a_frame_without_a_symbol_still_belongs_to_the_library_it_lives_in() -> None:
+    stripped = Frame("[unknown]", "rapidfuzz/fuzz_cpp_avx2.cpython-314t-x86_64-linux-gnu.so", False)
+    assert classify((stripped,)) == "extension:rapidfuzz" and folded_name(stripped) == "[unknown] [rapidfuzz]"
+    assert classify((Frame("[unknown]", "[unknown]", False),)) == "unknown"
+    assert library_name("libstdc++.so.6.0.30") == "libstdc++"
