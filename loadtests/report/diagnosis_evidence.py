@@ -17,6 +17,7 @@ from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.probe import FT, GIL, EndpointScaling
 from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.core.native_causes import title
+from loadtests.core.text import text_table
 from loadtests.core.wording import format_interval
 from loadtests.report import flamegraph
 from loadtests.report.document import Block, Chart, Paragraph, Table, slug
@@ -54,6 +55,25 @@ def probe_rows(endpoints: Sequence[EndpointScaling]) -> list[tuple[str, ...]]:
     return rows
 
 
+PROBE_COLUMNS = ("scenario", "endpoint", "interpreter", "threads", "CPU per call ms", "calls/s", "busy cores",
+                 "CPU growth", "efficiency", "verdict")
+
+
+def terminal_evidence(a: Analysis) -> list[str]:
+    """The probe's table, and per profiled server the causes where 3.14t spent more CPU per request than 3.14."""
+    lines: list[str] = []
+    if a.probe:
+        lines += ["probe (in process, no HTTP):", *text_table([PROBE_COLUMNS, *probe_rows(a.probe)])]
+    for pair in a.profiles:
+        extra = [f"{d.cause} {d.delta_ms:+.1f} ms" for d in pair.causes if (d.delta_ms or 0.0) > 0][:4]
+        if pair.usable(GIL) and pair.usable(FT) and extra:
+            lines.append(f"profile {pair.scenario}/{pair.server}: 3.14t spent more CPU per request in "
+                         + ", ".join(extra))
+    if a.run.profiling is not None and not a.run.profiling.available:
+        lines.append(f"profiles: not taken ({a.run.profiling.reason})")
+    return lines
+
+
 def probe_blocks(a: Analysis) -> list[Block]:
     if not a.probe:
         return []
@@ -65,8 +85,7 @@ def probe_blocks(a: Analysis) -> list[Block]:
                   "per count. CPU per call is the process's CPU ÷ calls (ms, 95% interval); CPU growth and "
                   "efficiency compare N threads with 1, paired by repeat; the verdict is 3.14t's "
                   "(docs/diagnosis.md)." + (f" Single-thread cost, 3.14t ÷ 3.14: {'; '.join(costs)}." if costs else "")),
-        Table("probe", ("scenario", "endpoint", "interpreter", "threads", "CPU per call ms", "calls/s", "busy cores",
-                        "CPU growth", "efficiency", "verdict"), tuple(probe_rows(a.probe)),
+        Table("probe", PROBE_COLUMNS, tuple(probe_rows(a.probe)),
               "The probe's table (summary.json's `probe` list)"),
     ]
 
