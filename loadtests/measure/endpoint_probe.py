@@ -39,7 +39,7 @@ from loadtests.results.records import (
 )
 
 MODULE = "gil_lab_layer.probe"
-REPEATS = 3
+REPEATS = 4
 STEP_S = 0.5
 WARMUP_S = 0.3
 #: The whole probe of one interpreter, start-up included: a slow endpoint still fits, a hung one does not.

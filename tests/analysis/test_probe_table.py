@@ -81,3 +81,25 @@ def test_a_3_14t_probe_whose_gil_came_on_is_not_judged() -> None:
                  gil_enabled_by=("lxml.etree",))
     (only,) = endpoint_table(run_with(ft))
     assert only.verdict == "failed" and "lxml.etree" in only.why
+
+
+def measured(key: str, steps_: list[tuple[int, float, float]], control: list[float]) -> ProbedEndpoint:
+    """Steps as (threads, CPU ms per call, busy cores), 100 calls each; one control step per repeat."""
+    return replace(endpoint(key, tuple(ProbeStep(t, 100, round(0.1 * ms / busy, 6), round(0.1 * ms, 6))
+                                       for t, ms, busy in steps_)),
+                   control=tuple(ProbeStep(2, 100, 1.0, busy) for busy in control))
+
+
+def test_on_a_busy_machine_an_endpoint_is_judged_on_the_repeats_where_plain_threads_overlapped() -> None:
+    """Figures of a real probe on a loaded 2-core machine: only some repeats had both cores."""
+    shared = measured("GET /shared", [(1, 2.58, 1.0), (2, 2.81, 1.12), (1, 2.48, 0.95), (2, 3.49, 1.15),
+                                      (1, 2.52, 0.93), (2, 4.29, 1.93), (1, 3.12, 1.0), (2, 4.37, 1.98)],
+                      [1.04, 0.99, 1.96, 1.98])
+    local = measured("GET /local", [(1, 3.02, 1.01), (2, 2.78, 1.98), (1, 2.57, 1.01), (2, 2.63, 1.28),
+                                    (1, 2.55, 0.87), (2, 2.56, 1.33), (1, 2.61, 0.85), (2, 2.62, 1.3)],
+                     [2.0, 0.66, 1.25, 0.6])
+    alone = measured("GET /alone", [(1, 2.6, 1.0), (2, 2.6, 1.9), (1, 2.6, 1.0), (2, 2.6, 1.0)], [1.9, 0.4])
+    judged = {e.endpoint: e for e in endpoint_table(run_with(probe("3.14t", (shared, local, alone))))}
+    assert judged["GET /shared"].verdict == "contending" and "every repeat at least 1.40×" in judged["GET /shared"].why
+    assert judged["GET /local"].verdict == "scales" and "2 of 4 repeats" in judged["GET /local"].why
+    assert judged["GET /alone"].verdict == "unmeasured"  # one overlapping repeat is too few: every repeat counts

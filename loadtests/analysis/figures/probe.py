@@ -12,7 +12,8 @@ from loadtests.results.records import GlobalRead
 PROBE_SERVER = "probe"
 FT = "3.14t"
 GIL = "3.14"
-#: CPU per call at the most threads over 1 thread at or above this, interval above 1: contending.
+#: CPU per call at the most threads over 1 thread at or above this, its interval above 1 (or every repeat grew
+#: that much, where a few repeats give no useful interval): contending.
 CONTENTION_GROWTH = 1.10
 #: Threads overlapped when they kept this share of min(threads, cores) busy.
 PARALLEL_SHARE = 0.6
@@ -37,6 +38,7 @@ class ProbeRow:
     busy_cores: float
     efficiency: PairedRatio | None  # the throughput ratio to 1 thread ÷ min(threads, cores); None at 1 thread
     cpu_growth: PairedRatio | None  # CPU per call ÷ at 1 thread; None at 1 thread
+    cpu_growth_min: float | None = None  # the smallest growth of any one repeat (pair)
 
 
 @dataclass(frozen=True)
