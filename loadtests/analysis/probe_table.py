@@ -124,7 +124,9 @@ def _verdict(rows: Sequence[ProbeRow], control: float | None, usable_cores: int)
     top = max(rows, key=lambda r: r.threads)
     ideal = min(top.threads, usable_cores)
     growth, efficiency = top.cpu_growth, top.efficiency
-    every = top.cpu_growth_min is not None and top.cpu_growth_min >= CONTENTION_GROWTH
+    # with a few repeats, every one of them growing counts, if the endpoint's own threads did run at once
+    every = (top.cpu_growth_min is not None and top.cpu_growth_min >= CONTENTION_GROWTH
+             and top.busy_cores >= PARALLEL_SHARE * ideal)
     if growth is not None and growth.ratio >= CONTENTION_GROWTH and (
             (growth.low is not None and growth.low > 1.0) or every):
         spread = (f"({growth.low:.2f}–{growth.high:.2f})" if growth.low is not None and growth.low > 1.0 else

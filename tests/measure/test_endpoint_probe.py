@@ -71,6 +71,9 @@ def local() -> dict:
     return {"n": len(table)}
 """
 ATTEMPTS = 3
+#: Plain threads beside the probe's steps must have kept this many of the 2 cores busy: a machine that is partly
+#: busy shows a weaker, noisier signal than this test may judge.
+QUIET_CORES = 1.6
 CONTENTION = ("contending", "serialised")
 
 
@@ -100,10 +103,10 @@ def test_the_probe_tells_threads_writing_one_shared_dict_from_threads_that_keep_
     for _ in range(ATTEMPTS):
         ft = probe(tmp_path, "app-ft", "3.14t")
         shared, local = endpoint_table(replace(base, probes=(gil, ft)))
-        if "unmeasured" not in (shared.verdict, local.verdict):
+        if min(shared.control_cores or 0, local.control_cores or 0) >= QUIET_CORES:
             break
     else:
-        pytest.skip(f"the machine never let two threads run at once ({shared.why})")
+        pytest.skip(f"the machine never left the probe two free cores ({shared.why}; {local.why})")
     # Threads writing one dict contend for its per-object lock: their CPU per call grows, or they wait in turn.
     assert shared.verdict in CONTENTION, f"{shared.verdict}: {shared.why}"
     assert local.verdict not in CONTENTION, f"{local.verdict}: {local.why}"
