@@ -81,7 +81,7 @@ def probe_blocks(a: Analysis) -> list[Block]:
              for e in a.probe if e.single_thread_cost is not None]
     return [
         Paragraph("**Evidence: the per-endpoint probe.** Each endpoint the load reaches, called in process through "
-                  "ASGI (no HTTP, no load generator), from 1 to N threads with one event loop each, three repeats "
+                  "ASGI (no HTTP, no load generator), from 1 to N threads with one event loop each, four repeats "
                   "per count. CPU per call is the process's CPU ÷ calls (ms, 95% interval); CPU growth and "
                   "efficiency compare N threads with 1, paired by repeat; the verdict is 3.14t's "
                   "(docs/diagnosis.md)." + (f" Single-thread cost, 3.14t ÷ 3.14: {'; '.join(costs)}." if costs else "")),
