@@ -39,6 +39,10 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
    run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
    that ships it and the remedies).
+5. Safety: the run carries ``safety`` (results/safety.py: the team's answers checked under
+   parallel load against a serial reference, and its tests run plainly and in threads on
+   both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
+   both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ from typing import Any, Literal
 from loadtests.core import flavour as flavours
 from loadtests.core.flavour import Flavour
 from loadtests.results.record import Record, doc
+from loadtests.results.safety import SafetyRecord, SafetySummary
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
 Parallelism = Literal["threads", "processes"]
@@ -846,6 +851,8 @@ class RunRecord(Record):
     capacities: tuple[CapacitySearch, ...] = doc("Capacity searches (gil-lab capacity).", default=())
     gil_culprits: tuple[GilCulprit, ...] = doc("Every module that turned the GIL on under 3.14t in the audit or in "
                                                "a server, with its distribution and remedies.", default=())
+    safety: SafetyRecord | None = doc("Whether the service answers correctly in parallel (gil-lab safety, or "
+                                      "compare on a team's app); null when no safety check ran.", default=None)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -1055,3 +1062,5 @@ class SummaryRecord(Record):
     tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
                                           "against it at equal settings and best against best (empty when every "
                                           "side ran at one setting).", default=())
+    safety: SafetySummary | None = doc("Races by endpoint and by test (docs/safety.md); null when the run "
+                                       "checked no safety.", default=None)
