@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from loadtests.results.safety import (
+from loadtests.results.records.safety import (
     ArmMismatches,
     EndpointCheck,
     EndpointClass,

@@ -27,7 +27,7 @@ from loadtests.core.flavour import FT, GIL
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.servers import RunningServer, ServerSettings, running_server
 from loadtests.results.records import RouteInfo
-from loadtests.results.safety import ResponseArm, ResponsesCheck
+from loadtests.results.records.safety import ResponseArm, ResponsesCheck
 from loadtests.safety import judge
 from loadtests.safety.exchange import Answer, SentRequest
 from loadtests.safety.recording import record_load

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from loadtests.core.flavour import FT, GIL
 from loadtests.provision.test_envs import SuiteEnv
-from loadtests.results.safety import (
+from loadtests.results.records.safety import (
     CollectionProblem,
     PassResult,
     SuiteCheck,
