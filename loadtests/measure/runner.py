@@ -83,6 +83,7 @@ from loadtests.results.records import (
     Outcome,
     Plan,
     RunRecord,
+    SafetyRecord,
     ServiceSettings,
     StepFailure,
     Stopping,
@@ -249,9 +250,10 @@ class Runner:
 
     def record_step(self, *, microbench: Microbench | StepFailure | None = None,
                     audit: AuditOutcome | StepFailure | None = None,
-                    gil_culprits: tuple[GilCulprit, ...] | None = None) -> None:
+                    gil_culprits: tuple[GilCulprit, ...] | None = None,
+                    safety: SafetyRecord | None = None) -> None:
         """Store the result of a once-per-run step and save."""
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = {} if safety is None else {"safety": safety}
         if microbench is not None:
             changes["microbench"] = microbench
         if audit is not None:

@@ -28,6 +28,7 @@ from loadtests.analysis.configs import KIND_PROCESSES, Comparison, ConfigSummary
 from loadtests.analysis.run_analysis import Analysis
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
+from loadtests.report.safety_text import race_lines, safe_to_move
 from loadtests.report.verdict import fmt_pct, speed_words
 
 CAPACITY_COMMAND = "gil-lab capacity"
@@ -250,6 +251,16 @@ def diagnosis_blocks(lines: Sequence[str] | None) -> list[CardBlock]:
     return [Paragraph(f"{head}:"), Bullets(tuple(lines))]
 
 
+def safety_blocks(a: Analysis, scenario: str) -> list[CardBlock]:
+    """The "safe to move?" line, and each race with what to change (a team's scenarios, or a run that checked)."""
+    line = safe_to_move(a.run.safety, team_service=scenario in a.run.settings.team_scenarios)
+    if line is None:
+        return []
+    question, _, answer = line.partition("? ")
+    races = race_lines(a.run.safety) if a.run.safety is not None else []
+    return [Paragraph(f"**{question}?** {answer}"), *([Bullets(tuple(races))] if races else [])]
+
+
 # --- assembly -------------------------------------------------------------------------------
 
 
@@ -258,8 +269,9 @@ def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, capacity: Seque
     sc = scenario_comparisons(a, scenario)
     verdict, tone = verdict_block(a, sc)
     forest = forest_block(a, sc, chart)
-    blocks: list[CardBlock] = [verdict, *([forest] if forest else []), *capacity_blocks(capacity, scenario, a.slo_ms),
-                           *memory_blocks(sc), *diagnosis_blocks(diagnosis)]
+    blocks: list[CardBlock] = [verdict, *safety_blocks(a, scenario), *([forest] if forest else []),
+                           *capacity_blocks(capacity, scenario, a.slo_ms), *memory_blocks(sc),
+                           *diagnosis_blocks(diagnosis)]
     return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), tone)
 
 

@@ -319,34 +319,32 @@ def classify(ft_wrong: bool, gil_wrong: bool, compared: bool) -> EndpointClass:
 
 
 def advice(tallies: Sequence[Tally], concurrency: int) -> str | None:
-    """What to change, from how the answers went wrong."""
+    """What to change, from how the answers went wrong: the main cause first, the other symptoms after."""
     kinds: Counter[str] = Counter()
     for tally in tallies:
         kinds.update(tally.kinds)
     if not kinds:
         return None
     wrong = [i for t in tallies for i in t.wrong]
-    parts = []
     if kinds["set of answers"] or kinds["read-back"]:
-        parts.append("updates were lost: a read-modify-write of shared state (a counter, a dict entry, a total) "
-                     "ran in two threads at once. Guard it with a threading.Lock, or use an atomic structure "
-                     "(itertools.count, queue.Queue, the database's own increment)")
-    if kinds["answer"]:
-        if wrong and max(wrong) < 2 * concurrency:
-            parts.append("only the first requests were wrong: something built lazily (a cache, a client, a "
-                         "table) raced while it was being built. Build it once at start-up (at import or in the "
-                         "lifespan)")
-        else:
-            parts.append("requests saw each other's data: state shared by every request (a module-level "
-                         "buffer, list or dict, an object that is not thread-safe) changed under a request. Make "
-                         "the buffer local to the request, or give each thread its own (threading.local)")
-    if kinds["status"]:
-        parts.append("some requests failed only under concurrency (a status other than the reference's): "
-                     "an exception raised when requests overlap; the server log has its traceback")
-    if kinds["no answer"]:
-        parts.append("some requests got no answer: the server crashed or stopped answering under "
-                     "concurrency (see its log)")
-    return "; ".join(parts) + "."
+        main = ("updates were lost: a read-modify-write of shared state (a counter, a dict entry, a total) ran in two "
+                "threads at once. Guard it with a threading.Lock, or use an atomic structure (itertools.count, "
+                "queue.Queue, the database's own increment)")
+    elif kinds["answer"] and wrong and max(wrong) < 2 * concurrency:
+        main = ("only the first requests were wrong: something built lazily (a cache, a client, a table) raced "
+                "while it was being built. Build it once at start-up (at import or in the lifespan)")
+    elif kinds["answer"]:
+        main = ("requests saw each other's data: state every request shares (a module-level buffer, list or dict, "
+                "an object that is not thread-safe) changed under a request. Make the buffer local to the request, "
+                "or give each thread its own (threading.local)")
+    elif kinds["status"]:
+        main = ("requests failed only when they overlapped: an exception raised under concurrency (the server log "
+                "has its traceback); look for state the failing code shares between requests")
+    else:
+        main = "requests got no answer under concurrency: the server crashed or stopped answering (see its log)"
+    also = [f"{n} {what}" for what, n in (("answered with another status", kinds["status"]),
+                                          ("got no answer", kinds["no answer"])) if n and what not in main]
+    return main + (f" (also: {', '.join(also)})" if also and not main.startswith("requests failed") else "") + "."
 
 
 def endpoint_checks(plans: Mapping[str, EndpointPlan], arms: Sequence[ArmAnswers],

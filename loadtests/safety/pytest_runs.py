@@ -108,7 +108,7 @@ def run_pass(spec: PassSpec, tests_path: str, app_dir: Path, timeout_s: float, w
         if unfinished is None:
             if not ended and not events:
                 result.error = _no_session(code, work_dir / f"pytest-{number}.log")
-            elif not ended and code is not None and code < 0:
+            elif not ended and isinstance(code, int) and code < 0:
                 result.error = f"pytest died (signal {-code}) outside any test; see {work_dir}"
             break
         faults = _tail(faults_path, FAULT_LINES)

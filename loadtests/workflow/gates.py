@@ -15,11 +15,14 @@ from typing import Any
 from loadtests.analysis.diff import RunDiff
 from loadtests.analysis.diff_gate import DiffGate, gate
 from loadtests.analysis.expectation_check import ExpectationReport, evaluate
+from loadtests.analysis.safety_gate import SafetyGateResult, judge_all
 from loadtests.analysis.summary import summarize_run
 from loadtests.core.errors import ConfigError, ResultsError
+from loadtests.core.exit_status import ExitStatus
 from loadtests.plan.expectation_scope import check_scope
-from loadtests.results.expectation import Expectation
+from loadtests.results.expectation import Expectation, ExpectationError
 from loadtests.results.records import Plan, RunRecord, SummaryRecord
+from loadtests.results.safety_expectation import SafetyExpectation
 from loadtests.results.store import RUN_FILE, SUMMARY_FILE, load_run, load_summary, summary_is_current
 from loadtests.workflow.run import RunRequest, plan_for
 
@@ -72,3 +75,19 @@ def diff_gate(d: RunDiff, fail_above_pct: float) -> DiffGate:
         raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration in common, so --fail-above has "
                           "nothing to judge: compare runs of the same preset (see `gil-lab history`)")
     return gate(d, fail_above_pct)
+
+
+def check_safety_before_run(expectations: Sequence[SafetyExpectation], request: RunRequest) -> None:
+    """``no-races`` on run or compare needs the response check: a team's app with its Locust file, not skipped."""
+    if expectations and (not request.locustfile or not request.safety):
+        raise ExpectationError(f"--expect {expectations[0].text}: this run checks no safety. The response check runs "
+                               "when compare measures your app with --locustfile (and without --no-safety); "
+                               "`gil-lab safety` runs both checks")
+
+
+def check_safety(run_dir: Path, expectations: Sequence[SafetyExpectation]) -> tuple[str, ExitStatus,
+                                                                                   list[SafetyGateResult]]:
+    """``no-races`` judged on a finished run: its id, the exit status and one result per expectation."""
+    summary, _ = _summary(Path(run_dir))
+    status, results = judge_all(expectations, summary)
+    return summary.run_id, status, results

@@ -19,9 +19,9 @@ from typing import TypeVar
 
 from loadtests.analysis.history_summary import run_summary
 from loadtests.analysis.summary import summarize_run
-from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
+from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir, setup_command
+from loadtests.core.paths import results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
@@ -41,8 +41,10 @@ from loadtests.workflow.audit import (
     culprits_of_audit,
 )
 from loadtests.workflow.distributed import master_for_request, master_for_resume
+from loadtests.workflow.safety import check_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
+    check_environments,
     check_inputs,
     keep_preflight_logs,
     prepare,
@@ -101,6 +103,8 @@ class RunRequest:
     locustfile: str | None = None
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: str | None = None
+    safety: bool = True  # a team's app with its Locust file: the response check after the windows
+    safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
 
     @property
     def service(self) -> ServiceRequest:
@@ -153,12 +157,6 @@ class RunResult:
     record: RunRecord
 
 
-def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
-    for spec in envs.env_specs(dict(interpreters)):
-        if not spec.python.exists():
-            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
-
-
 def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     """The resolved plan and the external apps, checked before anything starts."""
     plan = apply_overrides(load_preset(request.preset), request.overrides())
@@ -189,6 +187,7 @@ def check_capacity_budget(plan: Plan) -> None:
 
 def run(request: RunRequest, progress: Progress) -> RunResult:
     """Measure a preset (or resume a run directory), index it in the history, return it."""
+    inputs, prepared = None, None
     if request.resume_dir:
         stored = load_run(Path(request.resume_dir))
         runner = Runner.resume(Path(request.resume_dir), {} if stored.settings.app_urls else load_interpreters(),
@@ -225,6 +224,10 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
         raise
     run_dir = runner.run_cells()
     attribute_gil(runner, progress)
+    if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+        users = max((c.users for c in runner.plan.configs), default=1)
+        runner.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                    progress))
     save_summary(run_dir, summarize_run(runner.record))
     record_run(run_dir, run_summary)
     return RunResult(run_dir, runner.record)

@@ -2,9 +2,11 @@
 
 ``record`` reads the count, logs the visit (a Python call with a loop), then writes
 the count plus one. Two threads that read the same count both write the same next
-number: one visit is lost and two callers get the same number. A switch of the GIL
-can land inside the Python call, so this one loses visits on 3.14 too (less often):
-it is unsafe whatever the interpreter.
+number: one visit is lost and two callers get the same number. On 3.14t that happens
+whenever two visits overlap. With the GIL, a thread switch can land inside the
+Python call too: rarely under a server (the GIL changes hands every 5 ms by default),
+often under pytest-run-parallel (it makes the GIL change hands every microsecond).
+It is unsafe whatever the interpreter; the GIL only makes it rare.
 
 The fix: a ``threading.Lock`` around the read and the write, or an atomic counter
 (``itertools.count``, whose ``next`` is atomic on both interpreters).
@@ -20,7 +22,7 @@ def _audit(number: int) -> None:
     """Keep the last few visit numbers (the work that widens the window of the race)."""
     _log.append(number)
     total = 0
-    for i in range(2_000):
+    for i in range(20_000):
         total += (number * i) % 7
     if len(_log) > 100:
         del _log[:50]

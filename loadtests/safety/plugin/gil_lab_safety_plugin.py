@@ -77,7 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[Any]) -> None:
     skip, only = _ids("GIL_LAB_SAFETY_SKIP"), _ids("GIL_LAB_SAFETY_ONLY")
-    keep, drop = [], []
+    keep: list[Any] = []
+    drop: list[Any] = []
     for item in items:
         wanted = (skip is None or item.nodeid not in skip) and (only is None or item.nodeid in only)
         (keep if wanted else drop).append(item)
