@@ -25,6 +25,8 @@ from loadtests.safety.bodies import normalise
 from loadtests.safety.exchange import Answer, SentRequest
 
 REQUEST_TIMEOUT_S = 60.0
+#: Errors of a request on a kept-alive connection the server had closed before reading it.
+_NOT_SENT = ("RemoteDisconnected", "ConnectionResetError", "BrokenPipeError")
 #: Headers the replay sets itself.
 _OWN_HEADERS = {"host", "content-length", "accept-encoding", "connection", "transfer-encoding"}
 
@@ -47,6 +49,7 @@ def replay(base_url: str, requests: Sequence[SentRequest], order: Iterable[int],
 
     def work() -> None:
         connection: http.client.HTTPConnection | None = None
+        served = 0  # answers on this connection so far
         while True:
             with lock:
                 if not queue:
@@ -56,9 +59,16 @@ def replay(base_url: str, requests: Sequence[SentRequest], order: Iterable[int],
                 answers[index] = Answer(None, b"", "the server had exited")
                 continue
             if connection is None:
-                connection = http.client.HTTPConnection(host, port, timeout=timeout)
+                connection, served = http.client.HTTPConnection(host, port, timeout=timeout), 0
             answer = _send(connection, by_index[index], base_url)
+            if answer.error is not None and served and answer.error.startswith(_NOT_SENT):
+                # A kept-alive connection the server had already closed (after an error, or idle): the request
+                # never reached the app, so it goes once more on a new connection, as HTTP clients do.
+                connection.close()
+                connection, served = http.client.HTTPConnection(host, port, timeout=timeout), 0
+                answer = _send(connection, by_index[index], base_url)
             answers[index] = answer
+            served += 1
             if answer.error is not None:
                 connection.close()
                 connection = None

@@ -5,8 +5,11 @@ so every process iterates sets alike):
 
 1. **recording** (3.14t; 3.14 when 3.14t has no environment): the load's tasks run one
    at a time through Locust (``recording.py``); its answers are the cross-check;
-2. **reference**: 3.14t, one request at a time, in a seeded shuffled order;
-3. **3.14t ×N** and **3.14 ×N**: the list in its recorded order, N requests in flight;
+2. **reference**: 3.14t, one request at a time, in a seeded shuffled order; and beside
+   it, on its own server, **3.14 ×N**: the list in its recorded order, N requests in
+   flight (each keeps about one core busy, so on two cores neither waits for the other);
+3. **3.14t ×N**: the list in its recorded order, N requests in flight, alone on the
+   machine, so its threads have every core;
 4. **3.14t+PYTHON_GIL=0 ×N**, a risk arm, only when an import turned the GIL on in a
    3.14t server: without it, 3.14t would not have run without the GIL.
 
@@ -19,7 +22,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,7 +135,10 @@ def check_responses(app: ServedApp, settings: ResponseSettings, progress: Progre
     n = settings.concurrency
     progress(f"==> responses: recording {settings.requests} requests of {settings.source} on {reference_label} "
              f"(seed {settings.seed})")
-    with _server(app, reference_label, "recording", settings.log_dir) as recording_server:
+    candidates: list[judge.ArmAnswers] = []
+    gil_arm: ResponseArm | None = None
+    with ExitStack() as servers:
+        recording_server = servers.enter_context(_server(app, reference_label, "recording", settings.log_dir))
         recording = record_load(recording_server, settings.load_files, settings.requests, settings.seed, max_s,
                                 routes, settings.log_dir)
         requests = recording.requests
@@ -140,20 +147,33 @@ def check_responses(app: ServedApp, settings: ResponseSettings, progress: Progre
                  + "".join(f"\n    note: task {e}" for e in recording.task_errors))
         order = list(replayable)
         random.Random(settings.seed).shuffle(order)
-        progress(f"==> responses: reference, {reference_label} one request at a time, in another order")
-        with _server(app, reference_label, "reference", settings.log_dir) as reference_server:
-            reference = _replay(reference_server, requests, order, 1)
-            plans = judge.plan_endpoints(requests, recording.answers, reference.answers, settings.marks)
-            judge.validate_sets(plans, requests, recording.answers, reference.answers)
-            readback = judge.readback_requests(requests, plans)
-            recording_readback = _readback(recording_server, readback)
-            reference_readback = _readback(reference_server, readback)
-            valid = judge.valid_readbacks(readback, recording_readback, reference_readback, plans)
-            arms = [_arm("recording", "cross-check", reference_label, None, 1, recording_server, len(requests),
-                         recording.answers, recording.seconds),
-                    _arm(f"{reference_label} ×1 (reference)", "reference", reference_label, None, 1,
-                         reference_server, len(order) + len(readback), reference.answers, reference.seconds)]
-    candidates: list[judge.ArmAnswers] = []
+        reference_server = servers.enter_context(_server(app, reference_label, "reference", settings.log_dir))
+        # The reference keeps one core busy and 3.14 with the GIL about one: on two cores they run side by side.
+        gil_server = (servers.enter_context(_server(app, GIL.label, f"{GIL.label}x{n}", settings.log_dir))
+                      if GIL.label in app.pythons and reference_label != GIL.label else None)
+        progress(f"==> responses: reference, {reference_label} one request at a time in another order"
+                 + (f"; beside it {GIL.label} ×{n}, {n} requests in flight" if gil_server else ""))
+        with ThreadPoolExecutor(2) as pool:
+            reference_job = pool.submit(_replay, reference_server, requests, order, 1)
+            gil_job = None if gil_server is None else pool.submit(_replay, gil_server, requests, replayable, n)
+            reference = reference_job.result()
+            gil_done = None if gil_job is None else gil_job.result()
+        plans = judge.plan_endpoints(requests, recording.answers, reference.answers, settings.marks)
+        judge.validate_sets(plans, requests, recording.answers, reference.answers)
+        readback = judge.readback_requests(requests, plans)
+        recording_readback = _readback(recording_server, readback)
+        reference_readback = _readback(reference_server, readback)
+        valid = judge.valid_readbacks(readback, recording_readback, reference_readback, plans)
+        arms = [_arm("recording", "cross-check", reference_label, None, 1, recording_server, len(requests),
+                     recording.answers, recording.seconds),
+                _arm(f"{reference_label} ×1 (reference)", "reference", reference_label, None, 1,
+                     reference_server, len(order) + len(readback), reference.answers, reference.seconds)]
+        if gil_server is not None and gil_done is not None:
+            back = _readback(gil_server, readback)
+            name = f"{GIL.label} ×{n}"
+            gil_arm = _arm(name, "candidate", GIL.label, None, n, gil_server, len(replayable) + len(readback),
+                           gil_done.answers, gil_done.seconds)
+            candidates.append(judge.ArmAnswers(name, GIL.label, None, n, gil_done.answers, back))
 
     def run_arm(label: str, python_gil: str | None, role: str) -> ResponseArm:
         name = f"{label}{'+PYTHON_GIL=' + python_gil if python_gil else ''} ×{n}"
@@ -163,12 +183,15 @@ def check_responses(app: ServedApp, settings: ResponseSettings, progress: Progre
             back = _readback(server, readback)
             arm = _arm(name, role, label, python_gil, n, server, len(replayable) + len(readback), done.answers,
                        done.seconds)
-        candidates.append(judge.ArmAnswers(name, label, python_gil, n, done.answers, back))
+        candidates.insert(0 if role == "candidate" else len(candidates),
+                          judge.ArmAnswers(name, label, python_gil, n, done.answers, back))
         return arm
 
     if FT.label in app.pythons:
         arms.append(run_arm(FT.label, None, "candidate"))
-    if GIL.label in app.pythons:
+    if gil_arm is not None:
+        arms.append(gil_arm)
+    elif GIL.label in app.pythons and reference_label == GIL.label:
         arms.append(run_arm(GIL.label, None, "candidate"))
     gil_on = [a for a in arms if a.interpreter == FT.label and a.gil_enabled]
     if gil_on:
