@@ -1,6 +1,6 @@
 """The response check: the load's requests recorded once, replayed to every arm, each answer judged.
 
-In order, each pass on a fresh server (uvicorn, the lab's layer, ``PYTHONHASHSEED=0``
+In order, each pass on a fresh server (the default server, uvicorn, with the lab's layer, ``PYTHONHASHSEED=0``
 so every process iterates sets alike):
 
 1. **recording** (3.14t; 3.14 when 3.14t has no environment): the load's tasks run one
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.core.flavour import FT, GIL
+from loadtests.core.servers import DEFAULT_SERVER
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.servers import RunningServer, ServerSettings, running_server
 from loadtests.results.records import RouteInfo
@@ -60,7 +61,7 @@ class ServedApp:
     threads: int = 8
 
     def settings(self, label: str, python_gil: str | None = None) -> ServerSettings:
-        return ServerSettings(server="uvicorn", python=self.pythons[label], threads=self.threads,
+        return ServerSettings(server=DEFAULT_SERVER, python=self.pythons[label], threads=self.threads,
                               python_gil=python_gil, app=self.app, app_dir=self.app_dir,
                               routes_dirs=self.routes_dirs, extra_env=(("PYTHONHASHSEED", "0"),))
 
@@ -219,7 +220,7 @@ def check_responses(app: ServedApp, settings: ResponseSettings, progress: Progre
                    "idle": f"{200} tasks in a row sent no request", "no tasks": "a user class has no tasks"}.get(
             recording.stopped, f"the recording stopped: {recording.stopped}")
     return ResponsesCheck(
-        source=settings.source, server="uvicorn", threads=app.threads, seed=settings.seed,
+        source=settings.source, server=DEFAULT_SERVER, threads=app.threads, seed=settings.seed,
         requested=settings.requests, recorded=len(requests), concurrency=n, arms=tuple(arms),
         endpoints=tuple(endpoints), exclusions=tuple(judge.exclusions(plans, settings.marks)),
         examples=tuple(examples), notes=tuple(notes), seconds=round(time.monotonic() - started, 1),
