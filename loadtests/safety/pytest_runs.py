@@ -51,7 +51,7 @@ class PassSpec:
 
 
 @dataclass
-class TestRun:
+class OneTest:
     """What one test did in one pass."""
 
     nodeid: str
@@ -64,7 +64,7 @@ class TestRun:
 class PassRun:
     """Everything a pass learned: per test, what pytest-run-parallel kept serial, collection errors, the GIL."""
 
-    tests: dict[str, TestRun] = field(default_factory=dict)
+    tests: dict[str, OneTest] = field(default_factory=dict)
     collected: list[str] = field(default_factory=list)
     serial: dict[str, str] = field(default_factory=dict)
     collect_errors: dict[str, str] = field(default_factory=dict)
@@ -113,7 +113,7 @@ def run_pass(spec: PassSpec, tests_path: str, app_dir: Path, timeout_s: float, w
             break
         faults = _tail(faults_path, FAULT_LINES)
         hung = code == "silent" or "Timeout (" in faults
-        result.tests[unfinished] = TestRun(
+        result.tests[unfinished] = OneTest(
             unfinished, "hung" if hung else "crashed",
             (f"still running after {timeout_s:g}s" if hung else _crash_line(code, faults)),
             faults or None)
@@ -196,9 +196,9 @@ def _absorb(result: PassRun, events: Sequence[dict[str, Any]]) -> str | None:
             result.collect_errors[event["nodeid"]] = event["error"]
         elif kind == "start":
             running = event["nodeid"]
-            result.tests.setdefault(running, TestRun(running))
+            result.tests.setdefault(running, OneTest(running))
         elif kind == "report":
-            _report(result.tests.setdefault(event["nodeid"], TestRun(event["nodeid"])), event)
+            _report(result.tests.setdefault(event["nodeid"], OneTest(event["nodeid"])), event)
         elif kind == "finish":
             running = None
         elif kind == "gil" and event["module"] not in result.gil_modules:
@@ -208,7 +208,7 @@ def _absorb(result: PassRun, events: Sequence[dict[str, Any]]) -> str | None:
     return running
 
 
-def _report(test: TestRun, event: Mapping[str, Any]) -> None:
+def _report(test: OneTest, event: Mapping[str, Any]) -> None:
     outcome, when = event["outcome"], event["when"]
     if outcome == "failed":
         if test.outcome in ("passed", "skipped"):
