@@ -18,8 +18,9 @@ from loadtests.cli.options import (
     safety_gate,
     split_expectations,
 )
-from loadtests.core.exit_status import ExitStatus
+from loadtests.core.exit_status import ExitStatus, combined
 from loadtests.report.safety_text import safety_text
+from loadtests.results.records.safety import CheckFailure
 from loadtests.safety.responses import DEFAULT_CONCURRENCY, DEFAULT_REQUESTS, DEFAULT_SEED
 from loadtests.safety.suite import DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_TIMEOUT_S, RERUNS
 from loadtests.workflow.safety import SafetyRequest
@@ -75,8 +76,9 @@ def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:
     each failing test re-runs {reruns} times; crashes and hangs are caught and the rest runs.
 
     Writes results/<run-id>/run.json and summary.json (its `safety` object) and prints
-    the races with what to change. Exit 0 when the checks ran; with --expect no-races,
-    10 when a race was found (docs/safety.md).
+    the races with what to change. Exit 0 when the checks ran, 1 when one could not (the
+    other still ran and is recorded); with --expect no-races, 10 when a race was found
+    (docs/safety.md).
     """
     ratios, races = split_expectations(expectations)
     if ratios:
@@ -84,9 +86,12 @@ def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:
                                  "measure: it takes no-races, no-races@responses or no-races@tests",
                                  param_hint="'--expect'")
     result = safety_workflow(SafetyRequest(**options), progress)
-    assert result.record.safety is not None
-    click.echo(safety_text(result.record.safety, str(result.run_dir)), nl=False)
-    status = safety_gate(result.run_dir, races)
+    safety = result.record.safety
+    assert safety is not None
+    click.echo(safety_text(safety, str(result.run_dir)), nl=False)
+    could_not_run = any(isinstance(check, CheckFailure) for check in (safety.responses, safety.tests))
+    status = combined([safety_gate(result.run_dir, races), ExitStatus.LAB_ERROR if could_not_run
+                       else ExitStatus.PASS])
     if status != ExitStatus.PASS:
         sys.exit(status)
 

@@ -28,7 +28,7 @@ from loadtests.analysis.configs import KIND_PROCESSES, Comparison, ConfigSummary
 from loadtests.analysis.run_analysis import Analysis
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
-from loadtests.report.safety_text import race_lines, safe_to_move
+from loadtests.report.safety_text import race_lines, safe_to_move, safety_tables
 from loadtests.report.verdict import fmt_pct, refusal_words, speed_words
 
 CAPACITY_COMMAND = "gil-lab capacity"
@@ -286,4 +286,5 @@ def summary_section(a: Analysis, chart: ChartMaker, capacity: Sequence[CapacityF
                       f"numbered sections below hold every figure and how it was measured.")
     diag = diagnosis or {}
     cards = tuple(scenario_card(a, s, chart, capacity, diag.get(s)) for s in a.scenarios)
-    return Section("summary", "The decision, per scenario", (intro, *cards))
+    safety = safety_tables(a.run.safety, with_answer=not cards) if a.run.safety is not None else []
+    return Section("summary", "The decision, per scenario", (intro, *cards, *safety))

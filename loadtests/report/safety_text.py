@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loadtests.core.text import text_table
+from loadtests.report.document import Bullets, Paragraph, Table
 from loadtests.results.records.safety import (
     CheckFailure,
     EndpointCheck,
@@ -185,3 +186,22 @@ def safety_text(safety: SafetyRecord, run_dir: str) -> str:
         lines += ["", f"Tests: could not run: {safety.tests.error}"]
     lines += ["", f"results: {run_dir}/run.json and summary.json ({DOCS} explains each figure)"]
     return "\n".join(lines) + "\n"
+
+
+def safety_tables(safety: SafetyRecord, with_answer: bool = True) -> list[Paragraph | Bullets | Table]:
+    """The safety checks in the report: the answer and each race (unless a card shows them), every endpoint and test."""
+    blocks: list[Paragraph | Bullets | Table] = []
+    if with_answer:
+        question, _, answer = (safe_to_move(safety) or "").partition("? ")
+        blocks.append(Paragraph(f"**{question}?** {answer}"))
+        races = race_lines(safety)
+        if races:
+            blocks.append(Bullets(tuple(races)))
+    if isinstance(safety.responses, ResponsesCheck):
+        rows = _endpoint_rows(safety.responses)
+        blocks.append(Table("safety-responses", rows[0], tuple(rows[1:]),
+                            f"Answers under parallel load against the serial reference ({DOCS})"))
+    if isinstance(safety.tests, SuiteCheck):
+        rows = _test_rows(safety.tests.tests, [a.name for a in safety.tests.arms])
+        blocks.append(Table("safety-tests", rows[0], tuple(rows[1:]), "Your tests, plainly and in threads"))
+    return blocks

@@ -12,9 +12,10 @@ The passes, each a ``python -m pytest`` in the app directory (``pytest_runs.py``
    interpreter's plain pass is not run again in its parallel pass;
 3. **parallel 3.14t+PYTHON_GIL=0**, a risk arm, only when an import turned the GIL on
    during a 3.14t pass: without it, 3.14t's threads would not have run without the GIL;
-4. **re-runs**: every test that failed in any pass runs :data:`RERUNS` more times in
-   every pass, so its failures are counted over ``1 + RERUNS`` runs per pass: a race
-   fails only in threads, a flake fails plainly too.
+4. **re-runs**: every test that failed in a pass (and did not fail in every plain pass
+   already) runs :data:`RERUNS` more times in every pass, so its failures are counted
+   over ``1 + RERUNS`` runs per pass: a race fails only in threads, a flake fails
+   plainly too.
 
 Each test's class (the first that applies): crashed, hung (in any pass); not-run (it
 never ran plainly: skipped, or its fixtures failed in both plain passes);
@@ -124,7 +125,7 @@ def check_suite(environments: Mapping[str, SuiteEnv], settings: SuiteSettings, p
         stopped = [n for n, t in plain[FT.label].run.tests.items() if t.outcome in ("crashed", "hung")]
         run(f"parallel {FT.label}+PYTHON_GIL=0", "risk", FT.label, settings.threads, settings.iterations, "0",
             stopped)
-    failing = sorted({n for a in arms for n, t in a.run.tests.items() if t.outcome in ("failed", "error")})
+    failing = _to_rerun(arms)
     if failing and settings.reruns:
         progress(f"==> tests: re-running {len(failing)} failing test(s) {settings.reruns} times in every pass")
         for arm in arms:
@@ -144,6 +145,20 @@ def check_suite(environments: Mapping[str, SuiteEnv], settings: SuiteSettings, p
         threads=settings.threads, iterations=settings.iterations, timeout_s=settings.timeout_s,
         reruns=settings.reruns, arms=tuple(_pass_record(a) for a in arms), tests=tuple(tests),
         problems=tuple(problems), notes=tuple(notes), seconds=round(time.monotonic() - started, 1))
+
+
+def _to_rerun(arms: Sequence[Arm]) -> list[str]:
+    """Tests that failed somewhere, except those that failed in every plain pass: re-runs could not change them."""
+    plain = [a for a in arms if a.role == "plain"]
+    out = set()
+    for arm in arms:
+        for nodeid, test in arm.run.tests.items():
+            if test.outcome not in ("failed", "error"):
+                continue
+            if plain and all(p.run.tests.get(nodeid, test).outcome in ("failed", "error") for p in plain):
+                continue
+            out.add(nodeid)
+    return sorted(out)
 
 
 def _tally(run: PassRun) -> str:

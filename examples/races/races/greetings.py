@@ -14,7 +14,7 @@ The fix: a local buffer (``page = bytearray(...)`` inside ``render``), or none a
 from __future__ import annotations
 
 #: The rest of the rendered page: big enough that copying the page takes a while.
-FILLER = b"." * 1_048_576
+FILLER = b"." * 4_194_304
 HEADER = 64  # bytes kept for the greeting line
 _scratch = bytearray(HEADER + len(FILLER))
 

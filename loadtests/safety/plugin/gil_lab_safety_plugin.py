@@ -113,8 +113,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         message = getattr(crash, "message", None) or _tail(str(report.longrepr), 3)
-        if report.when != "call" and crash is not None:  # a fixture: say where it failed
-            message = f"{os.path.relpath(str(crash.path))}:{crash.lineno}: {message}"
+        where = _where(report.longrepr) if report.when != "call" else None
+        if where:  # a fixture: say where in the team's code it failed
+            message = f"{where}: {message}"
     elif report.skipped:
         longrepr = report.longrepr
         message = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else None
@@ -136,6 +137,20 @@ def pytest_warning_recorded(warning_message: Any, when: str, nodeid: str, locati
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     faulthandler.cancel_dump_traceback_later()
     _emit("end", exitstatus=int(exitstatus), gil=_gil_enabled())
+
+
+def _where(longrepr: Any) -> str | None:
+    """``path:line`` of the innermost frame of the failure that is in the project (not a library)."""
+    entries = getattr(getattr(longrepr, "reprtraceback", None), "reprentries", None) or []
+    here = os.getcwd()
+    for entry in reversed(entries):
+        location = getattr(entry, "reprfileloc", None)
+        if location is None:
+            continue
+        path = os.path.abspath(str(location.path))
+        if path.startswith(here + os.sep) and "site-packages" not in path:
+            return f"{os.path.relpath(path)}:{location.lineno}"
+    return None
 
 
 def _tail(text: str, lines: int) -> str:
