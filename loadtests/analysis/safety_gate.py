@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from loadtests.analysis.expectation_check import EXIT, Status
+from loadtests.analysis.figures.expectations import EXIT
+from loadtests.analysis.figures.safety_gate import SafetyGateResult
 from loadtests.core.exit_status import ExitStatus, combined
 from loadtests.results.records import SummaryRecord
 from loadtests.results.safety_expectation import SafetyExpectation
 
 RACY_ENDPOINTS = ("wrong-without-gil", "wrong-under-concurrency")
-
-
-@dataclass(frozen=True)
-class SafetyGateResult:
-    expectation: SafetyExpectation
-    status: Status
-    reason: str
 
 
 def judge_safety(expectation: SafetyExpectation, summary: SummaryRecord) -> SafetyGateResult:

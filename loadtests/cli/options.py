@@ -5,19 +5,20 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.safety_gate import judge_all
 from loadtests.cli.server_options import http_option, servers_option
 from loadtests.core.exit_status import ExitStatus, combined
 from loadtests.report.gate_text import render_expectations, render_safety_gate
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
-from loadtests.results.records import EVENT_LOOPS
+from loadtests.results.records import EVENT_LOOPS, SummaryRecord
 from loadtests.results.safety_expectation import SafetyExpectation, parse_safety_expectation
 from loadtests.workflow import gates
+from loadtests.workflow.run import RunResult
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -213,42 +214,40 @@ def expect_param(required: bool = False) -> Decorator:
              "safety checks found a race. (Several in the variable: space-separated.)")
 
 
-def safety_gate(run_dir: Path, expectations: tuple[SafetyExpectation, ...]) -> ExitStatus:
-    """``no-races`` judged on a finished run, its lines on stderr; PASS when there is none."""
+def safety_gate(summary: SummaryRecord, expectations: tuple[SafetyExpectation, ...]) -> ExitStatus:
+    """``no-races`` judged on a run's summary, its lines on stderr; PASS when there is none."""
     if not expectations:
         return ExitStatus.PASS
-    run_id, status, results = gates.check_safety(run_dir, expectations)
-    click.echo(render_safety_gate(run_id, results, status), nl=False, err=True)
+    status, results = judge_all(expectations, summary)
+    click.echo(render_safety_gate(summary.run_id, results, status), nl=False, err=True)
     return status
 
 
-def expect_option(command: Callable[..., Path]) -> Callable[..., Path]:
-    """``--expect`` for a command that measures and returns its run directory (``run``, ``compare``).
+def expect_option(command: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """``--expect`` for a command that measures (``run``, ``compare``).
 
-    The expectations are checked against the plan before the command runs (a usage
-    error, exit 2, for a scenario, server or comparison the plan does not measure) and
-    evaluated on the run's summary.json after it: the reasons go to stderr, and the
-    exit status is 10, 11 or 1 when they do not all pass (docs/ci.md).
+    The command's run checks the expectations against its plan before anything starts (a
+    usage error, exit 2, for a scenario, server or comparison the plan does not measure)
+    and judges them on its analysis at the end: the reasons go to stderr, and the exit
+    status is 10, 11 or 1 when they do not all pass (docs/ci.md).
     """
 
     @functools.wraps(command)
-    def wrapper(*args: Any, expectations: tuple[AnyExpectation, ...] = (), **options: Any) -> Path:
+    def wrapper(*args: Any, expectations: tuple[AnyExpectation, ...] = (), **options: Any) -> RunResult:
         ratios, races = split_expectations(expectations)
         try:
-            gates.check_before_run(ratios, gates.run_request(options))
-            gates.check_safety_before_run(races, gates.run_request(options))
+            gates.check_safety_before_run(races, options)
+            result = command(*args, expectations=ratios, **options)
         except ExpectationError as exc:
             raise not_measurable(exc) from None
-        run_dir = command(*args, **options)
         statuses = []
-        if ratios:
-            report = gates.check_run(run_dir, ratios)
-            click.echo(render_expectations(report), nl=False, err=True)  # stdout stays the command's own
-            statuses.append(report.status)
-        statuses.append(safety_gate(run_dir, races))
+        if result.expectations is not None:
+            click.echo(render_expectations(result.expectations), nl=False, err=True)  # stdout stays the command's own
+            statuses.append(result.expectations.status)
+        statuses.append(safety_gate(result.analysis.summary, races))
         status = combined(statuses)
         if status != ExitStatus.PASS:
             sys.exit(status)
-        return run_dir
+        return result
 
     return expect_param()(wrapper)

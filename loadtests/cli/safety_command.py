@@ -90,7 +90,7 @@ def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:
     assert safety is not None
     click.echo(safety_text(safety, str(result.run_dir)), nl=False)
     could_not_run = any(isinstance(check, CheckFailure) for check in (safety.responses, safety.tests))
-    status = combined([safety_gate(result.run_dir, races), ExitStatus.LAB_ERROR if could_not_run
+    status = combined([safety_gate(result.analysis.summary, races), ExitStatus.LAB_ERROR if could_not_run
                        else ExitStatus.PASS])
     if status != ExitStatus.PASS:
         sys.exit(status)

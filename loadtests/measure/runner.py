@@ -63,11 +63,6 @@ class Runner:
         run = RunWriter.create(run_dir, new_record(options, run_dir.name, infos))
         return cls(run, interpreters, on_progress, stop_rule, options.master)
 
-    @classmethod
-    def resume(cls, run_dir: Path, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
-               stop_rule: StopRule = fixed_pairs, master: MasterSettings | None = None) -> Runner:
-        return cls(RunWriter.reopen(Path(run_dir)), interpreters, on_progress, stop_rule, master)
-
     @property
     def run_dir(self) -> Path:
         return self.run.run_dir

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from loadtests.analysis.diff_gate import DiffGate
-from loadtests.analysis.expectation_check import ExpectationReport
-from loadtests.analysis.safety_gate import SafetyGateResult
-from loadtests.analysis.stats import format_interval
+from loadtests.analysis.figures.diff import DiffGate
+from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.analysis.figures.safety_gate import SafetyGateResult
 from loadtests.core.exit_status import ExitStatus
+from loadtests.core.wording import format_interval
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "invalid": "INVALID", "missing": "MISSING"}
 _COUNTED = {"pass": "passed", "fail": "failed", "invalid": "invalid", "missing": "missing"}

@@ -7,8 +7,10 @@ has no migrations. The table is created if missing, the variable part of a row i
 JSON document (new fields need no new columns), and ``sync_history`` indexes run
 directories written before the history existed, or by an older lab.
 
-The summary is computed by the caller (``analysis.history_summary.run_summary``) and
-passed in as a function: storage does not know what a headline is.
+The summary document comes from the caller, which knows what a headline is: the run just
+finished is indexed from the document its command computed in memory (``record_run``);
+run directories found on disk are indexed with a summarizer function
+(``analysis.history_summary.index_document``).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class HistoryEntry:
                 "git_sha": self.git_sha, "complete": self.complete, **self.summary}
 
 
-#: Turns a run into the summary document the index stores (``analysis.history_summary.run_summary``).
+#: Turns a run into the summary document the index stores (``analysis.history_summary.index_document``).
 Summarizer = Callable[[RunRecord], dict[str, Any]]
 
 
@@ -101,23 +103,27 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
                                "to rebuild it from the run directories") from None
 
 
-def _upsert(conn: sqlite3.Connection, run_dir: Path, run: RunRecord, summarize: Summarizer) -> None:
+def _upsert(conn: sqlite3.Connection, run_dir: Path, run: RunRecord, summary: dict[str, Any]) -> None:
     mtime = (run_dir / RUN_FILE).stat().st_mtime_ns
     conn.execute(
         "INSERT OR REPLACE INTO runs (run_id, run_dir, created_at, preset, git_sha, complete, mtime_ns, recorded_at, "
         "summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.git_sha,
-         int(run.complete), mtime, utc_now(), json.dumps(summarize(run))),
+         int(run.complete), mtime, utc_now(), json.dumps(summary)),
     )
 
 
-def record_run(run_dir: Path | str, summarize: Summarizer, results_dir: Path | str | None = None) -> HistoryEntry:
-    """Index one run (again): idempotent, keyed by run_id. The index sits in the run's parent by default."""
+def record_run(run_dir: Path | str, run: RunRecord, summary: dict[str, Any],
+               results_dir: Path | str | None = None) -> HistoryEntry:
+    """Index the run just written to ``run_dir`` (again), from its record and summary document in memory.
+
+    Idempotent, keyed by run_id; nothing is read from the run directory. The index sits in
+    the run's parent by default.
+    """
     run_dir = Path(run_dir)
-    run = load_run(run_dir)
     db = history_path(results_dir if results_dir is not None else run_dir.resolve().parent)
     with _connect(db) as conn:
-        _upsert(conn, run_dir, run, summarize)
+        _upsert(conn, run_dir, run, summary)
     return _entry_by_id(db, run.run_id)
 
 
@@ -151,7 +157,8 @@ def sync_history(results_dir: Path | str, summarize: Summarizer, summary_version
             if key in known and known[key][0] == run_file.stat().st_mtime_ns and fresh:
                 continue
             try:
-                _upsert(conn, run_dir, load_run(run_dir), summarize)
+                run = load_run(run_dir)
+                _upsert(conn, run_dir, run, summarize(run))
             except ResultsError as exc:
                 problems.append(f"{run_dir.name}: {exc}")
         for key, (_, run_id, _) in known.items():

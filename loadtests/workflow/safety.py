@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from loadtests.analysis.summary import summarize_run
+from loadtests.analysis.figures.analysis import Analysis
 from loadtests.core.clock import utc_now
 from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FLAVOURS
@@ -30,7 +30,7 @@ from loadtests.provision.provisioning import load_interpreters
 from loadtests.provision.test_envs import BaseLock, SuiteEnv, sync_test_env
 from loadtests.results.records import Plan, RunRecord, ServiceSettings
 from loadtests.results.records.safety import CheckFailure, ResponsesCheck, SafetyRecord, SuiteCheck
-from loadtests.results.store import new_run_dir, save_run, save_summary
+from loadtests.results.store import new_run_dir, save_run
 from loadtests.safety.responses import (
     DEFAULT_CONCURRENCY,
     DEFAULT_REQUESTS,
@@ -41,6 +41,7 @@ from loadtests.safety.responses import (
 )
 from loadtests.safety.suite import DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_TIMEOUT_S, SuiteSettings, check_suite
 from loadtests.safety.team_config import read_marks
+from loadtests.workflow.finish import conclude
 from loadtests.workflow.service import (
     CheckedInputs,
     PreparedService,
@@ -90,6 +91,7 @@ class SafetyRequest:
 class SafetyResult:
     run_dir: Path
     record: RunRecord
+    analysis: Analysis  # summary.json and the history entry were written from it
 
 
 def tests_path(tests: str | None, app_dir: Path) -> Path | None:
@@ -206,10 +208,10 @@ def safety(request: SafetyRequest, progress: Progress) -> SafetyResult:
         safety_record = replace(safety_record, tests=suite)
     record = replace(record, safety=safety_record, finished_at=utc_now(), complete=True)
     save_run(run_dir, record)
-    save_summary(run_dir, summarize_run(record))
+    analysis = conclude(run_dir, record)
     if prepared.preflight_dir is not None:
         shutil.rmtree(prepared.preflight_dir, ignore_errors=True)
-    return SafetyResult(run_dir, record)
+    return SafetyResult(run_dir, record, analysis)
 
 
 def _suite(prepared: PreparedService, interpreters: Mapping[str, Interpreter], tests: Path, app_dir: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -11,9 +12,10 @@ from click.testing import CliRunner
 
 from loadtests.cli import report_commands as cli_report
 from loadtests.core.errors import ResultsError
-from loadtests.analysis.history_summary import run_summary
+from loadtests.analysis.history_summary import index_document
 from loadtests.report.history_text import render_history
-from loadtests.results.history import history_path, list_runs, record_run, sync_history
+from loadtests.results.history import HistoryEntry, history_path, list_runs, record_run, sync_history
+from loadtests.results.store import load_run
 
 from tests.fixtures.synthetic_runs import make_run, write_run
 
@@ -24,10 +26,16 @@ def _run(results: Path, run_id: str, created: str, **kw: object) -> Path:
     return write_run(results / run_id, doc)
 
 
+def _record(run_dir: Path) -> HistoryEntry:
+    """Index a run as its command does: from its record and summary document in memory."""
+    run = load_run(run_dir)
+    return record_run(run_dir, run, index_document(run))
+
+
 def test_record_is_idempotent_and_keeps_headlines(tmp_path: Path) -> None:
     run_dir = _run(tmp_path, "20261125T120301Z-default-aaaa", "2026-11-25T12:03:01Z", scenarios=("json",))
-    first = record_run(run_dir, run_summary)
-    again = record_run(run_dir, run_summary)
+    first = _record(run_dir)
+    again = _record(run_dir)
     assert history_path(tmp_path) == tmp_path / "history.sqlite" and (tmp_path / "history.sqlite").is_file()
     assert first.run_id == again.run_id == "20261125T120301Z-default-aaaa"
     entries = list_runs(tmp_path)
@@ -46,7 +54,7 @@ def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: P
     b = _run(tmp_path, "20261125T120301Z-default-0002", "2026-11-25T12:03:01Z", scenarios=("compute",), users=(8,))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "run.json").write_text("{")
-    problems = sync_history(tmp_path, run_summary)
+    problems = sync_history(tmp_path, index_document)
     assert len(problems) == 1 and problems[0].startswith("broken: ")
     assert [e.run_id for e in list_runs(tmp_path)] == [b.name, a.name]  # newest first
     assert [e.run_id for e in list_runs(tmp_path, limit=1)] == [b.name]
@@ -54,19 +62,28 @@ def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: P
     doc = json.loads((a / "run.json").read_text())
     doc["preset"] = "smoke-resumed"
     (a / "run.json").write_text(json.dumps(doc))
-    sync_history(tmp_path, run_summary)
+    sync_history(tmp_path, index_document)
     assert {e.run_id: e.preset for e in list_runs(tmp_path)}[a.name] == "smoke-resumed"
     # a deleted run directory leaves the index
     (b / "run.json").unlink()
-    sync_history(tmp_path, run_summary)
+    sync_history(tmp_path, index_document)
     assert [e.run_id for e in list_runs(tmp_path)] == [a.name]
+
+
+def test_the_run_just_finished_is_indexed_from_memory_not_read_back(tmp_path: Path) -> None:
+    run_dir = _run(tmp_path, "20261125T120301Z-default-aaab", "2026-11-25T12:03:01Z", scenarios=("json",), users=(8,))
+    run = load_run(run_dir)
+    doc = index_document(run)
+    (run_dir / "run.json").write_text("{ not what the run holds")  # what is on disk is never parsed
+    entry = record_run(run_dir, dataclasses.replace(run, preset="in-memory"), {**doc, "cells": 99})
+    assert entry.preset == "in-memory" and entry.summary["cells"] == 99
 
 
 def test_rows_from_an_older_lab_are_read(tmp_path: Path) -> None:
     # a row whose JSON summary lacks today's fields (or is not JSON at all) still lists
     db = history_path(tmp_path)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0003", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
-    record_run(run_dir, run_summary)
+    _record(run_dir)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE runs SET summary = ?", ("not json",))
     (e,) = list_runs(tmp_path)
@@ -78,7 +95,7 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     history_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0004", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
     with pytest.raises(ResultsError, match="delete it"):
-        record_run(run_dir, run_summary)
+        _record(run_dir)
 
 
 def test_render_and_cli(tmp_path: Path) -> None:
