@@ -22,7 +22,6 @@ Standard library only, like the rest of provision.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ from loadtests.core.errors import EnvironmentSetupError, RequirementsError
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
 from loadtests.provision import envs
-from loadtests.provision.app_envs import normalise, uv_environment, why
+from loadtests.provision.app_envs import normalise, read_stamp_file, uv_environment, why, write_stamp_file
 from loadtests.provision.interpreters import Interpreter
 
 ENV_PREFIX = "own-tests"
@@ -118,7 +117,7 @@ def sync_test_env(flavour: str, interpreter: Interpreter, base: BaseLock, test_r
     if base.lock is None:  # the servers' own environment could not be built there: neither can this one
         return SuiteEnv(interpreter.label, path, None, {}, base.unavailable_package,
                        base.unavailable_reason or "the app's environment could not be built")
-    stamp = _read_stamp(path)
+    stamp = read_stamp_file(path)
     if stamp is not None and stamp.get("stamp") == digest.hexdigest():
         env = SuiteEnv.from_json(stamp["env"])
         if not env.available or env.python.exists():
@@ -126,7 +125,7 @@ def sync_test_env(flavour: str, interpreter: Interpreter, base: BaseLock, test_r
             return env
     with step(f"sync tests environment {path.name} ({interpreter.label})"):
         env = _build(interpreter, base.lock, tools, test_requirements, uv, path)
-        _write_stamp(path, {"stamp": digest.hexdigest(), "env": env.to_json()})
+        write_stamp_file(path, {"stamp": digest.hexdigest(), "env": env.to_json()})
     return env
 
 
@@ -184,16 +183,3 @@ def _package(output: str, candidates: list[str]) -> str | None:
 
 def _uv(uv: list[str], args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*uv, *args], cwd=cwd, env=uv_environment(), capture_output=True, text=True)
-
-
-def _read_stamp(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((path / envs.STAMP_NAME).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) and isinstance(data.get("env"), dict) else None
-
-
-def _write_stamp(path: Path, data: dict[str, Any]) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / envs.STAMP_NAME).write_text(json.dumps(data, indent=2, sort_keys=True))
