@@ -40,7 +40,7 @@ def only_run(out: Path) -> Path:
 def test_the_race_example_is_caught_both_ways(tmp_path: Path) -> None:
     result = safety("--app", "races.main:app", "--app-dir", str(RACES), "--requirements",
                     str(RACES / "requirements.txt"), "--locustfile", str(RACES / "locustfile.py"), "--tests", "tests",
-                    "--requests", "400", "--out", str(tmp_path), "--expect", "no-races")
+                    "--requests", "300", "--iterations", "3", "--out", str(tmp_path), "--expect", "no-races")
     assert result.returncode == 10, result.stderr[-4000:]
     assert result.stdout.startswith("Safe to move? No:") and "FAIL     no-races" in result.stderr
     run_dir = only_run(tmp_path)
@@ -62,7 +62,7 @@ def test_the_race_example_is_caught_both_ways(tmp_path: Path) -> None:
     assert all(x.diff.startswith('$.greeting: expected "Hello, ') for x in examples)
     assert any(x.check in ("set of answers", "read-back") for x in run.safety.responses.examples)
     recorded = [a for a in run.safety.responses.arms if a.role == "cross-check"]
-    assert recorded and recorded[0].requests == 400
+    assert recorded and recorded[0].requests == 300
 
 
 SERVICE = """

@@ -9,7 +9,7 @@ _seen_lock = threading.Lock()
 
 
 def test_each_visit_gets_its_own_number() -> None:
-    numbers = [visits.record() for _ in range(300)]
+    numbers = [visits.record() for _ in range(100)]
     with _seen_lock:
         repeated = _seen.intersection(numbers) | {n for n in numbers if numbers.count(n) > 1}
         _seen.update(numbers)
