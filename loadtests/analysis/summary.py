@@ -163,4 +163,5 @@ def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequ
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
                          capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
                          diagnosis=tuple(finding_entries(diagnoses)), probe=tuple(probe_entries(probe)),
-                         profile_causes=tuple(profile_cause_entries(run)))
+                         profile_causes=tuple(profile_cause_entries(run)),
+                         safety=None if run.safety is None else run.safety.summary())

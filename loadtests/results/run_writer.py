@@ -28,6 +28,7 @@ from loadtests.results.records import (
     ProbeRun,
     ProfilingSetup,
     RunRecord,
+    SafetyRecord,
     StepFailure,
     Warmup,
 )
@@ -96,10 +97,10 @@ class RunWriter:
     def record_step(self, *, microbench: Microbench | StepFailure | None = None,
                     audit: AuditOutcome | StepFailure | None = None,
                     gil_culprits: tuple[GilCulprit, ...] | None = None,
-                    profiling: ProfilingSetup | None = None) -> None:
+                    profiling: ProfilingSetup | None = None, safety: SafetyRecord | None = None) -> None:
         """Store the result of a once-per-run step (None leaves that step as it was)."""
         changes: dict[str, Any] = {"microbench": microbench, "audit": audit, "gil_culprits": gil_culprits,
-                                   "profiling": profiling}
+                                   "profiling": profiling, "safety": safety}
         self._record = replace(self._record, **{k: v for k, v in changes.items() if v is not None})
         self.save()
 

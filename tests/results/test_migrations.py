@@ -118,7 +118,8 @@ def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and
     [path] = V4
     assert json.loads(path.read_text())["schema_version"] == 4
     run = load_run(path)
-    assert run.schema_version == SCHEMA_VERSION
+    assert json.loads(path.read_text())["schema_version"] == 4 and run.schema_version == SCHEMA_VERSION
+    assert run.safety is None  # version 5 added safety checks; a run before them checked none
     assert run.capacities and all(s.steps for s in run.capacities)
     open_cells = [c for c in run.cells if c.config.load_model == "open"]
     assert open_cells and all(c.open_loop is not None and c.config.target_rps for c in open_cells)
@@ -127,17 +128,17 @@ def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and
     assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips
 
 
-V5 = sorted((FIXTURES / "v5").glob("*.json"))
+V6 = sorted((FIXTURES / "v6").glob("*.json"))
 
 
-def test_the_version_5_fixture_was_written_by_gil_lab_diagnose_with_its_evidence() -> None:
+def test_the_version_6_fixture_was_written_by_gil_lab_diagnose_with_its_evidence() -> None:
     """Compute on granian, from source (run 20261206T174747Z-diagnose-e84b): the probe, perf's setup, a profile per
     server with the globals the server held, and every window's threads by kind."""
     from loadtests.analysis import analyse
 
-    [path] = V5
+    [path] = V6
     run = load_run(path)
-    assert json.loads(path.read_text())["schema_version"] == run.schema_version == SCHEMA_VERSION == 5
+    assert json.loads(path.read_text())["schema_version"] == run.schema_version == SCHEMA_VERSION == 6
     assert {p.interpreter for p in run.probes} == {"3.14", "3.14t"} and all(p.endpoints[0].control for p in run.probes)
     assert run.profiling is not None and run.profiling.unwinding == "dwarf"
     assert {p.interpreter for p in run.profiles} == {"3.14", "3.14t"} and all(p.globals for p in run.profiles)

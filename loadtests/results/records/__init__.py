@@ -18,6 +18,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``probe``: the per-endpoint scaling probe;
 - ``profile``: native profiles of the headline servers;
 - ``capacity``: capacity searches at an SLO;
+- ``safety``: the safety checks (answers under parallel load, the team's tests in
+  threads) and their part of summary.json;
 - ``run``: the run's settings and ``RunRecord``, the whole of ``run.json``;
 - ``summary``: ``SummaryRecord``, the whole of ``summary.json``.
 
@@ -86,6 +88,10 @@ from loadtests.results.records.run import (
     RunRecord,
     RunSettings,
 )
+from loadtests.results.records.safety import (
+    SafetyRecord,
+    SafetySummary,
+)
 from loadtests.results.records.service import (
     AppInspection,
     LocustTask,
@@ -132,6 +138,8 @@ from loadtests.results.records.window import (
 )
 
 __all__ = [
+    "SafetyRecord",
+    "SafetySummary",
     "AppIdentity",
     "AppInspection",
     "Arrivals",

@@ -13,6 +13,7 @@ from loadtests.results.records.machine import InterpreterInfo, Machine
 from loadtests.results.records.microbench import Microbench, StepFailure
 from loadtests.results.records.probe import ProbeRun
 from loadtests.results.records.profile import NativeProfile, ProfilingSetup
+from loadtests.results.records.safety import SafetyRecord
 from loadtests.results.records.service import ServiceSettings
 from loadtests.results.records.version import SCHEMA_VERSION
 from loadtests.results.records.window import Cell, ComparisonRun, Warmup
@@ -69,6 +70,8 @@ class RunRecord(Record):
                                            "when the run took no profile.", default=None)
     profiles: tuple[NativeProfile, ...] = doc("Native profiles of the headline servers, one per arm, from an extra "
                                               "window after the measured ones.", default=())
+    safety: SafetyRecord | None = doc("Whether the service answers correctly in parallel (gil-lab safety, or "
+                                      "compare on a team's app); null when no safety check ran.", default=None)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:

@@ -35,7 +35,11 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
    run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
    that ships it and the remedies).
-5. The diagnosis's evidence: the run carries ``probes`` (the per-endpoint scaling
+5. Safety: the run carries ``safety`` (``safety.py``: the team's answers checked under
+   parallel load against a serial reference, and its tests run plainly and in threads on
+   both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
+   both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
+6. The diagnosis's evidence: the run carries ``probes`` (the per-endpoint scaling
    probe: raw steps per endpoint, interpreter and thread count, its control, the
    globals each endpoint reads with their immortality), ``profiling`` (how perf sampled,
    or why it could not) and ``profiles`` (each headline server's profile window: causes,
@@ -49,4 +53,4 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    ``profile_causes``.
 """
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
