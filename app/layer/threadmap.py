@@ -33,13 +33,15 @@ class LoopThreads:
     def __init__(self) -> None:
         self._ids: set[int] = set()
         self._lock = threading.Lock()
+        self._mine = threading.local()  # per thread: already recorded (no shared object touched per request)
 
     def seen(self) -> None:
-        """Called on every ASGI call; the lock is taken only the first time a loop is seen."""
-        native = threading.get_native_id()
-        if native not in self._ids:
-            with self._lock:
-                self._ids.add(native)
+        """Called on every ASGI call; only a loop's first call touches the shared set, under the lock."""
+        if getattr(self._mine, "seen", False):
+            return
+        with self._lock:
+            self._ids.add(threading.get_native_id())
+        self._mine.seen = True
 
     def ids(self) -> frozenset[int]:
         with self._lock:
