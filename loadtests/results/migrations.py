@@ -311,27 +311,51 @@ def _v3_to_v4(doc: Document) -> Document:
     return doc
 
 
-_OPEN_LOOP_5 = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
-                "slo_ms": None}
-_STEP_5 = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
-_SEARCH_5 = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
-             "precision_target": None, "phase": "search"}
+# --- 4 -> 5 ---------------------------------------------------------------------------------
 
 
 def _v4_to_v5(doc: Document) -> Document:
-    """A version 4 open-loop window counted only the requests that completed, and a version 4 capacity search
+    """Safety checks: a run before them checked none."""
+    return {**doc, "schema_version": 5, "safety": None}
+
+
+# --- 5 -> 6 ---------------------------------------------------------------------------------
+
+
+def _v5_to_v6(doc: Document) -> Document:
+    """Version 6 adds keys with defaults (no probe, no profile, the audit's older verdicts), and names the kind of
+    each thread group of a window: unknown before the server's layer said it (null)."""
+    for cell in doc["cells"]:
+        for group in cell.get("server_thread_cores") or []:
+            group.setdefault("kind", None)
+    doc["schema_version"] = 6
+    return doc
+
+
+# --- 6 -> 7 ---------------------------------------------------------------------------------
+
+_OPEN_LOOP_7 = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
+                "slo_ms": None}
+_STEP_7 = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
+_SEARCH_7 = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
+             "precision_target": None, "phase": "search"}
+
+
+def _v6_to_v7(doc: Document) -> Document:
+    """A version 6 open-loop window counted only the requests that completed, and a version 6 capacity search
     bracketed and bisected: its capacity is its highest passing rate, without an interval (``method`` bracket).
-    The keys version 5 adds are written with what a version 4 run knew: nothing (null, empty)."""
+    The keys version 7 adds are written with what a version 6 run knew: nothing (null, empty)."""
     for cell in doc["cells"]:
         if isinstance(cell.get("open_loop"), dict):
-            cell["open_loop"] = {**cell["open_loop"], **{k: v for k, v in _OPEN_LOOP_5.items()
+            cell["open_loop"] = {**cell["open_loop"], **{k: v for k, v in _OPEN_LOOP_7.items()
                                                          if k not in cell["open_loop"]}}
     for search in doc.get("capacities") or []:
-        search["steps"] = [{**step, **{k: v for k, v in _STEP_5.items() if k not in step}} for step in search["steps"]]
-        search.update({k: v for k, v in _SEARCH_5.items() if k not in search})
-    doc["schema_version"] = 5
+        search["steps"] = [{**step, **{k: v for k, v in _STEP_7.items() if k not in step}} for step in search["steps"]]
+        search.update({k: v for k, v in _SEARCH_7.items() if k not in search})
+    doc["schema_version"] = 7
     return doc
 
 
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+                                                   6: _v6_to_v7}

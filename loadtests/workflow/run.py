@@ -22,9 +22,9 @@ from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.figures.expectations import ExpectationReport
-from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
+from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir, setup_command
+from loadtests.core.paths import results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
@@ -47,8 +47,11 @@ from loadtests.workflow.audit import (
 )
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
+from loadtests.workflow.probing import launcher_for, probe_scenarios
+from loadtests.workflow.safety import check_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
+    check_environments,
     check_inputs,
     keep_preflight_logs,
     prepare,
@@ -107,7 +110,11 @@ class RunRequest:
     locustfile: str | None = None
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: str | None = None
+    profile: bool | None = None  # profile windows on the headline servers (None: the preset's)
+    probe: bool | None = None  # the per-endpoint probe (None: the preset's; always for a team's service)
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
+    safety: bool = True  # a team's app with its Locust file: the response check after the windows
+    safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
 
     @property
     def service(self) -> ServiceRequest:
@@ -140,7 +147,8 @@ class RunRequest:
                          self.max_time, slo_ms=self.slo_ms,
                          cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
                          locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
-                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"))
+                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"),
+                         probe=self.probe, profile=self.profile)
 
 
 def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
@@ -163,12 +171,6 @@ class RunResult:
     report: ReportPaths | None = None  # report.html and report.md, when the command wrote them
 
 
-def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
-    for spec in envs.env_specs(dict(interpreters)):
-        if not spec.python.exists():
-            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
-
-
 def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     """The resolved plan and the external apps, checked before anything starts."""
     plan = apply_overrides(load_preset(request.preset), request.overrides())
@@ -180,8 +182,9 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
         plan = replace(plan, microbench=None, audit=False)
     if service_wanted(request.service, request.resolved_routes_dirs):
-        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs.
-        plan = replace(plan, microbench=None, audit=False)
+        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs,
+        # and so does the per-endpoint probe of what its load sends.
+        plan = replace(plan, microbench=None, audit=False, probe=request.probe is not False)
     return plan, app_urls
 
 
@@ -204,6 +207,7 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
     ``slo_ms`` and ``target_rps``: what the analysis judges latency and capacity against
     (by default the run's own SLO, else 500 ms).
     """
+    inputs, prepared = None, None
     if request.resume_dir:
         writer = RunWriter.reopen(Path(request.resume_dir))  # run.json, read once for the whole command
         stored = writer.record
@@ -242,6 +246,10 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         raise
     run_dir = runner.run_cells()
     attribute_gil(runner, progress)
+    if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+        users = max((c.users for c in runner.plan.configs), default=1)
+        runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                        progress))
     analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps)
     verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None
     return RunResult(run_dir, runner.run.record, analysis, verdicts)
@@ -265,6 +273,8 @@ def run_steps(runner: Runner, progress: Progress) -> None:
                                        "audit"))
     if isinstance(run.record.audit, AuditOutcome) and not run.record.gil_culprits:
         run.record_step(gil_culprits=culprits_of_audit(run.record.audit.report))
+    if plan.probe and not record.settings.app_urls:
+        probe_scenarios(run, launcher_for(run, runner.server_env), progress)
     if plan.microbench is not None and record.microbench is None:
         progress("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
         run.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),

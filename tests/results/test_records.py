@@ -97,7 +97,7 @@ V4_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "run-json" / "v4
 
 
 def test_a_cell_holds_its_configuration_and_writes_the_same_flat_keys_the_runner_wrote() -> None:
-    # written by the real runner before Cell held a CellConfig; migrated, so the keys later versions add are there
+    # written by the real runner before Cell held a CellConfig; migrated, as every reader sees it
     stored = migrate(json.loads(V4_FIXTURE.read_text()))["cells"]
     for document in stored:
         cell = Cell.from_json(document)

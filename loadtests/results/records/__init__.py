@@ -15,7 +15,11 @@ per part of the file, lowest first (each imports only those above it):
 - ``machine``: where the run ran (the machine, each interpreter);
 - ``microbench``: the HTTP-free microbenchmark, and a once-per-run step's failure;
 - ``audit``: the GIL audit and the modules that turned the GIL on;
+- ``probe``: the per-endpoint scaling probe;
+- ``profile``: native profiles of the headline servers;
 - ``capacity``: capacity searches at an SLO;
+- ``safety``: the safety checks (answers under parallel load, the team's tests in
+  threads) and their part of summary.json;
 - ``run``: the run's settings and ``RunRecord``, the whole of ``run.json``;
 - ``summary``: ``SummaryRecord``, the whole of ``summary.json``.
 
@@ -70,9 +74,29 @@ from loadtests.results.records.microbench import (
     MicrobenchVariant,
     StepFailure,
 )
+from loadtests.results.records.probe import (
+    EndpointGlobals,
+    GlobalRead,
+    ProbedEndpoint,
+    ProbeRun,
+    ProbeStep,
+)
+from loadtests.results.records.profile import (
+    CauseShare,
+    FunctionCost,
+    NativeProfile,
+    ProfilingSetup,
+    PythonFunctionCost,
+    PythonProfile,
+    ThreadShare,
+)
 from loadtests.results.records.run import (
     RunRecord,
     RunSettings,
+)
+from loadtests.results.records.safety import (
+    SafetyRecord,
+    SafetySummary,
 )
 from loadtests.results.records.service import (
     AppInspection,
@@ -92,6 +116,9 @@ from loadtests.results.records.summary import (
     ComparisonKind,
     ComparisonSummary,
     ConfigLabel,
+    FindingSummary,
+    ProbeSummary,
+    ProfileCauseSummary,
     RatioBound,
     SummaryRecord,
     TunedSummary,
@@ -118,6 +145,8 @@ from loadtests.results.records.window import (
 )
 
 __all__ = [
+    "SafetyRecord",
+    "SafetySummary",
     "AppIdentity",
     "AppInspection",
     "Arrivals",
@@ -135,6 +164,7 @@ __all__ = [
     "SearchPhase",
     "StepPhase",
     "CapacitySummary",
+    "CauseShare",
     "Cell",
     "CellConfig",
     "CellFiles",
@@ -143,9 +173,13 @@ __all__ = [
     "ComparisonSummary",
     "ConfigLabel",
     "EVENT_LOOPS",
+    "EndpointGlobals",
     "EventLoop",
+    "FindingSummary",
+    "FunctionCost",
     "GilCulprit",
     "GilRemedy",
+    "GlobalRead",
     "HTTP_PARSERS",
     "HttpParser",
     "InterpreterInfo",
@@ -160,6 +194,7 @@ __all__ = [
     "Microbench",
     "MicrobenchPoint",
     "MicrobenchVariant",
+    "NativeProfile",
     "OpenLoopStats",
     "Outcome",
     "PackageDifference",
@@ -168,6 +203,14 @@ __all__ = [
     "Preflight",
     "PreflightRequest",
     "PreflightTask",
+    "ProbeRun",
+    "ProbeStep",
+    "ProbeSummary",
+    "ProbedEndpoint",
+    "ProfileCauseSummary",
+    "ProfilingSetup",
+    "PythonFunctionCost",
+    "PythonProfile",
     "RatioBound",
     "RouteInfo",
     "RunRecord",
@@ -183,6 +226,7 @@ __all__ = [
     "Stopping",
     "SummaryRecord",
     "ThreadCores",
+    "ThreadShare",
     "TunedSummary",
     "ValidityThresholds",
     "Verdict",

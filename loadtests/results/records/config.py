@@ -149,7 +149,7 @@ class CapacityPolicy(Record):
 
     slo_ms: float = doc("The p95 objective, ms, measured from the intended send.")
     max_loss: float = doc("Failed, dropped and unanswered arrivals together must stay under this share.", default=0.01)
-    resolution: float = doc("Runs before schema version 5: bisect until the bracket is this narrow, relative to its "
+    resolution: float = doc("Runs before schema version 7: bisect until the bracket is this narrow, relative to its "
                             "top. The fitted search does not bisect.", default=0.10)
     arrivals: Arrivals = doc("poisson or uniform.", default="poisson")
     inflight_cap: int = doc("Requests in flight per load process before arrivals are dropped.", default=256)
@@ -195,6 +195,11 @@ class Plan(Record):
                                    "if imprecise.", default=None)
     capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
                                           "closed-loop comparisons.", default=None)
+    probe: bool = doc("Whether the per-endpoint scaling probe runs before the first window (gil-lab diagnose; "
+                      "compare on a team's app).", default=False)
+    profile: bool = doc("Whether each headline server (3.14 and 3.14t, one process, the comparison at the most "
+                        "users) gets an extra profile window after its measured ones (perf, when it can run).",
+                        default=False)
 
     def __post_init__(self) -> None:
         if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0 or self.transition_s < 0:

@@ -66,7 +66,7 @@ class Latency(Record):
     p95_ci: tuple[float, float | None] | None = doc(
         "95% interval of p95 (open-loop windows): the order statistics that bound it, widened by the design effect "
         "of the arrivals over the window's p95 (bursts of slow arrivals); the upper end is null when it runs past "
-        "the slowest arrival. Runs before schema version 5 hold a bootstrap interval here.", default=None)
+        "the slowest arrival. Runs before schema version 7 hold a bootstrap interval here.", default=None)
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,15 @@ class CellFiles(Record):
 
 @dataclass(frozen=True)
 class ThreadCores(Record):
-    """The server's threads of one name (Python 3.14 names OS threads) and the cores they used."""
+    """The server's threads of one name and one kind, and the cores they used."""
 
-    name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t`.")
+    name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t` (the kernel "
+                    "keeps 15 characters: it never says what a thread is).")
     threads: int = doc("Threads of that name.")
     cores: float = doc("Average busy cores of all of them over the window.")
+    kind: str | None = doc("What the server's layer says they are (GET /lab/threads): event-loop, anyio-worker, "
+                           "executor (a concurrent.futures pool), python, native, or unknown for a thread it did not "
+                           "list; null when the layer was not asked (windows recorded before it was).", default=None)
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ class OpenLoopStats(Record):
     send_rate_error: float | None = doc("sent ÷ scheduled - 1: how far the sends fell behind the schedule.")
     unanswered: int | None = doc("Arrivals due inside the window, sent, with no answer by answer_cutoff_s after its "
                                  "end: each counts as over the SLO (latency at least the cutoff minus its intended "
-                                 "send) and as lost. Null before schema version 5.", default=None)
+                                 "send) and as lost. Null before schema version 7.", default=None)
     failed: int | None = doc("Arrivals answered with a failure (lost).", default=None)
     over_slo: int | None = doc("Arrivals without a good answer within the SLO: slower than slo_ms from the intended "
                                "send, failed, dropped or unanswered. The capacity search judges this share.",
