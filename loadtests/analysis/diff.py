@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loadtests.analysis.capacity_diff import capacity_changes, capacity_figures
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import ConfigSummary
 from loadtests.analysis.figures.diff import ConfigDiff, RunDiff
@@ -76,10 +77,12 @@ def _diff_config(ca: ConfigSummary, cb: ConfigSummary) -> ConfigDiff:
 
 
 def diff_runs(a: Analysis, b: Analysis) -> RunDiff:
-    """Match configurations by config_id and compare B against A; then the paired ratios both runs hold."""
+    """Match configurations by config_id and compare B against A; then the paired ratios, capacities and capacity
+    ratios both runs hold."""
     ca = {c.config_id: c for c in a.configs}
     cb = {c.config_id: c for c in b.configs}
     both = [cid for cid in ca if cid in cb]
     return RunDiff(a.run, b.run, tuple(_diff_config(ca[cid], cb[cid]) for cid in both),
                    tuple(cid for cid in ca if cid not in cb), tuple(cid for cid in cb if cid not in ca),
-                   tuple(environment_warnings(a.run, b.run)), tuple(ratio_diffs(a.comparisons, b.comparisons)))
+                   tuple(environment_warnings(a.run, b.run)), tuple(ratio_diffs(a.comparisons, b.comparisons)),
+                   tuple(capacity_changes(capacity_figures(a), capacity_figures(b))))

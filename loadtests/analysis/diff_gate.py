@@ -9,10 +9,15 @@ the mean over each run's windows: two runs are never paired with each other.
 Invalid cells (not those skipped by design, as for an ``--app-url`` app) in either run's
 windows of a compared configuration make the comparison invalid. The exit status is
 10 for any regression, else 11 for any invalid cell, else 0.
+
+A capacity run's capacities and capacity ratios are gated the same way, on the interval
+of B ÷ A from both runs' intervals (``capacity_diff.py``). An invalid window of a
+capacity search is a step it did not count, not an invalid configuration.
 """
 
 from __future__ import annotations
 
+from loadtests.analysis.capacity_diff import capacity_regressed
 from loadtests.analysis.configs import is_counted
 from loadtests.analysis.figures.diff import ConfigDiff, DiffGate, InvalidConfig, RunDiff
 from loadtests.results.records import RunRecord
@@ -40,4 +45,5 @@ def gate(d: RunDiff, fail_above_pct: float) -> DiffGate:
         if reasons:
             invalid.append(InvalidConfig(c.config_id, tuple(reasons)))
     regressions = tuple(c for c in d.configs if regressed(c, fail_above_pct))
-    return DiffGate(fail_above_pct, len(d.configs), regressions, tuple(invalid))
+    capacity = tuple(c for c in d.capacity if capacity_regressed(c, fail_above_pct))
+    return DiffGate(fail_above_pct, len(d.configs) + len(d.capacity), regressions, tuple(invalid), capacity)

@@ -217,13 +217,15 @@ class Search:
         return centre, spread, half
 
     def _capped(self, rate: float, arrivals: int, phase: StepPhase) -> tuple[float, int, StepPhase] | None:
+        """``rate``, or one under the cap when the generator could not offer it; None (stop) when nothing under
+        the cap is left to learn."""
         cap = self.cap
-        if cap is not None and rate >= cap:
-            below = cap / (1 + MIN_SPREAD)
-            if phase == "bracket" or below <= max((c.rate for c in self.counts()), default=0.0):
-                return self._stop("invalid window", f"invalid windows at {cap:g}/s and above ({self._last_invalid()})")
-            rate = below
-        return rate, arrivals, phase
+        if cap is None or rate < cap:
+            return rate, arrivals, phase
+        below = cap / (GROWTH if phase == "bracket" else math.exp(MIN_SPREAD))
+        if below <= max((c.rate for c in self.counts()), default=0.0) or below < FLOOR_RPS:
+            return self._stop("invalid window", f"invalid windows at {cap:g}/s and above ({self._last_invalid()})")
+        return below, arrivals, phase
 
     def _stop(self, why: str, limited_by: str | None = None) -> None:
         self.stopped = why

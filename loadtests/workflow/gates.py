@@ -58,10 +58,10 @@ def check_run(run_dir: Path, expectations: Sequence[Expectation]) -> Expectation
 
 
 def diff_gate(d: RunDiff, fail_above_pct: float) -> DiffGate:
-    """The gate over ``d``; two runs with no configuration in common have nothing to gate, which is an error."""
-    if not d.configs:
-        raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration in common, so --fail-above has "
-                          "nothing to judge: compare runs of the same preset (see `gil-lab history`)")
+    """The gate over ``d``; two runs with no configuration or capacity in common have nothing to gate, an error."""
+    if not d.configs and not d.capacity:
+        raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration or capacity in common, so "
+                          "--fail-above has nothing to judge: compare runs of the same preset (see `gil-lab history`)")
     return gate(d, fail_above_pct)
 
 

@@ -43,7 +43,7 @@ def test_diff_of_a_run_with_itself_passes(tmp_path: Path) -> None:
     shutil.copy(FIXTURE, a / "run.json")
     code, out, _ = lab("diff", a, a, "--fail-above", "5")
     assert code == ExitStatus.PASS
-    assert "passed: no configuration is slower with significance" in out and out.rstrip().endswith("exit status 0")
+    assert "passed: no configuration or capacity is lower with significance" in out and out.rstrip().endswith("exit status 0")
 
 
 def test_diff_exits_10_on_a_regression_beyond_the_threshold(tmp_path: Path) -> None:

@@ -119,12 +119,19 @@ def test_an_invalid_window_is_tried_again_and_two_at_the_rates_needed_end_the_se
     search.record(step(15.0, 0, 80, valid=False, phase="bracket"))  # a busy moment of the machine, perhaps
     assert search.next_step() == (pytest.approx(15.0), 80, "bracket")  # the same rate again
     search.record(step(15.0, 0, 80, valid=False, phase="bracket"))  # no: the generator cannot offer 15/s
-    assert search.next_step() is None
+    assert search.next_step() is None  # and under 15/s it has tested 10/s already
     assert search.stopped == "invalid window" and search.limited_by is not None
     assert search.limited_by.startswith("invalid windows at 15/s and above")
     found = capacity_record(_config(), search, CapacityPolicy(500.0), [], "precision planned")
     assert found.is_lower_bound and found.max_rps_at_slo == 10.0 and found.stopping == "invalid window"
     assert found.ci_low is None and found.ci_high is None
+
+
+def test_a_generator_that_cannot_offer_the_first_rate_brackets_from_below_it() -> None:
+    search = Search(start=12.0, policy=POLICY)
+    for _ in range(2):
+        search.record(step(12.0, 0, 80, valid=False, phase="bracket"))
+    assert search.next_step() == (pytest.approx(12.0 / GROWTH), 80, "bracket")
 
 
 def test_invalid_windows_in_a_row_stop_the_search() -> None:

@@ -72,11 +72,13 @@ class RunDiff:
     only_b: tuple[str, ...]
     warnings: tuple[str, ...]
     ratios: tuple[RatioDiff, ...] = ()  # the paired ratios both runs hold: shown beside, never gated
+    capacity: tuple[CapacityChange, ...] = ()  # capacities and capacity ratios both runs hold (gated)
 
     def to_json(self) -> dict[str, Any]:
         return {"run_a": self.a.run_id, "run_b": self.b.run_id, "warnings": list(self.warnings),
                 "configs": [c.to_json() for c in self.configs], "only_in_a": list(self.only_a),
-                "only_in_b": list(self.only_b), "paired_ratios": [r.to_json() for r in self.ratios]}
+                "only_in_b": list(self.only_b), "paired_ratios": [r.to_json() for r in self.ratios],
+                "capacity": [c.to_json() for c in self.capacity]}
 
 
 @dataclass(frozen=True)
@@ -90,17 +92,62 @@ class InvalidConfig:
 @dataclass(frozen=True)
 class DiffGate:
     fail_above_pct: float
-    compared: int  # configurations present in both runs
+    compared: int  # configurations and capacity figures present in both runs
     regressions: tuple[ConfigDiff, ...]
     invalid: tuple[InvalidConfig, ...]
+    capacity_regressions: tuple[CapacityChange, ...] = ()
 
     @property
     def status(self) -> ExitStatus:
-        if self.regressions:
+        if self.regressions or self.capacity_regressions:
             return ExitStatus.FAILED
         return ExitStatus.INVALID if self.invalid else ExitStatus.PASS
 
     def to_json(self) -> dict[str, Any]:
         return {"fail_above_pct": self.fail_above_pct, "exit_status": int(self.status), "compared": self.compared,
                 "regressions": [c.to_json() for c in self.regressions],
+                "capacity_regressions": [c.to_json() for c in self.capacity_regressions],
                 "invalid": [{"config_id": i.config_id, "reasons": list(i.reasons)} for i in self.invalid]}
+
+
+@dataclass(frozen=True)
+class CapacityFigure:
+    """A capacity (or a ratio of capacities) of one run, with its 95% interval, as ``diff`` compares it.
+
+    ``key`` is its identity across runs: the configuration (and the tuning phase), or the pair of
+    configurations of a ratio.
+    """
+
+    key: str
+    label: str
+    measure: str  # "capacity" (rps) or "capacity ratio" (×)
+    unit: str
+    value: float
+    low: float | None  # None: unbounded or none
+    high: float | None
+    df: int | None  # the dispersion's degrees of freedom behind the interval (None for a ratio)
+    lower_bound: bool  # the figure is only "at least" (a search that never failed above it)
+
+
+@dataclass(frozen=True)
+class CapacityChange:
+    """Run B's capacity figure over run A's, with the interval of that change (the two runs are independent)."""
+
+    a: CapacityFigure
+    b: CapacityFigure
+    change: float  # b.value / a.value
+    low: float | None  # None when either run has no interval on that side, or a side is only a lower bound
+    high: float | None
+
+    @property
+    def significant(self) -> bool | None:
+        if self.low is None or self.high is None:
+            return None
+        return self.high < 1.0 or self.low > 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.a.key, "label": self.a.label, "measure": self.a.measure,
+                "a": round(self.a.value, 4), "a_low": self.a.low, "a_high": self.a.high,
+                "b": round(self.b.value, 4), "b_low": self.b.low, "b_high": self.b.high,
+                "change": round(self.change, 4), "low": None if self.low is None else round(self.low, 4),
+                "high": None if self.high is None else round(self.high, 4), "significant": self.significant}
