@@ -49,16 +49,18 @@ def mover_ratio(a: float, a_low: float | None, a_high: float | None, b: float, b
 
 
 def search_ratio(candidate: CapacitySearch, baseline: CapacitySearch) -> tuple[RatioInterval | None, RatioBound | None]:
-    """candidate ÷ baseline capacity with its interval, and whether it is measured or only a bound."""
+    """candidate ÷ baseline capacity with its interval, and whether it is measured or only a bound.
+
+    A capacity that is only a lower bound (no rate above it failed) is at least its figure and may be
+    anything above: its own low end is the figure itself, its high end open.
+    """
     if not candidate.max_rps_at_slo or not baseline.max_rps_at_slo:
         return None, None
     up, down = candidate.is_lower_bound, baseline.is_lower_bound
     bound: RatioBound = "unbounded" if up and down else "at least" if up else "at most" if down else "measured"
-    interval = mover_ratio(candidate.max_rps_at_slo, candidate.ci_low, candidate.ci_high,
-                           baseline.max_rps_at_slo, baseline.ci_low, baseline.ci_high)
-    # a side that is only a lower bound may be higher: its side of the ratio's interval is open
-    low = None if down else interval.low
-    high = None if up else interval.high
-    return RatioInterval(interval.ratio, low, high), bound
 
+    def ends(s: CapacitySearch) -> tuple[float | None, float | None]:
+        return (s.max_rps_at_slo, None) if s.is_lower_bound else (s.ci_low, s.ci_high)
 
+    interval = mover_ratio(candidate.max_rps_at_slo, *ends(candidate), baseline.max_rps_at_slo, *ends(baseline))
+    return interval, bound
