@@ -1,4 +1,5 @@
-"""What the run history keeps of a run: its headline speedups and the series change points need.
+"""What the run history keeps of a run: its headline speedups (or capacity ratios), and the series change points
+need.
 
 The document is made from the run's analysis: the run just measured is indexed from the
 analysis its command already holds; a run directory indexed on the way (``gil-lab
@@ -11,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from loadtests.analysis.capacity_diff import capacity_figures
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import Comparison, ConfigSummary
 from loadtests.analysis.figures.stats import PairedRatio
@@ -19,8 +21,8 @@ from loadtests.analysis.summary import KINDS
 from loadtests.core.wording import verdict
 from loadtests.results.records import RunRecord
 
-#: Bumped when the document gains what change points need; older rows are then re-read from their run.json.
-SUMMARY_VERSION = 2
+#: Bumped when the document gains what change points or the listing need; older rows are then re-read from run.json.
+SUMMARY_VERSION = 3
 
 
 def _rounded(value: float | None) -> float | None:
@@ -69,6 +71,10 @@ def history_document(a: Analysis) -> dict[str, Any]:
         "headlines": heads,
         "microbench": mb_heads,
         "series": _series(a.configs, a.comparisons),
+        # a capacity run's capacities and ratios with their intervals, as diff compares them (key, measure)
+        "capacity": [{"key": f.key, "measure": f.measure, "label": f.label, "value": round(f.value, 4),
+                      "low": _rounded(f.low), "high": _rounded(f.high), "lower_bound": f.lower_bound}
+                     for f in capacity_figures(a)],
         "summary_version": SUMMARY_VERSION,
     }
 

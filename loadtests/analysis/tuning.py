@@ -199,19 +199,19 @@ def _entry(side: Side, candidate: Side | None, threads: int | None,
         equal_configuration=equal.search.label if equal is not None else None,
         rps_at_equal=equal.rps if equal is not None else None,
         equal_lower_bound=equal.lower_bound if equal is not None else None,
-        ft_ratio_equal=_round(ft_equal[0] and ft_equal[0].ratio), ft_ratio_equal_bound=ft_equal[1],
-        ft_ratio_best=_round(ft_best[0] and ft_best[0].ratio), ft_ratio_best_bound=ft_best[1],
+        ft_ratio_equal=_round(ft_equal[0], "ratio"), ft_ratio_equal_bound=ft_equal[1],
+        ft_ratio_best=_round(ft_best[0], "ratio"), ft_ratio_best_bound=ft_best[1],
         confirmed=again[id(side)] is not None, screened_rps_at_slo=best.rps,
         ci_low=shown.search.ci_low, ci_high=shown.search.ci_high,
         equal_ci_low=equal_search.ci_low if equal_search else None,
         equal_ci_high=equal_search.ci_high if equal_search else None,
-        ft_ratio_equal_ci_low=_round(ft_equal[0] and ft_equal[0].low),
-        ft_ratio_equal_ci_high=_round(ft_equal[0] and ft_equal[0].high),
-        ft_ratio_best_ci_low=_round(ft_best[0] and ft_best[0].low),
-        ft_ratio_best_ci_high=_round(ft_best[0] and ft_best[0].high))
+        ft_ratio_equal_ci_low=_round(ft_equal[0], "low"), ft_ratio_equal_ci_high=_round(ft_equal[0], "high"),
+        ft_ratio_best_ci_low=_round(ft_best[0], "low"), ft_ratio_best_ci_high=_round(ft_best[0], "high"))
 
 
-def _round(value: float | None) -> float | None:
+def _round(interval: RatioInterval | None, end: str) -> float | None:
+    """One figure of a ratio's interval (``ratio``, ``low`` or ``high``), rounded; None when absent."""
+    value = None if interval is None else getattr(interval, end)
     return None if value is None else round(value, 4)
 
 

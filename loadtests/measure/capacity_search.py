@@ -227,7 +227,8 @@ class Search:
             return self._stop("invalid window", f"invalid windows at {cap:g}/s and above ({self._last_invalid()})")
         return below, arrivals, phase
 
-    def _stop(self, why: str, limited_by: str | None = None) -> None:
+    def _stop(self, why: str, limited_by: str | None = None) -> tuple[float, int, StepPhase] | None:
+        """End the search (why, and what limited it): there is no next step."""
         self.stopped = why
         if limited_by is not None:
             self.limited_by = limited_by

@@ -275,7 +275,6 @@ def capacity_tables(a: Analysis) -> CapacityTables | None:
     if not entries:
         return None
     slo = entries[0].slo_ms
-    searches = {search.config_id: search for search in a.run.capacities}
     searches = {(search.config_id, search.phase): search for search in a.run.capacities}
     rows = tuple((*capacity_row(e), *_how_it_went(searches.get((e.config_id, e.phase))), e.phase)
                  for e in entries)

@@ -334,10 +334,10 @@ def _v5_to_v6(doc: Document) -> Document:
 
 # --- 6 -> 7 ---------------------------------------------------------------------------------
 
-_OPEN_LOOP_7 = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
+_OPEN_LOOP_7: dict[str, Any] = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
                 "slo_ms": None}
-_STEP_7 = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
-_SEARCH_7 = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
+_STEP_7: dict[str, Any] = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
+_SEARCH_7: dict[str, Any] = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
              "precision_target": None, "phase": "search"}
 
 
