@@ -205,8 +205,10 @@ def capacity_row(entry: CapacitySummary) -> tuple[str, ...]:
         capacity = "unknown" if entry.limited_by else "none"
     elif entry.is_lower_bound:
         capacity = f"≥ {entry.max_rps_at_slo:.3g}"
-    elif entry.method == "fit":
+    elif entry.method == "fit" and (entry.ci_low is not None or entry.ci_high is not None):
         capacity = f"{entry.max_rps_at_slo:.3g} ({interval_words(entry.ci_low, entry.ci_high, _digits(entry))[7:]})"
+    elif entry.method == "fit":
+        capacity = f"{entry.max_rps_at_slo:.3g} (no interval)"
     else:
         capacity = f"{entry.max_rps_at_slo:.3g}"
     return (entry.scenario, entry.server, entry.configuration, capacity,
