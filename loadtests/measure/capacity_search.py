@@ -144,9 +144,14 @@ class Search:
 
     @property
     def cap(self) -> float | None:
-        """The lowest rate that had two invalid windows at or above it: the generator cannot offer it."""
+        """The lowest rate with two invalid windows at or above it and no valid one: the generator cannot offer it.
+
+        A valid window at or above a rate shows the generator can offer it: invalid ones there were a busy moment.
+        """
         invalid = sorted((s.rate for s in self.steps if not s.valid), reverse=True)
-        return invalid[1] if len(invalid) >= 2 else None
+        top_valid = max((s.rate for s in self.steps if s.valid), default=0.0)
+        capped = [rate for i, rate in enumerate(invalid) if i >= 1 and rate > top_valid]
+        return min(capped) if capped else None
 
     @property
     def invalid_in_a_row(self) -> int:

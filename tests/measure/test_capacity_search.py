@@ -134,6 +134,15 @@ def test_a_generator_that_cannot_offer_the_first_rate_brackets_from_below_it() -
     assert search.next_step() == (pytest.approx(12.0 / GROWTH), 80, "bracket")
 
 
+def test_invalid_windows_where_a_valid_one_was_measured_are_a_busy_moment_not_a_cap() -> None:
+    search = Search(start=10.0, policy=POLICY)
+    search.record(step(10.0, 0, 80, phase="bracket"))
+    search.record(step(15.0, 20, 80, phase="bracket"))  # over the SLO, and valid: the generator offered 15/s
+    search.record(step(12.0, 0, valid=False))
+    search.record(step(13.0, 0, valid=False))
+    assert search.cap is None and search.next_step() is not None
+
+
 def test_invalid_windows_in_a_row_stop_the_search() -> None:
     search = Search(start=10.0, policy=POLICY)
     search.record(step(10.0, 0, 80, phase="bracket"))
