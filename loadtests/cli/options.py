@@ -94,7 +94,7 @@ def preset_options(default_preset: str) -> Decorator:
         click.option("--preset", default=default_preset, show_default=True, envvar="LAB_PRESET", show_envvar=True,
                      help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune)."),
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
-                     help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
+                     help="Only these scenarios, comma-separated: json, image, compute, contended, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
         servers_option,
         click.option("--repeats", type=click.IntRange(1, 500),
@@ -165,6 +165,13 @@ def preset_options(default_preset: str) -> Decorator:
         requirements_option,
         locustfile_option,
         python_gil_arm_option,
+        click.option("--bytecode", type=click.Choice(["compiled", "source"]), default="compiled", show_default=True,
+                     envvar="LAB_BYTECODE", show_envvar=True,
+                     help="How the servers load the app and its libraries. compiled: the lab compiles them for "
+                          "each interpreter first, into its own cache (never into your tree); source: they are "
+                          "compiled from source at every start, as PYTHONDONTWRITEBYTECODE=1 or a read-only tree "
+                          "makes a deployment do. On 3.14t it decides whether module constants are immortal "
+                          "(docs/methodology.md)."),
     ])
 
 

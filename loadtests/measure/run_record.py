@@ -18,7 +18,9 @@ from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.results.records import (
     SCHEMA_VERSION,
+    UNKNOWN_BYTECODE,
     BuildInfo,
+    BytecodeState,
     CellConfig,
     InterpreterInfo,
     Plan,
@@ -40,6 +42,7 @@ class RunOptions:
     service: ServiceSettings | None = None  # a team's own app, environments and Locust file
     team_scenarios: tuple[str, ...] = ()  # scenarios that get a diagnosis and no claim verdict
     own_envs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> packages of the team's env
+    bytecode: Mapping[str, BytecodeState] = field(default_factory=dict)  # label -> how its servers load modules
 
 
 def interpreter_infos(interpreters: Mapping[str, Interpreter],
@@ -109,4 +112,6 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
         service=options.service, team_scenarios=options.team_scenarios)
     return RunRecord(schema_version=SCHEMA_VERSION, run_id=run_id, preset=plan.name, created_at=utc_now(),
                      finished_at=None, complete=False, settings=settings, machine=machine_metadata(),
-                     interpreters=dict(interpreters), cells=(), microbench=None, audit=None)
+                     interpreters=dict(interpreters),
+                     bytecode={label: options.bytecode.get(label, UNKNOWN_BYTECODE) for label in interpreters},
+                     cells=(), microbench=None, audit=None)

@@ -87,7 +87,7 @@ class Runner:
         record = self.run.record
         self.say(f"==> run {record.run_id}: {len(todo)} of {total} comparisons to measure -> {self.run_dir}")
         launcher = ServerLauncher(self.run_dir, record.settings, record.interpreters,
-                                  self.master.bind if self.master else LOOPBACK, self.server_env)
+                                  self.master.bind if self.master else LOOPBACK, self.server_env, record.bytecode)
         try:
             for scenario in dict.fromkeys(c.scenario for c in todo):
                 mine = [c for c in todo if c.scenario == scenario]

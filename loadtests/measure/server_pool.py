@@ -24,7 +24,16 @@ from loadtests.measure.warmup import warm_up
 from loadtests.measure.window_measurement import WindowBench, last_line
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.provision import envs
-from loadtests.results.records import Cell, CellConfig, InterpreterInfo, RunSettings, ServiceSettings
+from loadtests.provision.bytecode import server_environment
+from loadtests.results.records import (
+    UNKNOWN_BYTECODE,
+    BytecodeState,
+    Cell,
+    CellConfig,
+    InterpreterInfo,
+    RunSettings,
+    ServiceSettings,
+)
 from loadtests.results.run_writer import RunWriter
 from loadtests.results.store import cell_dir_name
 
@@ -55,6 +64,7 @@ class ServerLauncher:
     interpreters: Mapping[str, InterpreterInfo]
     host: str = LOOPBACK  # where the server listens: the master's bind address when workers come from elsewhere
     server_env: Mapping[str, str] = field(default_factory=dict)  # from the plan's prepare steps
+    bytecode: Mapping[str, BytecodeState] = field(default_factory=dict)  # label -> how its servers load modules
 
     def start(self, config: CellConfig, stack: ExitStack) -> Started:
         url = self.settings.app_urls.get(config.interpreter)
@@ -72,11 +82,18 @@ class ServerLauncher:
             threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
             app=app, app_dir=None if app_dir == str(LAB_ROOT) else app_dir,
             routes_dirs=config.routes_dirs, cpus=config.cpus,
-            extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
+            extra_env=tuple(sorted({**self.server_env, **self._bytecode_env(config.interpreter),
+                                    CELL_DIR_ENV: str(directory)}.items())))
         info = self.interpreters.get(config.interpreter)
         version = settings.spec.version_in(info.packages) if info else None
         server = stack.enter_context(running_server(settings, directory / "server.log", version))
         return Started(server, server.log_path)
+
+
+    def _bytecode_env(self, label: str) -> dict[str, str]:
+        """The prepared bytecode state's variables; an uncontrolled state still never inherits the lab's own."""
+        state = self.bytecode.get(label, UNKNOWN_BYTECODE)
+        return server_environment(state.cache_prefix if state.controlled else None)
 
 
 def service_python(service: ServiceSettings, label: str) -> Path:

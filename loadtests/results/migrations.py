@@ -311,5 +311,18 @@ def _v3_to_v4(doc: Document) -> Document:
     return doc
 
 
+def _v4_to_v5(doc: Document) -> Document:
+    """Before version 5 the lab neither controlled nor recorded how the servers loaded their modules: every
+    interpreter's ``bytecode`` is ``unknown`` (its app environments held no bytecode, so most likely source)."""
+    doc["bytecode"] = {label: {"state": "unknown", "cache_prefix": None, "dont_write_bytecode": False, "trees": [],
+                               "seconds": 0.0, "shell": {}} for label in doc["interpreters"]}
+    for cell in doc["cells"]:
+        for key in ("runtime_before", "runtime_after"):
+            if cell.get(key):
+                cell[key].setdefault("bytecode", None)  # no server reported it yet
+    doc["schema_version"] = 5
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

@@ -37,7 +37,7 @@ from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.report.build import ReportPaths
 from loadtests.results.expectation import Expectation
-from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
+from loadtests.results.records import AuditOutcome, BytecodeMode, CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.run_writer import RunWriter
 from loadtests.workflow.audit import (
     audit_app_for_run,
@@ -45,6 +45,7 @@ from loadtests.workflow.audit import (
     culprits_after_windows,
     culprits_of_audit,
 )
+from loadtests.workflow.bytecode_step import bytecode_states, restore_bytecode
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
 from loadtests.workflow.service import (
@@ -108,6 +109,7 @@ class RunRequest:
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: str | None = None
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
+    bytecode: BytecodeMode = "compiled"  # how the servers load the app and its libraries
 
     @property
     def service(self) -> ServiceRequest:
@@ -208,6 +210,7 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         writer = RunWriter.reopen(Path(request.resume_dir))  # run.json, read once for the whole command
         stored = writer.record
         check_scope(request.expectations, stored.settings.plan)
+        restore_bytecode(stored, progress)  # the state the run recorded, checked (and compiled again if it went)
         runner = Runner(writer, {} if stored.settings.app_urls else load_interpreters(), progress, adaptive,
                         master_for_resume(stored.settings, request.workers_timeout, progress))
     else:
@@ -226,12 +229,13 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         if prepared is not None:
             plan = attach_service(plan, prepared.refs)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
-                                         service=None if prepared is None else prepared.settings,
-                                         team_scenarios=team_scenarios(plan.configs, None if prepared is None
-                                                                       else prepared.settings),
-                                         own_envs={} if prepared is None else prepared.own_envs),
-                              interpreters, progress, adaptive)
+        options = RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
+                             service=None if prepared is None else prepared.settings,
+                             team_scenarios=team_scenarios(plan.configs, None if prepared is None
+                                                           else prepared.settings),
+                             own_envs={} if prepared is None else prepared.own_envs)
+        options = replace(options, bytecode=bytecode_states(options, progress, request.bytecode))
+        runner = Runner.start(options, interpreters, progress, adaptive)
         if prepared is not None:
             keep_preflight_logs(prepared, runner.run_dir)
     try:

@@ -117,10 +117,18 @@ def test_a_version_3_file_reads_as_closed_loop_on_the_lab_app_with_local_workers
 def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and_workers() -> None:
     [path] = V4
     run = load_run(path)
-    assert run.schema_version == SCHEMA_VERSION == 4
+    assert run.schema_version == SCHEMA_VERSION
     assert run.capacities and all(s.steps for s in run.capacities)
     open_cells = [c for c in run.cells if c.config.load_model == "open"]
     assert open_cells and all(c.open_loop is not None and c.config.target_rps for c in open_cells)
     assert all(c.config_id.endswith(f"/open-poisson-r{c.config.target_rps:g}") for c in open_cells)
     assert all(len(c.load_workers) == 2 and not any(w.remote for w in c.load_workers) for c in open_cells)
     assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips
+
+
+def test_a_version_4_file_says_its_bytecode_state_is_unknown() -> None:
+    [path] = V4
+    run = load_run(path)
+    assert set(run.bytecode) == set(run.interpreters)
+    assert all(state.state == "unknown" and not state.controlled for state in run.bytecode.values())
+    assert all(c.runtime_before is None or c.runtime_before.bytecode is None for c in run.cells)

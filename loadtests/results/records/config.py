@@ -73,7 +73,7 @@ class ServiceRef(Record):
 class CellConfig(Record):
     """One configuration; a cell is a configuration plus a repeat number."""
 
-    scenario: str = doc("Scenario name: a built-in (json, image, compute, hash, async) or a drop-in module's name.")
+    scenario: str = doc("Scenario name: a built-in (json, image, compute, contended, hash, async) or a drop-in module's name.")
     server: str = doc("The server, by the name its declaration gives it (docs/adding-a-server.md).")
     workers: int = doc("The server's --workers.")
     parallelism: Parallelism = doc("threads: one process, its anyio thread pool (plus worker threads with an event loop "

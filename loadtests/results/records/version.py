@@ -35,6 +35,10 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
    run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
    that ships it and the remedies).
+5. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
+   compiled by the lab first or from source, the cache prefix, what was compiled, the
+   shell's bytecode variables), and each ``/lab/runtime`` answer's ``bytecode`` (how many
+   of the server's modules came from bytecode, which from source).
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from loadtests.results.record import Record, doc, inline
+from loadtests.results.records.bytecode import ModuleBytecode
 from loadtests.results.records.config import (
     CellConfig,
 )
@@ -51,6 +52,8 @@ class RuntimeSnapshot(Record):
     packages: Mapping[str, str | None] = doc("Distribution -> version inside the server.")
     orjson_available: bool | None = doc("Whether orjson imports in the server.", default=None)
     app: AppIdentity | None = doc("What the layer serves (null in answers from before the layer).", default=None)
+    bytecode: ModuleBytecode | None = doc("How the answering process loaded its modules (null in answers from "
+                                          "before the lab recorded it).", default=None)
 
 
 @dataclass(frozen=True)
