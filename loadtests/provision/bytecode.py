@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Literal
 
 from loadtests.core.errors import EnvironmentSetupError
-from loadtests.core.paths import cache_dir
+from loadtests.core.paths import LAB_ROOT, cache_dir
+from loadtests.provision.json_worker import run_json_worker
 
 WORKER = Path(__file__).with_name("bytecode_worker.py")
+#: How a server tells whether a module has valid bytecode; the worker judges what to compile the same way.
+PYC_CHECK = LAB_ROOT / "app" / "layer" / "bytecode.py"
 #: What the lab's environment may hold that would change how a server loads its modules.
 SHELL_VARIABLES = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
 COMPILE_TIMEOUT_S = 900.0
@@ -113,21 +116,13 @@ def compile_trees(python: Path, prefix: Path, trees: Sequence[Tree]) -> list[Tre
     env["PYTHONPYCACHEPREFIX"] = str(prefix)
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the worker's own imports leave no trace; py_compile writes anyway
     spec = json.dumps([{"kind": t.kind, "path": str(t.path)} for t in trees])
+    # Not -I: it would hide PYTHONPYCACHEPREFIX from the worker and from its compiling processes.
+    items = run_json_worker([str(python), "-s", str(WORKER), str(PYC_CHECK), spec], env, COMPILE_TIMEOUT_S,
+                            f"compiling bytecode with {python}", EnvironmentSetupError)
     try:
-        # Not -I: it would hide PYTHONPYCACHEPREFIX from the worker and from compileall's processes.
-        proc = subprocess.run([str(python), "-s", str(WORKER), spec], env=env, capture_output=True, text=True,
-                              timeout=COMPILE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise EnvironmentSetupError(f"compiling bytecode with {python} took over {COMPILE_TIMEOUT_S:.0f} s") from None
-    except OSError as exc:
-        raise EnvironmentSetupError(f"cannot run {python} to compile bytecode: {exc}") from None
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        raise EnvironmentSetupError(f"compiling bytecode with {python} failed (status {proc.returncode}):\n{tail}")
-    try:
-        return [TreeResult(**item) for item in json.loads(proc.stdout.strip().splitlines()[-1])]
-    except (ValueError, IndexError, TypeError) as exc:
-        raise EnvironmentSetupError(f"the bytecode compiler on {python} printed no result: {exc}") from None
+        return [TreeResult(**item) for item in items]
+    except TypeError as exc:
+        raise EnvironmentSetupError(f"the bytecode compiler on {python} answered an unexpected result: {exc}") from None
 
 
 def prepare(pythons: Sequence[Path], app_trees: Sequence[Tree], mode: Mode,

@@ -1,9 +1,11 @@
 """Compile source trees into a bytecode cache prefix, run by the interpreter the servers will use.
 
-Usage: ``PYTHONPYCACHEPREFIX=PREFIX python bytecode_worker.py '<json list of {"kind", "path"}>'``
-(the variable, not an assignment in here, so ``compileall``'s worker processes get it too); it prints one
-JSON list, a result per tree: ``kind``, ``path``, ``files``, ``compiled``, ``failed``,
-``seconds``. Standard library only: it runs in the bare app interpreters.
+Usage: ``PYTHONPYCACHEPREFIX=PREFIX python bytecode_worker.py PYC_CHECK '<json list of {"kind", "path"}>'``
+(the variable, not an assignment in here, so the compiling processes get it too). PYC_CHECK is
+the layer's ``bytecode.py``: a file counts as compiled exactly when a server would say it
+loaded it from bytecode. It prints one JSON list, a result per tree: ``kind``, ``path``,
+``files``, ``compiled``, ``failed``, ``seconds``. Standard library only: it runs in the
+bare app interpreters.
 
 Every ``.pyc`` goes under PREFIX (``sys.pycache_prefix``), never beside its source, so a
 read-only tree or a team's own checkout is never written to. The pycs are timestamp-based
@@ -21,6 +23,7 @@ import py_compile
 import re
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 #: Directories left out of every tree (matched below the tree's root): caches, version control, other
@@ -30,22 +33,13 @@ ALWAYS_SKIP = re.compile(r"/(__pycache__|\.git|\.hg|\.venv|venv|\.envs|\.tox|\.n
 STDLIB_SKIP = re.compile(ALWAYS_SKIP.pattern[:-2] + r"|test|tests|idlelib|tkinter|turtledemo|site-packages)/")
 
 
-def is_current(source: str) -> bool:
-    """Whether ``source`` has a valid timestamp-based .pyc under the prefix (what an import would load)."""
-    try:
-        cache = importlib.util.cache_from_source(source)
-        with open(cache, "rb") as fh:
-            header = fh.read(16)
-        stat = os.stat(source)
-    except (OSError, ValueError):
-        return False
-    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
-        return False
-    if int.from_bytes(header[4:8], "little") != 0:  # hash-based: valid as far as an import is concerned
-        return True
-    mtime = int.from_bytes(header[8:12], "little")
-    size = int.from_bytes(header[12:16], "little")
-    return mtime == (int(stat.st_mtime) & 0xFFFFFFFF) and size == (stat.st_size & 0xFFFFFFFF)
+def load_check(path: str) -> Callable[[str], bool]:
+    """``has_valid_pyc`` of the layer's module at ``path``, loaded by its path (the layer may not be installed)."""
+    spec = importlib.util.spec_from_file_location("gil_lab_pyc_check", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.has_valid_pyc  # type: ignore[no-any-return]
 
 
 def sources(path: str, skip: re.Pattern[str]) -> list[str]:
@@ -65,7 +59,7 @@ def compile_one(source: str) -> None:
         py_compile.compile(source, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
 
 
-def compile_tree(kind: str, path: str) -> dict[str, object]:
+def compile_tree(kind: str, path: str, is_current: Callable[[str], bool]) -> dict[str, object]:
     started = time.perf_counter()
     files = sources(path, STDLIB_SKIP if kind == "stdlib" else ALWAYS_SKIP)
     stale = [f for f in files if not is_current(f)]
@@ -83,8 +77,9 @@ def compile_tree(kind: str, path: str) -> dict[str, object]:
 def main() -> None:
     if not sys.pycache_prefix:
         raise SystemExit("PYTHONPYCACHEPREFIX is not set: refusing to write bytecode beside the sources")
-    trees = json.loads(sys.argv[1])
-    results = [compile_tree(t["kind"], t["path"]) for t in trees if os.path.isdir(t["path"])]
+    is_current = load_check(sys.argv[1])
+    trees = json.loads(sys.argv[2])
+    results = [compile_tree(t["kind"], t["path"], is_current) for t in trees if os.path.isdir(t["path"])]
     print(json.dumps(results))
 
 
