@@ -28,14 +28,31 @@ def usable_cpus() -> list[int]:
     return list(range(usable_cores()))  # pragma: no cover - not Linux
 
 
-def cpu_model() -> str:
+def cpuinfo_field(name: str) -> str | None:
+    """The first CPU's ``name`` line of /proc/cpuinfo (``model name``, ``microcode``, ``flags``), or None."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, sep, value = line.partition(":")
+            if sep and key.strip() == name:
+                return value.strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model() -> str:
+    return cpuinfo_field("model name") or platform.processor() or platform.machine()
+
+
+def microcode() -> str | None:
+    """The microcode revision (``0xa0011d5``), where the kernel shows it."""
+    return cpuinfo_field("microcode")
+
+
+def virtualized() -> bool | None:
+    """Whether the CPU reports the ``hypervisor`` flag; None when /proc/cpuinfo has no flags."""
+    flags = cpuinfo_field("flags")
+    return None if flags is None else "hypervisor" in flags.split()
 
 
 def memory_gb() -> float | None:

@@ -316,7 +316,10 @@ def _v4_to_v5(doc: Document) -> Document:
     interpreter's ``bytecode`` is ``unknown`` (its app environments held no bytecode, so most likely source)."""
     doc["bytecode"] = {label: {"state": "unknown", "cache_prefix": None, "dont_write_bytecode": False, "trees": [],
                                "seconds": 0.0, "shell": {}} for label in doc["interpreters"]}
+    doc["machine"].setdefault("microcode", None)
+    doc["machine"].setdefault("virtualized", None)
     for cell in doc["cells"]:
+        cell.setdefault("instance", 0)  # one server per configuration and comparison
         for key in ("runtime_before", "runtime_after"):
             if cell.get(key):
                 cell[key].setdefault("bytecode", None)  # no server reported it yet

@@ -38,7 +38,9 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
 5. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
    compiled by the lab first or from source, the cache prefix, what was compiled, the
    shell's bytecode variables), and each ``/lab/runtime`` answer's ``bytecode`` (how many
-   of the server's modules came from bytecode, which from source).
+   of the server's modules came from bytecode, which from source). Replication at the level
+   that separates runs: each window names its server ``instance``. The machine records its
+   ``microcode`` and whether it is ``virtualized``.
 """
 
 SCHEMA_VERSION = 5

@@ -205,6 +205,9 @@ class Cell(Record):
     open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
     load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
                                                "standalone process).", default=())
+    instance: int = doc("The server instance that measured the window, from 0: each instance is a fresh start of "
+                        "the configuration's server (new processes, a new hash seed), so windows of one instance "
+                        "share what a second run would not.", default=0)
 
     @property
     def free_threaded(self) -> bool:
