@@ -8,6 +8,9 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   packages (see :mod:`.runtime`);
 - ``GET /lab/loads``: the app's drop-in load specs, from ``app.state.loads`` where the
   app keeps them (the lab's built-in app does), else ``[]``;
+- ``GET /lab/inflight``: how many of the app's requests this process is serving right
+  now (``{"in_flight": n, "pid": pid}``): before each window the lab waits for the
+  previous window's server to reach 0, so its leftover work does not land in the next;
 - anything else under ``/lab/``: 404 (405 for another method on those two paths); a
   websocket there is closed before it is accepted.
 """
@@ -15,6 +18,8 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -30,6 +35,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RUNTIME_PATH = "/lab/runtime"
 LOADS_PATH = "/lab/loads"
+INFLIGHT_PATH = "/lab/inflight"
+LAB_PATHS = (RUNTIME_PATH, LOADS_PATH, INFLIGHT_PATH)
 
 
 class LabLayer:
@@ -40,13 +47,25 @@ class LabLayer:
         self.threads = threads
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
+        self.in_flight = 0
+        # Several event loops (granian's threads on 3.14t) serve one process: the count needs a lock.
+        self._count_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.threads.apply()
         if scope["type"] in ("http", "websocket") and is_reserved(scope.get("path", "")):
             await self._lab(scope, send)
             return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with self._count_lock:
+            self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            with self._count_lock:
+                self.in_flight -= 1
 
     def loads(self) -> list[Any]:
         """The wrapped app's load specs, or ``[]`` when it keeps none."""
@@ -58,14 +77,16 @@ class LabLayer:
             await send({"type": "websocket.close", "code": 1008, "reason": "/lab/ is reserved for gil-lab"})
             return
         path, method = scope["path"], scope.get("method", "GET")
-        if path not in (RUNTIME_PATH, LOADS_PATH):
+        if path not in LAB_PATHS:
             await _json(send, method, 404, {"detail": f"{path} is not a gil-lab route; the lab serves "
-                                                      f"{RUNTIME_PATH} and {LOADS_PATH}"})
+                                                      + ", ".join(LAB_PATHS)})
         elif method not in ("GET", "HEAD"):
             await _json(send, method, 405, {"detail": f"{path} answers GET only"}, ((b"allow", b"GET, HEAD"),))
         elif path == RUNTIME_PATH:
             # Read on the loop that serves the request: the thread limit is per event loop.
             await _json(send, method, 200, runtime.snapshot(self.threads.current(), self.description))
+        elif path == INFLIGHT_PATH:
+            await _json(send, method, 200, {"in_flight": self.in_flight, "pid": os.getpid()})
         else:
             await _json(send, method, 200, self.loads())
 

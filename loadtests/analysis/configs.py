@@ -42,8 +42,14 @@ def _mean_or_none(values: Sequence[float | None], what: str) -> MeanCI | None:
 
 
 def is_counted(cell: Cell) -> bool:
-    """A cell whose throughput enters a configuration's figures: valid, with a measured rps."""
-    return cell.valid and cell.rps is not None
+    """A cell whose throughput enters a configuration's figures: valid, with a measured rps, and not a noisy
+    window that was measured again (``superseded``: kept for the record only)."""
+    return cell.valid and cell.rps is not None and not cell.superseded
+
+
+def is_invalid(cell: Cell) -> bool:
+    """A cell that should have counted and does not (a superseded noisy window is neither)."""
+    return not is_counted(cell) and not cell.superseded
 
 
 def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
@@ -59,7 +65,7 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
     for cid, cells in groups.items():
         first = cells[0]
         valid = [c for c in cells if is_counted(c)]
-        invalid = tuple((c.id, c.invalid_reason or "marked invalid without a reason") for c in cells if not is_counted(c))
+        invalid = tuple((c.id, c.invalid_reason or "marked invalid without a reason") for c in cells if is_invalid(c))
         lat = [c.latency_ms for c in valid if c.latency_ms is not None]
         by = tuple(dict.fromkeys(m for c in cells for m in c.gil_enabled_by))
         out.append(
@@ -87,7 +93,7 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
                 gil_enabled=any(bool(c.gil_enabled) for c in cells),
                 gil_enabled_by=by,
                 invalid=invalid,
-                invalid_rps_values=tuple(c.rps for c in cells if not is_counted(c) and c.rps),
+                invalid_rps_values=tuple(c.rps for c in cells if is_invalid(c) and c.rps),
                 refusals=tuple(c.invalid_reason or "" for c in cells if c.outcome == "refused"),
                 pss_mb=_mean_or_none([c.server_pss_mb_peak for c in valid], f"{cid} pss"),
                 uss_mb=_mean_or_none([c.server_uss_mb_peak for c in valid], f"{cid} uss"),
@@ -154,10 +160,24 @@ def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) 
     """Block -> mean rps of one arm's windows in that block, for blocks where all its windows are valid."""
     windows: dict[int, list[Cell]] = {}
     for c in cells:
-        if c.config_id == config_id and c.comparison_id == comparison_id and c.block is not None:
+        if c.config_id == config_id and c.comparison_id == comparison_id and c.block is not None and not c.superseded:
             windows.setdefault(c.block, []).append(c)
     return {block: sum(c.rps for c in ws if c.rps is not None) / len(ws)
             for block, ws in windows.items() if all(is_counted(c) for c in ws)}
+
+
+def block_instances(cells: Iterable[Cell], comparison_id: str) -> dict[int, int]:
+    """Block -> the server instance its windows ran on."""
+    return {c.block: c.instance for c in cells if c.comparison_id == comparison_id and c.block is not None}
+
+
+def paired_blocks(cells: Sequence[Cell], candidate_id: str, baseline_id: str, comparison_id: str) -> PairedRatio:
+    """The paired ratio of two arms of one comparison, over the blocks where both are valid, by instance."""
+    a = block_throughput(cells, candidate_id, comparison_id)
+    b = block_throughput(cells, baseline_id, comparison_id)
+    blocks = sorted(set(a) & set(b))
+    instance = block_instances(cells, comparison_id)
+    return paired_ratio([a[k] for k in blocks], [b[k] for k in blocks], instances=[instance[k] for k in blocks])
 
 
 def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Speedup | PairedRatio, str | None]:
@@ -165,11 +185,8 @@ def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Sp
     for comparison_id in dict.fromkeys(c.comparison_id for c in run.cells if c.config_id == cand.config_id):
         if comparison_id is None:
             continue
-        a = block_throughput(run.cells, cand.config_id, comparison_id)
-        b = block_throughput(run.cells, base.config_id, comparison_id)
-        blocks = sorted(set(a) & set(b))
         if any(c.comparison_id == comparison_id for c in run.cells if c.config_id == base.config_id):
-            return paired_ratio([a[k] for k in blocks], [b[k] for k in blocks]), comparison_id
+            return paired_blocks(run.cells, cand.config_id, base.config_id, comparison_id), comparison_id
     return speedup(cand.rps_values, base.rps_values), None
 
 

@@ -15,7 +15,7 @@ windows of a compared configuration make the comparison invalid. The exit status
 
 from __future__ import annotations
 
-from loadtests.analysis.configs import is_counted
+from loadtests.analysis.configs import is_invalid
 from loadtests.analysis.figures.diff import DiffGate, InvalidConfig, RunDiff
 from loadtests.analysis.run_change import regressed
 from loadtests.results.records import RunRecord
@@ -24,7 +24,7 @@ from loadtests.results.records import RunRecord
 def _invalid_windows(run: RunRecord, name: str, config_id: str) -> list[str]:
     return [f"run {name}: {cell.id}: {cell.invalid_reason or 'marked invalid without a reason'}"
             for cell in run.cells
-            if cell.config_id == config_id and not is_counted(cell) and cell.outcome != "skipped"]
+            if cell.config_id == config_id and is_invalid(cell) and cell.outcome != "skipped"]
 
 
 def gate(d: RunDiff, fail_above_pct: float) -> DiffGate:

@@ -111,6 +111,10 @@ def preset_options(default_preset: str) -> Decorator:
                           "--precision): an adaptive comparison stops there and is reported as imprecise if it fell "
                           "short."),
         click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per turn, seconds."),
+        click.option("--instances", type=click.IntRange(1, 20), envvar="LAB_INSTANCES", show_envvar=True,
+                     help="Server instances per arm of each comparison (fresh processes, each with its own hash "
+                          "seed; blocks take turns between them), so the intervals hold what differs between two "
+                          "starts of a server, as between two runs. Default: the preset's."),
         click.option("--warmup", type=click.FloatRange(0, 600),
                      help="Longest warm-up of each new server, seconds (it ends earlier once throughput is "
                           "stable; 0 skips it)."),

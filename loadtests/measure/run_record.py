@@ -11,9 +11,10 @@ from typing import Any
 from loadtests.core.clock import utc_now
 from loadtests.core.errors import ServerError
 from loadtests.core.flavour import by_label
+from loadtests.core.machine import usable_cores
 from loadtests.measure.master import MasterSettings
 from loadtests.measure.servers import external_server
-from loadtests.measure.validity import THRESHOLDS
+from loadtests.measure.validity import thresholds_for
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.results.records import (
@@ -106,7 +107,7 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
         warmup_s=plan.warmup_s, duration_s=plan.duration_s, repeats=plan.repeats,
         scenarios=tuple(sorted({c.scenario for c in plan.configs})),
         servers=tuple(sorted({c.server for c in plan.configs})), locust_workers=options.locust_workers,
-        app_urls=dict(options.app_urls), plan=plan, validity=THRESHOLDS,
+        app_urls=dict(options.app_urls), plan=plan, validity=thresholds_for(usable_cores()),
         expect_workers=options.master.remote_workers if options.master else 0,
         locust_master=options.master.address if options.master else None,
         service=options.service, team_scenarios=options.team_scenarios)

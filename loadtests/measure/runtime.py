@@ -44,3 +44,16 @@ def fetch_runtime(base_url: str, timeout: float = 5.0) -> RuntimeSnapshot:
     """``GET /lab/runtime``. Connection problems raise the NOT_ANSWERING errors; a bad answer ServerError."""
     url = base_url.rstrip("/") + RUNTIME_PATH
     return parse_runtime(fetch_json(url, timeout), url)
+
+
+INFLIGHT_PATH = "/lab/inflight"
+
+
+def fetch_in_flight(base_url: str, timeout: float = 2.0) -> int | None:
+    """How many app requests the answering process serves now; None when the app cannot say (or is gone)."""
+    try:
+        body = fetch_json(base_url.rstrip("/") + INFLIGHT_PATH, timeout)
+    except (*NOT_ANSWERING, urllib.error.HTTPError):
+        return None
+    value = body.get("in_flight") if isinstance(body, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -34,7 +34,7 @@ from loadtests.core.paths import PROJECT_ROOT
 from loadtests.core.server_launch import Launch
 from loadtests.core.servers import DEFAULT_SERVER, ServerSpec, server_named
 from loadtests.measure import supervisor
-from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
+from loadtests.measure.runtime import NOT_ANSWERING, fetch_in_flight, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.provision.interpreters import clean_env
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
@@ -149,6 +149,9 @@ class RunningServer:
     def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot:
         return fetch_runtime(self.base_url, timeout)
 
+    def fetch_in_flight(self, timeout: float = 2.0) -> int | None:
+        return fetch_in_flight(self.base_url, timeout)
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -260,6 +263,9 @@ class ExternalServer:
 
     def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot:
         return fetch_runtime(self.base_url, timeout)
+
+    def fetch_in_flight(self, timeout: float = 2.0) -> int | None:
+        return fetch_in_flight(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         return f"(external app at {self.base_url}: its log is wherever it runs)"

@@ -320,6 +320,10 @@ def _v4_to_v5(doc: Document) -> Document:
     doc["machine"].setdefault("virtualized", None)
     for cell in doc["cells"]:
         cell.setdefault("instance", 0)  # one server per configuration and comparison
+        for key in ("hash_seed", "steal", "foreign_cpu_cores", "lab_cpu_cores", "cpu_mhz", "drain_s",
+                    "drain_settled", "noisy"):
+            cell.setdefault(key, None)  # not recorded before version 5
+        cell.setdefault("superseded", False)
         for key in ("runtime_before", "runtime_after"):
             if cell.get(key):
                 cell[key].setdefault("bytecode", None)  # no server reported it yet

@@ -110,6 +110,7 @@ class RunRequest:
     threads: str | None = None
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
     bytecode: BytecodeMode = "compiled"  # how the servers load the app and its libraries
+    instances: int | None = None  # server instances per arm (default: the preset's)
 
     @property
     def service(self) -> ServiceRequest:
@@ -142,7 +143,8 @@ class RunRequest:
                          self.max_time, slo_ms=self.slo_ms,
                          cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
                          locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
-                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"))
+                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"),
+                         instances=self.instances)
 
 
 def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
@@ -179,8 +181,8 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     check_capacity_budget(plan)
     app_urls = request.external_apps({c.interpreter for c in plan.configs})
     require_local(app_urls, request.service)
-    if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
-        plan = replace(plan, microbench=None, audit=False)
+    if app_urls:  # nothing local runs the app: no microbenchmark or audit, and no fresh start of it
+        plan = replace(plan, microbench=None, audit=False, instances=1)
     if service_wanted(request.service, request.resolved_routes_dirs):
         # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs.
         plan = replace(plan, microbench=None, audit=False)

@@ -184,10 +184,14 @@ class Plan(Record):
                                    "if imprecise.", default=None)
     capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
                                           "closed-loop comparisons.", default=None)
+    instances: int = doc("Server instances per arm of each comparison: fresh starts (new processes, a new hash seed) "
+                         "that share its pairs, so the intervals hold the variance between instances.", default=1)
 
     def __post_init__(self) -> None:
         if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0 or self.transition_s < 0:
             raise ValueError("repeats must be >= 1, duration_s > 0, warmup_s and transition_s >= 0")
+        if self.instances < 1:
+            raise ValueError(f"instances must be at least 1, not {self.instances}")
         if self.precision is not None and not 0 < self.precision < 1:
             raise ValueError(f"precision is a fraction of the ratio between 0 and 1, not {self.precision}")
         if self.max_time_s is not None and self.max_time_s <= 0:
@@ -213,3 +217,12 @@ class ValidityThresholds(Record):
     max_late_share: float = doc("An open-loop window with more than this share of its sends late (see "
                                 "OpenLoopStats.late_threshold_ms) is invalid: the lag was the generator's.",
                                 default=0.01)
+    noisy_steal: float | None = doc("A window with more steal than this share of the CPU time is noisy (null in runs "
+                                    "before the rule).", default=None)
+    noisy_foreign_cores: float | None = doc("A window during which other work used more cores than this is noisy "
+                                            "(off for an --app-url app, whose own CPU is outside the lab's "
+                                            "trees).", default=None)
+    noisy_repeats: int = doc("A noisy window is measured again at most this many times in a row.", default=0)
+    noisy_repeats_per_comparison: int = doc("And at most this many times in one comparison: then noisy windows "
+                                            "count, flagged, so a busy machine cannot stretch a run without "
+                                            "bound.", default=0)
