@@ -14,7 +14,7 @@ The records these functions return are in :mod:`loadtests.analysis.figures.confi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from loadtests.analysis.figures.configs import (
@@ -156,14 +156,25 @@ def sweeps(configs: Iterable[ConfigSummary], usable_cores: int) -> list[Sweep]:
 # --- comparisons ----------------------------------------------------------------------
 
 
-def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) -> dict[int, float]:
-    """Block -> mean rps of one arm's windows in that block, for blocks where all its windows are valid."""
+def block_metric(cells: Iterable[Cell], config_id: str, comparison_id: str,
+                 value: Callable[[Cell], float | None]) -> dict[int, float]:
+    """Block -> mean ``value`` of one arm's windows in that block, for blocks where all its windows are valid
+    and have the value."""
     windows: dict[int, list[Cell]] = {}
     for c in cells:
         if c.config_id == config_id and c.comparison_id == comparison_id and c.block is not None and not c.superseded:
             windows.setdefault(c.block, []).append(c)
-    return {block: sum(c.rps for c in ws if c.rps is not None) / len(ws)
-            for block, ws in windows.items() if all(is_counted(c) for c in ws)}
+    out = {}
+    for block, ws in windows.items():
+        values = [value(c) for c in ws]
+        if all(is_counted(c) for c in ws) and all(v is not None for v in values):
+            out[block] = math.fsum(v for v in values if v is not None) / len(values)
+    return out
+
+
+def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) -> dict[int, float]:
+    """Block -> mean rps of one arm's windows in that block, for blocks where all its windows are valid."""
+    return block_metric(cells, config_id, comparison_id, lambda c: c.rps)
 
 
 def block_instances(cells: Iterable[Cell], comparison_id: str) -> dict[int, int]:
