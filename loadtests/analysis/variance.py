@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from loadtests.analysis.stats import regularized_beta
 
 #: Pool the instances when the F test of their disagreement has a p-value above this.
-POOL_P = 0.25
+POOL_P = 0.5
 
 
 @dataclass(frozen=True)
@@ -90,5 +90,5 @@ def nested_mean(groups: Sequence[Sequence[float]]) -> NestedMean:
     terms = [(a_b * ms_between) ** 2 / (k - 1)] + ([(a_w * ms_within) ** 2 / df_within] if df_within > 0 else [])
     combined = a_b * ms_between + a_w * ms_within
     df = combined**2 / math.fsum(terms) if combined > 0 and math.fsum(terms) > 0 else k - 1
-    return NestedMean(mean, math.sqrt(var), max(float(k - 1), min(df, n - 1.0)), n, k, within_sd, between_sd,
-                      False)
+    df = math.floor(max(float(k - 1), min(df, n - 1.0)) * 10) / 10  # to a tenth, down: t quantiles are cached
+    return NestedMean(mean, math.sqrt(var), df, n, k, within_sd, between_sd, False)
