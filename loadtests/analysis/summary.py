@@ -120,4 +120,5 @@ def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequ
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
-                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))))
+                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
+                         safety=None if run.safety is None else run.safety.summary())

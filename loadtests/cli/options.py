@@ -10,11 +10,14 @@ from typing import Any
 import click
 
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.safety_gate import judge_all
 from loadtests.cli.server_options import http_option, servers_option
-from loadtests.core.exit_status import ExitStatus
-from loadtests.report.gate_text import render_expectations
+from loadtests.core.exit_status import ExitStatus, combined
+from loadtests.report.gate_text import render_expectations, render_safety_gate
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
-from loadtests.results.records import EVENT_LOOPS
+from loadtests.results.records import EVENT_LOOPS, SummaryRecord
+from loadtests.results.safety_expectation import SafetyExpectation, parse_safety_expectation
+from loadtests.workflow import gates
 from loadtests.workflow.run import RunResult
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -176,6 +179,14 @@ def preset_options(default_preset: str) -> Decorator:
                           "compiled from source at every start, as PYTHONDONTWRITEBYTECODE=1 or a read-only tree "
                           "makes a deployment do. On 3.14t it decides whether module constants are immortal "
                           "(docs/methodology.md)."),
+        click.option("--no-safety", "safety", is_flag=True, flag_value=False, default=True,
+                     envvar="LAB_NO_SAFETY", show_envvar=True,
+                     help="With --app and --locustfile, skip the response check that follows the windows "
+                          "(your answers under parallel load against a serial reference; docs/safety.md)."),
+        click.option("--safety-budget", type=click.FloatRange(30, 7200), envvar="LAB_SAFETY_BUDGET",
+                     show_envvar=True,
+                     help="Time budget of that response check, seconds (default 180): the recording stops at "
+                          "1,000 requests or at 30% of the budget, whichever comes first."),
     ])
 
 
@@ -184,12 +195,23 @@ def not_measurable(exc: ExpectationError) -> click.BadParameter:
     return click.BadParameter(str(exc), ctx=click.get_current_context(silent=True), param_hint="'--expect'")
 
 
-def _parse_expectations(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Expectation, ...]:
+AnyExpectation = Expectation | SafetyExpectation
+
+
+def _parse_expectations(ctx: click.Context, param: click.Parameter,
+                        values: tuple[str, ...]) -> tuple[AnyExpectation, ...]:
     """Each --expect parsed on the spot: a bad expression is a usage error before anything runs."""
     try:
-        return tuple(parse_expectation(v) for v in values)
+        return tuple(parse_safety_expectation(v) or parse_expectation(v) for v in values)
     except ExpectationError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def split_expectations(expectations: tuple[AnyExpectation, ...]
+                       ) -> tuple[tuple[Expectation, ...], tuple[SafetyExpectation, ...]]:
+    """Bounds on ratios, and ``no-races`` gates on the safety checks."""
+    return (tuple(e for e in expectations if isinstance(e, Expectation)),
+            tuple(e for e in expectations if isinstance(e, SafetyExpectation)))
 
 
 def expect_param(required: bool = False) -> Decorator:
@@ -199,7 +221,17 @@ def expect_param(required: bool = False) -> Decorator:
         metavar="EXPR", envvar="LAB_EXPECT", show_envvar=True,
         help="A bound on a measured ratio, e.g. json:3.14t/3.14>=1.5 or compute@uvicorn,u1:3.14t/3.14>=0.85 "
              "(repeatable; docs/ci.md). The bound applies to the 95% interval: exit 10 when one fails, 11 when "
-             "the comparison is invalid. (Several in the variable: space-separated.)")
+             "the comparison is invalid. `no-races` (or no-races@responses, no-races@tests) exits 10 when the "
+             "safety checks found a race. (Several in the variable: space-separated.)")
+
+
+def safety_gate(summary: SummaryRecord, expectations: tuple[SafetyExpectation, ...]) -> ExitStatus:
+    """``no-races`` judged on a run's summary, its lines on stderr; PASS when there is none."""
+    if not expectations:
+        return ExitStatus.PASS
+    status, results = judge_all(expectations, summary)
+    click.echo(render_safety_gate(summary.run_id, results, status), nl=False, err=True)
+    return status
 
 
 def expect_option(command: Callable[..., RunResult]) -> Callable[..., RunResult]:
@@ -212,15 +244,21 @@ def expect_option(command: Callable[..., RunResult]) -> Callable[..., RunResult]
     """
 
     @functools.wraps(command)
-    def wrapper(*args: Any, expectations: tuple[Expectation, ...] = (), **options: Any) -> RunResult:
+    def wrapper(*args: Any, expectations: tuple[AnyExpectation, ...] = (), **options: Any) -> RunResult:
+        ratios, races = split_expectations(expectations)
         try:
-            result = command(*args, expectations=expectations, **options)
+            gates.check_safety_before_run(races, options)
+            result = command(*args, expectations=ratios, **options)
         except ExpectationError as exc:
             raise not_measurable(exc) from None
+        statuses = []
         if result.expectations is not None:
             click.echo(render_expectations(result.expectations), nl=False, err=True)  # stdout stays the command's own
-            if result.expectations.status != ExitStatus.PASS:
-                sys.exit(result.expectations.status)
+            statuses.append(result.expectations.status)
+        statuses.append(safety_gate(result.analysis.summary, races))
+        status = combined(statuses)
+        if status != ExitStatus.PASS:
+            sys.exit(status)
         return result
 
     return expect_param()(wrapper)

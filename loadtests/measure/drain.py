@@ -35,9 +35,11 @@ def tree_cores(pid: int | None, probe_s: float = CPU_PROBE_S) -> float | None:
     if not pid:
         return None
     first = sample_tree([pid])
+    if first is None:
+        return None
     time.sleep(probe_s)
     last = sample_tree([pid])
-    if first is None or last is None or last.t <= first.t:
+    if last is None or last.t <= first.t:
         return None
     return max(0.0, (last.cpu_seconds - first.cpu_seconds) / (last.t - first.t))
 

@@ -262,7 +262,7 @@ def version_differences(gil_lock: Path | None, ft_lock: Path | None) -> tuple[Ve
 def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: list[str], force: bool) -> AppEnv:
     name, digest = env_name(flavour, team, interpreter)
     path = envs_dir() / name
-    stamp = _read_stamp(path)
+    stamp = read_stamp_file(path)
     if not force and stamp is not None and stamp.get("stamp") == digest:
         env = AppEnv.from_json(stamp["env"])
         if not env.available or env.python.exists():
@@ -270,7 +270,7 @@ def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv
             return env
     with step(f"sync environment {name} ({interpreter.label}) from {team.path.name}"):
         env = _build(flavour, team, interpreter, uv, path)
-        _write_stamp(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
+        write_stamp_file(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
     if env.unavailable is not None:
         print(f"    note: no {interpreter.label} environment for this service: "
               f"{env.unavailable.package or 'a requirement'} cannot be installed there", file=sys.stderr)
@@ -395,7 +395,8 @@ def _uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> 
     return result
 
 
-def _read_stamp(path: Path) -> dict[str, Any] | None:
+def read_stamp_file(path: Path) -> dict[str, Any] | None:
+    """A content-keyed environment's stamp (``{"stamp": hash, "env": {...}}``), or None when it has none."""
     try:
         data = json.loads((path / envs.STAMP_NAME).read_text())
     except (OSError, json.JSONDecodeError):
@@ -403,7 +404,7 @@ def _read_stamp(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("env"), dict) else None
 
 
-def _write_stamp(path: Path, data: dict[str, Any]) -> None:
+def write_stamp_file(path: Path, data: dict[str, Any]) -> None:
     path.mkdir(parents=True, exist_ok=True)
     (path / envs.STAMP_NAME).write_text(json.dumps(data, indent=2, sort_keys=True))
 

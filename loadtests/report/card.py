@@ -25,6 +25,7 @@ from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import KIND_PROCESSES, Comparison, ConfigSummary
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
+from loadtests.report.safety_text import race_lines, safe_to_move, safety_tables
 from loadtests.report.verdict import fmt_pct, refusal_words, speed_words
 from loadtests.results.records import CapacitySummary
 
@@ -213,6 +214,16 @@ def diagnosis_blocks(lines: Sequence[str] | None) -> list[CardBlock]:
     return [Paragraph(f"{head}:"), Bullets(tuple(lines))]
 
 
+def safety_blocks(a: Analysis, scenario: str) -> list[CardBlock]:
+    """The "safe to move?" line, and each race with what to change (a team's scenarios, or a run that checked)."""
+    line = safe_to_move(a.run.safety, team_service=scenario in a.run.settings.team_scenarios)
+    if line is None:
+        return []
+    question, _, answer = line.partition("? ")
+    races = race_lines(a.run.safety) if a.run.safety is not None else []
+    return [Paragraph(f"**{question}?** {answer}"), *([Bullets(tuple(races))] if races else [])]
+
+
 # --- assembly -------------------------------------------------------------------------------
 
 
@@ -220,7 +231,7 @@ def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, diagnosis: Sequ
     sc = scenario_comparisons(a, scenario)
     verdict, tone = verdict_block(a, sc)
     forest = forest_block(a, sc, chart)
-    blocks: list[CardBlock] = [verdict, *([forest] if forest else []),
+    blocks: list[CardBlock] = [verdict, *safety_blocks(a, scenario), *([forest] if forest else []),
                                *capacity_blocks(a.summary.capacity, scenario, a.slo_ms), *memory_blocks(sc),
                                *diagnosis_blocks(diagnosis)]
     return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), tone)
@@ -240,4 +251,5 @@ def summary_section(a: Analysis, chart: ChartMaker) -> Section:
                       f"scales or not. Measured on {cores} usable core(s) of {a.run.machine.cpu_model}; the "
                       f"numbered sections below hold every figure and how it was measured.")
     cards = tuple(scenario_card(a, s, chart, card_diagnosis(a, s)) for s in a.scenarios)
-    return Section("summary", "The decision, per scenario", (intro, *cards))
+    safety = safety_tables(a.run.safety, with_answer=not cards) if a.run.safety is not None else []
+    return Section("summary", "The decision, per scenario", (intro, *cards, *safety))

@@ -7,6 +7,7 @@ from loadtests.core.text import text_table
 from loadtests.core.wording import verdict
 from loadtests.report.capacity_text import capacity_tables
 from loadtests.report.document import Table, plain
+from loadtests.report.safety_text import race_lines, safe_to_move
 from loadtests.report.service_text import terminal_lines
 from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_pct, fmt_ratio, verdict_paragraph
 
@@ -35,6 +36,10 @@ def render_terminal(a: Analysis) -> str:
     diagnosis = terminal_lines(a)
     if diagnosis:
         lines += ["", *diagnosis]
+    safe = safe_to_move(a.run.safety, team_service=bool(a.run.settings.team_scenarios and a.run.settings.service))
+    if safe is not None:
+        races = race_lines(a.run.safety) if a.run.safety is not None else []
+        lines += ["", safe, *(f"  - {race}" for race in races)]
     lines.append("")
     if set(a.scenarios) <= set(a.run.settings.team_scenarios):
         lines.append("claims: not checked (C1–C6 are about the lab's own scenarios; yours get the diagnosis above)")

@@ -311,8 +311,16 @@ def _v3_to_v4(doc: Document) -> Document:
     return doc
 
 
+# --- 4 -> 5 ---------------------------------------------------------------------------------
+
+
 def _v4_to_v5(doc: Document) -> Document:
-    """Before version 5 the lab neither controlled nor recorded how the servers loaded their modules: every
+    """Safety checks: a run before them checked none."""
+    return {**doc, "schema_version": 5, "safety": None}
+
+
+def _v5_to_v6(doc: Document) -> Document:
+    """Before version 6 the lab neither controlled nor recorded how the servers loaded their modules: every
     interpreter's ``bytecode`` is ``unknown`` (its app environments held no bytecode, so most likely source)."""
     doc["bytecode"] = {label: {"state": "unknown", "cache_prefix": None, "dont_write_bytecode": False, "trees": [],
                                "seconds": 0.0, "shell": {}} for label in doc["interpreters"]}
@@ -322,14 +330,15 @@ def _v4_to_v5(doc: Document) -> Document:
         cell.setdefault("instance", 0)  # one server per configuration and comparison
         for key in ("hash_seed", "steal", "foreign_cpu_cores", "lab_cpu_cores", "cpu_mhz", "drain_s",
                     "drain_settled", "noisy"):
-            cell.setdefault(key, None)  # not recorded before version 5
+            cell.setdefault(key, None)  # not recorded before version 6
         cell.setdefault("superseded", False)
         for key in ("runtime_before", "runtime_after"):
             if cell.get(key):
                 cell[key].setdefault("bytecode", None)  # no server reported it yet
-    doc["schema_version"] = 5
+    doc["schema_version"] = 6
     return doc
 
 
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
+                                                  5: _v5_to_v6}

@@ -8,18 +8,23 @@ measuring.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from loadtests.analysis.diff_gate import gate
 from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.figures.diff import DiffGate, RunDiff
 from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.analysis.figures.safety_gate import SafetyGateResult
 from loadtests.analysis.run_analysis import analyse
+from loadtests.analysis.safety_gate import judge_all
 from loadtests.core.errors import ConfigError, ResultsError
+from loadtests.core.exit_status import ExitStatus
 from loadtests.plan.expectation_scope import check_scope
-from loadtests.results.expectation import Expectation
+from loadtests.results.expectation import Expectation, ExpectationError
 from loadtests.results.records import SummaryRecord
+from loadtests.results.safety_expectation import SafetyExpectation
 from loadtests.results.store import RUN_FILE, SUMMARY_FILE, load_run, load_summary
 
 
@@ -64,3 +69,26 @@ def diff_gate(d: RunDiff, fail_above_pct: float) -> DiffGate:
         raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration in common, so --fail-above has "
                           "nothing to judge: compare runs of the same preset (see `gil-lab history`)")
     return gate(d, fail_above_pct)
+
+
+
+def check_safety_before_run(expectations: Sequence[SafetyExpectation], options: Mapping[str, Any]) -> None:
+    """``no-races`` on run or compare needs the response check: a team's app with its Locust file, not skipped."""
+    if expectations and (not options.get("locustfile") or not options.get("safety", True)):
+        raise ExpectationError(f"--expect {expectations[0].text}: this run checks no safety. The response check runs "
+                               "when compare measures your app with --locustfile (and without --no-safety); "
+                               "`gil-lab safety` runs both checks")
+
+
+def check_safety(run_dir: Path, expectations: Sequence[SafetyExpectation]) -> tuple[str, ExitStatus,
+                                                                                   list[SafetyGateResult]]:
+    """``no-races`` judged on a finished run: its id, the exit status and one result per expectation."""
+    run_dir = Path(run_dir)
+    summary = _current_summary(run_dir)
+    if summary is None:
+        if not (run_dir / RUN_FILE).is_file():
+            raise ResultsError(f"{run_dir} holds neither {SUMMARY_FILE} nor {RUN_FILE}: pass a run directory "
+                               "written by `gil-lab safety`, `run` or `compare`")
+        summary = analyse(load_run(run_dir)).summary
+    status, results = judge_all(expectations, summary)
+    return summary.run_id, status, results

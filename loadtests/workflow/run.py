@@ -22,9 +22,9 @@ from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.figures.expectations import ExpectationReport
-from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
+from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir, setup_command
+from loadtests.core.paths import results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
@@ -48,8 +48,10 @@ from loadtests.workflow.audit import (
 from loadtests.workflow.bytecode_step import bytecode_states, restore_bytecode
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
+from loadtests.workflow.safety import check_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
+    check_environments,
     check_inputs,
     keep_preflight_logs,
     prepare,
@@ -111,6 +113,8 @@ class RunRequest:
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
     bytecode: BytecodeMode = "compiled"  # how the servers load the app and its libraries
     instances: int | None = None  # server instances per arm (default: the preset's)
+    safety: bool = True  # a team's app with its Locust file: the response check after the windows
+    safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
 
     @property
     def service(self) -> ServiceRequest:
@@ -167,12 +171,6 @@ class RunResult:
     report: ReportPaths | None = None  # report.html and report.md, when the command wrote them
 
 
-def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
-    for spec in envs.env_specs(dict(interpreters)):
-        if not spec.python.exists():
-            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
-
-
 def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     """The resolved plan and the external apps, checked before anything starts."""
     plan = apply_overrides(load_preset(request.preset), request.overrides())
@@ -208,6 +206,7 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
     ``slo_ms`` and ``target_rps``: what the analysis judges latency and capacity against
     (by default the run's own SLO, else 500 ms).
     """
+    inputs, prepared = None, None
     if request.resume_dir:
         writer = RunWriter.reopen(Path(request.resume_dir))  # run.json, read once for the whole command
         stored = writer.record
@@ -248,6 +247,10 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         raise
     run_dir = runner.run_cells()
     attribute_gil(runner, progress)
+    if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+        users = max((c.users for c in runner.plan.configs), default=1)
+        runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                        progress))
     analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps)
     verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None
     return RunResult(run_dir, runner.run.record, analysis, verdicts)

@@ -35,7 +35,11 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
    run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
    that ships it and the remedies).
-5. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
+5. Safety: the run carries ``safety`` (``safety.py``: the team's answers checked under
+   parallel load against a serial reference, and its tests run plainly and in threads on
+   both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
+   both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
+6. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
    compiled by the lab first or from source, the cache prefix, what was compiled, the
    shell's bytecode variables), and each ``/lab/runtime`` answer's ``bytecode`` (how many
    of the server's modules came from bytecode, which from source). Replication at the level
@@ -49,4 +53,4 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    its ``microcode`` and whether it is ``virtualized``.
 """
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
