@@ -77,6 +77,7 @@ class CellDraft:
     drain_s: float | None = None
     drain_settled: bool | None = None
     noisy: str | None = None
+    connection_close: bool = False
 
     @classmethod
     def begin(cls, run_dir: Path, settings: RunSettings, config: CellConfig, comparison_id: str,
@@ -124,4 +125,5 @@ class CellDraft:
             latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
             load_workers=self.load_workers, instance=self.instance, hash_seed=self.hash_seed, steal=self.steal,
             foreign_cpu_cores=self.foreign_cpu_cores, lab_cpu_cores=self.lab_cpu_cores, cpu_mhz=self.cpu_mhz,
-            drain_s=self.drain_s, drain_settled=self.drain_settled, noisy=self.noisy)
+            drain_s=self.drain_s, drain_settled=self.drain_settled, noisy=self.noisy,
+            connection_close=self.connection_close)

@@ -21,7 +21,7 @@ from loadtests.core.errors import LoadGeneratorError
 from loadtests.measure.arm import Aborted, Arm, wait_watching
 from loadtests.measure.drain import LastLoad
 from loadtests.measure.load_session import LoadSession
-from loadtests.plan.comparisons import ComparisonPlan
+from loadtests.plan.comparisons import ComparisonPlan, connection_close
 from loadtests.results.records import Warmup
 
 MIN_COMPLETIONS = 200
@@ -73,7 +73,7 @@ def warm_up(arm: Arm, comparison: ComparisonPlan, session: LoadSession, budget_s
         return None
     if last_load is not None:
         last_load.before_load()
-    session.start_load(arm.server.base_url, arm.config.users, comparison.needs_connection_close)
+    session.start_load(arm.server.base_url, arm.config.users, connection_close(arm.config))
     if last_load is not None:
         last_load.loaded(arm.server)
     started_at, start = utc_now(), time.time()

@@ -32,7 +32,7 @@ from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, host_in_window, merge_samples, usage_in_window
 from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
 from loadtests.measure.windows import latency_summary, open_loop_window, stats_between
-from loadtests.plan.comparisons import ComparisonPlan
+from loadtests.plan.comparisons import ComparisonPlan, connection_close
 from loadtests.results.records import Cell, RunSettings
 
 EXTERNAL_SAMPLING = "unavailable: external app"
@@ -72,7 +72,8 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
         drained = bench.last_load.before_load()
         draft.drain_s, draft.drain_settled = drained.seconds, drained.settled
         draft.runtime_before = server.fetch_runtime()
-        session.start_load(server.base_url, config.users, comparison.needs_connection_close, open_load)
+        draft.connection_close = connection_close(config)
+        session.start_load(server.base_url, config.users, draft.connection_close, open_load)
         bench.last_load.loaded(server)
         try:
             wait_watching(plan.transition_s, server, session)

@@ -326,7 +326,11 @@ def _v5_to_v6(doc: Document) -> Document:
                                "seconds": 0.0, "shell": {}} for label in doc["interpreters"]}
     doc["machine"].setdefault("microcode", None)
     doc["machine"].setdefault("virtualized", None)
+    # every arm of a comparison with an N-process arm opened a connection per request
+    closing = {c.get("comparison_id") for c in doc["cells"]
+               if c.get("parallelism") == "processes" and (c.get("workers") or 1) > 1 and c.get("comparison_id")}
     for cell in doc["cells"]:
+        cell.setdefault("connection_close", cell.get("comparison_id") in closing)
         cell.setdefault("instance", 0)  # one server per configuration and comparison
         for key in ("hash_seed", "steal", "foreign_cpu_cores", "lab_cpu_cores", "cpu_mhz", "drain_s",
                     "drain_settled", "noisy"):

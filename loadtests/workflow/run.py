@@ -217,6 +217,8 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
     else:
         plan, app_urls = plan_for(request)
         check_scope(request.expectations, plan)  # an expectation the plan cannot answer costs nothing
+        for why in (w for c in comparisons(plan.configs) for w in c.uneven_baselines(bool(request.locustfile))):
+            progress(f"    note: {why}")
         master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
                                     request.expose_master, request.workers_timeout, bool(app_urls), progress)
         routes = request.resolved_routes_dirs

@@ -226,6 +226,9 @@ class Cell(Record):
                                      "bound; false: the window started anyway, and is marked noisy.", default=None)
     noisy: str | None = doc("Why the machine was visibly busy elsewhere during the window (steal or foreign CPU "
                             "over the run's bounds, or an unsettled drain); null: it was not.", default=None)
+    connection_close: bool = doc("Whether the window's users opened a new connection per request (the N-process "
+                                 "arm, so the kernel spreads the load over its processes); false: kept-alive "
+                                 "connections.", default=False)
     superseded: bool = doc("A noisy window measured again at once: kept for the record, not counted. A noisy window "
                            "that was not measured again (the repeat allowance was spent) counts, flagged.",
                            default=False)
