@@ -177,6 +177,15 @@ def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) 
     return block_metric(cells, config_id, comparison_id, lambda c: c.rps)
 
 
+def instance_groups(cells: Iterable[Cell], config_id: str) -> list[list[float]]:
+    """The counted closed-loop windows' rps of one configuration, grouped by (comparison, server instance)."""
+    groups: dict[tuple[str | None, int], list[float]] = {}
+    for c in cells:
+        if c.config_id == config_id and c.config.load_model == "closed" and is_counted(c) and c.rps and c.rps > 0:
+            groups.setdefault((c.comparison_id, c.instance), []).append(c.rps)
+    return list(groups.values())
+
+
 def block_instances(cells: Iterable[Cell], comparison_id: str) -> dict[int, int]:
     """Block -> the server instance its windows ran on."""
     return {c.block: c.instance for c in cells if c.comparison_id == comparison_id and c.block is not None}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from loadtests.analysis.configs import is_counted
+from loadtests.analysis.configs import instance_groups
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.run_change import RunEstimate
 from loadtests.analysis.run_change import estimate_from_groups
@@ -25,14 +25,10 @@ def throughput_figures(a: Analysis) -> list[RunEstimate]:
     """Each configuration's throughput (its config_id is the key), from its counted windows by instance."""
     out = []
     for config in a.configs:
-        groups: dict[tuple[str | None, int], list[float]] = {}
-        for cell in a.run.cells:
-            if cell.config_id == config.config_id and cell.config.load_model == "closed" and is_counted(cell) \
-                    and cell.rps and cell.rps > 0:
-                groups.setdefault((cell.comparison_id, cell.instance), []).append(cell.rps)
+        groups = instance_groups(a.run.cells, config.config_id)
         if groups:
             label = f"{config.scenario} {config.label} u{config.users}"
-            out.append(estimate_from_groups(config.config_id, label, THROUGHPUT, "rps", list(groups.values())))
+            out.append(estimate_from_groups(config.config_id, label, THROUGHPUT, "rps", groups))
     return out
 
 

@@ -36,6 +36,8 @@ class Decision:
     pilot_pairs: int | None = None  # the two-stage rule: the pilot's valid pairs, its spread, the pairs it fixed
     pilot_log_sd: float | None = None
     planned_pairs: int | None = None
+    log_sd_pairs: float | None = None  # the variance components of its widest ratio so far
+    log_sd_instances: float | None = None
 
 
 #: ``rule(comparison, cells so far, plan, seconds elapsed) -> Decision``. The workflow supplies the
@@ -75,7 +77,10 @@ def finish(run: RunWriter, comparison: ComparisonPlan, stopping: Stopping, start
         pilot_pairs=decision.pilot_pairs if decision else None,
         pilot_log_sd=None if decision is None or decision.pilot_log_sd is None else round(decision.pilot_log_sd, 4),
         planned_pairs=decision.planned_pairs if decision else None, instances=run.plan.instances,
-        noisy_repeats=noisy_repeats))
+        noisy_repeats=noisy_repeats,
+        log_sd_pairs=None if decision is None or decision.log_sd_pairs is None else round(decision.log_sd_pairs, 4),
+        log_sd_instances=None if decision is None or decision.log_sd_instances is None
+        else round(decision.log_sd_instances, 4)))
 
 
 class PairedComparison:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
 
 from loadtests.analysis.configs import block_throughput, paired_blocks
 from loadtests.analysis.figures.configs import KIND_GIL_TOGGLE, KIND_INTERPRETER, KIND_PROCESSES
@@ -94,10 +95,22 @@ def _note(found: list[tuple[str, CellConfig, CellConfig, PairedRatio | None]]) -
     return "; ".join(parts)
 
 
+def _components(found: list[tuple[str, CellConfig, CellConfig, PairedRatio | None]]) -> tuple[float | None,
+                                                                                            float | None]:
+    """The variance components of the widest ratio (the one with the largest log spread)."""
+    known = [r for *_, r in found if r is not None and r.log_sd is not None]
+    if not known:
+        return None, None
+    widest = max(known, key=lambda r: r.log_sd or 0.0)
+    return widest.within_sd if widest.within_sd is not None else widest.log_sd, widest.between_sd
+
+
 def adaptive(comparison: ComparisonPlan, cells: Sequence[Cell], plan: Plan, elapsed: float) -> Decision:
     """The two-stage rule: a pilot fixes the valid pairs; measure them, or stop when the time is up."""
     if plan.precision is None:
-        return fixed_pairs(comparison, cells, plan, elapsed)
+        fixed = fixed_pairs(comparison, cells, plan, elapsed)
+        within, between = _components(ratios(comparison, cells)) if fixed.stop else (None, None)
+        return replace(fixed, log_sd_pairs=within, log_sd_instances=between)
     found = ratios(comparison, cells)
     note = _note(found) or f"{complete_blocks(cells, comparison)} blocks (a comparison with one arm has no ratio)"
     pilot = max(PILOT_PAIRS, plan.repeats)
@@ -105,7 +118,7 @@ def adaptive(comparison: ComparisonPlan, cells: Sequence[Cell], plan: Plan, elap
     spread = pilot_spread(comparison, cells, pilot) if found else 0.0
     planned = None if spread is None else planned_pairs(spread, pilot, plan.precision) if found else pilot
     decision = Decision(None, note + (f"; the pilot plans {planned} pairs" if planned is not None and found else ""),
-                        pilot if planned is not None else None, spread, planned)
+                        pilot if planned is not None else None, spread, planned, *_components(found))
     if plan.max_time_s is not None and elapsed >= plan.max_time_s:
         return _stop(decision, "time budget")
     if planned is None or valid < planned:
@@ -115,5 +128,5 @@ def adaptive(comparison: ComparisonPlan, cells: Sequence[Cell], plan: Plan, elap
 
 
 def _stop(decision: Decision, stopping: Stopping) -> Decision:
-    return Decision(stopping, decision.note, decision.pilot_pairs, decision.pilot_log_sd, decision.planned_pairs)
+    return replace(decision, stop=stopping)
 

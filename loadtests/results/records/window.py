@@ -290,3 +290,7 @@ class ComparisonRun(Record):
                                     default=None)
     instances: int = doc("Server instances each arm ran on.", default=1)
     noisy_repeats: int = doc("Windows measured again because the machine was busy elsewhere.", default=0)
+    log_sd_pairs: float | None = doc("Variance components of its widest ratio at the end: the log ratio's standard "
+                                     "deviation between pairs of one server instance...", default=None)
+    log_sd_instances: float | None = doc("... and between instances (0 when they agree; null with one instance).",
+                                         default=None)
