@@ -35,9 +35,6 @@ from loadtests.analysis.figures.stats import CONFIDENCE, InsufficientData, Paire
 from loadtests.analysis.stats import t_quantile
 from loadtests.analysis.variance import nested_mean
 
-#: Valid pairs of the pilot stage, whose spread fixes the number of pairs (and the fewest any adaptive
-#: comparison measures).
-PILOT_PAIRS = 6
 #: However wide the pilot, a comparison never plans more pairs than this (its time budget stops it sooner).
 MAX_PLANNED_PAIRS = 200
 

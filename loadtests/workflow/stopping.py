@@ -25,8 +25,8 @@ from dataclasses import replace
 
 from loadtests.analysis.configs import block_throughput, paired_blocks
 from loadtests.analysis.figures.configs import KIND_GIL_TOGGLE, KIND_INTERPRETER, KIND_PROCESSES
-from loadtests.analysis.figures.stats import InsufficientData, PairedRatio
-from loadtests.analysis.paired import PILOT_PAIRS, planned_pairs
+from loadtests.analysis.figures.stats import PILOT_PAIRS, InsufficientData, PairedRatio
+from loadtests.analysis.paired import planned_pairs
 from loadtests.measure.comparison_loop import Decision, complete_blocks, fixed_pairs
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.results.records import Cell, CellConfig, Plan, Stopping

@@ -16,8 +16,8 @@ import random
 import statistics
 from dataclasses import dataclass
 
-from loadtests.analysis.figures.stats import PairedRatio
-from loadtests.analysis.paired import PILOT_PAIRS, paired_ratio, planned_pairs
+from loadtests.analysis.figures.stats import PILOT_PAIRS, PairedRatio
+from loadtests.analysis.paired import paired_ratio, planned_pairs
 from loadtests.analysis.run_change import compare, estimate_from_groups, regressed
 
 TRUE_RATIO = 1.6

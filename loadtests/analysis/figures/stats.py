@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from loadtests.core.errors import ResultsError
 
 CONFIDENCE = 0.95
+#: Valid pairs of the two-stage rule's pilot, whose spread fixes the number of pairs (and the fewest any adaptive
+#: comparison measures).
+PILOT_PAIRS = 6
 
 
 class InsufficientData(ResultsError, ValueError):
