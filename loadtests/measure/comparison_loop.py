@@ -89,13 +89,15 @@ class PairedComparison:
     def __init__(self, run: RunWriter, pool: ServerPool, stop_rule: StopRule, say: Callable[[str], None]) -> None:
         self.run, self.pool, self.stop_rule, self.say = run, pool, stop_rule, say
         self.noisy_repeats = 0  # in the comparison being measured
+        self.starting = 0.0  # seconds it spent starting and warming servers up: not part of its time budget
 
     def measure(self, comparison: ComparisonPlan, total: int) -> None:
         started = time.monotonic()
         number = len(self.run.record.comparisons) + 1
         self.say(f"==> [{number}/{total}] {comparison.comparison_id}: " + " vs ".join(a.label for a in comparison.arms))
         self.noisy_repeats = sum(1 for c in self.run.cells_of(comparison.comparison_id) if c.superseded)
-        if not self.pool.arms(comparison):
+        self.starting = 0.0
+        if not self._arms(comparison, 0):
             finish(self.run, comparison, "no valid pair", started)
             return
         stopping: Stopping = "interrupted"
@@ -107,7 +109,7 @@ class PairedComparison:
                 stopping = decision.stop
                 self.say(f"    stop: {decision.stop} ({decision.note})")
                 break
-            live = self.pool.arms(comparison, block % self.run.plan.instances)
+            live = self._arms(comparison, block % self.run.plan.instances)
             dead = self.block(comparison, live, block)
             note = self._ask(comparison, started).note
             self.say(f"    block {block + 1}: " + "  ".join(window_text(c) for c in self.run.cells_of(
@@ -121,8 +123,17 @@ class PairedComparison:
                 break
         finish(self.run, comparison, stopping, started, decision, self.noisy_repeats)
 
+    def _arms(self, comparison: ComparisonPlan, instance: int) -> list[Arm]:
+        began = time.monotonic()
+        try:
+            return self.pool.arms(comparison, instance)
+        finally:
+            self.starting += time.monotonic() - began
+
     def _ask(self, comparison: ComparisonPlan, started: float) -> Decision:
-        return self.stop_rule(comparison, self.run.record.cells, self.run.plan, time.monotonic() - started)
+        """The stopping rule, with the time spent alternating (server starts and warm-ups left out)."""
+        return self.stop_rule(comparison, self.run.record.cells, self.run.plan,
+                              time.monotonic() - started - self.starting)
 
     def block(self, comparison: ComparisonPlan, arms: Sequence[Arm], block: int) -> str | None:
         """Measure one block; return why the comparison cannot go on (a server died), else None."""

@@ -6,10 +6,11 @@ server flags, differing only in interpreter, PYTHON_GIL and how the server sprea
 its workers (one process or N). Its configurations (the *arms*) run on warm servers
 side by side; only one carries load at a time.
 
-Windows alternate in *blocks*: each block visits every arm twice in a palindrome
-(A B B A, or for three arms A B C C B A), so a linear drift of the machine adds the
-same amount to every arm within the block. Odd blocks start from the other end
-(B A A B), so no arm is always the first after a switch.
+Windows alternate in *blocks*: each block visits every arm once (A B, or for three arms
+A B C), and every other block runs the other way (B A; C B A), so a slow drift of the
+machine favours each arm in one block as much as it disfavours it in the next, and no arm
+is always the first after a switch. A block is one pair: one window per arm, so the
+fewest pairs a comparison measures (its pilot) cost as few windows as they can.
 """
 
 from __future__ import annotations
@@ -47,11 +48,8 @@ class ComparisonPlan:
         return out
 
     def block(self, index: int) -> list[CellConfig]:
-        """The windows of block ``index``, in order."""
-        arms = list(self.arms) if index % 2 == 0 else list(reversed(self.arms))
-        if len(arms) == 1:
-            return arms * 2
-        return arms + list(reversed(arms))
+        """The windows of block ``index``, in order: every arm once, the other way round in odd blocks."""
+        return list(self.arms) if index % 2 == 0 else list(reversed(self.arms))
 
 
 def connection_close(config: CellConfig) -> bool:

@@ -16,8 +16,8 @@ RUN = load_run(FIXTURES / "v3" / "smoke-paired.json")
 
 
 def blocks(n: int, ratio: float = 2.0, noise: float = 0.0) -> list[Cell]:
-    """``n`` blocks shaped like the fixture's first one, with chosen throughputs."""
-    template = [c for c in RUN.cells if c.block == 0]
+    """``n`` blocks of one window per arm, shaped like the fixture's first windows, with chosen throughputs."""
+    template = list({c.config_id: c for c in reversed([c for c in RUN.cells if c.block == 0])}.values())
     out = []
     for b in range(n):
         wobble = 1 + noise * (1 if b % 2 else -1)
@@ -59,10 +59,10 @@ def test_the_planned_pairs_are_measured_without_looking_at_the_interval() -> Non
     pilot = blocks(6, noise=0.05)  # sd ≈ 0.055: (2.571 × 0.055 / asinh(0.1))² ≈ 2 → the pilot's 6 are enough
     assert adaptive(COMPARISON, pilot, plan, 1.0).planned_pairs == 6
     wider = blocks(12, noise=0.1)
-    planned = adaptive(COMPARISON, wider[:24], plan, 1.0).planned_pairs
+    planned = adaptive(COMPARISON, wider[:12], plan, 1.0).planned_pairs
     assert planned == 9  # log ratios ln 1.8 and ln 2.2 in turn: sd 0.1099; (2.5706 × 0.1099 / 0.09983)² = 8.01
-    assert adaptive(COMPARISON, wider[:32], plan, 1.0).stop is None  # 8 blocks of 4 windows
-    assert adaptive(COMPARISON, wider[:36], plan, 1.0).stop in ("precision reached", "planned pairs")
+    assert adaptive(COMPARISON, wider[:16], plan, 1.0).stop is None  # 8 blocks of 2 windows
+    assert adaptive(COMPARISON, wider[:18], plan, 1.0).stop in ("precision reached", "planned pairs")
 
 
 def test_invalid_windows_do_not_count_as_pairs() -> None:
@@ -71,4 +71,4 @@ def test_invalid_windows_do_not_count_as_pairs() -> None:
     spoiled = [replace(c, valid=False) if c.block == 5 and c.config.interpreter == "3.14t" else c for c in cells]
     decision = adaptive(COMPARISON, spoiled, plan, 1.0)
     assert "(6 pairs)" in decision.note and decision.stop == "precision reached"
-    assert adaptive(COMPARISON, spoiled[:24], plan, 1.0).stop is None  # 6 blocks, one spoiled: 5 valid pairs
+    assert adaptive(COMPARISON, spoiled[:12], plan, 1.0).stop is None  # 6 blocks, one spoiled: 5 valid pairs

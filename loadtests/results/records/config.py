@@ -180,8 +180,9 @@ class Plan(Record):
     transition_s: float = doc("Discarded after each switch of the load to another server, seconds.", default=1.0)
     precision: float | None = doc("Target 95% CI half-width of each paired ratio, relative to it (0.10 = ±10%); "
                                   "null: a fixed number of pairs.", default=None)
-    max_time_s: float | None = doc("Time budget per comparison, seconds: an adaptive comparison stops there even "
-                                   "if imprecise.", default=None)
+    max_time_s: float | None = doc("Time budget per comparison, seconds (a paired comparison counts its "
+                                   "alternation only, not its servers' starts and warm-ups): an adaptive "
+                                   "comparison stops there even if imprecise.", default=None)
     capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
                                           "closed-loop comparisons.", default=None)
     instances: int = doc("Server instances per arm of each comparison: fresh starts (new processes, a new hash seed) "
