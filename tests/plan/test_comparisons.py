@@ -20,7 +20,9 @@ def test_the_default_preset_groups_every_scenario_server_and_users_level() -> No
     assert [connection_close(a) for a in uvicorn.arms] == [False, False, True]
     assert [a.label for a in found["json/granian/u4/t8"].arms] == ["3.14 granian w1 t8", "3.14t granian w1 t8"]
     assert not any(connection_close(a) for a in found["json/granian/u4/t8"].arms)
-    assert "json/uvicorn/u1/t8" in found  # the single-user cells are their own comparison
+    assert "json/uvicorn/u1/t8" not in found and "image/granian/u4/t8" not in found  # in the full preset
+    assert "json/uvicorn/u1/t8" in {c.comparison_id for c in comparisons(load_preset("full").configs)}
+    assert load_preset("default").instances == 2
     assert sum(len(c.arms) for c in found.values()) == len(load_preset("default").configs)
 
 
