@@ -128,6 +128,7 @@ class ServerPool:
         self.servers: dict[tuple[CellConfig, int], tuple[Started, str]] = {}  # (key, instance) -> server, tree
         self.failed: dict[CellConfig, tuple[Exception | None, str | None]] = {}
         self._trees = 0
+        self._skips: dict[tuple[str, str], Cell] = {}  # (comparison, config) -> its one skipped cell
 
     def arm(self, config: CellConfig, comparison: ComparisonPlan, instance: int = 0) -> Arm:
         """The arm standing for ``config`` in ``comparison`` on ``instance``: a warm server, or a recorded reason
@@ -136,9 +137,13 @@ class ServerPool:
         if (key, instance) not in self.servers and key not in self.failed:
             self._start(key, config, comparison, instance)
         if key in self.failed:
+            recorded = self._skips.get((comparison.comparison_id, config.config_id))
+            if recorded is not None:  # once per comparison, however many instances and blocks ask
+                return Arm(config, None, skip=recorded)
             error, reason = self.failed[key]
             skip = unstarted_cell(self.bench, config, comparison, error, reason)
             self.run.add_cell(skip)
+            self._skips[(comparison.comparison_id, config.config_id)] = skip
             self.say(f"    {config.label}: {skip.invalid_reason}")
             return Arm(config, None, skip=skip)
         started, tree = self.servers[(key, instance)]

@@ -59,8 +59,10 @@ def test_a_refused_server_is_one_skipped_cell_per_comparison_and_is_not_started_
     assert skipped.invalid_reason == "uvicorn refused to start: refuses to start: the GIL is on"
     assert skipped.refusal == "granian\nrefuses to start: the GIL is on"
     assert any("refused to start" in line for line in lines)
-    pool.arms(comparison)
-    assert len(run.record.cells) == 2 and len(starts.started) == 2  # recorded again, never retried
+    pool.arms(comparison, 1)  # 3.14's second instance starts; 3.14t is neither retried nor recorded again
+    assert len(run.record.cells) == 1 and [c.interpreter for c in starts.started] == ["3.14", "3.14t", "3.14"]
+    pool.arms(replace(comparison, comparison_id="json/uvicorn/u4/t8"))
+    assert len(run.record.cells) == 2 and len(starts.started) == 3  # recorded again for another comparison
 
 
 @pytest.mark.parametrize(("error", "mismatch", "outcome", "reason"), [
