@@ -36,6 +36,7 @@ from loadtests.analysis.run_analysis import Analysis, analyse
 from loadtests.analysis.stats import format_interval, verdict
 from loadtests.analysis.summary import capacity_entries
 from loadtests.analysis.tuning import run_settings, tuned_entries
+from loadtests.core.jsonfile import write_text_atomic
 from loadtests.report import charts
 from loadtests.report.card import CapacityFigure, summary_section
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
@@ -554,14 +555,8 @@ def write_report(run_dir: Path, slo_ms: float = DEFAULT_SLO_MS, target_rps: floa
     a = analyse(run, slo_ms, target_rps)
     chart_dir = run_dir / "charts"
     doc = build_report(a, chart_dir, run_dir, capacity=capacity, diagnosis=diagnosis)
-    html_path = _write_atomic(run_dir / "report.html", render_html(doc))
-    md_path = _write_atomic(run_dir / "report.md", render_markdown(doc))
+    # unique temporary names: two `gil-lab report` of one run never write into each other's file
+    html_path = write_text_atomic(run_dir / "report.html", render_html(doc))
+    md_path = write_text_atomic(run_dir / "report.md", render_markdown(doc))
     pngs = tuple(sorted(chart_dir.glob("*.png"))) if chart_dir.is_dir() else ()
     return ReportPaths(html_path, md_path, pngs)
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
