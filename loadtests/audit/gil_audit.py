@@ -229,6 +229,11 @@ def run_probe(python: Path, request: Mapping[str, Any], env: Mapping[str, str], 
             timed_out = True
             _kill_group(proc)
             _, stderr = proc.communicate()
+        except BaseException:
+            # Ctrl-C reaches only the lab: the probe runs in a session of its own, so it goes with the lab here
+            _kill_group(proc)
+            proc.wait()
+            raise
         seconds = time.monotonic() - started
         data = None
         if out.is_file():

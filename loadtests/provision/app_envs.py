@@ -25,8 +25,12 @@ requirements, resolved against that real interpreter with
   contradiction with the lab's own requirements raises :class:`RequirementsConflict`
   naming both sides.
 - **Indexes.** uv reads ``UV_DEFAULT_INDEX``/``UV_INDEX_URL``, ``UV_INDEX`` and the
-  proxy variables itself; ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL`` and
-  ``PIP_TRUSTED_HOST`` are mapped to their uv equivalents when those are unset.
+  proxy variables itself; ``PIP_INDEX_URL`` and ``PIP_EXTRA_INDEX_URL`` are mapped to
+  their uv equivalents when those are unset. ``PIP_TRUSTED_HOST`` is not: its uv
+  equivalent, ``UV_INSECURE_HOST``, turns off certificate checks for those hosts, which
+  a user should ask uv for in uv's own words, not get from a pip setting.
+- **Time.** Each uv command ends within ``LAB_UV_TIMEOUT`` seconds (default 1800: a
+  source build of a large package fits), or it is killed and the set-up fails saying so.
 
 Uses only the standard library, like the rest of provision. ``python -m
 loadtests.provision.app_envs REQUIREMENTS`` syncs both environments and prints the
@@ -36,10 +40,13 @@ result as JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -64,8 +71,9 @@ REASON_LINES = 12
 PIP_TO_UV = (
     ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", ("UV_DEFAULT_INDEX", "UV_INDEX_URL")),
     ("PIP_EXTRA_INDEX_URL", "UV_INDEX", ("UV_INDEX", "UV_EXTRA_INDEX_URL")),
-    ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST", ("UV_INSECURE_HOST",)),
 )
+UV_TIMEOUT_ENV = "LAB_UV_TIMEOUT"
+UV_TIMEOUT_S = 1800.0
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;\\]+)|@\s*([^\s;\\]+))", re.M)
 _BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `([^`]+)`")
@@ -242,6 +250,9 @@ def sync_app_envs(requirements: Path | str, interpreters: Mapping[str, Interpret
     if not uv:
         raise EnvironmentSetupError(f"building environments for your own service needs uv: run `{setup_command()}` "
                                     "(it installs uv), or install uv on the PATH.")
+    if os.environ.get("PIP_TRUSTED_HOST") and not os.environ.get("UV_INSECURE_HOST"):
+        print("    note: PIP_TRUSTED_HOST is not passed on to uv: it would turn off certificate checks for those hosts; "
+              "set UV_INSECURE_HOST if you mean that", file=sys.stderr)
     gil = _sync_one("gil", team, interpreters["gil"], uv, force)
     ft = _sync_one("ft", team, interpreters["ft"], uv, force)
     return AppEnvs(team.path, gil, ft, version_differences(gil.lock_file, ft.lock_file))
@@ -392,8 +403,36 @@ def _keep_only_records(path: Path) -> None:
             entry.unlink()
 
 
+def uv_timeout() -> float:
+    text = os.environ.get(UV_TIMEOUT_ENV, "").strip()
+    if not text:
+        return UV_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise EnvironmentSetupError(f"{UV_TIMEOUT_ENV} takes a number of seconds above 0, not {text!r}")
+    return seconds
+
+
 def _uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*uv, *args], cwd=cwd, env=uv_environment(), capture_output=True, text=True)
+    limit = uv_timeout()
+    # its own session: on a timeout or Ctrl-C, uv goes with the build backends it started
+    process = subprocess.Popen([*uv, *args], cwd=cwd, env=uv_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=limit)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise EnvironmentSetupError(f"`uv {' '.join(args[:2])}` did not finish within {limit:g} s and was "
+                                        f"stopped (an index that does not answer?); {UV_TIMEOUT_ENV} sets the "
+                                        "limit") from None
+        raise
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise EnvironmentSetupError(f"{check} failed (exit {result.returncode}):\n{why(result.stdout + result.stderr)}")
     return result

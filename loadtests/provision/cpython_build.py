@@ -28,6 +28,7 @@ from pathlib import Path
 from loadtests.core.errors import BuildError
 from loadtests.core.paths import cache_dir
 from loadtests.core.progress import format_seconds, step
+from loadtests.provision.cpython_release import PINNED_SHA256, PINNED_VERSION
 from loadtests.provision.optional_modules import (
     MODULE_PACKAGES,
     REQUIRED_MODULES,
@@ -104,7 +105,10 @@ def sha256_of(path: Path) -> str:
 def verify_tarball(tarball: Path, expected_sha256: str | None) -> str:
     """Check the tarball exists, matches the expected hash and is a readable tar.
 
-    Returns its sha256, which is always recorded.
+    Without an expected hash, a tarball of the release the lab pins (by its file name or
+    its top directory, ``Python-3.14.7``) must match the pinned hash: a file that claims
+    to be that release and is not is refused, not built. Returns its sha256, which is
+    always recorded.
     """
     if not tarball.is_file():
         raise BuildError(
@@ -127,7 +131,22 @@ def verify_tarball(tarball: Path, expected_sha256: str | None) -> str:
         ) from exc
     if first is None:
         raise BuildError(f"{tarball} is an empty archive; fetch the source tarball again.")
+    if not expected_sha256 and PINNED_VERSION in release_versions(tarball.name, first.name) and actual != PINNED_SHA256:
+        raise BuildError(
+            f"{tarball} says it is CPython {PINNED_VERSION}, whose sha256 the lab pins, but it does not match:\n"
+            f"  expected {PINNED_SHA256}\n  actual   {actual}\n"
+            "The file is corrupt or altered: fetch the release again. To build another tree on purpose, "
+            "name it as what it is and give its checksum in LAB_CPYTHON_SHA256."
+        )
     return actual
+
+
+def release_versions(*names: str) -> set[str]:
+    """The CPython versions ``Python-X.Y.Z`` names in a file name or an archive's top directory."""
+    return {m.group(1) for name in names for m in [_RELEASE_NAME.match(name)] if m}
+
+
+_RELEASE_NAME = re.compile(r"Python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?:[./]|$)")
 
 
 def executable_in(prefix: Path, flavour: str) -> Path | None:

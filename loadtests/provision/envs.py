@@ -181,16 +181,20 @@ def _install_lock(spec: EnvSpec) -> None:
               "--no-deps", "-r", str(spec.lock_file)], f"installing {spec.lock_file.name} into {spec.name} with pip")
 
 
-def _install_project(spec: EnvSpec) -> None:
-    """The checkout's control plane gets the lab itself, editable, so `gil-lab` runs the working tree."""
-    assert CHECKOUT is not None, "only a checkout has a control environment to sync"
+def _install_project(spec: EnvSpec, checkout: Path | None = CHECKOUT) -> None:
+    """The checkout's control plane gets the lab itself, editable, so `gil-lab` runs the working tree.
+
+    Built with the setuptools the lock installed (no build isolation): an isolated build
+    would fetch whatever setuptools the index serves that day, unpinned and unhashed.
+    """
+    assert checkout is not None, "only a checkout has a control environment to sync"
     uv = installer()
     if uv:
-        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "-e", str(CHECKOUT)],
-             "installing gil-lab (editable) with uv")
+        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "--no-build-isolation", "-e",
+              str(checkout)], "installing gil-lab (editable) with uv")
     else:
-        _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "-e",
-              str(CHECKOUT)], "installing gil-lab (editable) with pip")
+        _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
+              "--no-build-isolation", "-e", str(checkout)], "installing gil-lab (editable) with pip")
 
 
 def site_packages(python: Path) -> Path:
