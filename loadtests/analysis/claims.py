@@ -348,8 +348,8 @@ def _c6(run: RunRecord, configs: Sequence[ConfigSummary], comps: Sequence[Compar
     claim = "PYTHON_GIL toggles the GIL at runtime on 3.14t"
     published = "PYTHON_GIL=1 forces the GIL on; PYTHON_GIL=0 keeps it off"
     cores = run.usable_cores
-    ones = [c for c in run.cells if c.free_threaded and c.python_gil_env == "1"]
-    zeros = [c for c in run.cells if c.free_threaded and c.python_gil_env == "0"]
+    ones = [c for c in run.cells if c.free_threaded and c.config.python_gil == "1"]
+    zeros = [c for c in run.cells if c.free_threaded and c.config.python_gil == "0"]
     mb = run.microbench if isinstance(run.microbench, Microbench) else None
     mb_ones = [p for p in mb.points if p.variant == GIL_ONE_VARIANT] if mb else []
     if not (ones or zeros or mb_ones):
@@ -399,7 +399,7 @@ def evaluate_claims(
     team = set(run.settings.team_scenarios)
     every_incident = gil_incidents(list(configs) if configs is not None else summarize_configs(run))
     if team:
-        run = replace(run, cells=tuple(c for c in run.cells if c.scenario not in team))
+        run = replace(run, cells=tuple(c for c in run.cells if c.config.scenario not in team))
         configs = [c for c in configs if c.scenario not in team] if configs is not None else None
         comps = [c for c in comps if c.scenario not in team] if comps is not None else None
     cfgs = list(configs) if configs is not None else summarize_configs(run)

@@ -113,7 +113,7 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
     """
     groups: dict[str, list[Cell]] = {}
     for cell in run.cells:
-        if cell.load_model == "closed":
+        if cell.config.load_model == "closed":
             groups.setdefault(cell.config_id, []).append(cell)
     out = []
     for cid, cells in groups.items():
@@ -125,16 +125,16 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
         out.append(
             ConfigSummary(
                 config_id=cid,
-                scenario=first.scenario,
-                server=first.server,
-                interpreter=first.interpreter,
+                scenario=first.config.scenario,
+                server=first.config.server,
+                interpreter=first.config.interpreter,
                 free_threaded=first.free_threaded,
-                python_gil_env=first.python_gil_env,
-                parallelism=first.parallelism,
-                workers=first.workers,
-                threads=first.threads,
-                users=first.users,
-                cpus=first.cpus,
+                python_gil_env=first.config.python_gil,
+                parallelism=first.config.parallelism,
+                workers=first.config.workers,
+                threads=first.config.threads,
+                users=first.config.users,
+                cpus=first.config.cpus,
                 n_valid=len(valid),
                 rps_values=tuple(c.rps for c in valid if c.rps is not None),
                 rps=_mean_or_none([c.rps for c in valid], f"{cid} rps"),
@@ -152,7 +152,7 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
                 pss_mb=_mean_or_none([c.server_pss_mb_peak for c in valid], f"{cid} pss"),
                 uss_mb=_mean_or_none([c.server_uss_mb_peak for c in valid], f"{cid} uss"),
                 cv=coefficient_of_variation([c.rps for c in valid if c.rps is not None]),
-                server_settings=(first.http, first.loop, first.routes_dirs),
+                server_settings=(first.config.http, first.config.loop, first.config.routes_dirs),
             )
         )
     return out
@@ -404,4 +404,4 @@ def headline(comps: Iterable[Comparison]) -> dict[tuple[str, str], Comparison]:
 
 def scenarios(run: RunRecord) -> list[str]:
     """Scenario names in first-seen order."""
-    return list(dict.fromkeys(c.scenario for c in run.cells))
+    return list(dict.fromkeys(c.config.scenario for c in run.cells))

@@ -147,8 +147,8 @@ def _culprit_text(module: str, culprits: Sequence[GilCulprit]) -> str:
 
 
 def gil_reenabled(run: RunRecord, scenario: str, server: str) -> Finding | None:
-    cells = [c for c in run.cells if c.scenario == scenario and c.server == server and c.free_threaded
-             and c.python_gil_env is None and c.outcome != "skipped"]
+    cells = [c for c in run.cells if c.config.scenario == scenario and c.config.server == server and c.free_threaded
+             and c.config.python_gil is None and c.outcome != "skipped"]
     on = [c for c in cells if c.gil_enabled]
     if not on:
         return None
@@ -177,7 +177,7 @@ def no_free_threaded_environment(service: ServiceSettings | None) -> Finding | N
 
 
 def load_generator(run: RunRecord, scenario: str, server: str) -> Finding | None:
-    cells = [c for c in run.cells if c.scenario == scenario and c.server == server]
+    cells = [c for c in run.cells if c.config.scenario == scenario and c.config.server == server]
     saturated = [c for c in cells if (c.invalid_reason or "").startswith("load generator saturated")]
     per_process = [c.client_cpu_cores / max(1, c.locust_workers) for c in cells
                    if c.client_cpu_cores is not None and is_counted(c)]
@@ -353,7 +353,7 @@ def diagnose(run: RunRecord) -> list[ScenarioDiagnosis]:
     service = run.settings.service
     think = [f"{u.name} {u.wait_time}" for u in service.user_classes] if service else []
     out = []
-    pairs = dict.fromkeys((c.scenario, c.server) for c in run.cells)
+    pairs = dict.fromkeys((c.config.scenario, c.config.server) for c in run.cells)
     for scenario, server in pairs:
         head = heads.get((scenario, server))
         findings: list[Finding | None] = [no_free_threaded_environment(service), gil_reenabled(run, scenario, server),

@@ -78,16 +78,13 @@ class CellDraft:
                 setattr(self, key, value)
 
     def freeze(self) -> Cell:
-        c = self.config
         answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
         files = CellFiles(locust_csv=self.rel("locust_stats.csv"), locust_history=self.rel("locust_stats_history.csv"),
                           locust_html=self.rel("locust.html"), locust_log=self.session_log or self.rel("locust.log"),
                           server_log=None if self.external else self.server_log)
         return Cell(
-            id=c.cell_id(self.repeat), config_id=c.config_id, group=c.group, interpreter=c.interpreter,
-            free_threaded=c.flavour.free_threaded, python_gil_env=c.python_gil, server=c.server, workers=c.workers,
-            parallelism=c.parallelism, threads=c.threads, cpus=c.cpus, scenario=c.scenario, users=c.users,
-            repeat=self.repeat, routes_dirs=c.routes_dirs, http=c.http, loop=c.loop, valid=self.invalid_reason is None,
+            id=self.config.cell_id(self.repeat), config_id=self.config.config_id, config=self.config,
+            repeat=self.repeat, valid=self.invalid_reason is None,
             outcome=self.outcome, invalid_reason=self.invalid_reason, rps=self.rps, requests=self.requests,
             failures=self.failures, latency_ms=self.latency_ms, server_cpu_cores=self.server_cpu_cores,
             server_rss_mb_peak=self.server_rss_mb_peak, server_threads_peak=self.server_threads_peak,
@@ -103,6 +100,5 @@ class CellDraft:
             window_start=None if self.window_start is None else round(self.window_start, 3),
             server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
             server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
-            load_model=c.load_model, target_rps=c.target_rps, arrivals=c.arrivals,
             latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
-            load_workers=self.load_workers, service=c.service)
+            load_workers=self.load_workers)

@@ -435,7 +435,7 @@ class Runner:
 
     @staticmethod
     def _window_text(cell: Cell) -> str:
-        head = f"{cell.interpreter}{'×' + str(cell.workers) if cell.parallelism == 'processes' else ''}"
+        head = f"{cell.config.interpreter}{'×' + str(cell.config.workers) if cell.config.parallelism == 'processes' else ''}"
         return f"{head} {cell.rps:.1f}" if cell.valid and cell.rps is not None else f"{head} INVALID"
 
     # ---- servers ----------------------------------------------------------------------

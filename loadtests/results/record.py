@@ -11,6 +11,13 @@ Old files are brought up to date by migrations (``migrations.py``) before they a
 A field's documentation is its ``doc(...)`` text: ``schema.py`` turns the same type
 hints and texts into a JSON Schema and into docs/run-json.md, so the documentation
 cannot drift from the code.
+
+Two things let a record's JSON object differ from its fields, so a record can hold
+another without changing the file: a field declared with :func:`inline` writes the
+keys of the record it holds into its parent's object (a cell's configuration sits
+beside the cell's figures), and ``derived_keys`` names properties that are written
+too and, when read back, must equal what the record computes (a cell's ``id``).
+:func:`json_keys` is the object's layout, which reading, writing and the schema share.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
 from loadtests.core.errors import ResultsError
 
 R = TypeVar("R", bound="Record")
 DOC = "doc"
+INLINE = "inline"  # field metadata: the held record's keys sit in the parent's object (value: renames)
 _MISSING = dataclasses.MISSING
 
 
@@ -42,15 +50,72 @@ def doc(text: str, default: Any = _MISSING, *, compare: bool = True) -> Any:
     return dataclasses.field(default=default, compare=compare, metadata={DOC: text})
 
 
+def inline(text: str, renames: Mapping[str, str] | None = None) -> Any:
+    """A field holding a record whose keys are written into the parent's JSON object, not under the field's name.
+
+    ``renames`` maps the held record's field names to their keys in the parent, where the parent's
+    file named them otherwise.
+    """
+    return dataclasses.field(metadata={DOC: text, INLINE: dict(renames or {})})
+
+
 class Record:
     """Mixin for frozen dataclasses: ``to_json`` and ``from_json`` derived from the fields."""
 
+    #: Properties written to JSON beside the fields; when read back they must equal the computed value.
+    derived_keys: ClassVar[tuple[str, ...]] = ()
+
     def to_json(self) -> dict[str, Any]:
-        return {f.name: dump(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        out = {name: dump(getattr(self, name)) for name in self.derived_keys}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if INLINE in f.metadata:
+                renames = f.metadata[INLINE]
+                out.update((renames.get(key, key), item) for key, item in value.to_json().items())
+            else:
+                out[f.name] = dump(value)
+        return out
 
     @classmethod
     def from_json(cls: type[R], data: Any, path: str = "") -> R:
         return load(cls, data, path or cls.__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class JsonKey:
+    """One key of a record's JSON object: its type hint, its documentation, whether a document must have it."""
+
+    name: str
+    hint: Any
+    text: str
+    required: bool
+
+
+def json_keys(cls: type) -> tuple[JsonKey, ...]:
+    """The keys of ``cls``'s JSON object in the order they are written: derived keys, then each field's
+    (an inline field's keys in its place)."""
+    return _json_keys(cls)
+
+
+@functools.cache
+def _json_keys(cls: type) -> tuple[JsonKey, ...]:
+    keys = []
+    for name in getattr(cls, "derived_keys", ()):
+        getter = getattr(cls, name).fget
+        text = (getter.__doc__ or "").strip().splitlines()[0]
+        keys.append(JsonKey(name, typing.get_type_hints(getter)["return"], text, required=True))
+    hints = record_hints(cls)
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if INLINE in f.metadata:
+            renames = f.metadata[INLINE]
+            keys += [dataclasses.replace(key, name=renames.get(key.name, key.name)) for key in json_keys(hints[f.name])]
+        else:
+            required = f.default is _MISSING and f.default_factory is _MISSING
+            keys.append(JsonKey(f.name, hints[f.name], str(f.metadata.get(DOC, "")), required))
+    names = [key.name for key in keys]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{cls.__name__} writes a JSON key twice: {sorted(n for n in names if names.count(n) > 1)}")
+    return tuple(keys)
 
 
 def record_hints(cls: type) -> dict[str, Any]:
@@ -103,21 +168,31 @@ def load(hint: Any, value: Any, path: str) -> Any:
 def _load_record(cls: type[R], value: Any, path: str) -> R:
     if not isinstance(value, Mapping):
         raise RecordError(f"{path}: expected an object for {cls.__name__}, got {type(value).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(value) - set(fields))
+    keys = json_keys(cls)
+    unknown = sorted(set(value) - {key.name for key in keys})
     if unknown:
         raise RecordError(f"{path}: unknown key(s) {', '.join(unknown)} for {cls.__name__}")
+    missing = [key.name for key in keys if key.required and key.name not in value]
+    if missing:
+        raise RecordError(f"{path}: missing key {missing[0]!r} for {cls.__name__}")
     hints = record_hints(cls)
     kwargs = {}
-    for name, f in fields.items():
-        if name in value:
-            kwargs[name] = load(hints[name], value[name], f"{path}.{name}")
-        elif f.default is _MISSING and f.default_factory is _MISSING:
-            raise RecordError(f"{path}: missing key {name!r} for {cls.__name__}")
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if INLINE in f.metadata:
+            held = {f.metadata[INLINE].get(key.name, key.name): key.name for key in json_keys(hints[f.name])}
+            kwargs[f.name] = _load_record(hints[f.name], {name: value[key] for key, name in held.items()
+                                                          if key in value}, path)
+        elif f.name in value:
+            kwargs[f.name] = load(hints[f.name], value[f.name], f"{path}.{f.name}")
     try:
-        return cls(**kwargs)
+        record = cls(**kwargs)
     except (ValueError, TypeError) as exc:
         raise RecordError(f"{path}: {exc}") from exc
+    for name in cls.derived_keys:
+        computed = dump(getattr(record, name))
+        if value[name] != computed:
+            raise RecordError(f"{path}.{name}: {value[name]!r} does not match the record, which gives {computed!r}")
+    return record
 
 
 def _load_union(hint: Any, value: Any, path: str) -> Any:

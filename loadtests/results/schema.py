@@ -12,7 +12,6 @@ is out of date.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import types
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from loadtests.core.paths import PROJECT_ROOT
-from loadtests.results.record import DOC, Record, record_hints
+from loadtests.results.record import Record, json_keys
 from loadtests.results.records import SCHEMA_VERSION, RunRecord, SummaryRecord
 
 DOCS = PROJECT_ROOT / "docs"
@@ -65,15 +64,14 @@ def _define(cls: type[Record], defs: dict[str, Any]) -> None:
     if cls.__name__ in defs:
         return
     defs[cls.__name__] = {}  # placeholder: records may refer to themselves through others
-    hints = record_hints(cls)
     properties, required = {}, []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        prop = _type_schema(hints[f.name], defs)
-        if f.metadata.get(DOC):
-            prop = {**prop, "description": f.metadata[DOC]}
-        properties[f.name] = prop
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.append(f.name)
+    for key in json_keys(cls):
+        prop = _type_schema(key.hint, defs)
+        if key.text:
+            prop = {**prop, "description": key.text}
+        properties[key.name] = prop
+        if key.required:
+            required.append(key.name)
     defs[cls.__name__] = {"type": "object", "description": _first_line(cls), "properties": properties,
                           "required": required, "additionalProperties": False}
 
@@ -118,8 +116,8 @@ def _records(cls: type[Record], seen: dict[str, type[Record]]) -> Iterator[type[
         return
     seen[cls.__name__] = cls
     yield cls
-    for hint in record_hints(cls).values():
-        for inner in _nested(hint):
+    for key in json_keys(cls):
+        for inner in _nested(key.hint):
             yield from _records(inner, seen)
 
 
@@ -133,14 +131,13 @@ def _nested(hint: Any) -> Iterator[type[Record]]:
 def reference_markdown(root_record: type[Record] = RunRecord) -> str:
     """One table per record: every key, its type and what it means."""
     schema_file = CONTRACTS[root_record][0].name
-    out = [f"Generated from `loadtests/results/records.py` (schema_version {SCHEMA_VERSION}). The same "
+    out = [f"Generated from the records of `loadtests/results/records/` (schema_version {SCHEMA_VERSION}). The same "
            f"records produce [`{schema_file}`]({schema_file}).", ""]
     for cls in _records(root_record, {}):
-        hints = record_hints(cls)
         out += [f"### {cls.__name__}", "", _first_line(cls), "", "| key | type | meaning |", "|---|---|---|"]
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            text = str(f.metadata.get(DOC, "")).replace("|", "\\|").replace("``", "`")
-            out.append(f"| `{f.name}` | {_type_name(hints[f.name])} | {text} |")
+        for key in json_keys(cls):
+            text = key.text.replace("|", "\\|").replace("``", "`")
+            out.append(f"| `{key.name}` | {_type_name(key.hint)} | {text} |")
         out.append("")
     return "\n".join(out)
 

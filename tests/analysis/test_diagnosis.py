@@ -78,7 +78,7 @@ def service(**changes: Any) -> ServiceSettings:
 def with_service(run: RunRecord, settings: ServiceSettings) -> RunRecord:
     ref = ServiceRef(settings.app, "ab" * 32, "cd" * 32)
     return replace(run, settings=replace(run.settings, service=settings, team_scenarios=("json",)),
-                   cells=tuple(replace(c, service=ref) for c in run.cells))
+                   cells=tuple(replace(c, config=replace(c.config, service=ref)) for c in run.cells))
 
 
 def test_a_saturated_event_loop_names_the_async_route_the_load_reached() -> None:
@@ -200,7 +200,7 @@ def test_a_python_gil_0_arm_is_a_risk_and_never_the_headline() -> None:
     run = shaped(gil={"rps": 11, "latency_ms": 720, "loop": 0.05, "workers": 0.9},
                  ft={"rps": 11, "latency_ms": 720, "loop": 0.05, "workers": 0.9, "gil_enabled": True,
                      "gil_enabled_by": ("gil_lab_trap",), "valid": False, "invalid_reason": "GIL enabled"})
-    forced = tuple(replace(c, python_gil_env="0", gil_enabled=False, gil_enabled_by=(), valid=True,
+    forced = tuple(replace(c, config=replace(c.config, python_gil="0"), gil_enabled=False, gil_enabled_by=(), valid=True,
                            invalid_reason=None, rps=20.0, config_id=c.config_id.replace("gil-default", "gil-0"),
                            id=c.id.replace("gil-default", "gil-0")) for c in run.cells if c.free_threaded)
     culprit = GilCulprit("gil_lab_trap", "gil-lab-trap", "0.1", None, ("audit",),

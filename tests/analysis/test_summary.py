@@ -30,7 +30,7 @@ def test_a_paired_run_gives_paired_entries() -> None:
 def test_an_invalid_side_makes_an_invalid_entry_with_the_reason() -> None:
     run = load_run(FIXTURES / "v3" / "smoke-paired.json")
     broken = replace(run, cells=tuple(replace(c, valid=False, invalid_reason="GIL enabled on the free-threaded "
-                                               "build by _yaml") if c.interpreter == "3.14t" else c
+                                               "build by _yaml") if c.config.interpreter == "3.14t" else c
                                       for c in run.cells))
     (entry,) = summarize_run(broken).comparisons
     assert entry.verdict == "invalid" and entry.ratio is None and "by _yaml" in str(entry.invalid_reason)

@@ -68,7 +68,7 @@ def test_a_foreign_starlette_app_with_its_requirements_and_locustfile_on_both_in
     run = load_run(run_dir)
     settings = run.settings.service
     assert settings is not None and settings.app == "app.main:app" and settings.app_dir == str(service)
-    assert run.settings.team_scenarios == ("locustfile",) and {c.scenario for c in run.cells} == {"locustfile"}
+    assert run.settings.team_scenarios == ("locustfile",) and {c.config.scenario for c in run.cells} == {"locustfile"}
     # both environments hold the team's dependency; the lab's own were not touched
     for label in ("3.14", "3.14t"):
         env = settings.environments[label]
@@ -87,11 +87,11 @@ def test_a_foreign_starlette_app_with_its_requirements_and_locustfile_on_both_in
         assert cell.valid, cell.invalid_reason
         assert cell.runtime_before is not None and cell.runtime_before.app is not None
         assert cell.runtime_before.app.target == "app.main:app" and cell.runtime_before.app.dir == str(service)
-    assert {c.interpreter for c in run.cells} == {"3.14", "3.14t"}
+    assert {c.config.interpreter for c in run.cells} == {"3.14", "3.14t"}
     # config_id: the app, this interpreter's lock hash and the Locust file's hash
     locust = hashlib.sha256((service / "locustfile.py").read_bytes()).hexdigest()
     for cell in run.cells:
-        lock = Path(settings.environments[cell.interpreter].lock_file or "")
+        lock = Path(settings.environments[cell.config.interpreter].lock_file or "")
         assert cell.config_id.endswith(f"/app-app.main:app/lock-{hashlib.sha256(lock.read_bytes()).hexdigest()[:12]}"
                                        f"/locust-{locust[:12]}")
     # the audit imported the team's app in its 3.14t environment, with its directory
@@ -127,11 +127,11 @@ def test_a_requirement_that_cannot_build_on_3_14t_leaves_the_3_14_arms_and_skips
     run = load_run(run_dir)
     env = run.settings.service.environments["3.14t"] if run.settings.service else None
     assert env is not None and not env.available and env.unavailable_package == "gil-lab-refuses-ft"
-    ft = [c for c in run.cells if c.interpreter == "3.14t"]
+    ft = [c for c in run.cells if c.config.interpreter == "3.14t"]
     assert len(ft) == 1 and ft[0].outcome == "skipped" and ft[0].block is None
     assert "gil-lab-refuses-ft cannot be installed on 3.14t" in str(ft[0].invalid_reason)
     assert "cannot be built for free-threaded Python" in str(ft[0].invalid_reason)
-    gil = [c for c in run.cells if c.interpreter == "3.14"]
+    gil = [c for c in run.cells if c.config.interpreter == "3.14"]
     assert len(gil) == 4 and all(c.valid for c in gil)  # two blocks of the one arm that could run, then it stopped
     assert "no 3.14t measurement: gil-lab-refuses-ft cannot be installed on 3.14t" in result.stdout
     assert "no 3.14t measurement" in (run_dir / "report.md").read_text()
@@ -151,8 +151,8 @@ def test_a_gil_enabling_extension_from_the_requirements_is_named_with_its_distri
     assert any("a 3.14t server's /lab/runtime" in f for f in culprit.found_by)
     assert {r.kind for r in culprit.remedies} >= {"upgrade", "python_gil_0"}
     # default 3.14t windows ran with the GIL on and are invalid; the PYTHON_GIL=0 arm kept it off
-    default = [c for c in run.cells if c.interpreter == "3.14t" and c.python_gil_env is None]
-    forced = [c for c in run.cells if c.python_gil_env == "0"]
+    default = [c for c in run.cells if c.config.interpreter == "3.14t" and c.config.python_gil is None]
+    forced = [c for c in run.cells if c.config.python_gil == "0"]
     assert default and all(c.gil_enabled and not c.valid and "gil_lab_trap" in c.gil_enabled_by for c in default)
     assert forced and all(c.valid and c.gil_enabled is False for c in forced)
     # the report ties the windows to the module, its distribution and the remedy, and calls PYTHON_GIL=0 a risk

@@ -71,11 +71,11 @@ def test_old_version_1_shapes_are_filled_in() -> None:
 
 def test_version_3_ids_name_the_cpu_ids_and_the_drop_in_directories() -> None:
     run = parse_run(make_run(cpu_sweep=(1, 2), trap=False, microbench=False))
-    pinned = [c for c in run.cells if c.cpus]
+    pinned = [c for c in run.cells if c.config.cpus]
     assert {c.config_id.rsplit("/", 1)[-1] for c in pinned} == {"cpus0", "cpus0-1"}
     assert all(c.config.config_id == c.config_id for c in (*pinned, run.cells[0]))
     trap = load_run(FIXTURES / "v1" / "gil-trap.json")
-    assert {c.config_id.rsplit("/", 1)[-1] for c in trap.cells if c.scenario == "trap"} == {"routes-gil_trap_routes"}
+    assert {c.config_id.rsplit("/", 1)[-1] for c in trap.cells if c.config.scenario == "trap"} == {"routes-gil_trap_routes"}
 
 
 def test_failed_steps_and_audit_lists_migrate() -> None:
@@ -110,7 +110,7 @@ def test_a_version_3_file_reads_as_closed_loop_on_the_lab_app_with_local_workers
     run = load_run(path)
     assert raw["schema_version"] == 3 and run.schema_version == SCHEMA_VERSION
     assert [c.config_id for c in run.cells] == [c["config_id"] for c in raw["cells"]]  # identities unchanged
-    assert all(c.load_model == "closed" and c.open_loop is None and c.service is None for c in run.cells)
+    assert all(c.config.load_model == "closed" and c.open_loop is None and c.config.service is None for c in run.cells)
     assert run.capacities == () and run.settings.expect_workers == 0 and run.settings.service is None
 
 
@@ -119,8 +119,8 @@ def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and
     run = load_run(path)
     assert run.schema_version == SCHEMA_VERSION == 4
     assert run.capacities and all(s.steps for s in run.capacities)
-    open_cells = [c for c in run.cells if c.load_model == "open"]
-    assert open_cells and all(c.open_loop is not None and c.target_rps for c in open_cells)
-    assert all(c.config_id.endswith(f"/open-poisson-r{c.target_rps:g}") for c in open_cells)
+    open_cells = [c for c in run.cells if c.config.load_model == "open"]
+    assert open_cells and all(c.open_loop is not None and c.config.target_rps for c in open_cells)
+    assert all(c.config_id.endswith(f"/open-poisson-r{c.config.target_rps:g}") for c in open_cells)
     assert all(len(c.load_workers) == 2 and not any(w.remote for w in c.load_workers) for c in open_cells)
     assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips

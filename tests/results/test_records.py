@@ -1,4 +1,4 @@
-"""record.py and records.py: strict reading, faithful writing, values checked when built."""
+"""record.py and the records package: strict reading, faithful writing, values checked when built."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def blocks(n: int, ratio: float = 2.0, noise: float = 0.0) -> list[Cell]:
     for b in range(n):
         wobble = 1 + noise * (1 if b % 2 else -1)
         for c in template:
-            rps = 10.0 * (ratio if c.interpreter == "3.14t" else 1.0) * (wobble if c.interpreter == "3.14t" else 1.0)
+            rps = 10.0 * (ratio if c.config.interpreter == "3.14t" else 1.0) * (wobble if c.config.interpreter == "3.14t" else 1.0)
             out.append(replace(c, block=b, rps=rps, valid=True, invalid_reason=None))
     return out
 
@@ -54,6 +54,6 @@ def test_adaptive_goes_on_while_imprecise_and_stops_when_the_time_is_up() -> Non
 def test_invalid_windows_do_not_count_as_pairs() -> None:
     plan = replace(RUN.settings.plan, repeats=2, precision=0.10, max_time_s=None)
     cells = blocks(6)
-    spoiled = [replace(c, valid=False) if c.block == 5 and c.interpreter == "3.14t" else c for c in cells]
+    spoiled = [replace(c, valid=False) if c.block == 5 and c.config.interpreter == "3.14t" else c for c in cells]
     decision = adaptive(COMPARISON, spoiled, plan, 1.0)
     assert "(5 pairs)" in decision.note

@@ -1,0 +1,179 @@
+"""Every record a run writes to ``run.json`` and ``summary.json``, as frozen dataclasses.
+
+The runner builds these records and writes ``RunRecord.to_json()``; every reader
+(report, claims, capacity, history, diff) reads ``RunRecord.from_json()`` through
+:func:`loadtests.results.store.load_run`, which migrates older files first. One module
+per part of the file, lowest first (each imports only those above it):
+
+- ``version``: ``SCHEMA_VERSION``, the one version of both files, and its history;
+- ``config``: what to measure (a configuration, the plan, the capacity policy, the
+  validity limits);
+- ``window``: one measured window (the runtime answers, samples, the cell, warm-ups,
+  how each comparison ended);
+- ``service``: a team's own service (environments, the app as imported, the Locust
+  file, the preflight);
+- ``machine``: where the run ran (the machine, each interpreter);
+- ``microbench``: the HTTP-free microbenchmark, and a once-per-run step's failure;
+- ``audit``: the GIL audit and the modules that turned the GIL on;
+- ``capacity``: capacity searches at an SLO;
+- ``run``: the run's settings and ``RunRecord``, the whole of ``run.json``;
+- ``summary``: ``SummaryRecord``, the whole of ``summary.json``.
+
+Import the names from here: ``from loadtests.results.records import Cell``.
+"""
+
+from __future__ import annotations
+
+from loadtests.results.records.audit import (
+    AuditedInterpreter,
+    AuditOutcome,
+    GilCulprit,
+    GilRemedy,
+)
+from loadtests.results.records.capacity import (
+    CapacityBounds,
+    CapacitySearch,
+    CapacityStep,
+)
+from loadtests.results.records.config import (
+    EVENT_LOOPS,
+    HTTP_PARSERS,
+    LABEL_DEFAULT_THREADS,
+    Arrivals,
+    CapacityPolicy,
+    CellConfig,
+    EventLoop,
+    HttpParser,
+    LoadModel,
+    Parallelism,
+    Plan,
+    ServiceRef,
+    ValidityThresholds,
+    config_label,
+    cpu_list,
+)
+from loadtests.results.records.machine import (
+    BuildInfo,
+    InterpreterInfo,
+    Machine,
+)
+from loadtests.results.records.microbench import (
+    LoadAverage,
+    Microbench,
+    MicrobenchPoint,
+    MicrobenchVariant,
+    StepFailure,
+)
+from loadtests.results.records.run import (
+    RunRecord,
+    RunSettings,
+)
+from loadtests.results.records.service import (
+    AppInspection,
+    LocustTask,
+    LocustUserClass,
+    PackageDifference,
+    Preflight,
+    PreflightRequest,
+    PreflightTask,
+    RouteInfo,
+    ServiceEnvironment,
+    ServiceSettings,
+)
+from loadtests.results.records.summary import (
+    CapacitySummary,
+    ComparisonKind,
+    ComparisonSummary,
+    ConfigLabel,
+    RatioBound,
+    SummaryRecord,
+    TunedSummary,
+    Verdict,
+)
+from loadtests.results.records.version import (
+    SCHEMA_VERSION,
+)
+from loadtests.results.records.window import (
+    AppIdentity,
+    Cell,
+    CellFiles,
+    ComparisonRun,
+    Latency,
+    LoadWorker,
+    OpenLoopStats,
+    Outcome,
+    RuntimeSnapshot,
+    Sample,
+    Software,
+    Stopping,
+    ThreadCores,
+    Warmup,
+)
+
+__all__ = [
+    "AppIdentity",
+    "AppInspection",
+    "Arrivals",
+    "AuditOutcome",
+    "AuditedInterpreter",
+    "BuildInfo",
+    "CapacityBounds",
+    "CapacityPolicy",
+    "CapacitySearch",
+    "CapacityStep",
+    "CapacitySummary",
+    "Cell",
+    "CellConfig",
+    "CellFiles",
+    "ComparisonKind",
+    "ComparisonRun",
+    "ComparisonSummary",
+    "ConfigLabel",
+    "EVENT_LOOPS",
+    "EventLoop",
+    "GilCulprit",
+    "GilRemedy",
+    "HTTP_PARSERS",
+    "HttpParser",
+    "InterpreterInfo",
+    "LABEL_DEFAULT_THREADS",
+    "Latency",
+    "LoadAverage",
+    "LoadModel",
+    "LoadWorker",
+    "LocustTask",
+    "LocustUserClass",
+    "Machine",
+    "Microbench",
+    "MicrobenchPoint",
+    "MicrobenchVariant",
+    "OpenLoopStats",
+    "Outcome",
+    "PackageDifference",
+    "Parallelism",
+    "Plan",
+    "Preflight",
+    "PreflightRequest",
+    "PreflightTask",
+    "RatioBound",
+    "RouteInfo",
+    "RunRecord",
+    "RunSettings",
+    "RuntimeSnapshot",
+    "SCHEMA_VERSION",
+    "Sample",
+    "ServiceEnvironment",
+    "ServiceRef",
+    "ServiceSettings",
+    "Software",
+    "StepFailure",
+    "Stopping",
+    "SummaryRecord",
+    "ThreadCores",
+    "TunedSummary",
+    "ValidityThresholds",
+    "Verdict",
+    "Warmup",
+    "config_label",
+    "cpu_list",
+]

@@ -1,0 +1,149 @@
+"""``summary.json``: the machine-readable verdict of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from loadtests.results.record import Record, doc
+from loadtests.results.records.capacity import CapacityBounds
+from loadtests.results.records.config import Parallelism
+from loadtests.results.records.version import SCHEMA_VERSION
+
+Verdict = Literal["faster", "slower", "not significant", "invalid"]
+ComparisonKind = Literal["interpreter", "processes", "gil-toggle"]
+
+
+@dataclass(frozen=True)
+class ConfigLabel(Record):
+    """One side of a comparison: its label and the fields the label is made of."""
+
+    label: str = doc("``<interpreter>[+PYTHON_GIL=<v>] <server> (w<W> t<T> | ×<W> proc[ t<T>])[ cpus<ids>]`` "
+                     "(an N-process label names its thread limit when it is not 8), e.g. `3.14t uvicorn w1 t8`, "
+                     "`3.14 uvicorn ×2 proc` or `3.14 uvicorn ×2 proc t4`.")
+    config_id: str = doc("Its config_id in run.json.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    python_gil: str | None = doc("PYTHON_GIL given to the server, or null.")
+    server: str = doc("uvicorn or granian.")
+    parallelism: Parallelism = doc("threads or processes.")
+    workers: int = doc("--workers.")
+    threads: int = doc("anyio thread limit per event loop.")
+    cpus: tuple[int, ...] | None = doc("CPU ids the server was pinned to, or null.")
+
+
+@dataclass(frozen=True)
+class ComparisonSummary(Record):
+    """``candidate / baseline`` throughput for one scenario, server and users level."""
+
+    comparison_id: str | None = doc("The comparison in run.json (null for runs measured before pairing).")
+    kind: ComparisonKind = doc("interpreter: 3.14t vs 3.14, same settings; processes: 3.14t threads vs 3.14 with N "
+                               "worker processes; gil-toggle: 3.14t with PYTHON_GIL=1 vs 3.14t.")
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    users: int = doc("Locust users.")
+    candidate: ConfigLabel = doc("The side in the numerator.")
+    baseline: ConfigLabel = doc("The side in the denominator.")
+    ratio: float | None = doc("Candidate ÷ baseline throughput: the geometric mean of the per-pair ratios when "
+                              "paired; null when invalid.")
+    ci_low: float | None = doc("Lower end of the 95% confidence interval of the ratio.")
+    ci_high: float | None = doc("Upper end.")
+    paired: bool = doc("True: windows alternated on warm servers, t interval on the log ratios; false: a run "
+                       "measured before pairing, ratio of means with a Fieller interval.")
+    n_pairs: int = doc("Pairs behind the ratio (repeats per side when not paired).")
+    precision_reached: float | None = doc("The interval's half-width relative to the ratio (0.05 = ±5%).")
+    precision_target: float | None = doc("The target the comparison alternated towards, or null.")
+    stopping: str = doc("Why the alternation ended (see run.json comparisons), with adaptive stopping named.")
+    verdict: Verdict = doc("faster or slower (the interval excludes 1), not significant, or invalid (no valid pair).")
+    invalid_reason: str | None = doc("Why the comparison is invalid.")
+    efficiency: float | None = doc("Ratio ÷ ideal (interpreter comparisons only; see docs/methodology.md).")
+    ideal: float | None = doc("Cores the candidate could use ÷ cores the baseline actually used.")
+    candidate_cv: float | None = doc("Coefficient of variation of the candidate's windows.")
+    baseline_cv: float | None = doc("Coefficient of variation of the baseline's windows.")
+    candidate_pss_mb: float | None = doc("Mean peak PSS of the candidate's server tree, MB.")
+    baseline_pss_mb: float | None = doc("Mean peak PSS of the baseline's server tree, MB.")
+
+
+@dataclass(frozen=True)
+class CapacitySummary(Record, CapacityBounds):
+    """The highest arrival rate a configuration sustains while p95 stays under the SLO."""
+
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    configuration: str = doc("The configuration's label.")
+    config_id: str = doc("Its config_id (without the load model and rate).")
+    slo_ms: float = doc("The p95 objective, ms.")
+    max_rps_at_slo: float | None = doc("The highest passing rate (null: none passed).")
+    bracket_low: float | None = doc("The capacity is at least this (the search resolution's lower end).")
+    bracket_high: float | None = doc("... and below this (null: no rate failed within the search).")
+    p95_ms_at_max: float | None = doc("Corrected p95 at that rate.")
+    p95_ci_at_max: tuple[float, float] | None = doc("Its bootstrap 95% interval (statistical uncertainty).")
+    rps_per_core: float | None = doc("max_rps_at_slo ÷ the server's busy cores at that rate.")
+    rps_per_gb: float | None = doc("max_rps_at_slo ÷ the server tree's peak PSS in GB at that rate.")
+    limited_by: str | None = doc("Set when the search stopped on an invalid window (e.g. the load generator "
+                                 "could not offer more): the capacity is then only a lower bound.", default=None)
+
+
+RatioBound = Literal["measured", "at least", "at most", "unbounded"]
+
+
+@dataclass(frozen=True)
+class TunedSummary(Record):
+    """One side (3.14, 3.14t, 3.14 × N processes) of a capacity run that tried several settings: its best one.
+
+    Two ratios compare 3.14t with this side, and they answer different questions: ``ft_ratio_equal`` at
+    equal settings (both at ``equal_threads``: the same app and settings, another interpreter) and
+    ``ft_ratio_best`` best against best (each side at its own best setting: what a planner would deploy).
+    """
+
+    tuning_id: str = doc("What the sides share: scenario, server and users, and any CPU set, server flags or "
+                         "drop-ins (a comparison id of run.json without its thread limit).")
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    side: str = doc("3.14, 3.14t or 3.14 × N processes (N: best_workers), with +PYTHON_GIL=<v> when set.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    parallelism: Parallelism = doc("threads (one process) or processes.")
+    slo_ms: float = doc("The p95 objective, ms.")
+    best_configuration: str = doc("The label of the best setting: the most capacity at the SLO; ties go to fewer "
+                                  "threads, then fewer workers.")
+    best_config_id: str = doc("Its config_id (without the load model and rate).")
+    best_threads: int = doc("Its anyio thread limit.")
+    best_workers: int = doc("Its --workers.")
+    max_rps_at_slo: float | None = doc("Its capacity at the SLO (null: none passed).")
+    lower_bound: bool = doc("True when the best setting's search stopped on an invalid window: its capacity is "
+                            "at least max_rps_at_slo.", default=False)
+    unsettled: tuple[str, ...] = doc("Other settings whose search stopped on an invalid window below the best: "
+                                     "each is only a lower bound, so one of them may be better.", default=())
+    threads_tried: tuple[int, ...] = doc("The thread limits this side was searched at.", default=())
+    equal_threads: int | None = doc("The thread limit of the equal-settings comparison: 8 (the lab's default) "
+                                    "when 3.14t and another side both measured it, else the limit most sides "
+                                    "measured beside 3.14t; null when this side has no search there.", default=None)
+    equal_configuration: str | None = doc("The label of this side's setting at equal_threads.", default=None)
+    rps_at_equal: float | None = doc("Its capacity at the SLO.", default=None)
+    equal_lower_bound: bool | None = doc("Whether that capacity is only a lower bound.", default=None)
+    ft_ratio_equal: float | None = doc("At equal settings: 3.14t's capacity ÷ this side's, both at equal_threads. "
+                                       "Null on the 3.14t side itself and where either is missing or zero.",
+                                       default=None)
+    ft_ratio_equal_bound: RatioBound | None = doc("measured; at least (3.14t's capacity is a lower bound); at most "
+                                                  "(this side's is); unbounded (both are).", default=None)
+    ft_ratio_best: float | None = doc("Best against best: 3.14t's capacity at its best setting ÷ this side's at "
+                                      "its best. Null on the 3.14t side itself.", default=None)
+    ft_ratio_best_bound: RatioBound | None = doc("As ft_ratio_equal_bound; an unsettled setting of either side "
+                                                 "counts as a lower bound of its best.", default=None)
+
+
+@dataclass(frozen=True)
+class SummaryRecord(Record):
+    """``summary.json``: the verdict of a run, for CI and dashboards (written beside run.json)."""
+
+    schema_version: int = doc(f"The contract's version ({SCHEMA_VERSION}), shared with run.json.")
+    run_id: str = doc("The run.")
+    preset: str = doc("Its preset.")
+    created_at: str = doc("When the run started.")
+    usable_cores: int = doc("Cores the run measured on: no speedup can exceed this.")
+    comparisons: tuple[ComparisonSummary, ...] = doc("Every comparison of the run.")
+    capacity: tuple[CapacitySummary, ...] = doc("Capacity at the SLO per configuration (gil-lab capacity).",
+                                                default=())
+    tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
+                                          "against it at equal settings and best against best (empty when every "
+                                          "side ran at one setting).", default=())

@@ -1,0 +1,40 @@
+"""The one version of run.json and summary.json.
+
+``SCHEMA_VERSION`` history (each bump comes with a step in ``migrations.py``; old
+files are kept as test fixtures under ``tests/fixtures/run-json/``):
+
+1. The first contract: cells as loose objects; keys added over time (``outcome``,
+   ``client_pids``, ``server_sampling``, ``app_urls``, ``plan``) may be missing from
+   older files; ``microbench.summary`` stored beside its points.
+2. Typed records: every key is present in every cell (null when it does not apply),
+   ``latency_ms`` is null without requests, ``/lab/runtime`` answers have a fixed
+   shape, external apps' interpreters carry their ``url``, the microbenchmark's
+   summary is derived on read, the audit is stored with its verdict, and the
+   validity thresholds are recorded in the settings.
+3. Paired windows: cells are windows of a comparison (``comparison_id``, ``block``,
+   ``slot``, ``window_start``), each comparison's stopping is recorded
+   (``comparisons``), every server's steady-state warm-up is recorded (``warmups``),
+   memory is sampled as PSS and USS besides RSS, the server's CPU per thread group
+   (``server_thread_cores``), the plan carries ``transition_s``, ``precision`` and
+   ``max_time_s``, and ``config_id`` names the CPU ids and the drop-in directories.
+   ``summary.json`` (the machine-readable verdict) appears beside ``run.json``.
+4. Open-loop windows and capacity: cells carry ``load_model``, ``target_rps``,
+   ``arrivals``, ``latency_corrected_ms`` (from the intended send) and ``open_loop``
+   (offered and achieved rates, drops, late sends, scheduling lag); ``Latency`` gains
+   ``p90``; the run records each ``capacities`` search; summary.json gains a
+   ``capacity`` list, and a ``tuned`` list (each side's best setting, with 3.14t against it
+   at equal settings and best against best) when a side ran at several. Distributed load: the settings record the workers expected from
+   other machines (``expect_workers``) and where the master listened
+   (``locust_master``); each cell lists its Locust workers (``load_workers``: host,
+   address, versions, clock offset at join, own CPU, requests, whether it left).
+   A team's own service: configurations and cells carry ``service`` (the app, the
+   sha256 of the lock its environment was installed from and of the Locust file;
+   ``config_id`` names them), the settings carry ``service`` (the app, its directory,
+   requirements, Locust file with its user classes and their ``wait_time``, both
+   environments with the versions that differ, the app's route table per interpreter,
+   the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
+   run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
+   that ships it and the remedies).
+"""
+
+SCHEMA_VERSION = 4

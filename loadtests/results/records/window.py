@@ -1,0 +1,238 @@
+"""One measured window: what the server answered, the samples, the cell, its warm-up and comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from loadtests.results.record import Record, doc, inline
+from loadtests.results.records.config import (
+    CellConfig,
+)
+
+Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
+
+
+@dataclass(frozen=True)
+class Software(Record):
+    """A piece of software by name and version, as the server reports it."""
+
+    name: str | None = doc("Its name (uvicorn, granian, fastapi, ...).")
+    version: str | None = doc("Its version.")
+
+
+@dataclass(frozen=True)
+class AppIdentity(Record):
+    """What the lab's layer serves inside the server."""
+
+    target: str = doc("The app as module:attribute.")
+    dir: str | None = doc("The directory put first on the import path (LAB_APP_DIR).")
+    framework: Software | None = doc("The web framework and its version (fastapi, starlette), or null for "
+                                           "another ASGI app.")
+
+
+@dataclass(frozen=True)
+class RuntimeSnapshot(Record):
+    """What ``GET /lab/runtime`` answered: the app's interpreter, GIL state and packages."""
+
+    python_version: str = doc("platform.python_version() inside the server.")
+    implementation: str = doc("sys.implementation.name.")
+    executable: str = doc("sys.executable inside the server.")
+    free_threaded: bool = doc("Py_GIL_DISABLED build flag.")
+    gil_enabled: bool = doc("sys._is_gil_enabled() when it answered.")
+    gil_flag: int | None = doc("sys.flags.gil (-X gil / PYTHON_GIL), null when unset.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules whose import re-enabled the GIL (RuntimeWarning hook).")
+    gilwatch_site_hook: bool = doc("Whether the start-up hook that records those modules was active.")
+    thread_limit: int | None = doc("anyio's thread limit on the event loop that answered.")
+    pid: int = doc("The process that answered.")
+    threads: int | None = doc("threading.active_count() in that process.")
+    server: Software = doc("The server hosting the app.")
+    packages: Mapping[str, str | None] = doc("Distribution -> version inside the server.")
+    orjson_available: bool | None = doc("Whether orjson imports in the server.", default=None)
+    app: AppIdentity | None = doc("What the layer serves (null in answers from before the layer).", default=None)
+
+
+@dataclass(frozen=True)
+class Latency(Record):
+    """Exact percentiles over the requests that completed inside the window, in milliseconds."""
+
+    p50: float = doc("Median.")
+    p95: float = doc("95th percentile.")
+    p99: float = doc("99th percentile.")
+    mean: float = doc("Mean.")
+    max: float = doc("Slowest request.")
+    p90: float | None = doc("90th percentile (null in runs recorded before it was kept).", default=None)
+    p95_ci: tuple[float, float] | None = doc("Bootstrap 95% interval of p95 (open-loop windows).", default=None)
+
+
+@dataclass(frozen=True)
+class Sample(Record):
+    """One sampler reading, ``t`` seconds after the window started (negative during warm-up)."""
+
+    t: float = doc("Seconds from the start of the measured window.")
+    server_rss_mb: float | None = doc("RSS of the server process tree, MB (sum over processes).")
+    server_threads: int | None = doc("Threads in the server process tree.")
+    server_cpu_cores: float | None = doc("Busy cores of the server tree since the previous reading (null for the first).")
+    client_cpu_seconds: float | None = doc("Cumulative CPU seconds of the Locust processes at this reading.")
+    server_pss_mb: float | None = doc("PSS of the server process tree, MB: shared pages split between the processes "
+                                      "that share them, so N workers are not counted N times.", default=None)
+    server_uss_mb: float | None = doc("USS of the server process tree, MB: pages no other process shares.",
+                                      default=None)
+
+
+@dataclass(frozen=True)
+class CellFiles(Record):
+    """Where a cell's raw files are, relative to the run directory."""
+
+    locust_csv: str = doc("Locust's stats CSV (whole run, warm-up included).")
+    locust_history: str = doc("Locust's stats history CSV.")
+    locust_html: str = doc("Locust's HTML report.")
+    locust_log: str = doc("Locust's output.")
+    server_log: str | None = doc("The server's output; null for an external app.")
+
+
+@dataclass(frozen=True)
+class ThreadCores(Record):
+    """The server's threads of one name (Python 3.14 names OS threads) and the cores they used."""
+
+    name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t`.")
+    threads: int = doc("Threads of that name.")
+    cores: float = doc("Average busy cores of all of them over the window.")
+
+
+@dataclass(frozen=True)
+class OpenLoopStats(Record):
+    """An open-loop window's schedule against what the generator did."""
+
+    offered_rps: float = doc("The arrival rate asked for.")
+    scheduled: int = doc("Arrivals scheduled inside the window (by intended send time).")
+    sent: int = doc("Requests actually sent inside the window.")
+    completed: int = doc("Requests completed inside the window.")
+    achieved_rps: float = doc("completed ÷ window length.")
+    dropped: int = doc("Arrivals not sent because the in-flight cap was full.")
+    late: int = doc("Requests sent later than their schedule by more than the late threshold.")
+    late_threshold_ms: float = doc("How late a send may be before it counts as late: 5% of the SLO, at least 5 ms.")
+    lag_ms_p50: float | None = doc("Median scheduling lag (actual send - intended send), ms.")
+    lag_ms_p99: float | None = doc("99th-percentile scheduling lag, ms.")
+    lag_ms_max: float | None = doc("Largest scheduling lag, ms.")
+    send_rate_error: float | None = doc("sent ÷ scheduled - 1: how far the sends fell behind the schedule.")
+
+
+@dataclass(frozen=True)
+class LoadWorker(Record):
+    """One Locust worker that carried load in a window, as the lab's handshake admitted it."""
+
+    id: str = doc("Locust's client id (host name and a random suffix).")
+    host: str | None = doc("The worker's host name.")
+    address: str | None = doc("The address it reached the master from.")
+    remote: bool = doc("True for a worker from elsewhere (`gil-lab worker`), false for one the lab started "
+                       "(--locust-workers).")
+    locust_version: str | None = doc("Its Locust version (equal to the master's, or it would have been refused).")
+    lab_version: str | None = doc("Its lab version (likewise).")
+    clock_offset_ms: float | None = doc("Its clock minus the master's, measured at join; its samples were moved "
+                                        "onto the master's clock by this much.")
+    clock_rtt_ms: float | None = doc("Round trip of the best clock round: the offset is right within half of it.")
+    cpu_cores: float | None = doc("Its own average busy cores over the window, measured where it runs (above the "
+                                  "saturation threshold the window is invalid); null with fewer than 2 readings.")
+    requests: int = doc("Requests it completed inside the window.")
+    left: bool = doc("True when it went away or stopped reporting during the window (the window is invalid).")
+
+
+@dataclass(frozen=True)
+class Cell(Record):
+    """One measured window of one configuration, valid or not (an invalid cell says why)."""
+
+    derived_keys = ("free_threaded",)
+
+    # Stored, not derived: an older run's ids were spelt by that lab's rules, and history and diff match on them.
+    id: str = doc("config_id plus /r<repeat>.")
+    config_id: str = doc("The configuration's identity (see CellConfig).")
+    config: CellConfig = inline("The configuration measured: its keys sit in the cell's object (PYTHON_GIL as "
+                                "python_gil_env).", renames={"python_gil": "python_gil_env"})
+    repeat: int = doc("Repeat number, from 0.")
+    valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
+    outcome: Outcome = doc("measured, refused (granian + GIL), crashed, server-error, client-error, skipped "
+                           "(an --app-url app cannot stand for this cell) or error.")
+    invalid_reason: str | None = doc("Why the cell is invalid (null when valid).")
+    rps: float | None = doc("Requests per second over the measured window (successful and failed).")
+    requests: int = doc("Requests completed inside the window.")
+    failures: int = doc("Of those, failed ones.")
+    latency_ms: Latency | None = doc("Latency percentiles; null when no request completed.")
+    server_cpu_cores: float | None = doc("Average busy cores of the server process tree during the window.")
+    server_rss_mb_peak: float | None = doc("Peak RSS of the server process tree, MB (sum over processes).")
+    server_threads_peak: int | None = doc("Peak threads in the server process tree.")
+    server_process_cores: tuple[float, ...] | None = doc(
+        "With workers > 1: average cores of each worker process, busiest first (a worker under 0.1 cores makes an "
+        "N-process cell invalid); else null.")
+    client_cpu_cores: float | None = doc("Average CPU cores of the Locust processes on the lab's machine (workers "
+                                         "elsewhere: load_workers).")
+    client_pids: tuple[int, ...] = doc("The Locust processes the cell started.")
+    server_pid: int | None = doc("The server process the cell started (null for an external app).")
+    server_sampling: str | None = doc("Why the server was not sampled (\"unavailable: external app\"), else null.")
+    rps_series: tuple[int, ...] = doc("Requests completed in each second of the window.")
+    samples: tuple[Sample, ...] = doc("Sampler readings through warm-up and window.")
+    runtime_before: RuntimeSnapshot | None = doc("/lab/runtime before the window (null if it never answered).")
+    runtime_after: RuntimeSnapshot | None = doc("/lab/runtime after the window (null if it stopped answering).")
+    gil_enabled: bool | None = doc("True if the server reported the GIL on before OR after the window.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules that re-enabled the GIL, from both answers.")
+    started_at: str = doc("ISO 8601 UTC.")
+    warmup_s: float = doc("Discarded warm-up, seconds.")
+    duration_s: float = doc("Measured window, seconds.")
+    locust_workers: int = doc("Locust worker processes (0: one standalone process).")
+    files: CellFiles = doc("The cell's raw files.")
+    refusal: str | None = doc("The server's full refusal message when outcome is refused.")
+    error: str | None = doc("The full error when outcome is server-error.")
+    comparison_id: str | None = doc("The comparison this window belongs to (its arms alternate in blocks); null for "
+                                    "cells measured one at a time.", default=None)
+    block: int | None = doc("The block (one pair: A B B A or B A A B) within the comparison.", default=None)
+    slot: int | None = doc("The window's position inside its block, from 0.", default=None)
+    window_start: float | None = doc("Start of the measured window, Unix time on the lab's clock.", default=None)
+    server_pss_mb_peak: float | None = doc("Peak PSS of the server process tree, MB (what multi-process "
+                                           "comparisons use).", default=None)
+    server_uss_mb_peak: float | None = doc("Peak USS of the server process tree, MB.", default=None)
+    server_thread_cores: tuple[ThreadCores, ...] = doc("The server's CPU by thread name over the window, busiest "
+                                                       "first: shows whether the event loop or the worker threads "
+                                                       "did the work.", default=())
+    workers_reporting: int = doc("Locust workers whose samples reached the lab (0: one standalone process).",
+                                 default=0)
+    latency_corrected_ms: Latency | None = doc("Open loop: latency from the intended send time, which includes "
+                                               "the queueing a closed loop hides (coordinated omission).",
+                                               default=None)
+    open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
+    load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
+                                               "standalone process).", default=())
+
+    @property
+    def free_threaded(self) -> bool:
+        """Whether the interpreter is the free-threaded build."""
+        return self.config.flavour.free_threaded
+
+
+@dataclass(frozen=True)
+class Warmup(Record):
+    """A server's warm-up before its first measured window: load until throughput is stable."""
+
+    config_id: str = doc("The configuration the server runs.")
+    comparison_id: str = doc("The comparison it was started for.")
+    seconds: float = doc("How long the load ran before the server counted as warm.")
+    converged: bool = doc("Whether throughput became stable; false when warmup_s ran out first.")
+    rps_series: tuple[int, ...] = doc("Requests completed in each second of the warm-up: the evidence.")
+    started_at: str = doc("ISO 8601 UTC.")
+
+
+Stopping = Literal["fixed pairs", "precision reached", "time budget", "interrupted", "no valid pair", "server failed"]
+
+
+@dataclass(frozen=True)
+class ComparisonRun(Record):
+    """How a comparison's alternation ended, recorded when it ends."""
+
+    comparison_id: str = doc("The comparison.")
+    config_ids: tuple[str, ...] = doc("Its arms, in the order of the first block.")
+    blocks: int = doc("Blocks measured (complete or not).")
+    stopping: Stopping = doc("fixed pairs (no precision target), precision reached, time budget (stopped "
+                             "imprecise), interrupted, no valid pair (no arm could run), or server failed (a "
+                             "server died mid-comparison).")
+    precision_target: float | None = doc("The target it alternated towards, or null.")
+    elapsed_s: float = doc("Wall time of the whole comparison, warm-ups included.")
