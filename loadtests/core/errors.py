@@ -24,6 +24,8 @@ non-zero; it never shows a traceback for these. Anything that is not a
     ├── LaunchError          a server or Locust process could not be started under its supervisor
     ├── MicrobenchError      a `gil-lab threads` worker failed
     └── ResultsError         a run directory or run.json is unusable
+        ├── HistoryLocked    another lab holds the run history's write lock longer than the lab waits
+        └── HistoryCorrupt   the run history file is not a readable SQLite database
 """
 
 from __future__ import annotations
@@ -148,3 +150,14 @@ class MicrobenchError(LabError):
 
 class ResultsError(LabError):
     """A run directory or its run.json cannot be read or written."""
+
+
+class HistoryLocked(ResultsError):
+    """Another process (a second lab, ``gil-lab history``) held the history's write lock past the wait.
+
+    Nothing is wrong with the file: the run is indexed by the next ``gil-lab history``.
+    """
+
+
+class HistoryCorrupt(ResultsError):
+    """``history.sqlite`` is not a readable SQLite database; it can be deleted and rebuilt from the runs."""

@@ -31,7 +31,7 @@ from loadtests.plan.presets import Overrides, apply_overrides, attach_service, l
 from loadtests.provision import envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
-from loadtests.results.history import record_run
+from loadtests.results.history import index_run
 from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.store import load_run, save_summary
 from loadtests.workflow.audit import (
@@ -226,7 +226,7 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
     run_dir = runner.run_cells()
     attribute_gil(runner, progress)
     save_summary(run_dir, summarize_run(runner.record))
-    record_run(run_dir, run_summary)
+    index_run(run_dir, run_summary, progress)
     return RunResult(run_dir, runner.record)
 
 
