@@ -54,7 +54,8 @@ from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.paths import LAB_ROOT, setup_command
 from loadtests.core.text import table_with_header
 from loadtests.provision import envs
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import child_env
 
 SCHEMA_VERSION = 1
 DEFAULT_APP = "app.main:app"
@@ -279,7 +280,7 @@ class DistributionIndex:
 
 def probe_env(forced: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The probes' environment: no inherited PYTHON_GIL unless the user forced it."""
-    env = clean_env(dict(extra or {}))
+    env = child_env(dict(extra or {}))
     if forced is not None:
         env["PYTHON_GIL"] = forced
     return env

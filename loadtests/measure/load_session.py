@@ -37,12 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import __version__ as LAB_VERSION
+from loadtests.core.credentials import redact_bytes
+from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import LoadGeneratorError, WorkersMissing
 from loadtests.measure.master import LAB_VERSION_ENV, TOKEN_ENV, MasterSettings
 from loadtests.measure.servers import LOOPBACK, free_port
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.plan.scenarios import SCENARIOS_DIR
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 
 # The recorder and the handshake it imports, in this order: Locust loads every -f file as a
 # locustfile, and a module another file imported first would be loaded (and listen) twice.
@@ -212,7 +214,7 @@ class LoadSession:
         data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
         request = urllib.request.Request(self.web_url + path, data=data, method="POST" if form is not None else "GET")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
+            with open_direct(request, timeout) as response:  # loopback: never through a proxy
                 return bytes(response.read())
         except (urllib.error.URLError, OSError) as exc:
             raise LoadGeneratorError(f"Locust's web API did not answer {path} ({exc}); see "
@@ -290,8 +292,9 @@ class LoadSession:
         """Locust's CSV and HTML for the window that just ended (saved before the next start clears them)."""
         directory.mkdir(parents=True, exist_ok=True)
         files = {"locust_csv": directory / "locust_stats.csv", "locust_html": directory / "locust.html"}
-        files["locust_csv"].write_bytes(self._call("/stats/requests/csv"))
-        files["locust_html"].write_bytes(self._call("/stats/report"))
+        # Locust's report repeats the host it was given: an --app-url's password is scrubbed from it
+        files["locust_csv"].write_bytes(redact_bytes(self._call("/stats/requests/csv")))
+        files["locust_html"].write_bytes(redact_bytes(self._call("/stats/report")))
         return files
 
     # ---- health -----------------------------------------------------------------------------
@@ -419,7 +422,7 @@ def load_session(settings: SessionSettings, say: Callable[[str], None] | None = 
     """Start a session, wait until it is ready, yield it, and always stop every process it started."""
     settings.log_path.parent.mkdir(parents=True, exist_ok=True)
     handshake = {TOKEN_ENV: settings.master.token, LAB_VERSION_ENV: LAB_VERSION}
-    env = clean_env({"PYTHONUNBUFFERED": "1", **handshake, **dict(settings.extra_env)})
+    env = child_env({"PYTHONUNBUFFERED": "1", **handshake, **dict(settings.extra_env)})
     web_port = free_port()
     session = LoadSession(settings, f"http://{LOOPBACK}:{web_port}", say=say)
     master_port = settings.master.port or (free_port() if settings.expected_workers else None)

@@ -39,7 +39,7 @@ from loadtests.core.errors import ConfigError, WorkerRefused
 from loadtests.measure.load_session import RECORDER_FILES, locust_executable
 from loadtests.measure.master import DEFAULT_MASTER_PORT, LAB_VERSION_ENV, TOKEN_ENV
 from loadtests.measure.supervised import supervised
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 
 DEFAULT_MASTER_TIMEOUT_S = 60.0
 STATUS_ENV = "LAB_WORKER_STATUS"  # scenarios/lab_workers.py writes admitted / refused / last heartbeat here
@@ -150,7 +150,7 @@ def _one_session(settings: WorkerSettings, token: str, say: Say) -> tuple[dict[s
         shipped = directory / "files"  # -f - writes the master's files to the temporary directory
         shipped.mkdir()
         status_path = directory / "status.json"
-        env = clean_env({"TMPDIR": str(shipped), TOKEN_ENV: token, LAB_VERSION_ENV: LAB_VERSION,
+        env = child_env({"TMPDIR": str(shipped), TOKEN_ENV: token, LAB_VERSION_ENV: LAB_VERSION,
                          MASTER_TIMEOUT_ENV: f"{settings.master_timeout_s:g}", STATUS_ENV: str(status_path),
                          "PYTHONUNBUFFERED": "1"})
         say(f"starting a Locust worker for {settings.master_host}:{settings.master_port}")

@@ -218,6 +218,8 @@ class Runner:
         self.say = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
         self.stop_rule = stop_rule
         self.server_env: dict[str, str] = {}  # from the plan's prepare steps
+        # label -> URL of an app the lab does not start, with its credentials (run.json keeps it without them)
+        self.app_urls: dict[str, str] = dict(record.settings.app_urls)
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -228,6 +230,7 @@ class Runner:
         run_dir = new_run_dir(options.out_parent, options.plan.name)
         runner = cls(run_dir, new_record(options, run_dir.name, infos), interpreters, on_progress, stop_rule,
                      options.master)
+        runner.app_urls = dict(options.app_urls)
         runner.save()
         return runner
 
@@ -440,7 +443,7 @@ class Runner:
 
     # ---- servers ----------------------------------------------------------------------
     def _start_server(self, config: CellConfig, stack: ExitStack) -> Server:
-        url = self.record.settings.app_urls.get(config.interpreter)
+        url = self.app_urls.get(config.interpreter)
         if url:
             return external_server(url)
         directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)

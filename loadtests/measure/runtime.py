@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from loadtests.core.credentials import split_credentials
+from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import ServerError
 from loadtests.results.record import RecordError
 from loadtests.results.records import RuntimeSnapshot
@@ -36,7 +38,10 @@ def parse_runtime(body: Any, url: str) -> RuntimeSnapshot:
 
 
 def fetch_json(url: str, timeout: float = 5.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback or the user's URL
+    """GET ``url``; a ``user:password@`` in it becomes an Authorization header (urllib would take it for the host)."""
+    plain, authorization = split_credentials(url)
+    request = urllib.request.Request(plain, headers={"Authorization": authorization} if authorization else {})
+    with open_direct(request, timeout) as response:  # the lab's own call: never through a proxy
         return json.loads(response.read())
 
 

@@ -26,13 +26,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests.core.credentials import without_credentials
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
 from loadtests.core.flavour import check_server
 from loadtests.core.paths import PROJECT_ROOT
 from loadtests.measure import supervisor
 from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
 
 LOOPBACK = "127.0.0.1"
@@ -120,7 +121,7 @@ def environment(settings: ServerSettings, server_version: str | None = None) -> 
         extra["LAB_ROUTES_DIR"] = os.pathsep.join(settings.routes_dirs)
     if settings.python_gil is not None:
         extra["PYTHON_GIL"] = settings.python_gil
-    return clean_env(extra)
+    return child_env(extra)
 
 
 @dataclass
@@ -256,7 +257,7 @@ class ExternalServer:
         return fetch_runtime(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
-        return f"(external app at {self.base_url}: its log is wherever it runs)"
+        return f"(external app at {without_credentials(self.base_url)}: its log is wherever it runs)"
 
 
 def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServer:
@@ -271,4 +272,5 @@ def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServe
         except NOT_ANSWERING as exc:
             last_error = exc
         time.sleep(0.5)
-    raise ServerError(f"the external app at {url} did not answer /lab/runtime within {timeout:.0f}s ({last_error})")
+    raise ServerError(f"the external app at {without_credentials(url)} did not answer /lab/runtime within "
+                      f"{timeout:.0f}s ({last_error})")

@@ -58,7 +58,8 @@ from loadtests.core.errors import EnvironmentSetupError, RequirementsConflict, R
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
 from loadtests.provision import envs
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import installer_env
 
 ENV_PREFIX = "own"
 LAB_INPUT = "lab-requirements.in"
@@ -225,7 +226,7 @@ class AppEnvs:
 
 def uv_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment uv runs in: no PYTHON_GIL, and pip's index settings mapped to uv's where uv's are unset."""
-    env = clean_env() if environ is None else dict(environ)
+    env = installer_env() if environ is None else dict(environ)
     for pip_name, uv_name, uv_names in PIP_TO_UV:
         if env.get(pip_name) and not any(env.get(name) for name in uv_names):
             env[uv_name] = " ".join(env[pip_name].split())

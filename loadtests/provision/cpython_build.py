@@ -35,6 +35,7 @@ from loadtests.provision.optional_modules import (
     header_search_dirs,
     headers_present,
 )
+from loadtests.provision.process_env import installer_env
 
 FLAVOURS = ("gil", "ft")
 
@@ -271,7 +272,7 @@ def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None, re
         if len(sources) != 1:
             raise BuildError(f"{spec.tarball} does not contain a CPython source tree (no ./configure found).")
         source = sources[0]
-        env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+        env = installer_env()
         with step(f"configure {label}: {' '.join(spec.configure_flags) or '(default flags)'}"):
             _run_logged(["./configure", f"--prefix={prefix}", *spec.configure_flags], source, log, "configure", env)
         with step(f"compile {label} with make -j{jobs} (about 3-4 minutes on 2 cores)"):

@@ -36,7 +36,8 @@ from loadtests.core.errors import EnvironmentSetupError
 from loadtests.core.paths import CHECKOUT, LAB_ROOT, control_venv, envs_dir, setup_command
 from loadtests.core.progress import step
 from loadtests.provision import uv_tool
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import installer_env
 
 LOCKS_DIR = LAB_ROOT / "locks"
 #: The app environments' requirement lists and the packages 3.14t goes without (read at run time).
@@ -158,7 +159,7 @@ def installer() -> list[str] | None:
 
 
 def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(args, capture_output=True, text=True, env=env or clean_env())
+    proc = subprocess.run(args, capture_output=True, text=True, env=env or installer_env())
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).strip()
         raise EnvironmentSetupError(f"{what} failed (exit {proc.returncode}):\n$ {' '.join(args)}\n{output[-3000:]}")

@@ -12,6 +12,7 @@ recorded are not repeated, finished cells are kept.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TypeVar
 
 from loadtests.analysis.history_summary import run_summary
 from loadtests.analysis.summary import summarize_run
+from loadtests.core.credentials import keep_url_secrets
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.flavour import FT, by_label
 from loadtests.core.paths import results_dir, setup_command
@@ -30,6 +32,7 @@ from loadtests.plan.comparisons import comparisons
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
 from loadtests.provision import envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.results.history import index_run
 from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
@@ -119,6 +122,8 @@ class RunRequest:
                 raise ConfigError(f"--app-url takes LABEL=URL with an http(s) URL, not {item!r}")
             by_label(label)  # a clear error for a label that is neither 3.14 nor 3.14t
             urls[label] = url
+            keep_url_secrets(url)  # used to authenticate, never written down
+            add_lab_address(urllib.parse.urlsplit(url).hostname or "")  # the load goes there directly, not via a proxy
         if urls and set(urls) != labels:
             raise ConfigError(f"--app-url covers {', '.join(sorted(urls))} but the preset also runs "
                               f"{', '.join(sorted(labels - set(urls)))}: give a URL for every interpreter, or none")
@@ -194,6 +199,8 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
         runner = Runner.resume(Path(request.resume_dir), {} if stored.settings.app_urls else load_interpreters(),
                                progress, adaptive, master_for_resume(stored.settings, request.workers_timeout,
                                                                      progress))
+        if request.app_urls:  # run.json keeps the URLs without credentials: given again, they count
+            runner.app_urls.update(request.external_apps(set(stored.settings.app_urls)))
     else:
         plan, app_urls = plan_for(request)
         master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
