@@ -158,7 +158,9 @@ def preset_options(default_preset: str) -> Decorator:
                           "servers listen there too, so the workers reach them. Anything but loopback needs "
                           "--expose-master."),
         click.option("--locust-master-port", type=click.IntRange(1, 65535), envvar="LAB_LOCUST_MASTER_PORT",
-                     show_envvar=True, help="The master's port for workers (default 5557)."),
+                     show_envvar=True,
+                     help="The master's port for workers (default: a free port, printed with the command for the "
+                          "workers; another lab on this machine may be using Locust's 5557)."),
         click.option("--expose-master", is_flag=True, envvar="LAB_EXPOSE_MASTER", show_envvar=True,
                      help="Accept a non-loopback --locust-master-bind: Locust's master port has no authentication "
                           "(the lab's token, LAB_LOCUST_TOKEN, keeps other workers out), and the lab's servers "

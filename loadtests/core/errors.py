@@ -20,7 +20,8 @@ non-zero; it never shows a traceback for these. Anything that is not a
     ├── ServerError          a server would not start, or died
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
-    │   └── PreflightError   the team's Locust file and app do not fit (every request 404, no request)
+    │   ├── PreflightError   the team's Locust file and app do not fit (every request 404, no request)
+    │   └── MasterUnverified what answers on the master's address did not prove it knows the run's token
     ├── LaunchError          a server or Locust process could not be started under its supervisor
     ├── MicrobenchError      a `gil-lab threads` worker failed
     └── ResultsError         a run directory or run.json is unusable
@@ -123,6 +124,12 @@ class WorkersMissing(LoadGeneratorError):
     """Raised when fewer Locust workers than expected (``--locust-workers`` plus ``--expect-workers``) are
     connected and admitted by the lab's handshake within the join timeout; the message names who joined and
     who was refused, and why."""
+
+
+class MasterUnverified(LoadGeneratorError):
+    """Raised before anything a master sends is used, when the process on the master's address does not
+    answer the lab's challenge, or answers it without proving it knows the run's token: a port squatter,
+    a spoofed address, a plain Locust master, or the master of another run (or this side's token is wrong)."""
 
 
 class WorkerRefused(LabError):

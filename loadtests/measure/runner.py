@@ -46,7 +46,7 @@ from loadtests.measure.capacity_search import FLOOR_RPS, Search, capacity_record
 from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.load_session import LoadSession, OpenLoad, SessionSettings, WorkerState, load_session
 from loadtests.measure.load_session import Sample as LoadSample
-from loadtests.measure.load_workers import window_workers, worker_label
+from loadtests.measure.load_workers import disturbance, window_workers, worker_label
 from loadtests.measure.master import MasterSettings
 from loadtests.measure.run_record import RunOptions, external_infos, external_mismatch, interpreter_infos, new_record
 from loadtests.measure.runtime import NOT_ANSWERING
@@ -646,6 +646,7 @@ class Runner:
         left = [w for w in draft.load_workers if w.left]
         if left:
             reason = reason or "Locust worker(s) left during the window: " + ", ".join(worker_label(w) for w in left)
+        reason = reason or disturbance(session, drained, end)
         reason = reason or saturated_worker([(worker_label(w), w.cpu_cores) for w in draft.load_workers], validity)
         if server_use and arm.server and arm.server.pid and config.workers > 1:
             workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != arm.server.pid}

@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import psutil
+
 from loadtests.core.credentials import split_credentials
 from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import ServerError
@@ -49,3 +51,18 @@ def fetch_runtime(base_url: str, timeout: float = 5.0) -> RuntimeSnapshot:
     """``GET /lab/runtime``. Connection problems raise the NOT_ANSWERING errors; a bad answer ServerError."""
     url = base_url.rstrip("/") + RUNTIME_PATH
     return parse_runtime(fetch_json(url, timeout), url)
+
+
+def answers_from(runtime_pid: int, server_pid: int) -> bool:
+    """Whether the process that answered ``/lab/runtime`` is the server the lab started or one of its children.
+
+    uvicorn's, granian's and hypercorn's worker processes answer from children of the
+    server's process; anything else on the port (another lab's server that took it
+    first) is not the server this lab measures.
+    """
+    if runtime_pid == server_pid:
+        return True
+    try:
+        return any(parent.pid == server_pid for parent in psutil.Process(runtime_pid).parents())
+    except psutil.Error:  # gone, or not visible from here
+        return False

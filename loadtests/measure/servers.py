@@ -18,7 +18,6 @@ when the GIL is on in a free-threaded build, which is reported as ``ServerRefuse
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,7 +30,8 @@ from loadtests.core.errors import ConfigError, ServerError, ServerRefused
 from loadtests.core.flavour import check_server
 from loadtests.core.paths import PROJECT_ROOT
 from loadtests.measure import supervisor
-from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
+from loadtests.measure.ports import ATTEMPTS, free_port, lost_the_port
+from loadtests.measure.runtime import NOT_ANSWERING, answers_from, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.provision.process_env import child_env
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
@@ -70,12 +70,6 @@ class ServerSettings:
             raise ConfigError(f"--http takes {', '.join(HTTP_PARSERS)} and --loop {', '.join(EVENT_LOOPS)}")
         if self.python_gil not in (None, "0", "1"):
             raise ConfigError(f"PYTHON_GIL must be unset, 0 or 1, not {self.python_gil!r}")
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 # Every server runs the lab's ASGI layer, which imports the app named by LAB_APP and wraps it.
@@ -186,6 +180,11 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> Runti
         except NOT_ANSWERING as exc:
             last_error = exc
         else:
+            if not answers_from(runtime.pid, server.pid):  # another lab's server on this port: not ours to measure
+                last_error = ServerError(f"port {server.port} is answered by pid {runtime.pid}, which this lab did "
+                                         "not start")
+                time.sleep(delay)
+                continue
             answered.add(runtime.pid)
             if len(answered) >= worker_processes(server.settings, runtime.free_threaded):
                 return runtime
@@ -217,18 +216,26 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
     """Start a server, wait until the app answers, yield it, and always tear it down."""
     if not Path(settings.python).exists():
         raise ConfigError(f"app interpreter {settings.python} does not exist. Run `make setup`.")
-    port = settings.port or free_port(settings.host)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    args = command(settings, port)
-    with log_path.open("ab") as log:
-        log.write(f"$ {' '.join(args)}\n".encode())
-        log.flush()
-        # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
-        process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT, env=environment(settings, server_version),
-                             output=log, grace=STOP_GRACE_S)
-    server = RunningServer(settings, process, port, log_path)
+    for attempt in range(1, ATTEMPTS + 1):
+        port = settings.port or free_port(settings.host)
+        args = command(settings, port)
+        with log_path.open("ab") as log:
+            log.write(f"$ {' '.join(args)}\n".encode())
+            log.flush()
+            # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
+            process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT, env=environment(settings, server_version),
+                                 output=log, grace=STOP_GRACE_S)
+        server = RunningServer(settings, process, port, log_path)
+        try:
+            server.runtime = wait_ready(server, ready_timeout)
+            break
+        except ServerError:
+            process.stop(STOP_GRACE_S)
+            # another process took the port between its choice and the bind: a fresh port, unless it was named
+            if settings.port or attempt == ATTEMPTS or not lost_the_port(server.log_tail()):
+                raise
     try:
-        server.runtime = wait_ready(server, ready_timeout)
         yield server
     finally:
         process.stop(STOP_GRACE_S)
