@@ -57,7 +57,7 @@ from typing import Any
 from loadtests.core.errors import EnvironmentSetupError, RequirementsConflict, RequirementsError
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
-from loadtests.provision import envs
+from loadtests.provision import env_lock, envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.process_env import installer_env
 
@@ -284,9 +284,13 @@ def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv
         if not env.available or env.python.exists():
             print(f"    {name}: up to date ({path})", file=sys.stderr)
             return env
-    with step(f"sync environment {name} ({interpreter.label}) from {team.path.name}"):
-        env = _build(flavour, team, interpreter, uv, path)
-        _write_stamp(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
+    with env_lock.building(path):
+        stamp = _read_stamp(path)
+        if not force and stamp is not None and stamp.get("stamp") == digest:  # another set-up built it meanwhile
+            return AppEnv.from_json(stamp["env"])
+        with step(f"sync environment {name} ({interpreter.label}) from {team.path.name}"):
+            env = _build(flavour, team, interpreter, uv, path)
+            _write_stamp(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
     if env.unavailable is not None:
         print(f"    note: no {interpreter.label} environment for this service: "
               f"{env.unavailable.package or 'a requirement'} cannot be installed there", file=sys.stderr)

@@ -10,7 +10,6 @@ second one waits, then finds the finished build.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from loadtests.core.errors import BuildError
 from loadtests.core.paths import cache_dir
 from loadtests.core.progress import format_seconds, step
+from loadtests.provision import env_lock
 from loadtests.provision.cpython_release import PINNED_SHA256, PINNED_VERSION
 from loadtests.provision.optional_modules import (
     MODULE_PACKAGES,
@@ -171,18 +171,9 @@ def cached_build(spec: BuildSpec, root: Path | None = None) -> Path | None:
 @contextmanager
 def build_lock(root: Path | None = None) -> Iterator[None]:
     """An exclusive lock over the build cache, so two set-ups never build at once."""
-    lock_dir = (root or cache_dir()) / "cpython"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / ".lock").open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print("==> another set-up is building CPython; waiting for it to finish", flush=True)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with env_lock.locked((root or cache_dir()) / "cpython" / "builds", shared=False,
+                         waiting="another set-up is building CPython; waiting for it to finish"):
+        yield
 
 
 def missing_modules(log_text: str) -> list[str]:

@@ -35,7 +35,7 @@ from typing import Any
 from loadtests.core.errors import EnvironmentSetupError
 from loadtests.core.paths import CHECKOUT, LAB_ROOT, control_venv, envs_dir, setup_command
 from loadtests.core.progress import step
-from loadtests.provision import uv_tool
+from loadtests.provision import env_lock, uv_tool
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.process_env import installer_env
 
@@ -243,12 +243,25 @@ def installed_packages(python: Path) -> dict[str, str]:
 
 
 def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
-    """Make ``spec``'s environment match its lock file; do nothing when it already does."""
+    """Make ``spec``'s environment match its lock file; do nothing when it already does.
+
+    A change is made under the environment's exclusive lock, so it waits for a lab that
+    runs from it, and for another set-up, which may have brought it up to date meanwhile.
+    """
     wanted = wanted_stamp(spec)
     current = read_stamp(spec)
     if not force and current and current.get("stamp") == wanted and spec.python.exists():
         print(f"    {spec.name}: up to date ({spec.path})", file=sys.stderr)
         return current
+    with env_lock.building(spec.path):
+        current = read_stamp(spec)
+        if not force and current and current.get("stamp") == wanted and spec.python.exists():
+            print(f"    {spec.name}: up to date ({spec.path}), synced by another set-up", file=sys.stderr)
+            return current
+        return _sync_locked(spec, wanted, current)
+
+
+def _sync_locked(spec: EnvSpec, wanted: str, current: dict[str, Any] | None) -> dict[str, Any]:
     with step(f"sync environment {spec.name} ({spec.interpreter.label}) from {spec.lock_file.name}"):
         recreate = not spec.python.exists() or not current or current.get("interpreter") != spec.interpreter.path
         if recreate:

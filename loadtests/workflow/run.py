@@ -23,14 +23,14 @@ from loadtests.analysis.summary import summarize_run
 from loadtests.core.credentials import keep_url_secrets
 from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir, setup_command
+from loadtests.core.paths import control_venv, results_dir, setup_command
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
 from loadtests.measure.runner import Runner
 from loadtests.plan.comparisons import comparisons
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
-from loadtests.provision import envs, gil_trap
+from loadtests.provision import env_lock, envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
@@ -224,17 +224,30 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
                               interpreters, progress, adaptive)
         if prepared is not None:
             keep_preflight_logs(prepared, runner.run_dir)
-    try:
-        run_steps(runner, progress)
-    except KeyboardInterrupt:
-        runner.save()
-        progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
-        raise
-    run_dir = runner.run_cells()
-    attribute_gil(runner, progress)
+    # another lab's set-up waits for this run before it rebuilds an environment the run uses
+    with env_lock.using(environments_in_use(runner)):
+        try:
+            run_steps(runner, progress)
+        except KeyboardInterrupt:
+            runner.save()
+            progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
+            raise
+        run_dir = runner.run_cells()
+        attribute_gil(runner, progress)
     save_summary(run_dir, summarize_run(runner.record))
     index_run(run_dir, run_summary, progress)
     return RunResult(run_dir, runner.record)
+
+
+def environments_in_use(runner: Runner) -> list[Path]:
+    """Every environment the run starts servers, Locust or probes from: the lab's and a team's own."""
+    paths = [control_venv()]
+    if runner.by_role:  # none when every app is external (--app-url)
+        paths += [spec.path for spec in envs.env_specs(dict(runner.by_role))]
+    service = runner.record.settings.service
+    if service is not None:
+        paths += [Path(env.python).parent.parent for env in service.environments.values() if env.python]
+    return paths
 
 
 def run_steps(runner: Runner, progress: Progress) -> None:

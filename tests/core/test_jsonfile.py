@@ -37,7 +37,7 @@ def test_two_writers_of_one_file_never_share_a_temporary_file(tmp_path: Path) ->
 
     def write(text: str) -> None:
         try:
-            for _ in range(200):
+            for _ in range(100):
                 write_text_atomic(target, text)
         except OSError as exc:  # a shared temporary name: one writer renames the other's file away
             errors.append(exc)
