@@ -70,6 +70,7 @@ HELLO_TIMEOUT_S = 10.0  # master: a connected worker that has not said hello by 
 CHALLENGE_TTL_S = 120.0  # master: how long a challenge it answered can be used by a hello
 OPEN_CHALLENGES = 256  # master: challenges kept at most (the oldest go first): a stranger cannot fill memory
 REFUSALS_KEPT = 100
+DEPARTURE_CHECK_S = 1.0
 TEXT_LIMIT = 200  # characters kept of a string a worker sent
 ADMISSION_TIMEOUT_S = 20.0  # worker: not admitted by then (a master that went away meanwhile): quit, to be restarted
 PONG_TIMEOUT_S = 2.0
@@ -429,6 +430,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         runner.register_message(HELLO, _on_hello)
         runner.register_message(PONG, _on_pong)
         events.worker_connect.add_listener(lambda client_id, **_: _on_connect(runner, client_id))
+        gevent.spawn(_forget_the_departed, runner)
     elif isinstance(runner, WorkerRunner):
         timeout = os.environ.get(MASTER_TIMEOUT_ENV)
         if timeout:  # read by Locust's heartbeat checker on every loop
@@ -438,6 +440,20 @@ def _on_init(environment: Any, **_: Any) -> None:
         runner.register_message(REFUSED, _on_refused)
         _say_hello(environment, runner)
         gevent.spawn(_await_admission, environment)
+
+
+def _forget_the_departed(runner: Any) -> None:
+    """An admitted worker that has left (quit, or dropped by Locust as dead) loses its admission: its client id
+    coming back, even with its own bytes replayed, must say a new hello. A worker between windows leaves Locust's
+    list only for a moment (``client_stopped``, then ``client_ready``), so one absent twice in a row has gone."""
+    absent: set[str] = set()
+    while True:
+        gevent.sleep(DEPARTURE_CHECK_S)
+        clients = getattr(runner, "clients", {})
+        now_absent = {cid for cid in _workers if cid not in clients}
+        for client_id in now_absent & absent:
+            _workers.pop(client_id, None)
+        absent = now_absent
 
 
 def _on_connect(runner: Any, client_id: str) -> None:

@@ -126,7 +126,8 @@ def run_worker(settings: WorkerSettings, say: Say) -> int:
     served = failed = 0
     distrusted: str | None = None  # why the last process on the master's port was not believed
     while settings.sessions is None or served < settings.sessions:
-        if not wait_for_master(settings.master_host, settings.master_port, last_seen + settings.master_timeout_s):
+        up = wait_for_master(settings.master_host, settings.master_port, last_seen + settings.master_timeout_s)
+        if not up or (distrusted and time.monotonic() > last_seen + settings.master_timeout_s):
             if distrusted:
                 raise WorkerRefused(f"no verified master at {where} for {settings.master_timeout_s:.0f}s; the last "
                                     f"process there was refused: {distrusted}")
