@@ -407,7 +407,7 @@ def _on_welcome(environment: Any, msg: Any, **_: Any) -> None:
 
 
 def _on_refused(environment: Any, msg: Any, **_: Any) -> None:
-    reason = str((msg.data or {}).get("reason"))
+    reason = printable((msg.data or {}).get("reason") if isinstance(msg.data, dict) else None, limit=2000) or "?"
     log.error("the master refused this worker: %s", reason)
     environment.process_exit_code = REFUSED_EXIT_CODE
     _write_status(refused=reason)

@@ -45,6 +45,7 @@ from typing import Any
 
 from loadtests import __version__ as LAB_VERSION
 from loadtests.core.errors import ConfigError, MasterUnverified, WorkerRefused
+from loadtests.core.untrusted import printable
 from loadtests.measure.handshake import KEYS_ENV, Ticket, challenge_master, tell_unverified, write_key_file
 from loadtests.measure.load_session import RECORDER_FILES, locust_executable
 from loadtests.measure.master import DEFAULT_MASTER_PORT, LAB_VERSION_ENV, TOKEN_ENV
@@ -145,7 +146,7 @@ def run_worker(settings: WorkerSettings, say: Say) -> int:
         distrusted = None
         status, code = _one_session(settings, ticket, say)
         if status.get("refused"):
-            raise WorkerRefused(f"the master at {where} refused this worker: {status['refused']}")
+            raise WorkerRefused(f"the master at {where} refused this worker: {printable(status['refused'], limit=2000)}")
         if status.get("admitted"):
             served, failed = served + 1, 0
             heard = status.get("last_heartbeat")

@@ -19,6 +19,7 @@ import psutil
 from loadtests.core.credentials import split_credentials
 from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import ServerError
+from loadtests.core.untrusted import printable
 from loadtests.results.record import RecordError
 from loadtests.results.records import RuntimeSnapshot
 
@@ -34,9 +35,21 @@ def parse_runtime(body: Any, url: str) -> RuntimeSnapshot:
         raise ServerError(f"{url} did not answer a JSON object (got {type(body).__name__}): is the lab's layer "
                           "in front of the app?")
     try:
-        return RuntimeSnapshot.from_json({k: v for k, v in body.items() if k in _KNOWN}, path=url)
+        return RuntimeSnapshot.from_json({k: _cleaned(v) for k, v in body.items() if k in _KNOWN}, path=url)
     except RecordError as exc:
         raise ServerError(f"{url} answered an unexpected document: {exc}") from None
+
+
+def _cleaned(value: Any) -> Any:
+    """Every string of an answer (module names, versions, paths) with control characters escaped: it reaches the
+    terminal, run.json and the reports, and an app the lab did not start (``--app-url``) may say anything."""
+    if isinstance(value, str):
+        return printable(value, limit=2000)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {printable(k, limit=2000) if isinstance(k, str) else k: _cleaned(v) for k, v in value.items()}
+    return value
 
 
 def fetch_json(url: str, timeout: float = 5.0) -> Any:
