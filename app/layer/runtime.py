@@ -18,26 +18,24 @@ import sysconfig
 import threading
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from . import gilwatch
 
-#: Distributions the lab's report always shows, as null when they are not installed.
+#: Distributions the lab's report always shows, as null when they are not installed. The
+#: servers are not named: whichever is installed is listed with every other distribution.
 PACKAGES = (
     "fastapi",
     "starlette",
     "pydantic",
     "pydantic-core",
     "anyio",
-    "uvicorn",
-    "granian",
     "pillow",
     "orjson",
     "httptools",
     "uvloop",
 )
-#: Servers recognised in ``sys.modules`` when the launcher does not say (first match wins).
-SERVERS = ("granian", "uvicorn", "hypercorn", "gunicorn")
 
 
 def free_threaded() -> bool:
@@ -74,9 +72,21 @@ def package_versions() -> dict[str, str | None]:
     return dict(sorted(versions.items()))
 
 
+def launcher() -> str | None:
+    """The program that started this interpreter: ``NAME`` of ``python -m NAME`` or of a ``NAME`` script.
+
+    Worker processes a server spawns inherit its ``sys.argv``, so they name it too.
+    """
+    first = sys.argv[0] if sys.argv else ""
+    if not first or first == "-c":
+        return None
+    path = Path(first)
+    return (path.parent.name if path.name == "__main__.py" else path.stem) or None
+
+
 def server() -> dict[str, str | None]:
-    """The server hosting the app: ``LAB_SERVER``/``LAB_SERVER_VERSION``, else a guess."""
-    name = os.environ.get("LAB_SERVER") or next((s for s in SERVERS if s in sys.modules), None)
+    """The server hosting the app: ``LAB_SERVER``/``LAB_SERVER_VERSION``, else the program that started it."""
+    name = os.environ.get("LAB_SERVER") or launcher()
     version = os.environ.get("LAB_SERVER_VERSION")
     if name and not version:
         try:

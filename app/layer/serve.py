@@ -1,4 +1,4 @@
-"""What the lab's servers run: ``uvicorn gil_lab_layer.serve:app`` (or granian, the same target).
+"""What the lab's servers run: ``uvicorn gil_lab_layer.serve:app``, and every other server the same target.
 
 Importing this module imports the app named by ``LAB_APP`` (default ``app.main:app``)
 from ``LAB_APP_DIR`` (default: the current directory), checks it and wraps it. Any

@@ -297,7 +297,7 @@ def _same_settings(incident: ConfigSummary, configs: Sequence[ConfigSummary]) ->
 
 
 def refusals(configs: Sequence[ConfigSummary]) -> list[tuple[str, str]]:
-    """Configurations whose server refused to start (granian on 3.14t with the GIL on), with the reason."""
+    """Configurations whose server refused to start (a free-threaded build with the GIL on), with the reason."""
     return [(c.config_id, c.refusals[0]) for c in configs if c.refusals]
 
 

@@ -145,7 +145,7 @@ KNOWN_REMEDIES: dict[str, tuple[Remedy, ...]] = {
     ),
     "uvloop": (
         Remedy("upgrade", "uvloop>=0.22 supports free-threading."),
-        Remedy("alternative", "--loop asyncio (uvicorn and granian): the standard library's event loop."),
+        Remedy("alternative", "--loop asyncio (every server): the standard library's event loop."),
     ),
     "gil_lab_trap": (
         Remedy("alternative", "It is the lab's deliberate offender (scenarios/gil_trap_ext): leave "

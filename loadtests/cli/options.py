@@ -12,13 +12,13 @@ from typing import Any
 import click
 
 from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.cli.server_options import http_option, servers_option
 from loadtests.core.errors import ConfigError
 from loadtests.core.exit_status import ExitStatus
-from loadtests.core.flavour import SERVERS
 from loadtests.provision import process_env
 from loadtests.report.gate_text import render_expectations
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
-from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS
+from loadtests.results.records import EVENT_LOOPS
 from loadtests.workflow import gates
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -42,10 +42,6 @@ slo_option = click.option(
 target_option = click.option(
     "--target-rps", type=click.FloatRange(min=0, min_open=True), envvar="LAB_TARGET_RPS", show_envvar=True,
     help="Throughput to plan cores for in the capacity section.")
-http_option = click.option(
-    "--http", type=click.Choice(HTTP_PARSERS), envvar="LAB_HTTP", show_envvar=True,
-    help="uvicorn's HTTP parser for every server: h11 is pure Python, httptools a C extension (granian parses "
-         "HTTP in Rust and ignores this). Default: auto.")
 loop_option = click.option(
     "--loop", type=click.Choice(EVENT_LOOPS), envvar="LAB_LOOP", show_envvar=True,
     help="The event loop of every server: asyncio (standard library) or uvloop. Default: auto.")
@@ -120,7 +116,7 @@ def preset_options(default_preset: str) -> Decorator:
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
                      help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
-        click.option("--servers", help=f"Only these servers, comma-separated ({', '.join(SERVERS)})."),
+        servers_option,
         click.option("--repeats", type=click.IntRange(1, 500),
                      help="Pairs of windows per comparison. Alone: exactly that many (no precision target); with "
                           "--precision: the minimum (never fewer than 5)."),

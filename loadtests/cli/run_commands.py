@@ -12,7 +12,6 @@ import click
 from loadtests.cli.errors import lab_errors, progress
 from loadtests.cli.options import (
     expect_option,
-    http_option,
     interpreter_options,
     loop_option,
     preset_options,
@@ -21,7 +20,8 @@ from loadtests.cli.options import (
     slo_option,
     target_option,
 )
-from loadtests.core.flavour import ROLES, SERVERS
+from loadtests.cli.server_options import http_option, server_option, workers_option
+from loadtests.core.flavour import ROLES
 from loadtests.measure.servers import RunningServer
 from loadtests.workflow import reports
 from loadtests.workflow import serve as serving
@@ -124,9 +124,8 @@ def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> None:
 @click.command()
 @click.option("--interpreter", type=click.Choice(ROLES), default="ft", show_default=True,
               help="gil: standard 3.14; ft: free-threaded 3.14t.")
-@click.option("--server", type=click.Choice(SERVERS), default="uvicorn", show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server workers (processes; granian on 3.14t: threads).")
+@server_option
+@workers_option
 @click.option("--threads", type=click.IntRange(1, 1024), default=8, show_default=True, envvar="LAB_THREADS",
               show_envvar=True, help="anyio thread limit per event loop.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")

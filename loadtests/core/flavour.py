@@ -2,9 +2,9 @@
 
 Everything that differs between the standard and the free-threaded interpreter is
 stated here once: the role name of the set-up (``gil``/``ft``), the label reports use
-(``3.14``/``3.14t``), the app environment it runs in, whether ``PYTHON_GIL`` may be
-set, and how each server spreads ``--workers``. Code asks a :class:`Flavour`; nothing
-parses a label to learn a property.
+(``3.14``/``3.14t``), the app environment it runs in and whether ``PYTHON_GIL`` may be
+set. Code asks a :class:`Flavour`; nothing parses a label to learn a property. What a
+server does on each flavour is the server's own declaration (``core/servers/``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from loadtests.core.errors import ConfigError
 
 #: The CPython minor version the lab compares (both flavours are this version).
 PYTHON_MINOR = "3.14"
-#: Servers the lab can start, in the order reports list them.
-SERVERS = ("uvicorn", "granian")
 
 
 @dataclass(frozen=True)
@@ -37,25 +35,6 @@ class Flavour:
         default anyway, so only "unset" is allowed there.
         """
         return (None, "0", "1") if self.free_threaded else (None,)
-
-    def worker_model(self, server: str) -> str:
-        """How ``--workers N`` is spread: "processes" or "threads" (granian on 3.14t).
-
-        uvicorn always forks one process per worker. granian runs worker processes on
-        a GIL build and worker threads, each with its own event loop, in one process
-        on a free-threaded build.
-        """
-        check_server(server)
-        return "threads" if (server == "granian" and self.free_threaded) else "processes"
-
-    def refuses(self, server: str, python_gil: str | None) -> str | None:
-        """Why ``server`` will not start on this flavour with ``python_gil``, or None.
-
-        granian refuses to run a free-threaded build once the GIL is enabled.
-        """
-        if server == "granian" and self.free_threaded and python_gil == "1":
-            return "granian refuses to run a free-threaded build with the GIL enabled (PYTHON_GIL=1)"
-        return None
 
 
 GIL = Flavour("gil", PYTHON_MINOR, "app-gil", False, "standard (GIL)")
@@ -80,8 +59,3 @@ def by_role(role: str) -> Flavour:
             return flavour
     raise ConfigError(f"unknown interpreter role {role!r}; choose from {', '.join(ROLES)}")
 
-
-def check_server(server: str) -> str:
-    if server not in SERVERS:
-        raise ConfigError(f"unknown server {server!r}; choose from {', '.join(SERVERS)}")
-    return server

@@ -14,10 +14,12 @@ from loadtests.results.records import (
     LoadWorker,
     OpenLoopStats,
     Outcome,
+    RunSettings,
     RuntimeSnapshot,
     Sample,
     ThreadCores,
 )
+from loadtests.results.store import cell_dir_name
 
 
 @dataclass
@@ -66,6 +68,16 @@ class CellDraft:
     server_log: str | None = None  # relative to the run directory; None: an external app
     open_loop: OpenLoopStats | None = None
     latency_corrected_ms: Latency | None = None
+
+    @classmethod
+    def begin(cls, run_dir: Path, settings: RunSettings, config: CellConfig, comparison_id: str,
+              block: int | None, slot: int | None, repeat: int = 0) -> CellDraft:
+        """A window of ``comparison_id`` about to be measured, with its own directory under ``cells/``."""
+        cell_dir = run_dir / "cells" / cell_dir_name(f"{comparison_id}/{config.cell_id(repeat)}")
+        cell_dir.mkdir(parents=True, exist_ok=True)
+        session_log = run_dir / "locust" / cell_dir_name(config.scenario) / "locust.log"
+        return cls(config, repeat, cell_dir, run_dir, settings.plan.transition_s, settings.locust_workers,
+                   comparison_id, block, slot, session_log=str(session_log.relative_to(run_dir)))
 
     def rel(self, name: str) -> str:
         return str((self.cell_dir / name).relative_to(self.run_dir))

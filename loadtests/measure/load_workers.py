@@ -38,10 +38,10 @@ def window_workers(session: LoadSession, workers: Sequence[WorkerState], origins
     return tuple(out)
 
 
-def disturbance(session: LoadSession, drained: Drained, end: float) -> str | None:
+def disturbance(session: LoadSession, drained: Drained, workers: Sequence[WorkerState], end: float) -> str | None:
     """Why workers make a window not comparable beyond leaving it: one connected while the load ran (Locust moves
     users to a newcomer at once, admitted or not), or one sent samples that were not samples (dropped)."""
-    if not session.settings.expected_workers:
+    if not workers:  # a standalone Locust: no worker to disturb it
         return None
     intruders = session.intruders(session.load_started, end)
     if intruders:

@@ -1,7 +1,7 @@
 """Preflight: does the team's Locust file fit the app? Every task once, per interpreter, before any window.
 
 For each interpreter that has an environment, one server of the team's app starts
-(uvicorn, as in the matrix), and one Locust session with the team's file, the
+(the default server, as in the matrix), and one Locust session with the team's file, the
 recorder and ``scenarios/lab_preflight.py`` runs each task of each user class once
 against it through ``GET /lab/preflight`` (real Locust, real HTTP, the team's code
 unmodified). Each request is tied to the route of the app's table that serves its

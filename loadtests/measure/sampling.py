@@ -1,7 +1,8 @@
 """Sample CPU time, memory and threads of process trees while a cell runs.
 
 A background thread reads the servers' and the load generator's process trees
-(the leader plus all descendants, so uvicorn's worker processes count) every
+(the leader plus all descendants, so worker processes count, and so does a server
+that answers only from a child of the process the lab started) every
 ``interval`` seconds. CPU is cumulative user+system time, so the busy cores over
 any window are the CPU-time delta divided by the wall-time delta.
 

@@ -1,4 +1,4 @@
-"""Launch the app under uvicorn or granian, as a user would, and tear it down for sure.
+"""Launch the app under a server, as a user would, and tear it down for sure.
 
 A server is a context manager (``running_server``): it starts the real server
 command in its own process group on a free loopback port, polls ``/lab/runtime``
@@ -9,10 +9,12 @@ Ctrl-C, not when the server crashed, and not when the lab itself is killed: the
 server runs behind a supervisor (supervisor.py) that stops its group once the lab
 is gone.
 
-Server models: uvicorn runs one process per ``--workers``, one event loop
-each. granian's ``--workers N`` means N processes on a GIL build and N threads (one
-event loop each) in one process on a free-threaded build; granian refuses to start
-when the GIL is on in a free-threaded build, which is reported as ``ServerRefused``.
+What to launch comes from the server's declaration (``loadtests/core/servers/``): its
+command line, how many processes must answer before it is ready (its worker model on
+this interpreter), and how it says that it refuses a free-threaded build with the GIL
+on (``ServerRefused``). Nothing here knows a server by name. The app may answer from
+a child of the process the lab started (hypercorn, uvicorn with several workers):
+readiness counts the processes that answer, and sampling reads the whole tree.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from pathlib import Path
 
 from loadtests.core.credentials import without_credentials
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
-from loadtests.core.flavour import check_server
+from loadtests.core.flavour import FT, GIL
 from loadtests.core.paths import PROJECT_ROOT
+from loadtests.core.server_launch import Launch
+from loadtests.core.servers import DEFAULT_SERVER, ServerSpec, server_named
 from loadtests.measure import supervisor
 from loadtests.measure.ports import ATTEMPTS, free_port, lost_the_port
 from loadtests.measure.runtime import NOT_ANSWERING, answers_from, fetch_runtime
@@ -39,20 +43,18 @@ from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
-# granian's refusal on a free-threaded build with the GIL on; matched in its log.
-GRANIAN_GIL_REFUSAL = "Cannot run a free-threaded Granian build with GIL enabled"
 
 
 @dataclass(frozen=True)
 class ServerSettings:
     """Everything that defines one server launch. Same settings, same server."""
 
-    server: str = "uvicorn"
+    server: str = DEFAULT_SERVER  # a name from the registry (loadtests/core/servers/)
     python: Path = Path(".envs/app-gil/bin/python")  # the app environment's interpreter
     workers: int = 1
     threads: int = 8  # LAB_THREADS: anyio's thread limit per event loop
-    http: str = "auto"  # uvicorn's parser: auto|h11|httptools (granian parses HTTP/1 in Rust)
-    loop: str = "auto"  # auto|asyncio|uvloop, both servers
+    http: str = "auto"  # the HTTP/1 parser where the server lets you choose: auto|h11|httptools
+    loop: str = "auto"  # auto|asyncio|uvloop
     python_gil: str | None = None  # PYTHON_GIL for the server only: None, "0" or "1"
     app: str = "app.main:app"  # LAB_APP: what the layer (gil_lab_layer.serve:app) imports and serves
     app_dir: str | None = None  # LAB_APP_DIR for a team's own app; None: the built-in app, from the repository
@@ -63,7 +65,7 @@ class ServerSettings:
     extra_env: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        check_server(self.server)
+        server_named(self.server)
         if self.workers < 1 or self.threads < 1:
             raise ConfigError("workers and threads must be at least 1")
         if self.http not in HTTP_PARSERS or self.loop not in EVENT_LOOPS:
@@ -71,24 +73,20 @@ class ServerSettings:
         if self.python_gil not in (None, "0", "1"):
             raise ConfigError(f"PYTHON_GIL must be unset, 0 or 1, not {self.python_gil!r}")
 
+    @property
+    def spec(self) -> ServerSpec:
+        """The server's declaration."""
+        return server_named(self.server)
+
 
 # Every server runs the lab's ASGI layer, which imports the app named by LAB_APP and wraps it.
 LAYER_TARGET = "gil_lab_layer.serve:app"
 
 
 def command(settings: ServerSettings, port: int) -> list[str]:
-    """The exact command line a user would type to start this server."""
-    python = str(settings.python)
-    if settings.server == "uvicorn":
-        args = [python, "-m", "uvicorn", LAYER_TARGET, "--host", settings.host, "--port", str(port),
-                "--workers", str(settings.workers), "--http", settings.http, "--loop", settings.loop,
-                "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"]
-    else:
-        granian = str(Path(python).parent / "granian")
-        args = [granian, "--interface", "asgi", "--host", settings.host, "--port", str(port),
-                "--workers", str(settings.workers), "--http", "1",
-                "--loop", settings.loop, "--no-ws", "--log-level", "warning", "--workers-kill-timeout", "5",
-                "--no-respawn-failed-workers", LAYER_TARGET]
+    """The exact command line a user would type to start this server (its declaration's)."""
+    args = settings.spec.command(Launch(Path(settings.python), LAYER_TARGET, settings.host, port, settings.workers,
+                                        settings.http, settings.loop))
     if settings.cpus:
         args = ["taskset", "-c", ",".join(map(str, settings.cpus)), *args]
     return args
@@ -163,18 +161,27 @@ def stop_group(process: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
 
 
 def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> RuntimeSnapshot:
-    """Poll /lab/runtime until every worker process answers; fail fast if the server dies first."""
+    """Poll /lab/runtime until every worker process answers; fail fast if the server dies first.
+
+    The one place that decides whether a server the lab started is ready: each answer
+    names the pid that gave it, and the server counts as ready once as many distinct
+    processes have answered as its worker model promises on this interpreter.
+    """
     deadline = time.monotonic() + timeout
     delay = 0.05
     last_error: Exception | None = None
     answered = server.ready_pids  # pids of the worker processes seen so far
+    spec = server.settings.spec
     while time.monotonic() < deadline:
         code = server.exit_code()
         if code is not None:
             tail = server.log_tail()
-            error = ServerRefused if (server.settings.server == "granian" and GRANIAN_GIL_REFUSAL in tail) else ServerError
-            raise error(f"{server.settings.server} exited with status {code} before it was ready. "
-                        f"Last lines of {server.log_path}:\n{tail}")
+            refusal = spec.refusal_in(tail)
+            if refusal:
+                raise ServerRefused(f"{refusal}: it exited with status {code} before it was ready. "
+                                    f"Last lines of {server.log_path}:\n{tail}")
+            raise ServerError(f"{spec.name} exited with status {code} before it was ready. "
+                              f"Last lines of {server.log_path}:\n{tail}")
         try:
             runtime = server.fetch_runtime(timeout=2.0)
         except NOT_ANSWERING as exc:
@@ -186,14 +193,15 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> Runti
                 time.sleep(delay)
                 continue
             answered.add(runtime.pid)
-            if len(answered) >= worker_processes(server.settings, runtime.free_threaded):
+            expected = worker_processes(server.settings, runtime.free_threaded)
+            if len(answered) >= expected:
                 return runtime
-            last_error = ServerError(f"{len(answered)} of {server.settings.workers} worker processes answered")
+            last_error = ServerError(f"{len(answered)} of {expected} worker processes answered")
             delay = 0.02  # new connections land on whichever worker accepts first: ask again soon
             continue
         time.sleep(delay)
         delay = min(delay * 1.5, 0.5)
-    raise ServerError(f"{server.settings.server} did not answer /lab/runtime within {timeout:.0f}s "
+    raise ServerError(f"{spec.name} did not answer /lab/runtime within {timeout:.0f}s "
                       f"({last_error}). Last lines of {server.log_path}:\n{server.log_tail()}")
 
 
@@ -202,12 +210,10 @@ def worker_processes(settings: ServerSettings, free_threaded: bool) -> int:
 
     With several worker processes, load must not start while one of them is still
     importing the app: Locust's keep-alive connections would all land on the first
-    worker and the "N processes" cell would measure one. uvicorn's workers are always
-    processes; granian's are processes on a GIL build and threads (one pid) on 3.14t.
+    worker and the "N processes" cell would measure one. Workers that are threads
+    share one pid, so one answer is all there is.
     """
-    if settings.workers > 1 and (settings.server == "uvicorn" or not free_threaded):
-        return settings.workers
-    return 1
+    return settings.spec.answering_processes(FT if free_threaded else GIL, settings.workers)
 
 
 @contextmanager

@@ -91,7 +91,7 @@ def idle_workers(worker_cores: Mapping[int, float], expected: int,
     The kernel decides which worker accepts each of Locust's connections, and it may
     hand them all to one: the cell then measures one process while claiming N.
     """
-    if len(worker_cores) < expected:  # granian on 3.14t: worker threads in one process
+    if len(worker_cores) < expected:  # workers that are threads share one process
         return None
     busy = sum(1 for cores in worker_cores.values() if cores >= thresholds.idle_worker_cores)
     if busy < expected:

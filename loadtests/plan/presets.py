@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from loadtests.core import flavour as flavours
+from loadtests.core import servers
 from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.machine import usable_cores, usable_cpus
 from loadtests.core.paths import LAB_ROOT
@@ -79,9 +80,9 @@ def _expand_group(group: dict, index: int) -> list[CellConfig]:
     for scenario in scenarios:
         if scenario not in known:
             raise ConfigError(f"preset group {name!r}: unknown scenario {scenario!r}; available: {', '.join(known)}")
-    servers = _as_list(group.get("servers", ["uvicorn"]), "servers", name)
-    for server in servers:
-        _in_group(name, flavours.check_server, server)
+    names = _as_list(group.get("servers", [servers.DEFAULT_SERVER]), "servers", name)
+    for server in names:
+        _in_group(name, servers.check_server, server)
     interpreters = _as_list(group.get("interpreters", list(flavours.LABELS)), "interpreters", name)
     for interpreter in interpreters:
         _in_group(name, flavours.by_label, interpreter)
@@ -92,15 +93,15 @@ def _expand_group(group: dict, index: int) -> list[CellConfig]:
     cpu_sets = [_cpu_set(c, name) for c in _as_list(group.get("cpus", [[]]), "cpus", name)]
     configs = []
     for scenario, server, interpreter, workers, threads, users, python_gil, cpus in itertools.product(
-        scenarios, servers, interpreters, _counts(group.get("workers", [1]), "workers", name),
+        scenarios, names, interpreters, _counts(group.get("workers", [1]), "workers", name),
         _counts(group.get("threads", [8]), "threads", name), _counts(group.get("users", [8]), "users", name),
         python_gils, cpu_sets,
     ):
         if python_gil not in flavours.by_label(interpreter).python_gil_values:
             continue  # PYTHON_GIL=0 is a fatal error on a GIL build; =1 is its default anyway
-        # auto: what the server does with --workers on this interpreter (granian on 3.14t: threads)
+        # auto: what the server does with --workers on this interpreter (its declaration says)
         model = parallelism if parallelism != "auto" else (
-            "threads" if int(workers) == 1 else flavours.by_label(interpreter).worker_model(server))
+            servers.server_named(server).parallelism(flavours.by_label(interpreter), int(workers)))
         configs.append(CellConfig(scenario, server, int(workers), model, int(threads), int(users),  # type: ignore[arg-type]
                                   python_gil, cpus, interpreter, routes_dirs, name))
     return configs
@@ -176,8 +177,8 @@ class Overrides:
     users: tuple[int, ...] | None = None
     routes_dirs: tuple[str, ...] = ()  # extra drop-in directories (absolute), added to every configuration
     skip_microbench: bool = False
-    http: str | None = None  # uvicorn's --http for every configuration
-    loop: str | None = None  # both servers' --loop for every configuration
+    http: str | None = None  # --http (the parser, where a server lets you choose it) for every configuration
+    loop: str | None = None  # every server's --loop for every configuration
     precision: float | None = None  # target relative CI half-width: adaptive alternation
     max_time_s: float | None = None  # time budget per comparison
     slo_ms: float | None = None  # capacity runs: the p95 objective
@@ -191,6 +192,19 @@ def first_scenario_configs(configs: list[CellConfig], scenario: str) -> list[Cel
     """The configurations of the preset's first scenario (by name), renamed: how an unknown scenario is run."""
     present = sorted({c.scenario for c in configs})
     return [replace(c, scenario=scenario) for c in configs if present and c.scenario == present[0]]
+
+
+def first_server_configs(configs: list[CellConfig], server: str) -> list[CellConfig]:
+    """The configurations of the preset's first server, moved to ``server``: how an unlisted server is run.
+
+    The first server is the first of the preset's servers in the registry's order (the
+    default server when the preset has it). Several workers mean what they mean to the
+    new server: processes, or threads with an event loop each.
+    """
+    order = [s for s in servers.names() if any(c.server == s for c in configs)]
+    spec = servers.server_named(server)
+    return [replace(c, server=server, parallelism=c.parallelism if c.workers == 1 else spec.worker_model(c.flavour))
+            for c in configs if order and c.server == order[0]]
 
 
 #: A tighter --precision than the preset's scales its time budget by (preset ÷ asked)², the pairs
@@ -232,8 +246,12 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
         ]
     if overrides.servers:
         for server in overrides.servers:
-            flavours.check_server(server)
-        configs = [c for c in configs if c.server in overrides.servers]
+            servers.check_server(server)
+        present = {c.server for c in configs}
+        # A server not in the preset runs with the preset's first server's configurations.
+        configs = [c for c in configs if c.server in overrides.servers] + [
+            c for s in overrides.servers if s not in present for c in first_server_configs(configs, s)
+        ]
     if overrides.users:
         configs = list({replace(c, users=u) for c in configs for u in overrides.users})
     if overrides.threads:

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtests.core.distributions import normalise
 from loadtests.core.errors import EnvironmentSetupError, RequirementsConflict, RequirementsError
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
@@ -79,11 +80,6 @@ _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;\\]+)|@\s*([^\s;\\]+))", re.M)
 _BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `([^`]+)`")
 _NO_SOLUTION = "No solution found when resolving dependencies"
-
-
-def normalise(name: str) -> str:
-    """A distribution name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass(frozen=True)
@@ -149,8 +145,8 @@ def parse_requirements(lines: Iterable[str]) -> list[Requirement]:
 
 
 def lab_requirements() -> list[Requirement]:
-    """The lab's app dependencies: the ``app`` list of ``locks/app-requirements.toml``."""
-    return parse_requirements(envs.app_requirements()["app"])
+    """The lab's app dependencies: the ``app`` list of ``locks/app-requirements.toml`` and the servers'."""
+    return parse_requirements(envs.app_environment_requirements())
 
 
 @dataclass(frozen=True)

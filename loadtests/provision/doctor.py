@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests.core import servers
+from loadtests.core.distributions import normalise
 from loadtests.core.errors import LabError
 from loadtests.core.paths import setup_command
 from loadtests.provision import envs
@@ -85,8 +87,14 @@ def diagnose(header_dirs: tuple[str, ...] | None = None) -> Diagnosis:
     return diagnosis
 
 
-APP_PACKAGES = ("fastapi", "starlette", "pydantic", "pydantic-core", "anyio", "uvicorn", "granian", "pillow",
-                "httptools", "uvloop", "orjson")
+#: What doctor shows of an app environment, around the servers' own distributions.
+APP_FRAMEWORK = ("fastapi", "starlette", "pydantic", "pydantic-core", "anyio")
+APP_EXTRAS = ("pillow", "httptools", "uvloop", "orjson")
+
+
+def app_packages() -> tuple[str, ...]:
+    """The app environment's packages doctor lists: the framework, every registered server, the rest."""
+    return (*APP_FRAMEWORK, *dict.fromkeys(spec.distribution for spec in servers.registered()), *APP_EXTRAS)
 
 
 def render(diagnosis: Diagnosis) -> str:
@@ -104,7 +112,8 @@ def render(diagnosis: Diagnosis) -> str:
     for name, env in diagnosis.report.get("environments", {}).items():
         lines.append(f"{name:8} [{env['status']}] {env['path']} ({env['interpreter']})")
         packages = env.get("packages", {})
-        shown = [f"{p} {packages[p]}" for p in APP_PACKAGES if p in packages]
+        named = {normalise(p): version for p, version in packages.items()}
+        shown = [f"{p} {named[p]}" for p in app_packages() if p in named]
         if name == "control":
             shown = [f"{p} {packages[p]}" for p in ("locust", "gevent", "psutil", "matplotlib", "uv") if p in packages]
         if shown:

@@ -223,7 +223,8 @@ def _claims_blocks(a: Analysis) -> list[Any]:
                             "GIL incidents: free-threaded cells whose GIL was on; they are invalid and excluded"))
         blocks.append(Paragraph(
             "An import turned the GIL back on for the life of the server process, with only a RuntimeWarning "
-            "(claim C5). uvicorn keeps serving, so nothing fails: the cell simply runs at GIL-bound throughput, "
+            "(claim C5). A server that does not check keeps serving, so nothing fails: the cell simply runs at "
+            "GIL-bound throughput, "
             "which the table sets beside the valid cells served the same way. The lab marks such cells invalid "
             "from `/lab/runtime` (`gil_enabled`, `gil_enabled_by`) read before and after each window."))
     else:
@@ -233,9 +234,9 @@ def _claims_blocks(a: Analysis) -> list[Any]:
         blocks.append(Table("refusals", ("configuration", "why the server did not start"), tuple(refused),
                             "Servers that refused to start"))
         blocks.append(Paragraph(
-            "granian checks the GIL after importing the app on a free-threaded build and exits rather than serve "
+            "Some servers check the GIL after importing the app on a free-threaded build and exit rather than serve "
             "with it on, so a GIL-enabling import is a start-up failure there, not a silent slowdown. The refusal "
-            "is a documented outcome, recorded with granian's own message."))
+            "is a documented outcome, recorded with the server's own message."))
     return blocks
 
 

@@ -28,7 +28,7 @@ from loadtests.analysis.configs import KIND_PROCESSES, Comparison, ConfigSummary
 from loadtests.analysis.run_analysis import Analysis
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
-from loadtests.report.verdict import fmt_pct, speed_words
+from loadtests.report.verdict import fmt_pct, refusal_words, speed_words
 
 CAPACITY_COMMAND = "gil-lab capacity"
 
@@ -117,8 +117,9 @@ def _gil_verdict(a: Analysis, scenario: str) -> Paragraph | None:
     gil_on = [i for i in incidents if i.rps_gil_on is not None]
     if gil_on:
         text += " With the GIL on, " + "; ".join(f"{i.server} served {i.rps_gil_on:.1f} rps" for i in gil_on) + "."
-    if any(c.refusals for c in a.configs if c.scenario == scenario):
-        text += " granian refused to start, as it does when the GIL is on in a free-threaded build."
+    refused = refusal_words(a.configs, scenario)
+    if refused:
+        text += f" {refused}."
     return Paragraph(text)
 
 

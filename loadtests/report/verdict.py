@@ -11,6 +11,15 @@ from loadtests.analysis.stats import MeanCI, format_interval, format_mean_ci, ve
 from loadtests.results.records import CapacitySummary, RatioBound, TunedSummary
 
 
+def refusal_words(configs: Sequence[ConfigSummary], scenario: str) -> str | None:
+    """The servers that refused to start on ``scenario``, in words (the only refusal is of the GIL on 3.14t)."""
+    refused = sorted({c.server for c in configs if c.scenario == scenario and c.refusals})
+    if not refused:
+        return None
+    return (f"{' and '.join(refused)} refused to start, as {'it does' if len(refused) == 1 else 'they do'} when "
+            "the GIL is on in a free-threaded build")
+
+
 def fmt_ci(m: MeanCI | None, digits: int = 1) -> str:
     return "—" if m is None else format_mean_ci(m, digits)
 
@@ -63,8 +72,9 @@ def verdict_paragraph(a: Analysis) -> str:
                 beside = ", ".join(f"{label} {rps:.1f}" for label, rps in incident.references)
                 sentence += (f"; with the GIL on, {incident.server} served {incident.rps_gil_on:.1f} rps"
                              + (f" (valid cells served the same way: {beside} rps)" if beside else ""))
-            if any(c.refusals for c in a.configs if c.scenario == s):
-                sentence += "; granian refused to start, as it does when the GIL is on in a free-threaded build"
+            refused = refusal_words(a.configs, s)
+            if refused:
+                sentence += f"; {refused}"
             parts.append(sentence + ".")
             continue
         if not mine and any(search.scenario == s for search in a.run.capacities):

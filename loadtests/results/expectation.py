@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from loadtests.core.errors import ConfigError
-from loadtests.core.flavour import FT, GIL, SERVERS
+from loadtests.core import servers
+from loadtests.core.flavour import FT, GIL
 
 Kind = Literal["interpreter", "processes", "gil-toggle"]
 Operator = Literal[">=", "<=", ">", "<"]
@@ -155,7 +156,7 @@ def _qualifiers(text: str, spec: str) -> tuple[str | None, int | None, int | Non
     server: str | None = None
     counts: dict[str, int] = {}
     for q in spec.split(",") if spec else ():
-        if q in SERVERS:
+        if q in servers.names():
             if server is not None:
                 raise _fail(text, "the server is given twice")
             server = q
@@ -165,7 +166,7 @@ def _qualifiers(text: str, spec: str) -> tuple[str | None, int | None, int | Non
                 raise _fail(text, f"{what} is given twice")
             counts[what] = _count(text, q)
         else:
-            raise _fail(text, f"unknown qualifier {q!r} after '@': a server ({', '.join(SERVERS)}), "
+            raise _fail(text, f"unknown qualifier {q!r} after '@': a server ({', '.join(servers.names())}), "
                               "u<users> or t<threads>")
     return server, counts.get("users"), counts.get("threads")
 

@@ -229,14 +229,14 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
         try:
             run_steps(runner, progress)
         except KeyboardInterrupt:
-            runner.save()
+            runner.run.save()
             progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
             raise
         run_dir = runner.run_cells()
         attribute_gil(runner, progress)
-    save_summary(run_dir, summarize_run(runner.record))
+    save_summary(run_dir, summarize_run(runner.run.record))
     index_run(run_dir, run_summary, progress)
-    return RunResult(run_dir, runner.record)
+    return RunResult(run_dir, runner.run.record)
 
 
 def environments_in_use(runner: Runner) -> list[Path]:
@@ -244,7 +244,7 @@ def environments_in_use(runner: Runner) -> list[Path]:
     paths = [control_venv()]
     if runner.by_role:  # none when every app is external (--app-url)
         paths += [spec.path for spec in envs.env_specs(dict(runner.by_role))]
-    service = runner.record.settings.service
+    service = runner.run.record.settings.service
     if service is not None:
         paths += [Path(env.python).parent.parent for env in service.environments.values() if env.python]
     return paths
@@ -252,7 +252,7 @@ def environments_in_use(runner: Runner) -> list[Path]:
 
 def run_steps(runner: Runner, progress: Progress) -> None:
     """The plan's once-per-run steps, each skipped when the run already holds its result."""
-    plan, record = runner.plan, runner.record
+    plan, record, run = runner.plan, runner.run.record, runner.run
     for step in plan.prepare:
         progress(f"==> prepare: {step}")
         runner.server_env.update(PREPARE[step](runner.by_role))
@@ -261,16 +261,16 @@ def run_steps(runner: Runner, progress: Progress) -> None:
     if service is not None and record.audit is None and FT.role in runner.by_role:
         ft = record.interpreters.get(FT.label)
         team = team_distributions(service, ft.packages if ft else {})
-        runner.record_step(audit=_step(lambda: audit_service_for_run(service, routes, runner.by_role, team, progress),
+        run.record_step(audit=_step(lambda: audit_service_for_run(service, routes, runner.by_role, team, progress),
                                        progress, "audit"))
     elif plan.audit and record.audit is None and FT.role in runner.by_role:
-        runner.record_step(audit=_step(lambda: audit_app_for_run(routes, runner.by_role, progress), progress,
+        run.record_step(audit=_step(lambda: audit_app_for_run(routes, runner.by_role, progress), progress,
                                        "audit"))
-    if isinstance(runner.record.audit, AuditOutcome) and not runner.record.gil_culprits:
-        runner.record_step(gil_culprits=culprits_of_audit(runner.record.audit.report))
+    if isinstance(run.record.audit, AuditOutcome) and not run.record.gil_culprits:
+        run.record_step(gil_culprits=culprits_of_audit(run.record.audit.report))
     if plan.microbench is not None and record.microbench is None:
         progress("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
-        runner.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),
+        run.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),
                                             progress, "microbenchmark"))
 
 
@@ -285,7 +285,7 @@ def _step(work: Callable[[], T], progress: Progress, name: str) -> T | StepFailu
 
 def attribute_gil(runner: Runner, progress: Progress) -> None:
     """Tie every module a 3.14t window named to its distribution and remedies (run.json's gil_culprits)."""
-    record = runner.record
+    record = runner.run.record
     if not any(c.free_threaded and c.gil_enabled_by for c in record.cells):
         return
     service = record.settings.service
@@ -293,4 +293,4 @@ def attribute_gil(runner: Runner, progress: Progress) -> None:
     python = Path(env.python) if env is not None and env.python else envs.app_python(FT.env_name)
     culprits = _step(lambda: culprits_after_windows(record, python, progress), progress, "GIL attribution")
     if not isinstance(culprits, StepFailure):
-        runner.record_step(gil_culprits=culprits)
+        runner.run.record_step(gil_culprits=culprits)

@@ -10,6 +10,7 @@ from pathlib import Path
 from loadtests.core.errors import ConfigError, EnvironmentUnavailable, ServerError
 from loadtests.core.flavour import by_role
 from loadtests.core.paths import results_dir
+from loadtests.core.servers import DEFAULT_SERVER
 from loadtests.measure.servers import LOOPBACK, RunningServer, ServerSettings, running_server
 from loadtests.provision import env_lock, envs
 from loadtests.provision.process_env import add_lab_address
@@ -21,7 +22,7 @@ from loadtests.workflow.service import wanted as service_wanted
 @dataclass(frozen=True)
 class ServeRequest:
     interpreter: str = "ft"  # role: gil or ft
-    server: str = "uvicorn"
+    server: str = DEFAULT_SERVER
     workers: int = 1
     threads: int = 8
     port: int | None = 8000  # None: a free port

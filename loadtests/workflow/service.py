@@ -30,9 +30,10 @@ from loadtests.audit.inspection import inspect_app, require_servable
 from loadtests.core.errors import AppError, ConfigError, EnvironmentUnavailable, PreflightError
 from loadtests.core.flavour import FLAVOURS, FT, by_label
 from loadtests.core.paths import PROJECT_ROOT, envs_dir
+from loadtests.core.servers import DEFAULT_SERVER
 from loadtests.measure import preflight as preflights
 from loadtests.measure.locustfile import Locustfile, read_locustfile
-from loadtests.measure.runner import CELL_DIR_ENV
+from loadtests.measure.server_pool import CELL_DIR_ENV
 from loadtests.measure.servers import ServerSettings
 from loadtests.plan.scenarios import ROUTES_SCENARIO, is_team_scenario
 from loadtests.provision import envs
@@ -224,10 +225,10 @@ def inspections(inputs: CheckedInputs, environments: Mapping[str, ServiceEnviron
 
 def server_settings(inputs: CheckedInputs, env: ServiceEnvironment, routes_dirs: Sequence[str],
                     log_dir: Path) -> ServerSettings:
-    """How the preflight starts one server: as the matrix does (uvicorn, one process)."""
+    """How the preflight starts one server: as the matrix does (the default server, one process)."""
     if env.python is None:
         raise EnvironmentUnavailable(f"no {env.label} environment for {inputs.app}")
-    return ServerSettings(server="uvicorn", python=Path(env.python), app=inputs.app,
+    return ServerSettings(server=DEFAULT_SERVER, python=Path(env.python), app=inputs.app,
                           app_dir=None if inputs.builtin else str(inputs.app_dir), routes_dirs=tuple(routes_dirs),
                           extra_env=((CELL_DIR_ENV, str(log_dir)),))
 

@@ -1,6 +1,6 @@
 """When a comparison has alternated enough: the adaptive rule, which needs the paired statistics.
 
-The runner asks after every block (``measure.runner.StopRule``). Without a precision
+The runner asks after every block (``measure.comparison_loop.StopRule``). Without a precision
 target the plan's ``repeats`` blocks are measured. With one, the comparison keeps
 alternating until the 95% interval of *every* ratio it holds (3.14t vs 3.14, 3.14t vs
 3.14 × N processes, ...) is within the target, relative to the ratio, or its time is
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from loadtests.analysis.configs import KIND_GIL_TOGGLE, KIND_INTERPRETER, KIND_PROCESSES, block_throughput
 from loadtests.analysis.paired import MIN_ADAPTIVE_PAIRS, PairedRatio, paired_ratio
 from loadtests.analysis.stats import InsufficientData
-from loadtests.measure.runner import Decision, complete_blocks, fixed_pairs
+from loadtests.measure.comparison_loop import Decision, complete_blocks, fixed_pairs
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.results.records import Cell, CellConfig, Plan
 

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.core.server_launch import Launch
+from loadtests.core.servers import server_named
+
 from .conftest import PROJECT_ROOT, clean_env
 
 READY_TIMEOUT_S = 60.0
@@ -45,13 +48,9 @@ def get_json(url: str) -> object:
 
 
 def server_command(server: str, port: int) -> list[str]:
-    """The layer under uvicorn or granian, with the lab's own flags (loadtests/measure/servers.py)."""
-    if server == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", LAYER, "--host", "127.0.0.1", "--port", str(port),
-                "--no-access-log", "--log-level", "warning"]
-    granian = str(Path(sys.executable).parent / "granian")
-    return [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--no-ws", "--log-level", "warning", "--no-respawn-failed-workers", LAYER]
+    """The layer under ``server``, with the command line its declaration gives the lab (loadtests/core/servers/)."""
+    launch = Launch(Path(sys.executable), LAYER, "127.0.0.1", port, workers=1, http="auto", loop="auto")
+    return server_named(server).command(launch)
 
 
 @contextmanager

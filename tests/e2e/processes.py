@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psutil
 
-from loadtests.measure.runner import CELL_DIR_ENV
+from loadtests.measure.server_pool import CELL_DIR_ENV
 from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, require_setup
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-from loadtests.measure.runner import CELL_DIR_ENV
+from loadtests.measure.server_pool import CELL_DIR_ENV
 from tests.conftest import load_run_json, run_lab, wait_for
 from tests.e2e.processes import describe, only_run_dir, start_lab, started_by
 

@@ -65,6 +65,7 @@ def test_granian_refuses_to_start_on_3_14t_with_the_trap(trap_env: dict[str, str
     with pytest.raises(ServerRefused) as refused, running_server(settings("granian", trap_env), log):
         pytest.fail("granian started although the GIL is enabled")
     assert GRANIAN_REFUSAL in str(refused.value)
+    assert str(refused.value).startswith("granian refuses to run a free-threaded build with the GIL enabled: ")
     assert GRANIAN_REFUSAL in log.read_text()
 
 

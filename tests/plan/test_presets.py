@@ -103,8 +103,35 @@ def test_overrides_narrow_and_reshape_the_plan() -> None:
     assert {c.scenario for c in narrowed.configs} == {"json"} and {c.server for c in narrowed.configs} == {"uvicorn"}
     assert {c.users for c in narrowed.configs} == {2} and {c.http for c in narrowed.configs} == {"h11"}
     assert (narrowed.repeats, narrowed.duration_s, narrowed.warmup_s, narrowed.microbench) == (1, 3.0, 0.0, None)
-    with pytest.raises(ConfigError, match="no cells to run"):
-        apply_overrides(load_preset("smoke"), Overrides(servers=("granian",)))
+    with pytest.raises(ConfigError, match="unknown server 'nginx'; choose from uvicorn, granian, hypercorn"):
+        apply_overrides(load_preset("smoke"), Overrides(servers=("nginx",)))
+
+
+def test_a_server_the_preset_lacks_runs_with_its_first_servers_settings() -> None:
+    """`--preset default --servers hypercorn`: uvicorn's configurations, the 3.14 N-process baseline included."""
+    preset = load_preset("default")
+    plan = apply_overrides(preset, Overrides(servers=("hypercorn",)))
+    assert {c.server for c in plan.configs} == {"hypercorn"}
+    moved = {c.config_id.replace("/hypercorn/", "/uvicorn/") for c in plan.configs}
+    assert moved == {c.config_id for c in preset.configs if c.server == "uvicorn"}
+    assert any(c.parallelism == "processes" and c.workers > 1 for c in plan.configs)
+    both = apply_overrides(preset, Overrides(servers=("granian", "hypercorn")))
+    assert {c.server for c in both.configs} == {"granian", "hypercorn"}
+    assert [c for c in both.configs if c.server == "granian"] == [c for c in preset.configs if c.server == "granian"]
+
+
+def test_several_workers_mean_what_they_mean_to_the_new_server(preset_dir: Path) -> None:
+    """uvicorn's two processes become granian's two threads with a loop each on 3.14t, and stay processes on 3.14."""
+    write(preset_dir, "p", """
+[[group]]
+servers = ["hypercorn", "uvicorn"]
+workers = [1, 2]
+""")
+    plan = apply_overrides(load_preset("p"), Overrides(servers=("granian",)))
+    models = {(c.interpreter, c.workers): c.parallelism for c in plan.configs}
+    assert models == {("3.14", 1): "threads", ("3.14t", 1): "threads", ("3.14", 2): "processes",
+                      ("3.14t", 2): "threads"}
+    assert len(plan.configs) == 4  # the first server's (uvicorn, the default) configurations only, not hypercorn's too
 
 
 def test_threads_override_every_groups_thread_limit() -> None:

@@ -59,3 +59,13 @@ def test_doctor_names_a_missing_module_and_its_fix(isolated_lab: Path, monkeypat
     assert [p for p in present.problems if "_zstd" in p] == [
         f"{i.label} ({i.path}) was built without _zstd; the headers are installed now: run `make setup` to rebuild it."
         for i in found.values()]
+
+
+def test_doctor_lists_every_declared_server_and_finds_packages_however_they_are_spelt() -> None:
+    from loadtests.provision.doctor import Diagnosis
+
+    packages = {"fastapi": "1", "pydantic_core": "2", "uvicorn": "3", "granian": "4", "hypercorn": "5", "six": "6"}
+    diagnosis = Diagnosis(report={"environments": {"app-ft": {"status": "ok", "path": "/envs/app-ft",
+                                                             "interpreter": "3.14t", "packages": packages}}})
+    shown = render(diagnosis).splitlines()[1].split(", ")
+    assert [s.strip() for s in shown] == ["fastapi 1", "pydantic-core 2", "uvicorn 3", "granian 4", "hypercorn 5"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from loadtests.results.record import RecordError
-from loadtests.results.records import CellConfig, Latency, Plan, Sample
+from loadtests.results.record import RecordError, json_keys
+from loadtests.results.records import Cell, CellConfig, Latency, Plan, Sample
 from loadtests.results.store import parse_run
 from tests.fixtures.synthetic_runs import make_run
 
@@ -89,3 +90,33 @@ def test_a_plan_orders_cells_repeat_major_with_interpreters_side_by_side() -> No
     order = [(c.scenario, c.interpreter, r) for c, r in plan.cells()]
     assert order == [("compute", "3.14", 0), ("json", "3.14", 0), ("json", "3.14t", 0),
                      ("compute", "3.14", 1), ("json", "3.14", 1), ("json", "3.14t", 1)]
+
+
+V4_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "run-json" / "v4" / "capacity-workers.json"
+
+
+def test_a_cell_holds_its_configuration_and_writes_the_same_flat_keys_the_runner_wrote() -> None:
+    stored = json.loads(V4_FIXTURE.read_text())["cells"]  # written by the real runner before Cell held a CellConfig
+    for document in stored:
+        cell = Cell.from_json(document)
+        assert cell.to_json() == document  # every key, every value: the file's format did not change
+        assert cell.config.python_gil == document["python_gil_env"] and cell.config.users == document["users"]
+        assert cell.config.cell_id(cell.repeat) == cell.id and cell.free_threaded == cell.config.flavour.free_threaded
+    assert "config" not in stored[0] and "python_gil" not in stored[0]
+
+
+def test_a_derived_key_that_contradicts_the_record_is_refused() -> None:
+    document = json.loads(V4_FIXTURE.read_text())["cells"][0]
+    with pytest.raises(RecordError, match=r"Cell\.free_threaded: .* does not match the record"):
+        Cell.from_json({**document, "free_threaded": not document["free_threaded"]})
+    with pytest.raises(RecordError, match="missing key 'server' for Cell"):
+        Cell.from_json({k: v for k, v in document.items() if k != "server"})
+    with pytest.raises(RecordError, match="unknown key"):
+        Cell.from_json({**document, "python_gil": None})  # the held record's own name is not a key of the cell
+
+
+def test_a_cell_s_keys_are_laid_out_once_for_reading_writing_and_the_schema() -> None:
+    keys = [key.name for key in json_keys(Cell)]
+    assert keys[:3] == ["free_threaded", "id", "config_id"] and "python_gil_env" in keys and "config" not in keys
+    assert len(keys) == len(set(keys))
+    assert {k.name for k in json_keys(CellConfig)} - {"python_gil"} < set(keys)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from loadtests.core import flavour as flavours
 from loadtests.core.flavour import Flavour
+from loadtests.core.servers import check_server
 from loadtests.results.record import Record, doc
 
 Parallelism = Literal["threads", "processes"]
@@ -73,10 +74,11 @@ class CellConfig(Record):
     """One configuration; a cell is a configuration plus a repeat number."""
 
     scenario: str = doc("Scenario name: a built-in (json, image, compute, hash, async) or a drop-in module's name.")
-    server: str = doc("uvicorn or granian.")
+    server: str = doc("The server, by the name its declaration gives it (docs/adding-a-server.md).")
     workers: int = doc("The server's --workers.")
-    parallelism: Parallelism = doc("threads: one process, its anyio thread pool (granian on 3.14t: worker threads too); "
-                                   "processes: N worker processes, the 3.14 N-process baseline.")
+    parallelism: Parallelism = doc("threads: one process, its anyio thread pool (plus worker threads with an event loop "
+                                   "each, for a server whose workers are threads: granian on 3.14t); processes: N "
+                                   "worker processes, the 3.14 N-process baseline.")
     threads: int = doc("LAB_THREADS: the anyio thread limit per event loop.")
     users: int = doc("Locust users (concurrency).")
     python_gil: str | None = doc("PYTHON_GIL given to the server: null (unset), \"0\" or \"1\".")
@@ -84,9 +86,9 @@ class CellConfig(Record):
     interpreter: str = doc("\"3.14\" or \"3.14t\". Last, so sorting puts the interpreters of one configuration side by side.")
     routes_dirs: tuple[str, ...] = doc("Extra drop-in route directories (absolute paths).", default=())
     group: str = doc("The preset group that listed it (not part of its identity).", default="", compare=False)
-    http: HttpParser = doc("uvicorn's --http: auto, h11 (pure Python) or httptools. granian parses HTTP in Rust "
-                           "and ignores it.", default="auto")
-    loop: EventLoop = doc("The event loop, --loop of both servers: auto, asyncio or uvloop.", default="auto")
+    http: HttpParser = doc("--http: auto, h11 (pure Python) or httptools, for a server that lets you choose its "
+                           "HTTP/1 parser (uvicorn does); the others use their own and ignore it.", default="auto")
+    loop: EventLoop = doc("The event loop, --loop of every server: auto, asyncio or uvloop.", default="auto")
     load_model: LoadModel = doc("closed: `users` send back to back; open: requests arrive at `target_rps`, "
                                 "independently of responses.", default="closed")
     target_rps: float | None = doc("Open loop: the offered arrival rate, requests per second.", default=None)
@@ -96,7 +98,7 @@ class CellConfig(Record):
 
     def __post_init__(self) -> None:
         flavour = flavours.by_label(self.interpreter)
-        flavours.check_server(self.server)
+        check_server(self.server)
         if self.workers < 1 or self.threads < 1 or self.users < 1:
             raise ValueError(f"workers, threads and users must be >= 1 in {self.config_id}")
         if self.python_gil not in flavour.python_gil_values:

@@ -24,7 +24,7 @@ class ConfigLabel(Record):
     config_id: str = doc("Its config_id in run.json.")
     interpreter: str = doc("3.14 or 3.14t.")
     python_gil: str | None = doc("PYTHON_GIL given to the server, or null.")
-    server: str = doc("uvicorn or granian.")
+    server: str = doc("The server (see CellConfig).")
     parallelism: Parallelism = doc("threads or processes.")
     workers: int = doc("--workers.")
     threads: int = doc("anyio thread limit per event loop.")

@@ -152,8 +152,8 @@ class Cell(Record):
                                 "python_gil_env).", renames={"python_gil": "python_gil_env"})
     repeat: int = doc("Repeat number, from 0.")
     valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
-    outcome: Outcome = doc("measured, refused (granian + GIL), crashed, server-error, client-error, skipped "
-                           "(an --app-url app cannot stand for this cell) or error.")
+    outcome: Outcome = doc("measured, refused (the server will not run 3.14t with the GIL on), crashed, server-error, "
+                           "client-error, skipped (an --app-url app cannot stand for this cell) or error.")
     invalid_reason: str | None = doc("Why the cell is invalid (null when valid).")
     rps: float | None = doc("Requests per second over the measured window (successful and failed).")
     requests: int = doc("Requests completed inside the window.")

@@ -1,0 +1,128 @@
+"""A paired comparison: measured windows alternate between the arms' warm servers, block by block.
+
+Each block is a palindrome (A B B A, then B A A B), so a slow drift of the machine weighs
+on every arm alike. After every block the stopping rule is asked: a fixed number of pairs
+(:func:`fixed_pairs`), or the workflow's adaptive rule, which needs the paired statistics.
+A server that dies ends its comparison ("server failed"); its pool starts a fresh one for
+the next comparison that needs it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from loadtests.core.progress import format_seconds
+from loadtests.measure.arm import Arm
+from loadtests.measure.server_pool import ServerPool, died
+from loadtests.measure.window_measurement import measure_window
+from loadtests.plan.comparisons import ComparisonPlan
+from loadtests.results.records import Cell, ComparisonRun, Plan, Stopping
+from loadtests.results.run_writer import RunWriter
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the stopping rule says after a block: stop (and why), and a line of progress."""
+
+    stop: Stopping | None
+    note: str = ""
+
+
+#: ``rule(comparison, cells so far, plan, seconds elapsed) -> Decision``. The workflow supplies the
+#: adaptive one (it needs the paired statistics); :func:`fixed_pairs` needs none.
+StopRule = Callable[[ComparisonPlan, Sequence[Cell], Plan, float], Decision]
+
+
+def complete_blocks(cells: Sequence[Cell], comparison: ComparisonPlan) -> int:
+    """Blocks of a comparison whose every window was measured (valid or not).
+
+    An arm that never ran (refused, skipped: recorded once, outside any block) has no
+    windows to wait for.
+    """
+    mine = [c for c in cells if c.comparison_id == comparison.comparison_id]
+    absent = {c.config_id for c in mine if c.block is None}
+    expected = sum(1 for config in comparison.block(0) if config.config_id not in absent)
+    per_block: dict[int, int] = {}
+    for c in mine:
+        if c.block is not None:
+            per_block[c.block] = per_block.get(c.block, 0) + 1
+    return sum(1 for n in per_block.values() if n == expected)
+
+
+def fixed_pairs(comparison: ComparisonPlan, cells: Sequence[Cell], plan: Plan, elapsed: float) -> Decision:
+    """Exactly ``plan.repeats`` blocks."""
+    done = complete_blocks(cells, comparison)
+    return Decision("fixed pairs" if done >= plan.repeats else None, f"{done}/{plan.repeats} pairs")
+
+
+def finish(run: RunWriter, comparison: ComparisonPlan, stopping: Stopping, started: float) -> None:
+    """Record how a comparison (paired or capacity) ended."""
+    run.add_comparison(ComparisonRun(
+        comparison_id=comparison.comparison_id, config_ids=tuple(a.config_id for a in comparison.arms),
+        blocks=run.next_block(comparison.comparison_id), stopping=stopping, precision_target=run.plan.precision,
+        elapsed_s=round(time.monotonic() - started, 1)))
+
+
+class PairedComparison:
+    """Runs one comparison of a run: its arms' windows in blocks until the stopping rule says stop."""
+
+    def __init__(self, run: RunWriter, pool: ServerPool, stop_rule: StopRule, say: Callable[[str], None]) -> None:
+        self.run, self.pool, self.stop_rule, self.say = run, pool, stop_rule, say
+
+    def measure(self, comparison: ComparisonPlan, total: int) -> None:
+        started = time.monotonic()
+        number = len(self.run.record.comparisons) + 1
+        self.say(f"==> [{number}/{total}] {comparison.comparison_id}: " + " vs ".join(a.label for a in comparison.arms))
+        live = self.pool.arms(comparison)
+        if not live:
+            finish(self.run, comparison, "no valid pair", started)
+            return
+        stopping: Stopping = "interrupted"
+        block = self.run.next_block(comparison.comparison_id)
+        while True:
+            decision = self._ask(comparison, started)
+            if decision.stop is not None:
+                stopping = decision.stop
+                self.say(f"    stop: {decision.stop} ({decision.note})")
+                break
+            dead = self.block(comparison, live, block)
+            note = self._ask(comparison, started).note
+            self.say(f"    block {block + 1}: " + "  ".join(window_text(c) for c in self.run.cells_of(
+                comparison.comparison_id, block)) + (f"  [{note}]" if note else "")
+                     + f"  {format_seconds(time.monotonic() - started)}")
+            block += 1
+            if dead:
+                stopping = "server failed"
+                self.say(f"    stop: {dead}")
+                self.pool.forget(died(live))
+                break
+        finish(self.run, comparison, stopping, started)
+
+    def _ask(self, comparison: ComparisonPlan, started: float) -> Decision:
+        return self.stop_rule(comparison, self.run.record.cells, self.run.plan, time.monotonic() - started)
+
+    def block(self, comparison: ComparisonPlan, arms: Sequence[Arm], block: int) -> str | None:
+        """Measure one block; return why the comparison cannot go on (a server died), else None."""
+        by_config = {a.config: a for a in arms}
+        windows = [c for c in comparison.block(block) if c in by_config]
+        mine = self.run.cells_of(comparison.comparison_id)
+        repeats = {a.config.config_id: sum(1 for c in mine if c.config_id == a.config.config_id) for a in arms}
+        dead = None
+        for slot, config in enumerate(windows):
+            arm = by_config[config]
+            assert arm.server is not None
+            cell = measure_window(self.pool.bench, arm, comparison, block, slot, repeats[config.config_id])
+            repeats[config.config_id] += 1
+            self.run.add_cell(cell)
+            if cell.outcome == "crashed" or arm.server.exit_code() is not None:
+                dead = f"the {config.label} server died ({cell.invalid_reason})"
+        return dead
+
+
+def window_text(cell: Cell) -> str:
+    """``3.14t 41.2`` (``3.14×2`` for N processes), or INVALID: one window in a block's progress line."""
+    config = cell.config
+    head = f"{config.interpreter}{'×' + str(config.workers) if config.parallelism == 'processes' else ''}"
+    return f"{head} {cell.rps:.1f}" if cell.valid and cell.rps is not None else f"{head} INVALID"

@@ -1,0 +1,163 @@
+"""One measured window on one warm server, from the start of its load to a stored Cell.
+
+The load of the scenario's Locust session moves onto the arm's server; a transition is
+discarded, then the window runs (closed-loop users, or open-loop arrivals at a rate).
+Afterwards the window's samples are drained, ``/lab/runtime`` is read again, the server's
+and the load generator's CPU and memory are taken from the sampler, and validity is
+judged (``validity.py``). A window that cannot be measured honestly still becomes a cell,
+marked invalid with its reason: nothing here raises for a failed measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from loadtests.core.errors import LoadGeneratorError, ServerError
+from loadtests.measure.arm import Aborted, Arm, wait_watching
+from loadtests.measure.capacity_search import open_window_s
+from loadtests.measure.cell_draft import CellDraft
+from loadtests.measure.load_session import LoadSession, OpenLoad, WorkerState
+from loadtests.measure.load_session import Sample as LoadSample
+from loadtests.measure.load_workers import disturbance, window_workers, worker_label
+from loadtests.measure.runtime import NOT_ANSWERING
+from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
+from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
+from loadtests.measure.windows import latency_summary, open_loop_window, stats_between
+from loadtests.plan.comparisons import ComparisonPlan
+from loadtests.results.records import Cell, RunSettings
+
+EXTERNAL_SAMPLING = "unavailable: external app"
+
+
+@dataclass(frozen=True)
+class WindowBench:
+    """What every window of one scenario shares: the run's directory and settings, the load, the sampler."""
+
+    run_dir: Path
+    settings: RunSettings
+    session: LoadSession
+    sampler: Sampler
+
+
+def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, block: int, slot: int, repeat: int,
+                   open_load: OpenLoad | None = None) -> Cell:
+    """One measured window on ``arm``'s server: closed-loop users, or open-loop arrivals at a rate."""
+    server, config, plan, session = arm.server, arm.config, bench.settings.plan, bench.session
+    assert server is not None
+    if open_load is not None:
+        config = replace(config, load_model="open", target_rps=round(open_load.rate, 3),
+                         arrivals=open_load.arrivals)  # type: ignore[arg-type]
+    draft = CellDraft.begin(bench.run_dir, bench.settings, config, comparison.comparison_id, block, slot, repeat)
+    draft.external = arm.external
+    if arm.log_path is not None:
+        draft.server_log = str(arm.log_path.relative_to(bench.run_dir))
+    draft.server_pid = server.pid
+    draft.client_pids = tuple(session.pids)
+    if draft.external:
+        draft.server_sampling = EXTERNAL_SAMPLING
+    try:
+        workers = session.wait_for_workers()  # each window waits for every worker again
+        draft.runtime_before = server.fetch_runtime()
+        session.start_load(server.base_url, config.users, comparison.needs_connection_close, open_load)
+        try:
+            wait_watching(plan.transition_s, server, session)
+            start = time.time()
+            wait_watching(plan.duration_s if open_load is None else open_window_s(plan.duration_s, open_load.rate),
+                          server, session)
+            end = time.time()
+        finally:
+            if session.exit_code() is None:
+                session.stop_load()
+        draft.window_start, draft.duration_s = start, end - start
+        try:
+            draft.runtime_after = server.fetch_runtime()
+        except NOT_ANSWERING:
+            draft.runtime_after = None
+        collect(draft, bench, arm, start, end, workers, open_load)
+    except Aborted as exc:
+        draft.fail(exc.outcome, str(exc))
+        session.drain()
+    except ServerError as exc:
+        draft.fail("server-error", f"server failed: {last_line(exc)}", error=str(exc))
+    except NOT_ANSWERING as exc:
+        draft.fail("server-error", f"server failed: /lab/runtime did not answer ({exc})")
+    except LoadGeneratorError as exc:
+        draft.fail("client-error", f"load generator failed: {exc}")
+    return draft.freeze()
+
+
+def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: float,
+            locust_workers: Sequence[WorkerState] = (), open_load: OpenLoad | None = None) -> None:
+    """Samples, statistics, usage and the verdict of a window that ran to its end."""
+    config, session, sampler, validity = arm.config, bench.session, bench.sampler, bench.settings.validity
+    late = session.wait_for_reports(end, [w.id for w in locust_workers])
+    drained = session.drain()
+    samples = drained.samples
+    draft.load_workers = window_workers(session, locust_workers, drained.origins, samples, start, end, late)
+    stats = stats_between(samples, start, end - start, len(locust_workers))
+    write_window_files(draft.cell_dir, session, samples, start, end, drained.drops)
+    open_reason = None
+    if open_load is not None:
+        draft.open_loop, draft.latency_corrected_ms = open_loop_window(samples, drained.drops, start, end,
+                                                                       open_load.rate, open_load.late_ms)
+        open_reason = judge_open_loop(draft.open_loop, validity)
+    sampled = arm.server is not None and bool(arm.server.pid)
+    server_series = sampler.readings(arm.tree) if sampled else []
+    client_series = sampler.readings("client")
+    server_use = usage_in_window(server_series, start, end)
+    client_use = usage_in_window(client_series, start, end)
+    draft.rps, draft.requests, draft.failures = round(stats.rps, 3), stats.requests, stats.failures
+    draft.latency_ms, draft.rps_series = stats.latency_ms, stats.rps_series
+    draft.workers_reporting = sum(1 for w in draft.load_workers if w.requests)
+    if server_use:
+        draft.server_cpu_cores = round(server_use.cpu_cores, 3)
+        draft.server_rss_mb_peak = round(server_use.rss_mb_peak, 1)
+        draft.server_threads_peak = server_use.threads_peak
+        draft.server_pss_mb_peak = None if server_use.pss_mb_peak is None else round(server_use.pss_mb_peak, 1)
+        draft.server_uss_mb_peak = None if server_use.uss_mb_peak is None else round(server_use.uss_mb_peak, 1)
+        draft.server_thread_cores = server_use.thread_cores
+    draft.client_cpu_cores = round(client_use.cpu_cores, 3) if client_use else None
+    draft.samples = merge_samples([s for s in server_series if start - 1 <= s.t <= end + 1],
+                                  [s for s in client_series if start - 1 <= s.t <= end + 1], start)
+    facts = WindowFacts(config.flavour, config.python_gil, draft.runtime_before, draft.runtime_after,
+                        stats.requests, stats.failures, client_use.max_process_cores if client_use else None)
+    reason = judge(facts, validity) or open_reason
+    left = [w for w in draft.load_workers if w.left]
+    if left:
+        reason = reason or "Locust worker(s) left during the window: " + ", ".join(worker_label(w) for w in left)
+    reason = reason or disturbance(session, drained, locust_workers, end)
+    reason = reason or saturated_worker([(worker_label(w), w.cpu_cores) for w in draft.load_workers], validity)
+    if server_use and sampled and config.workers > 1:
+        assert arm.server is not None
+        workers = {pid: cores for pid, cores in server_use.process_cores.items() if pid != arm.server.pid}
+        draft.server_process_cores = tuple(sorted((round(c, 3) for c in workers.values()), reverse=True))
+        if open_load is None:  # at a low arrival rate an idle worker is just a quiet one
+            reason = reason or idle_workers(workers, config.workers, validity)
+    if reason:
+        draft.fail("measured", reason)
+
+
+def write_window_files(directory: Path, session: LoadSession, samples: Sequence[LoadSample], start: float,
+                       end: float, drops: Sequence[float] = ()) -> None:
+    """Locust's CSV and HTML of the window, its raw samples, and a per-second history from them."""
+    session.save_stats(directory)
+    inside = sorted(s for s in samples if start <= s[0] < end)
+    (directory / "locust_raw.json").write_text(json.dumps({"window_start": start, "window_end": end,
+                                                           "samples": inside,
+                                                           "drops": sorted(d for d in drops if start <= d < end)}))
+    lines = ["Timestamp,Requests/s,Failures/s,50%,95%"]
+    for second in range(int(end - start) + 1):
+        bucket = [s for s in inside if start + second <= s[0] < start + second + 1]
+        summary = latency_summary([s[1] for s in bucket])
+        lines.append(f"{int(start) + second},{len(bucket)},{sum(1 for s in bucket if not s[2])},"
+                     f"{summary.p50 if summary else ''},{summary.p95 if summary else ''}")
+    (directory / "locust_stats_history.csv").write_text("\n".join(lines) + "\n")
+
+
+def last_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
