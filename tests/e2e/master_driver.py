@@ -4,8 +4,9 @@
 
 The token comes from $LAB_LOCUST_TOKEN, as for `gil-lab run`. Prints ``admitted <id>``
 once a worker is admitted; then, for every line read from stdin, prints the master's
-``admission`` (who is admitted, who was refused and why) as one JSON line. Ends when
-stdin closes, stopping the session as the lab does.
+``admission`` (who is admitted, who was refused and why) as one JSON line, after
+starting the load first when the line is ``load URL`` (two users against URL). Ends
+when stdin closes, stopping the session as the lab does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def main(port: str, directory: str) -> None:
     with load_session(settings) as session:
         (worker,) = session.wait_for_workers()
         print("admitted", worker.id, flush=True)
-        for _ in sys.stdin:
+        for line in sys.stdin:
+            if line.startswith("load "):
+                session.start_load(line.split()[1], 2, False)
             status = session.status()
             print(json.dumps({"connected": status.get("workers"), **(status.get("admission") or {})}), flush=True)
 

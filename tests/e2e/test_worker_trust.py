@@ -245,6 +245,75 @@ def test_a_captured_hello_replayed_to_the_master_is_refused(tmp_path: Path) -> N
             driver.wait(30)
 
 
+class Strangers:
+    """Locust-speaking clients without the lab's handshake that keep connecting, a new identity every half second."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.ids, self.stopped = port, [], threading.Event()
+        self.thread = threading.Thread(target=self._connect, daemon=True)
+        self.thread.start()
+
+    def _connect(self) -> None:
+        import msgpack
+        import zmq
+
+        context = zmq.Context()
+        sockets = []
+        while not self.stopped.is_set():
+            identity = f"stranger-{len(self.ids)}"
+            sock = context.socket(zmq.DEALER)
+            sock.setsockopt(zmq.IDENTITY, identity.encode())
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(f"tcp://127.0.0.1:{self.port}")
+            sock.send(msgpack.packb(("client_ready", "2.47.0", identity)))  # as Locust's worker says it; no hello
+            sockets.append(sock)
+            self.ids.append(identity)
+            self.stopped.wait(0.5)
+        for sock in sockets:
+            sock.close(0)
+        context.term()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(10)
+
+
+def test_strangers_that_keep_connecting_neither_hold_the_load_back_nor_get_users(tmp_path: Path) -> None:
+    port = free_port()
+    driver = subprocess.Popen([sys.executable, "-m", "tests.e2e.master_driver", str(port), str(tmp_path / "session")],
+                              cwd=PROJECT_ROOT, env=lab_env(LAB_LOCUST_TOKEN=TOKEN), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    strangers = None
+    try:
+        wait_for(lambda: _listening(port), "the lab's master to listen", timeout=60)
+        strangers = Strangers(port)
+        wait_for(lambda: len(strangers.ids) >= 3, "strangers to connect", timeout=30)
+        with _process([str(GIL_LAB), "worker", "--master", f"127.0.0.1:{port}", "--sessions", "1"],
+                      lab_env(LAB_LOCUST_TOKEN=TOKEN), tmp_path / "worker.log"):
+            assert driver.stdout is not None and driver.stdin is not None
+            assert driver.stdout.readline().startswith("admitted")  # ready although strangers are connected
+            before = _ask(driver)
+            assert [c for c in before["connected"] if c.startswith("stranger-")]  # still there, not admitted
+            driver.stdin.write("load http://127.0.0.1:9\n")  # the load starts: the admission deadline
+            driver.stdin.flush()
+            started = json.loads(driver.stdout.readline())
+        refused = {r["id"]: r["reason"] for r in started["refused"]}
+        pending = [c for c in before["connected"] if c.startswith("stranger-")]
+        assert all(c in refused for c in pending), (pending, refused)  # each named, with why
+        assert any("admission deadline" in refused[c] for c in pending)
+        assert not set(pending) & set(started["connected"])  # taken out before any user was handed out
+    finally:
+        if strangers is not None:
+            strangers.stop()
+        if driver.stdin is not None:
+            driver.stdin.close()
+        try:
+            driver.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait(30)
+
+
 def test_the_files_a_master_ships_are_the_labs_recorder_then_the_scenario() -> None:
     names = [f.name for f in RECORDER_FILES]
     assert names == ["lab_handshake.py", "lab_workers.py", "lab_support.py"]
