@@ -287,26 +287,31 @@ def _on_hello(environment: Any, msg: Any, **_: Any) -> None:
     runner, client_id = environment.runner, msg.node_id
     data = msg.data if isinstance(msg.data, dict) else {}
     about = _about(data)
-    if not _keys.get("worker_key"):
-        _refuse(runner, client_id, "this master has no session key (it was not started by the lab)", about)
+    if _keys.get("worker_key") and not _proven(runner, client_id, data, about):
         return
-    ticket = _open_challenge(data.get("challenge"))
-    if ticket is None:
-        _refuse(runner, client_id, "its hello answers no open challenge of this master (a replayed or forged "
-                                   "hello, or one older than "f"{CHALLENGE_TTL_S:g} s)", about)
-        return
-    claimed = data.get("files") if isinstance(data.get("files"), dict) else {}
-    expected = mac(bytes.fromhex(_keys["worker_key"]), "hello", _keys["session"], data.get("challenge"),
-                   ticket["nonce"], client_id, file_digest(claimed))
-    if not same(expected, data.get("proof")):
-        _refuse(runner, client_id, "wrong token: its LAB_LOCUST_TOKEN is not the master's", about)
-        return
+    # (a master started by hand, without the lab's keys, checks no token: plain Locust, as compose's locust-master)
     found = differences(identity(environment), about)
     if found:
         _refuse(runner, client_id, "; ".join(found), about)
         return
     _workers[client_id] = {**about, "admitted": False}
     gevent.spawn(_measure_clock, runner, client_id)
+
+
+def _proven(runner: Any, client_id: str, data: dict[str, Any], about: dict[str, Any]) -> bool:
+    """Whether a hello answers an open challenge of this master, once, with the token; refused otherwise."""
+    ticket = _open_challenge(data.get("challenge"))
+    if ticket is None:
+        _refuse(runner, client_id, "its hello answers no open challenge of this master (a replayed or forged "
+                                   "hello, or one older than "f"{CHALLENGE_TTL_S:g} s)", about)
+        return False
+    claimed = data.get("files") if isinstance(data.get("files"), dict) else {}
+    expected = mac(bytes.fromhex(_keys["worker_key"]), "hello", _keys["session"], data.get("challenge"),
+                   ticket["nonce"], client_id, file_digest(claimed))
+    if not same(expected, data.get("proof")):
+        _refuse(runner, client_id, "wrong token: its LAB_LOCUST_TOKEN is not the master's", about)
+        return False
+    return True
 
 
 def shipped_files(environment: Any) -> list[dict[str, str]]:
