@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -312,6 +313,28 @@ def test_strangers_that_keep_connecting_neither_hold_the_load_back_nor_get_users
         except subprocess.TimeoutExpired:
             os.killpg(driver.pid, signal.SIGKILL)
             driver.wait(30)
+
+
+def test_a_master_started_by_hand_without_the_labs_keys_admits_workers_as_plain_locust(tmp_path: Path) -> None:
+    """compose's locust-master and locust-worker: the recorder's figures, no token to check."""
+    port, web = free_port(), free_port()
+    scenario = str(SCENARIOS_DIR / "json_load.py")
+    master = [locust_executable(), "-f", scenario, "--master", "--master-bind-host", "127.0.0.1",
+              "--master-bind-port", str(port), "--web-host", "127.0.0.1", "--web-port", str(web)]
+    worker = [locust_executable(), "-f", scenario, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def admitted() -> list[dict]:
+        try:
+            with opener.open(f"http://127.0.0.1:{web}/lab/status", timeout=5) as answer:
+                return [w for w in json.loads(answer.read())["admission"]["workers"] if w["admitted"]]
+        except OSError:
+            return []
+
+    with _process(master, lab_env(), tmp_path / "master.log", cwd=SCENARIOS_DIR), \
+            _process(worker, lab_env(), tmp_path / "worker.log", cwd=SCENARIOS_DIR):
+        (joined,) = wait_for(admitted, "the worker to be admitted", timeout=60)  # type: ignore[misc]
+    assert joined["locust"] and joined["offset_s"] is not None
 
 
 def test_the_files_a_master_ships_are_the_labs_recorder_then_the_scenario() -> None:
