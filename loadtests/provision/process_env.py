@@ -5,7 +5,8 @@ cloud credentials, ``LAB_APP_URLS`` with a password in a URL. A child gets only:
 
 - what any program needs (:data:`BASE`, the ``LC_*`` and ``XDG_*`` variables), Python's
   own ``PYTHON*`` settings except the three that would change the interpreter (below),
-  and the lab's location settings;
+  and the lab's own ``LAB_*`` settings (the app and the scenarios read theirs there),
+  except the two that hold secrets (:data:`SECRETS`);
 - an installer (uv, pip, CPython's build, apt-get) also gets what fetching and building
   need: the proxies, uv's and pip's settings, the compiler's flags (:func:`installer_env`);
 - both kinds also get the variables the team names in ``--pass-env`` / ``LAB_PASS_ENV``
@@ -28,10 +29,9 @@ from loadtests.core.errors import ConfigError
 
 BASE = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "COLUMNS", "NO_COLOR",
         # certificate bundles: a child that speaks TLS trusts what the user's tools trust
-        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-        # where the lab keeps its files, for a child that runs the lab's own code
-        "LAB_CACHE_DIR", "LAB_ENVS_DIR", "LAB_CONTROL_VENV", "LAB_RESULTS_DIR")
-BASE_PREFIXES = ("LC_", "XDG_", "PYTHON")
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# LAB_: the lab's own settings (LAB_TRAP_EXT_DIR, LAB_THREADS, where it keeps its files ...), secrets excepted
+BASE_PREFIXES = ("LC_", "XDG_", "PYTHON", "LAB_")
 INTERPRETER_VARIABLES = ("PYTHON_GIL", "PYTHONHOME", "PYTHONPATH")
 INSTALLER = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "NETRC",
              "CC", "CXX", "CPP", "CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LIBS", "PKG_CONFIG_PATH", "MAKEFLAGS",

@@ -17,7 +17,8 @@ SECRETS = {"LAB_LOCUST_TOKEN": "tok-secret", "LAB_APP_URLS": "3.14=http://u:app-
 @pytest.fixture
 def environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {**SECRETS, "PATH": "/usr/bin", "HOME": "/home/u", "LC_ALL": "C.UTF-8", "NO_PROXY": "corp",
-                        "TEAM_DB_URL": "db://x", "TEAM_FLAG": "1", "PYTHONUTF8": "1"}.items():
+                        "TEAM_DB_URL": "db://x", "TEAM_FLAG": "1", "PYTHONUTF8": "1",
+                        "LAB_TRAP_EXT_DIR": "/cache/trap"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv(process_env.PASS_ENV, raising=False)
     monkeypatch.setattr(process_env, "_lab_addresses", [])
@@ -25,8 +26,9 @@ def environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_server_or_locust_gets_the_basics_and_no_secret(environ: None) -> None:
     env = child_env({"LAB_THREADS": "4"})
-    assert {k: env[k] for k in ("PATH", "HOME", "LC_ALL", "PYTHONUTF8", "LAB_THREADS")} == {
-        "PATH": "/usr/bin", "HOME": "/home/u", "LC_ALL": "C.UTF-8", "PYTHONUTF8": "1", "LAB_THREADS": "4"}
+    assert {k: env[k] for k in ("PATH", "HOME", "LC_ALL", "PYTHONUTF8", "LAB_THREADS", "LAB_TRAP_EXT_DIR")} == {
+        "PATH": "/usr/bin", "HOME": "/home/u", "LC_ALL": "C.UTF-8", "PYTHONUTF8": "1", "LAB_THREADS": "4",
+        "LAB_TRAP_EXT_DIR": "/cache/trap"}  # the lab's own settings, its secrets excepted
     assert not set(SECRETS) & set(env) and "TEAM_DB_URL" not in env
     assert not any("secret" in value for value in env.values())
 
