@@ -71,6 +71,7 @@ CHALLENGE_TTL_S = 120.0  # master: how long a challenge it answered can be used 
 OPEN_CHALLENGES = 256  # master: challenges kept at most (the oldest go first): a stranger cannot fill memory
 REFUSALS_KEPT = 100
 DEPARTURE_CHECK_S = 1.0
+DEPARTURE_S = 10.0  # a worker out of the master's list this long has left
 TEXT_LIMIT = 200  # characters kept of a string a worker sent
 ADMISSION_TIMEOUT_S = 20.0  # worker: not admitted by then (a master that went away meanwhile): quit, to be restarted
 PONG_TIMEOUT_S = 2.0
@@ -449,16 +450,19 @@ def _on_init(environment: Any, **_: Any) -> None:
 
 def _forget_the_departed(runner: Any) -> None:
     """An admitted worker that has left (quit, or dropped by Locust as dead) loses its admission: its client id
-    coming back, even with its own bytes replayed, must say a new hello. A worker between windows leaves Locust's
-    list only for a moment (``client_stopped``, then ``client_ready``), so one absent twice in a row has gone."""
-    absent: set[str] = set()
+    coming back, even with its own bytes replayed, must say a new hello. Between two windows a worker leaves
+    Locust's list only for a moment (``client_stopped``, then ``client_ready``): gone means gone for
+    :data:`DEPARTURE_S` on end."""
+    away_since: dict[str, float] = {}
     while True:
         gevent.sleep(DEPARTURE_CHECK_S)
-        clients = getattr(runner, "clients", {})
-        now_absent = {cid for cid in _workers if cid not in clients}
-        for client_id in now_absent & absent:
-            _workers.pop(client_id, None)
-        absent = now_absent
+        clients, now = getattr(runner, "clients", {}), time.monotonic()
+        for client_id in list(_workers):
+            if client_id in clients:
+                away_since.pop(client_id, None)
+            elif now - away_since.setdefault(client_id, now) >= DEPARTURE_S:
+                _workers.pop(client_id, None)
+                away_since.pop(client_id, None)
 
 
 def _on_connect(runner: Any, client_id: str) -> None:
