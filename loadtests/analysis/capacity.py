@@ -19,30 +19,24 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
-from loadtests.analysis.configs import FT_INTERPRETER, ConfigSummary
+from loadtests.analysis.figures.capacity import (
+    DEFAULT_SLO_MS,
+    MIN_POINTS_AMDAHL,
+    MIN_POINTS_USL,
+    PROJECTION_CORES,
+    CapacityPlan,
+    CoreRate,
+    FamilyCapacity,
+    Fit,
+    Projection,
+)
+from loadtests.analysis.figures.configs import FT_INTERPRETER, ConfigSummary
+from loadtests.analysis.figures.stats import InsufficientData
 from loadtests.analysis.microbench_stats import valid_ops
-from loadtests.analysis.stats import InsufficientData
 from loadtests.results.records import Microbench, MicrobenchPoint, RunRecord
 
-DEFAULT_SLO_MS = 500.0
-PROJECTION_CORES = (4, 8, 16, 32)
-MIN_POINTS_AMDAHL = 3
-MIN_POINTS_USL = 4
-
-
 # --- per-configuration figures --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CoreRate:
-    """Throughput per core of one configuration."""
-
-    config: ConfigSummary
-    rps: float
-    rps_per_busy_core: float | None  # rps ÷ server_cpu_cores (what the server actually burned)
-    rps_per_usable_core: float  # rps ÷ cores the server could use
 
 
 def core_rate(config: ConfigSummary, usable_cores: int) -> CoreRate:
@@ -80,48 +74,8 @@ def cores_needed_linear(target_rps: float, rps_per_core: float) -> int:
 # --- scaling models -------------------------------------------------------------------
 
 
-def _amdahl_shape(n: float, sigma: float, kappa: float = 0.0) -> float:
-    return n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0))
-
-
 def _shape_at(n: float, *, sigma: float, kappa: float) -> float:
-    return _amdahl_shape(n, sigma, kappa)
-
-
-@dataclass(frozen=True)
-class Fit:
-    """A fitted scaling model and how well it fits its points."""
-
-    model: str  # "amdahl" or "usl"
-    x1: float  # throughput at one core
-    sigma: float  # serial fraction (contention)
-    kappa: float  # coherency cost (0 for Amdahl)
-    r2: float | None  # None when the points have no spread to explain
-    residuals: tuple[float, ...]  # measured - fitted, in the points' unit
-    points: tuple[tuple[float, float], ...]
-
-    def predict(self, n: float) -> float:
-        return self.x1 * _amdahl_shape(n, self.sigma, self.kappa)
-
-    def cores_for(self, target: float, limit: int = 4096) -> int | None:
-        """Fewest cores the model says reach ``target``; None if it never does."""
-        for n in range(1, limit + 1):
-            if self.predict(n) >= target:
-                return n
-        return None
-
-    @property
-    def peak_cores(self) -> float | None:
-        """USL's throughput peak ``sqrt((1 - σ) / κ)``; None for Amdahl (no peak)."""
-        if self.kappa <= 0:
-            return None
-        return math.sqrt(max(1.0 - self.sigma, 0.0) / self.kappa)
-
-    @property
-    def describe(self) -> str:
-        quality = "R² n/a" if self.r2 is None else f"R² {self.r2:.3f}"
-        params = f"σ={self.sigma:.3f}" + (f", κ={self.kappa:.4f}" if self.model == "usl" else "")
-        return f"{self.model} ({params}, X1={self.x1:.3g}, {quality})"
+    return Fit.shape(n, sigma, kappa)
 
 
 def _best_x1(points: Sequence[tuple[float, float]], shape: Callable[[float], float]) -> tuple[float, float]:
@@ -191,26 +145,6 @@ def _require(points: Sequence[tuple[float, float]], k: int, what: str) -> None:
         raise InsufficientData(f"{what} needs cores >= 1 and finite non-negative throughput")
 
 
-@dataclass(frozen=True)
-class Projection:
-    """Throughput projected to more cores, or the reason there is none."""
-
-    source: str  # what was measured, e.g. "compute / uvicorn / 3.14t w1 t8"
-    unit: str  # "rps" or "ops/s"
-    points: tuple[tuple[float, float], ...]  # (cores, measured mean)
-    fits: tuple[Fit, ...]
-    cores: tuple[int, ...]
-    reason: str | None  # why there is no projection (fewer than 3 distinct core counts)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.fits)
-
-    def predictions(self) -> list[tuple[int, tuple[float, ...]]]:
-        """[(cores, (prediction per fit, ...)), ...]."""
-        return [(n, tuple(f.predict(n) for f in self.fits)) for n in self.cores]
-
-
 def project(
     points: Sequence[tuple[float, float]], source: str, unit: str = "rps", cores: Sequence[int] = PROJECTION_CORES
 ) -> Projection:
@@ -264,28 +198,6 @@ def microbench_points(points: Sequence[MicrobenchPoint], variant: str, workload:
 
 
 # --- the plan the report shows --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FamilyCapacity:
-    """One family (a configuration across users levels) against the SLO."""
-
-    label: str
-    scenario: str
-    best: ConfigSummary | None  # highest rps with p95 under the SLO
-    rate: CoreRate | None  # of ``best``
-    cores_needed: int | None  # for the target rps, linear in rps per usable core
-    cores_needed_model: int | None  # from the Amdahl projection, when there is one
-    measured: bool = True  # False when no users level has a valid repeat
-
-
-@dataclass(frozen=True)
-class CapacityPlan:
-    slo_ms: float
-    target_rps: float | None
-    usable_cores: int
-    families: tuple[FamilyCapacity, ...]
-    projections: tuple[Projection, ...]
 
 
 def _families(configs: Iterable[ConfigSummary], with_cpus: bool) -> dict[tuple, list[ConfigSummary]]:

@@ -12,9 +12,20 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from loadtests.analysis.configs import (
+from loadtests.analysis.configs import comparisons, headline, summarize_configs
+from loadtests.analysis.figures.claims import (
+    INCONCLUSIVE,
+    NOT_MEASURED,
+    NOT_REPRODUCED,
+    PARTLY,
+    REPRODUCED,
+    ClaimRow,
+    ClaimsTable,
+    GilIncident,
+)
+from loadtests.analysis.figures.configs import (
     FT_INTERPRETER,
     GIL_INTERPRETER,
     KIND_GIL_TOGGLE,
@@ -22,13 +33,13 @@ from loadtests.analysis.configs import (
     KIND_PROCESSES,
     Comparison,
     ConfigSummary,
-    comparisons,
-    headline,
-    summarize_configs,
 )
-from loadtests.analysis.microbench_stats import FT_GIL_ON_VARIANT, valid_ops
-from loadtests.analysis.stats import InsufficientData, Speedup, format_interval, format_speedup, speedup
-from loadtests.analysis.stats import verdict as speedup_verdict
+from loadtests.analysis.figures.microbench import FT_GIL_ON_VARIANT
+from loadtests.analysis.figures.stats import InsufficientData, Speedup
+from loadtests.analysis.microbench_stats import valid_ops
+from loadtests.analysis.stats import speedup
+from loadtests.core.wording import format_interval, format_speedup
+from loadtests.core.wording import verdict as speedup_verdict
 from loadtests.results.records import AuditOutcome, Microbench, RunRecord
 
 EFFICIENCY_SCALES = 0.80  # parallel efficiency at or above which threads "scale"
@@ -37,47 +48,6 @@ GIL_FLAT = 1.25  # a GIL build "does not scale" when its speedup stays under thi
 PEP779_CPU_BAR = 0.15
 PEP779_MEMORY_BAR = 0.20
 GIL_ONE_VARIANT = FT_GIL_ON_VARIANT
-
-REPRODUCED = "reproduced"
-PARTLY = "partly"
-NOT_REPRODUCED = "not reproduced"
-NOT_MEASURED = "not measured"
-INCONCLUSIVE = "inconclusive"  # measured, but the interval is too wide to decide
-
-
-@dataclass(frozen=True)
-class ClaimRow:
-    id: str
-    claim: str
-    published: str
-    measured: str
-    cores: int
-    verdict: str
-    status: str  # REPRODUCED | PARTLY | NOT_REPRODUCED | INCONCLUSIVE | NOT_MEASURED (for styling and tests)
-
-
-@dataclass(frozen=True)
-class GilIncident:
-    """A free-threaded configuration whose GIL was on although PYTHON_GIL did not ask for it."""
-
-    config_id: str
-    scenario: str
-    server: str
-    modules: tuple[str, ...]
-    cells: int
-    deliberate: bool  # a "trap" scenario that exists to provoke this
-    rps_gil_on: float | None = None  # mean rps of its (invalid) repeats, for the collapse it shows
-    references: tuple[tuple[str, float], ...] = ()  # valid configs with the same server settings: (label, rps)
-
-
-@dataclass(frozen=True)
-class ClaimsTable:
-    rows: tuple[ClaimRow, ...]
-    incidents: tuple[GilIncident, ...]
-
-    def row(self, claim_id: str) -> ClaimRow:
-        return next(r for r in self.rows if r.id == claim_id)
-
 
 # --- microbench helpers ---------------------------------------------------------------
 

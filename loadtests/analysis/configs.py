@@ -1,99 +1,39 @@
 """Cells grouped into configurations, and the comparisons between configurations.
 
-Every renderer (report, claims, capacity, history, diff) starts here so that they
-all apply the same rules (docs/run-json.md):
+Every figure of a run (report, claims, capacity, history, diff) starts here so that
+they all apply the same rules (docs/run-json.md):
 
 - an invalid cell is never averaged with valid ones; it is kept with its reason;
 - a configuration's figure is the mean of its valid repeats with a 95% t interval;
 - a speedup compares two configurations that differ only in interpreter (or in
   ``parallelism``) for the same scenario, server and users.
+
+The records these functions return are in :mod:`loadtests.analysis.figures.configs`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from loadtests.analysis.paired import PairedRatio, coefficient_of_variation, paired_ratio
-from loadtests.analysis.stats import InsufficientData, MeanCI, Speedup, mean_ci, speedup
-from loadtests.core.flavour import FT, GIL
-from loadtests.results.records import Cell, RunRecord, config_label
-
-GIL_INTERPRETER = GIL.label
-FT_INTERPRETER = FT.label
-# Scenarios that are not CPU-bound work in the thread pool: "async" blocks the loop on
-# purpose (the reference that does not scale) and "trap" scenarios re-enable the GIL.
-NON_SCALING_MARKERS = ("async", "trap")
-
+from loadtests.analysis.figures.configs import (
+    FT_INTERPRETER,
+    GIL_INTERPRETER,
+    KIND_GIL_TOGGLE,
+    KIND_INTERPRETER,
+    KIND_PROCESSES,
+    SWEEP_AXES,
+    Comparison,
+    ConfigSummary,
+    Sweep,
+)
+from loadtests.analysis.figures.stats import InsufficientData, MeanCI, PairedRatio, Speedup
+from loadtests.analysis.paired import coefficient_of_variation, paired_ratio
+from loadtests.analysis.stats import mean_ci, speedup
+from loadtests.results.records import Cell, RunRecord
 
 # --- configurations -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConfigSummary:
-    """One configuration: its valid repeats summarised, its invalid repeats listed."""
-
-    config_id: str
-    scenario: str
-    server: str
-    interpreter: str
-    free_threaded: bool
-    python_gil_env: str | None
-    parallelism: str
-    workers: int
-    threads: int
-    users: int
-    cpus: tuple[int, ...] | None
-    n_valid: int
-    rps_values: tuple[float, ...]
-    rps: MeanCI | None
-    p50: MeanCI | None
-    p95: MeanCI | None
-    p99: MeanCI | None
-    rss_mb: MeanCI | None
-    server_cpu_cores: MeanCI | None
-    client_cpu_cores: MeanCI | None
-    gil_enabled: bool  # in any repeat, valid or not
-    gil_enabled_by: tuple[str, ...]
-    invalid: tuple[tuple[str, str], ...]  # (cell id, reason)
-    # Throughput measured in invalid repeats (e.g. 3.14t with the GIL back on): shown beside
-    # the valid figures in the GIL-incidents section, never averaged into them.
-    invalid_rps_values: tuple[float, ...] = ()
-    refusals: tuple[str, ...] = ()  # why the server refused to start, per refused repeat
-    pss_mb: MeanCI | None = None  # peak PSS of the server tree: shared pages counted once
-    uss_mb: MeanCI | None = None
-    cv: float | None = None  # coefficient of variation of the valid windows' rps
-    server_settings: tuple[Any, ...] = ()  # http, loop, drop-in directories: equal on both sides of a comparison
-
-    @property
-    def label(self) -> str:
-        """Short human name: ``3.14t uvicorn w1 t8`` or ``3.14 uvicorn ×2 proc t8``."""
-        return config_label(self.interpreter, self.python_gil_env, self.server, self.parallelism, self.workers,
-                            self.threads, self.cpus)
-
-    @property
-    def memory_mb(self) -> MeanCI | None:
-        """The memory figure comparisons use: PSS where it was sampled, else RSS (older runs)."""
-        return self.pss_mb or self.rss_mb
-
-    @property
-    def memory_measure(self) -> str:
-        return "PSS" if self.pss_mb else "RSS"
-
-    @property
-    def parallel_width(self) -> int:
-        """Requests this configuration can run at once before cores are counted."""
-        return max(1, min(self.users, self.workers * self.threads, len(self.cpus) if self.cpus else 10**9))
-
-    def cores_in_use(self, usable_cores: int) -> int:
-        """The most cores this configuration can keep busy: its width, capped by its CPU set or the machine."""
-        return max(1, min(self.parallel_width, len(self.cpus) if self.cpus else usable_cores))
-
-    @property
-    def is_cpu_bound(self) -> bool:
-        return not any(m in self.scenario for m in NON_SCALING_MARKERS)
 
 
 def _mean_or_none(values: Sequence[float | None], what: str) -> MeanCI | None:
@@ -165,48 +105,6 @@ def invalid_cells(run: RunRecord) -> list[tuple[str, str]]:
 
 # --- sweeps ------------------------------------------------------------------------------
 
-SWEEP_AXES = ("users", "threads", "cpus")
-_AXIS_UNITS = {"users": "concurrent users (Locust users)", "threads": "anyio threads per event loop (count)",
-               "cpus": "CPUs the server is pinned to (count)"}
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """Configurations that differ in one dimension only (users, threads or CPU set), in order.
-
-    The ideal speedup over the first point is the ratio of cores each can keep busy,
-    so on 2 cores going from 8 to 16 users has an ideal of 1×, not 2×.
-    """
-
-    axis: str
-    scenario: str
-    label: str  # the configuration without the swept dimension
-    points: tuple[ConfigSummary, ...]
-    usable_cores: int
-
-    @property
-    def axis_label(self) -> str:
-        return _AXIS_UNITS[self.axis]
-
-    def x(self, c: ConfigSummary) -> int:
-        return sweep_value(c, self.axis)
-
-    def speedup(self, c: ConfigSummary) -> float:
-        base = self.points[0]
-        assert c.rps is not None and base.rps is not None
-        return c.rps.mean / base.rps.mean
-
-    def ideal(self, c: ConfigSummary) -> float:
-        return c.cores_in_use(self.usable_cores) / self.points[0].cores_in_use(self.usable_cores)
-
-
-def sweep_value(c: ConfigSummary, axis: str) -> int:
-    if axis == "users":
-        return c.users
-    if axis == "threads":
-        return c.threads
-    return len(c.cpus) if c.cpus else 0
-
 
 def _sweep_key(c: ConfigSummary, axis: str) -> tuple[Any, ...]:
     dims = {"users": c.users, "threads": c.threads, "cpus": c.cpus}
@@ -241,7 +139,7 @@ def sweeps(configs: Iterable[ConfigSummary], usable_cores: int) -> list[Sweep]:
                 continue
             groups.setdefault(_sweep_key(c, axis), []).append(c)
         for members in groups.values():
-            values = [sweep_value(c, axis) for c in members]
+            values = [c.along(axis) for c in members]
             if len(set(values)) >= 2:
                 members = [c for _, c in sorted(zip(values, members, strict=True), key=lambda vc: vc[0])]
                 first = members[0]
@@ -250,40 +148,6 @@ def sweeps(configs: Iterable[ConfigSummary], usable_cores: int) -> list[Sweep]:
 
 
 # --- comparisons ----------------------------------------------------------------------
-
-KIND_INTERPRETER = "3.14t vs 3.14"
-KIND_PROCESSES = "3.14t threads vs 3.14 processes"
-KIND_GIL_TOGGLE = "3.14t PYTHON_GIL=1 vs 3.14t"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """candidate / baseline throughput of two configurations that differ in one thing."""
-
-    kind: str
-    candidate: ConfigSummary
-    baseline: ConfigSummary
-    speedup: Speedup | PairedRatio  # paired when both sides alternated in one comparison
-    ideal: float | None  # cores the candidate could use ÷ cores the baseline used (interpreter comparisons)
-    efficiency: float | None  # speedup ÷ ideal
-    memory_ratio: float | None  # candidate ÷ baseline memory (PSS where sampled, else RSS)
-    comparison_id: str | None = None  # the alternation both sides took part in, if any
-
-    @property
-    def scenario(self) -> str:
-        return self.candidate.scenario
-
-    @property
-    def server(self) -> str:
-        return self.candidate.server
-
-    @property
-    def users(self) -> int:
-        return self.candidate.users
-
-    @property
-    def paired(self) -> bool:
-        return isinstance(self.speedup, PairedRatio)
 
 
 def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) -> dict[int, float]:
@@ -309,11 +173,6 @@ def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Sp
     return speedup(cand.rps_values, base.rps_values), None
 
 
-def could_use(c: ConfigSummary, usable_cores: int) -> int:
-    """The cores a configuration could keep busy: min(usable cores or its CPU set, users, the server model's width)."""
-    return c.cores_in_use(usable_cores)
-
-
 def _compare(run: RunRecord, kind: str, cand: ConfigSummary, base: ConfigSummary) -> Comparison | None:
     if not cand.rps_values or not base.rps_values:
         return None
@@ -321,17 +180,19 @@ def _compare(run: RunRecord, kind: str, cand: ConfigSummary, base: ConfigSummary
         s, comparison_id = _ratio(run, cand, base)
     except InsufficientData:
         return None
-    # Only an interpreter comparison has an ideal beyond 1: against N processes, or PYTHON_GIL=1,
-    # the question is parity, not scaling.
-    ideal = eff = None
+    # The cores the candidate could use (min(usable cores or its CPU set, users, the server model's
+    # width)) over the cores the baseline kept busy. Only an interpreter comparison has it as its
+    # ideal: against N processes, or PYTHON_GIL=1, the question is parity, not scaling.
     used = base.server_cpu_cores.mean if base.server_cpu_cores else None
-    if kind == KIND_INTERPRETER and cand.parallelism == "threads" and used and used > 0:
-        ideal = could_use(cand, run.usable_cores) / used
+    cores_ratio = cand.cores_in_use(run.usable_cores) / used if used and used > 0 else None
+    ideal = eff = None
+    if kind == KIND_INTERPRETER and cand.parallelism == "threads" and cores_ratio is not None:
+        ideal = cores_ratio
         eff = s.ratio / ideal
     memory = None
     if cand.memory_mb and base.memory_mb and base.memory_mb.mean > 0 and cand.memory_measure == base.memory_measure:
         memory = cand.memory_mb.mean / base.memory_mb.mean
-    return Comparison(kind, cand, base, s, ideal, eff, memory, comparison_id)
+    return Comparison(kind, cand, base, s, ideal, eff, memory, comparison_id, cores_ratio)
 
 
 def _is_default_ft(c: ConfigSummary) -> bool:

@@ -3,7 +3,8 @@
 Pure functions over a run record (its windows, and for a team's service the stored
 inspection and preflight). Each finding names its evidence, figures from the run, and
 what the team can change. Nothing is guessed: a rule fires only on its signals, and
-the thresholds are the constants below, printed with the report.
+the thresholds are the constants of :mod:`loadtests.analysis.figures.diagnosis`, printed
+with the report.
 
 Signals, per scenario and server, from the valid windows of the headline 3.14t and 3.14
 arms (``configs.headline``):
@@ -27,60 +28,28 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from loadtests.analysis.configs import (
-    FT_INTERPRETER,
-    KIND_INTERPRETER,
-    Comparison,
-    ConfigSummary,
-    comparisons,
-    headline,
-    is_counted,
-    summarize_configs,
+from loadtests.analysis.configs import comparisons, headline, is_counted, summarize_configs
+from loadtests.analysis.figures.configs import FT_INTERPRETER, KIND_INTERPRETER, Comparison, ConfigSummary
+from loadtests.analysis.figures.diagnosis import (
+    ALREADY_PARALLEL_SHARE,
+    CLIENT_NEAR_SATURATION,
+    IDLE_CORES,
+    IN_FLIGHT_SHARE,
+    LOOP_NOTABLE_CORES,
+    LOOP_SATURATED_CORES,
+    LOOP_SHARE,
+    PER_CORE_DROP,
+    SCALES_EFFICIENCY,
+    WAITING_SHARE,
+    Finding,
+    ScenarioDiagnosis,
 )
-from loadtests.analysis.stats import format_interval
+from loadtests.core.wording import format_interval
 from loadtests.results.records import Cell, GilCulprit, RouteInfo, RunRecord, ServiceSettings
 
-#: The event loop's thread at or above this many cores is saturated: every request waits for it.
-LOOP_SATURATED_CORES = 0.8
-#: ... or it did at least this share of the server's work while requests queued (the machine may have
-#: given the server less than a core, but only the loop worked).
-LOOP_SHARE = 0.8
-#: ... and it is the limit when at least this many of the cores the server could use stayed idle.
-IDLE_CORES = 0.4
-#: Below saturation, a loop thread this busy still caps one process: its ceiling is worth stating.
-LOOP_NOTABLE_CORES = 0.2
-#: 3.14 at or above this share of the cores it could use left nothing for threads to gain.
-ALREADY_PARALLEL_SHARE = 0.85
-#: rps per busy core on 3.14t at or below this fraction of 3.14's: each request cost more CPU.
-PER_CORE_DROP = 0.85
-#: Fewer requests in flight than this share of the usable cores: the load left cores idle.
-IN_FLIGHT_SHARE = 0.75
-#: A server under this share of the cores it could use, with enough requests in flight, was waiting.
-WAITING_SHARE = 0.6
-#: A Locust process at or above this many cores is close to saturation (validity marks 0.9 invalid).
-CLIENT_NEAR_SATURATION = 0.8
-#: An interpreter speedup counts as scaling at this efficiency (speedup ÷ ideal).
-SCALES_EFFICIENCY = 0.8
 WORKER_THREADS = "AnyIO worker"
 #: Threads of the servers' own I/O machinery: neither the event loop nor the worker pool.
 HELPER_THREADS = ("libuv-worker", "tokio-rt-worker", "Thread-")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One reason, its measured evidence, and what the team can change."""
-
-    code: str  # stable name: gil-reenabled, event-loop, already-parallel, per-core-cost, load-generator, ...
-    title: str
-    evidence: str
-    change: str
-
-
-@dataclass(frozen=True)
-class ScenarioDiagnosis:
-    scenario: str
-    server: str
-    findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True)
@@ -344,10 +313,14 @@ def python_gil_0_risk(run: RunRecord, comps: Sequence[Comparison], scenario: str
 # --- assembly -------------------------------------------------------------------------
 
 
-def diagnose(run: RunRecord) -> list[ScenarioDiagnosis]:
-    """One diagnosis per scenario and server, findings in order of what to fix first."""
-    configs = summarize_configs(run)
-    comps = comparisons(run, configs)
+def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
+             comps: Sequence[Comparison] | None = None) -> list[ScenarioDiagnosis]:
+    """One diagnosis per scenario and server, findings in order of what to fix first.
+
+    ``configs`` and ``comps``: the run's, when the caller has them already (``analyse`` does).
+    """
+    configs = list(configs) if configs is not None else summarize_configs(run)
+    comps = list(comps) if comps is not None else comparisons(run, configs)
     heads = headline(comps)
     usable = run.usable_cores
     service = run.settings.service

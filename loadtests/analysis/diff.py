@@ -4,62 +4,21 @@ Configurations are matched by ``config_id``; for each pair the throughput ratio
 B ÷ A gets a Fieller interval and a verdict, like pyperf's ``compare_to``. A ratio
 is only meaningful when the two runs measured the same thing, so differences in the
 environment (CPU model, usable cores, interpreter version or build, package
-versions) are listed as warnings before any figure.
+versions) are listed as warnings before any figure. Both runs come analysed: their
+configurations and comparisons are those of :func:`loadtests.analysis.analyse`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from loadtests.analysis.configs import ConfigSummary, summarize_configs
-from loadtests.analysis.stats import InsufficientData, Speedup, speedup, verdict
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.configs import ConfigSummary
+from loadtests.analysis.figures.diff import ConfigDiff, RunDiff
+from loadtests.analysis.figures.stats import InsufficientData
+from loadtests.analysis.ratio_diff import ratio_diffs
+from loadtests.analysis.stats import speedup
 from loadtests.results.records import InterpreterInfo, RunRecord
-from loadtests.results.store import as_run
-
-
-@dataclass(frozen=True)
-class ConfigDiff:
-    """One configuration present in both runs."""
-
-    config_id: str
-    a: ConfigSummary
-    b: ConfigSummary
-    rps: Speedup | None  # b / a; None when a side has no valid repeat
-    p95_ratio: float | None  # b / a of mean p95 latency
-    note: str | None  # why there is no ratio
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.rps) if self.rps is not None else (self.note or "no comparison")
-
-    def to_json(self) -> dict[str, Any]:
-        s = self.rps
-        return {
-            "config_id": self.config_id,
-            "rps_a": self.a.rps.mean if self.a.rps else None, "n_a": self.a.n_valid,
-            "rps_b": self.b.rps.mean if self.b.rps else None, "n_b": self.b.n_valid,
-            "ratio": s.ratio if s else None, "low": s.low if s else None, "high": s.high if s else None,
-            "significant": s.significant if s else None, "verdict": self.verdict,
-            "p95_ratio": self.p95_ratio, "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class RunDiff:
-    a: RunRecord
-    b: RunRecord
-    configs: tuple[ConfigDiff, ...]
-    only_a: tuple[str, ...]
-    only_b: tuple[str, ...]
-    warnings: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"run_a": self.a.run_id, "run_b": self.b.run_id, "warnings": list(self.warnings),
-                "configs": [c.to_json() for c in self.configs], "only_in_a": list(self.only_a),
-                "only_in_b": list(self.only_b)}
 
 
 def _interpreter_facts(info: InterpreterInfo) -> dict[str, Any]:
@@ -116,13 +75,11 @@ def _diff_config(ca: ConfigSummary, cb: ConfigSummary) -> ConfigDiff:
     return ConfigDiff(ca.config_id, ca, cb, s, p95, None)
 
 
-def diff_runs(run_a: RunRecord | Mapping[str, Any] | Path | str,
-              run_b: RunRecord | Mapping[str, Any] | Path | str) -> RunDiff:
-    """Match configurations by config_id and compare B against A."""
-    a, b = as_run(run_a), as_run(run_b)
-    ca = {c.config_id: c for c in summarize_configs(a)}
-    cb = {c.config_id: c for c in summarize_configs(b)}
+def diff_runs(a: Analysis, b: Analysis) -> RunDiff:
+    """Match configurations by config_id and compare B against A; then the paired ratios both runs hold."""
+    ca = {c.config_id: c for c in a.configs}
+    cb = {c.config_id: c for c in b.configs}
     both = [cid for cid in ca if cid in cb]
-    return RunDiff(a, b, tuple(_diff_config(ca[cid], cb[cid]) for cid in both),
+    return RunDiff(a.run, b.run, tuple(_diff_config(ca[cid], cb[cid]) for cid in both),
                    tuple(cid for cid in ca if cid not in cb), tuple(cid for cid in cb if cid not in ca),
-                   tuple(environment_warnings(a, b)))
+                   tuple(environment_warnings(a.run, b.run)), tuple(ratio_diffs(a.comparisons, b.comparisons)))

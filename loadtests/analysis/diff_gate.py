@@ -13,40 +13,9 @@ windows of a compared configuration make the comparison invalid. The exit status
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from loadtests.analysis.configs import is_counted
-from loadtests.analysis.diff import ConfigDiff, RunDiff
-from loadtests.core.exit_status import ExitStatus
+from loadtests.analysis.figures.diff import ConfigDiff, DiffGate, InvalidConfig, RunDiff
 from loadtests.results.records import RunRecord
-
-
-@dataclass(frozen=True)
-class InvalidConfig:
-    """A compared configuration with invalid windows in one run or both."""
-
-    config_id: str
-    reasons: tuple[str, ...]  # "run A: <cell id>: <reason>"
-
-
-@dataclass(frozen=True)
-class DiffGate:
-    fail_above_pct: float
-    compared: int  # configurations present in both runs
-    regressions: tuple[ConfigDiff, ...]
-    invalid: tuple[InvalidConfig, ...]
-
-    @property
-    def status(self) -> ExitStatus:
-        if self.regressions:
-            return ExitStatus.FAILED
-        return ExitStatus.INVALID if self.invalid else ExitStatus.PASS
-
-    def to_json(self) -> dict[str, Any]:
-        return {"fail_above_pct": self.fail_above_pct, "exit_status": int(self.status), "compared": self.compared,
-                "regressions": [c.to_json() for c in self.regressions],
-                "invalid": [{"config_id": i.config_id, "reasons": list(i.reasons)} for i in self.invalid]}
 
 
 def regressed(c: ConfigDiff, fail_above_pct: float) -> bool:

@@ -1,23 +1,23 @@
-"""What the run history keeps of a run: its headline speedups, computed from run.json."""
+"""What the run history keeps of a run: its headline speedups and the series change points need.
+
+The document is made from the run's analysis: the run just measured is indexed from the
+analysis its command already holds; a run directory indexed on the way (``gil-lab
+history``) is read and analysed once for it.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
-from loadtests.analysis.configs import (
-    Comparison,
-    ConfigSummary,
-    comparisons,
-    headline,
-    invalid_cells,
-    summarize_configs,
-)
-from loadtests.analysis.microbench_stats import summarize as summarize_microbench
-from loadtests.analysis.paired import PairedRatio
-from loadtests.analysis.stats import verdict
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.configs import Comparison, ConfigSummary
+from loadtests.analysis.figures.stats import PairedRatio
+from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.summary import KINDS
-from loadtests.results.records import Microbench, RunRecord
+from loadtests.core.wording import verdict
+from loadtests.results.records import RunRecord
 
 #: Bumped when the document gains what change points need; older rows are then re-read from their run.json.
 SUMMARY_VERSION = 2
@@ -32,7 +32,7 @@ def ratio_series_key(c: Comparison) -> str:
     return f"{KINDS[c.kind]}:{c.candidate.config_id}:{c.baseline.config_id}"
 
 
-def _series(configs: list[ConfigSummary], comps: list[Comparison]) -> list[dict[str, Any]]:
+def _series(configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> list[dict[str, Any]]:
     """What change points need of each series: n, mean and sd of the windows' rps, or of the paired log ratios."""
     out: list[dict[str, Any]] = [
         {"key": c.config_id, "measure": "throughput", "label": f"{c.scenario} {c.label} u{c.users}", "n": c.rps.n,
@@ -45,17 +45,16 @@ def _series(configs: list[ConfigSummary], comps: list[Comparison]) -> list[dict[
     return out
 
 
-def run_summary(run: RunRecord) -> dict[str, Any]:
+def history_document(a: Analysis) -> dict[str, Any]:
     """The JSON document the history stores beside a run's key columns."""
-    configs = summarize_configs(run)
-    comps = comparisons(run, configs)
-    heads = [{"scenario": scenario, "server": server, "users": c.users, "ratio": round(c.speedup.ratio, 4),
+    run = a.run
+    heads = [{"scenario": c.scenario, "server": c.server, "users": c.users, "ratio": round(c.speedup.ratio, 4),
               "low": _rounded(c.speedup.low), "high": _rounded(c.speedup.high), "verdict": verdict(c.speedup)}
-             for (scenario, server), c in headline(comps).items()]
+             for c in a.headlines]
     mb_heads = []
-    if isinstance(run.microbench, Microbench):
-        cores = run.microbench.usable_cores
-        rows = summarize_microbench(run.microbench.points, cores)
+    if a.microbench is not None:
+        cores = a.microbench.usable_cores
+        rows = a.microbench.rows
         top = max((r.threads for r in rows if r.threads <= cores), default=None)
         mb_heads = [{"workload": r.workload, "variant": r.variant, "threads": r.threads, "speedup": r.speedup}
                     for r in rows if r.threads == top and r.speedup is not None]
@@ -65,10 +64,15 @@ def run_summary(run: RunRecord) -> dict[str, Any]:
         "cpu_model": run.machine.cpu_model,
         "usable_cores": run.usable_cores,
         "cells": len(run.cells),
-        "invalid_cells": len(invalid_cells(run)),
+        "invalid_cells": len(a.invalid_cells),
         "interpreters": {label: info.version for label, info in run.interpreters.items()},
         "headlines": heads,
         "microbench": mb_heads,
-        "series": _series(configs, comps),
+        "series": _series(a.configs, a.comparisons),
         "summary_version": SUMMARY_VERSION,
     }
+
+
+def index_document(run: RunRecord) -> dict[str, Any]:
+    """The document of a run read from its directory (``results.history.sync_history`` indexes with it)."""
+    return history_document(analyse(run))

@@ -7,32 +7,19 @@ points (a GIL state that contradicts their variant) are never averaged in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from loadtests.analysis.stats import InsufficientData, Speedup, efficiency, mean_ci, speedup
-from loadtests.results.records import MicrobenchPoint
-
-WORKLOADS = ("pure", "json", "hash")
-GIL_VARIANT = "3.14"
-FT_VARIANT = "3.14t"
-FT_GIL_ON_VARIANT = "3.14t+PYTHON_GIL=1"
-VARIANTS = (GIL_VARIANT, FT_VARIANT, FT_GIL_ON_VARIANT)
-
-
-@dataclass(frozen=True)
-class MicrobenchRow:
-    """One (workload, variant, threads) point summarised over its valid repeats."""
-
-    workload: str
-    variant: str
-    threads: int
-    n: int
-    ops_per_s: float | None
-    ops_per_s_ci: tuple[float, float] | None
-    speedup: float | None  # over 1 thread of the same variant
-    speedup_ci: tuple[float, float] | None
-    efficiency: float | None  # speedup ÷ min(threads, cores)
-    cpu_cores: float | None  # what the threads actually got
+from loadtests.analysis.figures.microbench import (
+    FT_VARIANT,
+    GIL_VARIANT,
+    NOISY_SHARE,
+    VARIANTS,
+    WORKLOADS,
+    MicrobenchFigures,
+    MicrobenchRow,
+)
+from loadtests.analysis.figures.stats import InsufficientData, Speedup
+from loadtests.analysis.stats import efficiency, mean_ci, speedup
+from loadtests.results.records import Microbench, MicrobenchPoint
 
 
 def _matches(p: MicrobenchPoint, workload: str, variant: str, threads: int) -> bool:
@@ -86,3 +73,19 @@ def single_thread_ratio(points: Sequence[MicrobenchPoint], workload: str) -> Spe
     """3.14t ÷ 3.14 ops/s at one thread (C3): below 1 means the free-threaded build is slower."""
     return speedup(valid_ops(points, workload, FT_VARIANT, 1), valid_ops(points, workload, GIL_VARIANT, 1),
                    what="ops/s")
+
+
+def microbench_figures(section: Microbench, fallback_cores: int | None = None) -> MicrobenchFigures:
+    """A microbenchmark section summarised once, for the report, the history and ``gil-lab threads``.
+
+    ``fallback_cores``: the run's usable cores, for a section that did not record its own.
+    """
+    cores = section.usable_cores or fallback_cores or 1
+    single = []
+    for workload in section.workloads:
+        try:
+            single.append((workload, single_thread_ratio(section.points, workload)))
+        except InsufficientData:
+            continue
+    noisy = section.others_cores is not None and section.others_cores > NOISY_SHARE * section.usable_cores
+    return MicrobenchFigures(section, cores, tuple(summarize(section.points, cores)), tuple(single), noisy)

@@ -21,47 +21,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from loadtests.analysis.stats import CONFIDENCE, InsufficientData, t_quantile
+from loadtests.analysis.figures.stats import CONFIDENCE, InsufficientData, PairedRatio
+from loadtests.analysis.stats import t_quantile
 
 #: Fewer pairs than this never end an adaptive comparison: early stopping on a narrow
 #: interval biases it, and a handful of pairs can be narrow by luck.
 MIN_ADAPTIVE_PAIRS = 5
-
-
-@dataclass(frozen=True)
-class PairedRatio:
-    """``candidate / baseline`` over paired blocks, with its interval on the log scale."""
-
-    ratio: float  # geometric mean of the per-pair ratios
-    low: float | None  # None with a single pair: no interval
-    high: float | None
-    n_pairs: int
-    log_sd: float | None  # standard deviation of the log ratios
-    confidence: float = CONFIDENCE
-
-    @property
-    def has_interval(self) -> bool:
-        return self.low is not None and self.high is not None
-
-    @property
-    def precision(self) -> float | None:
-        """The interval's half-width relative to the ratio (0.05 = ±5%); None without an interval."""
-        if self.low is None or self.high is None:
-            return None
-        return (self.high - self.low) / 2.0 / self.ratio
-
-    @property
-    def significant(self) -> bool | None:
-        """True when the interval excludes 1; None without an interval."""
-        if self.low is None or self.high is None:
-            return None
-        return not (self.low <= 1.0 <= self.high)
-
-    def reached(self, target: float) -> bool:
-        p = self.precision
-        return p is not None and p <= target
 
 
 def paired_ratio(candidate: Sequence[float], baseline: Sequence[float],

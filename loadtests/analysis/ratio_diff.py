@@ -11,44 +11,13 @@ does not gate (docs/ci.md says why).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
 
-from loadtests.analysis.configs import Comparison, comparisons
-from loadtests.analysis.paired import PairedRatio
-from loadtests.analysis.stats import CONFIDENCE, t_quantile
+from loadtests.analysis.figures.configs import Comparison
+from loadtests.analysis.figures.diff import RatioDiff
+from loadtests.analysis.figures.stats import CONFIDENCE, PairedRatio
+from loadtests.analysis.stats import t_quantile
 from loadtests.analysis.summary import KINDS
-from loadtests.results.records import RunRecord
-
-
-@dataclass(frozen=True)
-class RatioDiff:
-    """One paired comparison present in both runs."""
-
-    kind: str  # as summary.json names it: interpreter, processes, gil-toggle
-    scenario: str
-    server: str
-    users: int
-    candidate: str  # labels
-    baseline: str
-    a: PairedRatio
-    b: PairedRatio
-    change: float  # b.ratio / a.ratio
-    low: float | None  # None when a side has a single pair
-    high: float | None
-
-    @property
-    def significant(self) -> bool | None:
-        if self.low is None or self.high is None:
-            return None
-        return not (self.low <= 1.0 <= self.high)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "scenario": self.scenario, "server": self.server, "users": self.users,
-                "candidate": self.candidate, "baseline": self.baseline,
-                "ratio_a": round(self.a.ratio, 4), "ratio_b": round(self.b.ratio, 4), "change": round(self.change, 4),
-                "low": None if self.low is None else round(self.low, 4),
-                "high": None if self.high is None else round(self.high, 4), "significant": self.significant}
 
 
 def change_interval(a: PairedRatio, b: PairedRatio, confidence: float = CONFIDENCE) -> tuple[float | None, float | None]:
@@ -64,12 +33,12 @@ def change_interval(a: PairedRatio, b: PairedRatio, confidence: float = CONFIDEN
     return math.exp(centre - half), math.exp(centre + half)
 
 
-def _paired(run: RunRecord) -> dict[tuple[str, str, str], Comparison]:
-    return {(c.kind, c.candidate.config_id, c.baseline.config_id): c for c in comparisons(run)
+def _paired(comps: Iterable[Comparison]) -> dict[tuple[str, str, str], Comparison]:
+    return {(c.kind, c.candidate.config_id, c.baseline.config_id): c for c in comps
             if isinstance(c.speedup, PairedRatio)}
 
 
-def ratio_diffs(a: RunRecord, b: RunRecord) -> list[RatioDiff]:
+def ratio_diffs(a: Iterable[Comparison], b: Iterable[Comparison]) -> list[RatioDiff]:
     """Every comparison paired in both runs (same kind and the same two config_ids), in run A's order."""
     in_b = _paired(b)
     out = []

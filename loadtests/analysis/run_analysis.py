@@ -1,38 +1,31 @@
-"""One run analysed once: configurations, comparisons, claims and capacity, for every renderer."""
+"""One run analysed once: configurations, comparisons, claims, capacity, diagnosis and summary, for every consumer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from loadtests.analysis.capacity import DEFAULT_SLO_MS, CapacityPlan, capacity_plan
-from loadtests.analysis.claims import ClaimsTable, evaluate_claims
-from loadtests.analysis.configs import Comparison, ConfigSummary, comparisons, scenarios, summarize_configs
-from loadtests.analysis.diagnosis import ScenarioDiagnosis, diagnose
-from loadtests.results.records import RunRecord
-from loadtests.results.store import as_run
+from loadtests.analysis.capacity import capacity_plan
+from loadtests.analysis.claims import evaluate_claims, refusals
+from loadtests.analysis.configs import comparisons, headline, invalid_cells, scenarios, summarize_configs, sweeps
+from loadtests.analysis.diagnosis import diagnose
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.microbench_stats import microbench_figures
+from loadtests.analysis.summary import summary_record
+from loadtests.results.records import Microbench, RunRecord
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the renderers need, computed once from a run."""
-
-    run: RunRecord
-    configs: tuple[ConfigSummary, ...]
-    comparisons: tuple[Comparison, ...]
-    claims: ClaimsTable
-    capacity: CapacityPlan
-    scenarios: tuple[str, ...]
-    slo_ms: float
-    diagnoses: tuple[ScenarioDiagnosis, ...] = ()  # why each scenario does or does not scale
-
-
-def analyse(run: RunRecord | Mapping[str, Any] | Path | str, slo_ms: float = DEFAULT_SLO_MS,
-            target_rps: float | None = None) -> Analysis:
-    r = as_run(run)
-    cfgs = summarize_configs(r)
-    cmps = comparisons(r, cfgs)
-    return Analysis(r, tuple(cfgs), tuple(cmps), evaluate_claims(r, cfgs, cmps),
-                    capacity_plan(r, cfgs, slo_ms, target_rps), tuple(scenarios(r)), slo_ms, tuple(diagnose(r)))
+def analyse(run: RunRecord, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> Analysis:
+    """Every figure of ``run``, at the p95 objective ``slo_ms`` (and the capacity target ``target_rps``)."""
+    if not isinstance(run, RunRecord):
+        raise TypeError(f"analyse takes a RunRecord (loadtests.results.store.load_run reads one), not "
+                        f"{type(run).__name__}")
+    cfgs = summarize_configs(run)
+    cmps = comparisons(run, cfgs)
+    mb = run.microbench
+    return Analysis(
+        run=run, slo_ms=slo_ms, target_rps=target_rps, scenarios=tuple(scenarios(run)), configs=tuple(cfgs),
+        comparisons=tuple(cmps), headlines=tuple(headline(cmps).values()),
+        sweeps=tuple(sweeps(cfgs, run.usable_cores)), claims=evaluate_claims(run, cfgs, cmps),
+        capacity=capacity_plan(run, cfgs, slo_ms, target_rps), diagnoses=tuple(diagnose(run, cfgs, cmps)),
+        summary=summary_record(run, cfgs, cmps),
+        microbench=microbench_figures(mb, run.usable_cores) if isinstance(mb, Microbench) else None,
+        invalid_cells=tuple(invalid_cells(run)), refusals=tuple(refusals(cfgs)))

@@ -1,4 +1,4 @@
-"""Statistics over repeats: means with Student-t intervals, speedup ratios, verdicts.
+"""Statistics over repeats: means with Student-t intervals, speedup ratios, efficiency.
 
 Pure functions on plain numbers, so that every figure in a report can be checked by
 hand. No SciPy: the t quantile comes from a numeric inverse of the regularised
@@ -7,93 +7,17 @@ incomplete beta function, which is exact to the printed digits for any df.
 A speedup is the ratio of two means. Its interval comes from Fieller's theorem
 (independent samples, Welch-Satterthwaite degrees of freedom): with three repeats a
 bootstrap has only ten distinct resamples per side and understates the spread, while
-Fieller's interval stays honest and is deterministic.
+Fieller's interval stays honest and is deterministic. The figures are records of
+:mod:`loadtests.analysis.figures.stats`; their wording is :mod:`loadtests.core.wording`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
-from loadtests.core.errors import ResultsError
-
-CONFIDENCE = 0.95
-
-
-class InsufficientData(ResultsError, ValueError):
-    """A statistic was asked of data that cannot support it (empty, zero, not finite).
-
-    A failed measurement must surface as an error, never as a silent zero.
-    """
-
-
-@dataclass(frozen=True)
-class MeanCI:
-    """A mean over repeats with its confidence interval (``low``/``high`` are None when n == 1)."""
-
-    mean: float
-    low: float | None
-    high: float | None
-    n: int
-    stdev: float | None
-    confidence: float = CONFIDENCE
-
-    @property
-    def half_width(self) -> float | None:
-        """The t half-width ``high - mean`` (unchanged when ``low`` was raised to a floor)."""
-        return None if self.high is None else self.high - self.mean
-
-    @property
-    def has_interval(self) -> bool:
-        return self.low is not None
-
-
-@dataclass(frozen=True)
-class Speedup:
-    """``candidate / baseline`` of two means, with a Fieller interval when both sides have n >= 2.
-
-    ``low``/``high`` are None when there is no interval (n == 1 on a side); ``high`` is
-    ``math.inf`` when the baseline is too noisy to bound the ratio.
-    """
-
-    ratio: float
-    low: float | None
-    high: float | None
-    n_candidate: int
-    n_baseline: int
-    confidence: float = CONFIDENCE
-
-    @property
-    def has_interval(self) -> bool:
-        return self.low is not None and self.high is not None
-
-    @property
-    def significant(self) -> bool | None:
-        """True when the interval excludes 1; None when there is no interval to judge."""
-        if not self.has_interval:
-            return None
-        assert self.low is not None and self.high is not None
-        return not (self.low <= 1.0 <= self.high)
-
-
-class RatioEstimate(Protocol):
-    """What wording needs of a ratio: a :class:`Speedup` (unpaired) or a paired ratio."""
-
-    @property
-    def ratio(self) -> float: ...
-    @property
-    def low(self) -> float | None: ...
-    @property
-    def high(self) -> float | None: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def has_interval(self) -> bool: ...
-    @property
-    def significant(self) -> bool | None: ...
-
+from loadtests.analysis.figures.stats import CONFIDENCE, InsufficientData, MeanCI, Speedup
 
 # --- the Student t distribution -------------------------------------------------------
 
@@ -147,6 +71,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.lru_cache(maxsize=4096)  # a run asks for the same few (p, df) hundreds of times
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t: ``t_quantile(0.975, 2) == 4.3027...``.
 
@@ -270,44 +195,3 @@ def efficiency(speedup_ratio: float, threads: int, usable_cores: int) -> float:
     if not math.isfinite(speedup_ratio) or speedup_ratio < 0:
         raise InsufficientData(f"speedup must be a finite non-negative number, got {speedup_ratio}")
     return speedup_ratio / min(threads, usable_cores)
-
-
-# --- wording ----------------------------------------------------------------------------
-
-
-def verdict(s: RatioEstimate) -> str:
-    """``"1.93× faster"``, ``"1.20× slower"`` or ``"not significant"``.
-
-    Without an interval (n == 1) the ratio is given with that caveat attached.
-    """
-    if s.ratio == 0:
-        return "no throughput"
-    if s.significant is False:
-        return "not significant"
-    word = f"{s.ratio:.2f}× faster" if s.ratio >= 1 else f"{1 / s.ratio:.2f}× slower"
-    if not s.has_interval:
-        return f"{word} (n=1, no interval)"
-    return word
-
-
-def format_interval(low: float | None, high: float | None, digits: int = 2) -> str:
-    """``"1.85–2.01"``, ``"0.90–∞"`` or ``"no interval (n=1)"``."""
-    if low is None or high is None:
-        return "no interval (n=1)"
-    hi = "∞" if math.isinf(high) else f"{high:.{digits}f}"
-    return f"{low:.{digits}f}–{hi}"
-
-
-def format_speedup(s: RatioEstimate) -> str:
-    """``"1.93× (95% CI 1.85–2.01)"``: the ratio itself, whatever the verdict."""
-    if not s.has_interval:
-        return f"{s.ratio:.2f}× (n=1, no interval)"
-    return f"{s.ratio:.2f}× ({s.confidence:.0%} CI {format_interval(s.low, s.high)})"
-
-
-def format_mean_ci(m: MeanCI, digits: int = 1, unit: str = "") -> str:
-    """``"12.4 ± 0.3"`` (half-width of the CI) or ``"12.4 (n=1)"``."""
-    suffix = f" {unit}" if unit else ""
-    if m.half_width is None:
-        return f"{m.mean:.{digits}f}{suffix} (n=1)"
-    return f"{m.mean:.{digits}f} ± {m.half_width:.{digits}f}{suffix}"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from loadtests.analysis.configs import (
+from collections.abc import Sequence
+
+from loadtests.analysis.configs import candidate_pairs
+from loadtests.analysis.figures.configs import (
     KIND_GIL_TOGGLE,
     KIND_INTERPRETER,
     KIND_PROCESSES,
     Comparison,
     ConfigSummary,
-    candidate_pairs,
-    comparisons,
-    summarize_configs,
 )
-from loadtests.analysis.paired import PairedRatio
+from loadtests.analysis.figures.stats import PairedRatio
 from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.results.records import (
     SCHEMA_VERSION,
@@ -76,7 +76,8 @@ def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
         baseline_pss_mb=None if pss[1] is None else round(pss[1], 1))
 
 
-def _invalid_entries(run: RunRecord, configs: list[ConfigSummary], found: list[Comparison]) -> list[ComparisonSummary]:
+def _invalid_entries(run: RunRecord, configs: Sequence[ConfigSummary],
+                     found: Sequence[Comparison]) -> list[ComparisonSummary]:
     """Pairs the run planned that have no valid ratio, of every kind: listed as invalid, with the reason."""
     compared = {(c.kind, c.candidate.config_id, c.baseline.config_id) for c in found}
     out = []
@@ -114,10 +115,10 @@ def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
     return out
 
 
-def summarize_run(run: RunRecord) -> SummaryRecord:
-    configs = summarize_configs(run)
-    found = comparisons(run, configs)
+def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequence[Comparison]) -> SummaryRecord:
+    """summary.json of ``run``, from its configurations and the comparisons found between them."""
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
-                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))))
+                         capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
+                         safety=None if run.safety is None else run.safety.summary())

@@ -11,7 +11,15 @@ import signal
 
 import click
 
-from loadtests.cli import audit_command, clean_command, gate_commands, report_commands, run_commands, worker_command
+from loadtests.cli import (
+    audit_command,
+    clean_command,
+    gate_commands,
+    report_commands,
+    run_commands,
+    safety_command,
+    worker_command,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +36,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-for _command in (*run_commands.COMMANDS, *report_commands.COMMANDS, *gate_commands.COMMANDS, audit_command.audit,
+for _command in (*run_commands.COMMANDS, *safety_command.COMMANDS, *report_commands.COMMANDS, *gate_commands.COMMANDS,
+                 audit_command.audit,
                  clean_command.clean, worker_command.worker):
     main.add_command(_command)

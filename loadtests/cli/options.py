@@ -6,20 +6,22 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from loadtests.analysis.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.safety_gate import judge_all
 from loadtests.cli.server_options import http_option, servers_option
 from loadtests.core.errors import ConfigError
-from loadtests.core.exit_status import ExitStatus
+from loadtests.core.exit_status import ExitStatus, combined
 from loadtests.provision import process_env
-from loadtests.report.gate_text import render_expectations
+from loadtests.report.gate_text import render_expectations, render_safety_gate
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
-from loadtests.results.records import EVENT_LOOPS
+from loadtests.results.records import EVENT_LOOPS, SummaryRecord
+from loadtests.results.safety_expectation import SafetyExpectation, parse_safety_expectation
 from loadtests.workflow import gates
+from loadtests.workflow.run import RunResult
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -188,6 +190,14 @@ def preset_options(default_preset: str) -> Decorator:
         locustfile_option,
         pass_env_option,
         python_gil_arm_option,
+        click.option("--no-safety", "safety", is_flag=True, flag_value=False, default=True,
+                     envvar="LAB_NO_SAFETY", show_envvar=True,
+                     help="With --app and --locustfile, skip the response check that follows the windows "
+                          "(your answers under parallel load against a serial reference; docs/safety.md)."),
+        click.option("--safety-budget", type=click.FloatRange(30, 7200), envvar="LAB_SAFETY_BUDGET",
+                     show_envvar=True,
+                     help="Time budget of that response check, seconds (default 180): the recording stops at "
+                          "1,000 requests or at 30% of the budget, whichever comes first."),
     ])
 
 
@@ -196,12 +206,23 @@ def not_measurable(exc: ExpectationError) -> click.BadParameter:
     return click.BadParameter(str(exc), ctx=click.get_current_context(silent=True), param_hint="'--expect'")
 
 
-def _parse_expectations(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Expectation, ...]:
+AnyExpectation = Expectation | SafetyExpectation
+
+
+def _parse_expectations(ctx: click.Context, param: click.Parameter,
+                        values: tuple[str, ...]) -> tuple[AnyExpectation, ...]:
     """Each --expect parsed on the spot: a bad expression is a usage error before anything runs."""
     try:
-        return tuple(parse_expectation(v) for v in values)
+        return tuple(parse_safety_expectation(v) or parse_expectation(v) for v in values)
     except ExpectationError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def split_expectations(expectations: tuple[AnyExpectation, ...]
+                       ) -> tuple[tuple[Expectation, ...], tuple[SafetyExpectation, ...]]:
+    """Bounds on ratios, and ``no-races`` gates on the safety checks."""
+    return (tuple(e for e in expectations if isinstance(e, Expectation)),
+            tuple(e for e in expectations if isinstance(e, SafetyExpectation)))
 
 
 def expect_param(required: bool = False) -> Decorator:
@@ -211,30 +232,44 @@ def expect_param(required: bool = False) -> Decorator:
         metavar="EXPR", envvar="LAB_EXPECT", show_envvar=True,
         help="A bound on a measured ratio, e.g. json:3.14t/3.14>=1.5 or compute@uvicorn,u1:3.14t/3.14>=0.85 "
              "(repeatable; docs/ci.md). The bound applies to the 95% interval: exit 10 when one fails, 11 when "
-             "the comparison is invalid. (Several in the variable: space-separated.)")
+             "the comparison is invalid. `no-races` (or no-races@responses, no-races@tests) exits 10 when the "
+             "safety checks found a race. (Several in the variable: space-separated.)")
 
 
-def expect_option(command: Callable[..., Path]) -> Callable[..., Path]:
-    """``--expect`` for a command that measures and returns its run directory (``run``, ``compare``).
+def safety_gate(summary: SummaryRecord, expectations: tuple[SafetyExpectation, ...]) -> ExitStatus:
+    """``no-races`` judged on a run's summary, its lines on stderr; PASS when there is none."""
+    if not expectations:
+        return ExitStatus.PASS
+    status, results = judge_all(expectations, summary)
+    click.echo(render_safety_gate(summary.run_id, results, status), nl=False, err=True)
+    return status
 
-    The expectations are checked against the plan before the command runs (a usage
-    error, exit 2, for a scenario, server or comparison the plan does not measure) and
-    evaluated on the run's summary.json after it: the reasons go to stderr, and the
-    exit status is 10, 11 or 1 when they do not all pass (docs/ci.md).
+
+def expect_option(command: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """``--expect`` for a command that measures (``run``, ``compare``).
+
+    The command's run checks the expectations against its plan before anything starts (a
+    usage error, exit 2, for a scenario, server or comparison the plan does not measure)
+    and judges them on its analysis at the end: the reasons go to stderr, and the exit
+    status is 10, 11 or 1 when they do not all pass (docs/ci.md).
     """
 
     @functools.wraps(command)
-    def wrapper(*args: Any, expectations: tuple[Expectation, ...] = (), **options: Any) -> Path:
+    def wrapper(*args: Any, expectations: tuple[AnyExpectation, ...] = (), **options: Any) -> RunResult:
+        ratios, races = split_expectations(expectations)
         try:
-            gates.check_before_run(expectations, gates.run_request(options))
+            gates.check_safety_before_run(races, options)
+            result = command(*args, expectations=ratios, **options)
         except ExpectationError as exc:
             raise not_measurable(exc) from None
-        run_dir = command(*args, **options)
-        if expectations:
-            report = gates.check_run(run_dir, expectations)
-            click.echo(render_expectations(report), nl=False, err=True)  # stdout stays the command's own
-            if report.status != ExitStatus.PASS:
-                sys.exit(report.status)
-        return run_dir
+        statuses = []
+        if result.expectations is not None:
+            click.echo(render_expectations(result.expectations), nl=False, err=True)  # stdout stays the command's own
+            statuses.append(result.expectations.status)
+        statuses.append(safety_gate(result.analysis.summary, races))
+        status = combined(statuses)
+        if status != ExitStatus.PASS:
+            sys.exit(status)
+        return result
 
     return expect_param()(wrapper)

@@ -13,7 +13,7 @@ from loadtests.cli.errors import lab_errors, progress
 from loadtests.cli.options import slo_option, target_option
 from loadtests.core.errors import ConfigError
 from loadtests.core.exit_status import ExitStatus
-from loadtests.report.diff_text import render_diff, render_ratio_diffs
+from loadtests.report.diff_text import render_diff
 from loadtests.report.gate_text import render_diff_gate
 from loadtests.report.history_text import render_history
 from loadtests.report.microbench_text import render_microbench
@@ -73,14 +73,13 @@ def diff(run_a: Path, run_b: Path, as_json: bool, fail_above: float | None) -> N
 
     Also shows how each paired ratio (3.14t/3.14 ...) moved between the runs.
     """
-    d, ratios = reports.diff(run_a, run_b)
+    d = reports.diff(run_a, run_b)
     verdict = gates.diff_gate(d, fail_above) if fail_above is not None else None
     if as_json:
-        doc = {**d.to_json(), "paired_ratios": [r.to_json() for r in ratios]}
+        doc = d.to_json()
         click.echo(json.dumps({**doc, "gate": verdict.to_json()} if verdict else doc, indent=2))
     else:
-        click.echo(render_diff(d) + render_ratio_diffs(ratios) + ("\n" + render_diff_gate(verdict) if verdict else ""),
-                   nl=False)
+        click.echo(render_diff(d) + ("\n" + render_diff_gate(verdict) if verdict else ""), nl=False)
     if verdict is not None and verdict.status != ExitStatus.PASS:
         sys.exit(verdict.status)
 
@@ -121,13 +120,13 @@ def threads(workloads: str | None, threads: str | None, repeats: int | None, sec
                        ("repeats", repeats), ("seconds_per_point", seconds)):
         if value is not None:
             settings[key] = value
-    section = run_threads(settings, progress)
-    text = json.dumps(section.to_json(), indent=1)
+    figures = run_threads(settings, progress)
+    text = json.dumps(figures.section.to_json(), indent=1)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
-    click.echo(text if as_json else render_microbench(section), nl=as_json)
+    click.echo(text if as_json else render_microbench(figures), nl=as_json)
 
 
 COMMANDS = (report, history, diff, threads)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -23,10 +22,11 @@ from loadtests.cli.options import (
 from loadtests.cli.server_options import http_option, server_option, workers_option
 from loadtests.core.flavour import ROLES
 from loadtests.measure.servers import RunningServer
-from loadtests.workflow import reports
+from loadtests.report.terminal import render_terminal
 from loadtests.workflow import serve as serving
 from loadtests.workflow import setup as setting_up
-from loadtests.workflow.run import RunRequest
+from loadtests.workflow.reports import compare as compare_workflow
+from loadtests.workflow.run import RunRequest, RunResult
 from loadtests.workflow.run import run as run_workflow
 from loadtests.workflow.service import ServiceRequest
 from loadtests.workflow.service import wanted as service_wanted
@@ -70,15 +70,15 @@ def doctor(as_json: bool) -> None:
 @run_options
 @lab_errors
 @expect_option
-def run(**options: Any) -> Path:
-    """Measure a preset's matrix and write results/<run-id>/run.json (no report).
+def run(**options: Any) -> RunResult:
+    """Measure a preset's matrix and write results/<run-id>/run.json and summary.json (no report).
 
     Ctrl-C stops cleanly and keeps every finished cell; `--resume RUN_DIR` completes it.
     Prints the run directory on stdout.
     """
-    run_dir = run_workflow(RunRequest(**options), progress).run_dir
-    click.echo(str(run_dir))
-    return run_dir
+    result = run_workflow(RunRequest(**options), progress)
+    click.echo(str(result.run_dir))
+    return result
 
 
 @click.command()
@@ -87,15 +87,15 @@ def run(**options: Any) -> Path:
 @target_option
 @lab_errors
 @expect_option
-def compare(slo_ms: float, target_rps: float | None, **options: Any) -> Path:
+def compare(slo_ms: float, target_rps: float | None, **options: Any) -> RunResult:
     """Run a preset (default: default) and print the verdict; writes report.html and report.md.
 
     The run directory holds run.json, the reports and each cell's Locust CSV/HTML and
     server log. Ctrl-C keeps finished cells; `gil-lab compare --resume RUN_DIR` completes them.
     """
-    result = run_workflow(RunRequest(**options), progress)
-    click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))
-    return result.run_dir
+    result = compare_workflow(RunRequest(**options), progress, slo_ms, target_rps)
+    click.echo(render_terminal(result.analysis))
+    return result
 
 
 @click.command()
@@ -117,8 +117,8 @@ def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> None:
     gives each side's best setting and two labelled comparisons: 3.14t at equal settings (8
     threads) and best against best (summary.json's `tuned` list).
     """
-    result = run_workflow(RunRequest(slo_ms=slo_ms, capacity=True, **options), progress)
-    click.echo(reports.summarize_run(result.run_dir, slo_ms, target_rps))
+    result = compare_workflow(RunRequest(slo_ms=slo_ms, capacity=True, **options), progress, slo_ms, target_rps)
+    click.echo(render_terminal(result.analysis))
 
 
 @click.command()

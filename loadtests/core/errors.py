@@ -21,6 +21,7 @@ non-zero; it never shows a traceback for these. Anything that is not a
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
     │   ├── PreflightError   the team's Locust file and app do not fit (every request 404, no request)
+    │   ├── RecordingError   the safety check could not record the requests of the load
     │   └── MasterUnverified what answers on the master's address did not prove it knows the run's token
     ├── LaunchError          a server or Locust process could not be started under its supervisor
     ├── MicrobenchError      a `gil-lab threads` worker failed
@@ -140,6 +141,15 @@ class PreflightError(LoadGeneratorError):
 
     Every request of every task was answered 404 (the file is written for another
     service, or ``--app`` names the wrong app), or no task sent a request at all.
+    """
+
+
+class RecordingError(LoadGeneratorError):
+    """Raised by the safety check when the requests of the load cannot be recorded.
+
+    The Locust file's tasks sent no request (each raised, or sent nothing), or every
+    request failed before an answer; the message names the tasks and their errors. The
+    tests check, when asked for, still runs.
     """
 
 

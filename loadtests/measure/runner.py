@@ -67,11 +67,6 @@ class Runner:
         runner.app_urls = dict(options.app_urls)
         return runner
 
-    @classmethod
-    def resume(cls, run_dir: Path, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
-               stop_rule: StopRule = fixed_pairs, master: MasterSettings | None = None) -> Runner:
-        return cls(RunWriter.reopen(Path(run_dir)), interpreters, on_progress, stop_rule, master)
-
     @property
     def run_dir(self) -> Path:
         return self.run.run_dir

@@ -274,19 +274,19 @@ def version_differences(gil_lock: Path | None, ft_lock: Path | None) -> tuple[Ve
 def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: list[str], force: bool) -> AppEnv:
     name, digest = env_name(flavour, team, interpreter)
     path = envs_dir() / name
-    stamp = _read_stamp(path)
+    stamp = read_stamp_file(path)
     if not force and stamp is not None and stamp.get("stamp") == digest:
         env = AppEnv.from_json(stamp["env"])
         if not env.available or env.python.exists():
             print(f"    {name}: up to date ({path})", file=sys.stderr)
             return env
     with env_lock.building(path):
-        stamp = _read_stamp(path)
+        stamp = read_stamp_file(path)
         if not force and stamp is not None and stamp.get("stamp") == digest:  # another set-up built it meanwhile
             return AppEnv.from_json(stamp["env"])
         with step(f"sync environment {name} ({interpreter.label}) from {team.path.name}"):
             env = _build(flavour, team, interpreter, uv, path)
-            _write_stamp(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
+            write_stamp_file(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
     if env.unavailable is not None:
         print(f"    note: no {interpreter.label} environment for this service: "
               f"{env.unavailable.package or 'a requirement'} cannot be installed there", file=sys.stderr)
@@ -296,7 +296,7 @@ def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv
 def _build(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: list[str], path: Path) -> AppEnv:
     if path.exists():
         shutil.rmtree(path)
-    _uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], path.parent, check=f"creating {path}")
+    run_uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], path.parent, check=f"creating {path}")
     lab_input = path / LAB_INPUT
     lab_input.write_text("# gil-lab's app dependencies (the app list of its locks/app-requirements.toml)\n"
                          + "".join(f"{r.text}\n" for r in lab_requirements()))
@@ -307,12 +307,12 @@ def _build(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: l
     lock, python = path / LOCK_NAME, path / "bin" / "python"
     # uv runs from the team file's directory, so relative paths in it mean what they mean to the team.
     # The lock names its indexes and find-links, so the sync installs from where the resolution looked.
-    compiled = _uv(uv, ["pip", "compile", str(lab_input), str(team_input), "--python", interpreter.path,
+    compiled = run_uv(uv, ["pip", "compile", str(lab_input), str(team_input), "--python", interpreter.path,
                         "--generate-hashes", "--emit-index-url", "--emit-find-links", "--no-header", "--quiet",
                         "-o", str(lock)], team.path.parent)
     if compiled.returncode != 0:
         return _failed(flavour, team, interpreter, uv, path, compiled, locked=False)
-    synced = _uv(uv, ["pip", "sync", "--python", str(python), str(lock)], team.path.parent)
+    synced = run_uv(uv, ["pip", "sync", "--python", str(python), str(lock)], team.path.parent)
     if synced.returncode != 0:
         return _failed(flavour, team, interpreter, uv, path, synced, locked=True)
     envs.install_layer(python)
@@ -327,7 +327,7 @@ def _failed(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: 
     reason = why(output)
     built = _BUILD_FAILED.search(output)
     if built is None and not locked and _NO_SOLUTION in output:
-        alone = _uv(uv, ["pip", "compile", str(path / TEAM_INPUT if team.from_pyproject else team.path),
+        alone = run_uv(uv, ["pip", "compile", str(path / TEAM_INPUT if team.from_pyproject else team.path),
                          "--python", interpreter.path, "--no-header", "--quiet"], team.path.parent)
         if alone.returncode == 0:
             raise _conflict(team, interpreter, output)
@@ -417,7 +417,8 @@ def uv_timeout() -> float:
     return seconds
 
 
-def _uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``uv ARGS`` in its own session, ended within ``LAB_UV_TIMEOUT`` (raises EnvironmentSetupError past it)."""
     limit = uv_timeout()
     # its own session: on a timeout or Ctrl-C, uv goes with the build backends it started
     process = subprocess.Popen([*uv, *args], cwd=cwd, env=uv_environment(), stdout=subprocess.PIPE,
@@ -439,7 +440,8 @@ def _uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> 
     return result
 
 
-def _read_stamp(path: Path) -> dict[str, Any] | None:
+def read_stamp_file(path: Path) -> dict[str, Any] | None:
+    """A content-keyed environment's stamp (``{"stamp": hash, "env": {...}}``), or None when it has none."""
     try:
         data = json.loads((path / envs.STAMP_NAME).read_text())
     except (OSError, json.JSONDecodeError):
@@ -447,7 +449,7 @@ def _read_stamp(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("env"), dict) else None
 
 
-def _write_stamp(path: Path, data: dict[str, Any]) -> None:
+def write_stamp_file(path: Path, data: dict[str, Any]) -> None:
     path.mkdir(parents=True, exist_ok=True)
     (path / envs.STAMP_NAME).write_text(json.dumps(data, indent=2, sort_keys=True))
 

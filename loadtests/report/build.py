@@ -1,6 +1,6 @@
-"""Turn a run into decisions: report.html, report.md (+ PNG charts) and a terminal summary.
+"""Turn a run's analysis into decisions: report.html and report.md (+ PNG charts).
 
-``write_report(run_dir)`` reads ``run_dir/run.json`` and writes, beside it:
+``write_report(run_dir, analysis)`` writes, into the run directory:
 
 - ``report.html``: one self-contained file, charts inline as SVG, no scripts;
 - ``report.md`` with ``charts/*.png``.
@@ -14,53 +14,25 @@ never averaged in (docs/run-json.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.analysis.capacity import DEFAULT_SLO_MS, MIN_POINTS_AMDAHL
-from loadtests.analysis.claims import refusals
-from loadtests.analysis.configs import (
-    KIND_INTERPRETER,
-    KIND_PROCESSES,
-    Comparison,
-    Sweep,
-    invalid_cells,
-    sweeps,
-)
-from loadtests.analysis.microbench_stats import MicrobenchRow
-from loadtests.analysis.microbench_stats import summarize as summarize_microbench
-from loadtests.analysis.paired import PairedRatio
-from loadtests.analysis.run_analysis import Analysis, analyse
-from loadtests.analysis.stats import format_interval, verdict
-from loadtests.analysis.summary import capacity_entries
-from loadtests.analysis.tuning import run_settings, tuned_entries
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.capacity import MIN_POINTS_AMDAHL
+from loadtests.analysis.figures.configs import KIND_INTERPRETER, KIND_PROCESSES, Comparison
+from loadtests.analysis.figures.stats import PairedRatio
 from loadtests.core.jsonfile import write_text_atomic
+from loadtests.core.wording import format_interval, verdict
 from loadtests.report import charts
-from loadtests.report.card import CapacityFigure, summary_section
+from loadtests.report.capacity_text import CapacityTables, capacity_tables
+from loadtests.report.card import summary_section
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
-from loadtests.report.service_text import card_diagnosis, diagnosis_blocks, service_blocks
-from loadtests.report.verdict import (
-    CAPACITY_COLUMNS,
-    TUNED_COLUMNS,
-    capacity_headlines,
-    capacity_row,
-    columns_at,
-    fmt_ci,
-    fmt_eff,
-    fmt_n,
-    fmt_pct,
-    fmt_ratio,
-    tuned_headlines,
-    tuned_row,
-    untuned,
-    verdict_paragraph,
-)
-from loadtests.results.records import Microbench, StepFailure, TunedSummary
-from loadtests.results.store import load_run
+from loadtests.report.service_text import diagnosis_blocks, service_blocks
+from loadtests.report.verdict import fmt_ci, fmt_eff, fmt_n, fmt_pct, fmt_ratio, verdict_paragraph
+from loadtests.results.records import StepFailure
 
 EVENT_LOOP_NOTE = (
     "**Why your own routes may scale less.** FastAPI runs `def` endpoints in anyio's worker threads, but "
@@ -125,9 +97,9 @@ def _comparison_table(a: Analysis) -> Table:
                               "half-width relative to the ratio")
 
 
-def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
+def _scaling_table(a: Analysis) -> Table:
     rows = []
-    for sw in sws:
+    for sw in a.sweeps:
         for c in sw.points:
             sp, ideal = sw.speedup(c), sw.ideal(c)
             rows.append((sw.scenario, sw.axis, sw.label, str(sw.x(c)), fmt_ci(c.rps), f"{sp:.2f}×", f"{ideal:.2f}×",
@@ -138,20 +110,12 @@ def _scaling_table(a: Analysis, sws: Sequence[Sweep]) -> Table:
                  f"use (at most {a.run.usable_cores})")
 
 
-def _microbench_summary(a: Analysis) -> tuple[list[MicrobenchRow], int]:
-    mb = a.run.microbench
-    if not isinstance(mb, Microbench):
-        return [], a.run.usable_cores
-    cores = mb.usable_cores or a.run.usable_cores
-    return summarize_microbench(mb.points, cores), cores
-
-
 def _microbench_table(a: Analysis) -> Table | None:
-    rows_in, cores = _microbench_summary(a)
-    if not rows_in:
+    if a.microbench is None or not a.microbench.rows:
         return None
+    cores = a.microbench.usable_cores
     rows = []
-    for r in rows_in:
+    for r in a.microbench.rows:
         ci = r.ops_per_s_ci
         ops = "—" if r.ops_per_s is None else (f"{r.ops_per_s:.1f} ± {(ci[1] - ci[0]) / 2:.1f}" if ci
                                                else f"{r.ops_per_s:.1f} (n={r.n})")
@@ -229,9 +193,8 @@ def _claims_blocks(a: Analysis) -> list[Any]:
             "from `/lab/runtime` (`gil_enabled`, `gil_enabled_by`) read before and after each window."))
     else:
         blocks.append(Paragraph("GIL incidents: no incident in this run (see `gil-lab audit`)."))
-    refused = refusals(a.configs)
-    if refused:
-        blocks.append(Table("refusals", ("configuration", "why the server did not start"), tuple(refused),
+    if a.refusals:
+        blocks.append(Table("refusals", ("configuration", "why the server did not start"), a.refusals,
                             "Servers that refused to start"))
         blocks.append(Paragraph(
             "Some servers check the GIL after importing the app on a free-threaded build and exit rather than serve "
@@ -240,39 +203,35 @@ def _claims_blocks(a: Analysis) -> list[Any]:
     return blocks
 
 
-def _open_capacity_blocks(a: Analysis, chart: Chart | None) -> list[Any]:
+def _open_capacity_blocks(a: Analysis, tables: CapacityTables | None, chart: Chart | None) -> list[Any]:
     """Capacity at the SLO from open-loop searches (gil-lab capacity), when the run made any."""
-    entries = capacity_entries(a.run)
-    if not entries:
+    if tables is None:
         return []
-    tuned = tuned_entries(run_settings(a.run))
-    rows = [(*capacity_row(e), str(len(search.steps)), search.limited_by or search.stopping)
-            for e, search in zip(entries, a.run.capacities, strict=True)]
-    slo, loss = entries[0].slo_ms, a.run.capacities[0].max_loss
+    loss = max((search.max_loss for search in a.run.capacities), default=None)
     blocks: list[Any] = [
-        Paragraph(f"**Capacity at p95 < {slo:g} ms, open loop.** Requests arrived at a set rate whatever the answers "
-                  "(Poisson by default), each sent in its own greenlet, and latency was measured from each request's "
-                  "*intended* send time, so a queue in front of a busy server counts (closed-loop latency hides it). "
-                  "A rate passes when that p95 is under the SLO and failed and dropped requests together stay "
-                  f"under {loss:.0%}. An invalid window (the load generator could not keep its schedule) stops a "
-                  "search without counting as a fail, and its capacity is then only a lower bound. Each configuration's search brackets the capacity, then bisects; the searches of a "
-                  "scenario took turns step by step. The **bracket** is the search's resolution (the capacity lies "
-                  "between its ends); the interval after p95 is its **statistical** uncertainty (a bootstrap of the "
-                  "window's requests) — they are different things."),
-        *[Paragraph(line) for line in capacity_headlines(untuned(entries, tuned))],
-        *_tuned_blocks(tuned, slo),
-        Table("open-capacity-table", (*columns_at(CAPACITY_COLUMNS, slo), "rates tested",
-                                      "stopped"), tuple(rows),
-              f"Highest arrival rate sustained at p95 < {slo:g} ms from the intended send"),
+        Paragraph(f"**Capacity at p95 < {tables.slo_ms:g} ms, open loop.** Requests arrived at a set rate whatever "
+                  "the answers (Poisson by default), each sent in its own greenlet, and latency was measured from "
+                  "each request's *intended* send time, so a queue in front of a busy server counts (closed-loop "
+                  "latency hides it). A rate passes when that p95 is under the SLO and failed and dropped requests "
+                  "together stay under " + (f"{loss:.0%}" if loss is not None else "the search's loss limit")
+                  + ". An invalid window (the load generator could not keep its schedule) stops a search without "
+                  "counting as a fail, and its capacity is then only a lower bound. Each configuration's search "
+                  "brackets the capacity, then bisects; the searches of a scenario took turns step by step. The "
+                  "**bracket** is the search's resolution (the capacity lies between its ends); the interval after "
+                  "p95 is its **statistical** uncertainty (a bootstrap of the window's requests) — they are "
+                  "different things."),
+        *[Paragraph(line) for line in tables.headlines],
+        *_tuned_blocks(tables),
+        tables.capacity,
     ]
     if chart is not None:
         blocks.append(chart)
     return blocks
 
 
-def _tuned_blocks(tuned: Sequence[TunedSummary], slo: float) -> list[Any]:
+def _tuned_blocks(tables: CapacityTables) -> list[Any]:
     """Each side at its best as well as at equal settings, when the run tried several settings per side."""
-    if not tuned:
+    if tables.tuned is None:
         return []
     return [
         Paragraph("**Each interpreter at its best, as well as at equal settings.** This run searched each side at "
@@ -284,10 +243,8 @@ def _tuned_blocks(tuned: Sequence[TunedSummary], slo: float) -> list[Any]:
                   "so best against best does not cancel machine drift the way the sides of one comparison do; and "
                   "a capacity from a search an invalid window stopped is only a lower bound, which turns a ratio "
                   "into a bound (at least, at most)."),
-        *[Paragraph(line) for line in tuned_headlines(tuned)],
-        Table("tuned-table", columns_at(TUNED_COLUMNS, slo),
-              tuple(map(tuned_row, tuned)), "Best setting per side; 3.14t ÷ side at equal settings and best against "
-                                            "best"),
+        *[Paragraph(line) for line in tables.tuned_headlines],
+        tables.tuned,
     ]
 
 
@@ -371,7 +328,7 @@ def _method_blocks(a: Analysis) -> list[Any]:
                      f"{s.duration_s:g} s, {s.repeats} pair(s) per comparison (the minimum when adaptive), Locust "
                      f"workers {s.locust_workers}. Run `{r.run_id}` started {r.created_at}, finished "
                      f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
-    inv = invalid_cells(r)
+    inv = a.invalid_cells
     blocks: list[Any] = [
         *service_blocks(a),
         Paragraph(settings_text),
@@ -460,17 +417,9 @@ def _chart(fig: Any, name: str, caption: str, chart_dir: Path | None, run_dir: P
     return Chart(f"chart-{name}", caption, svg, png)
 
 
-def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | None = None, *,
-                 capacity: Sequence[CapacityFigure] = (),
-                 diagnosis: Mapping[str, Sequence[str]] | None = None) -> ReportDoc:
-    """The report document; PNG charts are written to ``chart_dir`` when given.
-
-    ``capacity`` (capacity at the SLO per configuration) and ``diagnosis`` (lines per
-    scenario, by default the run's own) fill the scenario cards; without them each card
-    says they were not measured.
-    """
+def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | None = None) -> ReportDoc:
+    """The report document of an analysed run; PNG charts are written to ``chart_dir`` when given."""
     r = a.run
-    diagnosis = card_diagnosis(a) if diagnosis is None else diagnosis
     cores = r.usable_cores
     scen = list(a.scenarios)
 
@@ -478,16 +427,15 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
         c = _chart(fig, name, caption, chart_dir, run_dir)
         return [c] if c else []
 
-    sws = sweeps(a.configs, cores)
     scaling: list[Any] = [
         Paragraph(f"Throughput and speedup along each sweep this run measured (users, anyio threads, pinned "
                   f"CPUs), over the sweep's first point. The dotted line is the ideal, bounded by the {cores} "
                   f"usable core(s); efficiency = speedup ÷ ideal.")
     ]
-    if sws:
-        scaling += chart(charts.scaling_chart(sws), "scaling",
+    if a.sweeps:
+        scaling += chart(charts.scaling_chart(a.sweeps), "scaling",
                          "Throughput (requests/s, whiskers: 95% CI) and speedup along each sweep, with the ideal")
-        scaling.append(_scaling_table(a, sws))
+        scaling.append(_scaling_table(a))
     else:
         scaling.append(Paragraph("No sweep in this run: every configuration was measured at one users level, "
                                  "thread count and CPU set, so there is no scaling curve. The `full` preset "
@@ -497,9 +445,8 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     if mb_error:
         scaling.append(Paragraph(f"The threads microbenchmark failed, so there are no HTTP-free figures: "
                                  f"microbenchmark failed: {mb_error}"))
-    if mb_table is not None:
-        summary, mb_cores = _microbench_summary(a)
-        scaling += chart(charts.microbench_chart(summary, mb_cores), "microbench",
+    if mb_table is not None and a.microbench is not None:
+        scaling += chart(charts.microbench_chart(a.microbench.rows, a.microbench.usable_cores), "microbench",
                          "Microbenchmark (no HTTP): speedup of N threads over 1 thread per interpreter variant; "
                          "whiskers: 95% CI; dotted: ideal on the usable cores")
         scaling.append(mb_table)
@@ -536,26 +483,22 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
             _memory_table(a),
         )),
         Section("claims", "Claims C1–C6", tuple(_claims_blocks(a))),
-        Section("capacity", "Capacity", (*_open_capacity_blocks(a, curve_chart), *_capacity_blocks(a, proj_chart))),
+        Section("capacity", "Capacity", (*_open_capacity_blocks(a, capacity_tables(a), curve_chart),
+                                         *_capacity_blocks(a, proj_chart))),
         Section("method", "Method and environment", tuple(_method_blocks(a))),
     )
     title = f"gil-lab report: {r.run_id}"
     subtitle = (f"preset `{r.preset}` · {r.created_at} · {cores} usable core(s) · "
                 f"{r.machine.cpu_model}")
-    cards = summary_section(a, lambda fig, name, caption: _chart(fig, name, caption, chart_dir, run_dir),
-                            capacity, diagnosis)
+    cards = summary_section(a, lambda fig, name, caption: _chart(fig, name, caption, chart_dir, run_dir))
     return ReportDoc(title, subtitle, sections, cards)
 
 
-def write_report(run_dir: Path, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None, *,
-                 capacity: Sequence[CapacityFigure] = (),
-                 diagnosis: Mapping[str, Sequence[str]] | None = None) -> ReportPaths:
-    """Write report.html, report.md and charts/*.png into ``run_dir`` (atomically per file)."""
+def write_report(run_dir: Path, a: Analysis) -> ReportPaths:
+    """Write report.html, report.md and charts/*.png of the analysed run into ``run_dir`` (atomically per file)."""
     run_dir = Path(run_dir)
-    run = load_run(run_dir)
-    a = analyse(run, slo_ms, target_rps)
     chart_dir = run_dir / "charts"
-    doc = build_report(a, chart_dir, run_dir, capacity=capacity, diagnosis=diagnosis)
+    doc = build_report(a, chart_dir, run_dir)
     # unique temporary names: two `gil-lab report` of one run never write into each other's file
     html_path = write_text_atomic(run_dir / "report.html", render_html(doc))
     md_path = write_text_atomic(run_dir / "report.md", render_markdown(doc))

@@ -5,62 +5,34 @@ A card answers "should this scenario move to 3.14t?" with what the run measured:
 - the verdict in words: 3.14t against 3.14 on each server, and against 3.14 with N
   worker processes (the usual way to use several cores with the GIL);
 - a forest plot of those ratios (``forest.py``);
-- capacity at the p95 SLO;
+- capacity at the p95 SLO (``summary.json``'s ``capacity`` entries of the analysis);
 - the peak memory (PSS) of each server compared;
-- why it scales or not.
+- why it scales or not (the analysis's diagnosis).
 
-Capacity and the diagnosis come from other stages, so the card asks only for what it
-shows: any records with the attributes of ``CapacityFigure`` (``summary.json``'s
-``capacity`` entries have them), and diagnosis lines per scenario. Where either is
-missing for a scenario, the card says so rather than leaving a gap.
+Where capacity or a diagnosis is missing for a scenario, the card says so rather than
+leaving a gap.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from matplotlib.figure import Figure
 
-from loadtests.analysis.configs import KIND_PROCESSES, Comparison, ConfigSummary, could_use, headline
-from loadtests.analysis.run_analysis import Analysis
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.configs import KIND_PROCESSES, Comparison, ConfigSummary
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
+from loadtests.report.safety_text import race_lines, safe_to_move, safety_tables
 from loadtests.report.verdict import fmt_pct, refusal_words, speed_words
+from loadtests.results.records import CapacitySummary
 
 CAPACITY_COMMAND = "gil-lab capacity"
 
 #: Makes a Chart (SVG for the page, PNG for Markdown) from a figure: (figure, file stem, caption).
 ChartMaker = Callable[[Figure | None, str, str], Chart | None]
-
-
-class CapacityFigure(Protocol):
-    """One configuration's capacity at the SLO: the highest arrival rate whose p95 stayed under it."""
-
-    @property
-    def scenario(self) -> str: ...
-    @property
-    def server(self) -> str: ...
-    @property
-    def interpreter(self) -> str: ...
-    @property
-    def configuration(self) -> str: ...  # a label a reader knows, e.g. "3.14 uvicorn ×2 proc"
-    @property
-    def max_rps_at_slo(self) -> float | None: ...  # None: no rate tried kept p95 under the SLO
-    @property
-    def bracket_low(self) -> float | None: ...  # the search's resolution: capacity lies in [low, high]
-    @property
-    def bracket_high(self) -> float | None: ...
-    @property
-    def p95_ms_at_max(self) -> float | None: ...
-    @property
-    def rps_per_core(self) -> float | None: ...
-    @property
-    def rps_per_gb(self) -> float | None: ...  # per GB of peak PSS
-    @property
-    def limited_by(self) -> str | None: ...  # an invalid window stopped the search: a lower bound
 
 
 @dataclass(frozen=True)
@@ -81,7 +53,7 @@ class ScenarioComparisons:
 
 
 def scenario_comparisons(a: Analysis, scenario: str) -> ScenarioComparisons:
-    heads = tuple(c for (s, _), c in headline(a.comparisons).items() if s == scenario)
+    heads = tuple(c for c in a.headlines if c.scenario == scenario)
     ft = {h.candidate.config_id for h in heads}
     procs = tuple(c for c in a.comparisons if c.kind == KIND_PROCESSES and c.candidate.config_id in ft)
     return ScenarioComparisons(scenario, heads, procs)
@@ -150,30 +122,21 @@ def verdict_block(a: Analysis, sc: ScenarioComparisons) -> tuple[Paragraph, str]
 # --- the forest plot ------------------------------------------------------------------------
 
 
-def pair_ideal(c: Comparison, usable_cores: int) -> float | None:
-    """The comparison's own ideal, or for an N-process baseline the same ratio of cores."""
-    if c.ideal is not None:
-        return c.ideal
-    used = c.baseline.server_cpu_cores.mean if c.baseline.server_cpu_cores else None
-    return could_use(c.candidate, usable_cores) / used if used else None
-
-
-def forest_rows(sc: ScenarioComparisons, usable_cores: int) -> list[ForestRow]:
+def forest_rows(sc: ScenarioComparisons) -> list[ForestRow]:
     rows = []
     for h in sc.heads:
         for c in (h, *sc.processes_for(h)):
             procs = c.kind == KIND_PROCESSES
             against = f"3.14 × {c.baseline.workers} processes" if procs else "3.14"
             s = c.speedup
-            rows.append(ForestRow(f"{c.server} vs {against}", s.ratio, s.low, s.high,
-                                  pair_ideal(c, usable_cores), procs))
+            rows.append(ForestRow(f"{c.server} vs {against}", s.ratio, s.low, s.high, c.cores_ratio, procs))
     return rows
 
 
 def forest_block(a: Analysis, sc: ScenarioComparisons, chart: ChartMaker) -> Chart | None:
     cores = a.run.usable_cores
     users = sorted({c.users for c in sc.all})
-    made = chart(forest_chart(forest_rows(sc, cores), cores), f"forest-{slug(sc.scenario)}",
+    made = chart(forest_chart(forest_rows(sc), cores), f"forest-{slug(sc.scenario)}",
                  f"{sc.scenario}: 3.14t ÷ baseline throughput at {'/'.join(map(str, users))} users, with 95% "
                  f"intervals. The red tick is each pair's ideal (the cores 3.14t could use ÷ the cores the "
                  f"baseline used); the dotted line marks the {cores} usable core(s), the ideal over a baseline "
@@ -188,7 +151,7 @@ def _rps(v: float) -> str:
     return f"{v:.1f}" if v < 100 else f"{v:.0f}"
 
 
-def _capacity_line(e: CapacityFigure) -> str:
+def _capacity_line(e: CapacitySummary) -> str:
     if e.max_rps_at_slo is None:
         lowest = f" (the lowest rate tried was {_rps(e.bracket_high)} rps)" if e.bracket_high is not None else ""
         return f"{e.configuration}: no rate tried kept p95 under the SLO{lowest}"
@@ -205,7 +168,7 @@ def _capacity_line(e: CapacityFigure) -> str:
     return ", ".join([line, *(x for x in extras if x)])
 
 
-def capacity_blocks(entries: Sequence[CapacityFigure], scenario: str, slo_ms: float) -> list[CardBlock]:
+def capacity_blocks(entries: Sequence[CapacitySummary], scenario: str, slo_ms: float) -> list[CardBlock]:
     mine = [e for e in entries if e.scenario == scenario]
     head = f"**Capacity at p95 < {slo_ms:g} ms**"
     if not mine:
@@ -251,27 +214,42 @@ def diagnosis_blocks(lines: Sequence[str] | None) -> list[CardBlock]:
     return [Paragraph(f"{head}:"), Bullets(tuple(lines))]
 
 
+def safety_blocks(a: Analysis, scenario: str) -> list[CardBlock]:
+    """The "safe to move?" line, and each race with what to change (a team's scenarios, or a run that checked)."""
+    line = safe_to_move(a.run.safety, team_service=scenario in a.run.settings.team_scenarios)
+    if line is None:
+        return []
+    question, _, answer = line.partition("? ")
+    races = race_lines(a.run.safety) if a.run.safety is not None else []
+    return [Paragraph(f"**{question}?** {answer}"), *([Bullets(tuple(races))] if races else [])]
+
+
 # --- assembly -------------------------------------------------------------------------------
 
 
-def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, capacity: Sequence[CapacityFigure] = (),
-                  diagnosis: Sequence[str] | None = None) -> Card:
+def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, diagnosis: Sequence[str]) -> Card:
     sc = scenario_comparisons(a, scenario)
     verdict, tone = verdict_block(a, sc)
     forest = forest_block(a, sc, chart)
-    blocks: list[CardBlock] = [verdict, *([forest] if forest else []), *capacity_blocks(capacity, scenario, a.slo_ms),
-                           *memory_blocks(sc), *diagnosis_blocks(diagnosis)]
+    blocks: list[CardBlock] = [verdict, *safety_blocks(a, scenario), *([forest] if forest else []),
+                               *capacity_blocks(a.summary.capacity, scenario, a.slo_ms), *memory_blocks(sc),
+                               *diagnosis_blocks(diagnosis)]
     return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), tone)
 
 
-def summary_section(a: Analysis, chart: ChartMaker, capacity: Sequence[CapacityFigure] = (),
-                    diagnosis: Mapping[str, Sequence[str]] | None = None) -> Section:
+def card_diagnosis(a: Analysis, scenario: str) -> list[str]:
+    """Each finding of the scenario in one line (server, title, evidence): what its card shows."""
+    return [f"{d.server}: {f.title}. {f.evidence}" for d in a.diagnoses if d.scenario == scenario
+            for f in d.findings]
+
+
+def summary_section(a: Analysis, chart: ChartMaker) -> Section:
     """The unnumbered section the report opens with: an introduction and one card per scenario."""
     cores = a.run.usable_cores
     intro = Paragraph(f"One card per scenario: the verdict, the throughput ratios with their 95% intervals "
                       f"against what {cores} usable core(s) allow, capacity at the p95 SLO, memory, and why it "
                       f"scales or not. Measured on {cores} usable core(s) of {a.run.machine.cpu_model}; the "
                       f"numbered sections below hold every figure and how it was measured.")
-    diag = diagnosis or {}
-    cards = tuple(scenario_card(a, s, chart, capacity, diag.get(s)) for s in a.scenarios)
-    return Section("summary", "The decision, per scenario", (intro, *cards))
+    cards = tuple(scenario_card(a, s, chart, card_diagnosis(a, s)) for s in a.scenarios)
+    safety = safety_tables(a.run.safety, with_answer=not cards) if a.run.safety is not None else []
+    return Section("summary", "The decision, per scenario", (intro, *cards, *safety))

@@ -18,10 +18,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from loadtests.analysis.capacity import Projection  # noqa: E402
-from loadtests.analysis.configs import ConfigSummary, Sweep  # noqa: E402
-from loadtests.analysis.microbench_stats import MicrobenchRow  # noqa: E402
-from loadtests.analysis.stats import MeanCI  # noqa: E402
+from loadtests.analysis.figures.capacity import Projection  # noqa: E402
+from loadtests.analysis.figures.configs import ConfigSummary, Sweep  # noqa: E402
+from loadtests.analysis.figures.microbench import MicrobenchRow  # noqa: E402
+from loadtests.analysis.figures.stats import MeanCI  # noqa: E402
 from loadtests.results.records import CapacitySearch  # noqa: E402
 
 COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}

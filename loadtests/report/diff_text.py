@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loadtests.analysis.diff import RunDiff
-from loadtests.analysis.ratio_diff import RatioDiff
-from loadtests.analysis.stats import format_interval
+from loadtests.analysis.figures.diff import RatioDiff, RunDiff
 from loadtests.core.text import text_table
+from loadtests.core.wording import format_interval
 
 
 def render_diff(d: RunDiff) -> str:
-    """Warnings first, then one row per configuration, then what only one run measured."""
+    """Warnings first, then one row per configuration, what only one run measured, and how the paired ratios moved."""
     lines = [f"A: {d.a.run_id} ({d.a.preset}, {d.a.created_at})", f"B: {d.b.run_id} ({d.b.preset}, {d.b.created_at})"]
     if d.warnings:
         lines.append("")
@@ -32,7 +31,7 @@ def render_diff(d: RunDiff) -> str:
     for label, ids in (("only in A", d.only_a), ("only in B", d.only_b)):
         if ids:
             lines.append(f"{label}: {', '.join(ids)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + render_ratio_diffs(d.ratios)
 
 
 def _moved(r: RatioDiff) -> str:

@@ -8,7 +8,6 @@ renderer translates (or strips, on a terminal).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -83,11 +82,3 @@ def slug(name: str) -> str:
 def plain(text: str) -> str:
     """Text without inline marks, for a terminal."""
     return _CODE.sub(r"\1", _BOLD.sub(r"\1", text))
-
-
-def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Left-aligned columns two spaces apart, for a terminal; the first row is the header."""
-    if not rows:
-        return []
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]

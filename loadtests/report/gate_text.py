@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from loadtests.analysis.diff_gate import DiffGate
-from loadtests.analysis.expectation_check import ExpectationReport
-from loadtests.analysis.stats import format_interval
+from loadtests.analysis.figures.diff import DiffGate
+from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.analysis.figures.safety_gate import SafetyGateResult
+from loadtests.core.exit_status import ExitStatus
+from loadtests.core.wording import format_interval
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "invalid": "INVALID", "missing": "MISSING"}
 _COUNTED = {"pass": "passed", "fail": "failed", "invalid": "invalid", "missing": "missing"}
@@ -19,6 +21,14 @@ def render_expectations(report: ExpectationReport) -> str:
         counts[r.status] = counts.get(r.status, 0) + 1
     tally = ", ".join(f"{n} {_COUNTED[status]}" for status, n in counts.items())
     lines.append(f"{tally}: exit status {int(report.status)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_safety_gate(run_id: str, results: list[SafetyGateResult], status: ExitStatus) -> str:
+    """One line per ``no-races`` expectation, then the exit status."""
+    lines = [f"safety expectations on run {run_id}:"]
+    lines += [f"  {_MARK[r.status]:<7}  {r.expectation.text}  {r.reason}" for r in results]
+    lines.append(f"exit status {int(status)}")
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loadtests.analysis.history_changes import ChangePoint
+from loadtests.analysis.figures.history import ChangePoint
 from loadtests.core.text import text_table
 from loadtests.results.history import HistoryEntry
 

@@ -1,6 +1,6 @@
 """The report's diagnosis section, and what it says about a team's own service.
 
-``diagnosis_blocks``: per scenario and server, each finding of ``analysis/diagnosis.py``
+``diagnosis_blocks``: per scenario and server, each finding of the analysis's diagnosis
 with its evidence and what to change, every module that turned the GIL on with the
 distribution that ships it and the remedies, and the thresholds the rules used.
 ``service_blocks``: the app, its environments (and the versions that differ), the
@@ -13,8 +13,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from loadtests.analysis import diagnosis as rules
-from loadtests.analysis.run_analysis import Analysis
+from loadtests.analysis.figures import diagnosis as rules
+from loadtests.analysis.figures.analysis import Analysis
 from loadtests.report.document import Paragraph, Table, plain
 
 
@@ -93,12 +93,3 @@ def terminal_lines(a: Analysis, width: int = 110) -> list[str]:
                                    initial_indent="  ", subsequent_indent="    ")
             lines += textwrap.wrap(plain(f"-> {f.change}"), width, initial_indent="    ", subsequent_indent="       ")
     return ["diagnosis:", *lines] if lines else []
-
-
-def card_diagnosis(a: Analysis) -> dict[str, list[str]]:
-    """Per scenario, each finding in one line (server, title, evidence): what its summary card shows."""
-    lines: dict[str, list[str]] = {}
-    for d in a.diagnoses:
-        for f in d.findings:
-            lines.setdefault(d.scenario, []).append(f"{d.server}: {f.title}. {f.evidence}")
-    return lines

@@ -42,7 +42,6 @@ from loadtests.results.run_writer import RunWriter
 from loadtests.results.store import (
     RUN_FILE,
     SUMMARY_FILE,
-    as_run,
     cell_dir_name,
     load_run,
     load_summary,
@@ -50,7 +49,6 @@ from loadtests.results.store import (
     parse_run,
     save_run,
     save_summary,
-    summary_is_current,
 )
 
 __all__ = [
@@ -74,7 +72,6 @@ __all__ = [
     "SummaryRecord",
     "TunedSummary",
     "Warmup",
-    "as_run",
     "cell_dir_name",
     "load_run",
     "load_summary",
@@ -84,5 +81,4 @@ __all__ = [
     "parse_expectation",
     "save_run",
     "save_summary",
-    "summary_is_current",
 ]

@@ -7,8 +7,10 @@ has no migrations. The table is created if missing, the variable part of a row i
 JSON document (new fields need no new columns), and ``sync_history`` indexes run
 directories written before the history existed, or by an older lab.
 
-The summary is computed by the caller (``analysis.history_summary.run_summary``) and
-passed in as a function: storage does not know what a headline is.
+The summary document comes from the caller, which knows what a headline is: the run just
+finished is indexed from the document its command computed in memory (``record_run``);
+run directories found on disk are indexed with a summarizer function
+(``analysis.history_summary.index_document``).
 
 Several labs may share one results directory. The index runs in WAL mode (readers never
 wait for a writer), every write is one short transaction taken after the run
@@ -92,7 +94,7 @@ class HistoryEntry:
                 "git_sha": self.git_sha, "complete": self.complete, **self.summary}
 
 
-#: Turns a run into the summary document the index stores (``analysis.history_summary.run_summary``).
+#: Turns a run into the summary document the index stores (``analysis.history_summary.index_document``).
 Summarizer = Callable[[RunRecord], dict[str, Any]]
 
 
@@ -143,11 +145,11 @@ _UPSERT = ("INSERT OR REPLACE INTO runs (run_id, run_dir, created_at, preset, gi
            "recorded_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def _row(run_dir: Path, run: RunRecord, summarize: Summarizer) -> tuple[Any, ...]:
+def _row(run_dir: Path, run: RunRecord, summary: dict[str, Any]) -> tuple[Any, ...]:
     """A run's row, computed before any transaction starts."""
     mtime = (run_dir / RUN_FILE).stat().st_mtime_ns
     return (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.git_sha,
-            int(run.complete), mtime, utc_now(), json.dumps(summarize(run)))
+            int(run.complete), mtime, utc_now(), json.dumps(summary))
 
 
 def _store(db: Path, rows: Sequence[tuple[Any, ...]], gone: Sequence[str] = ()) -> None:
@@ -156,21 +158,26 @@ def _store(db: Path, rows: Sequence[tuple[Any, ...]], gone: Sequence[str] = ()) 
         conn.executemany("DELETE FROM runs WHERE run_id = ?", [(run_id,) for run_id in gone])
 
 
-def record_run(run_dir: Path | str, summarize: Summarizer, results_dir: Path | str | None = None) -> HistoryEntry:
-    """Index one run (again): idempotent, keyed by run_id. The index sits in the run's parent by default."""
+def record_run(run_dir: Path | str, run: RunRecord, summary: dict[str, Any],
+               results_dir: Path | str | None = None) -> HistoryEntry:
+    """Index the run just written to ``run_dir`` (again), from its record and summary document in memory.
+
+    Idempotent, keyed by run_id; nothing is read from the run directory. The index sits in
+    the run's parent by default.
+    """
     run_dir = Path(run_dir)
-    run = load_run(run_dir)
     db = history_path(results_dir if results_dir is not None else run_dir.resolve().parent)
-    _store(db, [_row(run_dir, run, summarize)])
+    _store(db, [_row(run_dir, run, summary)])
     return _entry_by_id(db, run.run_id)
 
 
-def index_run(run_dir: Path | str, summarize: Summarizer, warn: Callable[[str], None],
+def index_run(run_dir: Path | str, run: RunRecord, summary: dict[str, Any], warn: Callable[[str], None],
               results_dir: Path | str | None = None) -> HistoryEntry | None:
-    """Index a run that has just finished, best-effort: a history that cannot be written is a warning, and the
-    run, its summary and its report go on (the history can be rebuilt from the run directories; a run cannot)."""
+    """:func:`record_run` for a run that has just finished, best-effort: a history that cannot be written is a
+    warning, and the run, its summary and its reports go on (the history can be rebuilt from the run
+    directories; a run cannot)."""
     try:
-        return record_run(run_dir, summarize, results_dir)
+        return record_run(run_dir, run, summary, results_dir)
     except ResultsError as exc:
         warn(f"warning: the run is complete, but it is not in the history yet: {exc}")
         return None
@@ -208,7 +215,8 @@ def sync_history(results_dir: Path | str, summarize: Summarizer, summary_version
         if key in known and known[key][0] == run_file.stat().st_mtime_ns and fresh:
             continue
         try:
-            rows.append(_row(run_dir, load_run(run_dir), summarize))
+            run = load_run(run_dir)
+            rows.append(_row(run_dir, run, summarize(run)))
         except ResultsError as exc:
             problems.append(f"{run_dir.name}: {exc}")
     gone = [run_id for key, (_, run_id, _) in known.items()

@@ -311,5 +311,13 @@ def _v3_to_v4(doc: Document) -> Document:
     return doc
 
 
+# --- 4 -> 5 ---------------------------------------------------------------------------------
+
+
+def _v4_to_v5(doc: Document) -> Document:
+    """Safety checks: a run before them checked none."""
+    return {**doc, "schema_version": 5, "safety": None}
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

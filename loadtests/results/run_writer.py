@@ -25,6 +25,7 @@ from loadtests.results.records import (
     Microbench,
     Plan,
     RunRecord,
+    SafetyRecord,
     StepFailure,
     Warmup,
 )
@@ -86,9 +87,11 @@ class RunWriter:
     # ---- what the workflow's once-per-run steps produce -----------------------------------
     def record_step(self, *, microbench: Microbench | StepFailure | None = None,
                     audit: AuditOutcome | StepFailure | None = None,
-                    gil_culprits: tuple[GilCulprit, ...] | None = None) -> None:
+                    gil_culprits: tuple[GilCulprit, ...] | None = None,
+                    safety: SafetyRecord | None = None) -> None:
         """Store the result of a once-per-run step (None leaves that step as it was)."""
-        changes: dict[str, Any] = {"microbench": microbench, "audit": audit, "gil_culprits": gil_culprits}
+        changes: dict[str, Any] = {"microbench": microbench, "audit": audit, "gil_culprits": gil_culprits,
+                                   "safety": safety}
         self._record = replace(self._record, **{k: v for k, v in changes.items() if v is not None})
         self.save()
 

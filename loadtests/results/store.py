@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import platform
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +71,6 @@ def save_summary(run_dir: Path, summary: SummaryRecord) -> Path:
     return path
 
 
-def summary_is_current(run_dir: Path | str) -> bool:
-    """Whether the run's summary.json was written with this lab's schema (older ones are rebuilt, not read)."""
-    path = Path(run_dir) / SUMMARY_FILE
-    try:
-        data = read_json(path, ResultsError, "")
-    except ResultsError:
-        return False
-    return isinstance(data, dict) and data.get("schema_version") == SCHEMA_VERSION
-
-
 def load_summary(run_dir: Path | str) -> SummaryRecord:
     path = Path(run_dir) / SUMMARY_FILE
     data = read_json(path, ResultsError, "summary.json is written by `gil-lab run`, `compare` and `report`.")
@@ -99,12 +88,3 @@ def cell_dir_name(cell_id: str) -> str:
 def parse_run(document: Any, source: str = "run.json") -> RunRecord:
     """A run.json document (any schema version) as a typed record."""
     return RunRecord.from_json(migrate(document, source), path="run")
-
-
-def as_run(obj: RunRecord | Mapping[str, Any] | Path | str) -> RunRecord:
-    """Accept a record, a parsed run.json document, a run directory or a run.json path."""
-    if isinstance(obj, RunRecord):
-        return obj
-    if isinstance(obj, Mapping):
-        return parse_run(dict(obj))
-    return load_run(obj)

@@ -1,22 +1,29 @@
-"""``gil-lab report``, ``history`` and ``diff``, and the summary ``compare`` ends with."""
+"""``gil-lab compare``, ``report``, ``history`` and ``diff``: a run's analysis, written and shown.
+
+A run directory is read here, once per command: ``report`` and ``diff`` load each
+record and analyse it once. ``compare`` reads nothing back: it writes its reports from
+the analysis its run ended with (``workflow.finish``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from loadtests.analysis.capacity import DEFAULT_SLO_MS
-from loadtests.analysis.diff import RunDiff, diff_runs
-from loadtests.analysis.history_changes import ChangePoint, change_points
-from loadtests.analysis.history_summary import SUMMARY_VERSION, run_summary
-from loadtests.analysis.ratio_diff import RatioDiff, ratio_diffs
-from loadtests.analysis.summary import summarize_run as summarize
+from loadtests.analysis.diff import diff_runs
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.figures.diff import RunDiff
+from loadtests.analysis.figures.history import ChangePoint
+from loadtests.analysis.history_changes import change_points
+from loadtests.analysis.history_summary import SUMMARY_VERSION, index_document
+from loadtests.analysis.run_analysis import analyse
 from loadtests.core.errors import ConfigError
 from loadtests.core.paths import results_dir
 from loadtests.report.build import ReportPaths, write_report
-from loadtests.report.terminal import render_terminal
 from loadtests.results.history import HistoryEntry, list_runs, sync_history
 from loadtests.results.store import RUN_FILE, load_run, save_summary
+from loadtests.workflow.run import Progress, RunRequest, RunResult, run
 
 
 def newest_run(root: Path | None = None) -> Path:
@@ -28,18 +35,28 @@ def newest_run(root: Path | None = None) -> Path:
     return runs[-1]
 
 
+def load_analysis(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> Analysis:
+    """A run directory's run.json, read once and analysed once."""
+    return analyse(load_run(run_dir), slo_ms, target_rps)
+
+
+def compare(request: RunRequest, progress: Progress, slo_ms: float = DEFAULT_SLO_MS,
+            target_rps: float | None = None) -> RunResult:
+    """Measure (or resume) a run, then write report.html and report.md beside its run.json.
+
+    ``gil-lab compare`` and ``gil-lab capacity``. The reports come from the analysis the
+    run ended with, the one summary.json and the history were written from.
+    """
+    result = run(request, progress, slo_ms, target_rps)
+    return replace(result, report=write_report(result.run_dir, result.analysis))
+
+
 def report(run_dir: Path | None, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> ReportPaths:
     """Rewrite a run's report.html, report.md and summary.json from its run.json (the newest run by default)."""
     run_dir = run_dir or newest_run()
-    summary = summarize(load_run(run_dir))
-    save_summary(run_dir, summary)
-    return write_report(run_dir, slo_ms, target_rps, capacity=summary.capacity)
-
-
-def summarize_run(run_dir: Path | str, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | None = None) -> str:
-    """Write the reports for ``run_dir`` and return the terminal summary (table + verdict)."""
-    report(Path(run_dir), slo_ms, target_rps)
-    return render_terminal(Path(run_dir), slo_ms)
+    a = load_analysis(run_dir, slo_ms, target_rps)
+    save_summary(run_dir, a.summary)
+    return write_report(run_dir, a)
 
 
 @dataclass(frozen=True)
@@ -55,14 +72,13 @@ class History:
 def history(root: Path | None = None, limit: int | None = 20) -> History:
     """Index what is new under ``root`` (results/ by default), then list the newest runs and their change points."""
     root = root or results_dir()
-    problems = sync_history(root, run_summary, SUMMARY_VERSION)
+    problems = sync_history(root, index_document, SUMMARY_VERSION)
     everything = list_runs(root, None)
     listed = everything[:limit] if limit is not None else everything
     shown = {e.run_id for e in listed}
     return History(listed, problems, [c for c in change_points(everything) if c.run_id in shown])
 
 
-def diff(run_a: Path, run_b: Path) -> tuple[RunDiff, list[RatioDiff]]:
+def diff(run_a: Path, run_b: Path) -> RunDiff:
     """B against A per configuration, and how the paired ratios both runs hold moved."""
-    d = diff_runs(run_a, run_b)
-    return d, ratio_diffs(d.a, d.b)
+    return diff_runs(load_analysis(run_a), load_analysis(run_b))

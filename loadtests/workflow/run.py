@@ -6,8 +6,9 @@ nothing); for a team's own service (``--app``, ``--requirements``, ``--locustfil
 ``service.py``) its environments, the inspection of its app and the preflight of its
 Locust file, still before any window; then the plan's once-per-run steps (prepare, GIL
 audit, threads microbenchmark), then every cell, then who turned the GIL on in any
-window, then the history. ``--resume`` continues a run directory: steps already
-recorded are not repeated, finished cells are kept.
+window, then the analysis of the record in memory: summary.json, the history and the
+``--expect`` verdicts come from it, and nothing is read back. ``--resume`` continues a
+run directory: steps already recorded are not repeated, finished cells are kept.
 """
 
 from __future__ import annotations
@@ -18,25 +19,29 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from loadtests.analysis.history_summary import run_summary
-from loadtests.analysis.summary import summarize_run
+from loadtests.analysis.expectation_check import evaluate
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
+from loadtests.analysis.figures.expectations import ExpectationReport
 from loadtests.core.credentials import keep_url_secrets
-from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
+from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import control_venv, results_dir, setup_command
+from loadtests.core.paths import control_venv, results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
 from loadtests.measure.runner import Runner
 from loadtests.plan.comparisons import comparisons
+from loadtests.plan.expectation_scope import check_scope
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
 from loadtests.provision import env_lock, envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
-from loadtests.results.history import index_run
+from loadtests.report.build import ReportPaths
+from loadtests.results.expectation import Expectation
 from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
-from loadtests.results.store import load_run, save_summary
+from loadtests.results.run_writer import RunWriter
 from loadtests.workflow.audit import (
     audit_app_for_run,
     audit_service_for_run,
@@ -44,8 +49,11 @@ from loadtests.workflow.audit import (
     culprits_of_audit,
 )
 from loadtests.workflow.distributed import master_for_request, master_for_resume
+from loadtests.workflow.finish import conclude
+from loadtests.workflow.safety import check_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
+    check_environments,
     check_inputs,
     keep_preflight_logs,
     prepare,
@@ -104,6 +112,9 @@ class RunRequest:
     locustfile: str | None = None
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: str | None = None
+    expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
+    safety: bool = True  # a team's app with its Locust file: the response check after the windows
+    safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
 
     @property
     def service(self) -> ServiceRequest:
@@ -156,12 +167,9 @@ def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
 class RunResult:
     run_dir: Path
     record: RunRecord
-
-
-def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
-    for spec in envs.env_specs(dict(interpreters)):
-        if not spec.python.exists():
-            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
+    analysis: Analysis  # of the record in memory: summary.json and the history entry were written from it
+    expectations: ExpectationReport | None = None  # --expect judged on the analysis's summary
+    report: ReportPaths | None = None  # report.html and report.md, when the command wrote them
 
 
 def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
@@ -192,17 +200,25 @@ def check_capacity_budget(plan: Plan) -> None:
                           f"two): give at least {2 * step * arms:g} s")
 
 
-def run(request: RunRequest, progress: Progress) -> RunResult:
-    """Measure a preset (or resume a run directory), index it in the history, return it."""
+def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
+        target_rps: float | None = None) -> RunResult:
+    """Measure a preset (or resume a run directory), write summary.json, index it in the history, return it.
+
+    ``slo_ms`` and ``target_rps``: what the analysis judges latency and capacity against
+    (by default the run's own SLO, else 500 ms).
+    """
+    inputs, prepared = None, None
     if request.resume_dir:
-        stored = load_run(Path(request.resume_dir))
-        runner = Runner.resume(Path(request.resume_dir), {} if stored.settings.app_urls else load_interpreters(),
-                               progress, adaptive, master_for_resume(stored.settings, request.workers_timeout,
-                                                                     progress))
+        writer = RunWriter.reopen(Path(request.resume_dir))  # run.json, read once for the whole command
+        stored = writer.record
+        check_scope(request.expectations, stored.settings.plan)
+        runner = Runner(writer, {} if stored.settings.app_urls else load_interpreters(), progress, adaptive,
+                        master_for_resume(stored.settings, request.workers_timeout, progress))
         if request.app_urls:  # run.json keeps the URLs without credentials: given again, they count
             runner.app_urls.update(request.external_apps(set(stored.settings.app_urls)))
     else:
         plan, app_urls = plan_for(request)
+        check_scope(request.expectations, plan)  # an expectation the plan cannot answer costs nothing
         master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
                                     request.expose_master, request.workers_timeout, bool(app_urls), progress)
         routes = request.resolved_routes_dirs
@@ -234,9 +250,14 @@ def run(request: RunRequest, progress: Progress) -> RunResult:
             raise
         run_dir = runner.run_cells()
         attribute_gil(runner, progress)
-    save_summary(run_dir, summarize_run(runner.run.record))
-    index_run(run_dir, run_summary, progress)
-    return RunResult(run_dir, runner.run.record)
+        if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+            users = max((c.users for c in runner.plan.configs), default=1)
+            runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                            progress))
+    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps,
+                        warn=progress)
+    verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None
+    return RunResult(run_dir, runner.run.record, analysis, verdicts)
 
 
 def environments_in_use(runner: Runner) -> list[Path]:

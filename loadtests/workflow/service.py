@@ -27,9 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.audit.inspection import inspect_app, require_servable
-from loadtests.core.errors import AppError, ConfigError, EnvironmentUnavailable, PreflightError
+from loadtests.core.errors import (
+    AppError,
+    ConfigError,
+    EnvironmentSetupError,
+    EnvironmentUnavailable,
+    PreflightError,
+)
 from loadtests.core.flavour import FLAVOURS, FT, by_label
-from loadtests.core.paths import PROJECT_ROOT, envs_dir
+from loadtests.core.paths import PROJECT_ROOT, envs_dir, setup_command
 from loadtests.core.servers import DEFAULT_SERVER
 from loadtests.measure import preflight as preflights
 from loadtests.measure.locustfile import Locustfile, read_locustfile
@@ -90,6 +96,12 @@ class CheckedInputs:
     def builtin(self) -> bool:
         """The lab's own app, imported from the repository."""
         return self.app == BUILTIN_APP and self.app_dir == PROJECT_ROOT
+
+
+def check_environments(interpreters: Mapping[str, Interpreter]) -> None:
+    for spec in envs.env_specs(dict(interpreters)):
+        if not spec.python.exists():
+            raise EnvironmentSetupError(f"environment {spec.name} is missing ({spec.path}). Run `{setup_command()}`.")
 
 
 def requirements_file(request: ServiceRequest, routes_dirs: Sequence[str], progress: Progress) -> Path | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loadtests.analysis.configs import KIND_GIL_TOGGLE, KIND_INTERPRETER, KIND_PROCESSES, block_throughput
-from loadtests.analysis.paired import MIN_ADAPTIVE_PAIRS, PairedRatio, paired_ratio
-from loadtests.analysis.stats import InsufficientData
+from loadtests.analysis.configs import block_throughput
+from loadtests.analysis.figures.configs import KIND_GIL_TOGGLE, KIND_INTERPRETER, KIND_PROCESSES
+from loadtests.analysis.figures.stats import InsufficientData, PairedRatio
+from loadtests.analysis.paired import MIN_ADAPTIVE_PAIRS, paired_ratio
 from loadtests.measure.comparison_loop import Decision, complete_blocks, fixed_pairs
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.results.records import Cell, CellConfig, Plan

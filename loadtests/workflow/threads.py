@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from loadtests.analysis.figures.microbench import MicrobenchFigures
+from loadtests.analysis.microbench_stats import microbench_figures
 from loadtests.measure.microbench import run_microbench
 from loadtests.provision.provisioning import load_interpreters
-from loadtests.results.records import Microbench
 
 
-def threads(settings: Mapping[str, Any], progress: Callable[[str], None]) -> Microbench:
-    return run_microbench(load_interpreters(), settings, progress)
+def threads(settings: Mapping[str, Any], progress: Callable[[str], None]) -> MicrobenchFigures:
+    """Measure the microbenchmark on both interpreters and summarise it (its section is ``.section``)."""
+    return microbench_figures(run_microbench(load_interpreters(), settings, progress))

@@ -10,10 +10,17 @@ import pytest
 from click.testing import CliRunner
 
 from loadtests.analysis.diff import diff_runs, environment_warnings
+from loadtests.analysis.figures.diff import RunDiff
+from loadtests.analysis.run_analysis import analyse
 from loadtests.cli import report_commands as cli_report
 from loadtests.report.diff_text import render_diff
 from loadtests.results.store import parse_run
 from tests.fixtures.synthetic_runs import make_run, write_run
+
+
+def between(a: dict, b: dict) -> RunDiff:
+    """``diff_runs`` of two run.json documents, each parsed and analysed."""
+    return diff_runs(analyse(parse_run(a)), analyse(parse_run(b)))
 
 
 def small(**kw: object) -> dict:
@@ -23,7 +30,7 @@ def small(**kw: object) -> dict:
 
 def test_identical_runs_are_not_significant_and_warn_about_nothing() -> None:
     doc = small()
-    d = diff_runs(doc, copy.deepcopy(doc))
+    d = between(doc, copy.deepcopy(doc))
     assert d.warnings == () and d.only_a == () and d.only_b == ()
     assert len(d.configs) == 3  # 3.14, 3.14t, 3.14 ×2 proc
     for c in d.configs:
@@ -37,7 +44,7 @@ def test_a_faster_b_is_significant_by_config() -> None:
     for cell in b["cells"]:
         if cell["config_id"] == ft_id:
             cell["rps"] *= 1.5
-    d = diff_runs(a, b)
+    d = between(a, b)
     by = {c.config_id: c for c in d.configs}
     assert by[ft_id].rps is not None and by[ft_id].rps.ratio == pytest.approx(1.5)
     assert by[ft_id].verdict == "1.50× faster" and by[ft_id].rps.significant
@@ -53,7 +60,7 @@ def test_unmatched_and_invalid_configs_are_reported() -> None:
     for cell in b["cells"]:
         if cell["config_id"] == gil_id:
             cell.update(valid=False, invalid_reason="server crashed (exit -9)")
-    d = diff_runs(a, b)
+    d = between(a, b)
     assert d.only_a == () and all(cid.startswith("compute/") for cid in d.only_b) and len(d.only_b) == 3
     bad = next(c for c in d.configs if c.config_id == gil_id)
     assert bad.rps is None and bad.verdict == "no valid repeat in run B"
@@ -75,7 +82,7 @@ def test_environment_differences_are_warned() -> None:
     assert "3.14t packages differ: uvicorn 0.37.0 → 0.38.0" in w
     assert any(x.startswith("3.14 build differs: 'abab") for x in w)
     assert any(x.startswith("lab commit differs") for x in w)
-    assert render_diff(diff_runs(a, b)).count("  - ") == len(w)
+    assert render_diff(between(a, b)).count("  - ") == len(w)
     b["machine"]["git_dirty"] = True
     assert any(x.startswith("run B had uncommitted changes") for x in environment_warnings(parse_run(a),
                                                                                            parse_run(b)))

@@ -9,14 +9,22 @@ import pytest
 
 from loadtests.analysis.diff import diff_runs
 from loadtests.analysis.diff_gate import gate
-from loadtests.analysis.paired import PairedRatio
-from loadtests.analysis.ratio_diff import change_interval, ratio_diffs
+from loadtests.analysis.figures.diff import RunDiff
+from loadtests.analysis.figures.stats import PairedRatio
+from loadtests.analysis.ratio_diff import change_interval
+from loadtests.analysis.run_analysis import analyse
 from loadtests.core.errors import ConfigError
 from loadtests.core.exit_status import ExitStatus
+from loadtests.results.records import RunRecord
 from loadtests.results.store import parse_run
 from loadtests.workflow.gates import diff_gate
 from tests.fixtures.paired_runs import FT_ID, paired_run
 from tests.fixtures.synthetic_runs import make_run
+
+
+def between(a: dict | RunRecord, b: dict | RunRecord) -> RunDiff:
+    """``diff_runs`` of two runs (run.json documents are parsed first), each analysed."""
+    return diff_runs(*(analyse(r if isinstance(r, RunRecord) else parse_run(r)) for r in (a, b)))
 
 
 def small(**kw: object) -> dict:
@@ -40,7 +48,7 @@ def scaled(doc: dict, config_id: str, factors: list[float]) -> dict:
 def test_a_significant_regression_beyond_the_threshold_is_exit_10() -> None:
     a = small()
     b = scaled(a, ft_id(a), [0.8])
-    g = gate(diff_runs(a, b), 10)
+    g = gate(between(a, b), 10)
     assert g.status == ExitStatus.FAILED and g.compared == 3 and not g.invalid
     (regression,) = g.regressions
     assert regression.config_id == ft_id(a) and regression.rps is not None
@@ -51,14 +59,14 @@ def test_a_significant_regression_beyond_the_threshold_is_exit_10() -> None:
 def test_a_significant_regression_within_the_threshold_passes() -> None:
     a = small()
     b = scaled(a, ft_id(a), [0.8])
-    assert gate(diff_runs(a, b), 25).status == ExitStatus.PASS
-    assert gate(diff_runs(a, b), 19.9).status == ExitStatus.FAILED
+    assert gate(between(a, b), 25).status == ExitStatus.PASS
+    assert gate(between(a, b), 19.9).status == ExitStatus.FAILED
 
 
 def test_a_large_drop_that_is_not_significant_passes() -> None:
     a = small()
     b = scaled(a, ft_id(a), [0.4, 1.1, 0.8])  # 23% lower on average, but one window is above A
-    d = diff_runs(a, b)
+    d = between(a, b)
     (c,) = [c for c in d.configs if c.config_id == ft_id(a)]
     assert c.rps is not None and c.rps.ratio < 0.8 and c.rps.significant is False
     assert gate(d, 5).status == ExitStatus.PASS
@@ -66,7 +74,7 @@ def test_a_large_drop_that_is_not_significant_passes() -> None:
 
 def test_a_faster_b_never_fails() -> None:
     a = small()
-    assert gate(diff_runs(a, scaled(a, ft_id(a), [1.5])), 0).status == ExitStatus.PASS
+    assert gate(between(a, scaled(a, ft_id(a), [1.5])), 0).status == ExitStatus.PASS
 
 
 def test_invalid_cells_in_either_run_are_exit_11_and_a_regression_still_wins() -> None:
@@ -75,12 +83,12 @@ def test_invalid_cells_in_either_run_are_exit_11_and_a_regression_still_wins() -
     gil_id = next(c["config_id"] for c in b["cells"] if c["interpreter"] == "3.14" and c["parallelism"] == "threads")
     b["cells"][[c["config_id"] for c in b["cells"]].index(gil_id)].update(valid=False,
                                                                           invalid_reason="server crashed (exit -9)")
-    g = gate(diff_runs(a, b), 10)
+    g = gate(between(a, b), 10)
     assert g.status == ExitStatus.INVALID and not g.regressions
     (bad,) = g.invalid
     assert bad.config_id == gil_id and bad.reasons == (f"run B: {gil_id}/r0: server crashed (exit -9)",)
-    assert gate(diff_runs(b, a), 10).invalid[0].reasons[0].startswith("run A: ")
-    assert gate(diff_runs(a, scaled(b, ft_id(a), [0.5])), 10).status == ExitStatus.FAILED
+    assert gate(between(b, a), 10).invalid[0].reasons[0].startswith("run A: ")
+    assert gate(between(a, scaled(b, ft_id(a), [0.5])), 10).status == ExitStatus.FAILED
 
 
 def test_cells_skipped_by_design_are_not_invalid() -> None:
@@ -90,7 +98,7 @@ def test_cells_skipped_by_design_are_not_invalid() -> None:
         cell = doc["cells"][0]
         cell.update(valid=False, invalid_reason="skipped: the --app-url app cannot stand for this cell")
     assert parse_run(b).cells[0].outcome == "skipped"
-    assert gate(diff_runs(a, b), 10).status == ExitStatus.PASS
+    assert gate(between(a, b), 10).status == ExitStatus.PASS
 
 
 def test_runs_with_nothing_in_common_cannot_be_gated() -> None:
@@ -98,7 +106,7 @@ def test_runs_with_nothing_in_common_cannot_be_gated() -> None:
     b = make_run(scenarios=("compute",), servers=("uvicorn",), users=(8,), trap=False, gil_toggle=False,
                  microbench=False, invalid_crash=False)
     with pytest.raises(ConfigError, match="no configuration in common"):
-        diff_gate(diff_runs(a, b), 10)
+        diff_gate(between(a, b), 10)
 
 
 def test_the_change_of_a_paired_ratio_has_welchs_interval_on_the_logs() -> None:
@@ -115,11 +123,11 @@ def test_the_change_of_a_paired_ratio_has_welchs_interval_on_the_logs() -> None:
 def test_paired_ratios_of_two_runs_show_how_3_14t_over_3_14_moved() -> None:
     a = parse_run(paired_run("a", [(10, 19), (11, 21), (10.5, 20), (9.5, 18.5), (10, 19.5)]))
     b = parse_run(paired_run("b", [(10, 15), (11, 16.5), (10.5, 16), (9.5, 14), (10, 15.5)]))
-    (r,) = ratio_diffs(a, b)
+    (r,) = between(a, b).ratios
     assert (r.kind, r.scenario, r.server, r.users) == ("interpreter", "json", "uvicorn", 8)
     assert r.a.ratio == pytest.approx(1.9, rel=0.02) and r.b.ratio == pytest.approx(1.52, rel=0.02)
     assert r.change == pytest.approx(r.b.ratio / r.a.ratio) and r.significant and r.high is not None and r.high < 1
     # the same windows give a throughput regression of 3.14t, and none of 3.14
-    g = gate(diff_runs(a, b), 10)
+    g = gate(between(a, b), 10)
     assert [c.config_id for c in g.regressions] == [FT_ID] and g.status == ExitStatus.FAILED
-    assert ratio_diffs(a, parse_run(make_run(scenarios=("json",), servers=("uvicorn",), users=(8,)))) == []
+    assert between(a, make_run(scenarios=("json",), servers=("uvicorn",), users=(8,))).ratios == ()

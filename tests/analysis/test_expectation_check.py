@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.analysis.configs import comparisons, headline
 from loadtests.analysis.expectation_check import evaluate, select
-from loadtests.analysis.summary import summarize_run
+from loadtests.analysis.run_analysis import analyse
 from loadtests.core.exit_status import ExitStatus
 from loadtests.results.expectation import parse_expectation
 from loadtests.results.records import SCHEMA_VERSION, ComparisonSummary, ConfigLabel, SummaryRecord, config_label
@@ -129,9 +128,9 @@ def test_processes_and_gil_toggle_forms_select_their_kind() -> None:
 
 @pytest.mark.slow
 def test_the_short_form_agrees_with_the_reports_headline_on_a_synthetic_run() -> None:
-    run = parse_run(make_run(invalid_crash=False))
-    heads = headline(comparisons(run))
-    s = summarize_run(run)
+    a = analyse(parse_run(make_run(invalid_crash=False)))
+    heads = {(h.scenario, h.server): h for h in a.headlines}
+    s = a.summary
     for scenario in ("json", "compute", "image"):
         chosen = select(parse_expectation(f"{scenario}:3.14t/3.14>=1"), s)
         assert len(chosen) == 2

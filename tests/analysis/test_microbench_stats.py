@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.analysis.microbench_stats import single_thread_ratio, summarize
+from loadtests.analysis.microbench_stats import microbench_figures, single_thread_ratio, summarize
 from loadtests.report.microbench_text import render_microbench
 from loadtests.results.records import LoadAverage, Microbench, MicrobenchPoint
 
@@ -33,19 +33,18 @@ def test_summarize_by_hand_and_invalid_points_excluded() -> None:
     section = Microbench(usable_cores=2, thread_counts=(1, 2), repeats=4, workloads=("pure",),
                          variants=("3.14", "3.14t"), seconds_per_point=0.5, started_at="", finished_at="",
                          elapsed_s=1.0, load_average=LoadAverage(None, None), interpreters={}, points=tuple(points))
-    text = render_microbench(section)
+    text = render_microbench(microbench_figures(section))
     assert "1 invalid point(s), excluded" in text and "0.91× the speed of 3.14" in text
 
 
 def test_the_noise_warning_counts_other_processes_not_the_benchmark() -> None:
     from dataclasses import replace
 
-    from loadtests.report.microbench_text import noisy
-
     section = Microbench(usable_cores=2, thread_counts=(1, 2), repeats=1, workloads=("pure",), variants=("3.14",),
                          seconds_per_point=0.5, started_at="", finished_at="", elapsed_s=1.0,
                          load_average=LoadAverage(3.9, 4.0), interpreters={}, points=(), others_cores=0.1)
     # the benchmark itself kept both cores busy (load average ~4), others used 0.1 core: not noisy
-    assert not noisy(section) and "warning" not in render_microbench(section)
-    busy = replace(section, others_cores=0.9)
-    assert noisy(busy) and "other processes used 0.90 of the 2 cores" in render_microbench(busy)
+    quiet = microbench_figures(section)
+    assert not quiet.noisy and "warning" not in render_microbench(quiet)
+    busy = microbench_figures(replace(section, others_cores=0.9))
+    assert busy.noisy and "other processes used 0.90 of the 2 cores" in render_microbench(busy)

@@ -1,4 +1,4 @@
-"""stats.py against printed tables and hand-computed values."""
+"""stats.py (and the wording of its figures) against printed tables and hand-computed values."""
 
 from __future__ import annotations
 
@@ -6,21 +6,9 @@ import math
 
 import pytest
 
-from loadtests.analysis.stats import (
-    InsufficientData,
-    MeanCI,
-    Speedup,
-    efficiency,
-    format_interval,
-    format_mean_ci,
-    format_speedup,
-    mean_ci,
-    regularized_beta,
-    speedup,
-    t_cdf,
-    t_quantile,
-    verdict,
-)
+from loadtests.analysis.figures.stats import InsufficientData, MeanCI, Speedup
+from loadtests.analysis.stats import efficiency, mean_ci, regularized_beta, speedup, t_cdf, t_quantile
+from loadtests.core.wording import format_interval, format_mean_ci, format_speedup, verdict
 
 # Two-sided 95% (p = 0.975) and 90% (p = 0.95) critical values, from any printed t table.
 T_TABLE = [

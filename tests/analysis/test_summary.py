@@ -1,4 +1,4 @@
-"""summary.py: summary.json from a real paired run, and from a run measured before pairing."""
+"""summary.py: summary.json (the analysis's ``summary``) from a real paired run, and from a run measured before pairing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from loadtests.analysis.summary import summarize_run
+from loadtests.analysis.run_analysis import analyse
 from loadtests.results.records import SummaryRecord
 from loadtests.results.store import load_run, parse_run
 from tests.fixtures.synthetic_runs import make_run
@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "run-json"
 
 def test_a_paired_run_gives_paired_entries() -> None:
     run = load_run(FIXTURES / "v3" / "smoke-paired.json")
-    summary = summarize_run(run)
+    summary = analyse(run).summary
     (entry,) = summary.comparisons
     assert entry.kind == "interpreter" and entry.paired and entry.n_pairs == 2
     assert entry.candidate.label == "3.14t uvicorn w1 t8" and entry.baseline.config_id.endswith("/3.14/gil-default/w1/t8/u8")
@@ -32,13 +32,13 @@ def test_an_invalid_side_makes_an_invalid_entry_with_the_reason() -> None:
     broken = replace(run, cells=tuple(replace(c, valid=False, invalid_reason="GIL enabled on the free-threaded "
                                                "build by _yaml") if c.config.interpreter == "3.14t" else c
                                       for c in run.cells))
-    (entry,) = summarize_run(broken).comparisons
+    (entry,) = analyse(broken).summary.comparisons
     assert entry.verdict == "invalid" and entry.ratio is None and "by _yaml" in str(entry.invalid_reason)
 
 
 def test_an_unpaired_run_says_so() -> None:
-    summary = summarize_run(parse_run(make_run(scenarios=("json",), servers=("uvicorn",), users=(8,), trap=False,
-                                               gil_toggle=False, microbench=False)))
+    summary = analyse(parse_run(make_run(scenarios=("json",), servers=("uvicorn",), users=(8,), trap=False,
+                                         gil_toggle=False, microbench=False))).summary
     kinds = {c.kind for c in summary.comparisons}
     assert kinds == {"interpreter", "processes"}
     assert all(not c.paired and c.stopping.startswith("unpaired") for c in summary.comparisons)
@@ -50,7 +50,7 @@ def test_every_kind_of_comparison_without_a_valid_side_is_listed_as_invalid() ->
     for cell in doc["cells"]:
         if cell["parallelism"] == "processes" or cell["python_gil_env"] == "1":
             cell.update(valid=False, invalid_reason="server crashed (exit -9)")
-    entries = summarize_run(parse_run(doc)).comparisons
+    entries = analyse(parse_run(doc)).summary.comparisons
     invalid = {c.kind: c for c in entries if c.verdict == "invalid"}
     assert set(invalid) == {"processes", "gil-toggle"}
     assert invalid["processes"].baseline.label == "3.14 uvicorn ×2 proc"

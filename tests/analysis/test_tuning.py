@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from loadtests.analysis.summary import summarize_run
+from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.tuning import equal_threads, sides_of, tuned_entries
 from loadtests.results.records import SummaryRecord, TunedSummary
 from loadtests.results.store import load_run
@@ -133,8 +133,8 @@ def test_no_ratio_against_nothing() -> None:
 
 
 def test_summary_json_lists_the_tuning_of_a_run() -> None:
-    summary = summarize_run(capacity_run(sweep("3.14", GIL_JSON) + sweep("3.14t", FT_JSON)))
+    summary = analyse(capacity_run(sweep("3.14", GIL_JSON) + sweep("3.14t", FT_JSON))).summary
     assert [e.side for e in summary.tuned] == ["3.14", "3.14t"] and len(summary.capacity) == 10
     assert summary.tuned[0].ft_ratio_best == pytest.approx(22.5 / 13.8, abs=1e-4)
     assert SummaryRecord.from_json(json.loads(json.dumps(summary.to_json()))) == summary
-    assert summarize_run(load_run(SMOKE_PAIRED)).tuned == ()
+    assert analyse(load_run(SMOKE_PAIRED)).summary.tuned == ()

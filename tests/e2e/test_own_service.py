@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.results.records.safety import ResponsesCheck
 from loadtests.results.store import load_run
 from tests.conftest import GIL_LAB, PROJECT_ROOT, lab_env, run_dir_from, wait_for
-from tests.e2e.own_service import QUICK, gil_lab, local_wheel, private_envs, team_service, trap_sdist, write
+from tests.e2e.own_service import CHECKED, QUICK, gil_lab, local_wheel, private_envs, team_service, trap_sdist, write
 from tests.e2e.processes import describe, started_by
 from tests.provision.packages import sdist_refusing_free_threading
 
@@ -119,9 +120,9 @@ def test_a_requirement_that_cannot_build_on_3_14t_leaves_the_3_14_arms_and_skips
         private_envs: Path, tmp_path: Path) -> None:
     refusing = sdist_refusing_free_threading(tmp_path)
     service = team_service(tmp_path, "gil_lab_refuses_ft", f"gil-lab-refuses-ft @ file://{refusing}\n")
-    result = gil_lab(private_envs, "compare", *QUICK, "--app", "app.main:app", "--app-dir", str(service),
+    result = gil_lab(private_envs, "compare", *CHECKED, "--app", "app.main:app", "--app-dir", str(service),
                      "--requirements", str(service / "requirements.txt"), "--locustfile",
-                     str(service / "locustfile.py"), "--out", str(tmp_path / "results"))
+                     str(service / "locustfile.py"), "--safety-budget", "30", "--out", str(tmp_path / "results"))
     assert result.returncode == 0, result.stderr[-4000:]
     (run_dir,) = (d for d in (tmp_path / "results").iterdir() if d.is_dir())
     run = load_run(run_dir)
@@ -135,6 +136,16 @@ def test_a_requirement_that_cannot_build_on_3_14t_leaves_the_3_14_arms_and_skips
     assert len(gil) == 4 and all(c.valid for c in gil)  # two blocks of the one arm that could run, then it stopped
     assert "no 3.14t measurement: gil-lab-refuses-ft cannot be installed on 3.14t" in result.stdout
     assert "no 3.14t measurement" in (run_dir / "report.md").read_text()
+    # compare ran the response check after the windows, on 3.14 alone, within its budget
+    responses = run.safety.responses if run.safety else None
+    assert isinstance(responses, ResponsesCheck) and responses.budget_s == 30
+    assert {a.interpreter for a in responses.arms} == {"3.14"} and "ran on 3.14 alone" in responses.notes[0]
+    assert {e.endpoint: e.classification for e in responses.endpoints} == {"GET /total": "consistent",
+                                                                           "GET /hello": "consistent"}
+    assert "Safe to move? No race found" in result.stdout
+    assert "**Safe to move?** No race found" in (run_dir / "report.md").read_text()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["safety"]["app"] == "app.main:app" and summary["safety"]["races"] == []
 
 
 def test_a_gil_enabling_extension_from_the_requirements_is_named_with_its_distribution_and_remedy(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import psutil
 
 from loadtests.analysis.run_analysis import analyse
+from loadtests.core.exit_status import ExitStatus
+from loadtests.results.history import list_runs
 from loadtests.results.store import load_run, load_summary
-from tests.conftest import load_run_json, run_dir_from, run_lab
+from tests.conftest import PROJECT_ROOT, lab_env, load_run_json, require_setup, run_dir_from, run_lab
 from tests.e2e.processes import describe, started_by
+
+FILE_READS = Path(__file__).with_name("file_reads.py")
 
 REQUIRED_CELL_FIELDS = {
     "interpreter", "free_threaded", "gil_enabled", "python_gil_env", "server", "workers", "threads", "scenario",
@@ -82,3 +88,28 @@ def test_distributed_locust_gives_the_same_fields(smoke_run_dir: Path, tmp_path:
         assert len(cell["client_pids"]) == 3  # master + 2 workers
         assert cell["rps"] > 0 and cell["failures"] == 0
     assert not started_by(run_dir)
+
+
+def test_compare_reads_nothing_back_after_the_run_wrote_it(tmp_path: Path) -> None:
+    """summary.json, the history, the --expect verdicts, the reports and the terminal all come from memory."""
+    require_setup()
+    out, log = tmp_path / "results", tmp_path / "files.log"
+    # Three pairs keep the t interval's lower end (the bound's side) far above 0.02 on a noisy machine.
+    result = subprocess.run([sys.executable, str(FILE_READS), str(log), "compare", "--preset", "smoke",
+                             "--repeats", "3", "--out", str(out), "--expect", "json:3.14t/3.14>=0.02",
+                             "--expect", "json@uvicorn,u8:3.14t/3.14<=20"],
+                            cwd=PROJECT_ROOT, env=lab_env(), capture_output=True, text=True, timeout=900)
+    assert result.returncode == ExitStatus.PASS, result.stdout + result.stderr
+    (run_dir,) = [d for d in out.iterdir() if d.is_dir()]
+    events = log.read_text().splitlines()
+    run_json = f"{run_dir.resolve()}/run.json"
+    first_write = events.index(f"wrote {run_json}")
+    assert [e for e in events[first_write:] if e.startswith("read ")] == [], events
+    # ... and yet everything a compare writes is there, from that one analysis
+    assert result.stdout.startswith(f"run {run_dir.name} (smoke), ") and "claims: C1" in result.stdout
+    assert "2 passed: exit status 0" in result.stderr and result.stderr.count("  PASS     json") == 2
+    assert {p.name for p in run_dir.iterdir()} >= {"run.json", "summary.json", "report.html", "report.md"}
+    (entry,) = list_runs(out)
+    assert entry.run_id == run_dir.name and entry.complete and entry.headlines[0].scenario == "json"
+    checked = run_lab("check", str(run_dir), "--expect", "json:3.14t/3.14>=50", check=False)
+    assert checked.returncode == ExitStatus.FAILED and "is not >= 50" in checked.stdout

@@ -194,6 +194,25 @@ def zmtp_pieces(stream: bytes) -> Iterator[bytes]:
         at += head + size
 
 
+@contextmanager
+def lab_session(port: int, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A real lab session (tests/e2e/master_driver.py) whose master listens on 127.0.0.1:``port``, ended at the end."""
+    driver = subprocess.Popen([sys.executable, "-m", "tests.e2e.master_driver", str(port), str(tmp_path / "session")],
+                              cwd=PROJECT_ROOT, env=lab_env(LAB_LOCUST_TOKEN=TOKEN), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for(lambda: _listening(port), "the lab's master to listen", timeout=60)
+        yield driver
+    finally:
+        if driver.stdin is not None:
+            driver.stdin.close()
+        try:
+            driver.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait(30)
+
+
 def _ask(driver: subprocess.Popen[str]) -> dict:
     assert driver.stdin is not None and driver.stdout is not None
     driver.stdin.write("status\n")
@@ -203,47 +222,35 @@ def _ask(driver: subprocess.Popen[str]) -> dict:
 
 def test_a_captured_hello_replayed_to_the_master_is_refused(tmp_path: Path) -> None:
     port = free_port()
-    driver = subprocess.Popen([sys.executable, "-m", "tests.e2e.master_driver", str(port), str(tmp_path / "session")],
-                              cwd=PROJECT_ROOT, env=lab_env(LAB_LOCUST_TOKEN=TOKEN), stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, start_new_session=True)
-    relay = None
-    try:
-        wait_for(lambda: _listening(port), "the lab's master to listen", timeout=60)
+    with lab_session(port, tmp_path) as driver:
         relay = Relay(port)
-        env = lab_env(LAB_LOCUST_TOKEN=TOKEN)
-        with _process([str(GIL_LAB), "worker", "--master", f"127.0.0.1:{relay.port}", "--sessions", "1"], env,
-                      tmp_path / "worker.log") as worker:
-            assert driver.stdout is not None
-            admitted = driver.stdout.readline().split()
-            assert admitted[:1] == ["admitted"], (tmp_path / "worker.log").read_text()
-            locusts = _locust_processes_with_session_keys()
-            assert len(locusts) >= 2  # the lab's master and the worker gil-lab worker started
-            assert not [pid for pid, environ in locusts.items() if TOKEN.encode() in environ]  # keys, never the token
-            os.killpg(worker.pid, signal.SIGTERM)  # the worker leaves, as at the end of a run
-            worker.wait(30)
-        wait_for(lambda: not _ask(driver)["workers"], "the master to forget the worker that left", timeout=30)
-        (hello,) = [bytes(c) for c in relay.sent if b"lab_hello" in c]
-        assert TOKEN.encode() not in b"".join(relay.sent)  # the token itself never crossed the wire
-        with socket.create_connection(("127.0.0.1", port)) as replay:  # the captured bytes, replayed as sent
-            for piece in zmtp_pieces(hello):
-                replay.sendall(piece)
-                time.sleep(0.05)
-            status = wait_for(lambda: (s := _ask(driver)) and any("replayed" in r["reason"] for r in s["refused"])
-                              and s, "the master to refuse the replayed hello", timeout=30)
-        assert isinstance(status, dict)
-        refusal = next(r for r in status["refused"] if "replayed" in r["reason"])
-        assert refusal["id"] == admitted[1]  # the same client id, the same bytes: refused all the same
-        assert not any(w.get("admitted") for w in status["workers"])
-    finally:
-        if relay is not None:
-            relay.close()
-        if driver.stdin is not None:
-            driver.stdin.close()
         try:
-            driver.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(driver.pid, signal.SIGKILL)
-            driver.wait(30)
+            env = lab_env(LAB_LOCUST_TOKEN=TOKEN)
+            with _process([str(GIL_LAB), "worker", "--master", f"127.0.0.1:{relay.port}", "--sessions", "1"], env,
+                          tmp_path / "worker.log") as worker:
+                assert driver.stdout is not None
+                admitted = driver.stdout.readline().split()
+                assert admitted[:1] == ["admitted"], (tmp_path / "worker.log").read_text()
+                locusts = _locust_processes_with_session_keys()
+                assert len(locusts) >= 2  # the lab's master and the worker gil-lab worker started
+                assert not [pid for pid, environ in locusts.items() if TOKEN.encode() in environ]  # keys, no token
+                os.killpg(worker.pid, signal.SIGTERM)  # the worker leaves, as at the end of a run
+                worker.wait(30)
+            wait_for(lambda: not _ask(driver)["workers"], "the master to forget the worker that left", timeout=30)
+            (hello,) = [bytes(c) for c in relay.sent if b"lab_hello" in c]
+            assert TOKEN.encode() not in b"".join(relay.sent)  # the token itself never crossed the wire
+            with socket.create_connection(("127.0.0.1", port)) as replay:  # the captured bytes, replayed as sent
+                for piece in zmtp_pieces(hello):
+                    replay.sendall(piece)
+                    time.sleep(0.05)
+                status = wait_for(lambda: (s := _ask(driver)) and any("replayed" in r["reason"] for r in s["refused"])
+                                  and s, "the master to refuse the replayed hello", timeout=30)
+        finally:
+            relay.close()
+    assert isinstance(status, dict)
+    refusal = next(r for r in status["refused"] if "replayed" in r["reason"])
+    assert refusal["id"] == admitted[1]  # the same client id, the same bytes: refused all the same
+    assert not any(w.get("admitted") for w in status["workers"])
 
 
 class Strangers:
@@ -281,38 +288,26 @@ class Strangers:
 
 def test_strangers_that_keep_connecting_neither_hold_the_load_back_nor_get_users(tmp_path: Path) -> None:
     port = free_port()
-    driver = subprocess.Popen([sys.executable, "-m", "tests.e2e.master_driver", str(port), str(tmp_path / "session")],
-                              cwd=PROJECT_ROOT, env=lab_env(LAB_LOCUST_TOKEN=TOKEN), stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, start_new_session=True)
-    strangers = None
-    try:
-        wait_for(lambda: _listening(port), "the lab's master to listen", timeout=60)
+    with lab_session(port, tmp_path) as driver:
         strangers = Strangers(port)
-        wait_for(lambda: len(strangers.ids) >= 3, "strangers to connect", timeout=30)
-        with _process([str(GIL_LAB), "worker", "--master", f"127.0.0.1:{port}", "--sessions", "1"],
-                      lab_env(LAB_LOCUST_TOKEN=TOKEN), tmp_path / "worker.log"):
-            assert driver.stdout is not None and driver.stdin is not None
-            assert driver.stdout.readline().startswith("admitted")  # ready although strangers are connected
-            before = _ask(driver)
-            assert [c for c in before["connected"] if c.startswith("stranger-")]  # still there, not admitted
-            driver.stdin.write("load http://127.0.0.1:9\n")  # the load starts: the admission deadline
-            driver.stdin.flush()
-            started = json.loads(driver.stdout.readline())
-        refused = {r["id"]: r["reason"] for r in started["refused"]}
-        pending = [c for c in before["connected"] if c.startswith("stranger-")]
-        assert all(c in refused for c in pending), (pending, refused)  # each named, with why
-        assert any("admission deadline" in refused[c] for c in pending)
-        assert not set(pending) & set(started["connected"])  # taken out before any user was handed out
-    finally:
-        if strangers is not None:
-            strangers.stop()
-        if driver.stdin is not None:
-            driver.stdin.close()
         try:
-            driver.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(driver.pid, signal.SIGKILL)
-            driver.wait(30)
+            wait_for(lambda: len(strangers.ids) >= 3, "strangers to connect", timeout=30)
+            with _process([str(GIL_LAB), "worker", "--master", f"127.0.0.1:{port}", "--sessions", "1"],
+                          lab_env(LAB_LOCUST_TOKEN=TOKEN), tmp_path / "worker.log"):
+                assert driver.stdout is not None and driver.stdin is not None
+                assert driver.stdout.readline().startswith("admitted")  # ready although strangers are connected
+                before = _ask(driver)
+                assert [c for c in before["connected"] if c.startswith("stranger-")]  # still there, not admitted
+                driver.stdin.write("load http://127.0.0.1:9\n")  # the load starts: the admission deadline
+                driver.stdin.flush()
+                started = json.loads(driver.stdout.readline())
+        finally:
+            strangers.stop()
+    refused = {r["id"]: r["reason"] for r in started["refused"]}
+    pending = [c for c in before["connected"] if c.startswith("stranger-")]
+    assert all(c in refused for c in pending), (pending, refused)  # each named, with why
+    assert any("admission deadline" in refused[c] for c in pending)
+    assert not set(pending) & set(started["connected"])  # taken out before any user was handed out
 
 
 def test_a_master_started_by_hand_without_the_labs_keys_admits_workers_as_plain_locust(tmp_path: Path) -> None:

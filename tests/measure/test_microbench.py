@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.analysis.microbench_stats import summarize
+from loadtests.analysis.microbench_stats import microbench_figures, summarize
 from loadtests.core.errors import ConfigError, InterpreterError, LabError
 from loadtests.measure import microbench as mb
 from loadtests.report.microbench_text import render_microbench
@@ -122,7 +122,7 @@ def test_run_microbench_gil_variant_on_this_interpreter() -> None:
     rows = summarize(section.points, section.usable_cores)
     assert [r.threads for r in rows] == [1, 2]
     assert all(r.cpu_cores is not None and r.cpu_cores > 0 for r in rows)
-    assert "CPU cores used" in render_microbench(section)
+    assert "CPU cores used" in render_microbench(microbench_figures(section))
     assert section.interpreters["3.14"].python_gil_env is None
     assert section.others_cores is not None and section.others_cores >= 0
     assert any("repeat 2/2" in line for line in lines)

@@ -1,24 +1,16 @@
-"""A capacity record built by hand, as the scenario cards receive it from a capacity search.
-
-The card asks for any object with these attributes (``loadtests.report.card.CapacityFigure``);
-tests build them here so the card can be checked with and without capacity figures.
-"""
+"""Capacity figures built by hand, as summary.json lists them, to fill a scenario card without a capacity run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from loadtests.results.records import CapacitySummary
 
 
-@dataclass(frozen=True)
-class CapacityAtSlo:
-    scenario: str
-    server: str
-    interpreter: str
-    configuration: str
-    max_rps_at_slo: float | None
-    bracket_low: float | None
-    bracket_high: float | None
-    p95_ms_at_max: float | None
-    rps_per_core: float | None
-    rps_per_gb: float | None
-    limited_by: str | None = None
+def capacity_at_slo(scenario: str, server: str, interpreter: str, configuration: str, max_rps_at_slo: float | None,
+                    bracket_low: float | None, bracket_high: float | None, p95_ms_at_max: float | None,
+                    rps_per_core: float | None, rps_per_gb: float | None,
+                    limited_by: str | None = None) -> CapacitySummary:
+    return CapacitySummary(scenario=scenario, server=server, interpreter=interpreter, configuration=configuration,
+                           config_id=configuration.replace(" ", "/"), slo_ms=500.0, max_rps_at_slo=max_rps_at_slo,
+                           bracket_low=bracket_low, bracket_high=bracket_high, p95_ms_at_max=p95_ms_at_max,
+                           p95_ci_at_max=None, rps_per_core=rps_per_core, rps_per_gb=rps_per_gb,
+                           limited_by=limited_by)

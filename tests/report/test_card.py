@@ -15,17 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.analysis.configs import KIND_PROCESSES, could_use
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.configs import KIND_PROCESSES
+from loadtests.analysis.figures.diagnosis import Finding, ScenarioDiagnosis
 from loadtests.analysis.run_analysis import analyse
-from loadtests.analysis.summary import summarize_run
 from loadtests.report import charts
-from loadtests.report.build import build_report, write_report
+from loadtests.report.build import build_report
 from loadtests.report.card import forest_rows, scenario_comparisons
 from loadtests.report.document import Bullets, Card, Chart, Paragraph
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
-from loadtests.results.store import load_run
+from loadtests.results.records import CapacitySummary
+from loadtests.results.store import load_run, parse_run
+from loadtests.workflow.reports import load_analysis
+from loadtests.workflow.reports import report as rewrite_report
 from tests.fixtures.synthetic_runs import make_run, write_run
-from tests.report.capacity_inputs import CapacityAtSlo
+from tests.report.capacity_inputs import capacity_at_slo
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "run-json"
 PAIRED = FIXTURES / "v3" / "smoke-paired.json"
@@ -54,6 +58,12 @@ def _forest(card: Card) -> Chart | None:
     return next((b for b in card.blocks if isinstance(b, Chart)), None)
 
 
+def _with(a: Analysis, capacity: tuple[CapacitySummary, ...] | None = None, diagnosed: bool = True) -> Analysis:
+    """``a`` with the capacity figures given, and without its diagnosis unless ``diagnosed``."""
+    summary = a.summary if capacity is None else replace(a.summary, capacity=capacity)
+    return replace(a, summary=summary, diagnoses=a.diagnoses if diagnosed else ())
+
+
 def _copy_fixture(src: Path, tmp_path: Path) -> Path:
     run_dir = tmp_path / src.stem
     run_dir.mkdir()
@@ -64,6 +74,7 @@ def _copy_fixture(src: Path, tmp_path: Path) -> Path:
 # --- a paired run ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_paired_card_gives_verdict_forest_and_pss_and_says_what_is_missing() -> None:
     a = analyse(load_run(PAIRED))
     card = _cards(build_report(a))["json"]
@@ -82,7 +93,7 @@ def test_paired_card_gives_verdict_forest_and_pss_and_says_what_is_missing() -> 
     root = forest.svg.split(">", 1)[0]
     assert "viewBox=" in root and "width=" not in root and 'class="forest"' in root
     assert "<!-- ratio, 3.14t ÷ baseline throughput (×, log scale) -->" in forest.svg  # the axis, with its unit
-    (row,) = forest_rows(scenario_comparisons(a, "json"), a.run.usable_cores)
+    (row,) = forest_rows(scenario_comparisons(a, "json"))
     head = a.comparisons[0]
     assert row == ForestRow("uvicorn vs 3.14", head.speedup.ratio, head.speedup.low, head.speedup.high, head.ideal)
     assert row.ideal is not None and round(row.ideal, 2) == 2.18
@@ -91,15 +102,16 @@ def test_paired_card_gives_verdict_forest_and_pss_and_says_what_is_missing() -> 
 @pytest.mark.slow
 def test_capacity_and_diagnosis_fill_the_card_when_given() -> None:
     a = analyse(load_run(PAIRED))
-    capacity = [
-        CapacityAtSlo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 41.5, 39.0, 44.0, 412.0, 20.7, 148.2),
-        CapacityAtSlo("json", "uvicorn", "3.14", "3.14 uvicorn ×2 proc", 180.0, 170.0, 190.0, 380.4, 90.0, 1020.0),
-        CapacityAtSlo("json", "uvicorn", "3.14", "3.14 uvicorn w1 t8", None, None, 5.0, None, None, None),
-        CapacityAtSlo("compute", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 9.0, 8.0, 10.0, 300.0, 4.5, 30.0),
-    ]
-    diagnosis = {"json": ["a serial section on the event loop: the loop thread was busy 0.91 of the time",
-                          "3.14 used 0.92 cores, so there was room to gain"]}
-    text = _text(_cards(build_report(a, capacity=capacity, diagnosis=diagnosis))["json"])
+    capacity = (
+        capacity_at_slo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 41.5, 39.0, 44.0, 412.0, 20.7, 148.2),
+        capacity_at_slo("json", "uvicorn", "3.14", "3.14 uvicorn ×2 proc", 180.0, 170.0, 190.0, 380.4, 90.0, 1020.0),
+        capacity_at_slo("json", "uvicorn", "3.14", "3.14 uvicorn w1 t8", None, None, 5.0, None, None, None),
+        capacity_at_slo("compute", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 9.0, 8.0, 10.0, 300.0, 4.5, 30.0),
+    )
+    diagnosis = (ScenarioDiagnosis("json", "uvicorn", (
+        Finding("event-loop", "a serial section on the event loop", "the loop thread was busy 0.91 of the time", ""),
+        Finding("waiting", "room to gain", "3.14 used 0.92 cores", ""))),)
+    text = _text(_cards(build_report(replace(_with(a, capacity), diagnoses=diagnosis)))["json"])
     assert "**Capacity at p95 < 500 ms**: the highest arrival rate whose p95 stayed under the SLO" in text
     assert ("3.14t uvicorn w1 t8: **41.5 rps** (between 39.0 and 44.0), p95 412 ms there, 20.7 rps per core, "
             "148 rps per GB of PSS") in text
@@ -107,18 +119,18 @@ def test_capacity_and_diagnosis_fill_the_card_when_given() -> None:
     assert "3.14 uvicorn w1 t8: no rate tried kept p95 under the SLO (the lowest rate tried was 5.0 rps)" in text
     assert "9.0 rps" not in text  # another scenario's figure stays on its own card
     assert NOT_MEASURED not in text and NOT_DIAGNOSED not in text
-    assert "**Why it scales or not**:\na serial section on the event loop" in text
-    assert "3.14 used 0.92 cores, so there was room to gain" in text
+    assert "**Why it scales or not**:\nuvicorn: a serial section on the event loop. the loop thread was busy" in text
+    assert "uvicorn: room to gain. 3.14 used 0.92 cores" in text
 
 
 def test_a_capacity_without_a_failing_rate_above_it_is_a_lower_bound() -> None:
     a = analyse(load_run(PAIRED))
-    capacity = [
-        CapacityAtSlo("json", "uvicorn", "3.14", "3.14 uvicorn ×2 proc", 22.5, 22.5, None, 248.0, 18.4, 164.0),
-        CapacityAtSlo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 12.0, 12.0, 18.0, 400.0, 10.0, 150.0,
-                      limited_by="the load generator did not keep its schedule"),
-    ]
-    text = _text(_cards(build_report(a, capacity=capacity))["json"])
+    capacity = (
+        capacity_at_slo("json", "uvicorn", "3.14", "3.14 uvicorn ×2 proc", 22.5, 22.5, None, 248.0, 18.4, 164.0),
+        capacity_at_slo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 12.0, 12.0, 18.0, 400.0, 10.0, 150.0,
+                        limited_by="the load generator did not keep its schedule"),
+    )
+    text = _text(_cards(build_report(_with(a, capacity)))["json"])
     assert "3.14 uvicorn ×2 proc: **at least 22.5 rps** (no rate tried failed)" in text
     # an invalid window inside a known bracket leaves the bracket standing
     assert "3.14t uvicorn w1 t8: **12.0 rps** (between 12.0 and 18.0; an invalid window stopped the search)" in text
@@ -137,14 +149,14 @@ def test_the_capacity_heading_follows_the_slo() -> None:
 @pytest.mark.slow
 def test_every_schema_1_fixture_gets_a_card_per_scenario(tmp_path: Path, name: str, cards: list[str]) -> None:
     run_dir = _copy_fixture(FIXTURES / "v1" / f"{name}.json", tmp_path)
-    paths = write_report(run_dir)
+    paths = rewrite_report(run_dir)
     md, html = paths.markdown.read_text(), paths.html.read_text()
     assert re.findall(r"^### (.+)$", md.split("## 1 Verdict")[0], re.M) == cards
     assert md.index("## The decision, per scenario") < md.index("## 1 Verdict")
     assert html.index('<section id="summary" class="summary">') < html.index("<nav") < html.index("<main>")
     for c in cards:
         assert re.search(f'<article class="card[^"]*" id="card-{c}">\n<h3>{c}</h3>', html), c
-    doc = build_report(analyse(load_run(run_dir)), diagnosis={})  # diagnosis={}: none given, none derived
+    doc = build_report(_with(load_analysis(run_dir), diagnosed=False))
     for card in _cards(doc).values():
         text = _text(card)
         assert NOT_MEASURED in text and NOT_DIAGNOSED in text
@@ -157,13 +169,13 @@ def test_every_schema_1_fixture_gets_a_card_per_scenario(tmp_path: Path, name: s
 def test_default_lite_compares_against_the_n_process_baseline() -> None:
     a = analyse(load_run(FIXTURES / "v1" / "default-lite.json"))
     sc = scenario_comparisons(a, "json")
-    rows = forest_rows(sc, a.run.usable_cores)
+    rows = forest_rows(sc)
     assert [r.label for r in rows] == ["granian vs 3.14", "uvicorn vs 3.14", "uvicorn vs 3.14 × 2 processes"]
     assert [r.against_processes for r in rows] == [False, False, True]
     assert all(r.low is None and r.high is None for r in rows)
     procs = next(c for c in sc.against_processes if c.kind == KIND_PROCESSES)
     assert procs.baseline.server_cpu_cores is not None
-    assert rows[2].ideal == pytest.approx(could_use(procs.candidate, 2) / procs.baseline.server_cpu_cores.mean)
+    assert rows[2].ideal == pytest.approx(procs.candidate.cores_in_use(2) / procs.baseline.server_cpu_cores.mean)
     text = _text(_cards(build_report(a))["json"])
     assert "uvicorn: one 3.14t process 205 MB, one 3.14 process 122 MB (3.14t +68%), 3.14 × 2 processes 274 MB" \
            " (3.14t -25%)" in text
@@ -179,7 +191,7 @@ def test_a_gil_incident_card_says_why_there_is_no_comparison() -> None:
 
 @pytest.mark.slow
 def test_synthetic_run_cards_classify_each_scenario() -> None:
-    a = analyse(make_run())
+    a = analyse(parse_run(make_run()))
     cards = _cards(build_report(a))
     assert list(cards) == ["json", "compute", "image", "async", "gil-trap"]
     assert {k: c.tone for k, c in cards.items()} == {"json": "faster", "compute": "faster", "image": "faster",
@@ -188,19 +200,19 @@ def test_synthetic_run_cards_classify_each_scenario() -> None:
     assert "On uvicorn at 8 users: 1.77× faster (95% CI 1.69–1.86), efficiency 0.90 of the 1.98× ideal; against " \
            "3.14 × 2 processes, 1.14× slower (ratio 0.88×, 95% CI 0.85–0.91)." in json_text
     assert "efficiency" not in _text(cards["async"])  # the async reference is not CPU-bound work in threads
-    rows = forest_rows(scenario_comparisons(a, "json"), 2)
+    rows = forest_rows(scenario_comparisons(a, "json"))
     assert [r.label for r in rows] == ["uvicorn vs 3.14", "uvicorn vs 3.14 × 2 processes", "granian vs 3.14",
                                        "granian vs 3.14 × 2 processes"]
 
 
 @pytest.mark.slow
 def test_a_mixed_verdict_names_each_server() -> None:
-    a = analyse(make_run(scenarios=("image",), users=(8,), trap=False, gil_toggle=False, microbench=False,
-                         invalid_crash=False))
+    a = analyse(parse_run(make_run(scenarios=("image",), users=(8,), trap=False, gil_toggle=False, microbench=False,
+                                   invalid_crash=False)))
     _, other = scenario_comparisons(a, "image").heads
     # one server's interval now straddles 1: the verdict must not speak for both servers
     straddling = replace(other, speedup=replace(other.speedup, ratio=1.01, low=0.9, high=1.1))
-    mixed = replace(a, comparisons=tuple(straddling if c is other else c for c in a.comparisons))
+    mixed = replace(a, headlines=tuple(straddling if c is other else c for c in a.headlines))
     card = _cards(build_report(mixed))["image"]
     assert card.tone == "mixed" and _text(card).startswith("**It depends on the server.**")
 
@@ -211,7 +223,7 @@ def test_a_mixed_verdict_names_each_server() -> None:
 @pytest.mark.slow
 def test_the_report_cites_nothing_the_reader_does_not_have(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run())
-    paths = write_report(run_dir)
+    paths = rewrite_report(run_dir)
     html, md = paths.html.read_text(), paths.markdown.read_text()
     for text in (html, md):
         assert "DESIGN" not in text and not re.search(r"\bissues?\s*#?\d", text, re.I)
@@ -288,10 +300,11 @@ def test_fluid_svg_keeps_only_the_view_box() -> None:
         fluid_svg('<svg viewBox="0 0 1 1"></svg>')
 
 
+@pytest.mark.slow
 def test_a_capacity_run_gets_its_capacities_on_its_card(tmp_path: Path) -> None:
     run_dir = _copy_fixture(FIXTURES / "v4" / "capacity-workers.json", tmp_path)
-    summary = summarize_run(load_run(run_dir))
-    md = write_report(run_dir, capacity=summary.capacity).markdown.read_text()
+    md = rewrite_report(run_dir).markdown.read_text()
+    summary = load_analysis(run_dir).summary
     card = md.split("## 1 Verdict")[0]
     assert "**A capacity run**: it measured the highest arrival rate" in card
     for entry in summary.capacity:  # every configuration's capacity, a lower bound when nothing above it failed

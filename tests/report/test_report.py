@@ -1,4 +1,4 @@
-"""report.py and its renderers: every section, on full, minimal and broken runs; the CLI commands over them."""
+"""build.py and its renderers: every section, on full, minimal and broken runs; the CLI commands over them."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.analysis.configs import comparisons, headline, summarize_configs, sweeps
+from loadtests.analysis.configs import summarize_configs
 from loadtests.analysis.run_analysis import analyse
 from loadtests.cli import report_commands as cli_report
 from loadtests.core.errors import ResultsError
-from loadtests.report.build import build_report, write_report
+from loadtests.report.build import build_report
 from loadtests.report.document import Chart, Table
 from loadtests.report.terminal import render_terminal
 from loadtests.report.verdict import verdict_paragraph
 from loadtests.results.store import parse_run
-from loadtests.workflow.reports import summarize_run
+from loadtests.workflow.reports import load_analysis
+from loadtests.workflow.reports import report as rewrite_report
 from tests.fixtures.synthetic_runs import make_run, write_run
 
 SECTIONS = ["verdict", "throughput", "scaling", "latency", "memory", "claims", "capacity", "method"]
@@ -41,7 +42,7 @@ def _doc_charts(doc) -> list[str]:  # noqa: ANN001
 @pytest.mark.slow
 def test_full_report_has_every_section_chart_and_table(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run())
-    paths = write_report(run_dir, slo_ms=500, target_rps=100)
+    paths = rewrite_report(run_dir, 500, 100)
     html = paths.html.read_text()
     md = paths.markdown.read_text()
     assert [re.search(f'<section id="{s}">', html) is not None for s in SECTIONS] == [True] * 8
@@ -66,7 +67,7 @@ def test_full_report_has_every_section_chart_and_table(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_every_chart_axis_has_a_label_with_a_unit(tmp_path: Path) -> None:
-    a = analyse(make_run(cores=4, cpu_sweep=(1, 2, 3, 4)))
+    a = analyse(parse_run(make_run(cores=4, cpu_sweep=(1, 2, 3, 4))))
     doc = build_report(a)
     charts = [b for s in doc.sections for b in s.blocks if isinstance(b, Chart)]
     assert {c.id for c in charts} >= {"chart-throughput", "chart-scaling", "chart-microbench", "chart-latency",
@@ -81,7 +82,7 @@ def test_every_chart_axis_has_a_label_with_a_unit(tmp_path: Path) -> None:
 
     from loadtests.report import charts as ch
 
-    figs = [ch.throughput_chart(a.configs, a.scenarios), ch.scaling_chart(sweeps(a.configs, 4)),
+    figs = [ch.throughput_chart(a.configs, a.scenarios), ch.scaling_chart(a.sweeps),
             ch.latency_chart(a.configs, a.scenarios, 500), ch.memory_chart(a.configs, a.scenarios),
             ch.projection_chart(a.capacity.projections)]
     for fig in figs:
@@ -96,7 +97,7 @@ def test_every_chart_axis_has_a_label_with_a_unit(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_projection_is_labelled_as_such(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run(cores=4, cpu_sweep=(1, 2, 3, 4)))
-    md = write_report(run_dir).markdown.read_text()
+    md = rewrite_report(run_dir).markdown.read_text()
     assert "**Projection, not measurement.**" in md and "PROJECTED throughput at cores" in md
     assert "R² " in md and "4.0→" not in md  # points are shown as "4→…"
     assert re.search(r"\| compute / 3\.14t uvicorn w1 t8 \| 1→[\d.]+, 2→[\d.]+, 3→[\d.]+, 4→", md)
@@ -105,18 +106,18 @@ def test_projection_is_labelled_as_such(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_smoke_shaped_run_renders_without_optional_sections(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", smoke_like())
-    paths = write_report(run_dir)
+    paths = rewrite_report(run_dir)
     md = paths.markdown.read_text()
     assert {p.name for p in paths.charts} == {"throughput.png", "latency.png", "memory.png", "forest-json.png"}
     assert "No sweep in this run" in md
     assert "no microbench in this run" in md
     assert "Invalid cells: none." in md
-    text = render_terminal(run_dir)
+    text = render_terminal(load_analysis(run_dir))
     assert "json      uvicorn  8" in text and "claims: C1 not measured" in text
 
 
 def test_verdict_paragraph_speaks_per_scenario() -> None:
-    a = analyse(make_run())
+    a = analyse(parse_run(make_run()))
     text = verdict_paragraph(a)
     assert text.startswith("**json**: 3.14t is ")
     assert "× faster (95% CI" in text and "more memory than 3.14" in text
@@ -135,8 +136,7 @@ def test_invalid_repeats_are_never_averaged() -> None:
 
 
 def test_headline_prefers_the_default_configuration_not_the_fastest() -> None:
-    run = parse_run(make_run(microbench=False))
-    heads = headline(comparisons(run))
+    heads = {(h.scenario, h.server): h for h in analyse(parse_run(make_run(microbench=False))).headlines}
     h = heads[("json", "uvicorn")]
     assert h.users == 8 and h.candidate.python_gil_env is None
 
@@ -145,7 +145,7 @@ def test_all_cells_invalid_does_not_crash(tmp_path: Path) -> None:
     doc = smoke_like()
     for c in doc["cells"]:
         c.update(valid=False, invalid_reason="server failed: address in use", rps=None)
-    paths = write_report(write_run(tmp_path / "run", doc))
+    paths = rewrite_report(write_run(tmp_path / "run", doc))
     md = paths.markdown.read_text()
     assert "no valid 3.14t/3.14 pair to compare" in md and "server failed: address in use" in md
     assert paths.charts == ()
@@ -157,25 +157,25 @@ def test_microbench_error_and_missing_fields_are_tolerated(tmp_path: Path) -> No
     doc["microbench"] = {"error": "microbench worker on /x/python3.14t exited with status 1"}
     del doc["machine"]["cpu_model"]
     doc["cells"][0].pop("latency_ms")
-    paths = write_report(write_run(tmp_path / "run", doc))
+    paths = rewrite_report(write_run(tmp_path / "run", doc))
     md = paths.markdown.read_text()
     assert "microbenchmark failed: microbench worker on /x/python3.14t exited with status 1" in md
 
 
 def test_unknown_schema_and_missing_run_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="does not exist"):
-        write_report(tmp_path / "nothing")
+        rewrite_report(tmp_path / "nothing")
     doc = smoke_like()
     doc["schema_version"] = 99
     with pytest.raises(ResultsError, match="schema_version 99, newer than this lab reads"):
-        write_report(write_run(tmp_path / "run", doc))
+        rewrite_report(write_run(tmp_path / "run", doc))
 
 
 @pytest.mark.slow
 def test_html_escapes_cell_text(tmp_path: Path) -> None:
     doc = smoke_like()
     doc["cells"][0].update(valid=False, invalid_reason="<script>alert(1)</script>")
-    html = write_report(write_run(tmp_path / "run", doc)).html.read_text()
+    html = rewrite_report(write_run(tmp_path / "run", doc)).html.read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
@@ -199,10 +199,12 @@ def test_report_command_turns_lab_errors_into_exit_1(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_summarize_run_writes_reports_and_returns_the_summary(tmp_path: Path) -> None:
+def test_report_writes_reports_and_the_terminal_summary_reads_the_same_analysis(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", make_run(microbench=False))
-    text = summarize_run(run_dir, 500, None)
+    rewrite_report(run_dir, 500, None)
     assert (run_dir / "report.html").is_file() and (run_dir / "report.md").is_file()
+    assert (run_dir / "summary.json").is_file()
+    text = render_terminal(load_analysis(run_dir))
     assert text.startswith("run 20261125T120301Z-default-3f2a (default), 2 usable core(s)")
     assert "ratio (95% CI)" in text and "claims: C1 not measured" in text
 

@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,11 @@ try:
 except ImportError:  # rootdir-style import when tests/ has no __init__.py
     from tests.fixtures.synthetic_runs import make_run, write_run
 
+from loadtests.analysis.figures.analysis import Analysis
+from loadtests.analysis.figures.diagnosis import Finding, ScenarioDiagnosis
 from loadtests.report.build import write_report
-from tests.report.capacity_inputs import CapacityAtSlo
+from loadtests.workflow.reports import load_analysis
+from tests.report.capacity_inputs import capacity_at_slo
 
 PAIRED_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "run-json" / "v3" / "smoke-paired.json"
 
@@ -166,11 +170,13 @@ def paired_page(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The paired smoke fixture (schema 3: PSS, paired windows), with one capacity entry and a diagnosis."""
     run_dir = tmp_path_factory.mktemp("browser-paired")
     shutil.copyfile(PAIRED_FIXTURE, run_dir / "run.json")
-    capacity = [CapacityAtSlo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 41.5, 39.0, 44.0, 412.0, 20.7,
-                              148.2)]
-    diagnosis = {"json": ["The event-loop thread of 3.14t was busy 0.91 of the time: a serial section on the "
-                          "event loop caps the server near one core."]}
-    return render_in_chromium(run_dir, capacity=capacity, diagnosis=diagnosis)
+    a = load_analysis(run_dir)
+    capacity = (capacity_at_slo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 41.5, 39.0, 44.0, 412.0, 20.7,
+                                148.2),)
+    diagnosis = (ScenarioDiagnosis("json", "uvicorn", (Finding(
+        "event-loop", "a serial section on the event loop",
+        "the event-loop thread of 3.14t was busy 0.91 of the time, which caps the server near one core", ""),)),)
+    return render_in_chromium(run_dir, replace(a, summary=replace(a.summary, capacity=capacity), diagnoses=diagnosis))
 
 
 @pytest.fixture(scope="module")
@@ -218,13 +224,13 @@ LAYOUT_PROBE = """(() => {
 })()"""
 
 
-def render_in_chromium(run_dir: Path, **report_inputs: Any) -> dict[str, Any]:
+def render_in_chromium(run_dir: Path, analysis: Analysis | None = None) -> dict[str, Any]:
     """Write the report and load it in Chromium at each of WIDTHS.
 
     Returns the DOM facts and the layout per width, the screenshots, and the console
     problems and requests of all the loads.
     """
-    paths = write_report(run_dir, **report_inputs)
+    paths = write_report(run_dir, analysis or load_analysis(run_dir))
     url = paths.html.resolve().as_uri()
     per_width: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="gil-lab-chromium-") as profile:

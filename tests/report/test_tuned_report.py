@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.summary import capacity_entries
 from loadtests.analysis.tuning import tuned_entries
+from loadtests.core.text import text_table
 from loadtests.report.build import build_report
+from loadtests.report.capacity_text import capacity_row, capacity_tables, ratio_words, tuned_headlines, tuned_row
 from loadtests.report.markdown import render_markdown
 from loadtests.report.terminal import render_terminal
-from loadtests.report.verdict import capacity_row, ratio_words, tuned_headlines, tuned_row
 from tests.fixtures.capacity_searches import FT_JSON, GIL_JSON, capacity_run, setting, sweep
 
 EQUAL = ("json on uvicorn, at equal settings (8 threads): at p95 < 500 ms, one 3.14t process sustains 22.0 rps, "
@@ -61,18 +64,27 @@ def test_the_table_marks_the_numerator_and_the_unsettled_searches() -> None:
     assert ft[7] == ft[8] == "(3.14t: the numerator)" and ft[9] == "—"
 
 
+@pytest.mark.slow
 def test_terminal_and_report_show_the_tuning_where_the_headline_appears(tmp_path: Path) -> None:
     run = capacity_run(sweep("3.14", GIL_JSON) + sweep("3.14t", FT_JSON)
                        + [setting("3.14", 8, 10.0, scenario="compute"), setting("3.14t", 8, 18.0, scenario="compute")])
-    text = render_terminal(run)
+    a = analyse(run)
+    text = render_terminal(a)
     assert EQUAL in text and BEST in text
     assert "Best setting per side (3.14t ÷ side: at equal settings, and each at its best):" in text
     # a scenario with one setting per side keeps the one-setting headline; the tuned one replaces it for json
     assert "compute on uvicorn: at p95 < 500 ms, one 3.14t process sustains 18.0 rps" in text
     assert "json on uvicorn: at p95" not in text
-    md = render_markdown(build_report(analyse(run), tmp_path / "charts", tmp_path))
+    md = render_markdown(build_report(a, tmp_path / "charts", tmp_path))
     assert EQUAL in md and BEST in md and "At equal settings" in md and "Best against best" in md
     assert "3.14t ÷ side, equal settings" in md and "3.14t ÷ side, best against best" in md
+    # one table, laid out once, in both: every row of it is in the terminal and in the report
+    tables = capacity_tables(a)
+    assert tables is not None and tables.tuned is not None
+    for table in (tables.capacity, tables.tuned):
+        assert "\n".join(text_table([table.columns, *table.rows])) in text
+        for row in table.rows:
+            assert "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" in md
 
 
 def test_a_search_stopped_before_any_pass_is_unknown_not_none() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -14,14 +15,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from loadtests.analysis.history_summary import run_summary
+from loadtests.analysis.history_summary import index_document
 from loadtests.cli import report_commands as cli_report
 from loadtests.core.errors import HistoryCorrupt, HistoryLocked
 from loadtests.report.history_text import render_history
 from loadtests.results import history
-from loadtests.results.history import history_path, index_run, list_runs, record_run, sync_history
+from loadtests.results.history import HistoryEntry, history_path, index_run, list_runs, record_run, sync_history
 from loadtests.results.records import RunRecord
-
+from loadtests.results.store import load_run
 from tests.fixtures.synthetic_runs import make_run, write_run
 
 
@@ -31,10 +32,16 @@ def _run(results: Path, run_id: str, created: str, **kw: object) -> Path:
     return write_run(results / run_id, doc)
 
 
+def _record(run_dir: Path) -> HistoryEntry:
+    """Index a run as its command does: from its record and summary document in memory."""
+    run = load_run(run_dir)
+    return record_run(run_dir, run, index_document(run))
+
+
 def test_record_is_idempotent_and_keeps_headlines(tmp_path: Path) -> None:
     run_dir = _run(tmp_path, "20261125T120301Z-default-aaaa", "2026-11-25T12:03:01Z", scenarios=("json",))
-    first = record_run(run_dir, run_summary)
-    again = record_run(run_dir, run_summary)
+    first = _record(run_dir)
+    again = _record(run_dir)
     assert history_path(tmp_path) == tmp_path / "history.sqlite" and (tmp_path / "history.sqlite").is_file()
     assert first.run_id == again.run_id == "20261125T120301Z-default-aaaa"
     entries = list_runs(tmp_path)
@@ -53,7 +60,7 @@ def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: P
     b = _run(tmp_path, "20261125T120301Z-default-0002", "2026-11-25T12:03:01Z", scenarios=("compute",), users=(8,))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "run.json").write_text("{")
-    problems = sync_history(tmp_path, run_summary)
+    problems = sync_history(tmp_path, index_document)
     assert len(problems) == 1 and problems[0].startswith("broken: ")
     assert [e.run_id for e in list_runs(tmp_path)] == [b.name, a.name]  # newest first
     assert [e.run_id for e in list_runs(tmp_path, limit=1)] == [b.name]
@@ -61,19 +68,28 @@ def test_sync_backfills_old_runs_updates_changed_and_forgets_deleted(tmp_path: P
     doc = json.loads((a / "run.json").read_text())
     doc["preset"] = "smoke-resumed"
     (a / "run.json").write_text(json.dumps(doc))
-    sync_history(tmp_path, run_summary)
+    sync_history(tmp_path, index_document)
     assert {e.run_id: e.preset for e in list_runs(tmp_path)}[a.name] == "smoke-resumed"
     # a deleted run directory leaves the index
     (b / "run.json").unlink()
-    sync_history(tmp_path, run_summary)
+    sync_history(tmp_path, index_document)
     assert [e.run_id for e in list_runs(tmp_path)] == [a.name]
+
+
+def test_the_run_just_finished_is_indexed_from_memory_not_read_back(tmp_path: Path) -> None:
+    run_dir = _run(tmp_path, "20261125T120301Z-default-aaab", "2026-11-25T12:03:01Z", scenarios=("json",), users=(8,))
+    run = load_run(run_dir)
+    doc = index_document(run)
+    (run_dir / "run.json").write_text("{ not what the run holds")  # what is on disk is never parsed
+    entry = record_run(run_dir, dataclasses.replace(run, preset="in-memory"), {**doc, "cells": 99})
+    assert entry.preset == "in-memory" and entry.summary["cells"] == 99
 
 
 def test_rows_from_an_older_lab_are_read(tmp_path: Path) -> None:
     # a row whose JSON summary lacks today's fields (or is not JSON at all) still lists
     db = history_path(tmp_path)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0003", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
-    record_run(run_dir, run_summary)
+    _record(run_dir)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE runs SET summary = ?", ("not json",))
     (e,) = list_runs(tmp_path)
@@ -85,9 +101,10 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     history_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0004", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
     with pytest.raises(HistoryCorrupt, match="damaged.*delete it"):
-        record_run(run_dir, run_summary)
+        _record(run_dir)
     warnings: list[str] = []
-    assert index_run(run_dir, run_summary, warnings.append) is None  # a finished run only warns
+    run = load_run(run_dir)
+    assert index_run(run_dir, run, index_document(run), warnings.append) is None  # a finished run only warns
     assert len(warnings) == 1 and "damaged" in warnings[0] and "locked" not in warnings[0]
 
 
@@ -110,16 +127,17 @@ def test_a_locked_history_is_a_warning_for_a_finished_run_and_readers_never_wait
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.3)
     first = _run(tmp_path, "20261101T000000Z-smoke-0006", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
-    record_run(first, run_summary)
+    _record(first)
     second = _run(tmp_path, "20261102T000000Z-smoke-0007", "2026-11-02T00:00:00Z", scenarios=("json",), users=(8,))
     warnings: list[str] = []
     with _held_by_another_process(history_path(tmp_path)):
         assert [e.run_id for e in list_runs(tmp_path)] == [first.name]  # WAL: a reader does not wait for a writer
-        assert index_run(second, run_summary, warnings.append) is None
+        run = load_run(second)
+        assert index_run(second, run, index_document(run), warnings.append) is None
         with pytest.raises(HistoryLocked):
-            sync_history(tmp_path, run_summary)
+            sync_history(tmp_path, index_document)
     assert len(warnings) == 1 and "locked by another lab" in warnings[0] and "delete" not in warnings[0]
-    assert sync_history(tmp_path, run_summary) == []  # once the other lab is done, the run is indexed
+    assert sync_history(tmp_path, index_document) == []  # once the other lab is done, the run is indexed
     assert [e.run_id for e in list_runs(tmp_path)] == [second.name, first.name]
 
 
@@ -128,7 +146,7 @@ def test_runs_are_read_and_summarised_with_no_lock_held(tmp_path: Path) -> None:
     for n in range(3):
         _run(tmp_path, f"2026110{n + 1}T000000Z-smoke-001{n}", f"2026-11-0{n + 1}T00:00:00Z", scenarios=("json",),
              users=(8,))
-    record_run(tmp_path / "20261101T000000Z-smoke-0010", run_summary)
+    _record(tmp_path / "20261101T000000Z-smoke-0010")
     db, written = history_path(tmp_path), []
 
     def summarize_while_another_lab_writes(run: RunRecord) -> dict[str, Any]:
@@ -137,7 +155,7 @@ def test_runs_are_read_and_summarised_with_no_lock_held(tmp_path: Path) -> None:
             other.execute("UPDATE runs SET recorded_at = recorded_at")
             other.execute("COMMIT")
         written.append(run.run_id)
-        return run_summary(run)
+        return index_document(run)
 
     assert sync_history(tmp_path, summarize_while_another_lab_writes) == []
     assert len(written) == 2 and len(list_runs(tmp_path)) == 3

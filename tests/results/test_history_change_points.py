@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from loadtests.analysis.history_changes import change_points
-from loadtests.analysis.history_summary import SUMMARY_VERSION, run_summary
+from loadtests.analysis.history_summary import SUMMARY_VERSION, index_document
 from loadtests.cli import report_commands as cli_report
 from loadtests.results.history import history_path, list_runs, sync_history
 from loadtests.results.store import load_run
@@ -31,7 +31,7 @@ def history_of(results: Path, ft_levels: list[float], first_day: int = 1) -> lis
 
 def test_the_summary_stores_a_series_per_configuration_and_per_paired_ratio(tmp_path: Path) -> None:
     (run_id,) = history_of(tmp_path, [1.0])
-    doc = run_summary(load_run(tmp_path / run_id))
+    doc = index_document(load_run(tmp_path / run_id))
     assert doc["summary_version"] == SUMMARY_VERSION
     by_key = {s["key"]: s for s in doc["series"]}
     assert by_key[FT_ID]["measure"] == "throughput" and by_key[FT_ID]["n"] == 10
@@ -41,7 +41,7 @@ def test_the_summary_stores_a_series_per_configuration_and_per_paired_ratio(tmp_
 
 def test_a_step_of_3_14t_is_flagged_in_its_throughput_and_in_the_paired_ratio(tmp_path: Path) -> None:
     ids = history_of(tmp_path, [1.0, 1.0, 1.0, 0.75, 0.75])
-    sync_history(tmp_path, run_summary, SUMMARY_VERSION)
+    sync_history(tmp_path, index_document, SUMMARY_VERSION)
     points = change_points(list_runs(tmp_path, None))
     assert {(c.measure, c.run_id, c.direction, c.confirmed_by) for c in points} == {
         ("throughput", ids[3], "down", ids[4]), ("paired ratio", ids[3], "down", ids[4])}
@@ -74,13 +74,13 @@ def test_history_shows_change_points_in_the_table_and_in_json(tmp_path: Path) ->
 
 def test_rows_indexed_by_an_older_lab_are_read_again(tmp_path: Path) -> None:
     ids = history_of(tmp_path, [1.0, 1.0, 1.0, 0.75, 0.75])
-    sync_history(tmp_path, run_summary)
+    sync_history(tmp_path, index_document)
     with sqlite3.connect(history_path(tmp_path)) as conn:  # what a lab before change points stored
         for (run_id, summary) in conn.execute("SELECT run_id, summary FROM runs").fetchall():
             old = {k: v for k, v in json.loads(summary).items() if k not in ("series", "summary_version")}
             conn.execute("UPDATE runs SET summary = ? WHERE run_id = ?", (json.dumps(old), run_id))
     assert change_points(list_runs(tmp_path, None)) == []
-    sync_history(tmp_path, run_summary)  # without a version nothing is re-read
+    sync_history(tmp_path, index_document)  # without a version nothing is re-read
     assert change_points(list_runs(tmp_path, None)) == []
-    sync_history(tmp_path, run_summary, SUMMARY_VERSION)
+    sync_history(tmp_path, index_document, SUMMARY_VERSION)
     assert {c.run_id for c in change_points(list_runs(tmp_path, None))} == {ids[3]}

@@ -16,6 +16,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``microbench``: the HTTP-free microbenchmark, and a once-per-run step's failure;
 - ``audit``: the GIL audit and the modules that turned the GIL on;
 - ``capacity``: capacity searches at an SLO;
+- ``safety``: the safety checks (answers under parallel load, the team's tests in
+  threads) and their part of summary.json;
 - ``run``: the run's settings and ``RunRecord``, the whole of ``run.json``;
 - ``summary``: ``SummaryRecord``, the whole of ``summary.json``.
 
@@ -68,6 +70,10 @@ from loadtests.results.records.run import (
     RunRecord,
     RunSettings,
 )
+from loadtests.results.records.safety import (
+    SafetyRecord,
+    SafetySummary,
+)
 from loadtests.results.records.service import (
     AppInspection,
     LocustTask,
@@ -111,6 +117,8 @@ from loadtests.results.records.window import (
 )
 
 __all__ = [
+    "SafetyRecord",
+    "SafetySummary",
     "AppIdentity",
     "AppInspection",
     "Arrivals",

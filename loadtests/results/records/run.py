@@ -11,6 +11,7 @@ from loadtests.results.records.capacity import CapacitySearch
 from loadtests.results.records.config import Plan, ValidityThresholds
 from loadtests.results.records.machine import InterpreterInfo, Machine
 from loadtests.results.records.microbench import Microbench, StepFailure
+from loadtests.results.records.safety import SafetyRecord
 from loadtests.results.records.service import ServiceSettings
 from loadtests.results.records.version import SCHEMA_VERSION
 from loadtests.results.records.window import Cell, ComparisonRun, Warmup
@@ -61,6 +62,8 @@ class RunRecord(Record):
     capacities: tuple[CapacitySearch, ...] = doc("Capacity searches (gil-lab capacity).", default=())
     gil_culprits: tuple[GilCulprit, ...] = doc("Every module that turned the GIL on under 3.14t in the audit or in "
                                                "a server, with its distribution and remedies.", default=())
+    safety: SafetyRecord | None = doc("Whether the service answers correctly in parallel (gil-lab safety, or "
+                                      "compare on a team's app); null when no safety check ran.", default=None)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:

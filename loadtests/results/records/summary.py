@@ -8,6 +8,7 @@ from typing import Literal
 from loadtests.results.record import Record, doc
 from loadtests.results.records.capacity import CapacityBounds
 from loadtests.results.records.config import Parallelism
+from loadtests.results.records.safety import SafetySummary
 from loadtests.results.records.version import SCHEMA_VERSION
 
 Verdict = Literal["faster", "slower", "not significant", "invalid"]
@@ -147,3 +148,5 @@ class SummaryRecord(Record):
     tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
                                           "against it at equal settings and best against best (empty when every "
                                           "side ran at one setting).", default=())
+    safety: SafetySummary | None = doc("Races by endpoint and by test (docs/safety.md); null when the run "
+                                       "checked no safety.", default=None)

@@ -35,6 +35,10 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    the preflight requests) and ``team_scenarios`` (no claim verdict for them), and the
    run carries ``gil_culprits`` (each module that turned the GIL on, the distribution
    that ships it and the remedies).
+5. Safety: the run carries ``safety`` (``safety.py``: the team's answers checked under
+   parallel load against a serial reference, and its tests run plainly and in threads on
+   both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
+   both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
