@@ -319,5 +319,18 @@ def _v4_to_v5(doc: Document) -> Document:
     return {**doc, "schema_version": 5, "safety": None}
 
 
+# --- 5 -> 6 ---------------------------------------------------------------------------------
+
+
+def _v5_to_v6(doc: Document) -> Document:
+    """Version 6 adds keys with defaults (no probe, no profile, the audit's older verdicts), and names the kind of
+    each thread group of a window: unknown before the server's layer said it (null)."""
+    for cell in doc["cells"]:
+        for group in cell.get("server_thread_cores") or []:
+            group.setdefault("kind", None)
+    doc["schema_version"] = 6
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
