@@ -8,10 +8,14 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   packages (see :mod:`.runtime`);
 - ``GET /lab/loads``: the app's drop-in load specs, from ``app.state.loads`` where the
   app keeps them (the lab's built-in app does), else ``[]``;
+- ``GET /lab/threads``: every thread of the process and what it is (see :mod:`.threadmap`):
+  the event loops are the threads this wrapper was called on;
+- ``GET /lab/globals``: per route, the module globals its endpoint reads and whether each
+  is immortal in this process (see :mod:`.hotglobals`);
 - ``GET /lab/inflight``: how many of the app's requests this process is serving right
   now (``{"in_flight": n, "pid": pid}``): before each window the lab waits for the
   previous window's server to reach 0, so its leftover work does not land in the next;
-- anything else under ``/lab/``: 404 (405 for another method on those two paths); a
+- anything else under ``/lab/``: 404 (405 for another method on those paths); a
   websocket there is closed before it is accepted.
 """
 
@@ -23,8 +27,8 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from . import runtime
-from .routes import application, framework, is_reserved
+from . import hotglobals, runtime, threadmap
+from .routes import application, endpoints, framework, is_reserved
 from .threads import ThreadLimit
 
 Scope = MutableMapping[str, Any]
@@ -35,8 +39,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RUNTIME_PATH = "/lab/runtime"
 LOADS_PATH = "/lab/loads"
+THREADS_PATH = "/lab/threads"
+GLOBALS_PATH = "/lab/globals"
 INFLIGHT_PATH = "/lab/inflight"
-LAB_PATHS = (RUNTIME_PATH, LOADS_PATH, INFLIGHT_PATH)
+PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH, GLOBALS_PATH, INFLIGHT_PATH)
 
 
 class LabLayer:
@@ -47,11 +53,14 @@ class LabLayer:
         self.threads = threads
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
+        self.app_dir = app_dir or "."
+        self.loops = threadmap.LoopThreads()
         self.in_flight = 0
         # Several event loops (granian's threads on 3.14t) serve one process: the count needs a lock.
         self._count_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.loops.seen()
         self.threads.apply()
         if scope["type"] in ("http", "websocket") and is_reserved(scope.get("path", "")):
             await self._lab(scope, send)
@@ -77,14 +86,18 @@ class LabLayer:
             await send({"type": "websocket.close", "code": 1008, "reason": "/lab/ is reserved for gil-lab"})
             return
         path, method = scope["path"], scope.get("method", "GET")
-        if path not in LAB_PATHS:
+        if path not in PATHS:
             await _json(send, method, 404, {"detail": f"{path} is not a gil-lab route; the lab serves "
-                                                      + ", ".join(LAB_PATHS)})
+                                                      f"{', '.join(PATHS)}"})
         elif method not in ("GET", "HEAD"):
             await _json(send, method, 405, {"detail": f"{path} answers GET only"}, ((b"allow", b"GET, HEAD"),))
         elif path == RUNTIME_PATH:
             # Read on the loop that serves the request: the thread limit is per event loop.
             await _json(send, method, 200, runtime.snapshot(self.threads.current(), self.description))
+        elif path == THREADS_PATH:
+            await _json(send, method, 200, threadmap.snapshot(self.loops.ids()))
+        elif path == GLOBALS_PATH:
+            await _json(send, method, 200, hotglobals.snapshot(endpoints(self.app), self.app_dir))
         elif path == INFLIGHT_PATH:
             await _json(send, method, 200, {"in_flight": self.in_flight, "pid": os.getpid()})
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,9 @@ import click
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.safety_gate import judge_all
 from loadtests.cli.server_options import http_option, servers_option
+from loadtests.core.errors import ConfigError
 from loadtests.core.exit_status import ExitStatus, combined
+from loadtests.provision import process_env
 from loadtests.report.gate_text import render_expectations, render_safety_gate
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
 from loadtests.results.records import EVENT_LOOPS, SummaryRecord
@@ -66,6 +69,22 @@ locustfile_option = click.option(
     type=click.Path(dir_okay=False),
     help="Your own Locust file, unmodified: its User classes, tasks, weights and wait_time. Its stem names the "
          "scenario, which replaces the preset's; the lab sets the host and the user count.")
+def _pass_env(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+    """Hand the names to every child the lab starts from now on (process_env reads LAB_PASS_ENV)."""
+    names = [n.strip() for value in values for n in value.split(",") if n.strip()]
+    try:
+        process_env.pass_patterns({process_env.PASS_ENV: ",".join(names)})
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+    os.environ[process_env.PASS_ENV] = ",".join(names)
+
+
+pass_env_option = click.option(
+    "--pass-env", "pass_env", multiple=True, metavar="NAME", envvar=process_env.PASS_ENV, show_envvar=True,
+    callback=_pass_env, expose_value=False,
+    help="Pass this environment variable on to the servers, Locust and the imports of your app (repeatable or "
+         "comma-separated; NAME* for a prefix). They get no other variable of yours but the basics (PATH, HOME, "
+         "locale, certificates): no proxy, no token, no credentials.")
 python_gil_arm_option = click.option(
     "--python-gil", "python_gil", type=click.Choice(["0"]), envvar="LAB_PYTHON_GIL_ARM", show_envvar=True,
     help="0: add a PYTHON_GIL=0 arm beside every 3.14t arm, to measure what forcing the GIL off would give. It is "
@@ -73,8 +92,8 @@ python_gil_arm_option = click.option(
 
 
 def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--app, --app-dir and --requirements: what `serve`, `audit` and `setup` share with `run` and `compare`."""
-    return apply([app_option, app_dir_option, requirements_option])(func)
+    """--app, --app-dir, --requirements and --pass-env: what `serve`, `audit` and `setup` share with `run`."""
+    return apply([app_option, app_dir_option, requirements_option, pass_env_option])(func)
 
 
 def interpreter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,7 +114,7 @@ def preset_options(default_preset: str) -> Decorator:
     """A preset and its overrides; ``default_preset`` is the command's own (capacity has its own preset)."""
     return apply([
         click.option("--preset", default=default_preset, show_default=True, envvar="LAB_PRESET", show_envvar=True,
-                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune)."),
+                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune, diagnose)."),
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
                      help="Only these scenarios, comma-separated: json, image, compute, contended, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
@@ -141,7 +160,9 @@ def preset_options(default_preset: str) -> Decorator:
                           "servers listen there too, so the workers reach them. Anything but loopback needs "
                           "--expose-master."),
         click.option("--locust-master-port", type=click.IntRange(1, 65535), envvar="LAB_LOCUST_MASTER_PORT",
-                     show_envvar=True, help="The master's port for workers (default 5557)."),
+                     show_envvar=True,
+                     help="The master's port for workers (default: a free port, printed with the command for the "
+                          "workers; another lab on this machine may be using Locust's 5557)."),
         click.option("--expose-master", is_flag=True, envvar="LAB_EXPOSE_MASTER", show_envvar=True,
                      help="Accept a non-loopback --locust-master-bind: Locust's master port has no authentication "
                           "(the lab's token, LAB_LOCUST_TOKEN, keeps other workers out), and the lab's servers "
@@ -165,12 +186,19 @@ def preset_options(default_preset: str) -> Decorator:
         loop_option,
         click.option("--no-threads-bench", "skip_microbench", is_flag=True,
                      help="Skip the preset's HTTP-free threads microbenchmark."),
+        click.option("--profile/--no-profile", default=None, envvar="LAB_PROFILE", show_envvar=True,
+                     help="Sample each headline server with perf in an extra window after its measured ones "
+                          "(default: the preset's; the default, full and diagnose presets do). See docs/diagnosis.md."),
+        click.option("--probe/--no-probe", default=None, envvar="LAB_PROBE", show_envvar=True,
+                     help="Call each endpoint the load reaches in process, from 1 to N threads, before the first "
+                          "window (default: the preset's; always with --app, --requirements or --locustfile)."),
         click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
                      help="Complete an interrupted run directory instead of starting a new one."),
         app_option,
         app_dir_option,
         requirements_option,
         locustfile_option,
+        pass_env_option,
         python_gil_arm_option,
         click.option("--bytecode", type=click.Choice(["compiled", "source"]), default="compiled", show_default=True,
                      envvar="LAB_BYTECODE", show_envvar=True,

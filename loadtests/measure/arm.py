@@ -46,6 +46,7 @@ class Arm:
     skip: Cell | None = None  # the record that says why
     tree: str = ""  # its name in the sampler
     log_path: Path | None = None  # the server's output; None for an app the lab did not start
+    python: Path | None = None  # the interpreter serving the app; None for an app the lab did not start
     instance: int = 0  # which fresh start of the configuration's server this is, within its comparison
     hash_seed: int | None = None  # PYTHONHASHSEED of that start
 

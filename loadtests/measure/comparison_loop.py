@@ -21,7 +21,7 @@ from loadtests.core.progress import format_seconds
 from loadtests.measure.arm import Arm
 from loadtests.measure.noise import repeat_noisy
 from loadtests.measure.server_pool import ServerPool, died
-from loadtests.measure.window_measurement import measure_window
+from loadtests.measure.window_measurement import WindowBench, measure_window
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.results.records import Cell, ComparisonRun, Plan, Stopping
 from loadtests.results.run_writer import RunWriter
@@ -43,6 +43,9 @@ class Decision:
 #: ``rule(comparison, cells so far, plan, seconds elapsed) -> Decision``. The workflow supplies the
 #: adaptive one (it needs the paired statistics); :func:`fixed_pairs` needs none.
 StopRule = Callable[[ComparisonPlan, Sequence[Cell], Plan, float], Decision]
+#: ``after(comparison, arms, bench)``: extra work on the warm servers once a comparison's windows are done
+#: (the profile windows); never a measured window of the comparison.
+AfterComparison = Callable[[ComparisonPlan, Sequence[Arm], WindowBench], None]
 
 
 def complete_blocks(cells: Sequence[Cell], comparison: ComparisonPlan) -> int:
@@ -86,8 +89,9 @@ def finish(run: RunWriter, comparison: ComparisonPlan, stopping: Stopping, start
 class PairedComparison:
     """Runs one comparison of a run: its arms' windows in blocks until the stopping rule says stop."""
 
-    def __init__(self, run: RunWriter, pool: ServerPool, stop_rule: StopRule, say: Callable[[str], None]) -> None:
-        self.run, self.pool, self.stop_rule, self.say = run, pool, stop_rule, say
+    def __init__(self, run: RunWriter, pool: ServerPool, stop_rule: StopRule, say: Callable[[str], None],
+                 after: AfterComparison | None = None) -> None:
+        self.run, self.pool, self.stop_rule, self.say, self.after = run, pool, stop_rule, say, after
         self.noisy_repeats = 0  # in the comparison being measured
         self.starting = 0.0  # seconds it spent starting and warming servers up: not part of its time budget
 
@@ -97,7 +101,8 @@ class PairedComparison:
         self.say(f"==> [{number}/{total}] {comparison.comparison_id}: " + " vs ".join(a.label for a in comparison.arms))
         self.noisy_repeats = sum(1 for c in self.run.cells_of(comparison.comparison_id) if c.superseded)
         self.starting = 0.0
-        if not self._arms(comparison, 0):
+        first = self._arms(comparison, 0)  # the arms of the first instance: skipped ones recorded once
+        if not first:
             finish(self.run, comparison, "no valid pair", started)
             return
         stopping: Stopping = "interrupted"
@@ -121,6 +126,8 @@ class PairedComparison:
                 self.say(f"    stop: {dead}")
                 self.pool.forget(died(live))
                 break
+        if self.after is not None and stopping != "server failed":
+            self.after(comparison, first, self.pool.bench)
         finish(self.run, comparison, stopping, started, decision, self.noisy_repeats)
 
     def _arms(self, comparison: ComparisonPlan, instance: int) -> list[Arm]:

@@ -55,6 +55,7 @@ class Started:
     server: WindowServer
     log_path: Path | None = None  # None: an app the lab did not start
     external_mismatch: str | None = None  # an external app that cannot stand for the configuration: why
+    python: Path | None = None  # the interpreter serving the app (None: an app the lab did not start)
     hash_seed: int | None = None  # the PYTHONHASHSEED it was started with; None: not the lab's to set
 
 
@@ -77,32 +78,44 @@ class ServerLauncher:
     host: str = LOOPBACK  # where the server listens: the master's bind address when workers come from elsewhere
     server_env: Mapping[str, str] = field(default_factory=dict)  # from the plan's prepare steps
     bytecode: Mapping[str, BytecodeState] = field(default_factory=dict)  # label -> how its servers load modules
+    # label -> --app-url with its credentials, when given (run.json's settings hold it without them)
+    app_urls: Mapping[str, str] = field(default_factory=dict)
 
     def start(self, config: CellConfig, stack: ExitStack, instance: int = 0) -> Started:
-        url = self.settings.app_urls.get(config.interpreter)
+        url = self.app_urls.get(config.interpreter) or self.settings.app_urls.get(config.interpreter)
         if url:
             external: ExternalServer = external_server(url)
             reason = external_mismatch(config, external.runtime) if external.runtime else None
             return Started(external, None, reason)
-        directory = self.run_dir / "servers" / (cell_dir_name(server_key(config).config_id)
-                                                + (f"_i{instance}" if instance else ""))
         seed = new_hash_seed()
+        settings = self.server_settings(config, instance)
+        settings = replace(settings, extra_env=tuple(sorted({**dict(settings.extra_env),
+                                                             "PYTHONHASHSEED": str(seed)}.items())))
+        info = self.interpreters.get(config.interpreter)
+        version = settings.spec.version_in(info.packages) if info else None
+        server = stack.enter_context(running_server(settings, self._directory(config, instance) / "server.log",
+                                                    version))
+        return Started(server, server.log_path, python=Path(settings.python), hash_seed=seed)
+
+    def _directory(self, config: CellConfig, instance: int) -> Path:
+        return self.run_dir / "servers" / (cell_dir_name(server_key(config).config_id)
+                                           + (f"_i{instance}" if instance else ""))
+
+    def server_settings(self, config: CellConfig, instance: int = 0) -> ServerSettings:
+        """How the server of ``config`` is started (the probe imports the app the same way): the bytecode state
+        the run prepared for its interpreter included."""
+        directory = self._directory(config, instance)
         service = self.settings.service
         python, app, app_dir = envs.app_python(config.flavour.env_name), "app.main:app", None
         if service is not None:
             python, app, app_dir = service_python(service, config.interpreter), service.app, service.app_dir
-        settings = ServerSettings(
+        return ServerSettings(
             server=config.server, python=python, workers=config.workers, host=self.host,
             threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
             app=app, app_dir=None if app_dir == str(LAB_ROOT) else app_dir,
             routes_dirs=config.routes_dirs, cpus=config.cpus,
             extra_env=tuple(sorted({**self.server_env, **self._bytecode_env(config.interpreter),
-                                    "PYTHONHASHSEED": str(seed), CELL_DIR_ENV: str(directory)}.items())))
-        info = self.interpreters.get(config.interpreter)
-        version = settings.spec.version_in(info.packages) if info else None
-        server = stack.enter_context(running_server(settings, directory / "server.log", version))
-        return Started(server, server.log_path, hash_seed=seed)
-
+                                    CELL_DIR_ENV: str(directory)}.items())))
 
     def _bytecode_env(self, label: str) -> dict[str, str]:
         """The prepared bytecode state's variables; an uncontrolled state still never inherits the lab's own."""
@@ -148,7 +161,7 @@ class ServerPool:
             return Arm(config, None, skip=skip)
         started, tree = self.servers[(key, instance)]
         return Arm(config, started.server, tree=tree, log_path=started.log_path, instance=instance,
-                   hash_seed=started.hash_seed)
+                   hash_seed=started.hash_seed, python=started.python)
 
     def arms(self, comparison: ComparisonPlan, instance: int = 0) -> list[Arm]:
         """The arms of a comparison on one instance that have a server (the others are recorded as skipped)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,10 +26,11 @@ from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.drain import LastLoad
 from loadtests.measure.load_session import LoadSession, OpenLoad, WorkerState
 from loadtests.measure.load_session import Sample as LoadSample
-from loadtests.measure.load_workers import window_workers, worker_label
+from loadtests.measure.load_workers import disturbance, window_workers, worker_label
 from loadtests.measure.noise import noisy_reason
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, host_in_window, merge_samples, usage_in_window
+from loadtests.measure.thread_kinds import fetch_kinds
 from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
 from loadtests.measure.windows import latency_summary, open_loop_window, stats_between
 from loadtests.plan.comparisons import ComparisonPlan, connection_close
@@ -89,7 +90,8 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
             draft.runtime_after = server.fetch_runtime()
         except NOT_ANSWERING:
             draft.runtime_after = None
-        collect(draft, bench, arm, start, end, workers, open_load)
+        kinds = fetch_kinds(server.base_url) if server.pid else {}
+        collect(draft, bench, arm, start, end, workers, open_load, kinds or None)
     except Aborted as exc:
         draft.fail(exc.outcome, str(exc))
         session.drain()
@@ -103,8 +105,9 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
 
 
 def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: float,
-            locust_workers: Sequence[WorkerState] = (), open_load: OpenLoad | None = None) -> None:
-    """Samples, statistics, usage and the verdict of a window that ran to its end."""
+            locust_workers: Sequence[WorkerState] = (), open_load: OpenLoad | None = None,
+            kinds: Mapping[int, str] | None = None) -> None:
+    """Samples, statistics, usage and the verdict of a window that ran to its end (``kinds``: the layer's threads)."""
     config, session, sampler, validity = arm.config, bench.session, bench.sampler, bench.settings.validity
     late = session.wait_for_reports(end, [w.id for w in locust_workers])
     drained = session.drain()
@@ -120,7 +123,7 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
     sampled = arm.server is not None and bool(arm.server.pid)
     server_series = sampler.readings(arm.tree) if sampled else []
     client_series = sampler.readings("client")
-    server_use = usage_in_window(server_series, start, end)
+    server_use = usage_in_window(server_series, start, end, kinds)
     client_use = usage_in_window(client_series, start, end)
     draft.rps, draft.requests, draft.failures = round(stats.rps, 3), stats.requests, stats.failures
     draft.latency_ms, draft.rps_series = stats.latency_ms, stats.rps_series
@@ -148,6 +151,7 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
     left = [w for w in draft.load_workers if w.left]
     if left:
         reason = reason or "Locust worker(s) left during the window: " + ", ".join(worker_label(w) for w in left)
+    reason = reason or disturbance(session, drained, locust_workers, end)
     reason = reason or saturated_worker([(worker_label(w), w.cpu_cores) for w in draft.load_workers], validity)
     if server_use and sampled and config.workers > 1:
         assert arm.server is not None

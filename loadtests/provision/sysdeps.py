@@ -2,6 +2,9 @@
 
 - The CPython build needs a C toolchain and the headers of the optional modules.
 - The report's browser test needs Debian's Chromium.
+- The diagnosis samples each server natively with Linux ``perf`` (Debian's linux-perf);
+  without it the diagnosis still runs, from the probe and the run's own signals, and says
+  how to install it.
 
 ``python3 -m loadtests.provision.sysdeps [--install] [--best-effort] [--for build,browser]``.
 Without ``--install`` it only reports; with it, it runs ``apt-get`` when it can (root,
@@ -18,10 +21,13 @@ import shutil
 import subprocess
 import sys
 
+from loadtests.provision.process_env import installer_env
+
 GROUPS = {
     "build": ["build-essential", "pkg-config", "libssl-dev", "libffi-dev", "zlib1g-dev", "libbz2-dev",
               "liblzma-dev", "libsqlite3-dev", "libreadline-dev", "uuid-dev", "libncurses-dev", "libzstd-dev"],
     "browser": ["chromium"],
+    "profile": ["linux-perf"],
 }
 
 
@@ -53,7 +59,7 @@ def install(packages: list[str]) -> None:
     command = f"apt-get update && apt-get install -y {' '.join(packages)}"
     if prefix is None:
         raise SystemExit(f"error: missing system packages: {' '.join(packages)}\nRun as root: {command}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    env = installer_env({"DEBIAN_FRONTEND": "noninteractive"})
     print(f"==> installing system packages: {' '.join(packages)}", flush=True)
     for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
         proc = subprocess.run([*prefix, *args], env=env)

@@ -13,6 +13,7 @@ run directory: steps already recorded are not repeated, finished cells are kept.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,9 +23,10 @@ from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.core.credentials import keep_url_secrets
 from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir
+from loadtests.core.paths import control_venv, results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
@@ -32,8 +34,9 @@ from loadtests.measure.runner import Runner
 from loadtests.plan.comparisons import comparisons
 from loadtests.plan.expectation_scope import check_scope
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
-from loadtests.provision import envs, gil_trap
+from loadtests.provision import env_lock, envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.report.build import ReportPaths
 from loadtests.results.expectation import Expectation
@@ -48,6 +51,7 @@ from loadtests.workflow.audit import (
 from loadtests.workflow.bytecode_step import bytecode_states, restore_bytecode
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
+from loadtests.workflow.probing import launcher_for, probe_scenarios
 from loadtests.workflow.safety import check_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
@@ -110,6 +114,8 @@ class RunRequest:
     locustfile: str | None = None
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: str | None = None
+    profile: bool | None = None  # profile windows on the headline servers (None: the preset's)
+    probe: bool | None = None  # the per-endpoint probe (None: the preset's; always for a team's service)
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
     bytecode: BytecodeMode = "compiled"  # how the servers load the app and its libraries
     instances: int | None = None  # server instances per arm (default: the preset's)
@@ -133,6 +139,8 @@ class RunRequest:
                 raise ConfigError(f"--app-url takes LABEL=URL with an http(s) URL, not {item!r}")
             by_label(label)  # a clear error for a label that is neither 3.14 nor 3.14t
             urls[label] = url
+            keep_url_secrets(url)  # used to authenticate, never written down
+            add_lab_address(urllib.parse.urlsplit(url).hostname or "")  # the load goes there directly, not via a proxy
         if urls and set(urls) != labels:
             raise ConfigError(f"--app-url covers {', '.join(sorted(urls))} but the preset also runs "
                               f"{', '.join(sorted(labels - set(urls)))}: give a URL for every interpreter, or none")
@@ -148,6 +156,7 @@ class RunRequest:
                          cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
                          locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
                          threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"),
+                         probe=self.probe, profile=self.profile,
                          instances=self.instances)
 
 
@@ -182,8 +191,9 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     if app_urls:  # nothing local runs the app: no microbenchmark or audit, and no fresh start of it
         plan = replace(plan, microbench=None, audit=False, instances=1)
     if service_wanted(request.service, request.resolved_routes_dirs):
-        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs.
-        plan = replace(plan, microbench=None, audit=False)
+        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs,
+        # and so does the per-endpoint probe of what its load sends.
+        plan = replace(plan, microbench=None, audit=False, probe=request.probe is not False)
     return plan, app_urls
 
 
@@ -214,6 +224,8 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         restore_bytecode(stored, progress)  # the state the run recorded, checked (and compiled again if it went)
         runner = Runner(writer, {} if stored.settings.app_urls else load_interpreters(), progress, adaptive,
                         master_for_resume(stored.settings, request.workers_timeout, progress))
+        if request.app_urls:  # run.json keeps the URLs without credentials: given again, they count
+            runner.app_urls.update(request.external_apps(set(stored.settings.app_urls)))
     else:
         plan, app_urls = plan_for(request)
         check_scope(request.expectations, plan)  # an expectation the plan cannot answer costs nothing
@@ -241,21 +253,35 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         runner = Runner.start(options, interpreters, progress, adaptive)
         if prepared is not None:
             keep_preflight_logs(prepared, runner.run_dir)
-    try:
-        run_steps(runner, progress)
-    except KeyboardInterrupt:
-        runner.run.save()
-        progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
-        raise
-    run_dir = runner.run_cells()
-    attribute_gil(runner, progress)
-    if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
-        users = max((c.users for c in runner.plan.configs), default=1)
-        runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
-                                                        progress))
-    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps)
+    # another lab's set-up waits for this run before it rebuilds an environment the run uses
+    with env_lock.using(environments_in_use(runner)):
+        try:
+            run_steps(runner, progress)
+        except KeyboardInterrupt:
+            runner.run.save()
+            progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
+            raise
+        run_dir = runner.run_cells()
+        attribute_gil(runner, progress)
+        if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+            users = max((c.users for c in runner.plan.configs), default=1)
+            runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                            progress))
+    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps,
+                        warn=progress)
     verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None
     return RunResult(run_dir, runner.run.record, analysis, verdicts)
+
+
+def environments_in_use(runner: Runner) -> list[Path]:
+    """Every environment the run starts servers, Locust or probes from: the lab's and a team's own."""
+    paths = [control_venv()]
+    if runner.by_role:  # none when every app is external (--app-url)
+        paths += [spec.path for spec in envs.env_specs(dict(runner.by_role))]
+    service = runner.run.record.settings.service
+    if service is not None:
+        paths += [Path(env.python).parent.parent for env in service.environments.values() if env.python]
+    return paths
 
 
 def run_steps(runner: Runner, progress: Progress) -> None:
@@ -276,6 +302,8 @@ def run_steps(runner: Runner, progress: Progress) -> None:
                                        "audit"))
     if isinstance(run.record.audit, AuditOutcome) and not run.record.gil_culprits:
         run.record_step(gil_culprits=culprits_of_audit(run.record.audit.report))
+    if plan.probe and not record.settings.app_urls:
+        probe_scenarios(run, launcher_for(run, runner.server_env), progress)
     if plan.microbench is not None and record.microbench is None:
         progress("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
         run.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),

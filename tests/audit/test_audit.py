@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ from loadtests.audit.gil_audit import (
 from loadtests.core.errors import ConfigError
 from loadtests.provision import gil_trap
 from loadtests.provision.gil_trap import TrapBuildError
-from tests.conftest import PROJECT_ROOT, require_setup
+from tests.conftest import PROJECT_ROOT, require_setup, wait_for
 
 CONTROL_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 APP_FT = PROJECT_ROOT / ".envs" / "app-ft" / "bin" / "python"
@@ -129,12 +131,30 @@ def test_verdicts_and_exit_statuses() -> None:
     dist = {"name": "fastcsv", "version": "1.0", "modules": ["fastcsv"], "gil_enabled": True, "errors": [],
             "error": None, "timed_out": False, "seconds": 0.1, "offenders": [_offender("fastcsv._c", "fastcsv")]}
     latent = _report(distributions={"checked": 1, "skipped": None, "results": [dist]})
-    assert (latent["verdict"], latent["exit_status"], latent["gil_enabled_by"]) == ("gil-enabled", 1, ["fastcsv._c"])
+    assert (latent["verdict"], latent["exit_status"], latent["gil_enabled_by"]) == ("requirement-needs-gil", 1,
+                                                                                   ["fastcsv._c"])
+    assert latent["app_gil_enabled"] is False and latent["app_enabled_by"] == []
+    assert latent["would_enable"] == [{"distribution": "fastcsv", "version": "1.0", "modules": ["fastcsv._c"]}]
+    both = _report(app=app, distributions={"checked": 1, "skipped": None, "results": [dist]})
+    assert both["verdict"] == "gil-enabled" and both["app_enabled_by"] == ["gil_lab_trap"]
     forced = _report(python_gil={"value": "0", "forced": True, "source": "--python-gil"},
                      masked_offenders=[_offender("gil_lab_trap")])
     assert (forced["verdict"], forced["exit_status"]) == ("gil-forced-off", 0)
     failed = _report(app=dict(clean["app"], imported=False, error="ImportError: nope"))
     assert (failed["verdict"], failed["exit_status"]) == ("import-failed", 1)
+
+
+def test_the_import_line_tells_the_apps_own_import_from_a_distribution_that_would() -> None:
+    dist = {"name": "lxml", "version": "5.3", "modules": ["lxml"], "gil_enabled": True, "errors": [], "error": None,
+            "timed_out": False, "seconds": 0.1, "offenders": [_offender("lxml.etree", "lxml")]}
+    latent = _report(distributions={"checked": 1, "skipped": None, "results": [dist]})
+    line = audit.import_line(latent)
+    assert line == ("GIL after importing app.main:app: off; in the environment, lxml 5.3 (lxml.etree) would turn "
+                    "it on if imported")
+    own = _report(app=dict(latent["app"], gil_enabled=True, offenders=[_offender("lxml.etree", "lxml")]),
+                  distributions={"checked": 1, "skipped": None, "results": [dist]})
+    assert audit.import_line(own) == "GIL after importing app.main:app: ON, turned on by the app's own import of lxml.etree"
+    assert "would turn it on if imported" in audit.render(latent).splitlines()[-1]
 
 
 def test_render_names_the_offender_its_file_distribution_remedies_and_unsupported_packages() -> None:
@@ -144,7 +164,8 @@ def test_render_names_the_offender_its_file_distribution_remedies_and_unsupporte
     text = render(_report(distributions={"checked": 1, "skipped": None, "results": [dist]}))
     for expected in ("fastcsv._c", "/site/fastcsv._c.so", "fastcsv 1.0", "imported by /src/routes.py:3",
                      "python_gil_0: PYTHON_GIL=0", "orjson: no cp314t wheel", "remedy: use json",
-                     "GIL is ENABLED on 3.14t, by fastcsv._c", "(exit 1)"):
+                     "leaves the GIL off on 3.14t, but fastcsv 1.0 (fastcsv._c) would turn it on if imported",
+                     "(exit 1)"):
         assert expected in text
     forced = render(_report(python_gil={"value": "0", "forced": True, "source": "--python-gil"},
                             masked_offenders=[_offender("gil_lab_trap")]))
@@ -161,6 +182,37 @@ def test_a_hanging_import_is_killed_at_the_timeout(tmp_path: Path) -> None:
     run = run_probe(Path(sys.executable), {"mode": "import", "imports": [{"module": "hangs_on_import"}]}, env,
                     timeout=1.0)
     assert run.timed_out and run.data is None and "timed out after 1s" in (run.error or "")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_an_import_takes_the_probe_with_it(tmp_path: Path) -> None:
+    """The probe runs in a session of its own, so Ctrl-C reaches only the lab: the lab must end it."""
+    marker = f"hangs_{os.getpid()}_{time.monotonic_ns()}"
+    (tmp_path / f"{marker}.py").write_text("import time\ntime.sleep(120)\n")
+    script = (f"import sys; from pathlib import Path; from loadtests.audit.gil_audit import probe_env, run_probe\n"
+              f"run_probe(Path(sys.executable), {{'mode': 'import', 'imports': [{{'module': '{marker}'}}]}}, "
+              f"{{**probe_env(None), 'PYTHONPATH': {str(tmp_path)!r}}}, timeout=120)\n")
+    lab = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _processes_naming(marker, but=lab.pid), "the probe to start", timeout=30)
+        lab.send_signal(signal.SIGINT)
+        assert lab.wait(timeout=30) != 0
+        assert not _processes_naming(marker, but=lab.pid), "the probe outlived the interrupted lab"
+    finally:
+        lab.kill()
+        for pid in _processes_naming(marker, but=lab.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _processes_naming(marker: str, but: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(entry.name) != but and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_the_probe_records_each_import_and_its_error(tmp_path: Path) -> None:
@@ -365,8 +417,9 @@ def test_the_distribution_pass_names_an_offending_distribution(trap_dir: Path, t
     monkeypatch.setenv("LAB_ENVS_DIR", str(tmp_path / "envs"))
     lines: list[str] = []
     report = audit.audit(AuditOptions(modules=("json",)), interpreters, progress=lines.append, environ={})
-    assert report["verdict"] == "gil-enabled" and report["exit_status"] == 1
+    assert report["verdict"] == "requirement-needs-gil" and report["exit_status"] == 1
     assert report["app"]["gil_enabled"] is False  # the offender is only installed, not imported by the app
+    assert report["app_gil_enabled"] is False and report["would_enable"][0]["distribution"] == "trap-dist"
     (dist,) = [d for d in report["distributions"]["results"] if d["name"] == "trap-dist"]
     assert dist["gil_enabled"] is True and dist["modules"] == ["gil_lab_trap"]
     (offender,) = dist["offenders"]

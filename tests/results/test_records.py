@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.results.migrations import migrate
 from loadtests.results.record import RecordError, json_keys
 from loadtests.results.migrations import migrate
 from loadtests.results.records import Cell, CellConfig, Latency, Plan, Sample

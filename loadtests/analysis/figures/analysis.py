@@ -13,6 +13,8 @@ from loadtests.analysis.figures.claims import ClaimsTable
 from loadtests.analysis.figures.configs import Comparison, ConfigSummary, Sweep
 from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
 from loadtests.analysis.figures.microbench import MicrobenchFigures
+from loadtests.analysis.figures.probe import EndpointScaling
+from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.results.records import RunRecord, SummaryRecord
 
 
@@ -38,4 +40,6 @@ class Analysis:
     microbench: MicrobenchFigures | None  # None when the run has no microbenchmark (or it failed)
     invalid_cells: tuple[tuple[str, str], ...]  # (cell id, reason), never averaged in
     refusals: tuple[tuple[str, str], ...]  # (config id, why its server refused to start)
+    probe: tuple[EndpointScaling, ...] = ()  # the per-endpoint scaling probe's table
+    profiles: tuple[ProfilePair, ...] = ()  # both native profiles of each headline comparison
 

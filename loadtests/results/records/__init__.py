@@ -16,6 +16,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``machine``: where the run ran (the machine, each interpreter);
 - ``microbench``: the HTTP-free microbenchmark, and a once-per-run step's failure;
 - ``audit``: the GIL audit and the modules that turned the GIL on;
+- ``probe``: the per-endpoint scaling probe;
+- ``profile``: native profiles of the headline servers;
 - ``capacity``: capacity searches at an SLO;
 - ``safety``: the safety checks (answers under parallel load, the team's tests in
   threads) and their part of summary.json;
@@ -75,6 +77,22 @@ from loadtests.results.records.microbench import (
     MicrobenchVariant,
     StepFailure,
 )
+from loadtests.results.records.probe import (
+    EndpointGlobals,
+    GlobalRead,
+    ProbedEndpoint,
+    ProbeRun,
+    ProbeStep,
+)
+from loadtests.results.records.profile import (
+    CauseShare,
+    FunctionCost,
+    NativeProfile,
+    ProfilingSetup,
+    PythonFunctionCost,
+    PythonProfile,
+    ThreadShare,
+)
 from loadtests.results.records.run import (
     RunRecord,
     RunSettings,
@@ -100,6 +118,9 @@ from loadtests.results.records.summary import (
     ComparisonKind,
     ComparisonSummary,
     ConfigLabel,
+    FindingSummary,
+    ProbeSummary,
+    ProfileCauseSummary,
     RatioBound,
     SummaryRecord,
     TunedSummary,
@@ -142,6 +163,7 @@ __all__ = [
     "CapacitySearch",
     "CapacityStep",
     "CapacitySummary",
+    "CauseShare",
     "Cell",
     "CellConfig",
     "CellFiles",
@@ -151,9 +173,13 @@ __all__ = [
     "CompiledTree",
     "ConfigLabel",
     "EVENT_LOOPS",
+    "EndpointGlobals",
     "EventLoop",
+    "FindingSummary",
+    "FunctionCost",
     "GilCulprit",
     "GilRemedy",
+    "GlobalRead",
     "HTTP_PARSERS",
     "HttpParser",
     "InterpreterInfo",
@@ -169,6 +195,7 @@ __all__ = [
     "MicrobenchPoint",
     "MicrobenchVariant",
     "ModuleBytecode",
+    "NativeProfile",
     "OpenLoopStats",
     "Outcome",
     "PackageDifference",
@@ -177,6 +204,14 @@ __all__ = [
     "Preflight",
     "PreflightRequest",
     "PreflightTask",
+    "ProbeRun",
+    "ProbeStep",
+    "ProbeSummary",
+    "ProbedEndpoint",
+    "ProfileCauseSummary",
+    "ProfilingSetup",
+    "PythonFunctionCost",
+    "PythonProfile",
     "RatioBound",
     "RouteInfo",
     "RunRecord",
@@ -192,6 +227,7 @@ __all__ = [
     "Stopping",
     "SummaryRecord",
     "ThreadCores",
+    "ThreadShare",
     "TunedSummary",
     "UNKNOWN_BYTECODE",
     "ValidityThresholds",

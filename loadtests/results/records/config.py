@@ -185,6 +185,11 @@ class Plan(Record):
                                    "comparison stops there even if imprecise.", default=None)
     capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
                                           "closed-loop comparisons.", default=None)
+    probe: bool = doc("Whether the per-endpoint scaling probe runs before the first window (gil-lab diagnose; "
+                      "compare on a team's app).", default=False)
+    profile: bool = doc("Whether each headline server (3.14 and 3.14t, one process, the comparison at the most "
+                        "users) gets an extra profile window after its measured ones (perf, when it can run).",
+                        default=False)
     instances: int = doc("Server instances per arm of each comparison: fresh starts (new processes, a new hash seed) "
                          "that share its pairs, so the intervals hold the variance between instances.", default=1)
 

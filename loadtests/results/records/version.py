@@ -39,7 +39,19 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    parallel load against a serial reference, and its tests run plainly and in threads on
    both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
    both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
-6. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
+6. The diagnosis's evidence: the run carries ``probes`` (the per-endpoint scaling
+   probe: raw steps per endpoint, interpreter and thread count, its control, the
+   globals each endpoint reads with their immortality), ``profiling`` (how perf sampled,
+   or why it could not) and ``profiles`` (each headline server's profile window: causes,
+   hottest native functions, thread kinds, Python-level stacks, folded files); the plan
+   carries ``probe`` and ``profile``; a window's ``server_thread_cores`` name each
+   thread's ``kind`` as the server's layer said it; the preflight keeps each request's
+   ``query``, ``body_base64`` and ``content_type``; the audit tells the app's own import
+   (``app_gil_enabled``, ``app_enabled_by``) from distributions that would turn the GIL on
+   if imported (``would_enable``, verdict ``requirement-needs-gil``). ``summary.json``
+   gains ``diagnosis`` (every finding with its ``evidence``), ``probe`` and
+   ``profile_causes``.
+7. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
    compiled by the lab first or from source, the cache prefix, what was compiled, the
    shell's bytecode variables), and each ``/lab/runtime`` answer's ``bytecode`` (how many
    of the server's modules came from bytecode, which from source). Replication at the level
@@ -53,4 +65,4 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    its ``microcode`` and whether it is ``virtualized``.
 """
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
