@@ -76,11 +76,16 @@ class Prepared:
     shell: Mapping[str, str]  # the lab's own bytecode variables, which no server gets
 
 
+def cache_root() -> Path:
+    """Where the lab keeps the bytecode it compiles (``gil-lab clean`` removes it with the other caches)."""
+    return cache_dir() / "bytecode"
+
+
 def prefix_for(python: Path, mode: Mode, root: Path | None = None) -> Path:
     """The cache prefix of one base interpreter in one mode (a venv's python maps to its base interpreter)."""
     base = Path(os.path.realpath(python))
     key = hashlib.sha256(str(base).encode()).hexdigest()[:12]
-    return (root or cache_dir() / "bytecode") / f"{base.name}-{key}" / mode
+    return (root or cache_root()) / f"{base.name}-{key}" / mode
 
 
 def server_environment(prefix: str | None) -> dict[str, str]:
