@@ -138,7 +138,7 @@ def test_the_version_6_fixture_was_written_by_gil_lab_diagnose_with_its_evidence
 
     [path] = V6
     run = load_run(path)
-    assert json.loads(path.read_text())["schema_version"] == run.schema_version == SCHEMA_VERSION == 6
+    assert json.loads(path.read_text())["schema_version"] == 6 and run.schema_version == SCHEMA_VERSION
     assert {p.interpreter for p in run.probes} == {"3.14", "3.14t"} and all(p.endpoints[0].control for p in run.probes)
     assert run.profiling is not None and run.profiling.unwinding == "dwarf"
     assert {p.interpreter for p in run.profiles} == {"3.14", "3.14t"} and all(p.globals for p in run.profiles)
@@ -147,3 +147,11 @@ def test_the_version_6_fixture_was_written_by_gil_lab_diagnose_with_its_evidence
     summary = analyse(run).summary
     refcount = next(f for f in summary.diagnosis if f.code == "refcount-contention")
     assert refcount.evidence["global"] == "_MODULUS" and refcount.evidence["immortal"] is False
+
+
+def test_a_version_4_file_says_its_bytecode_state_is_unknown() -> None:
+    [path] = V4
+    run = load_run(path)
+    assert set(run.bytecode) == set(run.interpreters)
+    assert all(state.state == "unknown" and not state.controlled for state in run.bytecode.values())
+    assert all(c.runtime_before is None or c.runtime_before.bytecode is None for c in run.cells)
