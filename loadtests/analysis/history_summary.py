@@ -8,21 +8,25 @@ history``) is read and analysed once for it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any
 
-from loadtests.analysis.capacity_diff import capacity_figures
+from loadtests.analysis.capacity_diff import capacity_estimates, capacity_figures
 from loadtests.analysis.figures.analysis import Analysis
-from loadtests.analysis.figures.configs import Comparison, ConfigSummary
+from loadtests.analysis.figures.configs import Comparison
+from loadtests.analysis.figures.run_change import RunEstimate
 from loadtests.analysis.figures.stats import PairedRatio
+from loadtests.analysis.gated_figures import throughput_figures
+from loadtests.analysis.pooling import conditions
+from loadtests.analysis.ratio_diff import paired_estimate
 from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.summary import KINDS
 from loadtests.core.wording import verdict
 from loadtests.results.records import RunRecord
 
-#: Bumped when the document gains what change points or the listing need; older rows are then re-read from run.json.
-SUMMARY_VERSION = 3
+#: Bumped when the document gains what change points need; older rows are then re-read from their run.json.
+#: 3: each series is a run-level estimate (log value, its error between runs, df), and the run's conditions.
+#: 4: a capacity run's capacities and ratios with their intervals, and their series.
+SUMMARY_VERSION = 4
 
 
 def _rounded(value: float | None) -> float | None:
@@ -34,17 +38,21 @@ def ratio_series_key(c: Comparison) -> str:
     return f"{KINDS[c.kind]}:{c.candidate.config_id}:{c.baseline.config_id}"
 
 
-def _series(configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> list[dict[str, Any]]:
-    """What change points need of each series: n, mean and sd of the windows' rps, or of the paired log ratios."""
-    out: list[dict[str, Any]] = [
-        {"key": c.config_id, "measure": "throughput", "label": f"{c.scenario} {c.label} u{c.users}", "n": c.rps.n,
-         "mean": c.rps.mean, "sd": c.rps.stdev} for c in configs if c.rps is not None]
-    for c in comps:
-        if isinstance(c.speedup, PairedRatio):
-            out.append({"key": ratio_series_key(c), "measure": "paired ratio",
-                        "label": f"{c.scenario} {c.candidate.label} / {c.baseline.label} u{c.users}",
-                        "n": c.speedup.n_pairs, "mean": math.log(c.speedup.ratio), "sd": c.speedup.log_sd})
-    return out
+def ratio_estimate(c: Comparison) -> RunEstimate | None:
+    """A comparison's paired ratio as a run-level estimate, keyed for the history."""
+    r = c.speedup
+    if not isinstance(r, PairedRatio) or r.ratio <= 0:
+        return None
+    return paired_estimate(r, ratio_series_key(c), f"{c.scenario} {c.candidate.label} / {c.baseline.label} "
+                                                   f"u{c.users}")
+
+
+def _series(a: Analysis) -> list[dict[str, Any]]:
+    """What change points need of each series: the run's estimate on the log scale, its error and df."""
+    estimates = [*throughput_figures(a), *(e for e in map(ratio_estimate, a.comparisons) if e is not None),
+                 *capacity_estimates(a)]
+    return [{"key": e.key, "measure": e.measure, "label": e.label, "mean": e.log_value, "se": e.log_se, "df": e.df}
+            for e in estimates]
 
 
 def history_document(a: Analysis) -> dict[str, Any]:
@@ -70,8 +78,9 @@ def history_document(a: Analysis) -> dict[str, Any]:
         "interpreters": {label: info.version for label, info in run.interpreters.items()},
         "headlines": heads,
         "microbench": mb_heads,
-        "series": _series(a.configs, a.comparisons),
-        # a capacity run's capacities and ratios with their intervals, as diff compares them (key, measure)
+        "series": _series(a),
+        "conditions": conditions(run),
+        # a capacity run's capacities and ratios with their intervals (the listing shows its 3.14t ÷ 3.14)
         "capacity": [{"key": f.key, "measure": f.measure, "label": f.label, "value": round(f.value, 4),
                       "low": _rounded(f.low), "high": _rounded(f.high), "lower_bound": f.lower_bound}
                      for f in capacity_figures(a)],

@@ -332,30 +332,54 @@ def _v5_to_v6(doc: Document) -> Document:
     return doc
 
 
-# --- 6 -> 7 ---------------------------------------------------------------------------------
-
-_OPEN_LOOP_7: dict[str, Any] = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
-                "slo_ms": None}
-_STEP_7: dict[str, Any] = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
-_SEARCH_7: dict[str, Any] = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
-             "precision_target": None, "phase": "search"}
-
-
 def _v6_to_v7(doc: Document) -> Document:
-    """A version 6 open-loop window counted only the requests that completed, and a version 6 capacity search
-    bracketed and bisected: its capacity is its highest passing rate, without an interval (``method`` bracket).
-    The keys version 7 adds are written with what a version 6 run knew: nothing (null, empty)."""
+    """Before version 7 the lab neither controlled nor recorded how the servers loaded their modules: every
+    interpreter's ``bytecode`` is ``unknown`` (its app environments held no bytecode, so most likely source)."""
+    doc["bytecode"] = {label: {"state": "unknown", "cache_prefix": None, "dont_write_bytecode": False, "trees": [],
+                               "seconds": 0.0, "shell": {}} for label in doc["interpreters"]}
+    doc["machine"].setdefault("microcode", None)
+    doc["machine"].setdefault("virtualized", None)
+    # every arm of a comparison with an N-process arm opened a connection per request
+    closing = {c.get("comparison_id") for c in doc["cells"]
+               if c.get("parallelism") == "processes" and (c.get("workers") or 1) > 1 and c.get("comparison_id")}
     for cell in doc["cells"]:
-        if isinstance(cell.get("open_loop"), dict):
-            cell["open_loop"] = {**cell["open_loop"], **{k: v for k, v in _OPEN_LOOP_7.items()
-                                                         if k not in cell["open_loop"]}}
-    for search in doc.get("capacities") or []:
-        search["steps"] = [{**step, **{k: v for k, v in _STEP_7.items() if k not in step}} for step in search["steps"]]
-        search.update({k: v for k, v in _SEARCH_7.items() if k not in search})
+        cell.setdefault("connection_close", cell.get("comparison_id") in closing)
+        cell.setdefault("instance", 0)  # one server per configuration and comparison
+        for key in ("hash_seed", "steal", "foreign_cpu_cores", "lab_cpu_cores", "cpu_mhz", "drain_s",
+                    "drain_settled", "noisy"):
+            cell.setdefault(key, None)  # not recorded before version 7
+        cell.setdefault("superseded", False)
+        for key in ("runtime_before", "runtime_after"):
+            if cell.get(key):
+                cell[key].setdefault("bytecode", None)  # no server reported it yet
     doc["schema_version"] = 7
     return doc
 
 
+# --- 7 -> 8 ---------------------------------------------------------------------------------
+
+_OPEN_LOOP_8: dict[str, Any] = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
+                "slo_ms": None}
+_STEP_8: dict[str, Any] = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
+_SEARCH_8: dict[str, Any] = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
+             "precision_target": None, "phase": "search"}
+
+
+def _v7_to_v8(doc: Document) -> Document:
+    """A version 7 open-loop window counted only the requests that completed, and a version 7 capacity search
+    bracketed and bisected: its capacity is its highest passing rate, without an interval (``method`` bracket).
+    The keys version 8 adds are written with what a version 7 run knew: nothing (null, empty)."""
+    for cell in doc["cells"]:
+        if isinstance(cell.get("open_loop"), dict):
+            cell["open_loop"] = {**cell["open_loop"], **{k: v for k, v in _OPEN_LOOP_8.items()
+                                                         if k not in cell["open_loop"]}}
+    for search in doc.get("capacities") or []:
+        search["steps"] = [{**step, **{k: v for k, v in _STEP_8.items() if k not in step}} for step in search["steps"]]
+        search.update({k: v for k, v in _SEARCH_8.items() if k not in search})
+    doc["schema_version"] = 8
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
-                                                   6: _v6_to_v7}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
+                                                  5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8}

@@ -13,6 +13,7 @@ run directory: steps already recorded are not repeated, finished cells are kept.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,9 +23,10 @@ from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.core.credentials import keep_url_secrets
 from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir
+from loadtests.core.paths import control_venv, results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
@@ -32,12 +34,13 @@ from loadtests.measure.runner import Runner
 from loadtests.plan.comparisons import comparisons
 from loadtests.plan.expectation_scope import check_scope
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
-from loadtests.provision import envs, gil_trap
+from loadtests.provision import env_lock, envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.report.build import ReportPaths
 from loadtests.results.expectation import Expectation
-from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
+from loadtests.results.records import AuditOutcome, BytecodeMode, CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.run_writer import RunWriter
 from loadtests.workflow.audit import (
     audit_app_for_run,
@@ -45,6 +48,7 @@ from loadtests.workflow.audit import (
     culprits_after_windows,
     culprits_of_audit,
 )
+from loadtests.workflow.bytecode_step import bytecode_states, restore_bytecode
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
 from loadtests.workflow.probing import launcher_for, probe_scenarios
@@ -113,6 +117,8 @@ class RunRequest:
     profile: bool | None = None  # profile windows on the headline servers (None: the preset's)
     probe: bool | None = None  # the per-endpoint probe (None: the preset's; always for a team's service)
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
+    bytecode: BytecodeMode = "compiled"  # how the servers load the app and its libraries
+    instances: int | None = None  # server instances per arm (default: the preset's)
     safety: bool = True  # a team's app with its Locust file: the response check after the windows
     safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
 
@@ -133,6 +139,8 @@ class RunRequest:
                 raise ConfigError(f"--app-url takes LABEL=URL with an http(s) URL, not {item!r}")
             by_label(label)  # a clear error for a label that is neither 3.14 nor 3.14t
             urls[label] = url
+            keep_url_secrets(url)  # used to authenticate, never written down
+            add_lab_address(urllib.parse.urlsplit(url).hostname or "")  # the load goes there directly, not via a proxy
         if urls and set(urls) != labels:
             raise ConfigError(f"--app-url covers {', '.join(sorted(urls))} but the preset also runs "
                               f"{', '.join(sorted(labels - set(urls)))}: give a URL for every interpreter, or none")
@@ -148,7 +156,8 @@ class RunRequest:
                          cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
                          locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
                          threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"),
-                         probe=self.probe, profile=self.profile)
+                         probe=self.probe, profile=self.profile,
+                         instances=self.instances)
 
 
 def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
@@ -179,8 +188,8 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     check_capacity_budget(plan)
     app_urls = request.external_apps({c.interpreter for c in plan.configs})
     require_local(app_urls, request.service)
-    if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
-        plan = replace(plan, microbench=None, audit=False)
+    if app_urls:  # nothing local runs the app: no microbenchmark or audit, and no fresh start of it
+        plan = replace(plan, microbench=None, audit=False, instances=1)
     if service_wanted(request.service, request.resolved_routes_dirs):
         # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs,
         # and so does the per-endpoint probe of what its load sends.
@@ -212,11 +221,16 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         writer = RunWriter.reopen(Path(request.resume_dir))  # run.json, read once for the whole command
         stored = writer.record
         check_scope(request.expectations, stored.settings.plan)
+        restore_bytecode(stored, progress)  # the state the run recorded, checked (and compiled again if it went)
         runner = Runner(writer, {} if stored.settings.app_urls else load_interpreters(), progress, adaptive,
                         master_for_resume(stored.settings, request.workers_timeout, progress))
+        if request.app_urls:  # run.json keeps the URLs without credentials: given again, they count
+            runner.app_urls.update(request.external_apps(set(stored.settings.app_urls)))
     else:
         plan, app_urls = plan_for(request)
         check_scope(request.expectations, plan)  # an expectation the plan cannot answer costs nothing
+        for why in (w for c in comparisons(plan.configs) for w in c.uneven_baselines(bool(request.locustfile))):
+            progress(f"    note: {why}")
         master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
                                     request.expose_master, request.workers_timeout, bool(app_urls), progress)
         routes = request.resolved_routes_dirs
@@ -230,29 +244,44 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         if prepared is not None:
             plan = attach_service(plan, prepared.refs)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
-                                         service=None if prepared is None else prepared.settings,
-                                         team_scenarios=team_scenarios(plan.configs, None if prepared is None
-                                                                       else prepared.settings),
-                                         own_envs={} if prepared is None else prepared.own_envs),
-                              interpreters, progress, adaptive)
+        options = RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
+                             service=None if prepared is None else prepared.settings,
+                             team_scenarios=team_scenarios(plan.configs, None if prepared is None
+                                                           else prepared.settings),
+                             own_envs={} if prepared is None else prepared.own_envs)
+        options = replace(options, bytecode=bytecode_states(options, progress, request.bytecode))
+        runner = Runner.start(options, interpreters, progress, adaptive)
         if prepared is not None:
             keep_preflight_logs(prepared, runner.run_dir)
-    try:
-        run_steps(runner, progress)
-    except KeyboardInterrupt:
-        runner.run.save()
-        progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
-        raise
-    run_dir = runner.run_cells()
-    attribute_gil(runner, progress)
-    if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
-        users = max((c.users for c in runner.plan.configs), default=1)
-        runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
-                                                        progress))
-    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps)
+    # another lab's set-up waits for this run before it rebuilds an environment the run uses
+    with env_lock.using(environments_in_use(runner)):
+        try:
+            run_steps(runner, progress)
+        except KeyboardInterrupt:
+            runner.run.save()
+            progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
+            raise
+        run_dir = runner.run_cells()
+        attribute_gil(runner, progress)
+        if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+            users = max((c.users for c in runner.plan.configs), default=1)
+            runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                            progress))
+    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps,
+                        warn=progress)
     verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None
     return RunResult(run_dir, runner.run.record, analysis, verdicts)
+
+
+def environments_in_use(runner: Runner) -> list[Path]:
+    """Every environment the run starts servers, Locust or probes from: the lab's and a team's own."""
+    paths = [control_venv()]
+    if runner.by_role:  # none when every app is external (--app-url)
+        paths += [spec.path for spec in envs.env_specs(dict(runner.by_role))]
+    service = runner.run.record.settings.service
+    if service is not None:
+        paths += [Path(env.python).parent.parent for env in service.environments.values() if env.python]
+    return paths
 
 
 def run_steps(runner: Runner, progress: Progress) -> None:

@@ -43,14 +43,14 @@ def test_diff_of_a_run_with_itself_passes(tmp_path: Path) -> None:
     shutil.copy(FIXTURE, a / "run.json")
     code, out, _ = lab("diff", a, a, "--fail-above", "5")
     assert code == ExitStatus.PASS
-    assert "passed: no configuration or capacity is lower with significance" in out and out.rstrip().endswith("exit status 0")
+    assert "passed: no figure is worse with significance" in out and out.rstrip().endswith("exit status 0")
 
 
 def test_diff_exits_10_on_a_regression_beyond_the_threshold(tmp_path: Path) -> None:
     a, b = run_with(tmp_path, "a"), run_with(tmp_path, "b", 0.75)
     code, out, _ = lab("diff", a, b, "--fail-above", "10")
     assert code == ExitStatus.FAILED
-    assert "REGRESSION  json/uvicorn/3.14t/gil-default/w1/t8/u8: B/A 0.75×" in out
+    assert "REGRESSION  json/uvicorn/3.14t/gil-default/w1/t8/u8: throughput B/A 0.75×" in out
     assert "paired ratios of each run" in out and "lower in B" in out
     assert lab("diff", a, b, "--fail-above", "30")[0] == ExitStatus.PASS
     code, out, _ = lab("diff", a, b, "--fail-above", "10", "--json")
@@ -170,12 +170,13 @@ def test_a_capacity_run_diffed_against_itself_passes_with_its_invalid_step_windo
     assert any(not cell["valid"] for cell in json.loads(CAPACITY_RUN.read_text())["cells"])  # windows retried
     code, out, _ = lab("diff", run, run, "--fail-above", "5")
     assert code == ExitStatus.PASS, out
-    assert "capacities and capacity ratios of each run (gated by --fail-above):" in out
-    assert "passed: no configuration or capacity is lower with significance" in out and "INVALID" not in out
+    assert "capacities and capacity ratios of each run" in out
+    assert "passed: no figure is worse with significance" in out and "INVALID" not in out
     code, out, _ = lab("diff", run, run, "--fail-above", "5", "--json")
     data = json.loads(out)
-    assert code == ExitStatus.PASS and data["gate"]["compared"] == len(data["capacity"]) >= 3
-    assert all(c["change"] == 1.0 for c in data["capacity"])
+    capacity = [f for f in data["figures"] if f["measure"].startswith("capacity")]
+    assert code == ExitStatus.PASS and data["gate"]["compared"] == len(capacity) >= 3
+    assert all(f["change"] == 1.0 for f in capacity)
 
 
 def test_expect_gates_a_ratio_of_capacities_end_to_end(tmp_path: Path) -> None:

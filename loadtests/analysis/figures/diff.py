@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadtests.analysis.figures.configs import ConfigSummary
-from loadtests.analysis.figures.stats import PairedRatio, RatioInterval, Speedup
+from loadtests.analysis.figures.run_change import FigureChange
+from loadtests.analysis.figures.stats import PairedRatio, RatioInterval
 from loadtests.core.exit_status import ExitStatus
 from loadtests.core.wording import verdict
 from loadtests.results.records import RunRecord
@@ -19,7 +20,7 @@ class ConfigDiff:
     config_id: str
     a: ConfigSummary
     b: ConfigSummary
-    rps: Speedup | None  # b / a; None when a side has no valid repeat
+    rps: FigureChange | None  # b / a of the throughput estimates; None when a side has no valid window
     p95_ratio: float | None  # b / a of mean p95 latency
     note: str | None  # why there is no ratio
 
@@ -34,6 +35,7 @@ class ConfigDiff:
             "rps_a": self.a.rps.mean if self.a.rps else None, "n_a": self.a.n_valid,
             "rps_b": self.b.rps.mean if self.b.rps else None, "n_b": self.b.n_valid,
             "ratio": s.ratio if s else None, "low": s.low if s else None, "high": s.high if s else None,
+            "units_a": s.a.units if s else None, "units_b": s.b.units if s else None,
             "significant": s.significant if s else None, "verdict": self.verdict,
             "p95_ratio": self.p95_ratio, "note": self.note,
         }
@@ -72,13 +74,15 @@ class RunDiff:
     only_b: tuple[str, ...]
     warnings: tuple[str, ...]
     ratios: tuple[RatioDiff, ...] = ()  # the paired ratios both runs hold: shown beside, never gated
-    capacity: tuple[CapacityChange, ...] = ()  # capacities and capacity ratios both runs hold (gated)
+    changes: tuple[FigureChange, ...] = ()  # every gated figure both runs estimate (throughput, capacity, ...)
+    unlike: tuple[str, ...] = ()  # controlled conditions that differ: the runs cannot be gated against each other
 
     def to_json(self) -> dict[str, Any]:
         return {"run_a": self.a.run_id, "run_b": self.b.run_id, "warnings": list(self.warnings),
+                "unlike_conditions": list(self.unlike),
                 "configs": [c.to_json() for c in self.configs], "only_in_a": list(self.only_a),
                 "only_in_b": list(self.only_b), "paired_ratios": [r.to_json() for r in self.ratios],
-                "capacity": [c.to_json() for c in self.capacity]}
+                "figures": [c.to_json() for c in self.changes]}
 
 
 @dataclass(frozen=True)
@@ -92,62 +96,17 @@ class InvalidConfig:
 @dataclass(frozen=True)
 class DiffGate:
     fail_above_pct: float
-    compared: int  # configurations and capacity figures present in both runs
-    regressions: tuple[ConfigDiff, ...]
+    compared: int  # figures present in both runs
+    regressions: tuple[FigureChange, ...]
     invalid: tuple[InvalidConfig, ...]
-    capacity_regressions: tuple[CapacityChange, ...] = ()
 
     @property
     def status(self) -> ExitStatus:
-        if self.regressions or self.capacity_regressions:
+        if self.regressions:
             return ExitStatus.FAILED
         return ExitStatus.INVALID if self.invalid else ExitStatus.PASS
 
     def to_json(self) -> dict[str, Any]:
         return {"fail_above_pct": self.fail_above_pct, "exit_status": int(self.status), "compared": self.compared,
                 "regressions": [c.to_json() for c in self.regressions],
-                "capacity_regressions": [c.to_json() for c in self.capacity_regressions],
                 "invalid": [{"config_id": i.config_id, "reasons": list(i.reasons)} for i in self.invalid]}
-
-
-@dataclass(frozen=True)
-class CapacityFigure:
-    """A capacity (or a ratio of capacities) of one run, with its 95% interval, as ``diff`` compares it.
-
-    ``key`` is its identity across runs: the configuration (and the tuning phase), or the pair of
-    configurations of a ratio.
-    """
-
-    key: str
-    label: str
-    measure: str  # "capacity" (rps) or "capacity ratio" (×)
-    unit: str
-    value: float
-    low: float | None  # None: unbounded or none
-    high: float | None
-    df: int | None  # the dispersion's degrees of freedom behind the interval (None for a ratio)
-    lower_bound: bool  # the figure is only "at least" (a search that never failed above it)
-
-
-@dataclass(frozen=True)
-class CapacityChange:
-    """Run B's capacity figure over run A's, with the interval of that change (the two runs are independent)."""
-
-    a: CapacityFigure
-    b: CapacityFigure
-    change: float  # b.value / a.value
-    low: float | None  # None when either run has no interval on that side, or a side is only a lower bound
-    high: float | None
-
-    @property
-    def significant(self) -> bool | None:
-        if self.low is None or self.high is None:
-            return None
-        return self.high < 1.0 or self.low > 1.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {"key": self.a.key, "label": self.a.label, "measure": self.a.measure,
-                "a": round(self.a.value, 4), "a_low": self.a.low, "a_high": self.a.high,
-                "b": round(self.b.value, 4), "b_low": self.b.low, "b_high": self.b.high,
-                "change": round(self.change, 4), "low": None if self.low is None else round(self.low, 4),
-                "high": None if self.high is None else round(self.high, 4), "significant": self.significant}

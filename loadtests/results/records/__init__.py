@@ -6,6 +6,7 @@ The runner builds these records and writes ``RunRecord.to_json()``; every reader
 per part of the file, lowest first (each imports only those above it):
 
 - ``version``: ``SCHEMA_VERSION``, the one version of both files, and its history;
+- ``bytecode``: how the servers load their modules (compiled first, or from source);
 - ``config``: what to measure (a configuration, the plan, the capacity policy, the
   validity limits);
 - ``window``: one measured window (the runtime answers, samples, the cell, warm-ups,
@@ -33,6 +34,14 @@ from loadtests.results.records.audit import (
     AuditOutcome,
     GilCulprit,
     GilRemedy,
+)
+from loadtests.results.records.bytecode import (
+    BYTECODE_MODES,
+    UNKNOWN_BYTECODE,
+    BytecodeMode,
+    BytecodeState,
+    CompiledTree,
+    ModuleBytecode,
 )
 from loadtests.results.records.capacity import (
     MISS_TARGET,
@@ -152,7 +161,10 @@ __all__ = [
     "Arrivals",
     "AuditOutcome",
     "AuditedInterpreter",
+    "BYTECODE_MODES",
     "BuildInfo",
+    "BytecodeMode",
+    "BytecodeState",
     "CapacityBounds",
     "CapacityFit",
     "CapacityMethod",
@@ -171,6 +183,7 @@ __all__ = [
     "ComparisonKind",
     "ComparisonRun",
     "ComparisonSummary",
+    "CompiledTree",
     "ConfigLabel",
     "EVENT_LOOPS",
     "EndpointGlobals",
@@ -194,6 +207,7 @@ __all__ = [
     "Microbench",
     "MicrobenchPoint",
     "MicrobenchVariant",
+    "ModuleBytecode",
     "NativeProfile",
     "OpenLoopStats",
     "Outcome",
@@ -228,6 +242,7 @@ __all__ = [
     "ThreadCores",
     "ThreadShare",
     "TunedSummary",
+    "UNKNOWN_BYTECODE",
     "ValidityThresholds",
     "Verdict",
     "Warmup",
