@@ -25,6 +25,7 @@ from loadtests.results.records import SearchPhase
 
 CAPACITY = "capacity"
 CAPACITY_RATIO = "capacity ratio"
+NORMAL_DF = 120  # an interval recorded without its degrees of freedom is read as a normal one
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,6 @@ def capacity_estimates(a: Analysis) -> list[RunEstimate]:
     out = []
     for f in capacity_figures(a):
         low, high = (None, None) if f.lower_bound else (f.low, f.high)
-        out.append(estimate_from_interval(f.key, f.label, f.measure, f.unit, f.value, low, high, f.df,
-                                          max(1, f.steps)))
+        out.append(estimate_from_interval(f.key, f.label, f.measure, f.unit, f.value, low, high,
+                                          f.df if f.df is not None else NORMAL_DF, max(1, f.steps)))
     return out

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.analysis.capacity_diff import capacity_changes, capacity_figures, capacity_regressed
+from loadtests.analysis.capacity_diff import capacity_estimates
 from loadtests.analysis.capacity_ratios import capacity_ratios
 from loadtests.analysis.diff import diff_runs
 from loadtests.analysis.diff_gate import gate
+from loadtests.analysis.gated_figures import gated_figures
+from loadtests.analysis.run_change import changes, regressed
 from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.ratio_interval import mover_ratio
 from loadtests.analysis.run_analysis import analyse
@@ -80,8 +82,9 @@ def test_a_capacity_run_diffed_against_itself_passes_any_gate_even_with_invalid_
     a = analyse(run)
     assert a.configs == ()  # no closed-loop configuration: the capacities are what diff compares
     d = diff_runs(a, a)
-    assert len(d.capacity) == 3 + 2 and all(c.change == pytest.approx(1.0) for c in d.capacity)
-    assert all(c.significant is not True for c in d.capacity)  # an interval holds 1; a lower bound has none
+    capacity = [c for c in d.changes if c.a.measure.startswith("capacity")]
+    assert len(capacity) == len(d.changes) == 3 + 2 and all(c.change == pytest.approx(1.0) for c in capacity)
+    assert all(c.significant is not True for c in capacity)  # an interval holds 1; a lower bound has none
     result = gate(d, 5.0)
     assert result.status == ExitStatus.PASS and result.compared == 5 and not result.invalid
 
@@ -93,16 +96,26 @@ def test_a_lower_capacity_beyond_the_threshold_and_its_interval_regresses() -> N
     d = diff_runs(before, analyse(worse))
     result = gate(d, 10.0)
     assert result.status == ExitStatus.FAILED
-    labels = {c.a.label for c in result.capacity_regressions}
+    labels = {c.a.label for c in result.regressions}
     assert "json 3.14t uvicorn w1 t8" in labels
-    assert not any(c.a.label.removeprefix("json ") == "3.14 uvicorn w1 t8" for c in result.capacity_regressions)
+    assert not any(c.a.label.removeprefix("json ") == "3.14 uvicorn w1 t8" for c in result.regressions)
     assert gate(d, 40.0).status == ExitStatus.PASS  # 31% lower: not beyond 40%
 
 
 def test_a_change_without_intervals_never_regresses() -> None:
-    figures = capacity_figures(analyse(capacity_run([setting("3.14", 8, 6.0), setting("3.14t", 8, 13.0)])))
-    lower = [replace(f, value=f.value / 2) for f in figures]
-    assert all(not capacity_regressed(c, 5.0) for c in capacity_changes(figures, lower))
+    estimates = capacity_estimates(analyse(open_run([setting("3.14", 8, 6.0), setting("3.14t", 8, 13.0)])))
+    assert estimates and all(e.log_se is None for e in estimates)  # searches recorded before intervals
+    lower = [replace(e, log_value=e.log_value - 0.7) for e in estimates]
+    assert all(not regressed(c, 5.0) and c.low is None for c in changes(estimates, lower))
+
+
+def test_capacities_are_gated_figures_with_the_error_their_intervals_give() -> None:
+    estimates = {e.key: e for e in gated_figures(analyse(fitted_run()))}
+    capacity = estimates["json/uvicorn/3.14t/gil-default/w1/t8/u4@search"]
+    assert capacity.measure == "capacity" and capacity.value == pytest.approx(13.0)
+    assert capacity.log_se is not None and capacity.higher_is_better
+    ratio = estimates["interpreter:json/uvicorn/3.14t/gil-default/w1/t8/u4/json/uvicorn/3.14/gil-default/w1/t8/u4@search"]
+    assert ratio.measure == "capacity ratio" and ratio.unit == "×" and ratio.value == pytest.approx(13 / 6, abs=1e-3)
 
 
 def test_expect_judges_a_ratio_of_capacities_on_its_interval() -> None:
