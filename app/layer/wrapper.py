@@ -10,6 +10,10 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   app keeps them (the lab's built-in app does), else ``[]``;
 - anything else under ``/lab/``: 404 (405 for another method on those two paths); a
   websocket there is closed before it is accepted.
+
+With an in-flight table (:mod:`.faults`), every http request to the app holds a slot of it
+from the call until the app returns, so the lab can tell what was running when a server
+crashed or hung. Websockets are not counted: a long connection is not a hang.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from . import runtime
+from .faults import InFlightTable
 from .routes import application, framework, is_reserved
 from .threads import ThreadLimit
 
@@ -35,9 +40,11 @@ LOADS_PATH = "/lab/loads"
 class LabLayer:
     """Wrap ``app``; ``target`` and ``app_dir`` are reported in ``/lab/runtime`` under ``app``."""
 
-    def __init__(self, app: ASGIApp, threads: ThreadLimit, target: str, app_dir: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, threads: ThreadLimit, target: str, app_dir: str | None = None,
+                 in_flight: InFlightTable | None = None) -> None:
         self.app = app
         self.threads = threads
+        self.in_flight = in_flight
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
 
@@ -46,7 +53,14 @@ class LabLayer:
         if scope["type"] in ("http", "websocket") and is_reserved(scope.get("path", "")):
             await self._lab(scope, send)
             return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or self.in_flight is None:
+            await self.app(scope, receive, send)
+            return
+        slot = self.in_flight.enter(scope.get("method", "GET"), scope.get("path", ""))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight.leave(slot)
 
     def loads(self) -> list[Any]:
         """The wrapped app's load specs, or ``[]`` when it keeps none."""

@@ -10,6 +10,8 @@ from loadtests.results.records import (
     Cell,
     CellConfig,
     CellFiles,
+    CrashReport,
+    HangReport,
     Latency,
     LoadWorker,
     OpenLoopStats,
@@ -68,6 +70,8 @@ class CellDraft:
     server_log: str | None = None  # relative to the run directory; None: an external app
     open_loop: OpenLoopStats | None = None
     latency_corrected_ms: Latency | None = None
+    crash: CrashReport | None = None
+    hang: HangReport | None = None
 
     @classmethod
     def begin(cls, run_dir: Path, settings: RunSettings, config: CellConfig, comparison_id: str,
@@ -88,6 +92,12 @@ class CellDraft:
             self.outcome, self.invalid_reason = outcome, reason
             for key, value in details.items():
                 setattr(self, key, value)
+
+    def fault(self, outcome: Outcome, reason: str) -> None:
+        """A crash or a hang: it explains the window better than a figure that went wrong because of it."""
+        if self.outcome == "measured":
+            self.invalid_reason = None
+        self.fail(outcome, reason)
 
     def freeze(self) -> Cell:
         answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
@@ -113,4 +123,4 @@ class CellDraft:
             server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
             server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
             latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
-            load_workers=self.load_workers)
+            load_workers=self.load_workers, crash=self.crash, hang=self.hang)

@@ -3,8 +3,9 @@
 Each block is a palindrome (A B B A, then B A A B), so a slow drift of the machine weighs
 on every arm alike. After every block the stopping rule is asked: a fixed number of pairs
 (:func:`fixed_pairs`), or the workflow's adaptive rule, which needs the paired statistics.
-A server that dies ends its comparison ("server failed"); its pool starts a fresh one for
-the next comparison that needs it.
+A server that dies ends its comparison ("server failed"), and so does one with a request
+that hung ("server hung": its stuck threads would weigh on every later window); its pool
+starts a fresh one for the next comparison that needs it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from loadtests.measure.arm import Arm
 from loadtests.measure.server_pool import ServerPool, died
 from loadtests.measure.window_measurement import measure_window
 from loadtests.plan.comparisons import ComparisonPlan
-from loadtests.results.records import Cell, ComparisonRun, Plan, Stopping
+from loadtests.results.records import Cell, CellConfig, ComparisonRun, Plan, Stopping
 from loadtests.results.run_writer import RunWriter
 
 
@@ -87,29 +88,31 @@ class PairedComparison:
                 stopping = decision.stop
                 self.say(f"    stop: {decision.stop} ({decision.note})")
                 break
-            dead = self.block(comparison, live, block)
+            ended = self.block(comparison, live, block)
             note = self._ask(comparison, started).note
             self.say(f"    block {block + 1}: " + "  ".join(window_text(c) for c in self.run.cells_of(
                 comparison.comparison_id, block)) + (f"  [{note}]" if note else "")
                      + f"  {format_seconds(time.monotonic() - started)}")
             block += 1
-            if dead:
-                stopping = "server failed"
-                self.say(f"    stop: {dead}")
-                self.pool.forget(died(live))
+            if ended is not None:
+                stopping, why, servers = ended
+                self.say(f"    stop: {why}")
+                self.pool.forget(servers)
                 break
         finish(self.run, comparison, stopping, started)
 
     def _ask(self, comparison: ComparisonPlan, started: float) -> Decision:
         return self.stop_rule(comparison, self.run.record.cells, self.run.plan, time.monotonic() - started)
 
-    def block(self, comparison: ComparisonPlan, arms: Sequence[Arm], block: int) -> str | None:
-        """Measure one block; return why the comparison cannot go on (a server died), else None."""
+    def block(self, comparison: ComparisonPlan, arms: Sequence[Arm],
+              block: int) -> tuple[Stopping, str, list[CellConfig]] | None:
+        """Measure one block; return why the comparison cannot go on (a server died or hung) and the servers to
+        replace, else None. A hung server ends the block at once: its later windows would measure fewer threads."""
         by_config = {a.config: a for a in arms}
         windows = [c for c in comparison.block(block) if c in by_config]
         mine = self.run.cells_of(comparison.comparison_id)
         repeats = {a.config.config_id: sum(1 for c in mine if c.config_id == a.config.config_id) for a in arms}
-        dead = None
+        ended: tuple[Stopping, str, list[CellConfig]] | None = None
         for slot, config in enumerate(windows):
             arm = by_config[config]
             assert arm.server is not None
@@ -117,8 +120,10 @@ class PairedComparison:
             repeats[config.config_id] += 1
             self.run.add_cell(cell)
             if cell.outcome == "crashed" or arm.server.exit_code() is not None:
-                dead = f"the {config.label} server died ({cell.invalid_reason})"
-        return dead
+                ended = ("server failed", f"the {config.label} server died ({cell.invalid_reason})", died(arms))
+            if cell.outcome == "hung":
+                return "server hung", f"the {config.label} server hung ({cell.invalid_reason})", [config]
+        return ended
 
 
 def window_text(cell: Cell) -> str:

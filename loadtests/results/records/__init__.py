@@ -8,6 +8,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``version``: ``SCHEMA_VERSION``, the one version of both files, and its history;
 - ``config``: what to measure (a configuration, the plan, the capacity policy, the
   validity limits);
+- ``faults``: a server that crashed or hung under load (its traceback, its stacks, the
+  requests in flight);
 - ``window``: one measured window (the runtime answers, samples, the cell, warm-ups,
   how each comparison ended);
 - ``service``: a team's own service (environments, the app as imported, the Locust
@@ -54,6 +56,7 @@ from loadtests.results.records.config import (
     config_label,
     cpu_list,
 )
+from loadtests.results.records.faults import CrashReport, HangReport, InFlightRequest
 from loadtests.results.records.machine import (
     BuildInfo,
     InterpreterInfo,
@@ -137,12 +140,15 @@ __all__ = [
     "ComparisonRun",
     "ComparisonSummary",
     "ConfigLabel",
+    "CrashReport",
     "EVENT_LOOPS",
     "EventLoop",
     "GilCulprit",
     "GilRemedy",
     "HTTP_PARSERS",
+    "HangReport",
     "HttpParser",
+    "InFlightRequest",
     "InterpreterInfo",
     "LABEL_DEFAULT_THREADS",
     "Latency",

@@ -39,6 +39,13 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    parallel load against a serial reference, and its tests run plainly and in threads on
    both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
    both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
+6. Crashes, hangs and memory growth: a cell carries ``crash`` (the traceback of a server
+   that died and the requests it had in flight) and ``hang`` (requests in flight beyond
+   the window's hang bound, with every thread's stack), its outcome can be ``hung`` and a
+   comparison can stop on ``server hung``; ``safety`` gains ``soak`` (each interpreter's
+   memory and threads under a steady load); summary.json's ``safety`` object gains
+   ``crashes``, ``hangs`` and ``memory`` (the growth per 1,000 requests with its
+   interval) and is present whenever a run found or measured any of them.
 """
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6

@@ -10,8 +10,9 @@ from loadtests.results.record import Record, doc, inline
 from loadtests.results.records.config import (
     CellConfig,
 )
+from loadtests.results.records.faults import CrashReport, HangReport
 
-Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
+Outcome = Literal["measured", "refused", "crashed", "hung", "server-error", "client-error", "skipped", "error"]
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,9 @@ class Cell(Record):
                                 "python_gil_env).", renames={"python_gil": "python_gil_env"})
     repeat: int = doc("Repeat number, from 0.")
     valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
-    outcome: Outcome = doc("measured, refused (the server will not run 3.14t with the GIL on), crashed, server-error, "
-                           "client-error, skipped (an --app-url app cannot stand for this cell) or error.")
+    outcome: Outcome = doc("measured, refused (the server will not run 3.14t with the GIL on), crashed (see crash), "
+                           "hung (a request outlived the window's hang bound: see hang), server-error, client-error, "
+                           "skipped (an --app-url app cannot stand for this cell) or error.")
     invalid_reason: str | None = doc("Why the cell is invalid (null when valid).")
     rps: float | None = doc("Requests per second over the measured window (successful and failed).")
     requests: int = doc("Requests completed inside the window.")
@@ -202,6 +204,10 @@ class Cell(Record):
     open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
     load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
                                                "standalone process).", default=())
+    crash: CrashReport | None = doc("A server process that died in or before this window: its traceback and the "
+                                    "requests in flight; null otherwise.", default=None)
+    hang: HangReport | None = doc("Requests in flight far longer than this window's latency, with every thread's "
+                                  "stack; null otherwise.", default=None)
 
     @property
     def free_threaded(self) -> bool:
@@ -221,7 +227,8 @@ class Warmup(Record):
     started_at: str = doc("ISO 8601 UTC.")
 
 
-Stopping = Literal["fixed pairs", "precision reached", "time budget", "interrupted", "no valid pair", "server failed"]
+Stopping = Literal["fixed pairs", "precision reached", "time budget", "interrupted", "no valid pair", "server failed",
+                   "server hung"]
 
 
 @dataclass(frozen=True)
@@ -232,7 +239,7 @@ class ComparisonRun(Record):
     config_ids: tuple[str, ...] = doc("Its arms, in the order of the first block.")
     blocks: int = doc("Blocks measured (complete or not).")
     stopping: Stopping = doc("fixed pairs (no precision target), precision reached, time budget (stopped "
-                             "imprecise), interrupted, no valid pair (no arm could run), or server failed (a "
-                             "server died mid-comparison).")
+                             "imprecise), interrupted, no valid pair (no arm could run), server failed (a "
+                             "server died mid-comparison) or server hung (a request outlived the hang bound).")
     precision_target: float | None = doc("The target it alternated towards, or null.")
     elapsed_s: float = doc("Wall time of the whole comparison, warm-ups included.")
