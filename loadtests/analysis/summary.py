@@ -24,6 +24,7 @@ from loadtests.results.records import (
     SummaryRecord,
     Verdict,
 )
+from loadtests.results.records.safety import SafetySummary
 
 KINDS: dict[str, ComparisonKind] = {KIND_INTERPRETER: "interpreter", KIND_PROCESSES: "processes",
                                     KIND_GIL_TOGGLE: "gil-toggle"}
@@ -115,10 +116,11 @@ def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
     return out
 
 
-def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequence[Comparison]) -> SummaryRecord:
-    """summary.json of ``run``, from its configurations and the comparisons found between them."""
+def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequence[Comparison],
+                   safety: SafetySummary | None = None) -> SummaryRecord:
+    """summary.json of ``run``, from its configurations, the comparisons found between them and its safety object."""
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
                          capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
-                         safety=None if run.safety is None else run.safety.summary())
+                         safety=safety)

@@ -16,6 +16,7 @@ from loadtests.cli.options import (
     locustfile_option,
     requirements_option,
     safety_gate,
+    soak_option,
     split_expectations,
 )
 from loadtests.core.exit_status import ExitStatus, combined
@@ -61,7 +62,8 @@ from loadtests.workflow.safety import safety as safety_workflow
               help="Seconds a test may run (in a pass) before it counts as hung: every thread's stack is dumped "
                    "and the suite goes on after it.")
 @click.option("--no-responses", "responses", is_flag=True, flag_value=False, default=True,
-              help="Run only the tests (--tests), not the response check.")
+              help="Skip the response check: run only the tests (--tests) and the soak (--soak).")
+@soak_option
 @expect_param()
 @lab_errors
 def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:

@@ -23,13 +23,14 @@ HANG_FACTOR = 10.0
 HANG_FLOOR_S = 1.0
 
 
-def hang_bound(latency: Latency | None) -> tuple[float, str]:
-    """The bound for a window with this latency, seconds, and how it was derived (module docstring)."""
+def hang_bound(latency: Latency | None, of: str = "the window") -> tuple[float, str]:
+    """The bound for ``of`` (a window, the soak) with this latency, seconds, and how it was derived (module
+    docstring)."""
     if latency is None:
-        return HANG_FLOOR_S, f"no request completed in the window, so the floor of {HANG_FLOOR_S:g} s"
+        return HANG_FLOOR_S, f"no request completed in {of}, so the floor of {HANG_FLOOR_S:g} s"
     p99 = latency.p99 / 1000.0
     bound = max(HANG_FACTOR * p99, HANG_FLOOR_S)
-    return round(bound, 3), f"{HANG_FACTOR:g} × the window's p99 ({latency.p99:.0f} ms), at least {HANG_FLOOR_S:g} s"
+    return round(bound, 3), f"{HANG_FACTOR:g} × {of}'s p99 ({latency.p99:.0f} ms), at least {HANG_FLOOR_S:g} s"
 
 
 def endpoint_name(method: str, path: str, routes: Sequence[RouteInfo] | None) -> str:

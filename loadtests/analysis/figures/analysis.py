@@ -12,6 +12,7 @@ from loadtests.analysis.figures.capacity import CapacityPlan
 from loadtests.analysis.figures.claims import ClaimsTable
 from loadtests.analysis.figures.configs import Comparison, ConfigSummary, Sweep
 from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
+from loadtests.analysis.figures.memory import MemoryGrowth
 from loadtests.analysis.figures.microbench import MicrobenchFigures
 from loadtests.results.records import RunRecord, SummaryRecord
 
@@ -38,4 +39,5 @@ class Analysis:
     microbench: MicrobenchFigures | None  # None when the run has no microbenchmark (or it failed)
     invalid_cells: tuple[tuple[str, str], ...]  # (cell id, reason), never averaged in
     refusals: tuple[tuple[str, str], ...]  # (config id, why its server refused to start)
+    memory: tuple[MemoryGrowth, ...] = ()  # per soaked interpreter: its memory growth (empty without a soak)
 

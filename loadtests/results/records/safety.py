@@ -379,15 +379,19 @@ class MemorySummary(Record):
     """How fast one interpreter's server memory grew under the soak's steady load, after the allocator's plateau."""
 
     interpreter: str = doc("3.14 or 3.14t.")
-    measure: str = doc("What was fitted: `USS` (the server tree's memory that no other process shares).")
+    measure: str = doc("What was fitted: `RssAnon` (the server tree's anonymous resident memory: its heap and "
+                       "thread stacks); `USS` or `RSS` where the kernel did not report it.")
     slope_mb_per_1000: float | None = doc("Growth in MB per 1,000 requests after the plateau (null: too few "
                                           "readings).")
     ci_low: float | None = doc("Lower end of its 95% interval (from block means, so autocorrelated readings do "
                                "not narrow it: docs/safety.md).")
     ci_high: float | None = doc("Upper end.")
-    grows: bool = doc("True only when the interval excludes zero, above it.")
+    grows: bool = doc("True only when the whole interval lies above zero and its lower end, over the requests "
+                      "after the plateau, adds up to at least 4 MB (smaller steps are the allocator's).")
     plateau_s: float | None = doc("Seconds into the soak where the fit starts (the allocator's plateau).")
     requests: int = doc("Requests the server completed during the soak.")
+    threads_start: int | None = doc("Threads of the server's tree at the plateau.", default=None)
+    threads_end: int | None = doc("... and at the end: a pool that keeps adding threads grows too.", default=None)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,11 @@ class SoakPoint(Record):
 
     t: float = doc("Seconds since the load started.")
     requests: int = doc("Requests completed by then (successful and failed).")
-    uss_mb: float | None = doc("USS of the server's tree, MB: the memory no other process shares (null when it "
-                               "could not be read).")
+    anon_mb: float | None = doc("Anonymous resident memory of the server's tree (RssAnon: the heap and the "
+                                "threads' stacks), MB: what the growth is fitted to, because no other process can "
+                                "move it (null when it could not be read).")
+    uss_mb: float | None = doc("USS of the tree, MB: the memory no other process shares (null when it could not be "
+                               "read). It moves when another process mapping the same libraries starts or exits.")
     pss_mb: float | None = doc("PSS of the tree, MB.")
     rss_mb: float = doc("RSS of the tree, MB.")
     threads: int = doc("Threads in the tree.")
