@@ -17,10 +17,11 @@ help: ## list the targets
 setup: ## find or build 3.14 and 3.14t, then sync .venv and .envs/app-{gil,ft}
 	$(SETUP)
 
-# CPython's build headers first, so an interpreter built by this set-up is complete; without
-# root it prints the apt-get line and goes on (existing interpreters need no headers).
-compare: ## build headers (as root), set-up, then run PRESET (default: default) and print the verdict; SCENARIO= narrows it
-	$(PYTHON) -m loadtests.provision.sysdeps --install --best-effort --for build
+# CPython's build headers first, so an interpreter built by this set-up is complete, and perf for the
+# diagnosis's native profiles; without root it prints the apt-get line and goes on (existing
+# interpreters need no headers; without perf the diagnosis says so and runs without profiles).
+compare: ## build headers and perf (as root), set-up, then run PRESET (default: default) and print the verdict; SCENARIO= narrows it
+	$(PYTHON) -m loadtests.provision.sysdeps --install --best-effort --for build,profile
 	$(SETUP)
 	$(GIL_LAB) compare --preset $(PRESET) $(if $(SCENARIO),--scenario $(SCENARIO))
 

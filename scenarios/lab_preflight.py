@@ -10,7 +10,11 @@ requests it sent with their status codes:
 
     {"tasks": [{"user_class": "Browser", "task": "search", "error": null,
                 "requests": [{"method": "GET", "path": "/search", "name": "/search",
-                              "status": 200, "error": null}]}]}
+                              "status": 200, "error": null, "query": "q=lab",
+                              "body_base64": null, "content_type": null}]}]}
+
+The query string and the body (base64, up to :data:`MAX_BODY` bytes; larger ones are left
+out) let the lab's per-endpoint probe send the same requests in process.
 
 Nothing waits on ``wait_time``: a task's think time is irrelevant to whether it fits
 the app. Each task is bounded by :data:`TASK_TIMEOUT_S`.
@@ -18,6 +22,7 @@ the app. Each task is bounded by :data:`TASK_TIMEOUT_S`.
 
 from __future__ import annotations
 
+import base64
 import urllib.parse
 from typing import Any
 
@@ -26,6 +31,7 @@ from locust import TaskSet, events
 from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
 
 TASK_TIMEOUT_S = 30.0
+MAX_BODY = 1 << 20
 MAX_DEPTH = 4  # TaskSets nested deeper than this are not walked
 #: Locust's control flow, not a failure of the task.
 CONTROL_FLOW = (InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser)
@@ -38,10 +44,29 @@ def _on_request(request_type: str, name: str, response: Any = None, exception: A
     if not _recording:
         return
     status = getattr(response, "status_code", None)
+    parts = urllib.parse.urlsplit(url or "")
+    body, content_type = _sent_body(response)
     _recording[-1].append({
-        "method": str(request_type), "path": urllib.parse.urlsplit(url or "").path or str(name), "name": str(name),
+        "method": str(request_type), "path": parts.path or str(name), "name": str(name),
         "status": int(status) if status else None, "error": None if exception is None else str(exception)[:300],
+        "query": parts.query, "body_base64": body, "content_type": content_type,
     })
+
+
+def _sent_body(response: Any) -> tuple[str | None, str | None]:
+    """The request's body (base64) and Content-Type, from the request object Locust's clients keep."""
+    request = getattr(response, "request", None)
+    body = getattr(request, "body", None)
+    headers = getattr(request, "headers", None) or {}
+    try:
+        content_type = next((str(v) for k, v in dict(headers).items() if str(k).lower() == "content-type"), None)
+    except (TypeError, ValueError):
+        content_type = None
+    if isinstance(body, str):
+        body = body.encode()
+    if not isinstance(body, bytes) or not body or len(body) > MAX_BODY:
+        return None, content_type
+    return base64.b64encode(body).decode(), content_type
 
 
 def _run(user_class: str, task: str, call: Any) -> dict[str, Any]:

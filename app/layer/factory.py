@@ -10,7 +10,7 @@ from .loader import load
 from .routes import RESERVED_PREFIX, reserved_routes, route_table
 from .settings import AppTarget, LayerSettings
 from .threads import ThreadLimit
-from .wrapper import ASGIApp, LabLayer
+from .wrapper import PATHS, ASGIApp, LabLayer
 
 
 def checked(app: object, target: AppTarget) -> ASGIApp:
@@ -23,7 +23,7 @@ def checked(app: object, target: AppTarget) -> ASGIApp:
         listed = "; ".join(route.label for route in clash)
         raise ReservedPathError(
             f"LAB_APP={target} declares routes under {RESERVED_PREFIX}, which gil-lab's layer answers itself "
-            f"(/lab/runtime, /lab/loads) and never passes to the app: {listed}. Move them under another prefix "
+            f"({', '.join(PATHS)}) and never passes to the app: {listed}. Move them under another prefix "
             "(for example /admin/lab/) before load-testing this app with gil-lab."
         )
     return cast(ASGIApp, app)

@@ -138,6 +138,22 @@ def _walk(routes: list[Any], prefix: str) -> Iterator[RouteInfo]:
         )
 
 
+def endpoints(app: object) -> list[tuple[str, Any]]:
+    """``(path, endpoint)`` of every HTTP route of ``app`` with a callable endpoint (mounts flattened)."""
+    routes = _routes_of(application(app))
+    return [] if routes is None else list(_endpoints(routes, ""))
+
+
+def _endpoints(routes: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    for route in _expand(routes):
+        path = _join(prefix, getattr(route, "path", None) or "")
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is None:
+            yield from _endpoints(_routes_of(route) or [], path)
+        elif callable(endpoint):
+            yield path or "/", endpoint
+
+
 def _name(endpoint: Any) -> str:
     target = getattr(endpoint, "func", endpoint)  # functools.partial
     module = getattr(target, "__module__", None) or type(target).__module__

@@ -8,7 +8,11 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   packages (see :mod:`.runtime`);
 - ``GET /lab/loads``: the app's drop-in load specs, from ``app.state.loads`` where the
   app keeps them (the lab's built-in app does), else ``[]``;
-- anything else under ``/lab/``: 404 (405 for another method on those two paths); a
+- ``GET /lab/threads``: every thread of the process and what it is (see :mod:`.threadmap`):
+  the event loops are the threads this wrapper was called on;
+- ``GET /lab/globals``: per route, the module globals its endpoint reads and whether each
+  is immortal in this process (see :mod:`.hotglobals`);
+- anything else under ``/lab/``: 404 (405 for another method on those paths); a
   websocket there is closed before it is accepted.
 
 With an in-flight table (:mod:`.faults`), every http request to the app holds a slot of it
@@ -22,9 +26,9 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from . import runtime
+from . import hotglobals, runtime, threadmap
 from .faults import InFlightTable
-from .routes import application, framework, is_reserved
+from .routes import application, endpoints, framework, is_reserved
 from .threads import ThreadLimit
 
 Scope = MutableMapping[str, Any]
@@ -35,6 +39,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RUNTIME_PATH = "/lab/runtime"
 LOADS_PATH = "/lab/loads"
+THREADS_PATH = "/lab/threads"
+GLOBALS_PATH = "/lab/globals"
+PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH, GLOBALS_PATH)
 
 
 class LabLayer:
@@ -47,8 +54,11 @@ class LabLayer:
         self.in_flight = in_flight
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
+        self.app_dir = app_dir or "."
+        self.loops = threadmap.LoopThreads()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.loops.seen()
         self.threads.apply()
         if scope["type"] in ("http", "websocket") and is_reserved(scope.get("path", "")):
             await self._lab(scope, send)
@@ -72,14 +82,18 @@ class LabLayer:
             await send({"type": "websocket.close", "code": 1008, "reason": "/lab/ is reserved for gil-lab"})
             return
         path, method = scope["path"], scope.get("method", "GET")
-        if path not in (RUNTIME_PATH, LOADS_PATH):
+        if path not in PATHS:
             await _json(send, method, 404, {"detail": f"{path} is not a gil-lab route; the lab serves "
-                                                      f"{RUNTIME_PATH} and {LOADS_PATH}"})
+                                                      f"{', '.join(PATHS)}"})
         elif method not in ("GET", "HEAD"):
             await _json(send, method, 405, {"detail": f"{path} answers GET only"}, ((b"allow", b"GET, HEAD"),))
         elif path == RUNTIME_PATH:
             # Read on the loop that serves the request: the thread limit is per event loop.
             await _json(send, method, 200, runtime.snapshot(self.threads.current(), self.description))
+        elif path == THREADS_PATH:
+            await _json(send, method, 200, threadmap.snapshot(self.loops.ids()))
+        elif path == GLOBALS_PATH:
+            await _json(send, method, 200, hotglobals.snapshot(endpoints(self.app), self.app_dir))
         else:
             await _json(send, method, 200, self.loads())
 

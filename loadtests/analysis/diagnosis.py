@@ -1,17 +1,22 @@
 """Why a scenario does or does not scale on 3.14t: findings computed from what the run measured.
 
-Pure functions over a run record (its windows, and for a team's service the stored
-inspection and preflight). Each finding names its evidence, figures from the run, and
-what the team can change. Nothing is guessed: a rule fires only on its signals, and
-the thresholds are the constants of :mod:`loadtests.analysis.figures.diagnosis`, printed
-with the report.
+Pure functions over a run record (its windows, its probe and profiles, and for a team's
+service the stored inspection and preflight). Each finding says what it found (``detail``,
+a sentence with the figures), what the team can change, and carries the figures it rests
+on as ``evidence`` (summary.json's findings have them). Nothing is guessed: a rule fires
+only on its signals, and the thresholds are the constants of
+:mod:`loadtests.analysis.figures.diagnosis`, printed with the report. The rules that read
+the probe, the native profiles and the audit are in ``evidence_rules.py``; two findings
+that contradict each other are never both kept.
 
 Signals, per scenario and server, from the valid windows of the headline 3.14t and 3.14
 arms (``configs.headline``):
 
-- the server's busy cores, split by OS thread name (``server_thread_cores``): anyio's
-  worker threads (``AnyIO worker t…``) run sync endpoints; the busiest other thread is
-  the event loop's (uvicorn's main thread ``python``, granian's ``granian-worker``);
+- the server's busy cores per thread (``server_thread_cores``), by what each thread is as
+  the server's layer said (``kind``): the event loop(s), anyio's workers (where sync
+  endpoints run), an app's own pools. Windows recorded before the layer said so fall back
+  to OS names, where a name several threads share (an app's ``ThreadPoolExecu``) is never
+  taken for the event loop;
 - requests in flight on average, by Little's law: rps × mean latency;
 - rps per busy core on each interpreter, the ratio and its interval;
 - the GIL state every window reported, with the modules that turned it on (joined to
@@ -29,6 +34,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from loadtests.analysis.configs import comparisons, headline, is_counted, summarize_configs
+from loadtests.analysis.evidence_rules import (
+    allocator,
+    garbage_collection,
+    gil_latent,
+    locks,
+    no_profile,
+    probe_findings,
+    refcount_contention,
+)
 from loadtests.analysis.figures.configs import FT_INTERPRETER, KIND_INTERPRETER, Comparison, ConfigSummary
 from loadtests.analysis.figures.diagnosis import (
     ALREADY_PARALLEL_SHARE,
@@ -41,15 +55,22 @@ from loadtests.analysis.figures.diagnosis import (
     PER_CORE_DROP,
     SCALES_EFFICIENCY,
     WAITING_SHARE,
+    EvidenceValue,
     Finding,
     ScenarioDiagnosis,
 )
+from loadtests.analysis.figures.probe import PROBE_SERVER, EndpointScaling
+from loadtests.analysis.figures.profiles import CauseDelta, ProfilePair
+from loadtests.analysis.probe_table import endpoint_table
+from loadtests.analysis.profile_diff import profile_pairs
 from loadtests.core.wording import format_interval
-from loadtests.results.records import Cell, GilCulprit, RouteInfo, RunRecord, ServiceSettings
+from loadtests.results.records import AuditOutcome, Cell, GilCulprit, RouteInfo, RunRecord, ServiceSettings
 
 WORKER_THREADS = "AnyIO worker"
 #: Threads of the servers' own I/O machinery: neither the event loop nor the worker pool.
 HELPER_THREADS = ("libuv-worker", "tokio-rt-worker", "Thread-")
+#: OS names of pools (an app's ThreadPoolExecutor, asyncio's default executor): never an event loop.
+POOL_THREADS = ("ThreadPoolExecu", "asyncio_")
 
 
 @dataclass(frozen=True)
@@ -60,11 +81,12 @@ class ArmSignals:
     windows: int
     rps: float
     server_cores: float | None
-    loop_thread: str | None
-    loop_cores: float | None
+    loop_thread: str | None  # the event loop thread's OS name (what the layer said it is, or an older run's guess)
+    loop_cores: float | None  # the busiest event loop's cores (granian on 3.14t may run several)
     worker_cores: float | None
     in_flight: float | None  # rps × mean latency (Little's law)
     client_cores: float | None
+    loops: int = 1  # event loop threads in the server
 
     @property
     def rps_per_core(self) -> float | None:
@@ -81,15 +103,40 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return statistics.fmean(found) if found else None
 
 
-def thread_split(cell: Cell) -> tuple[str | None, float | None, float | None]:
-    """(the event loop's thread name, its cores, the worker threads' cores) of one window."""
-    if not cell.server_thread_cores:
-        return None, None, None
-    workers = sum(t.cores for t in cell.server_thread_cores if t.name.startswith(WORKER_THREADS))
-    others = [t for t in cell.server_thread_cores
-              if not t.name.startswith(WORKER_THREADS) and not t.name.startswith(HELPER_THREADS)]
+@dataclass(frozen=True)
+class ThreadSplit:
+    """One window's server CPU by what the threads are."""
+
+    loop_name: str | None  # the event loop thread's OS name; None when no loop can be named
+    loop_cores: float | None  # the busiest loop's cores
+    loops: int  # event loop threads (granian on 3.14t: one per worker thread)
+    worker_cores: float | None  # anyio's worker threads together
+
+
+def thread_split(cell: Cell) -> ThreadSplit:
+    """The event loop's thread name, the busiest loop's cores, the loops, and the worker threads' cores.
+
+    The layer's kinds decide when the window has them. An older window is read by OS name,
+    where only a name one thread holds can be a loop: a pool's threads share a name (the
+    kernel cuts ``ThreadPoolExecutor-0_N`` to ``ThreadPoolExecu``) and are never the loop.
+    """
+    threads = cell.server_thread_cores
+    if not threads:
+        return ThreadSplit(None, None, 0, None)
+    if any(t.kind is not None for t in threads):
+        loops = [t for t in threads if t.kind == "event-loop"]
+        workers = sum(t.cores for t in threads if t.kind == "anyio-worker")
+        busiest = max(loops, key=lambda t: t.cores / t.threads, default=None)
+        if busiest is None:
+            return ThreadSplit(None, None, 0, workers)
+        return ThreadSplit(busiest.name, round(busiest.cores / busiest.threads, 3), sum(t.threads for t in loops),
+                           workers)
+    workers = sum(t.cores for t in threads if t.name.startswith(WORKER_THREADS))
+    others = [t for t in threads if not t.name.startswith(WORKER_THREADS) and not t.name.startswith(HELPER_THREADS)]
     loop = max(others, key=lambda t: t.cores, default=None)
-    return (loop.name, loop.cores, workers) if loop else (None, None, workers)
+    if loop is None or loop.threads != 1 or loop.name.startswith(POOL_THREADS):
+        return ThreadSplit(None, None, 0, workers)  # several threads of one name, or a pool's: not a loop to name
+    return ThreadSplit(loop.name, loop.cores, 1, workers)
 
 
 def arm_signals(run: RunRecord, config: ConfigSummary) -> ArmSignals | None:
@@ -98,11 +145,11 @@ def arm_signals(run: RunRecord, config: ConfigSummary) -> ArmSignals | None:
         return None
     splits = [thread_split(c) for c in cells]
     flights = [c.rps * c.latency_ms.mean / 1000.0 for c in cells if c.rps is not None and c.latency_ms is not None]
-    names = [name for name, _, _ in splits if name]
+    names = [s.loop_name for s in splits if s.loop_name]
     return ArmSignals(config, len(cells), statistics.fmean(c.rps for c in cells if c.rps is not None),
                       _mean(c.server_cpu_cores for c in cells), max(set(names), key=names.count) if names else None,
-                      _mean(s[1] for s in splits), _mean(s[2] for s in splits), _mean(flights),
-                      _mean(c.client_cpu_cores for c in cells))
+                      _mean(s.loop_cores for s in splits), _mean(s.worker_cores for s in splits), _mean(flights),
+                      _mean(c.client_cpu_cores for c in cells), max((s.loops for s in splits), default=0))
 
 
 # --- the rules ------------------------------------------------------------------------
@@ -126,11 +173,28 @@ def gil_reenabled(run: RunRecord, scenario: str, server: str) -> Finding | None:
     remedies = [r.text for m in modules for c in run.gil_culprits if c.module == m for r in c.remedies
                 if r.kind != "python_gil_0"]
     change = " ".join(dict.fromkeys(remedies)) or "Find the import with `gil-lab audit` and upgrade or replace it."
+    who = who_turned_it_on(run, modules)
     return Finding("gil-reenabled", f"the GIL came back on in 3.14t, turned on by {named}",
                    f"{len(on)} of {len(cells)} 3.14t windows reported the GIL on (/lab/runtime before and after each "
-                   "window); they are invalid and not compared, since they measure a GIL interpreter.",
+                   f"window); they are invalid and not compared, since they measure a GIL interpreter. {who[1]}",
                    change + " `--python-gil 0` measures what forcing the GIL off would give, at a risk (see the "
-                   "PYTHON_GIL=0 finding when it ran).")
+                   "PYTHON_GIL=0 finding when it ran).",
+                   {"windows_gil_on": len(on), "windows": len(cells), "modules": ", ".join(modules) or None,
+                    "turned_on_by": who[0]})
+
+
+def who_turned_it_on(run: RunRecord, modules: Sequence[str]) -> tuple[str, str]:
+    """Whether the app's own import turned the GIL on (the audit saw it), or something the servers imported later."""
+    audit = run.audit if isinstance(run.audit, AuditOutcome) else None
+    own = set(audit.app_enabled_by) if audit is not None else set()
+    if audit is not None and own and (not modules or set(modules) & own):
+        return "app-import", (f"The audit's import of {audit.report.get('app', {}).get('target', 'the app')} turned "
+                              f"it on ({', '.join(sorted(own))}): every server of this app runs under the GIL.")
+    if audit is not None and audit.app_gil_enabled is False:
+        return "later-import", ("The audit's import of the app left it off: the servers imported "
+                                f"{', '.join(modules) or 'a module'} later (the server itself, or a code path the "
+                                "load reached).")
+    return "unknown", "No audit of the app's import tells whether its own import did it."
 
 
 def no_free_threaded_environment(service: ServiceSettings | None) -> Finding | None:
@@ -142,7 +206,8 @@ def no_free_threaded_environment(service: ServiceSettings | None) -> Finding | N
                    f"uv could not build the 3.14t environment: {env.unavailable_reason}. The 3.14t arms are recorded "
                    "as skipped cells; only 3.14 was measured.",
                    f"Look for a release of {env.unavailable_package or 'the package'} with free-threaded (cp314t) "
-                   "wheels, pin it, or replace the package; until then 3.14t cannot run this service.")
+                   "wheels, pin it, or replace the package; until then 3.14t cannot run this service.",
+                   {"package": env.unavailable_package})
 
 
 def load_generator(run: RunRecord, scenario: str, server: str) -> Finding | None:
@@ -153,12 +218,13 @@ def load_generator(run: RunRecord, scenario: str, server: str) -> Finding | None
     busiest = max(per_process, default=0.0)
     if not saturated and busiest < CLIENT_NEAR_SATURATION:
         return None
-    evidence = (f"{len(saturated)} window(s) invalid: Locust saturated its core" if saturated else
-                f"Locust used up to {busiest:.2f} cores per process (saturation is about 1: it is one gevent "
-                "thread)")
-    return Finding("load-generator", "the load generator was the limit, not the server", evidence,
+    detail = (f"{len(saturated)} window(s) invalid: Locust saturated its core" if saturated else
+              f"Locust used up to {busiest:.2f} cores per process (saturation is about 1: it is one gevent "
+              "thread)")
+    return Finding("load-generator", "the load generator was the limit, not the server", detail,
                    "Run Locust with workers (--locust-workers N, one per core of load needed), use FastHttpUser "
-                   "in the Locust file, or lower --users.")
+                   "in the Locust file, or lower --users.",
+                   {"saturated_windows": len(saturated), "client_cores_per_process": round(busiest, 3)})
 
 
 def _reached_routes(service: ServiceSettings | None, label: str) -> list[RouteInfo]:
@@ -189,7 +255,12 @@ def event_loop(run: RunRecord, ft: ArmSignals, usable: int) -> Finding | None:
         + (f" with {ft.in_flight:.1f} requests in flight" if ft.in_flight is not None else "") + f"; cause: {cause}.",
         ("Change: " + "; ".join(changes) + ".") if changes else
         "Move CPU work off the loop: sync `def` endpoints, or `anyio.to_thread.run_sync` around the heavy part; "
-        "keep middleware and response serialisation light.")
+        "keep middleware and response serialisation light.",
+        {"loop_thread": ft.loop_thread, "loop_cores": round(ft.loop_cores, 3),
+         "loop_share": None if ft.loop_share is None else round(ft.loop_share, 3),
+         "worker_cores": None if ft.worker_cores is None else round(ft.worker_cores, 3),
+         "server_cores": round(ft.server_cores, 3), "could_use_cores": could_use,
+         "in_flight": None if ft.in_flight is None else round(ft.in_flight, 2)})
 
 
 def _loop_causes(run: RunRecord, label: str) -> tuple[list[str], list[str]]:
@@ -214,15 +285,21 @@ def loop_ceiling(run: RunRecord, ft: ArmSignals) -> Finding | None:
     if ft.loop_cores is None or ft.loop_cores < LOOP_NOTABLE_CORES:
         return None
     causes, changes = _loop_causes(run, ft.config.interpreter)
-    ceiling = ft.rps / ft.loop_cores
+    loops = max(1, ft.loops)
+    ceiling = ft.rps / ft.loop_cores  # each loop serves rps ÷ loops with loop_cores: loops × that ÷ loop_cores
+    if ceiling < ft.rps * 1.05:
+        return None  # a ceiling at or below what was measured is no ceiling: the loop is not the one limit
+    one = "it is one thread" if loops == 1 else f"each of its {loops} loops is one thread"
     return Finding("loop-ceiling", f"the event loop caps one process at about {ceiling:.0f} rps",
                    f"on 3.14t the event loop's thread ({ft.loop_thread}) used {ft.loop_cores:.2f} cores for "
-                   f"{ft.rps:.1f} rps; it is one thread, so at this mix of requests one process cannot pass about "
+                   f"{ft.rps / loops:.1f} rps; {one}, so at this mix of requests one process cannot pass about "
                    f"{ceiling:.0f} rps on any number of cores (an estimate: the loop's work per request × 1 core)"
                    + (f"; on the loop: {'; '.join(causes)}" if causes else "") + ".",
                    ("To raise the ceiling: " + "; ".join(changes) + ".") if changes else
                    "To raise the ceiling, move work off the loop (sync endpoints, lighter middleware and "
-                   "serialisation), or run more processes.")
+                   "serialisation), or run more processes.",
+                   {"loop_thread": ft.loop_thread, "loop_cores": round(ft.loop_cores, 3), "loops": loops,
+                    "rps": round(ft.rps, 2), "ceiling_rps": round(ceiling, 1)})
 
 
 def already_parallel(base: ArmSignals, usable: int, comparison: Comparison | None) -> Finding | None:
@@ -234,20 +311,38 @@ def already_parallel(base: ArmSignals, usable: int, comparison: Comparison | Non
                    f"the 3.14 server kept {base.server_cores:.2f} of {could_use} usable cores busy with one process: "
                    f"the work runs in C code that releases the GIL{ratio}.",
                    "Keep 3.14 for this workload (3.14t cannot add cores that are already busy); for more "
-                   "throughput add cores or processes. 3.14t may still use less memory than N 3.14 processes.")
+                   "throughput add cores or processes. 3.14t may still use less memory than N 3.14 processes.",
+                   {"server_cores_3.14": round(base.server_cores, 3), "usable_cores": could_use,
+                    "ratio": None if comparison is None else round(comparison.speedup.ratio, 3)})
 
 
-def per_core_cost(base: ArmSignals, ft: ArmSignals) -> Finding | None:
+def per_core_cost(base: ArmSignals, ft: ArmSignals, pair: ProfilePair | None = None) -> Finding | None:
     b, f = base.rps_per_core, ft.rps_per_core
     if b is None or f is None or b <= 0 or f > PER_CORE_DROP * b:
         return None
+    evidence: dict[str, EvidenceValue] = {"rps_per_core_3.14t": round(f, 2), "rps_per_core_3.14": round(b, 2),
+                                          "change": round(f / b - 1, 3)}
+    where = extra_cpu(pair)
+    if where:
+        evidence.update({f"extra_ms_per_request_{d.cause}": round(d.delta_ms or 0.0, 3) for d in where})
+        went = "; ".join(f"{d.cause} {d.delta_ms:+.1f} ms" for d in where)
+        why = (f"; the profiles say where the extra CPU per request went on 3.14t: {went} (see the causes and the "
+               "difference table)")
+    else:
+        why = (": the free-threaded build's own cost per request (specialisation limits, reference counting across "
+               "threads) or contention between threads on shared objects; without a profile the lab cannot say which")
     return Finding("per-core-cost", "each request cost more CPU on 3.14t",
-                   f"3.14t served {f:.1f} rps per busy core against {b:.1f} on 3.14 ({f / b - 1:+.0%}): the "
-                   "free-threaded build's own cost per request (specialisation limits, reference counting across "
-                   "threads) or contention between threads on shared objects.",
+                   f"3.14t served {f:.1f} rps per busy core against {b:.1f} on 3.14 ({f / b - 1:+.0%}){why}.",
                    "Look for shared mutable state every request touches (a global dict or cache, a lock, a shared "
                    "counter) and keep per-request data local; `gil-lab threads` shows what plain Python costs on "
-                   "3.14t on this machine without HTTP.")
+                   "3.14t on this machine without HTTP.", evidence)
+
+
+def extra_cpu(pair: ProfilePair | None, top: int = 3) -> list[CauseDelta]:
+    """The causes where 3.14t spent the most CPU per request more than 3.14, largest first."""
+    if pair is None or not pair.usable("3.14t") or not pair.usable("3.14"):
+        return []
+    return [d for d in pair.causes if (d.delta_ms or 0.0) > 0][:top]
 
 
 def under_loaded(arm: ArmSignals, usable: int, user_classes: Sequence[str]) -> Finding | None:
@@ -264,7 +359,10 @@ def under_loaded(arm: ArmSignals, usable: int, user_classes: Sequence[str]) -> F
                    f"mean latency) and the server used {arm.server_cores or 0:.2f} of {could_use} usable cores, "
                    f"with {users} users: their think time{think} left cores idle, so the ratio measures latency "
                    "more than capacity.",
-                   f"Raise the load: --users {wanted} (about 1.5 requests in flight per core).")
+                   f"Raise the load: --users {wanted} (about 1.5 requests in flight per core).",
+                   {"interpreter": arm.config.interpreter, "in_flight": round(arm.in_flight, 2),
+                    "server_cores": None if arm.server_cores is None else round(arm.server_cores, 3),
+                    "could_use_cores": could_use, "users": users, "users_wanted": wanted})
 
 
 def waiting(base: ArmSignals, ft: ArmSignals, usable: int) -> Finding | None:
@@ -278,7 +376,10 @@ def waiting(base: ArmSignals, ft: ArmSignals, usable: int) -> Finding | None:
                    f"used only {base.server_cores:.2f} and {ft.server_cores:.2f} of {could_use} cores: requests "
                    "waited on I/O, a lock or a pool, or other processes held the machine's cores.",
                    "Check what a request waits for (a database, an outbound call, a connection or thread pool "
-                   "limit, LAB_THREADS); on a shared machine, measure again when it is quiet.")
+                   "limit, LAB_THREADS); on a shared machine, measure again when it is quiet.",
+                   {"in_flight_3.14": round(base.in_flight or 0, 2), "in_flight_3.14t": round(ft.in_flight or 0, 2),
+                    "server_cores_3.14": round(base.server_cores or 0, 3),
+                    "server_cores_3.14t": round(ft.server_cores or 0, 3), "could_use_cores": could_use})
 
 
 def scales(comparison: Comparison) -> Finding | None:
@@ -289,7 +390,10 @@ def scales(comparison: Comparison) -> Finding | None:
     return Finding("scales", "it scales with threads on 3.14t",
                    f"3.14t/3.14 = {s.ratio:.2f}× ({format_interval(s.low, s.high)}), efficiency "
                    f"{comparison.efficiency:.2f} of the ideal {comparison.ideal:.2f}×.",
-                   "Nothing blocks scaling here; more cores should give more throughput in one 3.14t process.")
+                   "Nothing blocks scaling here; more cores should give more throughput in one 3.14t process.",
+                   {"ratio": round(s.ratio, 3), "ratio_low": s.low, "ratio_high": s.high,
+                    "efficiency": round(comparison.efficiency, 3),
+                    "ideal": None if comparison.ideal is None else round(comparison.ideal, 3)})
 
 
 def python_gil_0_risk(run: RunRecord, comps: Sequence[Comparison], scenario: str, server: str) -> Finding | None:
@@ -307,17 +411,21 @@ def python_gil_0_risk(run: RunRecord, comps: Sequence[Comparison], scenario: str
                    f"3.14t with PYTHON_GIL=0 against 3.14: {c.speedup.ratio:.2f}× "
                    f"({format_interval(c.speedup.low, c.speedup.high)}); {risk}.",
                    text or "Use PYTHON_GIL=0 only after reviewing or stress-testing every extension that needs "
-                           "the GIL; fixing or upgrading them is the safe way.")
+                           "the GIL; fixing or upgrading them is the safe way.",
+                   {"ratio": round(c.speedup.ratio, 3), "ratio_low": c.speedup.low, "ratio_high": c.speedup.high,
+                    "modules_needing_gil": ", ".join(g.module for g in needing) or None})
 
 
 # --- assembly -------------------------------------------------------------------------
 
 
 def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
-             comps: Sequence[Comparison] | None = None) -> list[ScenarioDiagnosis]:
-    """One diagnosis per scenario and server, findings in order of what to fix first.
+             comps: Sequence[Comparison] | None = None, probed: Sequence[EndpointScaling] | None = None,
+             profiles: Sequence[ProfilePair] | None = None) -> list[ScenarioDiagnosis]:
+    """One diagnosis per scenario and server, findings in order of what to fix first (the probe's apart).
 
-    ``configs`` and ``comps``: the run's, when the caller has them already (``analyse`` does).
+    ``configs``, ``comps``, ``probed`` and ``profiles``: the run's, when the caller has them already
+    (``analyse`` does).
     """
     configs = list(configs) if configs is not None else summarize_configs(run)
     comps = list(comps) if comps is not None else comparisons(run, configs)
@@ -326,11 +434,21 @@ def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
     service = run.settings.service
     think = [f"{u.name} {u.wait_time}" for u in service.user_classes] if service else []
     out = []
+    probed = endpoint_table(run) if probed is None else probed
+    pairs_found = profile_pairs(run) if profiles is None else profiles
     pairs = dict.fromkeys((c.config.scenario, c.config.server) for c in run.cells)
+    for scenario in dict.fromkeys(e.scenario for e in probed):
+        found = tuple(probe_findings([e for e in probed if e.scenario == scenario]))
+        if found:
+            out.append(ScenarioDiagnosis(scenario, PROBE_SERVER, found))
     for scenario, server in pairs:
         head = heads.get((scenario, server))
+        profile = next((p for p in pairs_found if p.scenario == scenario and p.server == server), None)
+        endpoints = [e for e in probed if e.scenario == scenario]
         findings: list[Finding | None] = [no_free_threaded_environment(service), gil_reenabled(run, scenario, server),
-                                          load_generator(run, scenario, server)]
+                                          gil_latent(run, scenario, server), load_generator(run, scenario, server),
+                                          no_profile(run), refcount_contention(profile, endpoints), locks(profile),
+                                          garbage_collection(profile), allocator(profile)]
         base_cfg, ft_cfg = _arms(configs, head, scenario, server)
         base = arm_signals(run, base_cfg) if base_cfg else None
         ft = arm_signals(run, ft_cfg) if ft_cfg else None
@@ -342,15 +460,26 @@ def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
         if ft is not None or base is not None:
             findings.append(under_loaded(ft or base, usable, think))  # type: ignore[arg-type]
         if base is not None and ft is not None:
-            findings += [per_core_cost(base, ft), waiting(base, ft, usable)]
+            findings += [per_core_cost(base, ft, profile), waiting(base, ft, usable)]
         if head is not None:
             findings.append(scales(head))
         findings.append(python_gil_0_risk(run, comps, scenario, server))
-        kept = tuple(f for f in findings if f is not None)
+        kept = consistent([f for f in findings if f is not None])
         if not kept and head is not None:
             kept = (no_limit(head, base, ft, usable),)
         out.append(ScenarioDiagnosis(scenario, server, kept))
     return out
+
+
+#: Findings that cannot all be true at once: when the first is found, the others are dropped.
+CONTRADICTED_BY = {"scales": ("event-loop", "loop-ceiling")}
+
+
+def consistent(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The findings without any a stronger one contradicts (near-ideal scaling leaves no loop to blame)."""
+    codes = {f.code for f in findings}
+    dropped = {code for strong in codes for code in CONTRADICTED_BY.get(strong, ())}
+    return tuple(f for f in findings if f.code not in dropped)
 
 
 def no_limit(head: Comparison, base: ArmSignals | None, ft: ArmSignals | None, usable: int) -> Finding:
@@ -361,7 +490,9 @@ def no_limit(head: Comparison, base: ArmSignals | None, ft: ArmSignals | None, u
                    f"3.14t/3.14 = {s.ratio:.2f}× ({format_interval(s.low, s.high)}), efficiency "
                    + ("—" if head.efficiency is None else f"{head.efficiency:.2f}") + (f"; {used}" if used else "")
                    + ": the rest of the cores went to Locust and the machine's other processes.",
-                   "More pairs (--precision) narrow the interval; a machine with more cores shows where it stops.")
+                   "More pairs (--precision) narrow the interval; a machine with more cores shows where it stops.",
+                   {"ratio": round(s.ratio, 3), "ratio_low": s.low, "ratio_high": s.high,
+                    "efficiency": None if head.efficiency is None else round(head.efficiency, 3)})
 
 
 def _arms(configs: Sequence[ConfigSummary], head: Comparison | None, scenario: str,

@@ -9,6 +9,8 @@ from loadtests.analysis.diagnosis import diagnose
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.microbench_stats import microbench_figures
+from loadtests.analysis.probe_table import endpoint_table
+from loadtests.analysis.profile_diff import profile_pairs
 from loadtests.analysis.safety_summary import growths, safety_summary
 from loadtests.analysis.summary import summary_record
 from loadtests.results.records import Microbench, RunRecord
@@ -23,11 +25,14 @@ def analyse(run: RunRecord, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | 
     cmps = comparisons(run, cfgs)
     memory = growths(run)
     mb = run.microbench
+    probe, profiles = tuple(endpoint_table(run)), tuple(profile_pairs(run))
+    diagnoses = tuple(diagnose(run, cfgs, cmps, probe, profiles))
     return Analysis(
         run=run, slo_ms=slo_ms, target_rps=target_rps, scenarios=tuple(scenarios(run)), configs=tuple(cfgs),
         comparisons=tuple(cmps), headlines=tuple(headline(cmps).values()),
         sweeps=tuple(sweeps(cfgs, run.usable_cores)), claims=evaluate_claims(run, cfgs, cmps),
-        capacity=capacity_plan(run, cfgs, slo_ms, target_rps), diagnoses=tuple(diagnose(run, cfgs, cmps)),
-        summary=summary_record(run, cfgs, cmps, safety_summary(run, memory)), memory=memory,
+        capacity=capacity_plan(run, cfgs, slo_ms, target_rps), diagnoses=diagnoses,
+        summary=summary_record(run, cfgs, cmps, diagnoses, probe, safety_summary(run, memory)),
         microbench=microbench_figures(mb, run.usable_cores) if isinstance(mb, Microbench) else None,
-        invalid_cells=tuple(invalid_cells(run)), refusals=tuple(refusals(cfgs)))
+        invalid_cells=tuple(invalid_cells(run)), refusals=tuple(refusals(cfgs)), probe=probe, profiles=profiles,
+        memory=memory)

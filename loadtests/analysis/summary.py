@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from loadtests.analysis.configs import candidate_pairs
@@ -12,6 +13,8 @@ from loadtests.analysis.figures.configs import (
     Comparison,
     ConfigSummary,
 )
+from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
+from loadtests.analysis.figures.probe import EndpointScaling
 from loadtests.analysis.figures.stats import PairedRatio
 from loadtests.analysis.tuning import run_settings, tuned_entries
 from loadtests.results.records import (
@@ -20,6 +23,9 @@ from loadtests.results.records import (
     ComparisonKind,
     ComparisonSummary,
     ConfigLabel,
+    FindingSummary,
+    ProbeSummary,
+    ProfileCauseSummary,
     RunRecord,
     SummaryRecord,
     Verdict,
@@ -116,11 +122,47 @@ def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
     return out
 
 
+def finding_entries(diagnoses: Sequence[ScenarioDiagnosis]) -> list[FindingSummary]:
+    return [FindingSummary(scenario=d.scenario, server=d.server, code=f.code, title=f.title, detail=f.detail,
+                           change=f.change, evidence=dict(f.evidence)) for d in diagnoses for f in d.findings]
+
+
+def _rounded(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def probe_entries(endpoints: Sequence[EndpointScaling]) -> list[ProbeSummary]:
+    out = []
+    for e in endpoints:
+        for r in e.rows:
+            g, eff, cpu = r.cpu_growth, r.efficiency, r.cpu_per_call
+            out.append(ProbeSummary(
+                scenario=e.scenario, endpoint=e.endpoint, interpreter=r.interpreter, threads=r.threads,
+                cpu_per_call=round(cpu.mean, 6), cpu_per_call_low=_rounded(cpu.low), cpu_per_call_high=_rounded(cpu.high),
+                calls_per_s=round(r.throughput.mean, 3), busy_cores=round(r.busy_cores, 3),
+                cpu_growth=None if g is None else round(g.ratio, 4),
+                cpu_growth_low=None if g is None else _rounded(g.low, 4),
+                cpu_growth_high=None if g is None else _rounded(g.high, 4),
+                efficiency=None if eff is None else round(eff.ratio, 4),
+                efficiency_low=None if eff is None else _rounded(eff.low, 4),
+                efficiency_high=None if eff is None else _rounded(eff.high, 4), verdict=e.verdict))
+    return out
+
+
+def profile_cause_entries(run: RunRecord) -> list[ProfileCauseSummary]:
+    return [ProfileCauseSummary(scenario=p.scenario, server=p.server, interpreter=p.interpreter, cause=c.cause,
+                                share=c.share, cpu_ms_per_request=c.cpu_ms_per_request)
+            for p in run.profiles if p.error is None for c in p.causes]
+
+
 def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequence[Comparison],
+                   diagnoses: Sequence[ScenarioDiagnosis] = (), probe: Sequence[EndpointScaling] = (),
                    safety: SafetySummary | None = None) -> SummaryRecord:
-    """summary.json of ``run``, from its configurations, the comparisons found between them and its safety object."""
+    """summary.json of ``run``, from its configurations, the comparisons found between them, its diagnosis, the
+    probe's table and its safety object."""
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
                          capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
-                         safety=safety)
+                         diagnosis=tuple(finding_entries(diagnoses)), probe=tuple(probe_entries(probe)),
+                         profile_causes=tuple(profile_cause_entries(run)), safety=safety)

@@ -29,9 +29,17 @@ nor names modules that need it, so the app pass is repeated without it to name w
 the setting masks, and the distribution pass (which would only echo the setting) is
 skipped.
 
+The two passes answer different questions, and the verdict keeps them apart: the app
+pass says whether *your app's import* turns the GIL on (``gil-enabled``: every server of
+it runs under the GIL); the distribution pass says whether a distribution installed
+from your requirements *would*, if something imported it (``requirement-needs-gil``:
+the app as imported leaves the GIL off, and a code path that imports that distribution
+later turns it on for the rest of the process).
+
 The report is a plain JSON-able dict (:func:`audit`); :func:`render` turns it into
 text and :func:`exit_status` into the command's status: non-zero when the GIL ends
-up enabled on the free-threaded interpreter, or the app cannot be imported.
+up enabled on the free-threaded interpreter, when a distribution would turn it on, or
+when the app cannot be imported.
 """
 
 from __future__ import annotations
@@ -464,27 +472,57 @@ def audit(options: AuditOptions, interpreters: Mapping[str, Interpreter], progre
     return report
 
 
+def would_enable(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Distributions whose own import turns the GIL on: ``{"distribution", "version", "modules"}``."""
+    return [{"distribution": d["name"], "version": d["version"], "modules": [o["module"] for o in d["offenders"]]}
+            for d in report["distributions"]["results"] if d["gil_enabled"]]
+
+
 def _verdict(report: Mapping[str, Any]) -> dict[str, Any]:
-    """Summarise: who turned the GIL on, whether it ended up on, and the exit status."""
+    """Summarise: who turned the GIL on (the app's import, or a distribution if imported), and the exit status."""
     app, ft = report["app"], report["interpreter"]["free_threaded"]
     forced = report["python_gil"]["value"]
-    dist_on = [d for d in report["distributions"]["results"] if d["gil_enabled"]]
-    by: list[str] = list(dict.fromkeys(
-        [o["module"] for o in app["offenders"]] + [o["module"] for d in dist_on for o in d["offenders"]]))
-    gil_on = bool(app["gil_enabled"]) or bool(dist_on)
+    latent = would_enable(report)
+    app_by = [o["module"] for o in app["offenders"]]
+    by: list[str] = list(dict.fromkeys(app_by + [m for d in latent for m in d["modules"]]))
+    app_on = bool(app["gil_enabled"])
+    gil_on = app_on or bool(latent)
     if not app["imported"]:
         verdict, status = "import-failed", 1
     elif not ft:
         verdict, status = "gil-build", 0
-    elif gil_on:
+    elif app_on:
         verdict, status = "gil-enabled", 1
         if forced == "1":
             by = by or ["PYTHON_GIL=1"]
+            app_by = app_by or ["PYTHON_GIL=1"]
+    elif latent:
+        verdict, status = "requirement-needs-gil", 1
     elif forced == "0":
         verdict, status = "gil-forced-off", 0
     else:
         verdict, status = "clean", 0
-    return {"gil_enabled": gil_on, "gil_enabled_by": by, "verdict": verdict, "exit_status": status}
+    return {"gil_enabled": gil_on, "gil_enabled_by": by, "app_gil_enabled": app_on if app["imported"] else None,
+            "app_enabled_by": app_by, "would_enable": latent, "verdict": verdict, "exit_status": status}
+
+
+def import_line(report: Mapping[str, Any]) -> str:
+    """One line on who turns the GIL on: the app's own import, or a distribution of the requirements if imported.
+
+    ``GIL after importing shop.main:app: off; in the environment, lxml 5.3 (lxml.etree) would turn it on if imported``.
+    """
+    app = report["app"]
+    head = f"GIL after importing {app['target']}: "
+    if not app["imported"]:
+        return head + f"not imported ({app['error']})"
+    own = list(report.get("app_enabled_by") or [])
+    text = head + (f"ON, turned on by the app's own import of {', '.join(own) or 'an unnamed module'}"
+                   if report.get("app_gil_enabled") else "off")
+    latent = [d for d in report.get("would_enable", []) if not set(d["modules"]) <= set(own)]
+    if latent:
+        named = ", ".join(f"{d['distribution']} {d['version']} ({', '.join(d['modules'])})" for d in latent)
+        text += f"; in the environment, {named} would turn it on if imported"
+    return text
 
 
 def exit_status(report: Mapping[str, Any]) -> int:
@@ -563,10 +601,16 @@ def render(report: Mapping[str, Any]) -> str:
 
 def _verdict_line(report: Mapping[str, Any]) -> str:
     label, verdict = report["interpreter"]["label"], report["verdict"]
-    by = ", ".join(report["gil_enabled_by"]) or "an unnamed import"
+    app_by = ", ".join(report.get("app_enabled_by") or report["gil_enabled_by"]) or "an unnamed import"
+    latent = ", ".join(f"{d['distribution']} {d['version']} ({', '.join(d['modules'])})"
+                       for d in report.get("would_enable", [])) or "a distribution"
     text = {
         "clean": f"Verdict: the GIL stays off on {label}. No offender.",
-        "gil-enabled": f"Verdict: the GIL is ENABLED on {label}, by {by}. Free-threaded results would be invalid.",
+        "gil-enabled": f"Verdict: the GIL is ENABLED on {label} by the app's own import ({app_by}). Free-threaded "
+                       "results would be invalid.",
+        "requirement-needs-gil": f"Verdict: importing {report['app']['target']} leaves the GIL off on {label}, but "
+                                 f"{latent} would turn it on if imported: a code path (or a server) that imports it "
+                                 "runs every later request under the GIL.",
         "gil-forced-off": f"Verdict: the GIL stays off on {label} only because PYTHON_GIL=0 is forced; see the "
                           "risk above for any module that needs it.",
         "gil-build": f"Verdict: {label} is a GIL build; the GIL is always on there. Audit 3.14t with --interpreter ft.",

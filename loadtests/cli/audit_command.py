@@ -50,7 +50,9 @@ def audit(app: str | None, app_dir: str | None, requirements: str | None, module
     PYTHON_GIL=1); a forced value is reported as such.
     With --requirements, the environment built from your requirements is audited (it is
     built first if needed), and --app-dir is where your app is imported from.
-    Exits 1 when the GIL ends up enabled or the app cannot be imported.
+    The verdict tells the app's own import turning the GIL on (gil-enabled) from a
+    distribution of its environment that would, if imported (requirement-needs-gil).
+    Exits 1 for either, or when the app cannot be imported.
     """
     options = AuditOptions(app=app or BUILTIN_APP, modules=modules, routes_dirs=routes_dirs, interpreter=interpreter,
                            distributions=distributions, timeout_s=timeout_s, python_gil=python_gil)

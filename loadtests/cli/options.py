@@ -128,7 +128,7 @@ def preset_options(default_preset: str) -> Decorator:
     """A preset and its overrides; ``default_preset`` is the command's own (capacity has its own preset)."""
     return apply([
         click.option("--preset", default=default_preset, show_default=True, envvar="LAB_PRESET", show_envvar=True,
-                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune)."),
+                     help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune, diagnose)."),
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
                      help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
@@ -194,6 +194,12 @@ def preset_options(default_preset: str) -> Decorator:
         loop_option,
         click.option("--no-threads-bench", "skip_microbench", is_flag=True,
                      help="Skip the preset's HTTP-free threads microbenchmark."),
+        click.option("--profile/--no-profile", default=None, envvar="LAB_PROFILE", show_envvar=True,
+                     help="Sample each headline server with perf in an extra window after its measured ones "
+                          "(default: the preset's; the default, full and diagnose presets do). See docs/diagnosis.md."),
+        click.option("--probe/--no-probe", default=None, envvar="LAB_PROBE", show_envvar=True,
+                     help="Call each endpoint the load reaches in process, from 1 to N threads, before the first "
+                          "window (default: the preset's; always with --app, --requirements or --locustfile)."),
         click.option("--resume", "resume_dir", type=click.Path(file_okay=False, exists=True),
                      help="Complete an interrupted run directory instead of starting a new one."),
         app_option,

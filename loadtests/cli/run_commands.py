@@ -1,4 +1,4 @@
-"""``gil-lab setup``, ``doctor``, ``run``, ``compare`` and ``serve``."""
+"""``gil-lab setup``, ``doctor``, ``run``, ``compare``, ``diagnose``, ``capacity`` and ``serve``."""
 
 from __future__ import annotations
 
@@ -101,6 +101,28 @@ def compare(slo_ms: float, target_rps: float | None, **options: Any) -> RunResul
 
 
 @click.command()
+@preset_options("diagnose")
+@slo_option
+@lab_errors
+@expect_option
+def diagnose(slo_ms: float, **options: Any) -> RunResult:
+    """Why it scales on 3.14t or not: every finding with its evidence (the diagnose preset: compute).
+
+    Probes each endpoint the load reaches in process, from 1 to N threads (CPU per call and
+    parallel efficiency on both interpreters), measures 3.14 against 3.14t on warm servers,
+    then samples each server with perf under the same load (native flame graphs and causes:
+    reference counting on shared objects, locks, garbage collection, the allocator) and reads
+    its Python stacks from outside. Works on a team's app like compare (--app, --locustfile).
+    Writes the run and its reports, and prints the findings. See docs/diagnosis.md.
+    """
+    request = RunRequest(**{**options, "probe": options.get("probe") is not False,
+                            "profile": options.get("profile") is not False})
+    result = compare_workflow(request, progress, slo_ms, None)
+    click.echo(render_terminal(result.analysis))
+    return result
+
+
+@click.command()
 @preset_options("capacity")
 @slo_option
 @target_option
@@ -163,4 +185,4 @@ def serve(interpreter: str, server: str, workers: int, threads: int, port: int, 
     click.echo("stopping")
 
 
-COMMANDS = (setup, doctor, run, compare, capacity, serve)
+COMMANDS = (setup, doctor, run, compare, diagnose, capacity, serve)

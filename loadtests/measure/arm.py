@@ -48,6 +48,7 @@ class Arm:
     skip: Cell | None = None  # the record that says why
     tree: str = ""  # its name in the sampler
     log_path: Path | None = None  # the server's output; None for an app the lab did not start
+    python: Path | None = None  # the interpreter serving the app; None for an app the lab did not start
 
     @property
     def external(self) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from loadtests.core.progress import format_seconds
 from loadtests.measure.arm import Arm
 from loadtests.measure.server_pool import ServerPool, died
-from loadtests.measure.window_measurement import measure_window
+from loadtests.measure.window_measurement import WindowBench, measure_window
 from loadtests.plan.comparisons import ComparisonPlan
 from loadtests.results.records import Cell, CellConfig, ComparisonRun, Plan, Stopping
 from loadtests.results.run_writer import RunWriter
@@ -34,6 +34,9 @@ class Decision:
 #: ``rule(comparison, cells so far, plan, seconds elapsed) -> Decision``. The workflow supplies the
 #: adaptive one (it needs the paired statistics); :func:`fixed_pairs` needs none.
 StopRule = Callable[[ComparisonPlan, Sequence[Cell], Plan, float], Decision]
+#: ``after(comparison, arms, bench)``: extra work on the warm servers once a comparison's windows are done
+#: (the profile windows); never a measured window of the comparison.
+AfterComparison = Callable[[ComparisonPlan, Sequence[Arm], WindowBench], None]
 
 
 def complete_blocks(cells: Sequence[Cell], comparison: ComparisonPlan) -> int:
@@ -69,8 +72,9 @@ def finish(run: RunWriter, comparison: ComparisonPlan, stopping: Stopping, start
 class PairedComparison:
     """Runs one comparison of a run: its arms' windows in blocks until the stopping rule says stop."""
 
-    def __init__(self, run: RunWriter, pool: ServerPool, stop_rule: StopRule, say: Callable[[str], None]) -> None:
-        self.run, self.pool, self.stop_rule, self.say = run, pool, stop_rule, say
+    def __init__(self, run: RunWriter, pool: ServerPool, stop_rule: StopRule, say: Callable[[str], None],
+                 after: AfterComparison | None = None) -> None:
+        self.run, self.pool, self.stop_rule, self.say, self.after = run, pool, stop_rule, say, after
 
     def measure(self, comparison: ComparisonPlan, total: int) -> None:
         started = time.monotonic()
@@ -99,6 +103,8 @@ class PairedComparison:
                 self.say(f"    stop: {why}")
                 self.pool.forget(servers)
                 break
+        if self.after is not None and stopping != "server failed":
+            self.after(comparison, live, self.pool.bench)
         finish(self.run, comparison, stopping, started)
 
     def _ask(self, comparison: ComparisonPlan, started: float) -> Decision:

@@ -83,7 +83,9 @@ def _record(label: str, server: str, answer: Mapping[str, Any], routes: Sequence
     tasks = tuple(
         PreflightTask(user_class=t["user_class"], task=t["task"], error=t["error"], requests=tuple(
             PreflightRequest(method=r["method"], path=r["path"], name=r["name"], status=r["status"], error=r["error"],
-                             route=match_route(r["method"], r["path"], routes)) for r in t["requests"]))
+                             route=match_route(r["method"], r["path"], routes), query=r.get("query") or "",
+                             body_base64=r.get("body_base64"), content_type=r.get("content_type"))
+            for r in t["requests"]))
         for t in answer.get("tasks", []))
     return Preflight(interpreter=label, server=server, tasks=tasks, seconds=round(seconds, 2))
 

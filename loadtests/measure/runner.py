@@ -10,7 +10,9 @@ The pieces, each in its own module:
 - one window (``window_measurement.py``): load, samples, CPU and memory, validity, a Cell;
 - the paired comparison loop (``comparison_loop.py``): windows in palindromic blocks
   until the stopping rule says stop;
-- the capacity loop (``capacity_loop.py``): each arm's search for its rate at the SLO.
+- the capacity loop (``capacity_loop.py``): each arm's search for its rate at the SLO;
+- the profile windows (``profiling.py``): when the plan asks, each headline server is
+  sampled by perf once its comparison's windows are done.
 
 The runner holds them together: one Locust session and one sampler per scenario, the
 loop the plan asks for, and Ctrl-C. The once-per-run steps (prepare, audit,
@@ -24,10 +26,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from loadtests.measure import native_profile
 from loadtests.measure.capacity_loop import CapacityComparison
 from loadtests.measure.comparison_loop import PairedComparison, StopRule, fixed_pairs
 from loadtests.measure.load_session import LoadSession, SessionSettings, load_session
 from loadtests.measure.master import MasterSettings
+from loadtests.measure.profile_window import PYTHON_HZ
+from loadtests.measure.profiling import Profiler
 from loadtests.measure.run_record import RunOptions, external_infos, interpreter_infos, new_record
 from loadtests.measure.sampling import Sampler
 from loadtests.measure.server_pool import CELL_DIR_ENV, ServerLauncher, ServerPool
@@ -88,6 +93,7 @@ class Runner:
         self.say(f"==> run {record.run_id}: {len(todo)} of {total} comparisons to measure -> {self.run_dir}")
         launcher = ServerLauncher(self.run_dir, record.settings, record.interpreters,
                                   self.master.bind if self.master else LOOPBACK, self.server_env)
+        profiler = self._profiler()
         try:
             for scenario in dict.fromkeys(c.scenario for c in todo):
                 mine = [c for c in todo if c.scenario == scenario]
@@ -97,7 +103,8 @@ class Runner:
                     sampler.add_tree("client", session.pids)
                     bench = WindowBench(self.run_dir, record.settings, session, sampler)
                     pool = ServerPool(launcher.start, stack, bench, self.run, self.say)
-                    loop = PairedComparison(self.run, pool, self.stop_rule, self.say) if self.plan.capacity is None \
+                    loop = PairedComparison(self.run, pool, self.stop_rule, self.say,
+                                            profiler.after if profiler else None) if self.plan.capacity is None \
                         else CapacityComparison(self.run, pool, self.plan.capacity, self.say)
                     for comparison in mine:
                         loop.measure(comparison, total)
@@ -108,6 +115,19 @@ class Runner:
             raise
         self.run.finish()
         return self.run_dir
+
+    def _profiler(self) -> Profiler | None:
+        """The profile windows, when the plan asks for them; whether perf can run here is recorded once."""
+        if not self.plan.profile or self.plan.capacity is not None:
+            return None
+        setup = self.run.record.profiling
+        if setup is None:
+            setup = native_profile.setup(PYTHON_HZ)
+            self.run.record_step(profiling=setup)
+            self.say("==> profiles: " + (f"perf {setup.event} at {setup.frequency_hz} Hz, {setup.unwinding} unwinding, "
+                                         f"a {setup.window_s:g} s window per headline server" if setup.available
+                                         else f"not taken: {setup.reason}. {setup.remedy}"))
+        return Profiler(self.run, setup, comparisons(self.plan.configs), self.say)
 
     @contextmanager
     def _session(self, comparison: ComparisonPlan) -> Iterator[LoadSession]:

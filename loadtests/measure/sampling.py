@@ -22,12 +22,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from loadtests.results.records import Sample, ThreadCores
+
+#: The kind of a thread the server's layer did not list (it started or ended around the question).
+UNKNOWN_KIND = "unknown"
 
 
 @dataclass(frozen=True)
@@ -177,23 +181,30 @@ class WindowUsage:
     thread_cores: tuple[ThreadCores, ...] = ()  # by OS thread name, busiest first
 
 
-def thread_groups(first: TreeSample, last: TreeSample, wall: float) -> tuple[ThreadCores, ...]:
-    """Busy cores per thread name between two readings (threads that started in between count from 0)."""
+def thread_groups(first: TreeSample, last: TreeSample, wall: float,
+                  kinds: Mapping[int, str] | None = None) -> tuple[ThreadCores, ...]:
+    """Busy cores per thread name and kind between two readings (threads that started in between count from 0).
+
+    ``kinds`` is what the server's layer said each thread is (tid -> kind); without it the kind is not known.
+    """
     before = {tid: cpu for tid, _, cpu in first.thread_cpu}
-    cores: dict[str, float] = defaultdict(float)
-    count: dict[str, int] = defaultdict(int)
+    cores: dict[tuple[str, str | None], float] = defaultdict(float)
+    count: dict[tuple[str, str | None], int] = defaultdict(int)
     for tid, name, cpu in last.thread_cpu:
-        cores[name] += max(0.0, cpu - before.get(tid, 0.0)) / wall
-        count[name] += 1
-    ordered = sorted(cores, key=lambda n: cores[n], reverse=True)
-    return tuple(ThreadCores(name=n, threads=count[n], cores=round(cores[n], 3)) for n in ordered)
+        key = (name, None if kinds is None else kinds.get(tid, UNKNOWN_KIND))
+        cores[key] += max(0.0, cpu - before.get(tid, 0.0)) / wall
+        count[key] += 1
+    ordered = sorted(cores, key=lambda k: cores[k], reverse=True)
+    return tuple(ThreadCores(name=n, threads=count[(n, k)], cores=round(cores[(n, k)], 3), kind=k) for n, k in ordered)
 
 
-def usage_in_window(samples: list[TreeSample], start: float, end: float) -> WindowUsage | None:
+def usage_in_window(samples: list[TreeSample], start: float, end: float,
+                    kinds: Mapping[int, str] | None = None) -> WindowUsage | None:
     """Average cores, peak RSS and peak threads between ``start`` and ``end``.
 
     Uses the first sample at or after ``start`` and the last at or before ``end``;
-    None when the window holds fewer than two samples.
+    None when the window holds fewer than two samples. ``kinds`` (tid -> kind) labels the
+    per-thread figures.
     """
     inside = [s for s in samples if start - 0.25 <= s.t <= end + 0.25]
     if len(inside) < 2:
@@ -215,7 +226,7 @@ def usage_in_window(samples: list[TreeSample], start: float, end: float) -> Wind
         process_cores=per_process,
         pss_mb_peak=max(pss) / 2**20 if pss else None,
         uss_mb_peak=max(uss) / 2**20 if uss else None,
-        thread_cores=thread_groups(first, last, wall) if last.thread_cpu else (),
+        thread_cores=thread_groups(first, last, wall, kinds) if last.thread_cpu else (),
     )
 
 

@@ -40,6 +40,7 @@ class Started:
     server: WindowServer
     log_path: Path | None = None  # None: an app the lab did not start
     external_mismatch: str | None = None  # an external app that cannot stand for the configuration: why
+    python: Path | None = None  # the interpreter serving the app (None: an app the lab did not start)
 
 
 #: ``start(config, stack) -> Started``; raises ServerRefused, ServerError or another LabError.
@@ -62,21 +63,26 @@ class ServerLauncher:
             external: ExternalServer = external_server(url)
             reason = external_mismatch(config, external.runtime) if external.runtime else None
             return Started(external, None, reason)
+        settings = self.server_settings(config)
+        directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)
+        info = self.interpreters.get(config.interpreter)
+        version = settings.spec.version_in(info.packages) if info else None
+        server = stack.enter_context(running_server(settings, directory / "server.log", version))
+        return Started(server, server.log_path, python=Path(settings.python))
+
+    def server_settings(self, config: CellConfig) -> ServerSettings:
+        """How the server of ``config`` is started (the probe imports the app the same way)."""
         directory = self.run_dir / "servers" / cell_dir_name(server_key(config).config_id)
         service = self.settings.service
         python, app, app_dir = envs.app_python(config.flavour.env_name), "app.main:app", None
         if service is not None:
             python, app, app_dir = service_python(service, config.interpreter), service.app, service.app_dir
-        settings = ServerSettings(
+        return ServerSettings(
             server=config.server, python=python, workers=config.workers, host=self.host,
             threads=config.threads, http=config.http, loop=config.loop, python_gil=config.python_gil,
             app=app, app_dir=None if app_dir == str(LAB_ROOT) else app_dir,
             routes_dirs=config.routes_dirs, cpus=config.cpus,
             extra_env=tuple(sorted({**self.server_env, CELL_DIR_ENV: str(directory)}.items())))
-        info = self.interpreters.get(config.interpreter)
-        version = settings.spec.version_in(info.packages) if info else None
-        server = stack.enter_context(running_server(settings, directory / "server.log", version))
-        return Started(server, server.log_path)
 
 
 def service_python(service: ServiceSettings, label: str) -> Path:
@@ -109,7 +115,7 @@ class ServerPool:
             self.say(f"    {config.label}: {skip.invalid_reason}")
             return Arm(config, None, skip=skip)
         started = self.servers[key]
-        return Arm(config, started.server, tree=self._tree(key), log_path=started.log_path)
+        return Arm(config, started.server, tree=self._tree(key), log_path=started.log_path, python=started.python)
 
     def arms(self, comparison: ComparisonPlan) -> list[Arm]:
         """The arms of a comparison that have a server (the others are recorded as skipped)."""

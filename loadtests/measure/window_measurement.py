@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.measure.load_workers import window_workers, worker_label
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
+from loadtests.measure.thread_kinds import fetch_kinds
 from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
 from loadtests.measure.windows import latency_summary, open_loop_window, stats_between
 from loadtests.plan.comparisons import ComparisonPlan
@@ -82,7 +83,8 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
             draft.runtime_after = server.fetch_runtime()
         except NOT_ANSWERING:
             draft.runtime_after = None
-        collect(draft, bench, arm, start, end, workers, open_load)
+        kinds = fetch_kinds(server.base_url) if server.pid else {}
+        collect(draft, bench, arm, start, end, workers, open_load, kinds or None)
         check_faults(draft, bench, arm, end)
     except Aborted as exc:
         record_crash(draft, bench, arm)
@@ -145,8 +147,9 @@ def check_faults(draft: CellDraft, bench: WindowBench, arm: Arm, end: float) -> 
 
 
 def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: float,
-            locust_workers: Sequence[WorkerState] = (), open_load: OpenLoad | None = None) -> None:
-    """Samples, statistics, usage and the verdict of a window that ran to its end."""
+            locust_workers: Sequence[WorkerState] = (), open_load: OpenLoad | None = None,
+            kinds: Mapping[int, str] | None = None) -> None:
+    """Samples, statistics, usage and the verdict of a window that ran to its end (``kinds``: the layer's threads)."""
     config, session, sampler, validity = arm.config, bench.session, bench.sampler, bench.settings.validity
     late = session.wait_for_reports(end, [w.id for w in locust_workers])
     drained = session.drain()
@@ -162,7 +165,7 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
     sampled = arm.server is not None and bool(arm.server.pid)
     server_series = sampler.readings(arm.tree) if sampled else []
     client_series = sampler.readings("client")
-    server_use = usage_in_window(server_series, start, end)
+    server_use = usage_in_window(server_series, start, end, kinds)
     client_use = usage_in_window(client_series, start, end)
     draft.rps, draft.requests, draft.failures = round(stats.rps, 3), stats.requests, stats.failures
     draft.latency_ms, draft.rps_series = stats.latency_ms, stats.rps_series

@@ -142,7 +142,8 @@ def load_preset(name: str) -> Plan:
                     float(data.get("duration_s", 3)), int(data.get("repeats", 3)), tuple(configs),
                     _microbench(data), tuple(data.get("prepare", [])), bool(data.get("audit", False)),
                     transition_s=float(data.get("transition_s", 1.0)), precision=_optional(data, "precision"),
-                    max_time_s=_optional(data, "max_time_s"), capacity=_capacity(data, path))
+                    max_time_s=_optional(data, "max_time_s"), capacity=_capacity(data, path),
+                    probe=bool(data.get("probe", False)), profile=bool(data.get("profile", False)))
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"preset {path}: {exc}") from None
 
@@ -186,6 +187,8 @@ class Overrides:
     locustfile_scenario: str | None = None  # a team's Locust file (its stem): replaces the preset's scenarios
     python_gil_0: bool = False  # add a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: tuple[int, ...] | None = None  # anyio thread limits: every configuration at each of them
+    probe: bool | None = None  # the per-endpoint scaling probe before the first window
+    profile: bool | None = None  # profile windows on the headline servers
 
 
 def first_scenario_configs(configs: list[CellConfig], scenario: str) -> list[CellConfig]:
@@ -295,6 +298,8 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
             max_time_s=time_budget(preset, overrides.precision, overrides.max_time_s),
             capacity=(replace(preset.capacity, slo_ms=overrides.slo_ms)
                       if preset.capacity is not None and overrides.slo_ms is not None else preset.capacity),
+            probe=preset.probe if overrides.probe is None else overrides.probe,
+            profile=preset.profile if overrides.profile is None else overrides.profile,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

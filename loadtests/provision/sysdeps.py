@@ -2,6 +2,9 @@
 
 - The CPython build needs a C toolchain and the headers of the optional modules.
 - The report's browser test needs Debian's Chromium.
+- The diagnosis samples each server natively with Linux ``perf`` (Debian's linux-perf);
+  without it the diagnosis still runs, from the probe and the run's own signals, and says
+  how to install it.
 
 ``python3 -m loadtests.provision.sysdeps [--install] [--best-effort] [--for build,browser]``.
 Without ``--install`` it only reports; with it, it runs ``apt-get`` when it can (root,
@@ -22,6 +25,7 @@ GROUPS = {
     "build": ["build-essential", "pkg-config", "libssl-dev", "libffi-dev", "zlib1g-dev", "libbz2-dev",
               "liblzma-dev", "libsqlite3-dev", "libreadline-dev", "uuid-dev", "libncurses-dev", "libzstd-dev"],
     "browser": ["chromium"],
+    "profile": ["linux-perf"],
 }
 
 

@@ -27,6 +27,7 @@ from loadtests.core.wording import format_interval, verdict
 from loadtests.report import charts
 from loadtests.report.capacity_text import CapacityTables, capacity_tables
 from loadtests.report.card import summary_section
+from loadtests.report.diagnosis_evidence import probe_blocks, profile_blocks
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
 from loadtests.report.html import render_html
 from loadtests.report.markdown import render_markdown
@@ -458,7 +459,8 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (
-        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)), *diagnosis_blocks(a))),
+        Section("verdict", "Verdict", (Paragraph(verdict_paragraph(a)), *diagnosis_blocks(a), *probe_blocks(a),
+                                       *profile_blocks(a, run_dir))),
         Section("throughput", "Throughput", (
             Paragraph("Mean requests per second over valid repeats, with 95% confidence intervals, for every "
                       "scenario × server × interpreter, including the 3.14 N-process baseline (green)."),

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import KIND_PROCESSES, Comparison, ConfigSummary
+from loadtests.report.diagnosis_evidence import evidence_text
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
 from loadtests.report.safety_text import race_lines, safe_to_move, safety_tables
@@ -239,7 +240,8 @@ def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, diagnosis: Sequ
 
 def card_diagnosis(a: Analysis, scenario: str) -> list[str]:
     """Each finding of the scenario in one line (server, title, evidence): what its card shows."""
-    return [f"{d.server}: {f.title}. {f.evidence}" for d in a.diagnoses if d.scenario == scenario
+    return [f"{d.server}: {f.title}. {f.detail}" + (f" (evidence: {evidence_text(f.evidence)})" if f.evidence else "")
+            for d in a.diagnoses if d.scenario == scenario
             for f in d.findings]
 
 

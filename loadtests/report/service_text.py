@@ -15,6 +15,7 @@ from typing import Any
 
 from loadtests.analysis.figures import diagnosis as rules
 from loadtests.analysis.figures.analysis import Analysis
+from loadtests.report.diagnosis_evidence import evidence_text
 from loadtests.report.document import Paragraph, Table, plain
 
 
@@ -32,15 +33,18 @@ def _thresholds() -> str:
 
 
 def diagnosis_blocks(a: Analysis) -> list[Any]:
-    rows = [(d.scenario, d.server, f.title, f.evidence, f.change) for d in a.diagnoses for f in d.findings]
+    rows = [(d.scenario, d.server, f.title, f.detail, evidence_text(f.evidence), f.change)
+            for d in a.diagnoses for f in d.findings]
     blocks: list[Any] = [Paragraph(
         "**Diagnosis.** Why each scenario does or does not scale, from what this run measured: the server's CPU per thread (the "
         "event loop's against the worker threads'), requests in flight, rps per busy core, the GIL state of every "
         "window, the load generator's CPU and, for your own service, the routes your Locust file reached and how "
         "the app's table declares them. Each finding names what you can change.")]
     if rows:
-        blocks.append(Table("diagnosis", ("scenario", "server", "finding", "evidence", "what you can change"),
-                            tuple(rows), "Diagnosis per scenario and server"))
+        blocks.append(Table("diagnosis", ("scenario", "server", "finding", "what was measured", "evidence",
+                                          "what you can change"),
+                            tuple(rows), "Diagnosis per scenario and server (server `probe`: the in-process probe); "
+                                         "the evidence column is summary.json's"))
     else:
         blocks.append(Paragraph("No scenario has valid windows to diagnose."))
     if a.run.gil_culprits:
@@ -89,7 +93,10 @@ def terminal_lines(a: Analysis, width: int = 110) -> list[str]:
     lines = []
     for d in a.diagnoses:
         for f in d.findings:
-            lines += textwrap.wrap(plain(f"{d.scenario}/{d.server}: {f.title}. {f.evidence}"), width,
+            lines += textwrap.wrap(plain(f"{d.scenario}/{d.server}: {f.title}. {f.detail}"), width,
                                    initial_indent="  ", subsequent_indent="    ")
+            if f.evidence:
+                lines += textwrap.wrap(f"evidence: {evidence_text(f.evidence)}", width, initial_indent="    ",
+                                       subsequent_indent="      ")
             lines += textwrap.wrap(plain(f"-> {f.change}"), width, initial_indent="    ", subsequent_indent="       ")
     return ["diagnosis:", *lines] if lines else []

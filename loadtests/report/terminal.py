@@ -6,6 +6,7 @@ from loadtests.analysis.figures.analysis import Analysis
 from loadtests.core.text import text_table
 from loadtests.core.wording import verdict
 from loadtests.report.capacity_text import capacity_tables
+from loadtests.report.diagnosis_evidence import terminal_evidence
 from loadtests.report.document import Table, plain
 from loadtests.report.safety_text import race_lines, safe_to_move
 from loadtests.report.service_text import terminal_lines
@@ -33,6 +34,9 @@ def render_terminal(a: Analysis) -> str:
             lines += ["", "Best setting per side (3.14t ÷ side: at equal settings, and each at its best):",
                       *_table(tables.tuned)]
         lines += ["", *tables.headlines, *tables.tuned_headlines]
+    evidence = terminal_evidence(a)
+    if evidence:
+        lines += ["", *evidence]
     diagnosis = terminal_lines(a)
     if diagnosis:
         lines += ["", *diagnosis]

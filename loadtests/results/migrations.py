@@ -323,13 +323,26 @@ def _v4_to_v5(doc: Document) -> Document:
 
 
 def _v5_to_v6(doc: Document) -> Document:
+    """Version 6 adds keys with defaults (no probe, no profile, the audit's older verdicts), and names the kind of
+    each thread group of a window: unknown before the server's layer said it (null)."""
+    for cell in doc["cells"]:
+        for group in cell.get("server_thread_cores") or []:
+            group.setdefault("kind", None)
+    doc["schema_version"] = 6
+    return doc
+
+
+# --- 6 -> 7 ---------------------------------------------------------------------------------
+
+
+def _v6_to_v7(doc: Document) -> Document:
     """Crashes, hangs and soaks: a run before them recorded none (a crashed cell kept only its reason)."""
     cells = [{**cell, "crash": None, "hang": None} for cell in doc["cells"]]
     safety = doc.get("safety")
-    return {**doc, "schema_version": 6, "cells": cells,
+    return {**doc, "schema_version": 7, "cells": cells,
             "safety": None if safety is None else {**safety, "soak": None}}
 
 
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
-                                                    5: _v5_to_v6}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+                                                    6: _v6_to_v7}

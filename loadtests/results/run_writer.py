@@ -23,7 +23,10 @@ from loadtests.results.records import (
     ComparisonRun,
     GilCulprit,
     Microbench,
+    NativeProfile,
     Plan,
+    ProbeRun,
+    ProfilingSetup,
     RunRecord,
     SafetyRecord,
     StepFailure,
@@ -79,6 +82,12 @@ class RunWriter:
     def add_capacity(self, search: CapacitySearch) -> None:
         self._append(capacities=search)
 
+    def add_profile(self, profile: NativeProfile) -> None:
+        self._append(profiles=profile)
+
+    def add_probe(self, probe: ProbeRun) -> None:
+        self._append(probes=probe)
+
     def _append(self, **items: Any) -> None:
         appended: dict[str, Any] = {key: (*getattr(self._record, key), item) for key, item in items.items()}
         self._record = replace(self._record, **appended)
@@ -88,10 +97,10 @@ class RunWriter:
     def record_step(self, *, microbench: Microbench | StepFailure | None = None,
                     audit: AuditOutcome | StepFailure | None = None,
                     gil_culprits: tuple[GilCulprit, ...] | None = None,
-                    safety: SafetyRecord | None = None) -> None:
+                    profiling: ProfilingSetup | None = None, safety: SafetyRecord | None = None) -> None:
         """Store the result of a once-per-run step (None leaves that step as it was)."""
         changes: dict[str, Any] = {"microbench": microbench, "audit": audit, "gil_culprits": gil_culprits,
-                                   "safety": safety}
+                                   "profiling": profiling, "safety": safety}
         self._record = replace(self._record, **{k: v for k, v in changes.items() if v is not None})
         self.save()
 
@@ -103,6 +112,9 @@ class RunWriter:
     # ---- what the loops ask of the record so far --------------------------------------------
     def finished_comparisons(self) -> set[str]:
         return {c.comparison_id for c in self._record.comparisons}
+
+    def probed_scenarios(self) -> set[str]:
+        return {p.scenario for p in self._record.probes}
 
     def cells_of(self, comparison_id: str, block: int | None = None) -> list[Cell]:
         """The windows of a comparison so far (of one block when ``block`` is given)."""

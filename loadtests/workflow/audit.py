@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from loadtests.audit.gil_audit import AuditError, AuditOptions, attribute, audit
+from loadtests.audit.gil_audit import AuditError, AuditOptions, attribute, audit, import_line
 from loadtests.core.flavour import FT, by_role
 from loadtests.core.paths import PROJECT_ROOT
 from loadtests.provision.interpreters import Interpreter
@@ -43,8 +43,13 @@ def audit_command(options: AuditOptions, progress: Progress, service: ServiceReq
 def outcome_of(report: Mapping[str, Any]) -> AuditOutcome:
     """The audit report as run.json stores it: its verdict first, the whole report beside it."""
     interpreter = report["interpreter"]
+    app_on = report.get("app_gil_enabled")
     return AuditOutcome(verdict=str(report["verdict"]), gil_enabled=bool(report["gil_enabled"]),
                         gil_enabled_by=tuple(report["gil_enabled_by"]),
+                        app_gil_enabled=None if app_on is None else bool(app_on),
+                        app_enabled_by=tuple(report.get("app_enabled_by", ())),
+                        would_enable=tuple(f"{d['distribution']} {d['version']}: {', '.join(d['modules'])}"
+                                           for d in report.get("would_enable", [])),
                         interpreter=AuditedInterpreter(str(interpreter["role"]), str(interpreter["label"]),
                                                        str(interpreter["path"]), str(interpreter["version"]),
                                                        bool(interpreter["free_threaded"])),
@@ -56,7 +61,7 @@ def audit_app_for_run(routes_dirs: tuple[str, ...], interpreters: Mapping[str, I
     """The app pass only, on 3.14t: does importing the app turn the GIL back on?"""
     progress("==> GIL audit: import the app in a fresh 3.14t process (the full audit is `gil-lab audit`)")
     report = audit(AuditOptions(routes_dirs=routes_dirs, distributions=False, interpreter=FT.role), interpreters)
-    progress(f"    GIL after importing the app: {'ON' if report['gil_enabled'] else 'off'}")
+    progress(f"    {import_line(report)}")
     return outcome_of(report)
 
 
@@ -76,8 +81,7 @@ def audit_service_for_run(service: ServiceSettings, routes_dirs: tuple[str, ...]
                            app_dir=None if Path(service.app_dir) == PROJECT_ROOT else service.app_dir,
                            only_distributions=names or None)
     report = audit(options, interpreters)
-    progress(f"    GIL after importing {service.app}: {'ON' if report['gil_enabled'] else 'off'}"
-             + (f" (by {', '.join(report['gil_enabled_by'])})" if report["gil_enabled_by"] else ""))
+    progress(f"    {import_line(report)}")
     return outcome_of(report)
 
 

@@ -48,6 +48,7 @@ from loadtests.workflow.audit import (
 )
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
+from loadtests.workflow.probing import launcher_for, probe_scenarios
 from loadtests.workflow.safety import check_for_compare, soak_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
@@ -110,6 +111,8 @@ class RunRequest:
     locustfile: str | None = None
     python_gil: str | None = None  # "0": a PYTHON_GIL=0 arm beside every 3.14t arm
     threads: str | None = None
+    profile: bool | None = None  # profile windows on the headline servers (None: the preset's)
+    probe: bool | None = None  # the per-endpoint probe (None: the preset's; always for a team's service)
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
     safety: bool = True  # a team's app with its Locust file: the response check after the windows
     safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
@@ -146,7 +149,8 @@ class RunRequest:
                          self.max_time, slo_ms=self.slo_ms,
                          cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
                          locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
-                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"))
+                         threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"),
+                         probe=self.probe, profile=self.profile)
 
 
 def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
@@ -180,8 +184,9 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
         plan = replace(plan, microbench=None, audit=False)
     if service_wanted(request.service, request.resolved_routes_dirs):
-        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs.
-        plan = replace(plan, microbench=None, audit=False)
+        # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs,
+        # and so does the per-endpoint probe of what its load sends.
+        plan = replace(plan, microbench=None, audit=False, probe=request.probe is not False)
     return plan, app_urls
 
 
@@ -273,6 +278,8 @@ def run_steps(runner: Runner, progress: Progress) -> None:
                                        "audit"))
     if isinstance(run.record.audit, AuditOutcome) and not run.record.gil_culprits:
         run.record_step(gil_culprits=culprits_of_audit(run.record.audit.report))
+    if plan.probe and not record.settings.app_urls:
+        probe_scenarios(run, launcher_for(run, runner.server_env), progress)
     if plan.microbench is not None and record.microbench is None:
         progress("==> threads microbenchmark (no HTTP): pure-Python, json and sha256 work on 1..N threads")
         run.record_step(microbench=_step(lambda: run_microbench(runner.by_role, plan.microbench, progress),

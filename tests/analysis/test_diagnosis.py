@@ -86,9 +86,9 @@ def test_a_saturated_event_loop_names_the_async_route_the_load_reached() -> None
                               ft={"rps": 41, "latency_ms": 185, "loop": 0.97, "workers": 0.06}), service())
     found = findings(run)
     loop = found["event-loop"]
-    assert "python" in loop.evidence and "0.97 cores" in loop.evidence and "1.03 of the 2 cores" in loop.evidence
-    assert "POST /cart/quote is `async def` (shop.quote)" in loop.evidence and "body Cart" in loop.evidence
-    assert "/docs" not in loop.evidence  # async, but the load never reached it
+    assert "python" in loop.detail and "0.97 cores" in loop.detail and "1.03 of the 2 cores" in loop.detail
+    assert "POST /cart/quote is `async def` (shop.quote)" in loop.detail and "body Cart" in loop.detail
+    assert "/docs" not in loop.detail  # async, but the load never reached it
     assert "make shop.quote a plain `def`" in loop.change
     assert "per-core-cost" not in found and "scales" not in found
 
@@ -100,7 +100,7 @@ def test_a_body_model_parsed_on_the_loop_is_named_for_a_sync_route() -> None:
     run = with_service(shaped(gil={"rps": 40, "latency_ms": 190, "loop": 0.9, "workers": 0.3},
                               ft={"rps": 45, "latency_ms": 170, "loop": 0.92, "workers": 0.35}), settings)
     loop = findings(run)["event-loop"]
-    assert "parses and validates the body Order of /orders on the loop" in loop.evidence
+    assert "parses and validates the body Order of /orders on the loop" in loop.detail
     assert "validate it inside the endpoint" in loop.change
 
 
@@ -109,8 +109,8 @@ def test_a_starved_server_whose_only_busy_thread_is_the_loop_is_still_loop_bound
     run = shaped(gil={"rps": 20, "latency_ms": 390, "loop": 0.48, "workers": 0.02},
                  ft={"rps": 20, "latency_ms": 395, "loop": 0.49, "workers": 0.03})
     loop = findings(run)["event-loop"]
-    assert "94% of the server's work" in loop.evidence
-    assert "no route table" in loop.evidence  # the lab's own app: the cause cannot be read from a route table
+    assert "94% of the server's work" in loop.detail
+    assert "no route table" in loop.detail  # the lab's own app: the cause cannot be read from a route table
 
 
 def test_the_worker_threads_doing_the_work_is_not_an_event_loop_finding() -> None:
@@ -131,7 +131,7 @@ def test_the_gil_coming_back_names_the_module_its_distribution_and_the_remedy() 
                      "invalid_reason": "GIL enabled on the free-threaded build by gil_lab_trap"})
     gil = findings(replace(run, gil_culprits=(culprit,)))["gil-reenabled"]
     assert "gil_lab_trap (from gil-lab-trap 0.1)" in gil.title
-    assert "4 of 4 3.14t windows reported the GIL on" in gil.evidence
+    assert "4 of 4 3.14t windows reported the GIL on" in gil.detail
     assert "Upgrade gil-lab-trap" in gil.change and "Risk: races" not in gil.change  # forcing it off is no remedy
 
 
@@ -139,7 +139,7 @@ def test_three_fourteen_already_using_every_core_leaves_nothing_to_gain() -> Non
     run = shaped(gil={"rps": 10, "latency_ms": 800, "loop": 0.05, "workers": 1.9},
                  ft={"rps": 10, "latency_ms": 800, "loop": 0.05, "workers": 1.92})
     parallel = findings(run)["already-parallel"]
-    assert "kept 1.95 of 2 usable cores busy" in parallel.evidence and "releases the GIL" in parallel.evidence
+    assert "kept 1.95 of 2 usable cores busy" in parallel.detail and "releases the GIL" in parallel.detail
     assert "Keep 3.14" in parallel.change
 
 
@@ -147,7 +147,7 @@ def test_fewer_requests_per_busy_core_on_3_14t_is_a_per_request_cost() -> None:
     run = shaped(gil={"rps": 12, "latency_ms": 660, "loop": 0.05, "workers": 0.95},
                  ft={"rps": 14, "latency_ms": 570, "loop": 0.06, "workers": 1.84})
     cost = findings(run)["per-core-cost"]
-    assert "7.4 rps per busy core against 12.0 on 3.14 (-39%)" in cost.evidence
+    assert "7.4 rps per busy core against 12.0 on 3.14 (-39%)" in cost.detail
     assert "shared mutable state" in cost.change
 
 
@@ -155,7 +155,7 @@ def test_a_saturated_load_generator_is_the_limit() -> None:
     run = shaped(gil={"rps": 900, "latency_ms": 8, "loop": 0.6, "workers": 0.2, "client": 0.95},
                  ft={"rps": 950, "latency_ms": 8, "loop": 0.6, "workers": 0.25, "client": 0.96})
     found = findings(run)
-    assert "0.96 cores per process" in found["load-generator"].evidence
+    assert "0.96 cores per process" in found["load-generator"].detail
     assert "--locust-workers" in found["load-generator"].change
 
 
@@ -164,7 +164,7 @@ def test_think_time_that_leaves_cores_idle_asks_for_more_users() -> None:
     run = with_service(shaped(gil={"rps": 20, "latency_ms": 30, "loop": 0.1, "workers": 0.5},
                               ft={"rps": 20, "latency_ms": 28, "loop": 0.1, "workers": 0.5}), settings)
     light = findings(run)["under-loaded"]
-    assert "on 3.14t only 0.56 requests were in flight" in light.evidence and "used 0.60 of 2" in light.evidence
+    assert "on 3.14t only 0.56 requests were in flight" in light.detail and "used 0.60 of 2" in light.detail
     assert "--users 43" in light.change  # 8 users × 2 cores × 1.5 / 0.56 in flight
 
 
@@ -177,7 +177,7 @@ def test_no_3_14t_environment_says_which_package_and_why() -> None:
     found = findings(with_service(shaped({"rps": 11, "latency_ms": 700, "loop": 0.05, "workers": 0.9}, {}, run),
                                   service(environments=envs)))
     assert "gil-lab-refuses-ft cannot be installed on 3.14t" in found["no-3.14t"].title
-    assert "free-threaded Python" in found["no-3.14t"].evidence and "cp314t" in found["no-3.14t"].change
+    assert "free-threaded Python" in found["no-3.14t"].detail and "cp314t" in found["no-3.14t"].change
 
 
 def test_near_ideal_speedup_reads_as_scaling() -> None:
@@ -185,7 +185,7 @@ def test_near_ideal_speedup_reads_as_scaling() -> None:
                  ft={"rps": 21, "latency_ms": 380, "loop": 0.05, "workers": 1.85})
     found = findings(run)
     assert set(found) == {"scales"}, found
-    assert "efficiency" in found["scales"].evidence
+    assert "efficiency" in found["scales"].detail
 
 
 def test_requests_waiting_for_the_gil_on_3_14_do_not_hide_a_light_load() -> None:
@@ -193,7 +193,7 @@ def test_requests_waiting_for_the_gil_on_3_14_do_not_hide_a_light_load() -> None
     run = shaped(gil={"rps": 16.7, "latency_ms": 98, "loop": 0.11, "workers": 0.62},
                  ft={"rps": 20.1, "latency_ms": 63, "loop": 0.14, "workers": 0.81})
     light = findings(run)["under-loaded"]
-    assert "on 3.14t only 1.27 requests were in flight" in light.evidence and "--users 19" in light.change
+    assert "on 3.14t only 1.27 requests were in flight" in light.detail and "--users 19" in light.change
 
 
 def test_a_python_gil_0_arm_is_a_risk_and_never_the_headline() -> None:
@@ -208,7 +208,7 @@ def test_a_python_gil_0_arm_is_a_risk_and_never_the_headline() -> None:
     run = replace(run, cells=run.cells + forced, gil_culprits=(culprit,))
     found = findings(run)
     risk = found["python-gil-0"]
-    assert "PYTHON_GIL=0 against 3.14: 1.82×" in risk.evidence and "gil_lab_trap (from gil-lab-trap 0.1)" in risk.evidence
+    assert "PYTHON_GIL=0 against 3.14: 1.82×" in risk.detail and "gil_lab_trap (from gil-lab-trap 0.1)" in risk.detail
     assert "Risk: races under load" in risk.change
     assert "scales" not in found  # the forced arm is not the headline: the default arm had no valid window
 
@@ -230,5 +230,47 @@ def test_a_busy_loop_below_saturation_states_the_ceiling_it_puts_on_one_process(
     found = findings(run)
     ceiling = found["loop-ceiling"]
     assert ceiling.title == "the event loop caps one process at about 127 rps"  # 38 rps / 0.30 cores of the loop
-    assert "POST /cart/quote is `async def` (shop.quote)" in ceiling.evidence
+    assert "POST /cart/quote is `async def` (shop.quote)" in ceiling.detail
     assert "make shop.quote a plain `def`" in ceiling.change and "event-loop" not in found
+
+
+def pooled(cell: Cell, rps: float, latency_ms: float, pool: float, loop: float, kinds: bool) -> Cell:
+    """A window of a service that runs its queries in its own ThreadPoolExecutor of 8 threads."""
+    threads = (ThreadCores("ThreadPoolExecu", 8, pool, "executor" if kinds else None),
+               ThreadCores("python", 1, loop, "event-loop" if kinds else None),
+               ThreadCores("AnyIO worker th", 8, 0.02, "anyio-worker" if kinds else None))
+    assert cell.latency_ms is not None
+    return replace(cell, rps=rps, server_cpu_cores=round(pool + loop + 0.02, 3), client_cpu_cores=0.05,
+                   latency_ms=replace(cell.latency_ms, mean=latency_ms), server_thread_cores=threads)
+
+
+def test_an_apps_own_pool_is_never_taken_for_the_event_loop_and_no_finding_contradicts_another() -> None:
+    """The pool's 8 threads, cut by the kernel to one name, did the work: 26.9 rps on 3.14t, scaling."""
+    for kinds in (True, False):
+        run = load_run(FIXTURE)
+        run = replace(run, cells=tuple(
+            pooled(c, 26.9, 290, 1.62, 0.1, kinds) if c.free_threaded else pooled(c, 13.5, 580, 0.9, 0.05, kinds)
+            for c in run.cells))
+        found = findings(run)
+        assert "loop-ceiling" not in found and "event-loop" not in found, (kinds, found.keys())
+        assert "scales" in found
+        if kinds:  # the loop, as the layer named it, used 0.1 cores: a ceiling far above what was served
+            (only,) = diagnose(run)
+            assert not any("ThreadPoolExecu" in f.detail for f in only.findings)
+
+
+def test_a_finding_that_a_stronger_one_contradicts_is_dropped() -> None:
+    from loadtests.analysis.diagnosis import consistent
+    from loadtests.analysis.figures.diagnosis import Finding
+
+    kept = consistent([Finding("loop-ceiling", "t", "d", "c"), Finding("scales", "t", "d", "c"),
+                       Finding("per-core-cost", "t", "d", "c")])
+    assert [f.code for f in kept] == ["scales", "per-core-cost"]
+
+
+def test_every_finding_carries_its_figures() -> None:
+    run = shaped(gil={"rps": 12, "latency_ms": 660, "loop": 0.05, "workers": 0.95},
+                 ft={"rps": 14, "latency_ms": 570, "loop": 0.06, "workers": 1.84})
+    cost = findings(run)["per-core-cost"]
+    assert cost.evidence == {"rps_per_core_3.14t": 7.37, "rps_per_core_3.14": 12.0, "change": -0.386}
+    assert "without a profile the lab cannot say which" in cost.detail

@@ -57,3 +57,28 @@ def test_every_kind_of_comparison_without_a_valid_side_is_listed_as_invalid() ->
     assert invalid["processes"].invalid_reason == "3.14 uvicorn ×2 proc: server crashed (exit -9)"
     assert invalid["gil-toggle"].candidate.python_gil == "1" and invalid["gil-toggle"].ratio is None
     assert {c.kind for c in entries if c.verdict != "invalid"} == {"interpreter"}
+
+
+def test_summary_json_carries_every_finding_with_its_evidence_and_the_probe_table() -> None:
+    from dataclasses import replace as with_
+
+    from loadtests.analysis import analyse
+    from loadtests.results.records import SummaryRecord
+    from tests.analysis.test_evidence_rules import run_with
+    from tests.analysis.test_probe_table import MODULUS, endpoint, probe, steps
+
+    run = run_with({"eval": 0.6, "interpreter": 0.4}, {"eval": 0.5, "refcount-shared": 0.08, "interpreter": 0.42})
+    probes = (probe("3.14", (endpoint("GET /shared", steps(0.008, 0.008, 1.0)),), control_busy=1.0),
+              probe("3.14t", (endpoint("GET /shared", steps(0.010, 0.013, 1.9), MODULUS),)))
+    run = with_(run, probes=tuple(with_(p, scenario="json") for p in probes))  # the profiled scenario
+    summary = analyse(run).summary
+    assert SummaryRecord.from_json(summary.to_json()) == summary
+    refcount = next(f for f in summary.diagnosis if f.code == "refcount-contention")
+    assert (refcount.scenario, refcount.server) == ("json", "uvicorn")
+    assert refcount.evidence["profile_share"] == 0.08 and refcount.evidence["probe_efficiency"] is not None
+    assert next(f for f in summary.diagnosis if f.code == "contending").server == "probe"
+    rows = {(p.interpreter, p.threads): p for p in summary.probe}
+    assert set(rows) == {("3.14", 1), ("3.14", 2), ("3.14t", 1), ("3.14t", 2)}
+    assert rows[("3.14t", 2)].cpu_growth == 1.3 and rows[("3.14t", 2)].verdict == "contending"
+    assert rows[("3.14t", 1)].efficiency is None and rows[("3.14t", 1)].cpu_per_call > 0
+    assert {(c.interpreter, c.cause) for c in summary.profile_causes} >= {("3.14t", "refcount-shared")}

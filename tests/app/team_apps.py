@@ -117,3 +117,43 @@ def write_team_app(directory: Path, main: str, package: str = "app", init: str =
     (root / "__init__.py").write_text(textwrap.dedent(init))
     (root / "main.py").write_text(textwrap.dedent(main))
     return directory
+
+#: A service that runs its queries in its own ThreadPoolExecutor (the kernel names those threads
+#: ``ThreadPoolExecu``), with one endpoint whose threads write one shared dict and one that keeps to locals.
+POOLED = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import FastAPI
+
+app = FastAPI()
+POOL = ThreadPoolExecutor(max_workers=3)
+SHARED = {}
+ROUNDS = 20_000
+
+
+def query(n):
+    return sum(range(n))
+
+
+@app.get("/report")
+async def report():
+    futures = [POOL.submit(query, 1000) for _ in range(3)]
+    return {"total": sum(f.result() for f in futures), "loop": threading.get_native_id()}
+
+
+@app.get("/shared")
+def shared():
+    table = SHARED
+    for i in range(ROUNDS):
+        table[i & 7] = i
+    return {"n": len(table)}
+
+
+@app.get("/local")
+def local():
+    table = {}
+    for i in range(ROUNDS):
+        table[i & 7] = i
+    return {"n": len(table)}
+"""

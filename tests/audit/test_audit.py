@@ -129,12 +129,30 @@ def test_verdicts_and_exit_statuses() -> None:
     dist = {"name": "fastcsv", "version": "1.0", "modules": ["fastcsv"], "gil_enabled": True, "errors": [],
             "error": None, "timed_out": False, "seconds": 0.1, "offenders": [_offender("fastcsv._c", "fastcsv")]}
     latent = _report(distributions={"checked": 1, "skipped": None, "results": [dist]})
-    assert (latent["verdict"], latent["exit_status"], latent["gil_enabled_by"]) == ("gil-enabled", 1, ["fastcsv._c"])
+    assert (latent["verdict"], latent["exit_status"], latent["gil_enabled_by"]) == ("requirement-needs-gil", 1,
+                                                                                   ["fastcsv._c"])
+    assert latent["app_gil_enabled"] is False and latent["app_enabled_by"] == []
+    assert latent["would_enable"] == [{"distribution": "fastcsv", "version": "1.0", "modules": ["fastcsv._c"]}]
+    both = _report(app=app, distributions={"checked": 1, "skipped": None, "results": [dist]})
+    assert both["verdict"] == "gil-enabled" and both["app_enabled_by"] == ["gil_lab_trap"]
     forced = _report(python_gil={"value": "0", "forced": True, "source": "--python-gil"},
                      masked_offenders=[_offender("gil_lab_trap")])
     assert (forced["verdict"], forced["exit_status"]) == ("gil-forced-off", 0)
     failed = _report(app=dict(clean["app"], imported=False, error="ImportError: nope"))
     assert (failed["verdict"], failed["exit_status"]) == ("import-failed", 1)
+
+
+def test_the_import_line_tells_the_apps_own_import_from_a_distribution_that_would() -> None:
+    dist = {"name": "lxml", "version": "5.3", "modules": ["lxml"], "gil_enabled": True, "errors": [], "error": None,
+            "timed_out": False, "seconds": 0.1, "offenders": [_offender("lxml.etree", "lxml")]}
+    latent = _report(distributions={"checked": 1, "skipped": None, "results": [dist]})
+    line = audit.import_line(latent)
+    assert line == ("GIL after importing app.main:app: off; in the environment, lxml 5.3 (lxml.etree) would turn "
+                    "it on if imported")
+    own = _report(app=dict(latent["app"], gil_enabled=True, offenders=[_offender("lxml.etree", "lxml")]),
+                  distributions={"checked": 1, "skipped": None, "results": [dist]})
+    assert audit.import_line(own) == "GIL after importing app.main:app: ON, turned on by the app's own import of lxml.etree"
+    assert "would turn it on if imported" in audit.render(latent).splitlines()[-1]
 
 
 def test_render_names_the_offender_its_file_distribution_remedies_and_unsupported_packages() -> None:
@@ -144,7 +162,8 @@ def test_render_names_the_offender_its_file_distribution_remedies_and_unsupporte
     text = render(_report(distributions={"checked": 1, "skipped": None, "results": [dist]}))
     for expected in ("fastcsv._c", "/site/fastcsv._c.so", "fastcsv 1.0", "imported by /src/routes.py:3",
                      "python_gil_0: PYTHON_GIL=0", "orjson: no cp314t wheel", "remedy: use json",
-                     "GIL is ENABLED on 3.14t, by fastcsv._c", "(exit 1)"):
+                     "leaves the GIL off on 3.14t, but fastcsv 1.0 (fastcsv._c) would turn it on if imported",
+                     "(exit 1)"):
         assert expected in text
     forced = render(_report(python_gil={"value": "0", "forced": True, "source": "--python-gil"},
                             masked_offenders=[_offender("gil_lab_trap")]))
@@ -365,8 +384,9 @@ def test_the_distribution_pass_names_an_offending_distribution(trap_dir: Path, t
     monkeypatch.setenv("LAB_ENVS_DIR", str(tmp_path / "envs"))
     lines: list[str] = []
     report = audit.audit(AuditOptions(modules=("json",)), interpreters, progress=lines.append, environ={})
-    assert report["verdict"] == "gil-enabled" and report["exit_status"] == 1
+    assert report["verdict"] == "requirement-needs-gil" and report["exit_status"] == 1
     assert report["app"]["gil_enabled"] is False  # the offender is only installed, not imported by the app
+    assert report["app_gil_enabled"] is False and report["would_enable"][0]["distribution"] == "trap-dist"
     (dist,) = [d for d in report["distributions"]["results"] if d["name"] == "trap-dist"]
     assert dist["gil_enabled"] is True and dist["modules"] == ["gil_lab_trap"]
     (offender,) = dist["offenders"]

@@ -83,6 +83,8 @@ def test_a_foreign_starlette_app_with_its_requirements_and_locustfile_on_both_in
     for preflight in settings.preflight:
         assert {(t.user_class, t.task, r.status, r.route) for t in preflight.tasks for r in t.requests} == {
             ("Counter", "total", 200, "/total"), ("Greeter", "hello", 200, "/hello")}
+        total = next(r for t in preflight.tasks for r in t.requests if r.route == "/total")
+        assert total.query == "n=20000" and total.body_base64 is None  # what the probe sends in process
     # the team's `app` package was served, not the lab's: /hello exists only there
     for cell in run.cells:
         assert cell.valid, cell.invalid_reason

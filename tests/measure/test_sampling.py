@@ -39,3 +39,17 @@ def test_a_real_process_tree_can_be_sampled() -> None:
     sample = sample_tree([os.getpid()])
     assert sample is not None and sample.processes >= 1 and sample.rss_bytes > 0 and sample.threads >= 1
     assert sample_tree([2**22 + 12345]) is None  # no such process
+
+
+def test_threads_are_grouped_by_name_and_by_what_the_layer_said_they_are() -> None:
+    from loadtests.measure.sampling import thread_groups
+
+    first = TreeSample(0.0, 0.0, 0, 4, 1, thread_cpu=((1, "python", 0.0), (2, "ThreadPoolExecu", 0.0),
+                                                       (3, "ThreadPoolExecu", 0.0), (4, "python", 0.0)))
+    last = TreeSample(2.0, 3.0, 0, 4, 1, thread_cpu=((1, "python", 0.4), (2, "ThreadPoolExecu", 1.2),
+                                                      (3, "ThreadPoolExecu", 1.0), (4, "python", 0.4)))
+    kinds = {1: "event-loop", 2: "executor", 3: "executor"}  # 4 started after the layer answered
+    groups = {(g.name, g.kind): (g.threads, g.cores) for g in thread_groups(first, last, 2.0, kinds)}
+    assert groups == {("ThreadPoolExecu", "executor"): (2, 1.1), ("python", "event-loop"): (1, 0.2),
+                      ("python", "unknown"): (1, 0.2)}
+    assert {g.kind for g in thread_groups(first, last, 2.0)} == {None}  # nobody asked the layer

@@ -36,13 +36,13 @@ def dry_run(target: str) -> list[str]:
     return out.splitlines()
 
 
-def test_make_compare_installs_build_headers_before_the_set_up() -> None:
+def test_make_compare_installs_build_headers_and_perf_before_the_set_up() -> None:
     lines = dry_run("compare")
     headers = next(i for i, line in enumerate(lines) if "loadtests.provision.sysdeps" in line)
     setup = next(i for i, line in enumerate(lines) if "loadtests.cli.bootstrap setup" in line)
     compare = next(i for i, line in enumerate(lines) if "gil-lab compare" in line)
     assert headers < setup < compare
-    assert lines[headers].split()[-4:] == ["--install", "--best-effort", "--for", "build"]  # no chromium here
+    assert lines[headers].split()[-4:] == ["--install", "--best-effort", "--for", "build,profile"]  # no chromium
 
 
 def test_make_test_still_installs_every_group() -> None:

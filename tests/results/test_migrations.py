@@ -116,6 +116,7 @@ def test_a_version_3_file_reads_as_closed_loop_on_the_lab_app_with_local_workers
 
 def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and_workers() -> None:
     [path] = V4
+    assert json.loads(path.read_text())["schema_version"] == 4
     run = load_run(path)
     assert json.loads(path.read_text())["schema_version"] == 4 and run.schema_version == SCHEMA_VERSION
     assert run.safety is None  # version 5 added safety checks; a run before them checked none
@@ -136,3 +137,24 @@ def test_a_version_5_safety_run_reads_with_no_crash_hang_or_soak() -> None:
     assert run.safety is not None and run.safety.soak is None and run.cells == ()
     assert run.safety.app == "races.main:app" and "GET /greeting" in run.safety.races
     assert json.loads(path.read_text()) == raw  # reading never rewrites the file
+
+
+V6 = sorted((FIXTURES / "v6").glob("*.json"))
+
+
+def test_the_version_6_fixture_was_written_by_gil_lab_diagnose_with_its_evidence() -> None:
+    """Compute on granian, from source (run 20261206T174747Z-diagnose-e84b): the probe, perf's setup, a profile per
+    server with the globals the server held, and every window's threads by kind."""
+    from loadtests.analysis import analyse
+
+    [path] = V6
+    run = load_run(path)
+    assert json.loads(path.read_text())["schema_version"] == 6 and run.schema_version == SCHEMA_VERSION
+    assert {p.interpreter for p in run.probes} == {"3.14", "3.14t"} and all(p.endpoints[0].control for p in run.probes)
+    assert run.profiling is not None and run.profiling.unwinding == "dwarf"
+    assert {p.interpreter for p in run.profiles} == {"3.14", "3.14t"} and all(p.globals for p in run.profiles)
+    assert all(t.kind is not None for c in run.cells if c.valid for t in c.server_thread_cores)
+    assert run.to_json() == parse_run(run.to_json()).to_json()
+    summary = analyse(run).summary
+    refcount = next(f for f in summary.diagnosis if f.code == "refcount-contention")
+    assert refcount.evidence["global"] == "_MODULUS" and refcount.evidence["immortal"] is False

@@ -14,6 +14,8 @@ from loadtests.analysis.figures.configs import Comparison, ConfigSummary, Sweep
 from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
 from loadtests.analysis.figures.memory import MemoryGrowth
 from loadtests.analysis.figures.microbench import MicrobenchFigures
+from loadtests.analysis.figures.probe import EndpointScaling
+from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.results.records import RunRecord, SummaryRecord
 
 
@@ -39,5 +41,7 @@ class Analysis:
     microbench: MicrobenchFigures | None  # None when the run has no microbenchmark (or it failed)
     invalid_cells: tuple[tuple[str, str], ...]  # (cell id, reason), never averaged in
     refusals: tuple[tuple[str, str], ...]  # (config id, why its server refused to start)
+    probe: tuple[EndpointScaling, ...] = ()  # the per-endpoint scaling probe's table
+    profiles: tuple[ProfilePair, ...] = ()  # both native profiles of each headline comparison
     memory: tuple[MemoryGrowth, ...] = ()  # per soaked interpreter: its memory growth (empty without a soak)
 

@@ -17,6 +17,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``machine``: where the run ran (the machine, each interpreter);
 - ``microbench``: the HTTP-free microbenchmark, and a once-per-run step's failure;
 - ``audit``: the GIL audit and the modules that turned the GIL on;
+- ``probe``: the per-endpoint scaling probe;
+- ``profile``: native profiles of the headline servers;
 - ``capacity``: capacity searches at an SLO;
 - ``safety``: the safety checks (answers under parallel load, the team's tests in
   threads) and their part of summary.json;
@@ -69,6 +71,22 @@ from loadtests.results.records.microbench import (
     MicrobenchVariant,
     StepFailure,
 )
+from loadtests.results.records.probe import (
+    EndpointGlobals,
+    GlobalRead,
+    ProbedEndpoint,
+    ProbeRun,
+    ProbeStep,
+)
+from loadtests.results.records.profile import (
+    CauseShare,
+    FunctionCost,
+    NativeProfile,
+    ProfilingSetup,
+    PythonFunctionCost,
+    PythonProfile,
+    ThreadShare,
+)
 from loadtests.results.records.run import (
     RunRecord,
     RunSettings,
@@ -94,6 +112,9 @@ from loadtests.results.records.summary import (
     ComparisonKind,
     ComparisonSummary,
     ConfigLabel,
+    FindingSummary,
+    ProbeSummary,
+    ProfileCauseSummary,
     RatioBound,
     SummaryRecord,
     TunedSummary,
@@ -133,6 +154,7 @@ __all__ = [
     "CapacitySearch",
     "CapacityStep",
     "CapacitySummary",
+    "CauseShare",
     "Cell",
     "CellConfig",
     "CellFiles",
@@ -142,9 +164,13 @@ __all__ = [
     "ConfigLabel",
     "CrashReport",
     "EVENT_LOOPS",
+    "EndpointGlobals",
     "EventLoop",
+    "FindingSummary",
+    "FunctionCost",
     "GilCulprit",
     "GilRemedy",
+    "GlobalRead",
     "HTTP_PARSERS",
     "HangReport",
     "HttpParser",
@@ -161,6 +187,7 @@ __all__ = [
     "Microbench",
     "MicrobenchPoint",
     "MicrobenchVariant",
+    "NativeProfile",
     "OpenLoopStats",
     "Outcome",
     "PackageDifference",
@@ -169,6 +196,14 @@ __all__ = [
     "Preflight",
     "PreflightRequest",
     "PreflightTask",
+    "ProbeRun",
+    "ProbeStep",
+    "ProbeSummary",
+    "ProbedEndpoint",
+    "ProfileCauseSummary",
+    "ProfilingSetup",
+    "PythonFunctionCost",
+    "PythonProfile",
     "RatioBound",
     "RouteInfo",
     "RunRecord",
@@ -184,6 +219,7 @@ __all__ = [
     "Stopping",
     "SummaryRecord",
     "ThreadCores",
+    "ThreadShare",
     "TunedSummary",
     "ValidityThresholds",
     "Verdict",

@@ -24,11 +24,20 @@ class AuditedInterpreter(Record):
 class AuditOutcome(Record):
     """The GIL audit's app pass on 3.14t (``gil-lab audit --json`` is ``report``)."""
 
-    verdict: str = doc("clean, gil-enabled, gil-forced-off, gil-build or import-failed.")
-    gil_enabled: bool = doc("Whether the GIL ended up enabled after the imports.")
-    gil_enabled_by: tuple[str, ...] = doc("Modules that turned it on.")
+    verdict: str = doc("clean, gil-enabled (the app's own import turned the GIL on), requirement-needs-gil (the app's "
+                       "import left it off; a distribution of its environment turns it on if imported), "
+                       "gil-forced-off, gil-build or import-failed.")
+    gil_enabled: bool = doc("Whether the GIL ended up enabled after any import: the app's, or a distribution's in "
+                            "its own process.")
+    gil_enabled_by: tuple[str, ...] = doc("Modules that turned it on, in either.")
     interpreter: AuditedInterpreter = doc("The audited interpreter.")
     report: Mapping[str, Any] = doc("The whole audit report, as `gil-lab audit --json` prints it.")
+    app_gil_enabled: bool | None = doc("Whether importing the app itself turned the GIL on (null: the app was not "
+                                       "imported, or an audit recorded before this was kept).", default=None)
+    app_enabled_by: tuple[str, ...] = doc("The modules the app's own import turned it on with.", default=())
+    would_enable: tuple[str, ...] = doc("Distributions of the environment that turn it on when imported, as "
+                                        "`name version: modules` (the app's import did not load them).",
+                                        default=())
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,11 @@ class Plan(Record):
                                    "if imprecise.", default=None)
     capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
                                           "closed-loop comparisons.", default=None)
+    probe: bool = doc("Whether the per-endpoint scaling probe runs before the first window (gil-lab diagnose; "
+                      "compare on a team's app).", default=False)
+    profile: bool = doc("Whether each headline server (3.14 and 3.14t, one process, the comparison at the most "
+                        "users) gets an extra profile window after its measured ones (perf, when it can run).",
+                        default=False)
 
     def __post_init__(self) -> None:
         if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0 or self.transition_s < 0:

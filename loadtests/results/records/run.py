@@ -11,6 +11,8 @@ from loadtests.results.records.capacity import CapacitySearch
 from loadtests.results.records.config import Plan, ValidityThresholds
 from loadtests.results.records.machine import InterpreterInfo, Machine
 from loadtests.results.records.microbench import Microbench, StepFailure
+from loadtests.results.records.probe import ProbeRun
+from loadtests.results.records.profile import NativeProfile, ProfilingSetup
 from loadtests.results.records.safety import SafetyRecord
 from loadtests.results.records.service import ServiceSettings
 from loadtests.results.records.version import SCHEMA_VERSION
@@ -62,6 +64,12 @@ class RunRecord(Record):
     capacities: tuple[CapacitySearch, ...] = doc("Capacity searches (gil-lab capacity).", default=())
     gil_culprits: tuple[GilCulprit, ...] = doc("Every module that turned the GIL on under 3.14t in the audit or in "
                                                "a server, with its distribution and remedies.", default=())
+    probes: tuple[ProbeRun, ...] = doc("The per-endpoint scaling probe, per scenario and interpreter (gil-lab "
+                                       "diagnose; compare on a team's app).", default=())
+    profiling: ProfilingSetup | None = doc("How the headline servers were profiled, or why they could not be; null "
+                                           "when the run took no profile.", default=None)
+    profiles: tuple[NativeProfile, ...] = doc("Native profiles of the headline servers, one per arm, from an extra "
+                                              "window after the measured ones.", default=())
     safety: SafetyRecord | None = doc("Whether the service answers correctly in parallel (gil-lab safety, or "
                                       "compare on a team's app); null when no safety check ran.", default=None)
 

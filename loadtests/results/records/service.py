@@ -98,6 +98,9 @@ class PreflightRequest(Record):
     status: int | None = doc("The HTTP status, or null when no response came.")
     error: str | None = doc("Locust's failure text, or null.")
     route: str | None = doc("The route template of the app's table that serves the path, or null when none does.")
+    query: str = doc("The query string sent (the probe sends the same).", default="")
+    body_base64: str | None = doc("The body sent, base64 (null: none, or more than 1 MiB).", default=None)
+    content_type: str | None = doc("Its Content-Type, or null.", default=None)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -133,6 +134,65 @@ class TunedSummary(Record):
                                                  "counts as a lower bound of its best.", default=None)
 
 
+EvidenceValue = bool | int | float | str | None
+
+
+@dataclass(frozen=True)
+class FindingSummary(Record):
+    """One finding of the diagnosis: why a scenario scales on 3.14t or not, and the figures it rests on."""
+
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server, or `probe` for what the in-process probe found apart from any server.")
+    code: str = doc("Stable name: refcount-contention, locks, gc, allocator, contending, serialised, "
+                    "single-thread-cost, probe-unmeasured, no-profile, gil-reenabled, gil-latent, event-loop, "
+                    "loop-ceiling, already-parallel, per-core-cost, under-loaded, waiting, load-generator, scales, "
+                    "python-gil-0, no-3.14t, no-limit (docs/diagnosis.md).")
+    title: str = doc("The finding in a few words.")
+    detail: str = doc("What was measured, with the figures.")
+    change: str = doc("What the team can change.")
+    evidence: Mapping[str, EvidenceValue] = doc(
+        "The figures the finding rests on, e.g. `profile_share` (a fraction of 3.14t's CPU in the profile window), "
+        "`cpu_ms_per_request`, `probe_cpu_growth` and `probe_efficiency`, `endpoint`, `global` (a module global "
+        "the layer found not immortal). Keys depend on the finding; every value is a number, a string, a boolean "
+        "or null.")
+
+
+@dataclass(frozen=True)
+class ProbeSummary(Record):
+    """One row of the per-endpoint probe's table: an endpoint on one interpreter at one thread count."""
+
+    scenario: str = doc("The scenario whose load reaches the endpoint.")
+    endpoint: str = doc("`METHOD /route`.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    threads: int = doc("Threads calling it at once, each with its own event loop.")
+    cpu_per_call: float = doc("CPU seconds per call (the process's CPU ÷ calls), mean of the repeats.")
+    cpu_per_call_low: float | None = doc("Lower end of its 95% interval.")
+    cpu_per_call_high: float | None = doc("Upper end.")
+    calls_per_s: float = doc("Calls per second of wall time.")
+    busy_cores: float = doc("CPU ÷ wall time: how many threads really ran at once.")
+    cpu_growth: float | None = doc("CPU per call ÷ at 1 thread (paired by repeat); null at 1 thread.")
+    cpu_growth_low: float | None = doc("Lower end of its 95% interval.")
+    cpu_growth_high: float | None = doc("Upper end.")
+    efficiency: float | None = doc("(calls/s ÷ calls/s at 1 thread) ÷ min(threads, usable cores); null at 1 thread.")
+    efficiency_low: float | None = doc("Lower end of its 95% interval.")
+    efficiency_high: float | None = doc("Upper end.")
+    verdict: str = doc("The endpoint's verdict from 3.14t at the most threads: contending, scales, serialised, "
+                       "partial, unmeasured or failed.")
+
+
+@dataclass(frozen=True)
+class ProfileCauseSummary(Record):
+    """A cause's share of one headline server's CPU in its profile window."""
+
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    interpreter: str = doc("3.14 or 3.14t.")
+    cause: str = doc("refcount-shared, refcount, locks, gc, allocator, eval, interpreter, extension:<package>, "
+                     "kernel, libc or unknown.")
+    share: float = doc("Fraction of the window's samples.")
+    cpu_ms_per_request: float | None = doc("CPU milliseconds per request in it.")
+
+
 @dataclass(frozen=True)
 class SummaryRecord(Record):
     """``summary.json``: the verdict of a run, for CI and dashboards (written beside run.json)."""
@@ -150,3 +210,9 @@ class SummaryRecord(Record):
                                           "side ran at one setting).", default=())
     safety: SafetySummary | None = doc("Races by endpoint and by test (docs/safety.md); null when the run "
                                        "checked no safety.", default=None)
+    diagnosis: tuple[FindingSummary, ...] = doc("Every finding of the diagnosis, each with its evidence.",
+                                                default=())
+    probe: tuple[ProbeSummary, ...] = doc("The per-endpoint probe's table (empty when the run did not probe).",
+                                          default=())
+    profile_causes: tuple[ProfileCauseSummary, ...] = doc("CPU by cause in each headline server's profile "
+                                                          "window (empty without profiles).", default=())

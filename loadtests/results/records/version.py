@@ -39,7 +39,19 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    parallel load against a serial reference, and its tests run plainly and in threads on
    both interpreters), and summary.json a ``safety`` object (races by endpoint and test);
    both null when no safety check ran. ``gil-lab safety`` writes a run with no cells.
-6. Crashes, hangs and memory growth: a cell carries ``crash`` (the traceback of a server
+6. The diagnosis's evidence: the run carries ``probes`` (the per-endpoint scaling
+   probe: raw steps per endpoint, interpreter and thread count, its control, the
+   globals each endpoint reads with their immortality), ``profiling`` (how perf sampled,
+   or why it could not) and ``profiles`` (each headline server's profile window: causes,
+   hottest native functions, thread kinds, Python-level stacks, folded files); the plan
+   carries ``probe`` and ``profile``; a window's ``server_thread_cores`` name each
+   thread's ``kind`` as the server's layer said it; the preflight keeps each request's
+   ``query``, ``body_base64`` and ``content_type``; the audit tells the app's own import
+   (``app_gil_enabled``, ``app_enabled_by``) from distributions that would turn the GIL on
+   if imported (``would_enable``, verdict ``requirement-needs-gil``). ``summary.json``
+   gains ``diagnosis`` (every finding with its ``evidence``), ``probe`` and
+   ``profile_causes``.
+7. Crashes, hangs and memory growth: a cell carries ``crash`` (the traceback of a server
    that died and the requests it had in flight) and ``hang`` (requests in flight beyond
    the window's hang bound, with every thread's stack), its outcome can be ``hung`` and a
    comparison can stop on ``server hung``; ``safety`` gains ``soak`` (each interpreter's
@@ -48,4 +60,4 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    interval) and is present whenever a run found or measured any of them.
 """
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7

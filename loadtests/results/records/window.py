@@ -95,11 +95,15 @@ class CellFiles(Record):
 
 @dataclass(frozen=True)
 class ThreadCores(Record):
-    """The server's threads of one name (Python 3.14 names OS threads) and the cores they used."""
+    """The server's threads of one name and one kind, and the cores they used."""
 
-    name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t`.")
+    name: str = doc("The OS thread name, e.g. the event loop's `python` or anyio's `AnyIO worker t` (the kernel "
+                    "keeps 15 characters: it never says what a thread is).")
     threads: int = doc("Threads of that name.")
     cores: float = doc("Average busy cores of all of them over the window.")
+    kind: str | None = doc("What the server's layer says they are (GET /lab/threads): event-loop, anyio-worker, "
+                           "executor (a concurrent.futures pool), python, native, or unknown for a thread it did not "
+                           "list; null when the layer was not asked (windows recorded before it was).", default=None)
 
 
 @dataclass(frozen=True)
