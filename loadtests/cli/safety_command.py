@@ -90,8 +90,8 @@ def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:
     result = safety_workflow(SafetyRequest(**options), progress)
     safety = result.record.safety
     assert safety is not None
-    click.echo(safety_text(safety, str(result.run_dir)), nl=False)
-    could_not_run = any(isinstance(check, CheckFailure) for check in (safety.responses, safety.tests))
+    click.echo(safety_text(safety, str(result.run_dir), result.analysis.memory), nl=False)
+    could_not_run = any(isinstance(check, CheckFailure) for check in (safety.responses, safety.tests, safety.soak))
     status = combined([safety_gate(result.analysis.summary, races), ExitStatus.LAB_ERROR if could_not_run
                        else ExitStatus.PASS])
     if status != ExitStatus.PASS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.report.document import Bullets, Card, Chart, Paragraph, ReportDoc, Section, Table
+from loadtests.report.document import Bullets, Card, Chart, Code, Paragraph, ReportDoc, Section, Table
 
 
 def _cell(v: str) -> str:
@@ -30,6 +30,9 @@ def _block(b: object) -> list[str]:
         out = [_table(b)]
     elif isinstance(b, Chart):
         out = [f"![{b.caption}]({b.png})"]
+    elif isinstance(b, Code):
+        fence = "````" if "```" in b.text else "```"
+        out = [*([f"*{b.caption}*", ""] if b.caption else []), f"{fence}text", b.text.rstrip("\n"), fence]
     elif isinstance(b, Card):
         out = [f"### {b.title}", ""] + [line for x in b.blocks for line in _block(x)][:-1]
     else:
