@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from loadtests.analysis.figures.memory import MemoryGrowth
 from loadtests.core.text import text_table
-from loadtests.report.faults_text import growth_sentence
 from loadtests.report.document import Bullets, Paragraph, Table
+from loadtests.report.faults_text import growth_sentence
 from loadtests.results.records.safety import (
     CheckFailure,
     EndpointCheck,
