@@ -113,23 +113,35 @@ class PairedComparison:
     def block(self, comparison: ComparisonPlan, arms: Sequence[Arm],
               block: int) -> tuple[Stopping, str, list[CellConfig]] | None:
         """Measure one block; return why the comparison cannot go on (a server died or hung) and the servers to
-        replace, else None. A hung server ends the block at once: its later windows would measure fewer threads."""
+        replace, else None.
+
+        A server that died or hung sits out the rest of the block (one window says what happened; more would
+        repeat it, or measure a server with fewer threads), while the other arms' windows still run, so a fault
+        of one interpreter never hides what the other does.
+        """
         by_config = {a.config: a for a in arms}
         windows = [c for c in comparison.block(block) if c in by_config]
         mine = self.run.cells_of(comparison.comparison_id)
         repeats = {a.config.config_id: sum(1 for c in mine if c.config_id == a.config.config_id) for a in arms}
-        ended: tuple[Stopping, str, list[CellConfig]] | None = None
+        dead: dict[CellConfig, str] = {}
+        hung: dict[CellConfig, str] = {}
         for slot, config in enumerate(windows):
+            if config in dead or config in hung:
+                continue
             arm = by_config[config]
             assert arm.server is not None
             cell = measure_window(self.pool.bench, arm, comparison, block, slot, repeats[config.config_id])
             repeats[config.config_id] += 1
             self.run.add_cell(cell)
             if cell.outcome == "crashed" or arm.server.exit_code() is not None:
-                ended = ("server failed", f"the {config.label} server died ({cell.invalid_reason})", died(arms))
-            if cell.outcome == "hung":
-                return "server hung", f"the {config.label} server hung ({cell.invalid_reason})", [config]
-        return ended
+                dead[config] = f"the {config.label} server died ({cell.invalid_reason})"
+            elif cell.outcome == "hung":
+                hung[config] = f"the {config.label} server hung ({cell.invalid_reason})"
+        if dead:
+            return "server failed", "; ".join([*dead.values(), *hung.values()]), [*died(arms), *hung]
+        if hung:
+            return "server hung", "; ".join(hung.values()), list(hung)
+        return None
 
 
 def window_text(cell: Cell) -> str:

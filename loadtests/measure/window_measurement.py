@@ -66,6 +66,9 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
     if draft.external:
         draft.server_sampling = EXTERNAL_SAMPLING
     try:
+        code = server.exit_code()
+        if code is not None:  # it died since its last window (in another arm's window, or its warm-up)
+            raise Aborted("crashed", f"the server had died before the window (exit status {code})")
         workers = session.wait_for_workers()  # each window waits for every worker again
         draft.runtime_before = server.fetch_runtime()
         session.start_load(server.base_url, config.users, comparison.needs_connection_close, open_load)
