@@ -11,8 +11,8 @@ import pytest
 
 from app.layer import faults as layer_faults
 from loadtests.core.errors import ServerRefused
-from loadtests.measure.fault_files import FaultWatch, faults_dir
 from loadtests.measure.comparison_loop import Decision, PairedComparison, complete_blocks, fixed_pairs, window_text
+from loadtests.measure.fault_files import FaultWatch, faults_dir
 from loadtests.plan.comparisons import ComparisonPlan, comparisons
 from loadtests.results.records import Cell, Plan
 from loadtests.results.run_writer import RunWriter
