@@ -69,8 +69,8 @@ def problems(directory: Path, stages: dict[str, dm.Stage]) -> list[str]:
         return [f"cannot load the manifests: {exc}"]
     found = schema_problems(manifests) + label_problems(manifests)
     found += image_problems(manifests, stages) + security_problems(manifests, stages)
-    for rule in (resource_problems, app_problems, service_problems, reference_problems, worker_count_problems,
-                 token_problems, network_policy_problems):
+    for rule in (resource_problems, app_problems, service_problems, reference_problems, master_port_problems,
+                 worker_count_problems, token_problems, network_policy_problems):
         found += rule(manifests)
     return found
 
@@ -355,6 +355,23 @@ def _url_problems(manifests: list[km.Manifest], where: str, words: list[str]) ->
             found.append(f"{where}: {url} has no valid port")
             continue
         found += _reaches(manifests, where, url, parts.hostname or "", port, "app", target)
+    return found
+
+
+def master_port_problems(manifests: list[km.Manifest]) -> list[str]:
+    """The master Job names its port (the lab picks a free one otherwise), and its container exposes it."""
+    master, _ = _only(manifests, "master", "Job")
+    found = []
+    for container in master.containers(init=False) if master else ():
+        where = f"{master.where}: container {container.get('name')}"  # type: ignore[union-attr]
+        named = km.option_values(km.argv(container), "--locust-master-port")
+        exposed = [str(p.get("containerPort")) for p in container.get("ports") or []]
+        if len(named) != 1:
+            found.append(f"{where} must pass --locust-master-port once (the Service's port for the workers); "
+                         "without it the lab picks a free port per run")
+        elif named[0] not in exposed:
+            found.append(f"{where} listens on --locust-master-port {named[0]}, which is not one of its container "
+                         f"ports ({', '.join(exposed) or 'none'})")
     return found
 
 

@@ -419,8 +419,12 @@ def _distributed_problems(services: dict[str, Any], where: str) -> list[str]:
         elif (master_command[master_command.index("--locust-master-bind") + 1] not in (LOOPBACK, "localhost")
               and "--expose-master" not in master_command):
             problems.append(f"{where}: {name} binds its master beyond loopback without --expose-master")
-        if port and port != "5557" and f"{port}" not in master_command:
-            problems.append(f"{where}: lab-worker joins port {port}, which {name} does not listen on")
+        named = master_command[master_command.index("--locust-master-port") + 1] \
+            if "--locust-master-port" in master_command[:-1] else None
+        if named != (port or "5557"):
+            problems.append(f"{where}: lab-worker joins port {port or '5557'}, but {name} "
+                            + (f"listens on {named}" if named else "names no --locust-master-port (the lab then "
+                               "picks a free port per run)"))
         if not _passes_token_through(master):
             problems.append(f"{where}: {name} must take {TOKEN_ENV} from the host (`environment: [{TOKEN_ENV}]`)")
     if not _passes_token_through(worker):

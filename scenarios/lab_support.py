@@ -13,6 +13,8 @@ an arrival the driver had to drop (its in-flight cap was full) is recorded apart
   :data:`REPORT_INTERVAL_S` (Locust's default is 3 s, too slow for short windows). The
   master keeps only the samples of workers ``lab_workers.py`` admitted, moved onto its
   own clock by each worker's measured offset, and tagged with the worker's client id.
+  Each sample is checked first (numbers where numbers belong, times near now, a name
+  cleaned of control characters); a malformed one is dropped and counted.
 
 The lab drives a Locust session through its web API (``POST /swarm`` and ``/stop``)
 and reads the recorder through two routes this module adds to Locust's web UI:
@@ -22,7 +24,8 @@ and reads the recorder through two routes this module adds to Locust's web UI:
   said hello (host, address, versions, clock offset, Locust state) and every refusal;
 - ``GET /lab/drain``: every sample recorded since the previous drain, as
   ``[time, ms, ok, name, worker id]`` (``""`` for a standalone Locust), and each worker's
-  CPU readings ``[time, cpu seconds]`` since then (and forgets them).
+  CPU readings ``[time, cpu seconds]`` since then, and per worker how many malformed
+  samples were dropped (and forgets them).
 
 When Locust quits, the samples still buffered are also written to ``$LAB_RAW_OUT``
 (for a headless run started by hand).
@@ -50,7 +53,9 @@ REPORT_INTERVAL_S = 0.5
 _lock = threading.Lock()
 _samples: list[list[Any]] = []
 _drops: list[float] = []  # intended send times of arrivals the open-loop driver dropped
-_state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}}
+_state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}, "malformed": {}}
+SAMPLE_AGE_S = 3600.0  # a sample older than this (on the master's clock) is not from this session
+MAX_LATENCY_MS = 3_600_000.0
 _request = gevent.local.local()  # per greenlet: the intended send time of the request it makes
 
 
@@ -140,7 +145,10 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
             _drops.clear()
             reports = dict(_state["reports"])
             cpu = lab_workers.drain_cpu()
-        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports, "cpu": cpu})
+            malformed = dict(_state["malformed"])
+            _state["malformed"].clear()
+        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports, "cpu": cpu,
+                        "malformed": malformed})
 
 
 @events.test_start.add_listener
@@ -169,16 +177,44 @@ def _shifted(when: float | None, shift: float) -> float | None:
     return None if when is None else when - shift
 
 
+def _number(value: Any, low: float, high: float) -> float | None:
+    """``value`` as a float inside ``[low, high]``; None for anything else (a string, NaN, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if low <= number <= high else None
+
+
+def _checked_sample(sample: Any, shift: float, client_id: str) -> list[Any] | None:
+    """A worker's sample on the master's clock, or None when it is not one: even an admitted worker's
+    report is data from the network, and a malformed one must not reach the figures."""
+    if not isinstance(sample, (list, tuple)) or len(sample) not in (5, 6):
+        return None
+    now = time.time() + shift
+    done, ms = _number(sample[0], now - SAMPLE_AGE_S, now + 60), _number(sample[1], 0, MAX_LATENCY_MS)
+    intended = sample[5] if len(sample) > 5 else None
+    intended_ok = intended is None or _number(intended, now - SAMPLE_AGE_S, now + 60) is not None
+    if done is None or ms is None or not isinstance(sample[2], bool) or not isinstance(sample[3], str) \
+            or not intended_ok:
+        return None
+    return [done - shift, ms, sample[2], lab_workers.printable(sample[3]), client_id, _shifted(intended, shift)]
+
+
 @events.worker_report.add_listener
 def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
     shift = lab_workers.clock_shift(client_id)
     if shift is None:  # not admitted (yet): its requests do not count
         return
+    raw = data.get("lab_samples") if isinstance(data.get("lab_samples"), list) else []
+    checked = [_checked_sample(s, shift, client_id) for s in raw]
+    drops = data.get("lab_drops") if isinstance(data.get("lab_drops"), list) else []
     with _lock:
         # A worker's clock is shifted onto the master's, its intended send times too.
-        _samples.extend([s[0] - shift, s[1], s[2], s[3], client_id, _shifted(s[5] if len(s) > 5 else None, shift)]
-                        for s in data.get("lab_samples", []))
-        _drops.extend(d - shift for d in data.get("lab_drops", []))
+        _samples.extend(s for s in checked if s is not None)
+        _drops.extend(d - shift for d in drops if _number(d, 0, float("inf")) is not None)
+        bad = sum(1 for s in checked if s is None)
+        if bad:
+            _state["malformed"][client_id] = _state["malformed"].get(client_id, 0) + bad
         lab_workers.record_cpu(client_id, data.get("lab_cpu"))
         _state["reports"][client_id] = time.time()
 

@@ -40,11 +40,12 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 120, i
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def run_lab(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real `gil-lab` console command, as a user would."""
+def run_lab(*args: str, timeout: float = 600, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `gil-lab` console command, as a user would (``env``: variables exported on top)."""
     require_setup()
-    result = subprocess.run([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(), capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run([str(GIL_LAB), *args], cwd=PROJECT_ROOT, env=lab_env(**(env or {})), capture_output=True,
+                            text=True, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(f"gil-lab {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result

@@ -62,7 +62,8 @@ from loadtests.core.errors import ConfigError, EnvironmentSetupError, LabError
 from loadtests.core.paths import LAB_ROOT, setup_command
 from loadtests.core.text import table_with_header
 from loadtests.provision import envs
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import child_env
 
 SCHEMA_VERSION = 1
 DEFAULT_APP = "app.main:app"
@@ -237,6 +238,11 @@ def run_probe(python: Path, request: Mapping[str, Any], env: Mapping[str, str], 
             timed_out = True
             _kill_group(proc)
             _, stderr = proc.communicate()
+        except BaseException:
+            # Ctrl-C reaches only the lab: the probe runs in a session of its own, so it goes with the lab here
+            _kill_group(proc)
+            proc.wait()
+            raise
         seconds = time.monotonic() - started
         data = None
         if out.is_file():
@@ -282,7 +288,7 @@ class DistributionIndex:
 
 def probe_env(forced: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The probes' environment: no inherited PYTHON_GIL unless the user forced it."""
-    env = clean_env(dict(extra or {}))
+    env = child_env(dict(extra or {}))
     if forced is not None:
         env["PYTHON_GIL"] = forced
     return env

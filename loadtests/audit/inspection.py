@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.errors import AppError, EnvironmentSetupError
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 
 INSPECT_MODULE = "gil_lab_layer.inspect"
 INSPECT_TIMEOUT_S = 120.0
@@ -41,7 +41,7 @@ def inspect_app(python: Path, target: str, app_dir: Path, routes_dirs: Sequence[
         extra["LAB_ROUTES_DIR"] = os.pathsep.join(routes_dirs)
     args = [str(python), "-m", INSPECT_MODULE, target, "--app-dir", str(app_dir)]
     try:
-        result = subprocess.run(args, cwd=app_dir, env=clean_env(extra), capture_output=True, text=True,
+        result = subprocess.run(args, cwd=app_dir, env=child_env(extra), capture_output=True, text=True,
                                 timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise AppError(f"importing {target} in {python} took longer than {timeout_s:.0f}s: the app must be "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,9 @@ from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.safety_gate import judge_all
 from loadtests.cli.server_options import http_option, servers_option
 from loadtests.core.durations import parse_duration
+from loadtests.core.errors import ConfigError
 from loadtests.core.exit_status import ExitStatus, combined
+from loadtests.provision import process_env
 from loadtests.report.gate_text import render_expectations, render_safety_gate
 from loadtests.results.expectation import Expectation, ExpectationError, parse_expectation
 from loadtests.results.records import EVENT_LOOPS, SummaryRecord
@@ -67,6 +70,22 @@ locustfile_option = click.option(
     type=click.Path(dir_okay=False),
     help="Your own Locust file, unmodified: its User classes, tasks, weights and wait_time. Its stem names the "
          "scenario, which replaces the preset's; the lab sets the host and the user count.")
+def _pass_env(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+    """Hand the names to every child the lab starts from now on (process_env reads LAB_PASS_ENV)."""
+    names = [n.strip() for value in values for n in value.split(",") if n.strip()]
+    try:
+        process_env.pass_patterns({process_env.PASS_ENV: ",".join(names)})
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+    os.environ[process_env.PASS_ENV] = ",".join(names)
+
+
+pass_env_option = click.option(
+    "--pass-env", "pass_env", multiple=True, metavar="NAME", envvar=process_env.PASS_ENV, show_envvar=True,
+    callback=_pass_env, expose_value=False,
+    help="Pass this environment variable on to the servers, Locust and the imports of your app (repeatable or "
+         "comma-separated; NAME* for a prefix). They get no other variable of yours but the basics (PATH, HOME, "
+         "locale, certificates): no proxy, no token, no credentials.")
 python_gil_arm_option = click.option(
     "--python-gil", "python_gil", type=click.Choice(["0"]), envvar="LAB_PYTHON_GIL_ARM", show_envvar=True,
     help="0: add a PYTHON_GIL=0 arm beside every 3.14t arm, to measure what forcing the GIL off would give. It is "
@@ -106,8 +125,8 @@ soak_option = click.option(
 
 
 def service_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--app, --app-dir and --requirements: what `serve`, `audit` and `setup` share with `run` and `compare`."""
-    return apply([app_option, app_dir_option, requirements_option])(func)
+    """--app, --app-dir, --requirements and --pass-env: what `serve`, `audit` and `setup` share with `run`."""
+    return apply([app_option, app_dir_option, requirements_option, pass_env_option])(func)
 
 
 def interpreter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -170,7 +189,9 @@ def preset_options(default_preset: str) -> Decorator:
                           "servers listen there too, so the workers reach them. Anything but loopback needs "
                           "--expose-master."),
         click.option("--locust-master-port", type=click.IntRange(1, 65535), envvar="LAB_LOCUST_MASTER_PORT",
-                     show_envvar=True, help="The master's port for workers (default 5557)."),
+                     show_envvar=True,
+                     help="The master's port for workers (default: a free port, printed with the command for the "
+                          "workers; another lab on this machine may be using Locust's 5557)."),
         click.option("--expose-master", is_flag=True, envvar="LAB_EXPOSE_MASTER", show_envvar=True,
                      help="Accept a non-loopback --locust-master-bind: Locust's master port has no authentication "
                           "(the lab's token, LAB_LOCUST_TOKEN, keeps other workers out), and the lab's servers "
@@ -206,6 +227,7 @@ def preset_options(default_preset: str) -> Decorator:
         app_dir_option,
         requirements_option,
         locustfile_option,
+        pass_env_option,
         python_gil_arm_option,
         click.option("--no-safety", "safety", is_flag=True, flag_value=False, default=True,
                      envvar="LAB_NO_SAFETY", show_envvar=True,

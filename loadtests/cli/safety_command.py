@@ -14,6 +14,7 @@ from loadtests.cli.options import (
     app_option,
     expect_param,
     locustfile_option,
+    pass_env_option,
     requirements_option,
     safety_gate,
     soak_option,
@@ -33,6 +34,7 @@ from loadtests.workflow.safety import safety as safety_workflow
 @app_dir_option
 @requirements_option
 @locustfile_option
+@pass_env_option
 @click.option("--tests", metavar="PATH", envvar="LAB_TESTS", show_envvar=True,
               help="Your tests (a directory or file, as you give it to pytest), run with `python -m pytest` from "
                    "the app directory on 3.14 and 3.14t: plainly, then in threads with pytest-run-parallel.")

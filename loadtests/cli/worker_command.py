@@ -12,7 +12,8 @@ from loadtests.measure.remote_worker import DEFAULT_MASTER_TIMEOUT_S, WorkerSett
 
 @click.command()
 @click.option("--master", "master", required=True, metavar="HOST[:PORT]", envvar="LAB_LOCUST_MASTER",
-              show_envvar=True, help="The lab's Locust master (`--locust-master-bind` of its run); port 5557 by default.")
+              show_envvar=True, help="The lab's Locust master: the address and port the run printed (`--locust-master-bind`, "
+                   "`--locust-master-port`); port 5557 when none is given.")
 @click.option("--master-timeout", type=click.FloatRange(1, 86400), default=DEFAULT_MASTER_TIMEOUT_S,
               show_default=True, envvar="LAB_MASTER_TIMEOUT", show_envvar=True,
               help="Stop once no master has been heard of for this many seconds (no heartbeat while connected, no "
@@ -26,12 +27,14 @@ from loadtests.measure.remote_worker import DEFAULT_MASTER_TIMEOUT_S, WorkerSett
 def worker(master: str, master_timeout: float, locustfiles: tuple[str, ...], sessions: int | None) -> None:
     """Run a Locust worker, with the lab's recorder, for a lab master on another machine.
 
-    The master ships what its session runs (`locust -f -`): the lab's recorder and the
-    scenario's locustfile, so no scenario file is needed here. After each session the
-    worker waits for the next master on the same address. The token of the lab's
-    handshake comes from LAB_LOCUST_TOKEN (the run prints it when it generates one).
-    A worker whose Locust version, lab version or files differ from the master's is
-    refused, and this command exits 1 with both values.
+    The master ships what its session runs: the lab's recorder and the scenario's
+    locustfile, so no scenario file is needed here. Before anything it ships is
+    written or imported, the master must prove it knows the run's token (from
+    LAB_LOCUST_TOKEN; the run prints it when it generates one): a process that
+    cannot is refused and named, and the worker waits for the real master. The token
+    itself stays in this process. After each session the worker waits for the next
+    master on the same address. A worker whose Locust version, lab version or files
+    differ from the master's is refused, and this command exits 1 with both values.
     """
     host, port = parse_master(master)
     settings = WorkerSettings(host, port, master_timeout, tuple(Path(f) for f in locustfiles), sessions)

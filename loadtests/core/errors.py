@@ -21,10 +21,13 @@ non-zero; it never shows a traceback for these. Anything that is not a
     │   └── ServerRefused    the server refused to start by design (granian + GIL)
     ├── LoadGeneratorError   Locust failed or produced no statistics
     │   ├── PreflightError   the team's Locust file and app do not fit (every request 404, no request)
-    │   └── RecordingError   the safety check could not record the requests of the load
+    │   ├── RecordingError   the safety check could not record the requests of the load
+    │   └── MasterUnverified what answers on the master's address did not prove it knows the run's token
     ├── LaunchError          a server or Locust process could not be started under its supervisor
     ├── MicrobenchError      a `gil-lab threads` worker failed
     └── ResultsError         a run directory or run.json is unusable
+        ├── HistoryLocked    another lab holds the run history's write lock longer than the lab waits
+        └── HistoryCorrupt   the run history file is not a readable SQLite database
 """
 
 from __future__ import annotations
@@ -124,6 +127,12 @@ class WorkersMissing(LoadGeneratorError):
     who was refused, and why."""
 
 
+class MasterUnverified(LoadGeneratorError):
+    """Raised before anything a master sends is used, when the process on the master's address does not
+    answer the lab's challenge, or answers it without proving it knows the run's token: a port squatter,
+    a spoofed address, a plain Locust master, or the master of another run (or this side's token is wrong)."""
+
+
 class WorkerRefused(LabError):
     """Raised by ``gil-lab worker`` when the master refused its Locust worker (another token, Locust version,
     lab version or scenario files); restarting cannot help, the message names both sides' values."""
@@ -158,3 +167,14 @@ class MicrobenchError(LabError):
 
 class ResultsError(LabError):
     """A run directory or its run.json cannot be read or written."""
+
+
+class HistoryLocked(ResultsError):
+    """Another process (a second lab, ``gil-lab history``) held the history's write lock past the wait.
+
+    Nothing is wrong with the file: the run is indexed by the next ``gil-lab history``.
+    """
+
+
+class HistoryCorrupt(ResultsError):
+    """``history.sqlite`` is not a readable SQLite database; it can be deleted and rebuilt from the runs."""

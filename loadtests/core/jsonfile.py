@@ -11,12 +11,36 @@ from typing import Any
 from loadtests.core.errors import LabError
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux's /proc), else by setting it back at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A new file with a unique name beside ``path``, with the mode a plain ``open()`` would give it.
+
+    mkstemp makes files only their owner can read; results must stay readable by the other
+    users the umask allows (a container writing as another uid, a shared results directory).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
 def write_json_atomic(path: Path, data: Any, indent: int | None = 1) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it over ``path``.
 
     A reader (or a crash) sees the old file or the new one, never half of one.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = _temporary_beside(path)
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=indent)
@@ -30,7 +54,7 @@ def write_json_atomic(path: Path, data: Any, indent: int | None = 1) -> None:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     """Same as :func:`write_json_atomic` for text (reports, docs)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = _temporary_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

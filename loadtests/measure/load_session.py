@@ -19,13 +19,22 @@ session's master on ``MasterSettings.bind``. The session counts a worker only on
 lab's handshake (``scenarios/lab_workers.py``) has admitted it, and waits for the full
 count, with a timeout, before every start of the load: Locust's workers leave and
 rejoin after every stop, and a remote one may have gone away.
+
+No Locust process gets the run's token: the master gets its session's keys in a key
+file (``handshake.SessionKeys``), and each worker on this machine starts only after
+the lab has checked that the master on its port is this session's (``challenge_master``,
+as ``gil-lab worker`` does), with a key file that admits it once. The key files live
+in a private temporary directory outside the results, and each is deleted by the
+process that reads it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -37,16 +46,21 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import __version__ as LAB_VERSION
+from loadtests.core.credentials import redact_bytes
+from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import LoadGeneratorError, WorkersMissing
-from loadtests.measure.master import LAB_VERSION_ENV, TOKEN_ENV, MasterSettings
-from loadtests.measure.servers import LOOPBACK, free_port
+from loadtests.core.untrusted import printable
+from loadtests.measure.handshake import KEYS_ENV, SessionKeys, challenge_master, write_key_file
+from loadtests.measure.master import LAB_VERSION_ENV, MasterSettings
+from loadtests.measure.ports import ATTEMPTS, free_port, lost_the_port
+from loadtests.measure.servers import LOOPBACK
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.plan.scenarios import SCENARIOS_DIR
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 
 # The recorder and the handshake it imports, in this order: Locust loads every -f file as a
 # locustfile, and a module another file imported first would be loaded (and listen) twice.
-RECORDER_FILES = (SCENARIOS_DIR / "lab_workers.py", SCENARIOS_DIR / "lab_support.py")
+RECORDER_FILES = (SCENARIOS_DIR / "lab_handshake.py", SCENARIOS_DIR / "lab_workers.py", SCENARIOS_DIR / "lab_support.py")
 RECORDER = RECORDER_FILES[-1]
 OPEN_LOOP = SCENARIOS_DIR / "open_loop.py"  # after the recorder, whose helpers it imports
 OPEN_LOOP_USER = "OpenLoopDriver"
@@ -148,9 +162,12 @@ class WorkerState:
         def number(key: str) -> float | None:
             return None if item.get(key) is None else float(item[key])
 
-        return cls(id=str(item["id"]), state=str(item.get("state")), admitted=bool(item.get("admitted")),
-                   host=item.get("host"), address=item.get("address"), locust=item.get("locust"),
-                   lab=item.get("lab"), offset_s=number("offset_s"), rtt_s=number("rtt_s"),
+        def text(key: str) -> str | None:
+            return None if item.get(key) is None else printable(item[key], limit=100)
+
+        return cls(id=printable(item["id"]), state=printable(item.get("state")), admitted=bool(item.get("admitted")),
+                   host=text("host"), address=text("address"), locust=text("locust"),
+                   lab=text("lab"), offset_s=number("offset_s"), rtt_s=number("rtt_s"),
                    pid=None if item.get("pid") is None else int(item["pid"]))
 
 
@@ -161,6 +178,7 @@ class Admission:
     connected: tuple[str, ...]
     workers: tuple[WorkerState, ...]
     refused: tuple[tuple[str, str], ...] = ()  # (who, why)
+    intrusions: tuple[tuple[str, float], ...] = ()  # (who, when): connected while the load ran
 
     @property
     def ready(self) -> list[WorkerState]:
@@ -176,10 +194,12 @@ class Admission:
     @classmethod
     def from_status(cls, status: dict[str, Any]) -> Admission:
         details = status.get("admission") or {}
-        refused = tuple((str(r.get("host") or r.get("id")) + (f" ({r['address']})" if r.get("address") else ""),
-                         str(r.get("reason"))) for r in details.get("refused", []))
+        refused = tuple((printable(r.get("host") or r.get("id")) + (f" ({printable(r['address'])})"
+                                                                    if r.get("address") else ""),
+                         printable(r.get("reason"), limit=1000)) for r in details.get("refused", []))
         return cls(tuple(str(w) for w in status.get("workers", [])),
-                   tuple(WorkerState.from_status(w) for w in details.get("workers", [])), refused)
+                   tuple(WorkerState.from_status(w) for w in details.get("workers", [])), refused,
+                   tuple((printable(i.get("id")), float(i.get("at") or 0)) for i in details.get("intrusions", [])))
 
 
 @dataclass
@@ -190,6 +210,7 @@ class Drained:
     origins: list[str]  # per sample: the worker it came from ("" for a standalone Locust)
     drops: list[float]  # intended send times of arrivals the open-loop driver dropped
     reports: dict[str, float]  # worker -> when it last reported (the master's clock)
+    malformed: dict[str, int] = field(default_factory=dict)  # worker -> samples it sent that were not samples
 
 
 @dataclass
@@ -202,6 +223,7 @@ class LoadSession:
     cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # worker -> (time, cpu s) readings
     say: Callable[[str], None] | None = None  # progress lines: workers joining, or refused
     announced: set[object] = field(default_factory=set)  # joins and refusals already told
+    load_started: float = 0.0  # time.time() just before the last start of the load
 
     @property
     def pids(self) -> list[int]:
@@ -212,7 +234,7 @@ class LoadSession:
         data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
         request = urllib.request.Request(self.web_url + path, data=data, method="POST" if form is not None else "GET")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
+            with open_direct(request, timeout) as response:  # loopback: never through a proxy
                 return bytes(response.read())
         except (urllib.error.URLError, OSError) as exc:
             raise LoadGeneratorError(f"Locust's web API did not answer {path} ({exc}); see "
@@ -249,6 +271,7 @@ class LoadSession:
             form["user_count"] = users
             if self.settings.open_loop:
                 form["user_classes"] = self.scenario_classes()
+        self.load_started = time.time()
         answer = self._json("/swarm", form)
         if not answer.get("success"):
             raise LoadGeneratorError(f"Locust refused to start the users: {answer.get('message')}")
@@ -277,7 +300,8 @@ class LoadSession:
         for worker, readings in (answer.get("cpu") or {}).items():
             self.cpu.setdefault(str(worker), []).extend((float(t), float(c)) for t, c in readings)
         return Drained(samples, origins, [float(d) for d in answer.get("drops", [])],
-                       {str(k): float(v) for k, v in (answer.get("reports") or {}).items()})
+                       {str(k): float(v) for k, v in (answer.get("reports") or {}).items()},
+                       {str(k): int(v) for k, v in (answer.get("malformed") or {}).items()})
 
     def worker_cores(self, worker: str, start: float, end: float) -> float | None:
         """A worker's average busy cores over ``[start, end]``, from its own CPU readings; None with fewer than 2."""
@@ -290,8 +314,9 @@ class LoadSession:
         """Locust's CSV and HTML for the window that just ended (saved before the next start clears them)."""
         directory.mkdir(parents=True, exist_ok=True)
         files = {"locust_csv": directory / "locust_stats.csv", "locust_html": directory / "locust.html"}
-        files["locust_csv"].write_bytes(self._call("/stats/requests/csv"))
-        files["locust_html"].write_bytes(self._call("/stats/report"))
+        # Locust's report repeats the host it was given: an --app-url's password is scrubbed from it
+        files["locust_csv"].write_bytes(redact_bytes(self._call("/stats/requests/csv")))
+        files["locust_html"].write_bytes(redact_bytes(self._call("/stats/report")))
         return files
 
     # ---- health -----------------------------------------------------------------------------
@@ -314,27 +339,32 @@ class LoadSession:
     def admission(self) -> Admission:
         return Admission.from_status(self.status())
 
-    def wait_ready(self, timeout: float | None = None) -> None:
-        """Until the web API answers and every expected worker has joined and been admitted."""
-        deadline = time.monotonic() + (timeout or self.settings.join_timeout_s)
+    def wait_for_api(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Until the web API of the master (or the standalone Locust) answers."""
+        deadline = time.monotonic() + timeout
         while True:
             if self.exit_code() is not None:
                 raise LoadGeneratorError(f"Locust exited with status {self.exit_code()} while starting; see "
                                          f"{self.settings.log_path}:\n{tail(self.settings.log_path)}")
             try:
                 self.status()
-                break
+                return
             except LoadGeneratorError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        self.wait_for_workers(max(1.0, deadline - time.monotonic()))
+
+    def intruders(self, start: float, end: float) -> list[str]:
+        """Workers that connected between ``start`` and ``end`` while the load ran: Locust moved users to them."""
+        return sorted({who for who, at in self.admission().intrusions if start <= at <= end})
 
     def wait_for_workers(self, timeout: float | None = None) -> list[WorkerState]:
-        """Until every expected worker is connected and admitted, with none pending; those workers.
+        """Until every expected worker is connected and admitted; those workers.
 
-        Locust gives users to every connected worker, admitted or not, so the load starts
-        only when no stranger is connected. Raises WorkersMissing naming who joined and
+        Locust gives users to every connected worker, admitted or not; the master refuses
+        every worker not admitted when the load starts (the admission deadline, in
+        ``lab_workers.py``), so a stranger, even one that keeps reconnecting, neither
+        gets users nor holds the load back. Raises WorkersMissing naming who joined and
         who was refused, and why.
         """
         expected = self.settings.expected_workers
@@ -349,7 +379,7 @@ class LoadSession:
             admission = self.admission()
             self._announce(admission)
             ready = admission.ready
-            if len(ready) >= expected and not admission.pending:
+            if len(ready) >= expected:
                 return ready
             if time.monotonic() > deadline:
                 raise WorkersMissing(self._missing(admission, expected, timeout))
@@ -416,29 +446,80 @@ def tail(path: Path, lines: int = 20) -> str:
 
 @contextmanager
 def load_session(settings: SessionSettings, say: Callable[[str], None] | None = None) -> Iterator[LoadSession]:
-    """Start a session, wait until it is ready, yield it, and always stop every process it started."""
+    """Start a session, wait until it is ready, yield it, and always stop every process it started.
+
+    A port taken by another process between its choice and Locust's bind (another lab
+    on this machine) means a new start on fresh ports, unless the user named the port.
+    """
     settings.log_path.parent.mkdir(parents=True, exist_ok=True)
-    handshake = {TOKEN_ENV: settings.master.token, LAB_VERSION_ENV: LAB_VERSION}
-    env = clean_env({"PYTHONUNBUFFERED": "1", **handshake, **dict(settings.extra_env)})
-    web_port = free_port()
-    session = LoadSession(settings, f"http://{LOOPBACK}:{web_port}", say=say)
-    master_port = settings.master.port or (free_port() if settings.expected_workers else None)
+    # workers from elsewhere know the run's token; workers of this machine alone get one of the session's own
+    token = settings.master.token or secrets.token_hex(16)
     with ExitStack() as stack:
         log = stack.enter_context(settings.log_path.open("ab"))
+        keys = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gil-lab-session-")))  # mode 0700
+        session = LoadSession(settings, "", say=say)
         try:
-            for args in commands(settings, web_port, master_port):
-                log.write(f"$ {' '.join(args)}\n".encode())
-                log.flush()
-                # behind a supervisor: if the lab dies, Locust and its workers go with it
-                session.processes.append(supervised(args, cwd=SCENARIOS_DIR, env=env, output=log, grace=5.0))
-            session.wait_ready()
+            for attempt in range(1, ATTEMPTS + 1):
+                session = LoadSession(settings, f"http://{LOOPBACK}:{free_port()}", say=say)
+                started_at = log.tell()
+                try:
+                    _start(session, log, keys / str(attempt), token)
+                    break
+                except LoadGeneratorError:
+                    _stop(session)
+                    log.flush()
+                    if attempt == ATTEMPTS or settings.master.port or not lost_the_port(
+                            _written_since(settings.log_path, started_at)):
+                        raise
             yield session
         finally:
-            with contextlib.suppress(LoadGeneratorError):
-                if session.exit_code() is None:
-                    session.stop_load()
-            for process in reversed(session.processes):  # the master first would leave its workers waiting
-                process.stop(5.0)
+            _stop(session)
+
+
+def _start(session: LoadSession, log: Any, keys: Path, token: str) -> None:
+    """The master (or the standalone Locust), then each local worker once the lab has verified that master."""
+    settings = session.settings
+    keys.mkdir(mode=0o700)
+    port = session.web_url.rsplit(":", 1)[1]
+    master_port = settings.master.port or (free_port() if settings.expected_workers else None)
+    lead, *workers = commands(settings, int(port), master_port)
+    base = {"PYTHONUNBUFFERED": "1", LAB_VERSION_ENV: LAB_VERSION, **dict(settings.extra_env)}
+    session_keys = SessionKeys.new(token)
+    lead_env = {**base, KEYS_ENV: str(write_key_file(keys / "master.json", session_keys.for_master()))} \
+        if settings.expected_workers else base
+    _launch(session, log, lead, lead_env)
+    session.wait_for_api()
+    for number, args in enumerate(workers):
+        assert master_port is not None
+        ticket = challenge_master(settings.master.connect_host, master_port, token)
+        _launch(session, log, args, {**base, KEYS_ENV: str(write_key_file(keys / f"worker-{number}.json",
+                                                                          ticket.for_worker()))})
+    session.wait_for_workers()
+
+
+def _launch(session: LoadSession, log: Any, args: list[str], extra: dict[str, str]) -> None:
+    log.write(f"$ {' '.join(args)}\n".encode())
+    log.flush()
+    # behind a supervisor: if the lab dies, Locust and its workers go with it
+    session.processes.append(supervised(args, cwd=SCENARIOS_DIR, env=child_env(extra), output=log, grace=5.0))
+
+
+def _stop(session: LoadSession) -> None:
+    with contextlib.suppress(LoadGeneratorError):
+        if session.processes and session.exit_code() is None:
+            session.stop_load()
+    for process in reversed(session.processes):  # the master first would leave its workers waiting
+        process.stop(5.0)
+    session.processes.clear()
+
+
+def _written_since(path: Path, offset: int) -> str:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def window_samples(samples: Sequence[Sample], start: float, end: float) -> list[Sample]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 
-from loadtests.measure.load_session import LoadSession, WorkerState
+from loadtests.measure.load_session import Drained, LoadSession, WorkerState
 from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.results.records import LoadWorker
 
@@ -36,3 +36,20 @@ def window_workers(session: LoadSession, workers: Sequence[WorkerState], origins
             cpu_cores=None if cores is None else round(cores, 3), requests=requests.get(w.id, 0),
             left=w.id in late or w.id not in connected))
     return tuple(out)
+
+
+def disturbance(session: LoadSession, drained: Drained, workers: Sequence[WorkerState], end: float) -> str | None:
+    """Why workers make a window not comparable beyond leaving it: one connected while the load ran (Locust moves
+    users to a newcomer at once, admitted or not), or one sent samples that were not samples (dropped)."""
+    if not workers:  # a standalone Locust: no worker to disturb it
+        return None
+    intruders = session.intruders(session.load_started, end)
+    if intruders:
+        return ("Locust worker(s) connected while the load ran, and Locust moved users to them: "
+                + ", ".join(intruders))
+    malformed = {worker: count for worker, count in drained.malformed.items() if count}
+    if malformed:
+        return "Locust worker(s) sent malformed samples (dropped): " + ", ".join(
+            f"{worker} ({count})" for worker, count in sorted(malformed.items()))
+    return None
+

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.core.errors import LocustfileError
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 from loadtests.results.records import LocustTask, LocustUserClass
 
 PROBE = Path(__file__).with_name("locustfile_probe.py")
@@ -46,7 +46,7 @@ def read_locustfile(path: Path | str) -> Locustfile:
                               "(`locust -f FILE`): HttpUser classes with @task methods.")
     try:
         result = subprocess.run([sys.executable, "-P", str(PROBE), str(path)], capture_output=True, text=True,
-                                cwd=path.parent, env=clean_env(), timeout=PROBE_TIMEOUT_S)
+                                cwd=path.parent, env=child_env(), timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise LocustfileError(f"loading {path} with Locust took longer than {PROBE_TIMEOUT_S:.0f}s: a Locust file "
                               "must not block at import") from None

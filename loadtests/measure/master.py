@@ -1,13 +1,17 @@
 """The Locust master of a lab session when workers join from elsewhere (``--expect-workers``).
 
 Locust's master port has no authentication of its own: whoever reaches it can join as a
-worker, be given users and send samples. The lab therefore
+worker, be given users and send samples, and whoever answers on it can ship code to a
+worker started with ``-f -``. The lab therefore
 
 - binds the master to loopback unless told otherwise, and takes any other address only
   with ``--expose-master`` (printing what that exposes, :func:`exposure`);
-- runs its own handshake over that port (``scenarios/lab_workers.py``): a worker must
-  prove it knows the run's shared token (``LAB_LOCUST_TOKEN``, generated per run when
-  unset) and run the master's Locust version, lab version and scenario files.
+- picks the master's port like its servers' (a free one) unless the user names it, so two
+  labs on one machine never share it;
+- runs its own handshake over that port (``handshake.py``, ``scenarios/lab_workers.py``):
+  the master proves it knows the run's shared token (``LAB_LOCUST_TOKEN``, generated per
+  run when unset) before a worker uses anything it sends, and a worker proves it too,
+  once per challenge, and must run the master's Locust version, lab version and files.
 
 The same address is where the lab's own servers listen when remote workers load them
 (they must reach them), so a wildcard bind (``0.0.0.0``) works only with ``--app-url``.
@@ -21,11 +25,12 @@ import secrets
 from dataclasses import dataclass
 
 from loadtests.core.errors import ConfigError
+from loadtests.measure.ports import free_port
 from loadtests.measure.servers import LOOPBACK
 
 TOKEN_ENV = "LAB_LOCUST_TOKEN"
 LAB_VERSION_ENV = "LAB_VERSION"
-DEFAULT_MASTER_PORT = 5557  # Locust's own default
+DEFAULT_MASTER_PORT = 5557  # Locust's own default: what `gil-lab worker --master HOST` joins
 DEFAULT_JOIN_TIMEOUT_S = 60.0
 WILDCARDS = ("0.0.0.0", "::", "")
 
@@ -47,7 +52,7 @@ class MasterSettings:
     port: int | None = None  # None: any free loopback port (local workers only)
     remote_workers: int = 0  # workers that join from elsewhere (`gil-lab worker`)
     join_timeout_s: float = DEFAULT_JOIN_TIMEOUT_S
-    token: str = ""  # the shared token of the lab's handshake; never written to run.json
+    token: str = ""  # the shared token of the lab's handshake: in the lab's memory only, never in a file or a child
 
     @property
     def connect_host(self) -> str:
@@ -81,14 +86,15 @@ def check_master(bind: str | None, port: int | None, expect_workers: int, expose
         raise ConfigError(f"--locust-master-bind {address or '0.0.0.0'} names no single address the workers can reach "
                           "the lab's servers at: give an address of this machine that the workers reach, or load "
                           "apps the lab does not start with --app-url")
-    return MasterSettings(bind=address, port=port or DEFAULT_MASTER_PORT, remote_workers=expect_workers)
+    # a free port, like the servers', unless named: another lab on this machine may be using 5557
+    return MasterSettings(bind=address, port=port or free_port(address or LOOPBACK), remote_workers=expect_workers)
 
 
 def exposure(bind: str, port: int | None, lab_starts_servers: bool) -> str:
     """What a master bound to ``bind`` makes reachable, in words."""
-    what = (f"Locust's master port {bind}:{port or DEFAULT_MASTER_PORT}, which has no authentication of its own "
+    what = (f"Locust's master port {bind}:{port or '<a free port>'}, which has no authentication of its own "
             "(the lab's token keeps workers without it out of the measurement, but anyone who reaches the port can "
-            "connect and fetch the scenario files)")
+            "connect and fetch the scenario files, and read the plaintext traffic on the way)")
     if lab_starts_servers:
         what += (f", and the lab's servers on {bind}: the whole app (every route, /docs, and /lab/runtime with its "
                  "pid and package versions)")

@@ -18,7 +18,6 @@ efficiency) are computed by ``analysis.microbench_stats`` when a report is built
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import time
@@ -31,6 +30,7 @@ from loadtests.core.clock import utc_now
 from loadtests.core.errors import ConfigError, InterpreterError, MicrobenchError
 from loadtests.core.flavour import FT, GIL
 from loadtests.core.machine import busy_cpu_seconds, load_average, usable_cores
+from loadtests.provision.process_env import child_env
 from loadtests.results.records import LoadAverage, Microbench, MicrobenchPoint, MicrobenchVariant
 
 WORKER = Path(__file__).with_name("microbench_worker.py")
@@ -126,7 +126,7 @@ def variant_command(variant: str, interpreters: Mapping[str, InterpreterLike]) -
         raise InterpreterError(f"no {label} interpreter for the microbench variant {variant}: run `make setup`")
     if interp.free_threaded != (label == FT_VARIANT):
         raise InterpreterError(f"{interp.path} is labelled {label} but free_threaded={interp.free_threaded}")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    env = child_env()
     if variant == FT_GIL_ON_VARIANT:
         env["PYTHON_GIL"] = "1"
     return interp, env

@@ -19,12 +19,12 @@ import re
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import LoadGeneratorError, PreflightError
 from loadtests.measure.load_session import SessionSettings, load_session
 from loadtests.measure.servers import ServerSettings, running_server
@@ -72,7 +72,7 @@ def match_route(method: str, path: str, routes: Iterable[RouteInfo] | None) -> s
 
 def _get_json(url: str, timeout: float) -> Any:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+        with open_direct(url, timeout) as response:  # loopback: never through a proxy
             return json.loads(response.read())
     except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
         raise LoadGeneratorError(f"the preflight could not read {url}: {exc}") from None

@@ -6,23 +6,32 @@ master on its own, so this command runs one Locust worker per session, for as lo
 masters keep coming:
 
 1. wait until the master's port answers (a TCP connect);
-2. run ``locust -f - --worker``: the master ships its scenario's files (the lab's
-   recorder ``lab_workers.py`` and ``lab_support.py``, then the scenario's locustfile)
-   into a private temporary directory, so nothing of the scenario has to be on this
-   machine, and two workers on one machine never share files;
-3. when that worker exits, start again from 1 for the next session.
+2. challenge it (``handshake.challenge_master``): what answers must prove it knows the
+   run's token, bound to this worker's nonce and to the sha256 of every file it ships.
+   A process that cannot (a port squatter, a spoofed address, a plain Locust master, the
+   master of another run) is refused, named, and told so; nothing it sent is written or
+   imported, and the worker waits for the real master;
+3. write the verified files (the lab's recorder, then the scenario's locustfile) into a
+   private temporary directory, and run ``locust -f <those files> --worker``: Locust's
+   own ``-f -`` would import whatever the port sends, before any of the lab's code runs;
+4. when that worker exits, start again from 1 for the next session.
+
+The token stays in this process: the Locust worker gets a key file (private, deleted
+once read) with its session's worker key and the master's one-time nonce, so its hello
+proves the token without holding it, and a captured hello cannot be used again.
 
 It stops by itself once no master has been heard of for ``master_timeout_s``
 (default 60 s, Locust's own ``MASTER_HEARTBEAT_TIMEOUT``): no heartbeat while
-connected (the recorder gives Locust that timeout too), or no master on the port
-between sessions. A worker the master refused (token, Locust version, lab version or
-scenario files) stops at once with the master's reason: restarting cannot fix that.
+connected (the recorder gives Locust that timeout too), or no verified master on the
+port between sessions. A worker the master refused (token, Locust version, lab version
+or scenario files) stops at once with the master's reason: restarting cannot fix that.
 
 The Locust worker runs behind the lab's supervisor, so it ends with this command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -35,11 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import __version__ as LAB_VERSION
-from loadtests.core.errors import ConfigError, WorkerRefused
+from loadtests.core.errors import ConfigError, MasterUnverified, WorkerRefused
+from loadtests.core.untrusted import printable
+from loadtests.measure.handshake import KEYS_ENV, Ticket, challenge_master, tell_unverified, write_key_file
 from loadtests.measure.load_session import RECORDER_FILES, locust_executable
 from loadtests.measure.master import DEFAULT_MASTER_PORT, LAB_VERSION_ENV, TOKEN_ENV
 from loadtests.measure.supervised import supervised
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 
 DEFAULT_MASTER_TIMEOUT_S = 60.0
 STATUS_ENV = "LAB_WORKER_STATUS"  # scenarios/lab_workers.py writes admitted / refused / last heartbeat here
@@ -75,8 +86,9 @@ class WorkerSettings:
         return [*(f for f in RECORDER_FILES if f.resolve() not in given and f.name not in {g.name for g in given}),
                 *given]
 
-    def command(self) -> list[str]:
-        files = ",".join(str(f) for f in self.files()) if self.locustfiles else "-"
+    def command(self, shipped: list[Path]) -> list[str]:
+        """This machine's files when given, else the master's verified ones (never ``-f -``)."""
+        files = ",".join(str(f) for f in (self.files() if self.locustfiles else shipped))
         return [locust_executable(), "-f", files, "--worker", "--master-host", self.master_host,
                 "--master-port", str(self.master_port), "--loglevel", "INFO"]
 
@@ -113,13 +125,28 @@ def run_worker(settings: WorkerSettings, say: Say) -> int:
     where = f"{settings.master_host}:{settings.master_port}"
     last_seen = time.monotonic()  # wall-clock differences only: monotonic
     served = failed = 0
+    distrusted: str | None = None  # why the last process on the master's port was not believed
     while settings.sessions is None or served < settings.sessions:
-        if not wait_for_master(settings.master_host, settings.master_port, last_seen + settings.master_timeout_s):
+        up = wait_for_master(settings.master_host, settings.master_port, last_seen + settings.master_timeout_s)
+        if not up or (distrusted and time.monotonic() > last_seen + settings.master_timeout_s):
+            if distrusted:
+                raise WorkerRefused(f"no verified master at {where} for {settings.master_timeout_s:.0f}s; the last "
+                                    f"process there was refused: {distrusted}")
             say(f"no master at {where} for {settings.master_timeout_s:.0f}s: stopping after {served} session(s)")
             return served
-        status, code = _one_session(settings, token, say)
+        try:
+            ticket = challenge_master(settings.master_host, settings.master_port, token)
+        except MasterUnverified as exc:
+            distrusted = str(exc)
+            say(f"refused the process at {where}: {exc}")
+            with contextlib.suppress(Exception):  # a courtesy to a real master with another token: it says so
+                tell_unverified(settings.master_host, settings.master_port, "this worker could not verify it")
+            time.sleep(SETTLE_S)
+            continue
+        distrusted = None
+        status, code = _one_session(settings, ticket, say)
         if status.get("refused"):
-            raise WorkerRefused(f"the master at {where} refused this worker: {status['refused']}")
+            raise WorkerRefused(f"the master at {where} refused this worker: {printable(status['refused'], limit=2000)}")
         if status.get("admitted"):
             served, failed = served + 1, 0
             heard = status.get("last_heartbeat")
@@ -143,18 +170,21 @@ def _token() -> str:
     return token
 
 
-def _one_session(settings: WorkerSettings, token: str, say: Say) -> tuple[dict[str, Any], int | None]:
-    """One Locust worker, from start to exit; what its recorder reported, and its exit status."""
-    with tempfile.TemporaryDirectory(prefix="gil-lab-worker-") as scratch:
+def _one_session(settings: WorkerSettings, ticket: Ticket, say: Say) -> tuple[dict[str, Any], int | None]:
+    """One Locust worker, from start to exit, on the verified master's files; its recorder's report, its exit."""
+    with tempfile.TemporaryDirectory(prefix="gil-lab-worker-") as scratch:  # mode 0700: this user's only
         directory = Path(scratch)
-        shipped = directory / "files"  # -f - writes the master's files to the temporary directory
+        shipped = directory / "files"
         shipped.mkdir()
         status_path = directory / "status.json"
-        env = clean_env({"TMPDIR": str(shipped), TOKEN_ENV: token, LAB_VERSION_ENV: LAB_VERSION,
+        keys = write_key_file(directory / "session-keys.json", ticket.for_worker())
+        env = child_env({"TMPDIR": str(shipped), KEYS_ENV: str(keys), LAB_VERSION_ENV: LAB_VERSION,
                          MASTER_TIMEOUT_ENV: f"{settings.master_timeout_s:g}", STATUS_ENV: str(status_path),
                          "PYTHONUNBUFFERED": "1"})
-        say(f"starting a Locust worker for {settings.master_host}:{settings.master_port}")
-        process = supervised(settings.command(), cwd=directory, env=env, output=sys.stdout.buffer, grace=5.0)
+        say(f"starting a Locust worker for {settings.master_host}:{settings.master_port} "
+            f"(session {ticket.session[:8]}, {len(ticket.files)} verified files)")
+        command = settings.command(ticket.write_files(shipped))
+        process = supervised(command, cwd=directory, env=env, output=sys.stdout.buffer, grace=5.0)
         try:
             code = process.wait()
         finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.core.clock import utc_now
+from loadtests.core.credentials import without_credentials
 from loadtests.core.errors import ServerError
 from loadtests.core.flavour import by_label
 from loadtests.measure.master import MasterSettings
@@ -73,12 +74,12 @@ def external_infos(app_urls: Mapping[str, str]) -> dict[str, InterpreterInfo]:
         runtime = external_server(url).runtime
         assert runtime is not None
         if runtime.free_threaded != by_label(label).free_threaded:
-            raise ServerError(f"--app-url {label}={url} serves free_threaded={runtime.free_threaded}, "
+            raise ServerError(f"--app-url {label}={without_credentials(url)} serves free_threaded={runtime.free_threaded}, "
                               f"which is not {label}")
         out[label] = InterpreterInfo(path=runtime.executable, version=runtime.python_version,
                                      free_threaded=runtime.free_threaded, configure_args=None, compiler=None,
                                      source="external", build=None, packages=dict(runtime.packages), unsupported={},
-                                     url=url)
+                                     url=without_credentials(url))
     return out
 
 
@@ -103,7 +104,7 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
         warmup_s=plan.warmup_s, duration_s=plan.duration_s, repeats=plan.repeats,
         scenarios=tuple(sorted({c.scenario for c in plan.configs})),
         servers=tuple(sorted({c.server for c in plan.configs})), locust_workers=options.locust_workers,
-        app_urls=dict(options.app_urls), plan=plan, validity=THRESHOLDS,
+        app_urls={label: without_credentials(url) for label, url in options.app_urls.items()}, plan=plan, validity=THRESHOLDS,
         expect_workers=options.master.remote_workers if options.master else 0,
         locust_master=options.master.address if options.master else None,
         service=options.service, team_scenarios=options.team_scenarios)

@@ -59,6 +59,8 @@ class Runner:
         self.say = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
         self.stop_rule = stop_rule
         self.server_env: dict[str, str] = {}  # from the plan's prepare steps
+        # label -> URL of an app the lab does not start, with its credentials (run.json keeps it without them)
+        self.app_urls: dict[str, str] = dict(run.record.settings.app_urls)
 
     @classmethod
     def start(cls, options: RunOptions, interpreters: Mapping[str, Interpreter], on_progress: Progress | None = None,
@@ -66,7 +68,9 @@ class Runner:
         infos = {**interpreter_infos(interpreters, options.own_envs), **external_infos(options.app_urls)}
         run_dir = new_run_dir(options.out_parent, options.plan.name)
         run = RunWriter.create(run_dir, new_record(options, run_dir.name, infos))
-        return cls(run, interpreters, on_progress, stop_rule, options.master)
+        runner = cls(run, interpreters, on_progress, stop_rule, options.master)
+        runner.app_urls = dict(options.app_urls)
+        return runner
 
     @property
     def run_dir(self) -> Path:
@@ -92,7 +96,7 @@ class Runner:
         record = self.run.record
         self.say(f"==> run {record.run_id}: {len(todo)} of {total} comparisons to measure -> {self.run_dir}")
         launcher = ServerLauncher(self.run_dir, record.settings, record.interpreters,
-                                  self.master.bind if self.master else LOOPBACK, self.server_env)
+                                  self.master.bind if self.master else LOOPBACK, self.server_env, self.app_urls)
         profiler = self._profiler()
         try:
             for scenario in dict.fromkeys(c.scenario for c in todo):

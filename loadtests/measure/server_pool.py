@@ -56,9 +56,11 @@ class ServerLauncher:
     interpreters: Mapping[str, InterpreterInfo]
     host: str = LOOPBACK  # where the server listens: the master's bind address when workers come from elsewhere
     server_env: Mapping[str, str] = field(default_factory=dict)  # from the plan's prepare steps
+    # label -> --app-url with its credentials, when given (run.json's settings hold it without them)
+    app_urls: Mapping[str, str] = field(default_factory=dict)
 
     def start(self, config: CellConfig, stack: ExitStack) -> Started:
-        url = self.settings.app_urls.get(config.interpreter)
+        url = self.app_urls.get(config.interpreter) or self.settings.app_urls.get(config.interpreter)
         if url:
             external: ExternalServer = external_server(url)
             reason = external_mismatch(config, external.runtime) if external.runtime else None

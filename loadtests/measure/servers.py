@@ -24,7 +24,6 @@ leaves its traceback and what was being served, whatever happens to the server's
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests.core.credentials import without_credentials
 from loadtests.core.errors import ConfigError, ServerError, ServerRefused
 from loadtests.core.flavour import FT, GIL
 from loadtests.core.paths import PROJECT_ROOT
@@ -39,9 +39,10 @@ from loadtests.core.server_launch import Launch
 from loadtests.core.servers import DEFAULT_SERVER, ServerSpec, server_named
 from loadtests.measure import supervisor
 from loadtests.measure.fault_files import FAULTS_DIR_ENV, FaultWatch, faults_dir
-from loadtests.measure.runtime import NOT_ANSWERING, fetch_runtime
+from loadtests.measure.ports import ATTEMPTS, free_port, lost_the_port
+from loadtests.measure.runtime import NOT_ANSWERING, answers_from, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
-from loadtests.provision.interpreters import clean_env
+from loadtests.provision.process_env import child_env
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
 
 LOOPBACK = "127.0.0.1"
@@ -83,12 +84,6 @@ class ServerSettings:
         return server_named(self.server)
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 # Every server runs the lab's ASGI layer, which imports the app named by LAB_APP and wraps it.
 LAYER_TARGET = "gil_lab_layer.serve:app"
 
@@ -126,7 +121,7 @@ def environment(settings: ServerSettings, server_version: str | None = None,
         extra["LAB_ROUTES_DIR"] = os.pathsep.join(settings.routes_dirs)
     if settings.python_gil is not None:
         extra["PYTHON_GIL"] = settings.python_gil
-    return clean_env(extra)
+    return child_env(extra)
 
 
 @dataclass
@@ -201,6 +196,11 @@ def wait_ready(server: RunningServer, timeout: float = READY_TIMEOUT_S) -> Runti
         except NOT_ANSWERING as exc:
             last_error = exc
         else:
+            if not answers_from(runtime.pid, server.pid):  # another lab's server on this port: not ours to measure
+                last_error = ServerError(f"port {server.port} is answered by pid {runtime.pid}, which this lab did "
+                                         "not start")
+                time.sleep(delay)
+                continue
             answered.add(runtime.pid)
             expected = worker_processes(server.settings, runtime.free_threaded)
             if len(answered) >= expected:
@@ -231,20 +231,28 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
     """Start a server, wait until the app answers, yield it, and always tear it down."""
     if not Path(settings.python).exists():
         raise ConfigError(f"app interpreter {settings.python} does not exist. Run `make setup`.")
-    port = settings.port or free_port(settings.host)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    args = command(settings, port)
     watch = FaultWatch(faults_dir(log_path))
-    with log_path.open("ab") as log:
-        log.write(f"$ {' '.join(args)}\n".encode())
-        log.flush()
-        # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
-        process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT,
-                             env=environment(settings, server_version, watch.directory), output=log,
-                             grace=STOP_GRACE_S)
-    server = RunningServer(settings, process, port, log_path, faults=watch)
+    for attempt in range(1, ATTEMPTS + 1):
+        port = settings.port or free_port(settings.host)
+        args = command(settings, port)
+        with log_path.open("ab") as log:
+            log.write(f"$ {' '.join(args)}\n".encode())
+            log.flush()
+            # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
+            process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT,
+                                 env=environment(settings, server_version, watch.directory), output=log,
+                                 grace=STOP_GRACE_S)
+        server = RunningServer(settings, process, port, log_path, faults=watch)
+        try:
+            server.runtime = wait_ready(server, ready_timeout)
+            break
+        except ServerError:
+            process.stop(STOP_GRACE_S)
+            # another process took the port between its choice and the bind: a fresh port, unless it was named
+            if settings.port or attempt == ATTEMPTS or not lost_the_port(server.log_tail()):
+                raise
     try:
-        server.runtime = wait_ready(server, ready_timeout)
         yield server
     finally:
         process.stop(STOP_GRACE_S)
@@ -274,7 +282,7 @@ class ExternalServer:
         return fetch_runtime(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
-        return f"(external app at {self.base_url}: its log is wherever it runs)"
+        return f"(external app at {without_credentials(self.base_url)}: its log is wherever it runs)"
 
 
 def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServer:
@@ -289,4 +297,5 @@ def external_server(url: str, timeout: float = READY_TIMEOUT_S) -> ExternalServe
         except NOT_ANSWERING as exc:
             last_error = exc
         time.sleep(0.5)
-    raise ServerError(f"the external app at {url} did not answer /lab/runtime within {timeout:.0f}s ({last_error})")
+    raise ServerError(f"the external app at {without_credentials(url)} did not answer /lab/runtime within "
+                      f"{timeout:.0f}s ({last_error})")

@@ -27,7 +27,7 @@ from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.fault_reports import crash_report, hang_bound, hang_report, hung_requests, worker_crash
 from loadtests.measure.load_session import LoadSession, OpenLoad, WorkerState
 from loadtests.measure.load_session import Sample as LoadSample
-from loadtests.measure.load_workers import window_workers, worker_label
+from loadtests.measure.load_workers import disturbance, window_workers, worker_label
 from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
 from loadtests.measure.thread_kinds import fetch_kinds
@@ -189,6 +189,7 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
     left = [w for w in draft.load_workers if w.left]
     if left:
         reason = reason or "Locust worker(s) left during the window: " + ", ".join(worker_label(w) for w in left)
+    reason = reason or disturbance(session, drained, locust_workers, end)
     reason = reason or saturated_worker([(worker_label(w), w.cpu_cores) for w in draft.load_workers], validity)
     if server_use and sampled and config.workers > 1:
         assert arm.server is not None

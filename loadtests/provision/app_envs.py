@@ -25,8 +25,12 @@ requirements, resolved against that real interpreter with
   contradiction with the lab's own requirements raises :class:`RequirementsConflict`
   naming both sides.
 - **Indexes.** uv reads ``UV_DEFAULT_INDEX``/``UV_INDEX_URL``, ``UV_INDEX`` and the
-  proxy variables itself; ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL`` and
-  ``PIP_TRUSTED_HOST`` are mapped to their uv equivalents when those are unset.
+  proxy variables itself; ``PIP_INDEX_URL`` and ``PIP_EXTRA_INDEX_URL`` are mapped to
+  their uv equivalents when those are unset. ``PIP_TRUSTED_HOST`` is not: its uv
+  equivalent, ``UV_INSECURE_HOST``, turns off certificate checks for those hosts, which
+  a user should ask uv for in uv's own words, not get from a pip setting.
+- **Time.** Each uv command ends within ``LAB_UV_TIMEOUT`` seconds (default 1800: a
+  source build of a large package fits), or it is killed and the set-up fails saying so.
 
 Uses only the standard library, like the rest of provision. ``python -m
 loadtests.provision.app_envs REQUIREMENTS`` syncs both environments and prints the
@@ -36,10 +40,13 @@ result as JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -51,8 +58,9 @@ from loadtests.core.distributions import normalise
 from loadtests.core.errors import EnvironmentSetupError, RequirementsConflict, RequirementsError
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
-from loadtests.provision import envs
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision import env_lock, envs
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import installer_env
 
 ENV_PREFIX = "own"
 LAB_INPUT = "lab-requirements.in"
@@ -65,8 +73,9 @@ REASON_LINES = 12
 PIP_TO_UV = (
     ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", ("UV_DEFAULT_INDEX", "UV_INDEX_URL")),
     ("PIP_EXTRA_INDEX_URL", "UV_INDEX", ("UV_INDEX", "UV_EXTRA_INDEX_URL")),
-    ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST", ("UV_INSECURE_HOST",)),
 )
+UV_TIMEOUT_ENV = "LAB_UV_TIMEOUT"
+UV_TIMEOUT_S = 1800.0
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;\\]+)|@\s*([^\s;\\]+))", re.M)
 _BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `([^`]+)`")
@@ -213,7 +222,7 @@ class AppEnvs:
 
 def uv_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment uv runs in: no PYTHON_GIL, and pip's index settings mapped to uv's where uv's are unset."""
-    env = clean_env() if environ is None else dict(environ)
+    env = installer_env() if environ is None else dict(environ)
     for pip_name, uv_name, uv_names in PIP_TO_UV:
         if env.get(pip_name) and not any(env.get(name) for name in uv_names):
             env[uv_name] = " ".join(env[pip_name].split())
@@ -238,6 +247,9 @@ def sync_app_envs(requirements: Path | str, interpreters: Mapping[str, Interpret
     if not uv:
         raise EnvironmentSetupError(f"building environments for your own service needs uv: run `{setup_command()}` "
                                     "(it installs uv), or install uv on the PATH.")
+    if os.environ.get("PIP_TRUSTED_HOST") and not os.environ.get("UV_INSECURE_HOST"):
+        print("    note: PIP_TRUSTED_HOST is not passed on to uv: it would turn off certificate checks for those hosts; "
+              "set UV_INSECURE_HOST if you mean that", file=sys.stderr)
     gil = _sync_one("gil", team, interpreters["gil"], uv, force)
     ft = _sync_one("ft", team, interpreters["ft"], uv, force)
     return AppEnvs(team.path, gil, ft, version_differences(gil.lock_file, ft.lock_file))
@@ -268,9 +280,13 @@ def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv
         if not env.available or env.python.exists():
             print(f"    {name}: up to date ({path})", file=sys.stderr)
             return env
-    with step(f"sync environment {name} ({interpreter.label}) from {team.path.name}"):
-        env = _build(flavour, team, interpreter, uv, path)
-        write_stamp_file(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
+    with env_lock.building(path):
+        stamp = read_stamp_file(path)
+        if not force and stamp is not None and stamp.get("stamp") == digest:  # another set-up built it meanwhile
+            return AppEnv.from_json(stamp["env"])
+        with step(f"sync environment {name} ({interpreter.label}) from {team.path.name}"):
+            env = _build(flavour, team, interpreter, uv, path)
+            write_stamp_file(path, {"stamp": digest, "requirements": str(team.path), "env": env.to_json()})
     if env.unavailable is not None:
         print(f"    note: no {interpreter.label} environment for this service: "
               f"{env.unavailable.package or 'a requirement'} cannot be installed there", file=sys.stderr)
@@ -280,7 +296,7 @@ def _sync_one(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv
 def _build(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: list[str], path: Path) -> AppEnv:
     if path.exists():
         shutil.rmtree(path)
-    _uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], path.parent, check=f"creating {path}")
+    run_uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], path.parent, check=f"creating {path}")
     lab_input = path / LAB_INPUT
     lab_input.write_text("# gil-lab's app dependencies (the app list of its locks/app-requirements.toml)\n"
                          + "".join(f"{r.text}\n" for r in lab_requirements()))
@@ -291,12 +307,12 @@ def _build(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: l
     lock, python = path / LOCK_NAME, path / "bin" / "python"
     # uv runs from the team file's directory, so relative paths in it mean what they mean to the team.
     # The lock names its indexes and find-links, so the sync installs from where the resolution looked.
-    compiled = _uv(uv, ["pip", "compile", str(lab_input), str(team_input), "--python", interpreter.path,
+    compiled = run_uv(uv, ["pip", "compile", str(lab_input), str(team_input), "--python", interpreter.path,
                         "--generate-hashes", "--emit-index-url", "--emit-find-links", "--no-header", "--quiet",
                         "-o", str(lock)], team.path.parent)
     if compiled.returncode != 0:
         return _failed(flavour, team, interpreter, uv, path, compiled, locked=False)
-    synced = _uv(uv, ["pip", "sync", "--python", str(python), str(lock)], team.path.parent)
+    synced = run_uv(uv, ["pip", "sync", "--python", str(python), str(lock)], team.path.parent)
     if synced.returncode != 0:
         return _failed(flavour, team, interpreter, uv, path, synced, locked=True)
     envs.install_layer(python)
@@ -311,7 +327,7 @@ def _failed(flavour: str, team: TeamRequirements, interpreter: Interpreter, uv: 
     reason = why(output)
     built = _BUILD_FAILED.search(output)
     if built is None and not locked and _NO_SOLUTION in output:
-        alone = _uv(uv, ["pip", "compile", str(path / TEAM_INPUT if team.from_pyproject else team.path),
+        alone = run_uv(uv, ["pip", "compile", str(path / TEAM_INPUT if team.from_pyproject else team.path),
                          "--python", interpreter.path, "--no-header", "--quiet"], team.path.parent)
         if alone.returncode == 0:
             raise _conflict(team, interpreter, output)
@@ -388,8 +404,37 @@ def _keep_only_records(path: Path) -> None:
             entry.unlink()
 
 
-def _uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*uv, *args], cwd=cwd, env=uv_environment(), capture_output=True, text=True)
+def uv_timeout() -> float:
+    text = os.environ.get(UV_TIMEOUT_ENV, "").strip()
+    if not text:
+        return UV_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise EnvironmentSetupError(f"{UV_TIMEOUT_ENV} takes a number of seconds above 0, not {text!r}")
+    return seconds
+
+
+def run_uv(uv: list[str], args: list[str], cwd: Path, check: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``uv ARGS`` in its own session, ended within ``LAB_UV_TIMEOUT`` (raises EnvironmentSetupError past it)."""
+    limit = uv_timeout()
+    # its own session: on a timeout or Ctrl-C, uv goes with the build backends it started
+    process = subprocess.Popen([*uv, *args], cwd=cwd, env=uv_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=limit)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise EnvironmentSetupError(f"`uv {' '.join(args[:2])}` did not finish within {limit:g} s and was "
+                                        f"stopped (an index that does not answer?); {UV_TIMEOUT_ENV} sets the "
+                                        "limit") from None
+        raise
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise EnvironmentSetupError(f"{check} failed (exit {result.returncode}):\n{why(result.stdout + result.stderr)}")
     return result

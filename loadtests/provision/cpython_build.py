@@ -10,7 +10,6 @@ second one waits, then finds the finished build.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -28,12 +27,15 @@ from pathlib import Path
 from loadtests.core.errors import BuildError
 from loadtests.core.paths import cache_dir
 from loadtests.core.progress import format_seconds, step
+from loadtests.provision import env_lock
+from loadtests.provision.cpython_release import PINNED_SHA256, PINNED_VERSION
 from loadtests.provision.optional_modules import (
     MODULE_PACKAGES,
     REQUIRED_MODULES,
     header_search_dirs,
     headers_present,
 )
+from loadtests.provision.process_env import installer_env
 
 FLAVOURS = ("gil", "ft")
 
@@ -104,7 +106,10 @@ def sha256_of(path: Path) -> str:
 def verify_tarball(tarball: Path, expected_sha256: str | None) -> str:
     """Check the tarball exists, matches the expected hash and is a readable tar.
 
-    Returns its sha256, which is always recorded.
+    Without an expected hash, a tarball of the release the lab pins (by its file name or
+    its top directory, ``Python-3.14.7``) must match the pinned hash: a file that claims
+    to be that release and is not is refused, not built. Returns its sha256, which is
+    always recorded.
     """
     if not tarball.is_file():
         raise BuildError(
@@ -127,7 +132,22 @@ def verify_tarball(tarball: Path, expected_sha256: str | None) -> str:
         ) from exc
     if first is None:
         raise BuildError(f"{tarball} is an empty archive; fetch the source tarball again.")
+    if not expected_sha256 and PINNED_VERSION in release_versions(tarball.name, first.name) and actual != PINNED_SHA256:
+        raise BuildError(
+            f"{tarball} says it is CPython {PINNED_VERSION}, whose sha256 the lab pins, but it does not match:\n"
+            f"  expected {PINNED_SHA256}\n  actual   {actual}\n"
+            "The file is corrupt or altered: fetch the release again. To build another tree on purpose, "
+            "name it as what it is and give its checksum in LAB_CPYTHON_SHA256."
+        )
     return actual
+
+
+def release_versions(*names: str) -> set[str]:
+    """The CPython versions ``Python-X.Y.Z`` names in a file name or an archive's top directory."""
+    return {m.group(1) for name in names for m in [_RELEASE_NAME.match(name)] if m}
+
+
+_RELEASE_NAME = re.compile(r"Python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?:[./]|$)")
 
 
 def executable_in(prefix: Path, flavour: str) -> Path | None:
@@ -151,18 +171,9 @@ def cached_build(spec: BuildSpec, root: Path | None = None) -> Path | None:
 @contextmanager
 def build_lock(root: Path | None = None) -> Iterator[None]:
     """An exclusive lock over the build cache, so two set-ups never build at once."""
-    lock_dir = (root or cache_dir()) / "cpython"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / ".lock").open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print("==> another set-up is building CPython; waiting for it to finish", flush=True)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with env_lock.locked((root or cache_dir()) / "cpython" / "builds", shared=False,
+                         waiting="another set-up is building CPython; waiting for it to finish"):
+        yield
 
 
 def missing_modules(log_text: str) -> list[str]:
@@ -252,7 +263,7 @@ def build(spec: BuildSpec, root: Path | None = None, jobs: int | None = None, re
         if len(sources) != 1:
             raise BuildError(f"{spec.tarball} does not contain a CPython source tree (no ./configure found).")
         source = sources[0]
-        env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+        env = installer_env()
         with step(f"configure {label}: {' '.join(spec.configure_flags) or '(default flags)'}"):
             _run_logged(["./configure", f"--prefix={prefix}", *spec.configure_flags], source, log, "configure", env)
         with step(f"compile {label} with make -j{jobs} (about 3-4 minutes on 2 cores)"):

@@ -37,8 +37,9 @@ from loadtests.core import servers
 from loadtests.core.errors import EnvironmentSetupError
 from loadtests.core.paths import CHECKOUT, LAB_ROOT, control_venv, envs_dir, setup_command
 from loadtests.core.progress import step
-from loadtests.provision import uv_tool
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision import env_lock, uv_tool
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import installer_env
 
 LOCKS_DIR = LAB_ROOT / "locks"
 #: The app environments' requirement lists and the packages 3.14t goes without (read at run time).
@@ -166,7 +167,7 @@ def installer() -> list[str] | None:
 
 
 def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(args, capture_output=True, text=True, env=env or clean_env())
+    proc = subprocess.run(args, capture_output=True, text=True, env=env or installer_env())
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).strip()
         raise EnvironmentSetupError(f"{what} failed (exit {proc.returncode}):\n$ {' '.join(args)}\n{output[-3000:]}")
@@ -189,16 +190,20 @@ def _install_lock(spec: EnvSpec) -> None:
               "--no-deps", "-r", str(spec.lock_file)], f"installing {spec.lock_file.name} into {spec.name} with pip")
 
 
-def _install_project(spec: EnvSpec) -> None:
-    """The checkout's control plane gets the lab itself, editable, so `gil-lab` runs the working tree."""
-    assert CHECKOUT is not None, "only a checkout has a control environment to sync"
+def _install_project(spec: EnvSpec, checkout: Path | None = CHECKOUT) -> None:
+    """The checkout's control plane gets the lab itself, editable, so `gil-lab` runs the working tree.
+
+    Built with the setuptools the lock installed (no build isolation): an isolated build
+    would fetch whatever setuptools the index serves that day, unpinned and unhashed.
+    """
+    assert checkout is not None, "only a checkout has a control environment to sync"
     uv = installer()
     if uv:
-        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "-e", str(CHECKOUT)],
-             "installing gil-lab (editable) with uv")
+        _run([*uv, "pip", "install", "--python", str(spec.python), "--no-deps", "--no-build-isolation", "-e",
+              str(checkout)], "installing gil-lab (editable) with uv")
     else:
-        _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "-e",
-              str(CHECKOUT)], "installing gil-lab (editable) with pip")
+        _run([str(spec.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps",
+              "--no-build-isolation", "-e", str(checkout)], "installing gil-lab (editable) with pip")
 
 
 def site_packages(python: Path) -> Path:
@@ -246,12 +251,25 @@ def installed_packages(python: Path) -> dict[str, str]:
 
 
 def sync(spec: EnvSpec, force: bool = False) -> dict[str, Any]:
-    """Make ``spec``'s environment match its lock file; do nothing when it already does."""
+    """Make ``spec``'s environment match its lock file; do nothing when it already does.
+
+    A change is made under the environment's exclusive lock, so it waits for a lab that
+    runs from it, and for another set-up, which may have brought it up to date meanwhile.
+    """
     wanted = wanted_stamp(spec)
     current = read_stamp(spec)
     if not force and current and current.get("stamp") == wanted and spec.python.exists():
         print(f"    {spec.name}: up to date ({spec.path})", file=sys.stderr)
         return current
+    with env_lock.building(spec.path):
+        current = read_stamp(spec)
+        if not force and current and current.get("stamp") == wanted and spec.python.exists():
+            print(f"    {spec.name}: up to date ({spec.path}), synced by another set-up", file=sys.stderr)
+            return current
+        return _sync_locked(spec, wanted, current)
+
+
+def _sync_locked(spec: EnvSpec, wanted: str, current: dict[str, Any] | None) -> dict[str, Any]:
     with step(f"sync environment {spec.name} ({spec.interpreter.label}) from {spec.lock_file.name}"):
         recreate = not spec.python.exists() or not current or current.get("interpreter") != spec.interpreter.path
         if recreate:

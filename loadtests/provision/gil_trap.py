@@ -29,7 +29,8 @@ from pathlib import Path
 from loadtests.core.errors import EnvironmentSetupError
 from loadtests.core.paths import LAB_ROOT, cache_dir, setup_command
 from loadtests.provision.envs import app_python
-from loadtests.provision.interpreters import Interpreter, clean_env
+from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import child_env, installer_env
 
 MODULE = "gil_lab_trap"
 SOURCE = LAB_ROOT / "scenarios" / "gil_trap_ext" / f"{MODULE}.c"
@@ -61,7 +62,7 @@ def interpreter_config(python: Path) -> dict[str, object]:
     """The build-relevant sysconfig of ``python``, read by running it (never this process's)."""
     try:
         proc = subprocess.run([str(python), "-I", "-c", _CONFIG_PROBE], capture_output=True, text=True,
-                              timeout=60, env=clean_env())
+                              timeout=60, env=child_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TrapBuildError(f"cannot run {python} to read its build configuration: {exc}") from exc
     if proc.returncode != 0:
@@ -98,7 +99,7 @@ def ensure_trap_extension(python: Path, compiler: str | None = None) -> Path:
     partial = out_dir / f".{MODULE}.{os.getpid()}.partial"
     args = [cc, "-shared", "-fPIC", "-O2", "-Wall", "-I", str(include), str(SOURCE), "-o", str(partial)]
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S, env=installer_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TrapBuildError(f"compiling {SOURCE.name} failed: {exc}. {REMEDY}") from exc
     if proc.returncode != 0 or not partial.is_file():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.core.errors import InterpreterError
+from loadtests.core.jsonfile import write_json_atomic
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import format_seconds, step
 from loadtests.provision import envs
@@ -34,9 +35,8 @@ def state_file() -> Path:
 def save_interpreters(interpreters: dict[str, Interpreter]) -> None:
     path = state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({role: i.to_json() for role, i in interpreters.items()}, indent=2))
-    tmp.replace(path)
+    # a unique temporary name: two set-ups at once never write into each other's file
+    write_json_atomic(path, {role: i.to_json() for role, i in interpreters.items()}, indent=2)
 
 
 def load_interpreters(verify_again: bool = True) -> dict[str, Interpreter]:

@@ -21,6 +21,8 @@ import shutil
 import subprocess
 import sys
 
+from loadtests.provision.process_env import installer_env
+
 GROUPS = {
     "build": ["build-essential", "pkg-config", "libssl-dev", "libffi-dev", "zlib1g-dev", "libbz2-dev",
               "liblzma-dev", "libsqlite3-dev", "libreadline-dev", "uuid-dev", "libncurses-dev", "libzstd-dev"],
@@ -57,7 +59,7 @@ def install(packages: list[str]) -> None:
     command = f"apt-get update && apt-get install -y {' '.join(packages)}"
     if prefix is None:
         raise SystemExit(f"error: missing system packages: {' '.join(packages)}\nRun as root: {command}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    env = installer_env({"DEBIAN_FRONTEND": "noninteractive"})
     print(f"==> installing system packages: {' '.join(packages)}", flush=True)
     for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
         proc = subprocess.run([*prefix, *args], env=env)

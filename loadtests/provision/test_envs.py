@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,8 +33,8 @@ from typing import Any
 from loadtests.core.errors import EnvironmentSetupError, RequirementsError
 from loadtests.core.paths import envs_dir, setup_command
 from loadtests.core.progress import step
-from loadtests.provision import envs
-from loadtests.provision.app_envs import normalise, read_stamp_file, uv_environment, why, write_stamp_file
+from loadtests.provision import env_lock, envs
+from loadtests.provision.app_envs import normalise, read_stamp_file, run_uv, why, write_stamp_file
 from loadtests.provision.interpreters import Interpreter
 
 ENV_PREFIX = "own-tests"
@@ -123,9 +122,13 @@ def sync_test_env(flavour: str, interpreter: Interpreter, base: BaseLock, test_r
         if not env.available or env.python.exists():
             print(f"    {path.name}: up to date", file=sys.stderr)
             return env
-    with step(f"sync tests environment {path.name} ({interpreter.label})"):
-        env = _build(interpreter, base.lock, tools, test_requirements, uv, path)
-        write_stamp_file(path, {"stamp": digest.hexdigest(), "env": env.to_json()})
+    with env_lock.building(path):
+        stamp = read_stamp_file(path)
+        if stamp is not None and stamp.get("stamp") == digest.hexdigest():  # another set-up built it meanwhile
+            return SuiteEnv.from_json(stamp["env"])
+        with step(f"sync tests environment {path.name} ({interpreter.label})"):
+            env = _build(interpreter, base.lock, tools, test_requirements, uv, path)
+            write_stamp_file(path, {"stamp": digest.hexdigest(), "env": env.to_json()})
     return env
 
 
@@ -134,17 +137,17 @@ def _build(interpreter: Interpreter, base_lock: Path, tools: list[str], test_req
     if path.exists():
         shutil.rmtree(path)
     cwd = test_requirements.parent if test_requirements else envs_dir()
-    created = _uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], cwd)
+    created = run_uv(uv, ["venv", "--quiet", "--python", interpreter.path, str(path)], cwd)
     if created.returncode != 0:
         raise EnvironmentSetupError(f"creating the tests environment {path} failed:\n{why(created.stderr)}")
     (path / TOOLS_INPUT).write_text("# gil-lab's test tools (the safety-tests list of its app-requirements.toml)\n"
                                     + "".join(f"{t}\n" for t in tools))
     inputs = [str(base_lock), str(path / TOOLS_INPUT), *([str(test_requirements)] if test_requirements else [])]
     lock, python = path / LOCK_NAME, path / "bin" / "python"
-    result = _uv(uv, ["pip", "compile", *inputs, "--python", interpreter.path, "--generate-hashes",
+    result = run_uv(uv, ["pip", "compile", *inputs, "--python", interpreter.path, "--generate-hashes",
                       "--emit-index-url", "--emit-find-links", "--no-header", "--quiet", "-o", str(lock)], cwd)
     if result.returncode == 0:
-        result = _uv(uv, ["pip", "sync", "--python", str(python), str(lock)], cwd)
+        result = run_uv(uv, ["pip", "sync", "--python", str(python), str(lock)], cwd)
         if result.returncode == 0:
             installed = envs.installed_packages(python)
             return SuiteEnv(interpreter.label, path, lock, {name: installed.get(name, "?") for name in _names(tools)})
@@ -180,6 +183,3 @@ def _package(output: str, candidates: list[str]) -> str | None:
     match = _NO_VERSION.search(output)
     return normalise(match.group(1)) if match else None
 
-
-def _uv(uv: list[str], args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*uv, *args], cwd=cwd, env=uv_environment(), capture_output=True, text=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from loadtests.core.errors import UvError
 from loadtests.core.paths import LAB_ROOT, cache_dir
 from loadtests.core.progress import step
-from loadtests.provision.process_env import clean_env
+from loadtests.provision.process_env import installer_env
 
 CONTROL_LOCK = LAB_ROOT / "locks" / "control.txt"
 READY_MARKER = "gil-lab-tool.json"
@@ -101,7 +101,7 @@ def _install(python: str, target: Path, pip_timeout: int) -> None:
 
 def _run(args: list[str], what: str, limit: float, env: dict[str, str] | None = None) -> str:
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=limit, env=env or clean_env())
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=limit, env=env or installer_env())
     except subprocess.TimeoutExpired as exc:
         raise UvError(f"{what} did not finish within {limit:.0f} s.") from exc
     except OSError as exc:
@@ -128,7 +128,7 @@ def failure_reason(output: str) -> str:
 
 def uv_env() -> dict[str, str]:
     """The caller's environment, with short HTTP timeouts unless the user chose their own."""
-    env = clean_env()
+    env = installer_env()
     env.setdefault("UV_HTTP_TIMEOUT", UV_HTTP_TIMEOUT_S)
     env.setdefault("UV_HTTP_RETRIES", UV_HTTP_RETRIES)
     return env

@@ -501,6 +501,7 @@ def write_report(run_dir: Path, a: Analysis) -> ReportPaths:
     run_dir = Path(run_dir)
     chart_dir = run_dir / "charts"
     doc = build_report(a, chart_dir, run_dir)
+    # unique temporary names: two `gil-lab report` of one run never write into each other's file
     html_path = write_text_atomic(run_dir / "report.html", render_html(doc))
     md_path = write_text_atomic(run_dir / "report.md", render_markdown(doc))
     pngs = tuple(sorted(chart_dir.glob("*.png"))) if chart_dir.is_dir() else ()

@@ -11,24 +11,36 @@ The summary document comes from the caller, which knows what a headline is: the 
 finished is indexed from the document its command computed in memory (``record_run``);
 run directories found on disk are indexed with a summarizer function
 (``analysis.history_summary.index_document``).
+
+Several labs may share one results directory. The index runs in WAL mode (readers never
+wait for a writer), every write is one short transaction taken after the run
+directories were read and summarised, and a writer waits at most
+:data:`BUSY_TIMEOUT_S` for another. A finished run is indexed best-effort
+(:func:`index_run`): the index can be rebuilt, the run cannot, so a failure is a warning
+that says whether another lab held the lock (:class:`HistoryLocked`, nothing to fix) or
+the file is damaged (:class:`HistoryCorrupt`, delete it).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from loadtests.core.clock import utc_now
-from loadtests.core.errors import ResultsError
+from loadtests.core.errors import HistoryCorrupt, HistoryLocked, ResultsError
 from loadtests.results.records import RunRecord
 from loadtests.results.store import RUN_FILE, load_run
 
 HISTORY_FILE = "history.sqlite"
+#: How long a write waits for another lab's write to end before the history counts as locked.
+BUSY_TIMEOUT_S = 10.0
+_LOCKED = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -86,31 +98,64 @@ class HistoryEntry:
 Summarizer = Callable[[RunRecord], dict[str, Any]]
 
 
+def _failure(db: Path, exc: sqlite3.Error) -> ResultsError:
+    """The lab's error for an SQLite one: locked by another process, a damaged file, or something else."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # extended codes carry the primary one
+    if code in _LOCKED or "locked" in str(exc):
+        return HistoryLocked(f"the run history {db} was locked by another lab (or `gil-lab history`) for over "
+                             f"{BUSY_TIMEOUT_S:g} s; nothing is wrong with it: `gil-lab history` indexes what is "
+                             "missing")
+    if code in _CORRUPT:
+        return HistoryCorrupt(f"the run history {db} is damaged ({exc}); delete it and run `gil-lab history` to "
+                              "rebuild it from the run directories")
+    return ResultsError(f"the run history {db} could not be used ({exc})")
+
+
 @contextmanager
 def _connect(db: Path) -> Iterator[sqlite3.Connection]:
+    """A connection in autocommit mode: reads take no lock a writer waits for, writes use :func:`_write`."""
     db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(db, timeout=30)
+        conn = sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
-        raise ResultsError(f"cannot open the run history {db}: {exc}") from None
+        raise _failure(db, exc) from None
     with closing(conn):
         try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")  # kept in the file: set once
             conn.execute(_SCHEMA)
-            with conn:
-                yield conn
-        except sqlite3.DatabaseError as exc:
-            raise ResultsError(f"the run history {db} is unusable ({exc}); delete it and run `gil-lab history` "
-                               "to rebuild it from the run directories") from None
+            yield conn
+        except sqlite3.Error as exc:
+            raise _failure(db, exc) from None
 
 
-def _upsert(conn: sqlite3.Connection, run_dir: Path, run: RunRecord, summary: dict[str, Any]) -> None:
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One short write transaction: the write lock is taken at its start and held only for its statements."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+_UPSERT = ("INSERT OR REPLACE INTO runs (run_id, run_dir, created_at, preset, git_sha, complete, mtime_ns, "
+           "recorded_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _row(run_dir: Path, run: RunRecord, summary: dict[str, Any]) -> tuple[Any, ...]:
+    """A run's row, computed before any transaction starts."""
     mtime = (run_dir / RUN_FILE).stat().st_mtime_ns
-    conn.execute(
-        "INSERT OR REPLACE INTO runs (run_id, run_dir, created_at, preset, git_sha, complete, mtime_ns, recorded_at, "
-        "summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.git_sha,
-         int(run.complete), mtime, utc_now(), json.dumps(summary)),
-    )
+    return (run.run_id, str(run_dir.resolve()), run.created_at, run.preset, run.machine.git_sha,
+            int(run.complete), mtime, utc_now(), json.dumps(summary))
+
+
+def _store(db: Path, rows: Sequence[tuple[Any, ...]], gone: Sequence[str] = ()) -> None:
+    with _connect(db) as conn, _write(conn):
+        conn.executemany(_UPSERT, rows)
+        conn.executemany("DELETE FROM runs WHERE run_id = ?", [(run_id,) for run_id in gone])
 
 
 def record_run(run_dir: Path | str, run: RunRecord, summary: dict[str, Any],
@@ -122,9 +167,20 @@ def record_run(run_dir: Path | str, run: RunRecord, summary: dict[str, Any],
     """
     run_dir = Path(run_dir)
     db = history_path(results_dir if results_dir is not None else run_dir.resolve().parent)
-    with _connect(db) as conn:
-        _upsert(conn, run_dir, run, summary)
+    _store(db, [_row(run_dir, run, summary)])
     return _entry_by_id(db, run.run_id)
+
+
+def index_run(run_dir: Path | str, run: RunRecord, summary: dict[str, Any], warn: Callable[[str], None],
+              results_dir: Path | str | None = None) -> HistoryEntry | None:
+    """:func:`record_run` for a run that has just finished, best-effort: a history that cannot be written is a
+    warning, and the run, its summary and its reports go on (the history can be rebuilt from the run
+    directories; a run cannot)."""
+    try:
+        return record_run(run_dir, run, summary, results_dir)
+    except ResultsError as exc:
+        warn(f"warning: the run is complete, but it is not in the history yet: {exc}")
+        return None
 
 
 def _version(summary: str) -> object:
@@ -140,7 +196,8 @@ def sync_history(results_dir: Path | str, summarize: Summarizer, summary_version
     A directory whose run.json cannot be read is reported, not indexed; a run whose
     directory has gone is dropped from the index. With ``summary_version``, a row whose
     summary document carries another ``summary_version`` is re-read too (the summarizer
-    has learnt something new).
+    has learnt something new). The runs are read with no lock held; the changes are then
+    written in one short transaction.
     """
     root = Path(results_dir)
     db = history_path(root)
@@ -148,22 +205,24 @@ def sync_history(results_dir: Path | str, summarize: Summarizer, summary_version
     with _connect(db) as conn:
         known = {row[0]: (row[1], row[2], _version(row[3]))
                  for row in conn.execute("SELECT run_dir, mtime_ns, run_id, summary FROM runs")}
-        seen: set[str] = set()
-        for run_file in sorted(root.glob(f"*/{RUN_FILE}")) if root.is_dir() else ():
-            run_dir = run_file.parent
-            key = str(run_dir.resolve())
-            seen.add(key)
-            fresh = summary_version is None or (key in known and known[key][2] == summary_version)
-            if key in known and known[key][0] == run_file.stat().st_mtime_ns and fresh:
-                continue
-            try:
-                run = load_run(run_dir)
-                _upsert(conn, run_dir, run, summarize(run))
-            except ResultsError as exc:
-                problems.append(f"{run_dir.name}: {exc}")
-        for key, (_, run_id, _) in known.items():
-            if key not in seen and not Path(key).joinpath(RUN_FILE).is_file():
-                conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+    seen: set[str] = set()
+    rows = []
+    for run_file in sorted(root.glob(f"*/{RUN_FILE}")) if root.is_dir() else ():
+        run_dir = run_file.parent
+        key = str(run_dir.resolve())
+        seen.add(key)
+        fresh = summary_version is None or (key in known and known[key][2] == summary_version)
+        if key in known and known[key][0] == run_file.stat().st_mtime_ns and fresh:
+            continue
+        try:
+            run = load_run(run_dir)
+            rows.append(_row(run_dir, run, summarize(run)))
+        except ResultsError as exc:
+            problems.append(f"{run_dir.name}: {exc}")
+    gone = [run_id for key, (_, run_id, _) in known.items()
+            if key not in seen and not Path(key).joinpath(RUN_FILE).is_file()]
+    if rows or gone:
+        _store(db, rows, gone)
     return problems
 
 

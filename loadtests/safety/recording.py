@@ -12,12 +12,12 @@ import base64
 import json
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadtests.core.direct_http import open_direct
 from loadtests.core.errors import LoadGeneratorError, RecordingError
 from loadtests.measure.load_session import SessionSettings, load_session
 from loadtests.measure.preflight import match_route
@@ -62,8 +62,8 @@ def record_load(server: RunningServer, load_files: Sequence[Path], count: int, s
                                     "out": str(out)})
     with load_session(settings) as session:
         try:
-            with urllib.request.urlopen(f"{session.web_url}/lab/safety-record?{query}",  # noqa: S310 - loopback
-                                        timeout=max_s + 120) as response:
+            # Locust's web API on loopback: never through a proxy
+            with open_direct(f"{session.web_url}/lab/safety-record?{query}", max_s + 120) as response:
                 summary: dict[str, Any] = json.loads(response.read())
         except (urllib.error.URLError, OSError, json.JSONDecodeError) as error:
             raise LoadGeneratorError(f"the recording did not finish ({error}); see {settings.log_path}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from loadtests.core.credentials import keep_secret
 from loadtests.measure.master import (
     TOKEN_ENV,
     WILDCARDS,
@@ -14,6 +15,7 @@ from loadtests.measure.master import (
     is_loopback,
     run_token,
 )
+from loadtests.provision.process_env import add_lab_address
 from loadtests.results.records import RunSettings
 
 Progress = Callable[[str], None]
@@ -40,6 +42,8 @@ def master_for_resume(settings: RunSettings, timeout_s: float, progress: Progres
 
 def _announce(master: MasterSettings, lab_starts_servers: bool, progress: Progress) -> MasterSettings:
     token, generated = run_token()
+    keep_secret(token)
+    add_lab_address(master.bind)  # workers on this machine reach the master and the servers there, never via a proxy
     if not is_loopback(master.bind):
         progress(f"warning: --expose-master: this run exposes {exposure(master.bind, master.port, lab_starts_servers)}")
     host = "<an address of this machine>" if master.bind in WILDCARDS else master.bind

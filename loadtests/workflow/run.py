@@ -14,6 +14,7 @@ run directory: steps already recorded are not repeated, finished cells are kept.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,9 +24,10 @@ from loadtests.analysis.expectation_check import evaluate
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.figures.expectations import ExpectationReport
+from loadtests.core.credentials import keep_url_secrets
 from loadtests.core.errors import ConfigError, LabError
 from loadtests.core.flavour import FT, by_label
-from loadtests.core.paths import results_dir
+from loadtests.core.paths import control_venv, results_dir
 from loadtests.measure.master import DEFAULT_JOIN_TIMEOUT_S
 from loadtests.measure.microbench import run_microbench
 from loadtests.measure.run_record import RunOptions
@@ -33,8 +35,9 @@ from loadtests.measure.runner import Runner
 from loadtests.plan.comparisons import comparisons
 from loadtests.plan.expectation_scope import check_scope
 from loadtests.plan.presets import Overrides, apply_overrides, attach_service, load_preset
-from loadtests.provision import envs, gil_trap
+from loadtests.provision import env_lock, envs, gil_trap
 from loadtests.provision.interpreters import Interpreter
+from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.report.build import ReportPaths
 from loadtests.results.expectation import Expectation
@@ -135,6 +138,8 @@ class RunRequest:
                 raise ConfigError(f"--app-url takes LABEL=URL with an http(s) URL, not {item!r}")
             by_label(label)  # a clear error for a label that is neither 3.14 nor 3.14t
             urls[label] = url
+            keep_url_secrets(url)  # used to authenticate, never written down
+            add_lab_address(urllib.parse.urlsplit(url).hostname or "")  # the load goes there directly, not via a proxy
         if urls and set(urls) != labels:
             raise ConfigError(f"--app-url covers {', '.join(sorted(urls))} but the preset also runs "
                               f"{', '.join(sorted(labels - set(urls)))}: give a URL for every interpreter, or none")
@@ -216,6 +221,8 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         check_scope(request.expectations, stored.settings.plan)
         runner = Runner(writer, {} if stored.settings.app_urls else load_interpreters(), progress, adaptive,
                         master_for_resume(stored.settings, request.workers_timeout, progress))
+        if request.app_urls:  # run.json keeps the URLs without credentials: given again, they count
+            runner.app_urls.update(request.external_apps(set(stored.settings.app_urls)))
     else:
         plan, app_urls = plan_for(request)
         check_scope(request.expectations, plan)  # an expectation the plan cannot answer costs nothing
@@ -240,24 +247,38 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
                               interpreters, progress, adaptive)
         if prepared is not None:
             keep_preflight_logs(prepared, runner.run_dir)
-    try:
-        run_steps(runner, progress)
-    except KeyboardInterrupt:
-        runner.run.save()
-        progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
-        raise
-    run_dir = runner.run_cells()
-    attribute_gil(runner, progress)
-    if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
-        users = max((c.users for c in runner.plan.configs), default=1)
-        runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
-                                                        progress))
-    if request.soak_s is not None and not request.resume_dir:
-        runner.run.record_step(safety=soak_for_compare(run_dir, runner.plan, inputs, prepared, request.soak_s,
-                                                       runner.run.record.safety, progress))
-    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps)
+    # another lab's set-up waits for this run before it rebuilds an environment the run uses
+    with env_lock.using(environments_in_use(runner)):
+        try:
+            run_steps(runner, progress)
+        except KeyboardInterrupt:
+            runner.run.save()
+            progress(f"\ninterrupted before the cells; complete it with: gil-lab run --resume {runner.run_dir}")
+            raise
+        run_dir = runner.run_cells()
+        attribute_gil(runner, progress)
+        if inputs is not None and prepared is not None and inputs.locustfile is not None and request.safety:
+            users = max((c.users for c in runner.plan.configs), default=1)
+            runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
+                                                            progress))
+        if request.soak_s is not None and not request.resume_dir:
+            runner.run.record_step(safety=soak_for_compare(run_dir, runner.plan, inputs, prepared, request.soak_s,
+                                                           runner.run.record.safety, progress))
+    analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps,
+                        warn=progress)
     verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None
     return RunResult(run_dir, runner.run.record, analysis, verdicts)
+
+
+def environments_in_use(runner: Runner) -> list[Path]:
+    """Every environment the run starts servers, Locust or probes from: the lab's and a team's own."""
+    paths = [control_venv()]
+    if runner.by_role:  # none when every app is external (--app-url)
+        paths += [spec.path for spec in envs.env_specs(dict(runner.by_role))]
+    service = runner.run.record.settings.service
+    if service is not None:
+        paths += [Path(env.python).parent.parent for env in service.environments.values() if env.python]
+    return paths
 
 
 def run_steps(runner: Runner, progress: Progress) -> None:

@@ -12,7 +12,8 @@ from loadtests.core.flavour import by_role
 from loadtests.core.paths import results_dir
 from loadtests.core.servers import DEFAULT_SERVER
 from loadtests.measure.servers import LOOPBACK, RunningServer, ServerSettings, running_server
-from loadtests.provision import envs
+from loadtests.provision import env_lock, envs
+from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.workflow.service import BUILTIN_APP, ServiceRequest, check_inputs, environments
 from loadtests.workflow.service import wanted as service_wanted
@@ -52,8 +53,9 @@ def serve(request: ServeRequest, on_ready: Callable[[RunningServer, Path], None]
                               threads=request.threads, http=request.http, loop=request.loop,
                               python_gil=request.python_gil, port=request.port, host=request.expose_host or LOOPBACK,
                               app=app, app_dir=app_dir, routes_dirs=routes)
+    add_lab_address(settings.host)  # a proxy the app is given (--pass-env) never carries requests to itself
     log = results_dir() / "serve" / f"{request.server}-{request.interpreter}.log"
-    with running_server(settings, log) as running:
+    with env_lock.using([Path(python).parent.parent]), running_server(settings, log) as running:
         on_ready(running, log)
         try:
             while running.exit_code() is None:

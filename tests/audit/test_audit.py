@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ from loadtests.audit.gil_audit import (
 from loadtests.core.errors import ConfigError
 from loadtests.provision import gil_trap
 from loadtests.provision.gil_trap import TrapBuildError
-from tests.conftest import PROJECT_ROOT, require_setup
+from tests.conftest import PROJECT_ROOT, require_setup, wait_for
 
 CONTROL_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 APP_FT = PROJECT_ROOT / ".envs" / "app-ft" / "bin" / "python"
@@ -180,6 +182,37 @@ def test_a_hanging_import_is_killed_at_the_timeout(tmp_path: Path) -> None:
     run = run_probe(Path(sys.executable), {"mode": "import", "imports": [{"module": "hangs_on_import"}]}, env,
                     timeout=1.0)
     assert run.timed_out and run.data is None and "timed out after 1s" in (run.error or "")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_an_import_takes_the_probe_with_it(tmp_path: Path) -> None:
+    """The probe runs in a session of its own, so Ctrl-C reaches only the lab: the lab must end it."""
+    marker = f"hangs_{os.getpid()}_{time.monotonic_ns()}"
+    (tmp_path / f"{marker}.py").write_text("import time\ntime.sleep(120)\n")
+    script = (f"import sys; from pathlib import Path; from loadtests.audit.gil_audit import probe_env, run_probe\n"
+              f"run_probe(Path(sys.executable), {{'mode': 'import', 'imports': [{{'module': '{marker}'}}]}}, "
+              f"{{**probe_env(None), 'PYTHONPATH': {str(tmp_path)!r}}}, timeout=120)\n")
+    lab = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _processes_naming(marker, but=lab.pid), "the probe to start", timeout=30)
+        lab.send_signal(signal.SIGINT)
+        assert lab.wait(timeout=30) != 0
+        assert not _processes_naming(marker, but=lab.pid), "the probe outlived the interrupted lab"
+    finally:
+        lab.kill()
+        for pid in _processes_naming(marker, but=lab.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _processes_naming(marker: str, but: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(entry.name) != but and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_the_probe_records_each_import_and_its_error(tmp_path: Path) -> None:

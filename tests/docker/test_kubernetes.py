@@ -243,6 +243,10 @@ BROKEN: dict[str, tuple[str, str, str, str, str]] = {
                      "uses port 8001, but service/gil-lab-app-gil listens on 8000"),
     "init container url": ("master.yaml", "            - http://gil-lab-app-ft:8000\n",
                            "            - http://gil-lab-app-ftt:8000\n", "all", "names gil-lab-app-ftt"),
+    "master port left to chance": ("master.yaml", '                    "--locust-master-port", "5557",\n', "", "all",
+                                   "must pass --locust-master-port once"),
+    "master port not exposed": ("master.yaml", '"--locust-master-port", "5557",', '"--locust-master-port", "5560",',
+                                "all", "listens on --locust-master-port 5560, which is not one of its container ports"),
     "expect-workers against replicas": ("workers.yaml", "  replicas: 2\n", "  replicas: 3\n", "all",
                                         "passes --expect-workers 2 but workers.yaml: deployment/gil-lab-worker "
                                         "has 3 replicas"),

@@ -1,8 +1,8 @@
 """Another installation of the lab, as on a load machine: a wheel of this tree in a venv of its own.
 
 The wheel is built as a user's would be (the lab with its data: app, scenarios, locks), but
-a worker runs Locust with ``-f -``: it loads nothing of its own scenarios, only what the
-master ships.
+a worker loads nothing of its own scenarios, only what the master ships (once the master
+has proved it knows the run's token).
 """
 
 from __future__ import annotations

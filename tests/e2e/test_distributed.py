@@ -76,7 +76,8 @@ def lab_in(net: Network, *args: str) -> list[str]:
 
 def distributed_run(net: Network, out: Path, *extra: str, expect: int = 2) -> list[str]:
     return lab_in(net, "run", "--preset", "smoke", "--repeats", "1", "--duration", "4", "--warmup", "2",
-                  "--locust-master-bind", MASTER, "--expose-master", "--expect-workers", str(expect),
+                  "--locust-master-bind", MASTER, "--locust-master-port", str(PORT), "--expose-master",
+                  "--expect-workers", str(expect),
                   "--workers-timeout", "45", "--no-threads-bench", "--out", str(out), *extra)
 
 
@@ -180,11 +181,14 @@ def test_a_worker_of_another_lab_version_is_refused_with_both_named(net: Network
 
 
 def test_a_worker_with_the_wrong_token_is_refused(net: Network, remote_lab: Path, tmp_path: Path) -> None:
+    """It cannot verify the master (which it then never joins, importing nothing), and both sides say so."""
     with worker(net.workers[0], remote_lab, tmp_path / "w1", token="not-the-runs-token") as w1:
         result = run_lab_in(distributed_run(net, tmp_path / "runs", "--workers-timeout", "15", expect=1))
         code = w1.wait(60)
-    assert result.returncode == 1 and "wrong token" in result.stderr, result.stderr
-    assert code == 1 and "wrong token" in (tmp_path / "w1" / "worker.log").read_text()
+    assert result.returncode == 1 and "refused: worker-1: wrong token" in result.stderr, result.stderr
+    log = (tmp_path / "w1" / "worker.log").read_text()
+    assert code == 1 and "this side's LAB_LOCUST_TOKEN is not the run's" in log, log[-3000:]
+    assert "starting a Locust worker" not in log
 
 
 def test_a_teams_locustfile_is_shipped_to_a_remote_worker(net: Network, remote_lab: Path, tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from loadtests.core.errors import ConfigError
+from loadtests.measure import handshake
+from loadtests.measure.handshake import SessionKeys
 from loadtests.measure.load_session import Admission, SessionSettings
 from loadtests.measure.master import MasterSettings, check_master
 from loadtests.measure.remote_worker import WorkerSettings, parse_master
@@ -35,8 +37,12 @@ def lab_workers(expression: str, **values: Any) -> Any:
 # ---- the master's flags ----------------------------------------------------------------------
 
 
-def test_workers_from_elsewhere_default_to_a_loopback_master_on_5557() -> None:
-    assert check_master(None, None, 2, False, True) == MasterSettings("127.0.0.1", 5557, 2)
+def test_workers_from_elsewhere_default_to_a_loopback_master_on_a_free_port() -> None:
+    """Not Locust's 5557: another lab on this machine may be using it. A named port is kept."""
+    chosen = check_master(None, None, 2, False, True)
+    assert chosen is not None and (chosen.bind, chosen.remote_workers) == ("127.0.0.1", 2)
+    assert chosen.port is not None and 1024 < chosen.port != 5557
+    assert check_master(None, 5557, 2, False, True) == MasterSettings("127.0.0.1", 5557, 2)
     assert check_master(None, None, 0, False, True) is None
 
 
@@ -47,6 +53,7 @@ def test_a_master_beyond_loopback_needs_expose_master_and_says_what_it_exposes()
     assert "add --expose-master" in text and "10.0.0.5:6000" in text and "no authentication" in text
     assert "the whole app" in text  # the lab's servers listen there too
     assert check_master("10.0.0.5", 6000, 1, True, True) == MasterSettings("10.0.0.5", 6000, 1)
+    assert "<a free port>" in str(pytest.raises(ConfigError, check_master, "10.0.0.5", None, 1, False, True).value)
 
 
 def test_a_wildcard_master_works_only_with_apps_the_lab_does_not_start() -> None:
@@ -65,8 +72,9 @@ def test_local_workers_join_the_master_where_it_listens() -> None:
     settings = SessionSettings((SCENARIOS_DIR / "json_load.py",), Path("x.log"), workers=2,
                                master=MasterSettings("10.0.0.5", 5557, 3))
     assert settings.expected_workers == 5
-    # the recorder first, then the handshake it imports would be loaded twice: the handshake leads
-    assert [f.name for f in settings.files()] == ["lab_workers.py", "lab_support.py", "json_load.py"]
+    # each module before the files that import it, or it would be loaded (and listen) twice
+    assert [f.name for f in settings.files()] == ["lab_handshake.py", "lab_workers.py", "lab_support.py",
+                                                  "json_load.py"]
 
 
 @pytest.mark.parametrize(("text", "expected"), [("lab", ("lab", 5557)), ("10.0.0.1:6000", ("10.0.0.1", 6000)),
@@ -81,10 +89,11 @@ def test_worker_master_address_errors(text: str) -> None:
         parse_master(text)
 
 
-def test_a_worker_runs_what_the_master_ships_unless_given_files() -> None:
-    assert WorkerSettings("lab").command()[1:3] == ["-f", "-"]
-    own = WorkerSettings("lab", locustfiles=(SCENARIOS_DIR / "json_load.py",)).command()[2].split(",")
-    assert [Path(f).name for f in own] == ["lab_workers.py", "lab_support.py", "json_load.py"]
+def test_a_worker_runs_the_verified_files_the_master_shipped_unless_given_files_and_never_minus_f_dash() -> None:
+    shipped = [Path("/private/lab_handshake.py"), Path("/private/json_load.py")]
+    assert WorkerSettings("lab").command(shipped)[1:3] == ["-f", "/private/lab_handshake.py,/private/json_load.py"]
+    own = WorkerSettings("lab", locustfiles=(SCENARIOS_DIR / "json_load.py",)).command(shipped)[2].split(",")
+    assert [Path(f).name for f in own] == ["lab_handshake.py", "lab_workers.py", "lab_support.py", "json_load.py"]
 
 
 # ---- admission ----------------------------------------------------------------------------------
@@ -116,13 +125,38 @@ def test_file_hashes_match_what_minus_f_dash_writes(tmp_path: Path) -> None:
     assert hashes[0] == hashes[1] and set(hashes[0]) == {"x.py"}
 
 
-@pytest.mark.slow
-def test_the_proof_depends_on_the_token_and_the_client() -> None:
-    token = "s3cret-token"
-    proofs = lab_workers("[m.proof(v['t'], 'w1'), m.proof(v['t'], 'w1'), m.proof('other', 'w1'), m.proof(v['t'], 'w2')]",
-                         t=token)
-    assert proofs[0] == proofs[1] and len(set(proofs[1:])) == 3
-    assert token not in proofs[0] and len(proofs[0]) == 64
+def test_each_mac_depends_on_every_part_and_never_shows_the_token() -> None:
+    token, shared = "s3cret-token", handshake.shared
+    keys = SessionKeys.new(token)
+    assert keys.master_key != keys.worker_key and token not in keys.master_key + keys.worker_key
+    assert SessionKeys.new(token).session != keys.session  # a new session, new keys
+    key = bytes.fromhex(keys.worker_key)
+    base = shared.mac(key, "hello", keys.session, "n-master", "n-worker", "w1", [["a.py", "0" * 64]])
+    assert base == shared.mac(key, "hello", keys.session, "n-master", "n-worker", "w1", [["a.py", "0" * 64]])
+    others = [shared.mac(key, "hello", keys.session, "n-master", "n-worker", "w2", [["a.py", "0" * 64]]),
+              shared.mac(key, "hello", keys.session, "n-other", "n-worker", "w1", [["a.py", "0" * 64]]),
+              shared.mac(key, "hello", keys.session, "n-master", "n-worker", "w1", [["a.py", "1" * 64]]),
+              shared.mac(bytes.fromhex(keys.master_key), "hello", keys.session, "n-master", "n-worker", "w1",
+                         [["a.py", "0" * 64]])]
+    assert base not in others and len(set(others)) == len(others)
+    assert shared.derive(token, "worker", keys.session).hex() == keys.worker_key
+
+
+def test_macs_compare_as_bytes_whatever_arrives() -> None:
+    expected = handshake.shared.mac(b"k", "x")
+    assert handshake.shared.same(expected, expected)
+    for arrived in ("é" * 64, "\ud800", None, 7, b"bytes", expected.upper()):
+        assert not handshake.shared.same(expected, arrived)  # no TypeError on non-ASCII text, no match
+
+
+def test_shipped_file_names_must_be_plain_python_files_of_the_workers_own_directory() -> None:
+    safe = handshake.shared.safe_names
+    assert safe([{"filename": "a.py", "contents": "x"}, {"filename": "b.py", "contents": ""}]) == [("a.py", "x"),
+                                                                                                   ("b.py", "")]
+    for bad in ("../a.py", "/etc/x.py", "sub/a.py", ".hidden.py", "a.sh", "", None):
+        assert safe([{"filename": bad, "contents": "x"}]) is None, bad
+    assert safe([{"filename": "a.py", "contents": "x"}] * 2) is None
+    assert safe(["a.py"]) is None
 
 
 @pytest.mark.slow

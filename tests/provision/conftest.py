@@ -95,7 +95,7 @@ JSON
 """
 
 
-def make_fake_cpython_tarball(path: Path, *, version: str = "3.14.7", missing: tuple[str, ...] = ()) -> Path:
+def make_fake_cpython_tarball(path: Path, *, version: str = "3.14.0", missing: tuple[str, ...] = ()) -> Path:
     """A source tarball whose configure/make/make install produce a fake interpreter of ``version``.
 
     ``missing`` modules are reported by configure the way CPython reports them, unless
@@ -130,7 +130,7 @@ def pinned_release_tarball() -> Path | None:
 
 def built_without_zstd(lab: Path, headers_seen: list[str]) -> tuple[Path, dict[str, Interpreter]]:
     """Both interpreters really built (fake source) without _zstd, with records saying which headers were seen."""
-    tarball = make_fake_cpython_tarball(lab / "src" / "Python-3.14.7.tar.xz", missing=("_zstd",))
+    tarball = make_fake_cpython_tarball(lab / "src" / "Python-3.14.0.tar.xz", missing=("_zstd",))
     found = resolve(local_options(source_tarball=str(tarball), header_dirs=()))
     for interpreter in found.values():
         record_file = Path(interpreter.path).parent.parent / "gil-lab-build.json"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import stat
 import subprocess
 import time
@@ -97,7 +98,7 @@ def test_pip_index_settings_are_mapped_to_uv_only_where_uv_has_none() -> None:
                           "PIP_TRUSTED_HOST": "mirror", "HTTPS_PROXY": "http://proxy:3128"})
     assert env["UV_DEFAULT_INDEX"] == "https://mirror/simple"
     assert env["UV_INDEX"] == "https://a/simple https://b/simple"
-    assert env["UV_INSECURE_HOST"] == "mirror"
+    assert "UV_INSECURE_HOST" not in env  # pip's trusted host would turn off uv's certificate checks
     assert env["HTTPS_PROXY"] == "http://proxy:3128"  # uv reads proxies itself
     kept = uv_environment({"PIP_INDEX_URL": "https://mirror/simple", "UV_INDEX_URL": "https://uv-own/simple"})
     assert "UV_DEFAULT_INDEX" not in kept and kept["UV_INDEX_URL"] == "https://uv-own/simple"
@@ -133,6 +134,22 @@ def test_pip_index_url_is_honoured(tmp_path: Path, envs_here: Path, interpreters
     monkeypatch.setenv("UV_HTTP_RETRIES", "0")
     with pytest.raises(app_envs.EnvironmentSetupError, match=r"127\.0\.0\.1:9/simple"):
         sync_app_envs(write(tmp_path / "requirements.txt", "six\n"), interpreters)
+
+
+@slow
+def test_an_index_that_never_answers_stops_uv_at_the_limit(tmp_path: Path, envs_here: Path,
+                                                           interpreters: dict[str, Interpreter],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real uv against an index that accepts connections and never answers: stopped at LAB_UV_TIMEOUT."""
+    with socket.socket() as blackhole:
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(16)
+        monkeypatch.setenv("UV_DEFAULT_INDEX", f"http://127.0.0.1:{blackhole.getsockname()[1]}/simple")
+        monkeypatch.setenv("UV_NO_CACHE", "1")
+        monkeypatch.setenv("UV_HTTP_TIMEOUT", "600")  # uv's own timeout would end it much later
+        monkeypatch.setenv(app_envs.UV_TIMEOUT_ENV, "3")
+        with pytest.raises(app_envs.EnvironmentSetupError, match=r"did not finish within 3 s.*LAB_UV_TIMEOUT"):
+            sync_app_envs(write(tmp_path / "requirements.txt", "six\n"), interpreters)
 
 
 # --- real installs -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ def test_a_build_lacking_zstd_is_rebuilt_once_the_header_is_installed(
 
     include = include_dir_with_zstd(isolated_lab)
     monkeypatch.setenv("FAKE_HEADERS", str(include))  # the fake configure now finds it too
+    monkeypatch.setenv("LAB_PASS_ENV", "FAKE_HEADERS")  # builds get only the variables named for them
     rebuilt = resolve(local_options(source_tarball=str(tarball), header_dirs=(str(include),)))
     err = capsys.readouterr().err
     assert err.count("==> rebuild ") == 2 and "for _zstd: zstd.h installed since it was built" in err

@@ -13,6 +13,7 @@ import pytest
 from loadtests.core.errors import BuildError
 from loadtests.provision import cpython_build
 from loadtests.provision.cpython_build import BuildSpec, build_lock, missing_modules, packages_for, verify_tarball
+from loadtests.provision.cpython_release import PINNED_SHA256
 from loadtests.provision.optional_modules import MODULE_HEADERS
 
 from .conftest import make_fake_cpython_tarball
@@ -33,6 +34,16 @@ def test_hash_is_checked_and_recorded(tmp_path: Path) -> None:
     assert verify_tarball(tarball, digest.upper()) == digest
     with pytest.raises(BuildError, match="sha256 mismatch"):
         verify_tarball(tarball, "0" * 64)
+
+
+def test_a_tarball_of_the_pinned_release_without_a_checksum_is_checked_against_the_pin(tmp_path: Path) -> None:
+    """LAB_CPYTHON_SOURCE alone: the lab still knows what 3.14.7 must hash to, by file name or top directory."""
+    for tarball in (make_fake_cpython_tarball(tmp_path / "a" / "Python-3.14.7.tar.xz", version="3.14.0"),
+                    make_fake_cpython_tarball(tmp_path / "b" / "source.tar.xz", version="3.14.7")):
+        with pytest.raises(BuildError, match=rf"says it is CPython 3\.14\.7.*\n  expected {PINNED_SHA256}"):
+            verify_tarball(tarball, None)
+    other = make_fake_cpython_tarball(tmp_path / "c" / "Python-3.14.0.tar.xz")
+    assert verify_tarball(other, None) == cpython_build.sha256_of(other)  # no pin for 3.14.0: recorded, not checked
 
 
 def test_corrupt_tarball_is_a_clear_error(tmp_path: Path) -> None:
@@ -112,7 +123,7 @@ def test_lock_serialises_concurrent_setups(tmp_path: Path) -> None:
 
 def test_a_build_records_the_headers_it_saw_and_a_replacement_takes_its_place(tmp_path: Path) -> None:
     """Real configure/make/make install of a tiny fake source tree, built, then built again in place."""
-    tarball = make_fake_cpython_tarball(tmp_path / "Python-3.14.7.tar.xz", missing=("_zstd",))
+    tarball = make_fake_cpython_tarball(tmp_path / "Python-3.14.0.tar.xz", missing=("_zstd",))
     spec = BuildSpec(tarball, cpython_build.sha256_of(tarball), "ft", optimized=False)
     with build_lock(tmp_path):
         first = cpython_build.build(spec, tmp_path)

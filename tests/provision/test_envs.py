@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
+from loadtests.core.paths import PROJECT_ROOT
 from loadtests.provision import envs
 from loadtests.provision.provisioning import load_interpreters
 
@@ -117,3 +120,29 @@ def test_gilwatch_starts_with_every_app_interpreter(provisioned: dict) -> None:
         out = subprocess.run([str(python), "-c", "import sys; print('gil_lab_layer.gilwatch' in sys.modules)"],
                              capture_output=True, text=True, check=True).stdout.strip()
         assert out == "True", f"{name} does not load the GIL watcher at start-up"
+
+
+@pytest.mark.slow
+def test_the_editable_install_builds_with_the_locked_setuptools_and_fetches_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An isolated build would fetch an unpinned setuptools; offline and without uv's cache, none can be fetched."""
+    uv = envs.installer()
+    assert uv, "set-up installs uv into .venv"
+    gil = load_interpreters(verify_again=False)["gil"]
+    spec = envs.EnvSpec("control", tmp_path / "venv", gil, "dev")
+    subprocess.run([gil.path, "-m", "venv", "--without-pip", str(spec.path)], check=True)
+    # the locked setuptools, from the cache set-up filled
+    subprocess.run([*uv, "pip", "install", "--offline", "--python", str(spec.python), "--no-deps",
+                    f"setuptools=={_pins('dev')['setuptools']}"], check=True, capture_output=True)
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_NO_CACHE", "1")
+    envs._install_project(spec, PROJECT_ROOT)
+    version = subprocess.run([str(spec.python), "-c", "import importlib.metadata as m; print(m.version('gil-lab'))"],
+                             capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
+    assert version == _project_version()
+
+
+def _project_version() -> str:
+    import tomllib
+
+    return str(tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"])

@@ -175,7 +175,7 @@ def test_a_named_cpython_source_that_is_missing_is_an_error_not_a_reason_to_go_o
 def test_cpython_source_builds_only_the_missing_interpreter(isolated_lab: Path) -> None:
     """A real ./configure, make and make install of a tiny fake source tree; 3.14 comes from PATH."""
     path_gil = write_fake_python(isolated_lab / "bin" / "python3.14")
-    tarball = make_fake_cpython_tarball(isolated_lab / "src" / "Python-3.14.7.tar.xz")
+    tarball = make_fake_cpython_tarball(isolated_lab / "src" / "Python-3.14.0.tar.xz")
     found = resolve(local_options(source_tarball=str(tarball)))
     assert (found["gil"].path, found["gil"].source) == (str(path_gil), "path")
     assert found["ft"].source == "source-build" and found["ft"].free_threaded

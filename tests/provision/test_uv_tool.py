@@ -51,7 +51,7 @@ def test_uv_gets_short_timeouts_unless_the_user_chose_and_keeps_index_and_proxy(
     assert (env["UV_HTTP_TIMEOUT"], env["UV_HTTP_RETRIES"]) == ("10", "1")
     assert env["UV_DEFAULT_INDEX"] == "http://index.example/simple/"
     assert env["UV_INDEX_URL"] == "http://old-index.example/simple/"
-    assert (env["HTTPS_PROXY"], env["NO_PROXY"]) == ("http://proxy.example:3128", "localhost")
+    assert (env["HTTPS_PROXY"], env["NO_PROXY"]) == ("http://proxy.example:3128", "localhost,127.0.0.1,::1")
     assert "PYTHON_GIL" not in env
     monkeypatch.setenv("UV_HTTP_TIMEOUT", "99")
     assert uv_tool.uv_env()["UV_HTTP_TIMEOUT"] == "99"

@@ -5,18 +5,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from loadtests.cli import report_commands as cli_report
-from loadtests.core.errors import ResultsError
 from loadtests.analysis.history_summary import index_document
+from loadtests.cli import report_commands as cli_report
+from loadtests.core.errors import HistoryCorrupt, HistoryLocked
 from loadtests.report.history_text import render_history
-from loadtests.results.history import HistoryEntry, history_path, list_runs, record_run, sync_history
+from loadtests.results import history
+from loadtests.results.history import HistoryEntry, history_path, index_run, list_runs, record_run, sync_history
+from loadtests.results.records import RunRecord
 from loadtests.results.store import load_run
-
 from tests.fixtures.synthetic_runs import make_run, write_run
 
 
@@ -94,8 +100,65 @@ def test_rows_from_an_older_lab_are_read(tmp_path: Path) -> None:
 def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     history_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
     run_dir = _run(tmp_path, "20261101T000000Z-default-0004", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
-    with pytest.raises(ResultsError, match="delete it"):
+    with pytest.raises(HistoryCorrupt, match="damaged.*delete it"):
         _record(run_dir)
+    warnings: list[str] = []
+    run = load_run(run_dir)
+    assert index_run(run_dir, run, index_document(run), warnings.append) is None  # a finished run only warns
+    assert len(warnings) == 1 and "damaged" in warnings[0] and "locked" not in warnings[0]
+
+
+@contextmanager
+def _held_by_another_process(db: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process (as a second lab would) holds the history's write lock until it is told to stop."""
+    code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN IMMEDIATE'); print('holding', flush=True); sys.stdin.read()")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        yield holder
+    finally:
+        holder.communicate("", timeout=30)
+
+
+@pytest.mark.slow
+def test_a_locked_history_is_a_warning_for_a_finished_run_and_readers_never_wait(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.3)
+    first = _run(tmp_path, "20261101T000000Z-smoke-0006", "2026-11-01T00:00:00Z", scenarios=("json",), users=(8,))
+    _record(first)
+    second = _run(tmp_path, "20261102T000000Z-smoke-0007", "2026-11-02T00:00:00Z", scenarios=("json",), users=(8,))
+    warnings: list[str] = []
+    with _held_by_another_process(history_path(tmp_path)):
+        assert [e.run_id for e in list_runs(tmp_path)] == [first.name]  # WAL: a reader does not wait for a writer
+        run = load_run(second)
+        assert index_run(second, run, index_document(run), warnings.append) is None
+        with pytest.raises(HistoryLocked):
+            sync_history(tmp_path, index_document)
+    assert len(warnings) == 1 and "locked by another lab" in warnings[0] and "delete" not in warnings[0]
+    assert sync_history(tmp_path, index_document) == []  # once the other lab is done, the run is indexed
+    assert [e.run_id for e in list_runs(tmp_path)] == [second.name, first.name]
+
+
+def test_runs_are_read_and_summarised_with_no_lock_held(tmp_path: Path) -> None:
+    """sync_history writes in one short transaction after reading: another lab can write while it reads."""
+    for n in range(3):
+        _run(tmp_path, f"2026110{n + 1}T000000Z-smoke-001{n}", f"2026-11-0{n + 1}T00:00:00Z", scenarios=("json",),
+             users=(8,))
+    _record(tmp_path / "20261101T000000Z-smoke-0010")
+    db, written = history_path(tmp_path), []
+
+    def summarize_while_another_lab_writes(run: RunRecord) -> dict[str, Any]:
+        with closing(sqlite3.connect(db, timeout=0, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if sync_history held the lock now
+            other.execute("UPDATE runs SET recorded_at = recorded_at")
+            other.execute("COMMIT")
+        written.append(run.run_id)
+        return index_document(run)
+
+    assert sync_history(tmp_path, summarize_while_another_lab_writes) == []
+    assert len(written) == 2 and len(list_runs(tmp_path)) == 3
 
 
 def test_render_and_cli(tmp_path: Path) -> None:
