@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,23 @@ def test_a_full_table_counts_the_requests_it_cannot_hold(tmp_path: Path) -> None
     read = read_table(table.path)
     assert read is not None and read.overflow == 2 and len(read.running) == layer_faults.SLOTS
     table.leave(0)  # an uncounted request ends: nothing to free
+
+
+def test_each_thread_serves_from_slots_of_its_own(tmp_path: Path) -> None:
+    """On 3.14t the loops of one server share no list or lock per request: each thread takes a block of slots."""
+    table = layer_faults.InFlightTable(tmp_path)
+    slots: dict[str, int] = {}
+
+    def serve(name: str) -> None:
+        slots[name] = table.enter("GET", f"/{name}")
+
+    for name in ("a", "b"):
+        worker = threading.Thread(target=serve, args=(name,))
+        worker.start()
+        worker.join()
+    assert (slots["a"] - 1) // layer_faults.BLOCK != (slots["b"] - 1) // layer_faults.BLOCK
+    read = read_table(table.path)
+    assert read is not None and {r.path for r in read.running} == {"/a", "/b"}
 
 
 def test_a_file_that_is_not_a_table_is_ignored(tmp_path: Path) -> None:
