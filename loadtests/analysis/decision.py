@@ -69,12 +69,8 @@ def baseline_words(c: Comparison) -> str:
 
 def speed_of(c: Comparison) -> str:
     """faster, slower, tie or unknown: 3.14t against this baseline."""
-    s = c.speedup
-    if s.significant is None:
-        return "unknown"
-    if not s.significant:
-        return "tie"
-    return "faster" if s.ratio > 1 else "slower"
+    direction = c.speedup.direction
+    return "tie" if direction == "not significant" else direction
 
 
 def _pct(ratio: float) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from loadtests.analysis.figures.memory import MemoryGrowth
 from loadtests.analysis.memory_growth import memory_growth
@@ -27,28 +28,25 @@ def endpoints(requests: Sequence[InFlightRequest]) -> tuple[str, ...]:
     return tuple(name for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def crash_entries(run: RunRecord) -> list[CrashSummary]:
-    out = [CrashSummary(interpreter=c.config.interpreter, where=c.config.label, cell=c.id,
-                        endpoints=endpoints(c.crash.in_flight), fatal=c.crash.fatal, traceback=c.crash.traceback)
-           for c in run.cells if c.crash is not None]
+def _found(run: RunRecord, kind: str) -> list[tuple[str, str, str | None, Any]]:
+    """``(interpreter, where, cell id, report)`` of every window and soaked server holding a ``crash`` or ``hang``."""
     soak = soak_of(run)
-    if soak is not None:
-        out += [CrashSummary(interpreter=s.interpreter, where="soak", cell=None, endpoints=endpoints(s.crash.in_flight),
-                             fatal=s.crash.fatal, traceback=s.crash.traceback)
-                for s in soak.series if s.crash is not None]
-    return out
+    return [*((c.config.interpreter, c.config.label, c.id, getattr(c, kind)) for c in run.cells
+              if getattr(c, kind) is not None),
+            *((s.interpreter, "soak", None, getattr(s, kind)) for s in (soak.series if soak is not None else ())
+              if getattr(s, kind) is not None)]
+
+
+def crash_entries(run: RunRecord) -> list[CrashSummary]:
+    return [CrashSummary(interpreter=interpreter, where=where, cell=cell, endpoints=endpoints(crash.in_flight),
+                         fatal=crash.fatal, traceback=crash.traceback)
+            for interpreter, where, cell, crash in _found(run, "crash")]
 
 
 def hang_entries(run: RunRecord) -> list[HangSummary]:
-    out = [HangSummary(interpreter=c.config.interpreter, where=c.config.label, cell=c.id,
-                       endpoints=endpoints(c.hang.in_flight), bound_s=c.hang.bound_s, stacks=c.hang.stacks)
-           for c in run.cells if c.hang is not None]
-    soak = soak_of(run)
-    if soak is not None:
-        out += [HangSummary(interpreter=s.interpreter, where="soak", cell=None, endpoints=endpoints(s.hang.in_flight),
-                            bound_s=s.hang.bound_s, stacks=s.hang.stacks)
-                for s in soak.series if s.hang is not None]
-    return out
+    return [HangSummary(interpreter=interpreter, where=where, cell=cell, endpoints=endpoints(hang.in_flight),
+                        bound_s=hang.bound_s, stacks=hang.stacks)
+            for interpreter, where, cell, hang in _found(run, "hang")]
 
 
 def soak_of(run: RunRecord) -> SoakCheck | None:

@@ -78,12 +78,7 @@ LEADS = {
 
 
 def _kind(c: Comparison) -> str:
-    s = c.speedup
-    if s.significant is None:
-        return "unknown"
-    if not s.significant:
-        return "not-significant"
-    return "faster" if s.ratio > 1 else "slower"
+    return slug(c.speedup.direction)
 
 
 def _gil_verdict(a: Analysis, scenario: str) -> Paragraph | None:
