@@ -39,6 +39,12 @@ def compute_pure(n: PureN = compute_work.PURE_DEFAULT) -> PureResult:
     return PureResult(n=n, result=compute_work.pure(n))
 
 
+@router.get("/compute/contended", responses=errors(422))
+def compute_contended(n: PureN = compute_work.PURE_DEFAULT) -> PureResult:
+    """``pure`` reading a shared module global that is never immortal: its reference count is contended on 3.14t."""
+    return PureResult(n=n, result=compute_work.pure_shared(n))
+
+
 @router.get("/compute/pure-async", responses=errors(422))
 async def compute_pure_async(n: PureN = compute_work.PURE_DEFAULT) -> PureResult:
     """The same work in an ``async def``: it blocks the event loop, so it never scales."""

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import gilwatch
+from . import bytecode, gilwatch
 
 #: Distributions the lab's report always shows, as null when they are not installed. The
 #: servers are not named: whichever is installed is listed with every other distribution.
@@ -123,4 +123,5 @@ def snapshot(thread_limit: int | None, app: dict[str, Any]) -> dict[str, Any]:
         "packages": package_versions(),
         "orjson_available": orjson_available(),
         "app": app,
+        "bytecode": bytecode.report(),
     }

@@ -12,6 +12,9 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   the event loops are the threads this wrapper was called on;
 - ``GET /lab/globals``: per route, the module globals its endpoint reads and whether each
   is immortal in this process (see :mod:`.hotglobals`);
+- ``GET /lab/inflight``: how many of the app's requests this process is serving right
+  now (``{"in_flight": n, "pid": pid}``): before each window the lab waits for the
+  previous window's server to reach 0, so its leftover work does not land in the next;
 - anything else under ``/lab/``: 404 (405 for another method on those paths); a
   websocket there is closed before it is accepted.
 
@@ -23,6 +26,8 @@ crashed or hung. Websockets are not counted: a long connection is not a hang.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -41,21 +46,25 @@ RUNTIME_PATH = "/lab/runtime"
 LOADS_PATH = "/lab/loads"
 THREADS_PATH = "/lab/threads"
 GLOBALS_PATH = "/lab/globals"
-PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH, GLOBALS_PATH)
+INFLIGHT_PATH = "/lab/inflight"
+PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH, GLOBALS_PATH, INFLIGHT_PATH)
 
 
 class LabLayer:
     """Wrap ``app``; ``target`` and ``app_dir`` are reported in ``/lab/runtime`` under ``app``."""
 
     def __init__(self, app: ASGIApp, threads: ThreadLimit, target: str, app_dir: str | None = None,
-                 in_flight: InFlightTable | None = None) -> None:
+                 table: InFlightTable | None = None) -> None:
         self.app = app
         self.threads = threads
-        self.in_flight = in_flight
+        self.table = table  # what each request serves, for the lab to read after a crash or during a hang
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
         self.app_dir = app_dir or "."
         self.loops = threadmap.LoopThreads()
+        self.in_flight = 0
+        # Several event loops (granian's threads on 3.14t) serve one process: the count needs a lock.
+        self._count_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.loops.seen()
@@ -63,14 +72,19 @@ class LabLayer:
         if scope["type"] in ("http", "websocket") and is_reserved(scope.get("path", "")):
             await self._lab(scope, send)
             return
-        if scope["type"] != "http" or self.in_flight is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        slot = self.in_flight.enter(scope.get("method", "GET"), scope.get("path", ""))
+        with self._count_lock:
+            self.in_flight += 1
+        slot = self.table.enter(scope.get("method", "GET"), scope.get("path", "")) if self.table is not None else 0
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight.leave(slot)
+            if self.table is not None:
+                self.table.leave(slot)
+            with self._count_lock:
+                self.in_flight -= 1
 
     def loads(self) -> list[Any]:
         """The wrapped app's load specs, or ``[]`` when it keeps none."""
@@ -94,6 +108,8 @@ class LabLayer:
             await _json(send, method, 200, threadmap.snapshot(self.loops.ids()))
         elif path == GLOBALS_PATH:
             await _json(send, method, 200, hotglobals.snapshot(endpoints(self.app), self.app_dir))
+        elif path == INFLIGHT_PATH:
+            await _json(send, method, 200, {"in_flight": self.in_flight, "pid": os.getpid()})
         else:
             await _json(send, method, 200, self.loads())
 

@@ -1,13 +1,14 @@
 """Steps in a series of runs of the same configuration: the rule ``gil-lab history`` flags them with.
 
-Each run contributes one sample summary of a series: n values (windows, or paired
-blocks), their mean and standard deviation; for a paired ratio the values are log
-ratios. Walking the runs oldest first:
+Each run contributes one estimate of a series, on the log scale: the log of its
+throughput or of its paired ratio, with the standard error *between runs* that its
+server instances give and its degrees of freedom (``analysis.run_change``): the run is
+the unit, never its windows. Walking the runs oldest first:
 
-1. the *reference* is every run since the last step, pooled into one sample (all their
-   values together). Its 95% interval is the pooled mean's t interval, widened to the
-   t interval of the runs' own means when those disagree more than their windows say:
-   on a shared machine runs differ by more than the windows inside one run;
+1. the *reference* is every run since the last step, pooled: the mean of their
+   estimates. Its 95% interval is the t interval from their standard errors, widened
+   to the t interval of the runs' own spread when the runs disagree more than their
+   errors say;
 2. a run whose 95% interval does not overlap the reference's interval is a
    *candidate*, above or below;
 3. a candidate is a *step* when the next run is a candidate on the same side against
@@ -15,8 +16,9 @@ ratios. Walking the runs oldest first:
 4. a candidate the next run does not confirm is an outlier and stays out of the
    reference; the newest run can only be an *unconfirmed* candidate.
 
-Runs with fewer than two values have no interval and are left out. One noisy run never
-makes a step on its own: a step is two runs in a row outside everything before them.
+Runs without an interval (a single unit) are left out. One noisy run never makes a step
+on its own: a step is two runs in a row outside everything before them. Only runs of the
+same controlled conditions make a series (``analysis.pooling``).
 """
 
 from __future__ import annotations
@@ -34,25 +36,27 @@ Direction = Literal["up", "down"]
 
 @dataclass(frozen=True)
 class RunSample:
-    """One run's values of one series, summarised."""
+    """One run's estimate of one series: a mean, its standard error between runs and its degrees of freedom."""
 
     run_id: str
-    n: int
     mean: float
-    sd: float  # sample standard deviation (n - 1)
+    se: float
+    df: float
 
     def interval(self, confidence: float = CONFIDENCE) -> tuple[float, float]:
-        """The Student-t interval of the mean."""
-        half = t_quantile(0.5 + confidence / 2.0, self.n - 1) * self.sd / math.sqrt(self.n)
+        """The Student-t interval of the estimate."""
+        half = t_quantile(0.5 + confidence / 2.0, self.df) * self.se
         return self.mean - half, self.mean + half
 
 
 def pooled(samples: Sequence[RunSample]) -> RunSample:
-    """All the values of ``samples`` as one sample: within-run and between-run spread both count."""
-    n = sum(s.n for s in samples)
-    mean = math.fsum(s.n * s.mean for s in samples) / n
-    squares = math.fsum((s.n - 1) * s.sd**2 + s.n * (s.mean - mean) ** 2 for s in samples)
-    return RunSample(f"{len(samples)} run(s)", n, mean, math.sqrt(squares / (n - 1)))
+    """The runs' mean estimate, with the error of a mean of independent estimates (Welch-Satterthwaite df)."""
+    k = len(samples)
+    mean = math.fsum(s.mean for s in samples) / k
+    variance = math.fsum(s.se**2 for s in samples) / k**2
+    fourth = math.fsum(s.se**4 / s.df for s in samples) / k**4
+    df = variance**2 / fourth if fourth > 0 else math.fsum(s.df for s in samples)
+    return RunSample(f"{k} run(s)", mean, math.sqrt(variance), df)
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,9 @@ class Step:
 
 
 def reference_interval(runs: Sequence[RunSample], confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The pooled mean of ``runs`` with the wider of two t half-widths: over all values, and over the runs' means."""
+    """The pooled mean of ``runs`` with the wider of two t half-widths: from their errors, and over their means."""
     p = pooled(runs)
-    half = t_quantile(0.5 + confidence / 2.0, p.n - 1) * p.sd / math.sqrt(p.n)
+    half = t_quantile(0.5 + confidence / 2.0, p.df) * p.se
     if len(runs) >= 2:
         between = statistics.stdev(r.mean for r in runs) / math.sqrt(len(runs))
         half = max(half, t_quantile(0.5 + confidence / 2.0, len(runs) - 1) * between)
@@ -86,7 +90,7 @@ def _side(run: RunSample, reference: Sequence[RunSample]) -> int:
 
 def steps(samples: Sequence[RunSample]) -> list[Step]:
     """Every step of a series, oldest first (the last one may be unconfirmed)."""
-    runs = [s for s in samples if s.n >= 2]
+    runs = [s for s in samples if s.df > 0 and s.se >= 0 and math.isfinite(s.se)]
     found: list[Step] = []
     reference = runs[:1]
     i = 1

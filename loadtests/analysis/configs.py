@@ -14,7 +14,7 @@ The records these functions return are in :mod:`loadtests.analysis.figures.confi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from loadtests.analysis.figures.configs import (
@@ -42,8 +42,14 @@ def _mean_or_none(values: Sequence[float | None], what: str) -> MeanCI | None:
 
 
 def is_counted(cell: Cell) -> bool:
-    """A cell whose throughput enters a configuration's figures: valid, with a measured rps."""
-    return cell.valid and cell.rps is not None
+    """A cell whose throughput enters a configuration's figures: valid, with a measured rps, and not a noisy
+    window that was measured again (``superseded``: kept for the record only)."""
+    return cell.valid and cell.rps is not None and not cell.superseded
+
+
+def is_invalid(cell: Cell) -> bool:
+    """A cell that should have counted and does not (a superseded noisy window is neither)."""
+    return not is_counted(cell) and not cell.superseded
 
 
 def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
@@ -59,7 +65,7 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
     for cid, cells in groups.items():
         first = cells[0]
         valid = [c for c in cells if is_counted(c)]
-        invalid = tuple((c.id, c.invalid_reason or "marked invalid without a reason") for c in cells if not is_counted(c))
+        invalid = tuple((c.id, c.invalid_reason or "marked invalid without a reason") for c in cells if is_invalid(c))
         lat = [c.latency_ms for c in valid if c.latency_ms is not None]
         by = tuple(dict.fromkeys(m for c in cells for m in c.gil_enabled_by))
         out.append(
@@ -87,7 +93,7 @@ def summarize_configs(run: RunRecord) -> list[ConfigSummary]:
                 gil_enabled=any(bool(c.gil_enabled) for c in cells),
                 gil_enabled_by=by,
                 invalid=invalid,
-                invalid_rps_values=tuple(c.rps for c in cells if not is_counted(c) and c.rps),
+                invalid_rps_values=tuple(c.rps for c in cells if is_invalid(c) and c.rps),
                 refusals=tuple(c.invalid_reason or "" for c in cells if c.outcome == "refused"),
                 pss_mb=_mean_or_none([c.server_pss_mb_peak for c in valid], f"{cid} pss"),
                 uss_mb=_mean_or_none([c.server_uss_mb_peak for c in valid], f"{cid} uss"),
@@ -150,14 +156,48 @@ def sweeps(configs: Iterable[ConfigSummary], usable_cores: int) -> list[Sweep]:
 # --- comparisons ----------------------------------------------------------------------
 
 
-def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) -> dict[int, float]:
-    """Block -> mean rps of one arm's windows in that block, for blocks where all its windows are valid."""
+def block_metric(cells: Iterable[Cell], config_id: str, comparison_id: str,
+                 value: Callable[[Cell], float | None]) -> dict[int, float]:
+    """Block -> mean ``value`` of one arm's windows in that block, for blocks where all its windows are valid
+    and have the value."""
     windows: dict[int, list[Cell]] = {}
     for c in cells:
-        if c.config_id == config_id and c.comparison_id == comparison_id and c.block is not None:
+        if c.config_id == config_id and c.comparison_id == comparison_id and c.block is not None and not c.superseded:
             windows.setdefault(c.block, []).append(c)
-    return {block: sum(c.rps for c in ws if c.rps is not None) / len(ws)
-            for block, ws in windows.items() if all(is_counted(c) for c in ws)}
+    out = {}
+    for block, ws in windows.items():
+        values = [value(c) for c in ws]
+        if all(is_counted(c) for c in ws) and all(v is not None for v in values):
+            out[block] = math.fsum(v for v in values if v is not None) / len(values)
+    return out
+
+
+def block_throughput(cells: Iterable[Cell], config_id: str, comparison_id: str) -> dict[int, float]:
+    """Block -> mean rps of one arm's windows in that block, for blocks where all its windows are valid."""
+    return block_metric(cells, config_id, comparison_id, lambda c: c.rps)
+
+
+def instance_groups(cells: Iterable[Cell], config_id: str) -> list[list[float]]:
+    """The counted closed-loop windows' rps of one configuration, grouped by (comparison, server instance)."""
+    groups: dict[tuple[str | None, int], list[float]] = {}
+    for c in cells:
+        if c.config_id == config_id and c.config.load_model == "closed" and is_counted(c) and c.rps and c.rps > 0:
+            groups.setdefault((c.comparison_id, c.instance), []).append(c.rps)
+    return list(groups.values())
+
+
+def block_instances(cells: Iterable[Cell], comparison_id: str) -> dict[int, int]:
+    """Block -> the server instance its windows ran on."""
+    return {c.block: c.instance for c in cells if c.comparison_id == comparison_id and c.block is not None}
+
+
+def paired_blocks(cells: Sequence[Cell], candidate_id: str, baseline_id: str, comparison_id: str) -> PairedRatio:
+    """The paired ratio of two arms of one comparison, over the blocks where both are valid, by instance."""
+    a = block_throughput(cells, candidate_id, comparison_id)
+    b = block_throughput(cells, baseline_id, comparison_id)
+    blocks = sorted(set(a) & set(b))
+    instance = block_instances(cells, comparison_id)
+    return paired_ratio([a[k] for k in blocks], [b[k] for k in blocks], instances=[instance[k] for k in blocks])
 
 
 def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Speedup | PairedRatio, str | None]:
@@ -165,11 +205,8 @@ def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Sp
     for comparison_id in dict.fromkeys(c.comparison_id for c in run.cells if c.config_id == cand.config_id):
         if comparison_id is None:
             continue
-        a = block_throughput(run.cells, cand.config_id, comparison_id)
-        b = block_throughput(run.cells, base.config_id, comparison_id)
-        blocks = sorted(set(a) & set(b))
         if any(c.comparison_id == comparison_id for c in run.cells if c.config_id == base.config_id):
-            return paired_ratio([a[k] for k in blocks], [b[k] for k in blocks]), comparison_id
+            return paired_blocks(run.cells, cand.config_id, base.config_id, comparison_id), comparison_id
     return speedup(cand.rps_values, base.rps_values), None
 
 

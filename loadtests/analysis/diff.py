@@ -1,11 +1,13 @@
-"""Compare two runs configuration by configuration (``gil-lab diff RUN_A RUN_B``).
+"""Compare two runs figure by figure (``gil-lab diff RUN_A RUN_B``).
 
-Configurations are matched by ``config_id``; for each pair the throughput ratio
-B ÷ A gets a Fieller interval and a verdict, like pyperf's ``compare_to``. A ratio
-is only meaningful when the two runs measured the same thing, so differences in the
-environment (CPU model, usable cores, interpreter version or build, package
-versions) are listed as warnings before any figure. Both runs come analysed: their
-configurations and comparisons are those of :func:`loadtests.analysis.analyse`.
+Every gated figure of both runs (``analysis.gated_figures``: each configuration's
+throughput, matched by ``config_id``) is compared as B ÷ A with an interval built from
+each run's server instances (``analysis.run_change``), and gets a verdict, like pyperf's
+``compare_to``. A ratio is only meaningful when the two runs measured the same thing:
+controlled conditions that differ (``analysis.pooling``) are listed, and the gate refuses
+such runs; other differences in the environment (interpreter version or build, package
+versions, the lab's commit) are listed as warnings before any figure. Both runs come
+analysed: their configurations and comparisons are those of :func:`loadtests.analysis.analyse`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import ConfigSummary
 from loadtests.analysis.figures.diff import ConfigDiff, RunDiff
-from loadtests.analysis.figures.stats import InsufficientData
+from loadtests.analysis.figures.run_change import FigureChange
+from loadtests.analysis.gated_figures import THROUGHPUT, gated_figures
+from loadtests.analysis.pooling import unlike
 from loadtests.analysis.ratio_diff import ratio_diffs
-from loadtests.analysis.stats import speedup
+from loadtests.analysis.run_change import changes
 from loadtests.results.records import InterpreterInfo, RunRecord
 
 
@@ -63,23 +67,23 @@ def environment_warnings(a: RunRecord, b: RunRecord) -> list[str]:
     return out
 
 
-def _diff_config(ca: ConfigSummary, cb: ConfigSummary) -> ConfigDiff:
+def _diff_config(ca: ConfigSummary, cb: ConfigSummary, change: FigureChange | None) -> ConfigDiff:
     p95 = cb.p95.mean / ca.p95.mean if ca.p95 and cb.p95 and ca.p95.mean > 0 else None
     if not ca.rps_values or not cb.rps_values:
         side = "A" if not ca.rps_values else "B"
         return ConfigDiff(ca.config_id, ca, cb, None, p95, f"no valid repeat in run {side}")
-    try:
-        s = speedup(cb.rps_values, ca.rps_values)
-    except InsufficientData as exc:
-        return ConfigDiff(ca.config_id, ca, cb, None, p95, str(exc))
-    return ConfigDiff(ca.config_id, ca, cb, s, p95, None)
+    return ConfigDiff(ca.config_id, ca, cb, change, p95, None if change else "no positive throughput to compare")
 
 
 def diff_runs(a: Analysis, b: Analysis) -> RunDiff:
-    """Match configurations by config_id and compare B against A; then the paired ratios both runs hold."""
+    """Match configurations by config_id and compare every gated figure of B against A's; then the paired
+    ratios both runs hold."""
     ca = {c.config_id: c for c in a.configs}
     cb = {c.config_id: c for c in b.configs}
     both = [cid for cid in ca if cid in cb]
-    return RunDiff(a.run, b.run, tuple(_diff_config(ca[cid], cb[cid]) for cid in both),
+    found = changes(gated_figures(a), gated_figures(b))
+    throughput = {c.key: c for c in found if c.a.measure == THROUGHPUT}
+    return RunDiff(a.run, b.run, tuple(_diff_config(ca[cid], cb[cid], throughput.get(cid)) for cid in both),
                    tuple(cid for cid in ca if cid not in cb), tuple(cid for cid in cb if cid not in ca),
-                   tuple(environment_warnings(a.run, b.run)), tuple(ratio_diffs(a.comparisons, b.comparisons)))
+                   tuple(environment_warnings(a.run, b.run)), tuple(ratio_diffs(a.comparisons, b.comparisons)),
+                   tuple(found), tuple(unlike(a.run, b.run)))

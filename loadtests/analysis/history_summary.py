@@ -7,20 +7,23 @@ history``) is read and analysed once for it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any
 
 from loadtests.analysis.figures.analysis import Analysis
-from loadtests.analysis.figures.configs import Comparison, ConfigSummary
+from loadtests.analysis.figures.configs import Comparison
+from loadtests.analysis.figures.run_change import RunEstimate
 from loadtests.analysis.figures.stats import PairedRatio
+from loadtests.analysis.gated_figures import throughput_figures
+from loadtests.analysis.pooling import conditions
+from loadtests.analysis.ratio_diff import paired_estimate
 from loadtests.analysis.run_analysis import analyse
 from loadtests.analysis.summary import KINDS
 from loadtests.core.wording import verdict
 from loadtests.results.records import RunRecord
 
 #: Bumped when the document gains what change points need; older rows are then re-read from their run.json.
-SUMMARY_VERSION = 2
+#: 3: each series is a run-level estimate (log value, its error between runs, df), and the run's conditions.
+SUMMARY_VERSION = 3
 
 
 def _rounded(value: float | None) -> float | None:
@@ -32,17 +35,20 @@ def ratio_series_key(c: Comparison) -> str:
     return f"{KINDS[c.kind]}:{c.candidate.config_id}:{c.baseline.config_id}"
 
 
-def _series(configs: Sequence[ConfigSummary], comps: Sequence[Comparison]) -> list[dict[str, Any]]:
-    """What change points need of each series: n, mean and sd of the windows' rps, or of the paired log ratios."""
-    out: list[dict[str, Any]] = [
-        {"key": c.config_id, "measure": "throughput", "label": f"{c.scenario} {c.label} u{c.users}", "n": c.rps.n,
-         "mean": c.rps.mean, "sd": c.rps.stdev} for c in configs if c.rps is not None]
-    for c in comps:
-        if isinstance(c.speedup, PairedRatio):
-            out.append({"key": ratio_series_key(c), "measure": "paired ratio",
-                        "label": f"{c.scenario} {c.candidate.label} / {c.baseline.label} u{c.users}",
-                        "n": c.speedup.n_pairs, "mean": math.log(c.speedup.ratio), "sd": c.speedup.log_sd})
-    return out
+def ratio_estimate(c: Comparison) -> RunEstimate | None:
+    """A comparison's paired ratio as a run-level estimate, keyed for the history."""
+    r = c.speedup
+    if not isinstance(r, PairedRatio) or r.ratio <= 0:
+        return None
+    return paired_estimate(r, ratio_series_key(c), f"{c.scenario} {c.candidate.label} / {c.baseline.label} "
+                                                   f"u{c.users}")
+
+
+def _series(a: Analysis) -> list[dict[str, Any]]:
+    """What change points need of each series: the run's estimate on the log scale, its error and df."""
+    estimates = [*throughput_figures(a), *(e for e in map(ratio_estimate, a.comparisons) if e is not None)]
+    return [{"key": e.key, "measure": e.measure, "label": e.label, "mean": e.log_value, "se": e.log_se, "df": e.df}
+            for e in estimates]
 
 
 def history_document(a: Analysis) -> dict[str, Any]:
@@ -68,7 +74,8 @@ def history_document(a: Analysis) -> dict[str, Any]:
         "interpreters": {label: info.version for label, info in run.interpreters.items()},
         "headlines": heads,
         "microbench": mb_heads,
-        "series": _series(a.configs, a.comparisons),
+        "series": _series(a),
+        "conditions": conditions(run),
         "summary_version": SUMMARY_VERSION,
     }
 

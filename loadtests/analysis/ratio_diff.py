@@ -3,7 +3,7 @@
 Each run's paired ratio is a geometric mean of per-block ratios with a t interval on
 their logs (``analysis.paired``). The two runs are independent, so the change
 ``ratio_B / ratio_A`` is a difference of two log means: its interval is Welch's, from
-each run's log standard deviation and pair count. Such a change shows when one
+each run's interval (``analysis.run_change``). Such a change shows when one
 interpreter moved and the other did not; it is reported beside the throughput diff and
 does not gate (docs/ci.md says why).
 """
@@ -15,22 +15,26 @@ from collections.abc import Iterable
 
 from loadtests.analysis.figures.configs import Comparison
 from loadtests.analysis.figures.diff import RatioDiff
+from loadtests.analysis.figures.run_change import RunEstimate
 from loadtests.analysis.figures.stats import CONFIDENCE, PairedRatio
-from loadtests.analysis.stats import t_quantile
+from loadtests.analysis.run_change import compare, estimate_from_interval
 from loadtests.analysis.summary import KINDS
 
 
+def paired_estimate(r: PairedRatio, key: str = "", label: str = "") -> RunEstimate:
+    """A paired ratio as a run-level estimate: its interval already holds the error between runs (a ratio
+    stored without one, but with its pairs' spread, is read as pairs of one instance)."""
+    if r.low is None and r.log_sd is not None and r.n_pairs >= 2:
+        return RunEstimate(key, label, "paired ratio", "×", math.log(r.ratio), r.log_sd / math.sqrt(r.n_pairs),
+                           r.n_pairs - 1.0, r.n_pairs)
+    return estimate_from_interval(key, label, "paired ratio", "×", r.ratio, r.low, r.high, r.degrees_of_freedom,
+                                  r.n_pairs, confidence=r.confidence)
+
+
 def change_interval(a: PairedRatio, b: PairedRatio, confidence: float = CONFIDENCE) -> tuple[float | None, float | None]:
-    """The interval of ``b.ratio / a.ratio``: Welch's t on the difference of the log means."""
-    if a.log_sd is None or b.log_sd is None:
-        return None, None
-    va, vb = a.log_sd**2 / a.n_pairs, b.log_sd**2 / b.n_pairs
-    centre = math.log(b.ratio / a.ratio)
-    if va + vb == 0.0:
-        return math.exp(centre), math.exp(centre)
-    df = (va + vb) ** 2 / ((va**2 / (a.n_pairs - 1) if va else 0.0) + (vb**2 / (b.n_pairs - 1) if vb else 0.0))
-    half = t_quantile(0.5 + confidence / 2.0, df) * math.sqrt(va + vb)
-    return math.exp(centre - half), math.exp(centre + half)
+    """The interval of ``b.ratio / a.ratio``: Welch's t on the difference of the logs."""
+    change = compare(paired_estimate(a), paired_estimate(b), confidence)
+    return change.low, change.high
 
 
 def _paired(comps: Iterable[Comparison]) -> dict[tuple[str, str, str], Comparison]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from loadtests.analysis.configs import candidate_pairs
+from loadtests.analysis.configs import candidate_pairs, instance_groups
 from loadtests.analysis.figures.configs import (
     KIND_GIL_TOGGLE,
     KIND_INTERPRETER,
@@ -17,6 +17,7 @@ from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
 from loadtests.analysis.figures.probe import EndpointScaling
 from loadtests.analysis.figures.stats import PairedRatio
 from loadtests.analysis.tuning import run_settings, tuned_entries
+from loadtests.analysis.variance import nested_mean
 from loadtests.results.records import (
     SCHEMA_VERSION,
     CapacitySummary,
@@ -61,6 +62,15 @@ def _stopping(run: RunRecord, comparison_id: str | None, paired: bool) -> tuple[
     return f"adaptive: {done.stopping}", done.precision_target
 
 
+def _components(run: RunRecord, config_id: str) -> tuple[float | None, float | None]:
+    """A configuration's log-throughput spread between windows of one instance, and between instances."""
+    groups = [[math.log(v) for v in g] for g in instance_groups(run.cells, config_id)]
+    if not groups:
+        return None, None
+    m = nested_mean(groups)
+    return _rounded(m.within_sd, 4), _rounded(m.between_sd, 4)
+
+
 def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
     s = c.speedup
     paired = isinstance(s, PairedRatio)
@@ -69,6 +79,7 @@ def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
     precision = s.precision if isinstance(s, PairedRatio) else (
         (s.high - s.low) / 2 / s.ratio if s.low is not None and s.high is not None and s.ratio > 0 else None)
     pss = (c.candidate.pss_mb.mean if c.candidate.pss_mb else None, c.baseline.pss_mb.mean if c.baseline.pss_mb else None)
+    cand, base = _components(run, c.candidate.config_id), _components(run, c.baseline.config_id)
     return ComparisonSummary(
         comparison_id=c.comparison_id, kind=KINDS[c.kind], scenario=c.scenario, server=c.server, users=c.users,
         candidate=config_label(c.candidate), baseline=config_label(c.baseline), ratio=round(s.ratio, 4),
@@ -80,7 +91,17 @@ def _entry(run: RunRecord, c: Comparison) -> ComparisonSummary:
         candidate_cv=None if c.candidate.cv is None else round(c.candidate.cv, 4),
         baseline_cv=None if c.baseline.cv is None else round(c.baseline.cv, 4),
         candidate_pss_mb=None if pss[0] is None else round(pss[0], 1),
-        baseline_pss_mb=None if pss[1] is None else round(pss[1], 1))
+        baseline_pss_mb=None if pss[1] is None else round(pss[1], 1),
+        instances=s.instances if isinstance(s, PairedRatio) else 1,
+        df=_rounded(s.degrees_of_freedom, 4) if isinstance(s, PairedRatio) else None,
+        log_sd_pairs=_rounded(s.within_sd if s.within_sd is not None else s.log_sd, 4) if isinstance(s, PairedRatio)
+        else None,
+        log_sd_instances=_rounded(s.between_sd, 4) if isinstance(s, PairedRatio) else None,
+        candidate_log_sd_windows=cand[0], candidate_log_sd_instances=cand[1],
+        baseline_log_sd_windows=base[0], baseline_log_sd_instances=base[1],
+        noisy_windows=sum(1 for cell in run.cells if cell.comparison_id == c.comparison_id and cell.noisy
+                          and cell.config_id in (c.candidate.config_id, c.baseline.config_id))
+        if c.comparison_id else 0)
 
 
 def _invalid_entries(run: RunRecord, configs: Sequence[ConfigSummary],

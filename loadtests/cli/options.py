@@ -149,7 +149,7 @@ def preset_options(default_preset: str) -> Decorator:
         click.option("--preset", default=default_preset, show_default=True, envvar="LAB_PRESET", show_envvar=True,
                      help="Preset from scenarios/presets/ (smoke, default, full, gil-trap, capacity, tune, diagnose)."),
         click.option("--scenario", "scenarios", envvar="LAB_SCENARIO", show_envvar=True,
-                     help="Only these scenarios, comma-separated: json, image, compute, hash, async, a drop-in "
+                     help="Only these scenarios, comma-separated: json, image, compute, contended, hash, async, a drop-in "
                           "module name (e.g. orders), or routes for all drop-ins."),
         servers_option,
         click.option("--repeats", type=click.IntRange(1, 500),
@@ -166,6 +166,10 @@ def preset_options(default_preset: str) -> Decorator:
                           "--precision): an adaptive comparison stops there and is reported as imprecise if it fell "
                           "short."),
         click.option("--duration", type=click.FloatRange(1, 3600), help="Measured window per turn, seconds."),
+        click.option("--instances", type=click.IntRange(1, 20), envvar="LAB_INSTANCES", show_envvar=True,
+                     help="Server instances per arm of each comparison (fresh processes, each with its own hash "
+                          "seed; blocks take turns between them), so the intervals hold what differs between two "
+                          "starts of a server, as between two runs. Default: the preset's."),
         click.option("--warmup", type=click.FloatRange(0, 600),
                      help="Longest warm-up of each new server, seconds (it ends earlier once throughput is "
                           "stable; 0 skips it)."),
@@ -229,6 +233,13 @@ def preset_options(default_preset: str) -> Decorator:
         locustfile_option,
         pass_env_option,
         python_gil_arm_option,
+        click.option("--bytecode", type=click.Choice(["compiled", "source"]), default="compiled", show_default=True,
+                     envvar="LAB_BYTECODE", show_envvar=True,
+                     help="How the servers load the app and its libraries. compiled: the lab compiles them for "
+                          "each interpreter first, into its own cache (never into your tree); source: they are "
+                          "compiled from source at every start, as PYTHONDONTWRITEBYTECODE=1 or a read-only tree "
+                          "makes a deployment do. On 3.14t it decides whether module constants are immortal "
+                          "(docs/methodology.md)."),
         click.option("--no-safety", "safety", is_flag=True, flag_value=False, default=True,
                      envvar="LAB_NO_SAFETY", show_envvar=True,
                      help="With --app and --locustfile, skip the response check that follows the windows "

@@ -46,15 +46,17 @@ def history(results: Path | None, limit: int, as_json: bool) -> None:
     """List recorded runs, newest first: date, git SHA, preset and headline speedups per scenario.
 
     Flags change points: a configuration's throughput, or a paired ratio, that steps out of
-    the runs before it and stays out in the next run (docs/ci.md). Run directories written
+    the runs before it and stays out in the next run (docs/ci.md). Only runs measured under
+    the same controlled conditions (machine, bytecode state, window design) are pooled; a
+    run under new ones starts new series, and the table says why. Run directories written
     before the history existed are indexed on the way.
     """
     found = reports.history(results, limit)
     if as_json:
-        click.echo(json.dumps([{**e.to_json(), "change_points": [c.to_json() for c in found.at(e.run_id)]}
-                               for e in found.entries], indent=2))
+        click.echo(json.dumps([{**e.to_json(), "change_points": [c.to_json() for c in found.at(e.run_id)],
+                                "new_conditions": found.conditions_at(e.run_id)} for e in found.entries], indent=2))
     else:
-        click.echo(render_history(found.entries, found.change_points), nl=False)
+        click.echo(render_history(found.entries, found.change_points, found.new_conditions), nl=False)
     for p in found.problems:
         click.secho(f"skipped {p}", fg="yellow", err=True)
 

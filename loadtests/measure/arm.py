@@ -38,6 +38,8 @@ class WindowServer(Process, Protocol):
 
     def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot: ...
 
+    def fetch_in_flight(self, timeout: float = 2.0) -> int | None: ...  # None: the app cannot say
+
 
 @dataclass
 class Arm:
@@ -49,6 +51,8 @@ class Arm:
     tree: str = ""  # its name in the sampler
     log_path: Path | None = None  # the server's output; None for an app the lab did not start
     python: Path | None = None  # the interpreter serving the app; None for an app the lab did not start
+    instance: int = 0  # which fresh start of the configuration's server this is, within its comparison
+    hash_seed: int | None = None  # PYTHONHASHSEED of that start
 
     @property
     def external(self) -> bool:

@@ -70,6 +70,16 @@ class CellDraft:
     server_log: str | None = None  # relative to the run directory; None: an external app
     open_loop: OpenLoopStats | None = None
     latency_corrected_ms: Latency | None = None
+    instance: int = 0
+    hash_seed: int | None = None
+    steal: float | None = None
+    foreign_cpu_cores: float | None = None
+    lab_cpu_cores: float | None = None
+    cpu_mhz: float | None = None
+    drain_s: float | None = None
+    drain_settled: bool | None = None
+    noisy: str | None = None
+    connection_close: bool = False
     crash: CrashReport | None = None
     hang: HangReport | None = None
 
@@ -123,4 +133,7 @@ class CellDraft:
             server_pss_mb_peak=self.server_pss_mb_peak, server_uss_mb_peak=self.server_uss_mb_peak,
             server_thread_cores=self.server_thread_cores, workers_reporting=self.workers_reporting,
             latency_corrected_ms=self.latency_corrected_ms, open_loop=self.open_loop,
-            load_workers=self.load_workers, crash=self.crash, hang=self.hang)
+            load_workers=self.load_workers, instance=self.instance, hash_seed=self.hash_seed, steal=self.steal,
+            foreign_cpu_cores=self.foreign_cpu_cores, lab_cpu_cores=self.lab_cpu_cores, cpu_mhz=self.cpu_mhz,
+            drain_s=self.drain_s, drain_settled=self.drain_settled, noisy=self.noisy,
+            connection_close=self.connection_close, crash=self.crash, hang=self.hang)

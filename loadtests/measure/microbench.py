@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from loadtests.core.clock import utc_now
 from loadtests.core.errors import ConfigError, InterpreterError, MicrobenchError
 from loadtests.core.flavour import FT, GIL
 from loadtests.core.machine import busy_cpu_seconds, load_average, usable_cores
+from loadtests.provision.json_worker import run_json_worker
 from loadtests.provision.process_env import child_env
 from loadtests.results.records import LoadAverage, Microbench, MicrobenchPoint, MicrobenchVariant
 
@@ -142,19 +142,7 @@ def point_order(workloads: Sequence[str], threads: Sequence[int], repeat: int) -
 def run_worker(interp: InterpreterLike, env: Mapping[str, str], config: Mapping[str, Any], timeout: float) -> dict:
     """Run one worker process and return its parsed JSON; raise MicrobenchError on any failure."""
     cmd = [str(interp.path), "-s", str(WORKER), json.dumps(config)]
-    try:
-        proc = subprocess.run(cmd, env=dict(env), capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise MicrobenchError(f"microbench worker on {interp.path} took longer than {timeout:.0f} s") from None
-    except OSError as exc:
-        raise MicrobenchError(f"cannot run {interp.path}: {exc}") from None
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        raise MicrobenchError(f"microbench worker on {interp.path} exited with status {proc.returncode}:\n{tail}")
-    try:
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        raise MicrobenchError(f"microbench worker on {interp.path} printed no JSON: {proc.stdout[-300:]!r}") from None
+    data = run_json_worker(cmd, env, timeout, f"microbench worker on {interp.path}", MicrobenchError)
     if not isinstance(data, dict) or not isinstance(data.get("points"), list):
         raise MicrobenchError(f"microbench worker on {interp.path} returned an unexpected document")
     return data

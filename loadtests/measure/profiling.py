@@ -17,7 +17,7 @@ from loadtests.core.errors import LabError
 from loadtests.measure.arm import Aborted, Arm, wait_watching
 from loadtests.measure.profile_window import ProfileArm, profile_arm
 from loadtests.measure.window_measurement import WindowBench
-from loadtests.plan.comparisons import ComparisonPlan
+from loadtests.plan.comparisons import ComparisonPlan, connection_close
 from loadtests.results.records import CellConfig, NativeProfile, ProfilingSetup
 from loadtests.results.run_writer import RunWriter
 from loadtests.results.store import cell_dir_name
@@ -87,7 +87,7 @@ class Profiler:
         try:
             return profile_arm(target, bench.session, bench.sampler, self.setup, bench.settings.plan.transition_s,
                                lambda seconds: wait_watching(seconds, server, bench.session), out_dir, bench.run_dir,
-                               comparison.needs_connection_close)
+                               connection_close(arm.config))
         except (Aborted, LabError, OSError) as exc:
             bench.session.drain()
             return failed_profile(arm.config, comparison.comparison_id, str(exc))

@@ -12,14 +12,17 @@ from loadtests.core.clock import utc_now
 from loadtests.core.credentials import without_credentials
 from loadtests.core.errors import ServerError
 from loadtests.core.flavour import by_label
+from loadtests.core.machine import usable_cores
 from loadtests.measure.master import MasterSettings
 from loadtests.measure.servers import external_server
-from loadtests.measure.validity import THRESHOLDS
+from loadtests.measure.validity import thresholds_for
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.results.records import (
     SCHEMA_VERSION,
+    UNKNOWN_BYTECODE,
     BuildInfo,
+    BytecodeState,
     CellConfig,
     InterpreterInfo,
     Plan,
@@ -41,6 +44,7 @@ class RunOptions:
     service: ServiceSettings | None = None  # a team's own app, environments and Locust file
     team_scenarios: tuple[str, ...] = ()  # scenarios that get a diagnosis and no claim verdict
     own_envs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> packages of the team's env
+    bytecode: Mapping[str, BytecodeState] = field(default_factory=dict)  # label -> how its servers load modules
 
 
 def interpreter_infos(interpreters: Mapping[str, Interpreter],
@@ -104,10 +108,13 @@ def new_record(options: RunOptions, run_id: str, interpreters: Mapping[str, Inte
         warmup_s=plan.warmup_s, duration_s=plan.duration_s, repeats=plan.repeats,
         scenarios=tuple(sorted({c.scenario for c in plan.configs})),
         servers=tuple(sorted({c.server for c in plan.configs})), locust_workers=options.locust_workers,
-        app_urls={label: without_credentials(url) for label, url in options.app_urls.items()}, plan=plan, validity=THRESHOLDS,
+        app_urls={label: without_credentials(url) for label, url in options.app_urls.items()}, plan=plan,
+        validity=thresholds_for(usable_cores()),
         expect_workers=options.master.remote_workers if options.master else 0,
         locust_master=options.master.address if options.master else None,
         service=options.service, team_scenarios=options.team_scenarios)
     return RunRecord(schema_version=SCHEMA_VERSION, run_id=run_id, preset=plan.name, created_at=utc_now(),
                      finished_at=None, complete=False, settings=settings, machine=machine_metadata(),
-                     interpreters=dict(interpreters), cells=(), microbench=None, audit=None)
+                     interpreters=dict(interpreters),
+                     bytecode={label: options.bytecode.get(label, UNKNOWN_BYTECODE) for label in interpreters},
+                     cells=(), microbench=None, audit=None)

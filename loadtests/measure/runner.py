@@ -96,7 +96,8 @@ class Runner:
         record = self.run.record
         self.say(f"==> run {record.run_id}: {len(todo)} of {total} comparisons to measure -> {self.run_dir}")
         launcher = ServerLauncher(self.run_dir, record.settings, record.interpreters,
-                                  self.master.bind if self.master else LOOPBACK, self.server_env, self.app_urls)
+                                  self.master.bind if self.master else LOOPBACK, self.server_env,
+                                  app_urls=self.app_urls, bytecode=record.bytecode)
         profiler = self._profiler()
         try:
             for scenario in dict.fromkeys(c.scenario for c in todo):

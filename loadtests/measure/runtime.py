@@ -79,3 +79,16 @@ def answers_from(runtime_pid: int, server_pid: int) -> bool:
         return any(parent.pid == server_pid for parent in psutil.Process(runtime_pid).parents())
     except psutil.Error:  # gone, or not visible from here
         return False
+
+
+INFLIGHT_PATH = "/lab/inflight"
+
+
+def fetch_in_flight(base_url: str, timeout: float = 2.0) -> int | None:
+    """How many app requests the answering process serves now; None when the app cannot say (or is gone)."""
+    try:
+        body = fetch_json(base_url.rstrip("/") + INFLIGHT_PATH, timeout)
+    except (*NOT_ANSWERING, urllib.error.HTTPError):
+        return None
+    value = body.get("in_flight") if isinstance(body, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

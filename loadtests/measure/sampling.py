@@ -19,6 +19,7 @@ worker threads' (Python 3.14 names its threads at the OS level).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import defaultdict
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from loadtests.core.machine import cpu_times, usable_cpus
 from loadtests.results.records import Sample, ThreadCores
 
 #: The kind of a thread the server's layer did not list (it started or ended around the question).
@@ -120,6 +122,46 @@ def sample_tree(pids: list[int], detailed: bool = False) -> TreeSample | None:
     return TreeSample(time.time(), cpu, rss, threads, alive, tuple(per_process), pss, uss, tuple(per_thread), anon)
 
 
+@dataclass(frozen=True)
+class HostSample:
+    """The machine beside the trees: its usable CPUs' cumulative times and the lab's own CPU."""
+
+    t: float
+    busy: float  # user + nice + system seconds of the usable CPUs
+    steal: float
+    total: float
+    lab_cpu: float  # this process (the lab, its sampler included), user + system seconds
+
+
+def sample_host(cpus: list[int]) -> HostSample | None:
+    times = cpu_times(cpus)
+    if times is None:
+        return None
+    own = os.times()
+    return HostSample(time.time(), times.busy, times.steal, times.total, own.user + own.system)
+
+
+@dataclass(frozen=True)
+class HostUsage:
+    """What the machine did over a window besides the measured trees."""
+
+    steal: float  # share of the CPU time stolen, 0-1
+    busy_cores: float  # cores busy with any process
+    lab_cores: float  # cores of the lab's own process
+
+
+def host_in_window(samples: list[HostSample], start: float, end: float) -> HostUsage | None:
+    """The host's usage between the readings nearest ``start`` and ``end`` (None with fewer than two)."""
+    inside = [s for s in samples if start - 0.25 <= s.t <= end + 0.25]
+    if len(inside) < 2 or inside[-1].t <= inside[0].t:
+        return None
+    first, last = inside[0], inside[-1]
+    wall, total = last.t - first.t, last.total - first.total
+    return HostUsage(steal=round((last.steal - first.steal) / total, 4) if total > 0 else 0.0,
+                     busy_cores=max(0.0, (last.busy - first.busy) / wall),
+                     lab_cores=max(0.0, (last.lab_cpu - first.lab_cpu) / wall))
+
+
 @dataclass
 class Sampler:
     """Samples named process trees in a background thread until stopped."""
@@ -128,6 +170,8 @@ class Sampler:
     interval: float = 0.5
     series: dict[str, list[TreeSample]] = field(default_factory=dict)
     detailed: set[str] = field(default_factory=set)  # trees read with PSS/USS and per thread (servers)
+    host: list[HostSample] = field(default_factory=list)
+    _cpus: list[int] = field(default_factory=usable_cpus)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -146,6 +190,10 @@ class Sampler:
         with self._lock:
             return list(self.series.get(name, []))
 
+    def host_readings(self) -> list[HostSample]:
+        with self._lock:
+            return list(self.host)
+
     def _loop(self) -> None:
         while True:
             with self._lock:
@@ -155,6 +203,10 @@ class Sampler:
                 if reading is not None:
                     with self._lock:
                         self.series.setdefault(name, []).append(reading)
+            host = sample_host(self._cpus)
+            if host is not None:
+                with self._lock:
+                    self.host.append(host)
             if self._stop.wait(self.interval):
                 return
 

@@ -40,7 +40,7 @@ from loadtests.core.servers import DEFAULT_SERVER, ServerSpec, server_named
 from loadtests.measure import supervisor
 from loadtests.measure.fault_files import FAULTS_DIR_ENV, FaultWatch, faults_dir
 from loadtests.measure.ports import ATTEMPTS, free_port, lost_the_port
-from loadtests.measure.runtime import NOT_ANSWERING, answers_from, fetch_runtime
+from loadtests.measure.runtime import NOT_ANSWERING, answers_from, fetch_in_flight, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
 from loadtests.provision.process_env import child_env
 from loadtests.results.records import EVENT_LOOPS, HTTP_PARSERS, RuntimeSnapshot
@@ -152,6 +152,9 @@ class RunningServer:
 
     def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot:
         return fetch_runtime(self.base_url, timeout)
+
+    def fetch_in_flight(self, timeout: float = 2.0) -> int | None:
+        return fetch_in_flight(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -280,6 +283,9 @@ class ExternalServer:
 
     def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot:
         return fetch_runtime(self.base_url, timeout)
+
+    def fetch_in_flight(self, timeout: float = 2.0) -> int | None:
+        return fetch_in_flight(self.base_url, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         return f"(external app at {without_credentials(self.base_url)}: its log is wherever it runs)"

@@ -9,14 +9,22 @@ a saturated load generator, or an N-process cell whose load reached fewer worker
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loadtests.core.flavour import Flavour
+from loadtests.measure.noise import NOISY_REPEATS, NOISY_REPEATS_PER_COMPARISON, NOISY_STEAL, foreign_bound
 from loadtests.results.records import OpenLoopStats, RuntimeSnapshot, ValidityThresholds
 
-#: Locust is one gevent thread per process: about 1 core is its ceiling.
+#: Locust is one gevent thread per process: about 1 core is its ceiling. The noisy-window bounds
+#: (measure/noise.py) are set per machine by :func:`thresholds_for`.
 THRESHOLDS = ValidityThresholds(client_saturation_cores=0.9, max_failure_ratio=0.01, idle_worker_cores=0.1,
                                 max_send_rate_error=0.02, max_late_share=0.01)
+
+
+def thresholds_for(usable_cores: int) -> ValidityThresholds:
+    """The run's limits on this machine: the validity rules, and the bounds that make a window noisy."""
+    return replace(THRESHOLDS, noisy_steal=NOISY_STEAL, noisy_foreign_cores=foreign_bound(usable_cores),
+                   noisy_repeats=NOISY_REPEATS, noisy_repeats_per_comparison=NOISY_REPEATS_PER_COMPARISON)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """One measured window on one warm server, from the start of its load to a stored Cell.
 
-The load of the scenario's Locust session moves onto the arm's server; a transition is
-discarded, then the window runs (closed-loop users, or open-loop arrivals at a rate).
-Afterwards the window's samples are drained, ``/lab/runtime`` is read again, the server's
-and the load generator's CPU and memory are taken from the sampler, and validity is
-judged (``validity.py``). A window that cannot be measured honestly still becomes a cell,
-marked invalid with its reason: nothing here raises for a failed measurement.
+First the server that carried the previous load is drained (``drain.py``). Then the load
+of the scenario's Locust session moves onto the arm's server; a transition is discarded,
+then the window runs (closed-loop users, or open-loop arrivals at a rate). Afterwards the
+window's samples are collected, ``/lab/runtime`` is read again, the server's and the load
+generator's CPU and memory are taken from the sampler with what the rest of the machine
+did (steal, other work: ``noise.py``), and validity is judged (``validity.py``). A window
+that cannot be measured honestly still becomes a cell, marked invalid with its reason:
+nothing here raises for a failed measurement.
 
 A server that died leaves its traceback and the requests it had in flight on the cell
 (``crash``); a request still in flight long after the window's latency says it should have
-ended makes the cell ``hung``, with every thread's stack (``fault_reports.py``).
+ended makes the cell ``hung``, with every thread's stack (``fault_reports.py``), and its
+server is not drained before the next window: a hung request never ends.
 """
 
 from __future__ import annotations
@@ -17,23 +20,26 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loadtests.core.errors import LoadGeneratorError, ServerError
+from loadtests.core.machine import cpu_mhz
 from loadtests.measure.arm import Aborted, Arm, wait_watching
 from loadtests.measure.capacity_search import open_window_s
 from loadtests.measure.cell_draft import CellDraft
+from loadtests.measure.drain import LastLoad
 from loadtests.measure.fault_reports import crash_report, hang_bound, hang_report, hung_requests, worker_crash
 from loadtests.measure.load_session import LoadSession, OpenLoad, WorkerState
 from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.measure.load_workers import disturbance, window_workers, worker_label
+from loadtests.measure.noise import noisy_reason
 from loadtests.measure.runtime import NOT_ANSWERING
-from loadtests.measure.sampling import Sampler, merge_samples, usage_in_window
+from loadtests.measure.sampling import Sampler, host_in_window, merge_samples, usage_in_window
 from loadtests.measure.thread_kinds import fetch_kinds
 from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
 from loadtests.measure.windows import latency_summary, open_loop_window, stats_between
-from loadtests.plan.comparisons import ComparisonPlan
+from loadtests.plan.comparisons import ComparisonPlan, connection_close
 from loadtests.results.records import Cell, CrashReport, RouteInfo, RunSettings
 
 EXTERNAL_SAMPLING = "unavailable: external app"
@@ -41,12 +47,14 @@ EXTERNAL_SAMPLING = "unavailable: external app"
 
 @dataclass(frozen=True)
 class WindowBench:
-    """What every window of one scenario shares: the run's directory and settings, the load, the sampler."""
+    """What every window of one scenario shares: the run's directory and settings, the load, the sampler,
+    and which server carried the last load (drained before the next)."""
 
     run_dir: Path
     settings: RunSettings
     session: LoadSession
     sampler: Sampler
+    last_load: LastLoad = field(default_factory=LastLoad)
 
 
 def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, block: int, slot: int, repeat: int,
@@ -59,6 +67,7 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
                          arrivals=open_load.arrivals)  # type: ignore[arg-type]
     draft = CellDraft.begin(bench.run_dir, bench.settings, config, comparison.comparison_id, block, slot, repeat)
     draft.external = arm.external
+    draft.instance, draft.hash_seed = arm.instance, arm.hash_seed
     if arm.log_path is not None:
         draft.server_log = str(arm.log_path.relative_to(bench.run_dir))
     draft.server_pid = server.pid
@@ -70,8 +79,12 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
         if code is not None:  # it died since its last window (in another arm's window, or its warm-up)
             raise Aborted("crashed", f"the server had died before the window (exit status {code})")
         workers = session.wait_for_workers()  # each window waits for every worker again
+        drained = bench.last_load.before_load()
+        draft.drain_s, draft.drain_settled = drained.seconds, drained.settled
         draft.runtime_before = server.fetch_runtime()
-        session.start_load(server.base_url, config.users, comparison.needs_connection_close, open_load)
+        draft.connection_close = connection_close(config)
+        session.start_load(server.base_url, config.users, draft.connection_close, open_load)
+        bench.last_load.loaded(server)
         try:
             wait_watching(plan.transition_s, server, session)
             start = time.time()
@@ -142,6 +155,7 @@ def check_faults(draft: CellDraft, bench: WindowBench, arm: Arm, end: float) -> 
     bound = hang_bound(draft.latency_ms)
     hung = hung_requests(server.faults, end, bound[0])
     if hung:
+        bench.last_load.forget(server)  # a hung request never ends: waiting for it would only delay the next window
         draft.hang = hang_report(server.faults, server.pid, hung, bound, routes)
         endpoints = sorted({r.endpoint for r in draft.hang.in_flight})
         oldest = max(r.seconds for r in draft.hang.in_flight)
@@ -181,6 +195,13 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
         draft.server_uss_mb_peak = None if server_use.uss_mb_peak is None else round(server_use.uss_mb_peak, 1)
         draft.server_thread_cores = server_use.thread_cores
     draft.client_cpu_cores = round(client_use.cpu_cores, 3) if client_use else None
+    host = host_in_window(sampler.host_readings(), start, end)
+    if host is not None:
+        draft.steal, draft.lab_cpu_cores = host.steal, round(host.lab_cores, 3)
+        if server_use is not None and client_use is not None:
+            draft.foreign_cpu_cores = round(max(0.0, host.busy_cores - server_use.cpu_cores - client_use.cpu_cores
+                                                - host.lab_cores), 3)
+    draft.cpu_mhz = cpu_mhz()
     draft.samples = merge_samples([s for s in server_series if start - 1 <= s.t <= end + 1],
                                   [s for s in client_series if start - 1 <= s.t <= end + 1], start)
     facts = WindowFacts(config.flavour, config.python_gil, draft.runtime_before, draft.runtime_after,
@@ -199,6 +220,8 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
             reason = reason or idle_workers(workers, config.workers, validity)
     if reason:
         draft.fail("measured", reason)
+    draft.noisy = noisy_reason(draft.steal, draft.foreign_cpu_cores, draft.drain_settled, draft.drain_s, validity,
+                               draft.external)
 
 
 def write_window_files(directory: Path, session: LoadSession, samples: Sequence[LoadSample], start: float,

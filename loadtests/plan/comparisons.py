@@ -6,10 +6,11 @@ server flags, differing only in interpreter, PYTHON_GIL and how the server sprea
 its workers (one process or N). Its configurations (the *arms*) run on warm servers
 side by side; only one carries load at a time.
 
-Windows alternate in *blocks*: each block visits every arm twice in a palindrome
-(A B B A, or for three arms A B C C B A), so a linear drift of the machine adds the
-same amount to every arm within the block. Odd blocks start from the other end
-(B A A B), so no arm is always the first after a switch.
+Windows alternate in *blocks*: each block visits every arm once (A B, or for three arms
+A B C), and every other block runs the other way (B A; C B A), so a slow drift of the
+machine favours each arm in one block as much as it disfavours it in the next, and no arm
+is always the first after a switch. A block is one pair: one window per arm, so the
+fewest pairs a comparison measures (its pilot) cost as few windows as they can.
 """
 
 from __future__ import annotations
@@ -31,17 +32,31 @@ class ComparisonPlan:
     def scenario(self) -> str:
         return self.arms[0].scenario
 
-    @property
-    def needs_connection_close(self) -> bool:
-        """Arms with N worker processes need a new connection per request; every arm then gets it, for fairness."""
-        return any(a.parallelism == "processes" and a.workers > 1 for a in self.arms)
+    def uneven_baselines(self, team_locustfile: bool = False) -> list[str]:
+        """Why an N-process arm of this comparison cannot be loaded evenly, said before the run (empty: it can)."""
+        out = []
+        for arm in self.arms:
+            if not connection_close(arm):
+                continue
+            if arm.users < arm.workers:
+                out.append(f"{self.comparison_id}: {arm.label} has {arm.workers} processes but {arm.users} user(s): "
+                           "at most that many processes can be busy, so its windows will be invalid")
+            elif team_locustfile:
+                out.append(f"{self.comparison_id}: {arm.label} gets a new connection per request only from the lab's "
+                           "scenarios; your Locust file's requests go as you wrote them, and kept-alive connections "
+                           "can all land on one process (such windows are marked invalid)")
+        return out
 
     def block(self, index: int) -> list[CellConfig]:
-        """The windows of block ``index``, in order."""
-        arms = list(self.arms) if index % 2 == 0 else list(reversed(self.arms))
-        if len(arms) == 1:
-            return arms * 2
-        return arms + list(reversed(arms))
+        """The windows of block ``index``, in order: every arm once, the other way round in odd blocks."""
+        return list(self.arms) if index % 2 == 0 else list(reversed(self.arms))
+
+
+def connection_close(config: CellConfig) -> bool:
+    """An arm of N worker processes gets a new connection per request, so the kernel spreads the requests over
+    its processes as many clients or a balancer would. The other arms keep their connections: the accept and
+    parse work of a connection per request would land on their event loop, 3.14t's serial section."""
+    return config.parallelism == "processes" and config.workers > 1
 
 
 def _key(config: CellConfig) -> tuple[object, ...]:

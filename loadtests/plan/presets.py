@@ -143,7 +143,8 @@ def load_preset(name: str) -> Plan:
                     _microbench(data), tuple(data.get("prepare", [])), bool(data.get("audit", False)),
                     transition_s=float(data.get("transition_s", 1.0)), precision=_optional(data, "precision"),
                     max_time_s=_optional(data, "max_time_s"), capacity=_capacity(data, path),
-                    probe=bool(data.get("probe", False)), profile=bool(data.get("profile", False)))
+                    probe=bool(data.get("probe", False)), profile=bool(data.get("profile", False)),
+                    instances=int(data.get("instances", 1)))
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"preset {path}: {exc}") from None
 
@@ -189,6 +190,7 @@ class Overrides:
     threads: tuple[int, ...] | None = None  # anyio thread limits: every configuration at each of them
     probe: bool | None = None  # the per-endpoint scaling probe before the first window
     profile: bool | None = None  # profile windows on the headline servers
+    instances: int | None = None  # server instances per arm of each comparison
 
 
 def first_scenario_configs(configs: list[CellConfig], scenario: str) -> list[CellConfig]:
@@ -300,6 +302,7 @@ def apply_overrides(preset: Plan, overrides: Overrides) -> Plan:
                       if preset.capacity is not None and overrides.slo_ms is not None else preset.capacity),
             probe=preset.probe if overrides.probe is None else overrides.probe,
             profile=preset.profile if overrides.profile is None else overrides.profile,
+            instances=overrides.instances or preset.instances,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

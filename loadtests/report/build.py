@@ -21,7 +21,7 @@ from typing import Any
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import MIN_POINTS_AMDAHL
 from loadtests.analysis.figures.configs import KIND_INTERPRETER, KIND_PROCESSES, Comparison
-from loadtests.analysis.figures.stats import PairedRatio
+from loadtests.analysis.figures.stats import PILOT_PAIRS, PairedRatio
 from loadtests.core.jsonfile import write_text_atomic
 from loadtests.core.wording import format_interval, verdict
 from loadtests.report import charts
@@ -326,7 +326,8 @@ def _method_blocks(a: Analysis) -> list[Any]:
     pkg_rows = tuple((pkg, *(vers.get(lb, "not installed") for lb in labels)) for pkg, vers in sorted(packages.items()))
     s = r.settings
     settings_text = (f"Preset `{r.preset}`; warm-up at most {s.warmup_s:g} s per server, measured windows of "
-                     f"{s.duration_s:g} s, {s.repeats} pair(s) per comparison (the minimum when adaptive), Locust "
+                     f"{s.duration_s:g} s, {s.repeats} pair(s) per comparison (the pilot's, at least, when "
+                     f"adaptive), {s.plan.instances} server instance(s) per arm, Locust "
                      f"workers {s.locust_workers}. Run `{r.run_id}` started {r.created_at}, finished "
                      f"{r.finished_at or 'never (interrupted)'}; complete: {r.complete}.")
     inv = a.invalid_cells
@@ -349,9 +350,9 @@ def _method_blocks(a: Analysis) -> list[Any]:
     ]
     if pkg_rows:
         blocks.append(Table("packages", ("package", *labels), pkg_rows, "Package versions per environment"))
-    warmups = _warmup_table(a)
-    if warmups is not None:
-        blocks.append(warmups)
+    for table in (_bytecode_table(a), _warmup_table(a)):
+        if table is not None:
+            blocks.append(table)
     if inv:
         blocks.append(Table("invalid-cells", ("cell", "reason"), tuple(inv),
                             f"{len(inv)} invalid cell(s): listed, never averaged", tuple("invalid" for _ in inv)))
@@ -367,19 +368,25 @@ def _pairing_text(a: Analysis) -> str:
                 "figure is the mean of its valid repeats with a 95% Student-t interval; a speedup is a ratio of "
                 "means with a Fieller interval (Welch degrees of freedom). A ratio whose interval contains 1 is "
                 "reported as **not significant**.")
-    stopping = (f"**adaptively**: each comparison kept alternating until every ratio's 95% interval was within "
-                f"±{plan.precision:.0%} of the ratio (at least {max(5, plan.repeats)} pairs"
-                + (f", at most {plan.max_time_s:g} s" if plan.max_time_s else "")
-                + "); stopping on a narrow interval biases it slightly, so a ratio that stopped early is a little "
-                  "more likely to look precise than it is" if plan.precision is not None
+    stopping = (f"in **two stages**: a pilot of {max(PILOT_PAIRS, plan.repeats)} valid pairs gave their spread, "
+                f"which fixed the pairs that bring each ratio to ±{plan.precision:.0%}"
+                + (f" (within at most {plan.max_time_s:g} s per comparison: the time budget wins, and the precision "
+                   "reached is shown)" if plan.max_time_s else "")
+                + "; the comparison never stopped because an interval looked narrow, which keeps the intervals' "
+                  "coverage at 95%" if plan.precision is not None
                 else f"a fixed {plan.repeats} pair(s) per comparison")
+    instances = (f" Each arm ran on {plan.instances} server instances (fresh processes, each with its own hash seed), "
+                 "blocks taking turns between them; where the instances disagree more than their pairs' spread "
+                 "explains, the interval's error comes from the instances." if plan.instances > 1 else "")
     return (f"Statistics: the servers of a comparison ran side by side, warm; only one carried load at a time. "
             f"Windows of {plan.duration_s:g} s alternated in palindromic blocks (A B B A), each after a discarded "
-            f"{plan.transition_s:g} s transition, so a linear drift of the machine cancels within a block. A "
+            f"{plan.transition_s:g} s transition and a drain (the previous server finished its requests and went "
+            "idle), so a linear drift of the machine cancels within a block. A "
             f"ratio is the geometric mean of the per-block ratios with a 95% Student-t interval on their logs; "
-            f"one whose interval contains 1 is reported as **not significant**. Pairs were measured {stopping}. "
-            f"Each new server was first loaded until its throughput was stable (at most {plan.warmup_s:g} s; the "
-            f"warm-up table shows each one).")
+            f"one whose interval contains 1 is reported as **not significant**. Pairs were measured {stopping}."
+            f"{instances} Each new server was first loaded until 200 requests had completed and the rates of its "
+            f"last two blocks of 100 agreed within 10% (at most {plan.warmup_s:g} s; the warm-up table shows each "
+            "one).")
 
 
 def _thresholds_text(a: Analysis) -> str:
@@ -388,16 +395,50 @@ def _thresholds_text(a: Analysis) -> str:
             f"{v.client_saturation_cores:g} cores (the load generator was saturated), when more than "
             f"{v.max_failure_ratio:.0%} of its requests failed, when a free-threaded server reported the GIL on "
             f"without PYTHON_GIL=1, when the server stopped answering, or (N processes) when a worker used less "
-            f"than {v.idle_worker_cores:g} cores.")
+            f"than {v.idle_worker_cores:g} cores." + _noise_text(a))
+
+
+def _noise_text(a: Analysis) -> str:
+    v = a.run.settings.validity
+    if v.noisy_steal is None:
+        return ""
+    windows = [c for c in a.run.cells if c.block is not None]
+    noisy = [c for c in windows if c.noisy]
+    again = sum(c.superseded for c in windows)
+    return (f" A window is **noisy** when the machine was busy elsewhere: more than {v.noisy_steal:.0%} of the CPU "
+            f"time stolen by the hypervisor, or other work using more than {v.noisy_foreign_cores:g} cores beside "
+            f"the measured processes. It is measured again at once (at most {v.noisy_repeats} times in a row and "
+            f"{v.noisy_repeats_per_comparison} times per comparison) and never makes its configuration invalid. "
+            f"This run: {len(noisy)} of {len(windows)} windows noisy, {again} measured again."
+            + (" The machine was busy elsewhere for much of the run: its figures carry that load."
+               if windows and len(noisy) > len(windows) / 2 else ""))
 
 
 def _warmup_table(a: Analysis) -> Table | None:
     if not a.run.warmups:
         return None
-    rows = tuple((w.comparison_id, w.config_id, f"{w.seconds:.0f}", "yes" if w.converged else "no (budget ran out)",
+    rows = tuple((w.comparison_id, w.config_id, str(w.instance + 1),
+                  "—" if w.startup_s is None else f"{w.startup_s:.1f}", f"{w.seconds:.0f}",
+                  "—" if w.completions is None else str(w.completions),
+                  "yes" if w.converged else "no (budget ran out)",
+                  "—" if w.idle_uss_mb is None else f"{w.idle_uss_mb:.0f} / {w.idle_rss_mb:.0f}",
                   " ".join(str(n) for n in w.rps_series)) for w in a.run.warmups)
-    return Table("warmups", ("comparison", "configuration", "seconds", "stable", "requests per second"), rows,
-                 "Warm-up of every server before its first window: load until two 2-second blocks agree within 15%")
+    return Table("warmups", ("comparison", "configuration", "instance", "start-up s", "warm-up s", "completions",
+                             "stable", "idle USS / RSS MB", "requests per second"), rows,
+                 "Every server instance: its start-up, its memory before any load, and its warm-up (load until 200 "
+                 "requests completed and the last two blocks of 100 agree within 10%)")
+
+
+def _bytecode_table(a: Analysis) -> Table | None:
+    if not a.run.bytecode:
+        return None
+    rows = tuple((label, b.state, b.cache_prefix or "—", str(b.dont_write_bytecode),
+                  ", ".join(f"{t.kind} {t.files} files" + (f" ({t.failed} failed)" if t.failed else "")
+                            for t in b.trees) or "—",
+                  ", ".join(f"{k}={v}" for k, v in b.shell.items()) or "—") for label, b in a.run.bytecode.items())
+    return Table("bytecode", ("interpreter", "state", "cache prefix", "PYTHONDONTWRITEBYTECODE", "compiled",
+                              "your shell had (not passed on)"), rows,
+                 "How the servers loaded their modules (on 3.14t, module constants are immortal only from bytecode)")
 
 
 # --- assembly -------------------------------------------------------------------------

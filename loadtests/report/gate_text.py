@@ -34,16 +34,15 @@ def render_safety_gate(run_id: str, results: list[SafetyGateResult], status: Exi
 
 def render_diff_gate(g: DiffGate) -> str:
     """Each regression and invalid configuration with its figures, then the verdict and exit status."""
-    lines = [f"gate: fail above {g.fail_above_pct:g}% slower with significance, over {g.compared} configuration(s) "
-             "in both runs"]
+    lines = [f"gate: fail above {g.fail_above_pct:g}% worse with significance, over {g.compared} figure(s) "
+             "in both runs (intervals from each run's server instances)"]
     for c in g.regressions:
-        assert c.rps is not None
-        ci = format_interval(c.rps.low, c.rps.high)
-        lines.append(f"  REGRESSION  {c.config_id}: B/A {c.rps.ratio:.2f}× (95% CI {ci}), "
-                     f"{(1 - c.rps.ratio) * 100:.1f}% less throughput")
+        ci = format_interval(c.low, c.high)
+        lines.append(f"  REGRESSION  {c.key}: {c.a.measure} B/A {c.change:.2f}× (95% CI {ci}), "
+                     f"{c.worse_pct:.1f}% worse")
     for i in g.invalid:
         lines.append(f"  INVALID     {i.config_id}: " + "; ".join(i.reasons))
     if not g.regressions and not g.invalid:
-        lines.append("  passed: no configuration is slower with significance by more than the threshold")
+        lines.append("  passed: no figure is worse with significance by more than the threshold")
     lines.append(f"exit status {int(g.status)}")
     return "\n".join(lines) + "\n"

@@ -34,7 +34,17 @@ def render_change_points(points: Sequence[ChangePoint]) -> list[str]:
     return lines
 
 
-def render_history(entries: Sequence[HistoryEntry], points: Sequence[ChangePoint] = ()) -> str:
+def render_new_conditions(changes: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """One line per run measured under other controlled conditions than the run before: not pooled with it."""
+    if not changes:
+        return []
+    lines = ["", "new conditions (these runs start new series; earlier runs are not pooled with them):"]
+    lines += [f"  {run_id}  " + "; ".join(why) for run_id, why in changes]
+    return lines
+
+
+def render_history(entries: Sequence[HistoryEntry], points: Sequence[ChangePoint] = (),
+                   new_conditions: Sequence[tuple[str, Sequence[str]]] = ()) -> str:
     """One line per run: date, commit, preset, cells, change points, and the headline speedup per scenario."""
     if not entries:
         return "no runs recorded yet: run `gil-lab compare` (or `gil-lab run`)\n"
@@ -48,4 +58,4 @@ def render_history(entries: Sequence[HistoryEntry], points: Sequence[ChangePoint
             cells += " incomplete"
         rows.append((e.created_at.replace("T", " ").rstrip("Z"), sha, e.preset, cells, heads,
                      _steps(e.run_id, points), e.run_id))
-    return "\n".join(text_table(rows) + render_change_points(points)) + "\n"
+    return "\n".join(text_table(rows) + render_change_points(points) + render_new_conditions(new_conditions)) + "\n"

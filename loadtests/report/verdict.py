@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 
 from loadtests.analysis.figures.analysis import Analysis
-from loadtests.analysis.figures.configs import KIND_PROCESSES, Comparison, ConfigSummary
+from loadtests.analysis.figures.configs import CONTENDED_SCENARIO, KIND_PROCESSES, Comparison, ConfigSummary
 from loadtests.analysis.figures.stats import MeanCI
 from loadtests.core.wording import format_interval, format_mean_ci, verdict
 
@@ -94,6 +94,10 @@ def verdict_paragraph(a: Analysis) -> str:
             sentence += f", using {less_more(statistics.median(rss))} than 3.14"
         if not mine[0].candidate.is_cpu_bound and "async" in s:
             sentence += " (the `async` reference: CPU work on the event loop scales on no interpreter)"
+        if s == CONTENDED_SCENARIO:
+            sentence += (" (the `contended` reference: the compute loop reading a module-level object every thread "
+                         "shares and that is not immortal, so on 3.14t each read writes its reference count from "
+                         "every core; it is what compute becomes when its module is compiled from source)")
         top = [p for p in procs if p.scenario == s and p.users == max(m.users for m in mine)]
         if top:
             p = top[0]

@@ -332,17 +332,41 @@ def _v5_to_v6(doc: Document) -> Document:
     return doc
 
 
-# --- 6 -> 7 ---------------------------------------------------------------------------------
-
-
 def _v6_to_v7(doc: Document) -> Document:
+    """Before version 7 the lab neither controlled nor recorded how the servers loaded their modules: every
+    interpreter's ``bytecode`` is ``unknown`` (its app environments held no bytecode, so most likely source)."""
+    doc["bytecode"] = {label: {"state": "unknown", "cache_prefix": None, "dont_write_bytecode": False, "trees": [],
+                               "seconds": 0.0, "shell": {}} for label in doc["interpreters"]}
+    doc["machine"].setdefault("microcode", None)
+    doc["machine"].setdefault("virtualized", None)
+    # every arm of a comparison with an N-process arm opened a connection per request
+    closing = {c.get("comparison_id") for c in doc["cells"]
+               if c.get("parallelism") == "processes" and (c.get("workers") or 1) > 1 and c.get("comparison_id")}
+    for cell in doc["cells"]:
+        cell.setdefault("connection_close", cell.get("comparison_id") in closing)
+        cell.setdefault("instance", 0)  # one server per configuration and comparison
+        for key in ("hash_seed", "steal", "foreign_cpu_cores", "lab_cpu_cores", "cpu_mhz", "drain_s",
+                    "drain_settled", "noisy"):
+            cell.setdefault(key, None)  # not recorded before version 7
+        cell.setdefault("superseded", False)
+        for key in ("runtime_before", "runtime_after"):
+            if cell.get(key):
+                cell[key].setdefault("bytecode", None)  # no server reported it yet
+    doc["schema_version"] = 7
+    return doc
+
+
+# --- 7 -> 8 ---------------------------------------------------------------------------------
+
+
+def _v7_to_v8(doc: Document) -> Document:
     """Crashes, hangs and soaks: a run before them recorded none (a crashed cell kept only its reason)."""
     cells = [{**cell, "crash": None, "hang": None} for cell in doc["cells"]]
     safety = doc.get("safety")
-    return {**doc, "schema_version": 7, "cells": cells,
+    return {**doc, "schema_version": 8, "cells": cells,
             "safety": None if safety is None else {**safety, "soak": None}}
 
 
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
-STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
-                                                    6: _v6_to_v7}
+STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
+                                                  5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8}

@@ -45,7 +45,8 @@ def machine_metadata() -> Machine:
     sha, dirty = machine.git_state()
     return Machine(cpu_model=machine.cpu_model(), cpu_count=os.cpu_count(), affinity=tuple(machine.usable_cpus()),
                    usable_cores=machine.usable_cores(), os=platform.platform(), hostname=machine.hostname(),
-                   memory_gb=machine.memory_gb(), git_sha=sha, git_dirty=dirty)
+                   memory_gb=machine.memory_gb(), git_sha=sha, git_dirty=dirty, microcode=machine.microcode(),
+                   virtualized=machine.virtualized())
 
 
 def run_file(run_dir: Path | str) -> Path:

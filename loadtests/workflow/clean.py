@@ -8,7 +8,9 @@ adds ``builds``; ``results`` goes only when asked for by name):
   checkout the control plane ``.venv/``. Only what the lab made is removed from those
   directories.
 - ``caches``: the tools' caches of a checkout (``.pytest_cache``, ``.mypy_cache``,
-  ``.ruff_cache``, ``.hypothesis``, every ``__pycache__`` outside the environments).
+  ``.ruff_cache``, ``.hypothesis``, every ``__pycache__`` outside the environments), and
+  the bytecode the lab compiled for its servers (``<cache>/bytecode``: the next run
+  compiles it again, in under a minute).
 - ``builds``: the lab's user cache (``LAB_CACHE_DIR``, by default
   ``~/.cache/gil-lab``): interpreter builds (about 3 minutes each to redo), source
   tarballs, the lab's own uv, the GIL-trap builds, an installed lab's environments.
@@ -27,13 +29,15 @@ from pathlib import Path
 
 from loadtests.core.errors import ConfigError
 from loadtests.core.paths import CHECKOUT, cache_dir, control_venv, envs_dir, results_dir
+from loadtests.provision import bytecode
 from loadtests.provision.app_envs import ENV_PREFIX
 from loadtests.provision.provisioning import state_file
 
 #: Every part, with the help text both command lines show.
 PARTS = {
     "environments": "the app environments and recorded interpreters; in a checkout also .venv",
-    "caches": "tool caches in a checkout (.pytest_cache, .mypy_cache, .ruff_cache, .hypothesis, __pycache__)",
+    "caches": "tool caches in a checkout (.pytest_cache, .mypy_cache, .ruff_cache, .hypothesis, __pycache__) and "
+              "the bytecode compiled for the servers",
     "builds": "the lab's user cache: interpreter builds, source tarballs, the lab's uv, GIL-trap builds",
     "results": "results/: every run directory and the history (only when asked for)",
 }
@@ -98,6 +102,7 @@ def _pycache_dirs(root: Path) -> Iterator[Path]:
 
 
 def _caches() -> Iterator[Removal]:
+    yield from (Removal("the bytecode compiled for the servers", (path,)) for path in _existing(bytecode.cache_root()))
     if CHECKOUT is None:
         return
     yield from (Removal("tool cache", (path,)) for path in _existing(*(CHECKOUT / name for name in TOOL_CACHES)))

@@ -102,4 +102,5 @@ def summary(result: ProbeRun) -> str:
 
 def launcher_for(run: RunWriter, server_env: dict[str, str]) -> ServerLauncher:
     record = run.record
-    return ServerLauncher(run.run_dir, record.settings, record.interpreters, LOOPBACK, server_env)
+    return ServerLauncher(run.run_dir, record.settings, record.interpreters, LOOPBACK, server_env,
+                          bytecode=record.bytecode)

@@ -7,7 +7,7 @@ the analysis its run ended with (``workflow.finish``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loadtests.analysis.diff import diff_runs
@@ -15,7 +15,7 @@ from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.figures.diff import RunDiff
 from loadtests.analysis.figures.history import ChangePoint
-from loadtests.analysis.history_changes import change_points
+from loadtests.analysis.history_changes import change_points, condition_changes
 from loadtests.analysis.history_summary import SUMMARY_VERSION, index_document
 from loadtests.analysis.run_analysis import analyse
 from loadtests.core.errors import ConfigError
@@ -64,9 +64,13 @@ class History:
     entries: list[HistoryEntry]
     problems: list[str]  # run directories that could not be indexed, with the reason
     change_points: list[ChangePoint]  # at the listed runs, found over every indexed run
+    new_conditions: list[tuple[str, list[str]]] = field(default_factory=list)  # listed runs not pooled, and why
 
     def at(self, run_id: str) -> list[ChangePoint]:
         return [c for c in self.change_points if c.run_id == run_id]
+
+    def conditions_at(self, run_id: str) -> list[str]:
+        return next((why for rid, why in self.new_conditions if rid == run_id), [])
 
 
 def history(root: Path | None = None, limit: int | None = 20) -> History:
@@ -76,7 +80,8 @@ def history(root: Path | None = None, limit: int | None = 20) -> History:
     everything = list_runs(root, None)
     listed = everything[:limit] if limit is not None else everything
     shown = {e.run_id for e in listed}
-    return History(listed, problems, [c for c in change_points(everything) if c.run_id in shown])
+    return History(listed, problems, [c for c in change_points(everything) if c.run_id in shown],
+                   [(rid, why) for rid, why in condition_changes(everything) if rid in shown])
 
 
 def diff(run_a: Path, run_b: Path) -> RunDiff:

@@ -41,7 +41,7 @@ from loadtests.provision.process_env import add_lab_address
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.report.build import ReportPaths
 from loadtests.results.expectation import Expectation
-from loadtests.results.records import AuditOutcome, CapacityPolicy, Plan, RunRecord, StepFailure
+from loadtests.results.records import AuditOutcome, BytecodeMode, CapacityPolicy, Plan, RunRecord, StepFailure
 from loadtests.results.run_writer import RunWriter
 from loadtests.workflow.audit import (
     audit_app_for_run,
@@ -49,6 +49,7 @@ from loadtests.workflow.audit import (
     culprits_after_windows,
     culprits_of_audit,
 )
+from loadtests.workflow.bytecode_step import bytecode_states, restore_bytecode
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
 from loadtests.workflow.probing import launcher_for, probe_scenarios
@@ -117,6 +118,8 @@ class RunRequest:
     profile: bool | None = None  # profile windows on the headline servers (None: the preset's)
     probe: bool | None = None  # the per-endpoint probe (None: the preset's; always for a team's service)
     expectations: tuple[Expectation, ...] = ()  # --expect: checked against the plan first, judged at the end
+    bytecode: BytecodeMode = "compiled"  # how the servers load the app and its libraries
+    instances: int | None = None  # server instances per arm (default: the preset's)
     safety: bool = True  # a team's app with its Locust file: the response check after the windows
     safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
     soak_s: float | None = None  # compare --soak: both interpreters under a steady load for this long, after the windows
@@ -155,7 +158,8 @@ class RunRequest:
                          cpus=_counts(self.cpus, "--cpus", "comma-separated CPU counts"),
                          locustfile_scenario=scenario_override(self.service), python_gil_0=self.python_gil == "0",
                          threads=_counts(self.threads, "--threads", "comma-separated anyio thread limits (integers)"),
-                         probe=self.probe, profile=self.profile)
+                         probe=self.probe, profile=self.profile,
+                         instances=self.instances)
 
 
 def _counts(value: str | None, flag: str, what: str) -> tuple[int, ...] | None:
@@ -186,8 +190,8 @@ def plan_for(request: RunRequest) -> tuple[Plan, dict[str, str]]:
     check_capacity_budget(plan)
     app_urls = request.external_apps({c.interpreter for c in plan.configs})
     require_local(app_urls, request.service)
-    if app_urls:  # nothing local runs the app: no microbenchmark or audit of a local environment
-        plan = replace(plan, microbench=None, audit=False)
+    if app_urls:  # nothing local runs the app: no microbenchmark or audit, and no fresh start of it
+        plan = replace(plan, microbench=None, audit=False, instances=1)
     if service_wanted(request.service, request.resolved_routes_dirs):
         # The HTTP-free microbenchmark is about the interpreters, not the service; the service's own audit runs,
         # and so does the per-endpoint probe of what its load sends.
@@ -219,6 +223,7 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         writer = RunWriter.reopen(Path(request.resume_dir))  # run.json, read once for the whole command
         stored = writer.record
         check_scope(request.expectations, stored.settings.plan)
+        restore_bytecode(stored, progress)  # the state the run recorded, checked (and compiled again if it went)
         runner = Runner(writer, {} if stored.settings.app_urls else load_interpreters(), progress, adaptive,
                         master_for_resume(stored.settings, request.workers_timeout, progress))
         if request.app_urls:  # run.json keeps the URLs without credentials: given again, they count
@@ -226,6 +231,8 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
     else:
         plan, app_urls = plan_for(request)
         check_scope(request.expectations, plan)  # an expectation the plan cannot answer costs nothing
+        for why in (w for c in comparisons(plan.configs) for w in c.uneven_baselines(bool(request.locustfile))):
+            progress(f"    note: {why}")
         master = master_for_request(request.locust_master_bind, request.locust_master_port, request.expect_workers,
                                     request.expose_master, request.workers_timeout, bool(app_urls), progress)
         routes = request.resolved_routes_dirs
@@ -239,12 +246,13 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
         if prepared is not None:
             plan = attach_service(plan, prepared.refs)
         out_parent = Path(request.out_parent) if request.out_parent else results_dir()
-        runner = Runner.start(RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
-                                         service=None if prepared is None else prepared.settings,
-                                         team_scenarios=team_scenarios(plan.configs, None if prepared is None
-                                                                       else prepared.settings),
-                                         own_envs={} if prepared is None else prepared.own_envs),
-                              interpreters, progress, adaptive)
+        options = RunOptions(plan, out_parent, request.locust_workers, app_urls, master=master,
+                             service=None if prepared is None else prepared.settings,
+                             team_scenarios=team_scenarios(plan.configs, None if prepared is None
+                                                           else prepared.settings),
+                             own_envs={} if prepared is None else prepared.own_envs)
+        options = replace(options, bytecode=bytecode_states(options, progress, request.bytecode))
+        runner = Runner.start(options, interpreters, progress, adaptive)
         if prepared is not None:
             keep_preflight_logs(prepared, runner.run_dir)
     # another lab's set-up waits for this run before it rebuilds an environment the run uses

@@ -12,7 +12,9 @@ from loadtests.analysis.change_points import RunSample, pooled, steps
 
 
 def run(run_id: str, values: list[float]) -> RunSample:
-    return RunSample(run_id, len(values), statistics.fmean(values), statistics.stdev(values))
+    """A run whose estimate is the mean of ``values`` (its units: windows pooled, or instances)."""
+    return RunSample(run_id, statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values)),
+                     len(values) - 1)
 
 
 def series(levels: list[float], seed: int = 1, n: int = 6, noise: float = 0.03) -> list[RunSample]:
@@ -26,11 +28,11 @@ def found(samples: list[RunSample]) -> list[tuple[str, str, str | None]]:
     return [(s.run.run_id, s.direction, s.confirmed_by) for s in steps(samples)]
 
 
-def test_pooled_is_all_the_values_as_one_sample() -> None:
-    a, b = [10.0, 11.0, 12.0], [14.0, 15.0, 16.0, 15.5]
-    p = pooled([run("a", a), run("b", b)])
-    assert p.n == 7 and p.mean == pytest.approx(statistics.fmean(a + b))
-    assert p.sd == pytest.approx(statistics.stdev(a + b))
+def test_pooled_is_the_mean_of_the_runs_with_their_errors_combined() -> None:
+    a, b = RunSample("a", 10.0, 0.5, 2), RunSample("b", 14.0, 1.0, 3)
+    p = pooled([a, b])
+    assert p.mean == pytest.approx(12.0) and p.se == pytest.approx(math.sqrt(0.25 + 1.0) / 2)
+    assert p.df == pytest.approx((0.25 + 1.0) ** 2 / (0.25**2 / 2 + 1.0 / 3))  # Welch-Satterthwaite
 
 
 def test_the_interval_is_students() -> None:
@@ -65,7 +67,7 @@ def test_a_step_at_the_newest_run_is_unconfirmed() -> None:
 
 def test_a_step_is_measured_against_the_pooled_runs_before_it() -> None:
     (step,) = steps(series([20.0] * 5 + [15.0] * 3))
-    assert step.reference_runs == ("r0", "r1", "r2", "r3", "r4") and step.reference.n == 30
+    assert step.reference_runs == ("r0", "r1", "r2", "r3", "r4")
     assert step.reference.mean == pytest.approx(20.0, rel=0.02) and step.run.mean == pytest.approx(15.0, rel=0.02)
 
 
@@ -75,6 +77,6 @@ def test_a_change_inside_the_noise_is_not_a_step() -> None:
 
 def test_runs_without_an_interval_are_left_out() -> None:
     samples = series([20.0] * 4 + [15.0] * 3)
-    single = RunSample("one-window", 1, 15.0, 0.0)
+    single = RunSample("one-window", 15.0, math.inf, 0)
     assert found([*samples[:4], single, *samples[4:]]) == [("r4", "down", "r5")]
     assert steps([single]) == [] and steps([]) == []

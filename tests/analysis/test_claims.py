@@ -26,12 +26,14 @@ def test_full_run_on_two_cores() -> None:
     c2 = t.row("C2")
     assert c2.status == C.PARTLY and "bounded by 2 cores" in c2.verdict
     assert "json/uvicorn u8" in c2.measured and "faster" in c2.measured
-    c3 = t.row("C3")  # 7% single-thread cost in the model
+    c3 = t.row("C3")  # 7% single-thread cost in the model: each figure has its interval, the narrowest decides
     assert c3.status == C.REPRODUCED and "microbench pure, 1 thread: +" in c3.measured
-    c4 = t.row("C4")  # 17% more memory in the model
-    assert c4.status == C.REPRODUCED and "+17%" in c4.measured and "2 × 3.14 processes" in c4.measured
-    c5 = t.row("C5")
-    assert c5.status == C.REPRODUCED and "_lab_trap_ext" in c5.measured
+    assert "HTTP json/uvicorn 1 user: +" in c3.measured and "% (95% CI " in c3.measured and "narrowest" in c3.verdict
+    c4 = t.row("C4")  # 17% more memory in the model: one pair per scenario and server, RSS at peak
+    assert c4.status == C.REPRODUCED and "json/uvicorn u8: peak RSS +17%" in c4.measured
+    assert c4.measured.count("peak RSS") == 8  # json, compute, image, async × uvicorn, granian
+    c5 = t.row("C5")  # the trap's module is named from its warning, and its windows were served without a failure
+    assert c5.status == C.REPRODUCED and "_lab_trap_ext" in c5.measured and "only a RuntimeWarning" in c5.verdict
     c6 = t.row("C6")
     assert c6.status == C.REPRODUCED and "PYTHON_GIL=1: GIL on in 3/3 cells" in c6.measured
     assert [i.modules for i in t.incidents] == [("_lab_trap_ext",)] and t.incidents[0].deliberate
@@ -55,7 +57,7 @@ def test_memory_over_the_bar_is_not_reproduced() -> None:
         if cell["interpreter"] == "3.14t":
             cell["server_rss_mb_peak"] *= 1.3  # ~ +52%
     row = C.evaluate_claims(parse_run(doc)).row("C4")
-    assert row.status == C.NOT_REPRODUCED and "exceeds PEP 779's 20% bar" in row.verdict
+    assert row.status == C.NOT_REPRODUCED and "above the 20% bar" in row.verdict
 
 
 def test_unexpected_gil_incident_is_named_and_python_gil_1_failure_detected() -> None:
@@ -93,14 +95,23 @@ def test_microbench_points_with_the_wrong_gil_state_are_ignored() -> None:
     assert row.status == C.NOT_MEASURED
 
 
-@pytest.mark.parametrize("cost", [0.05, 0.15])
-def test_cost_verdict_threshold(cost: float) -> None:
-    assert C._cost_verdict(cost)[0] == C.REPRODUCED
-    assert C._cost_verdict(cost + 0.01)[0] == C.NOT_REPRODUCED or cost < C.PEP779_CPU_BAR
+@pytest.mark.parametrize(("low", "high", "status", "words"), [
+    (0.03, 0.09, C.REPRODUCED, "a cost of 6%, within PEP 779's ≤15% bar"),
+    (0.10, 0.14, C.REPRODUCED, "within PEP 779's ≤15% bar"),
+    (0.12, 0.14, C.REPRODUCED, "outside the published 5%–10%"),
+    (0.16, 0.30, C.NOT_REPRODUCED, "exceeds PEP 779's 15% bar"),
+    (-0.12, -0.04, C.NOT_REPRODUCED, "3.14t was faster single-threaded here"),
+    (-0.02, 0.06, C.INCONCLUSIVE, "spans no cost"),
+    (0.10, 0.20, C.INCONCLUSIVE, "spans PEP 779's 15% bar"),
+])
+def test_the_cost_is_judged_on_its_interval(low: float, high: float, status: str, words: str) -> None:
+    verdict = C._cost_verdict(C.Cost("HTTP json/uvicorn 1 user", (low + high) / 2, low, high))
+    assert verdict[0] == status and words in verdict[1]
+    assert C._cost_verdict(C.Cost("x", 0.07, None, None))[0] == C.INCONCLUSIVE  # no interval, no verdict
 
 
 def test_wide_intervals_are_inconclusive_not_verdicts() -> None:
-    doc = make_run(users=(1, 8))
+    doc = make_run(users=(8,))  # no 1-user pairs: the noisy microbenchmark is the only single-thread figure
     rng = iter([0.3, 1.7, 1.0] * 200)
     for p in doc["microbench"]["points"]:
         p["ops_per_s"] *= next(rng)  # ±70% noise: no microbench figure is significant
@@ -110,7 +121,7 @@ def test_wide_intervals_are_inconclusive_not_verdicts() -> None:
     c1 = t.row("C1")
     assert c1.status == C.INCONCLUSIVE and "got only 1.10 CPU cores" in c1.measured
     c3 = t.row("C3")
-    assert c3.status == C.INCONCLUSIVE and "spans PEP 779's 15% bar" in c3.verdict
+    assert c3.status == C.INCONCLUSIVE and "spans no cost" in c3.verdict
 
 
 def test_http_pairs_that_are_not_significant_are_inconclusive() -> None:
@@ -154,3 +165,28 @@ def test_efficiency_counts_the_cores_the_baseline_already_used() -> None:
         assert c.efficiency == pytest.approx(c.speedup.ratio / c.ideal)
     # json's 3.14 baseline used one core: the ideal is about 2x; image's already used more
     assert by["json"].ideal == pytest.approx(2.0, rel=0.05) and by["image"].ideal < 1.6
+
+
+def test_a_python_gil_0_cell_with_the_gil_on_counts_as_on_and_names_the_module() -> None:
+    doc = make_run(microbench=False)
+    zeros = [c for c in doc["cells"] if c["python_gil_env"] == "0"]
+    if not zeros:  # the synthetic run has no PYTHON_GIL=0 arm: make one from the default 3.14t cells
+        for c in [c for c in doc["cells"] if c["interpreter"] == "3.14t" and c["python_gil_env"] is None][:2]:
+            zero = copy.deepcopy(c)
+            zero.update(python_gil_env="0", config_id=c["config_id"].replace("gil-default", "gil-0"),
+                        id=c["id"].replace("gil-default", "gil-0"))
+            doc["cells"].append(zero)
+            zeros.append(zero)
+    zeros[0].update(gil_enabled=True, gil_enabled_by=["_cbor_ext"], valid=False, invalid_reason="GIL enabled")
+    row = C.evaluate_claims(parse_run(doc)).row("C6")
+    assert row.status == C.NOT_REPRODUCED and f"PYTHON_GIL=0: GIL off in {len(zeros) - 1}/{len(zeros)}" in row.measured
+    assert "turned on by _cbor_ext" in row.verdict
+
+
+def test_c5_needs_both_halves_the_gil_back_and_only_a_warning() -> None:
+    doc = make_run(microbench=False)
+    for c in doc["cells"]:
+        if c["scenario"] == "gil-trap" and c["free_threaded"]:
+            c["failures"] = c["requests"]  # the app broke: more than a warning
+    row = C.evaluate_claims(parse_run(doc)).row("C5")
+    assert row.status == C.PARTLY and "did not go on unaffected" in row.verdict

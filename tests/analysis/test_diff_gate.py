@@ -51,9 +51,10 @@ def test_a_significant_regression_beyond_the_threshold_is_exit_10() -> None:
     g = gate(between(a, b), 10)
     assert g.status == ExitStatus.FAILED and g.compared == 3 and not g.invalid
     (regression,) = g.regressions
-    assert regression.config_id == ft_id(a) and regression.rps is not None
-    assert regression.rps.ratio == pytest.approx(0.8) and regression.rps.high is not None and regression.rps.high < 1
-    assert g.to_json()["exit_status"] == 10 and g.to_json()["regressions"][0]["config_id"] == ft_id(a)
+    assert regression.key == ft_id(a) and regression.a.measure == "throughput"
+    assert regression.ratio == pytest.approx(0.8) and regression.high is not None and regression.high < 1
+    assert regression.worse_pct == pytest.approx(20.0)
+    assert g.to_json()["exit_status"] == 10 and g.to_json()["regressions"][0]["key"] == ft_id(a)
 
 
 def test_a_significant_regression_within_the_threshold_passes() -> None:
@@ -101,6 +102,15 @@ def test_cells_skipped_by_design_are_not_invalid() -> None:
     assert gate(between(a, b), 10).status == ExitStatus.PASS
 
 
+def test_runs_under_other_controlled_conditions_are_not_gated_and_the_refusal_says_why() -> None:
+    a = small()
+    b = copy.deepcopy(a)
+    b["machine"]["cpu_model"] = "Intel Xeon"
+    with pytest.raises(ConfigError, match="CPU model: AMD EPYC 7B13 64-Core Processor in A, Intel Xeon in B"):
+        diff_gate(between(a, b), 10)
+    assert gate(between(a, copy.deepcopy(a)), 10).status == ExitStatus.PASS
+
+
 def test_runs_with_nothing_in_common_cannot_be_gated() -> None:
     a = small()
     b = make_run(scenarios=("compute",), servers=("uvicorn",), users=(8,), trap=False, gil_toggle=False,
@@ -129,5 +139,5 @@ def test_paired_ratios_of_two_runs_show_how_3_14t_over_3_14_moved() -> None:
     assert r.change == pytest.approx(r.b.ratio / r.a.ratio) and r.significant and r.high is not None and r.high < 1
     # the same windows give a throughput regression of 3.14t, and none of 3.14
     g = gate(between(a, b), 10)
-    assert [c.config_id for c in g.regressions] == [FT_ID] and g.status == ExitStatus.FAILED
+    assert [c.key for c in g.regressions] == [FT_ID] and g.status == ExitStatus.FAILED
     assert between(a, make_run(scenarios=("json",), servers=("uvicorn",), users=(8,))).ratios == ()

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from loadtests.analysis.safety_gate import judge_all
 from loadtests.core.exit_status import ExitStatus
-from loadtests.results.records import SummaryRecord
+from loadtests.results.records import SCHEMA_VERSION, SummaryRecord
 from loadtests.results.safety_expectation import SafetyExpectation
 from tests.fixtures.safety_records import record
 
-EMPTY = SummaryRecord(schema_version=5, run_id="r", preset="safety", created_at="now", usable_cores=2,
+EMPTY = SummaryRecord(schema_version=SCHEMA_VERSION, run_id="r", preset="safety", created_at="now", usable_cores=2,
                       comparisons=())
 
 

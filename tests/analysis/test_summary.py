@@ -82,3 +82,21 @@ def test_summary_json_carries_every_finding_with_its_evidence_and_the_probe_tabl
     assert rows[("3.14t", 2)].cpu_growth == 1.3 and rows[("3.14t", 2)].verdict == "contending"
     assert rows[("3.14t", 1)].efficiency is None and rows[("3.14t", 1)].cpu_per_call > 0
     assert {(c.interpreter, c.cause) for c in summary.profile_causes} >= {("3.14t", "refcount-shared")}
+
+
+def test_each_comparison_reports_its_variance_components_by_instance() -> None:
+    import math
+    import statistics
+
+    from tests.fixtures.paired_runs import paired_run
+
+    pairs = [(10, 19), (11, 30), (10.5, 20), (9.5, 28), (10, 19.5), (11, 33)]  # the second instance runs faster
+    doc = paired_run("two-instances", pairs)
+    for cell in doc["cells"]:
+        cell["instance"] = cell["block"] % 2  # blocks take turns between two instances
+    (entry,) = [c for c in analyse(parse_run(doc)).summary.comparisons if c.kind == "interpreter"]
+    assert entry.instances == 2 and entry.log_sd_pairs is not None and entry.log_sd_instances is not None
+    logs = [math.log(f / g) for g, f in pairs]
+    assert entry.log_sd_pairs < 0.05 < 0.25 < entry.log_sd_instances  # pairs agree within an instance, not across
+    assert statistics.stdev(logs) > 0.2 and entry.df == 1.0  # the instances are the unit: one degree of freedom
+    assert entry.candidate_log_sd_windows is not None and entry.baseline_log_sd_instances is not None

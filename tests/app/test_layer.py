@@ -97,9 +97,51 @@ def test_other_lab_paths_and_methods_never_reach_the_app(team: Team) -> None:
     with TestClient(team(RAW)) as client:
         assert client.get("/lab/other").status_code == 404
         assert "/lab/runtime" in client.get("/lab").json()["detail"]
+        assert "/lab/inflight" in client.get("/lab").json()["detail"]
         refused = client.post("/lab/runtime")
         assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
         assert client.head("/lab/runtime").status_code == 200
+
+
+def test_the_layer_counts_the_apps_requests_in_flight_and_not_its_own() -> None:
+    """A request the app is still serving counts until it ends; /lab/ requests never count."""
+    import asyncio
+    import os
+
+    from .conftest import layered
+
+    layer = layered()
+    with TestClient(layer) as client:
+        assert client.get("/lab/inflight").json() == {"in_flight": 0, "pid": os.getpid()}
+        started, release = asyncio.Event(), asyncio.Event()
+        seen: list[int] = []
+
+        async def slow(scope, receive, send):  # type: ignore[no-untyped-def]
+            started.set()
+            await release.wait()
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def scenario() -> None:
+            layer.app = slow
+            scope = {"type": "http", "path": "/slow", "method": "GET", "headers": []}
+            messages: list[dict] = []
+
+            async def receive() -> dict:
+                return {"type": "http.request", "body": b""}
+
+            async def send(message: dict) -> None:
+                messages.append(message)
+
+            task = asyncio.create_task(layer(scope, receive, send))
+            await started.wait()
+            seen.append(layer.in_flight)
+            release.set()
+            await task
+            seen.append(layer.in_flight)
+
+        asyncio.run(scenario())
+        assert seen == [1, 0]
 
 
 def test_the_built_in_app_keeps_its_load_specs_on_state() -> None:

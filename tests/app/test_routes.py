@@ -25,6 +25,7 @@ RECORD = {"id": 1, "sku": "A-1", "price": 2.5, "qty": 4, "customer": {"id": 9, "
         "/compute/hash",
         "/compute/pure",
         "/compute/pure-async",
+        "/compute/contended",
         "/lab/runtime",
         "/lab/loads",
         "/orders/summary",
@@ -44,6 +45,7 @@ def test_json_synthetic_defaults(client: TestClient) -> None:
 def test_compute_routes_return_the_workload_results(client: TestClient) -> None:
     assert client.get("/compute/pure", params={"n": 1000}).json() == {"n": 1000, "result": compute_work.pure(1000)}
     assert client.get("/compute/pure-async", params={"n": 1000}).json()["result"] == compute_work.pure(1000)
+    assert client.get("/compute/contended", params={"n": 1000}).json()["result"] == compute_work.pure(1000)
     assert client.get("/compute/hash", params={"n": 2}).json()["digest"] == compute_work.hash_loop(2)
     assert client.get("/compute/hash").json()["n"] == compute_work.HASH_DEFAULT
 
@@ -57,6 +59,7 @@ def test_pure_async_is_a_coroutine_and_the_others_are_not() -> None:
     assert inspect.iscoroutinefunction(compute_routes.compute_pure_async)
     for route in (
         compute_routes.compute_pure,
+        compute_routes.compute_contended,
         compute_routes.compute_hash,
         json_routes.parse_json,
         json_routes.synthetic_json,

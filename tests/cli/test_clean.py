@@ -66,6 +66,7 @@ def tree(tmp_path: Path) -> Tree:
     _touch(root / "results" / "20261126T102734Z-default-73e7" / "run.json", "{}")
     home, cache = tmp_path / "home", tmp_path / "cache"
     _touch(cache / "cpython" / "79f7cbbcd425be02" / "gil-e3b0c44298fc" / "bin" / "python3.14")
+    _touch(cache / "bytecode" / "python3.14-abc3437fef14" / "compiled" / "srv" / "app" / "main.cpython-314.pyc")
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAB_")}
     env.update(HOME=str(home), LAB_CACHE_DIR=str(cache), PYTHONDONTWRITEBYTECODE="1")
@@ -80,8 +81,9 @@ def test_make_clean_removes_environments_and_caches_and_keeps_results_and_builds
                  "loadtests/__pycache__", "scenarios/__pycache__"):
         assert not (root / gone).exists(), f"{gone} is still there"
     assert (root / "results" / "20261126T102734Z-default-73e7" / "run.json").is_file()
-    assert (tree.cache / "cpython").is_dir()
+    assert (tree.cache / "cpython").is_dir() and not (tree.cache / "bytecode").exists()
     out = proc.stdout
+    assert f"removing {tree.cache / 'bytecode'} (the bytecode compiled for the servers)" in out
     assert f"removing {root / '.envs' / 'app-ft'} (app environment)" in out
     assert f"removing {root / '.envs' / 'own-ft-0123456789abcdef'} (environment of a team's service)" in out
     assert f"removing {root / '.venv'} (the checkout's control plane)" in out

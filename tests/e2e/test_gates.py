@@ -43,14 +43,14 @@ def test_diff_of_a_run_with_itself_passes(tmp_path: Path) -> None:
     shutil.copy(FIXTURE, a / "run.json")
     code, out, _ = lab("diff", a, a, "--fail-above", "5")
     assert code == ExitStatus.PASS
-    assert "passed: no configuration is slower with significance" in out and out.rstrip().endswith("exit status 0")
+    assert "passed: no figure is worse with significance" in out and out.rstrip().endswith("exit status 0")
 
 
 def test_diff_exits_10_on_a_regression_beyond_the_threshold(tmp_path: Path) -> None:
     a, b = run_with(tmp_path, "a"), run_with(tmp_path, "b", 0.75)
     code, out, _ = lab("diff", a, b, "--fail-above", "10")
     assert code == ExitStatus.FAILED
-    assert "REGRESSION  json/uvicorn/3.14t/gil-default/w1/t8/u8: B/A 0.75×" in out
+    assert "REGRESSION  json/uvicorn/3.14t/gil-default/w1/t8/u8: throughput B/A 0.75×" in out
     assert "paired ratios of each run" in out and "lower in B" in out
     assert lab("diff", a, b, "--fail-above", "30")[0] == ExitStatus.PASS
     code, out, _ = lab("diff", a, b, "--fail-above", "10", "--json")

@@ -45,7 +45,8 @@ def test_ctrl_c_keeps_finished_windows_tears_down_and_resume_completes_the_compa
     leftovers = started_by(run_dir)
     assert not leftovers, describe(leftovers)
     interrupted = load_run_json(run_dir)
-    assert interrupted["complete"] is False and 1 <= len(interrupted["cells"]) < 4
+    counted = [c for c in interrupted["cells"] if not c["superseded"]]  # noisy windows measured again aside
+    assert interrupted["complete"] is False and len(interrupted["cells"]) >= 1 and len(counted) < 2
     assert interrupted["comparisons"] == []  # the comparison did not finish
 
     run_lab("run", "--resume", str(run_dir))
@@ -54,8 +55,9 @@ def test_ctrl_c_keeps_finished_windows_tears_down_and_resume_completes_the_compa
     kept = [c["id"] for c in interrupted["cells"]]
     assert [c["id"] for c in resumed["cells"]][: len(kept)] == kept  # finished windows are kept as they were
     # the partial block stays on record; the resumed run measures one whole block after it
-    last_block = [c for c in resumed["cells"] if c["block"] == max(c["block"] for c in resumed["cells"])]
-    assert len(last_block) == 4 and all(c["valid"] for c in last_block)
+    last_block = [c for c in resumed["cells"] if c["block"] == max(c["block"] for c in resumed["cells"])
+                  and not c["superseded"]]
+    assert len(last_block) == 2 and all(c["valid"] for c in last_block)
     assert resumed["comparisons"][0]["stopping"] == "fixed pairs"
     assert not started_by(run_dir)
 
@@ -66,7 +68,7 @@ def test_a_server_killed_mid_comparison_invalidates_its_window_and_the_run_goes_
         run_dir = wait_for(lambda: only_run_dir(tmp_path), "the run directory")
         assert isinstance(run_dir, Path)
         wait_for(lambda: cells_done(run_dir) >= 1, "the first window (3.14)")
-        server = server_of(run_dir, "app-ft")  # the next window is 3.14t's: A B B A
+        server = server_of(run_dir, "app-ft")  # the next window is 3.14t's: A B
         assert isinstance(server, psutil.Process)
         killed_dir = Path(server.environ()[CELL_DIR_ENV]).name
         server.send_signal(signal.SIGKILL)
@@ -77,7 +79,7 @@ def test_a_server_killed_mid_comparison_invalidates_its_window_and_the_run_goes_
     assert lab.returncode == 0, stderr
     run = load_run_json(run_dir)
     assert run["complete"] is True
-    first, second = run["cells"][:2]
+    first, second = [c for c in run["cells"] if not c["superseded"]][:2]
     assert first["valid"] is True, first["invalid_reason"]
     assert Path(second["files"]["server_log"]).parent.name == killed_dir
     assert second["valid"] is False and second["outcome"] in ("crashed", "server-error"), second

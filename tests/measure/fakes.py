@@ -17,7 +17,7 @@ from pathlib import Path
 from loadtests.core.errors import LoadGeneratorError
 from loadtests.measure.fault_files import FaultWatch
 from loadtests.measure.load_session import Drained, OpenLoad, WorkerState
-from loadtests.measure.sampling import TreeSample
+from loadtests.measure.sampling import HostSample, TreeSample
 from loadtests.measure.server_pool import ServerPool, Started
 from loadtests.measure.window_measurement import WindowBench
 from loadtests.results.records import CellConfig, RunRecord, RuntimeSnapshot
@@ -67,6 +67,9 @@ class FakeServer:
         if not self.runtime_answers:
             raise TimeoutError("no answer")
         return self.runtime
+
+    def fetch_in_flight(self, timeout: float = 2.0) -> int | None:
+        return 0 if self.runtime_answers else None
 
 
 @dataclass
@@ -140,12 +143,22 @@ class FakeSampler:
 
     server_cores: float = 0.9  # each server tree's
     cores: dict[str, float] = field(default_factory=lambda: {"client": 0.2})
+    foreign: float = 0.0  # cores other work uses on the machine
+    steal: float = 0.0  # share of the CPU time stolen
     trees: dict[str, list[int]] = field(default_factory=dict)
     origin: float = field(default_factory=time.time)
 
     def add_tree(self, name: str, pids: list[int], detailed: bool = False) -> None:
         self.trees[name] = pids
         self.cores.setdefault(name, self.server_cores)
+
+    def host_readings(self) -> list[HostSample]:
+        """The machine beside the trees: busy with the trees' cores plus ``foreign`` cores, ``steal`` stolen."""
+        now = time.time() + 0.3
+        steps = int((now - self.origin) / 0.02) + 1
+        busy = sum(self.cores.values()) + self.foreign
+        return [HostSample(self.origin + i * 0.02, busy * i * 0.02, self.steal * 2 * i * 0.02, 2 * i * 0.02, 0.0)
+                for i in range(steps)]
 
     def readings(self, name: str) -> list[TreeSample]:
         cores = self.cores.get(name, 0.0)
@@ -165,13 +178,13 @@ class FakeStarts:
     started: list[CellConfig] = field(default_factory=list)
     servers: list[FakeServer] = field(default_factory=list)
 
-    def __call__(self, config: CellConfig, stack: ExitStack) -> Started:
+    def __call__(self, config: CellConfig, stack: ExitStack, instance: int = 0) -> Started:
         self.started.append(config)
         if config.interpreter in self.errors:
             raise self.errors[config.interpreter]
         server = FakeServer(recorded_runtime(config.interpreter), pid=4000 + len(self.servers))
         self.servers.append(server)
-        return Started(server, None, self.mismatch)
+        return Started(server, None, self.mismatch, hash_seed=1000 + len(self.servers))
 
 
 def fake_pool(run: RunWriter, starts: FakeStarts, session: FakeSession | None = None,

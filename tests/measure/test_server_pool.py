@@ -30,6 +30,22 @@ def test_a_server_stands_for_every_users_level_of_its_configuration(tmp_path: Pa
     assert run.record.cells == ()  # nothing is recorded for a server that started
 
 
+def test_each_instance_is_a_server_of_its_own_with_its_own_hash_seed(tmp_path: Path) -> None:
+    run = fresh_run(tmp_path)
+    (comparison,) = comparisons(run.plan.configs)
+    starts = FakeStarts()
+    pool = fake_pool(run, starts)
+    first, second = pool.arms(comparison, 0), pool.arms(comparison, 1)
+    assert [a.instance for a in first + second] == [0, 0, 1, 1] and len(starts.started) == 4
+    assert len({id(a.server) for a in first + second}) == 4  # fresh processes for every instance
+    assert len({a.hash_seed for a in first + second}) == 4
+    assert [a.server for a in pool.arms(comparison, 1)] == [a.server for a in second]  # kept warm
+    starts.servers[0].exited = 1
+    pool.forget(died(first))
+    assert pool.arms(comparison, 1)[0].server is second[0].server and len(starts.started) == 4  # alive: kept
+    assert pool.arms(comparison, 0)[0].server is not first[0].server  # the dead instance starts afresh
+
+
 def test_a_refused_server_is_one_skipped_cell_per_comparison_and_is_not_started_again(tmp_path: Path) -> None:
     run = fresh_run(tmp_path)
     (comparison,) = comparisons(run.plan.configs)
@@ -43,8 +59,10 @@ def test_a_refused_server_is_one_skipped_cell_per_comparison_and_is_not_started_
     assert skipped.invalid_reason == "uvicorn refused to start: refuses to start: the GIL is on"
     assert skipped.refusal == "granian\nrefuses to start: the GIL is on"
     assert any("refused to start" in line for line in lines)
-    pool.arms(comparison)
-    assert len(run.record.cells) == 2 and len(starts.started) == 2  # recorded again, never retried
+    pool.arms(comparison, 1)  # 3.14's second instance starts; 3.14t is neither retried nor recorded again
+    assert len(run.record.cells) == 1 and [c.interpreter for c in starts.started] == ["3.14", "3.14t", "3.14"]
+    pool.arms(replace(comparison, comparison_id="json/uvicorn/u4/t8"))
+    assert len(run.record.cells) == 2 and len(starts.started) == 3  # recorded again for another comparison
 
 
 @pytest.mark.parametrize(("error", "mismatch", "outcome", "reason"), [
@@ -72,7 +90,7 @@ def test_a_dead_server_is_forgotten_and_the_next_comparison_starts_a_fresh_one(t
     pool = fake_pool(run, starts)
     arms = pool.arms(comparison)
     starts.servers[0].exited = 1
-    assert died(arms) == [comparison.arms[0]]
+    assert [a.config for a in died(arms)] == [comparison.arms[0]]
     pool.forget(died(arms))
     fresh = pool.arms(comparison)
     assert fresh[0].server is not arms[0].server and fresh[1].server is arms[1].server
@@ -90,5 +108,7 @@ def test_a_new_server_is_warmed_up_once_and_its_warm_up_recorded(tmp_path: Path)
     (warmup,) = run.record.warmups
     assert warmup.config_id == arm.config.config_id and warmup.comparison_id == comparison.comparison_id
     assert 2.0 <= warmup.seconds < 4.0 and len(warmup.rps_series) == int(warmup.seconds)
-    assert all(n > 0 for n in warmup.rps_series) and not warmup.converged  # 2 s cannot show two steady blocks
+    assert all(n > 0 for n in warmup.rps_series) and not warmup.converged  # 100 completions cannot show 200
+    assert warmup.completions is not None and 90 <= warmup.completions < 200 and warmup.block_rates is None
+    assert (warmup.instance, warmup.hash_seed) == (0, arm.hash_seed)
     assert session.started == [("http://127.0.0.1:1", 8, None)]

@@ -34,9 +34,11 @@ def test_the_summary_stores_a_series_per_configuration_and_per_paired_ratio(tmp_
     doc = index_document(load_run(tmp_path / run_id))
     assert doc["summary_version"] == SUMMARY_VERSION
     by_key = {s["key"]: s for s in doc["series"]}
-    assert by_key[FT_ID]["measure"] == "throughput" and by_key[FT_ID]["n"] == 10
+    # one instance per side: its 10 windows are the units (df 9); the ratio's 5 pairs (df 4)
+    assert by_key[FT_ID]["measure"] == "throughput" and by_key[FT_ID]["df"] == 9 and by_key[FT_ID]["se"] > 0
     (ratio,) = [s for s in doc["series"] if s["measure"] == "paired ratio"]
-    assert ratio["key"] == f"interpreter:{FT_ID}:{FT_ID.replace('3.14t', '3.14')}" and ratio["n"] == 5
+    assert ratio["key"] == f"interpreter:{FT_ID}:{FT_ID.replace('3.14t', '3.14')}" and ratio["df"] == 4
+    assert doc["conditions"]["bytecode of 3.14t"] == "unknown" and "CPU model" in doc["conditions"]
 
 
 def test_a_step_of_3_14t_is_flagged_in_its_throughput_and_in_the_paired_ratio(tmp_path: Path) -> None:
@@ -84,3 +86,19 @@ def test_rows_indexed_by_an_older_lab_are_read_again(tmp_path: Path) -> None:
     assert change_points(list_runs(tmp_path, None)) == []
     sync_history(tmp_path, index_document, SUMMARY_VERSION)
     assert {c.run_id for c in change_points(list_runs(tmp_path, None))} == {ids[3]}
+
+
+def test_runs_under_other_conditions_start_series_of_their_own_and_history_says_why(tmp_path: Path) -> None:
+    ids = history_of(tmp_path, [1.0, 1.0, 1.0])
+    for i, level in ((3, 0.75), (4, 0.75)):  # the same step, measured on another machine
+        run_id = f"202612{i + 1:02d}T080000Z-smoke-{i:04d}"
+        doc = paired_run(run_id, [(g, f * level) for g, f in BASE], created_at=f"2026-12-{i + 1:02d}T08:00:00Z")
+        doc["machine"]["cpu_model"] = "Intel Xeon"
+        write_paired(tmp_path / run_id, doc)
+        ids.append(run_id)
+    sync_history(tmp_path, index_document, SUMMARY_VERSION)
+    assert change_points(list_runs(tmp_path, None)) == []  # never pooled with the other machine's runs
+    result = CliRunner().invoke(cli_report.history, ["--results", str(tmp_path)])
+    assert f"  {ids[3]}  CPU model: " in result.output and "→ Intel Xeon" in result.output
+    data = json.loads(CliRunner().invoke(cli_report.history, ["--results", str(tmp_path), "--json"]).output)
+    assert [e["new_conditions"] != [] for e in data] == [False, True, False, False, False]

@@ -158,3 +158,11 @@ def test_the_version_6_fixture_was_written_by_gil_lab_diagnose_with_its_evidence
     summary = analyse(run).summary
     refcount = next(f for f in summary.diagnosis if f.code == "refcount-contention")
     assert refcount.evidence["global"] == "_MODULUS" and refcount.evidence["immortal"] is False
+
+
+def test_a_version_4_file_says_its_bytecode_state_is_unknown() -> None:
+    [path] = V4
+    run = load_run(path)
+    assert set(run.bytecode) == set(run.interpreters)
+    assert all(state.state == "unknown" and not state.controlled for state in run.bytecode.values())
+    assert all(c.runtime_before is None or c.runtime_before.bytecode is None for c in run.cells)

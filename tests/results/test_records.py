@@ -11,6 +11,7 @@ import pytest
 
 from loadtests.results.migrations import migrate
 from loadtests.results.record import RecordError, json_keys
+from loadtests.results.migrations import migrate
 from loadtests.results.records import Cell, CellConfig, Latency, Plan, Sample
 from loadtests.results.store import parse_run
 from tests.fixtures.synthetic_runs import make_run
@@ -97,7 +98,7 @@ V4_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "run-json" / "v4
 
 
 def test_a_cell_holds_its_configuration_and_writes_the_same_flat_keys_the_runner_wrote() -> None:
-    # written by the real runner before Cell held a CellConfig; migrated, as every reader sees it
+    # written by the real runner before Cell held a CellConfig; migrated, it holds every key of this version
     stored = migrate(json.loads(V4_FIXTURE.read_text()))["cells"]
     for document in stored:
         cell = Cell.from_json(document)

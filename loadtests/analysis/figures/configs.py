@@ -20,6 +20,8 @@ FT_INTERPRETER = FT.label
 # Scenarios that are not CPU-bound work in the thread pool: "async" blocks the loop on
 # purpose (the reference that does not scale) and "trap" scenarios re-enable the GIL.
 NON_SCALING_MARKERS = ("async", "trap")
+#: The compute loop over a shared, never-immortal module global: the reference for reference-count contention.
+CONTENDED_SCENARIO = "contended"
 
 KIND_INTERPRETER = "3.14t vs 3.14"
 KIND_PROCESSES = "3.14t threads vs 3.14 processes"

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadtests.analysis.figures.configs import ConfigSummary
-from loadtests.analysis.figures.stats import PairedRatio, RatioInterval, Speedup
+from loadtests.analysis.figures.run_change import FigureChange
+from loadtests.analysis.figures.stats import PairedRatio, RatioInterval
 from loadtests.core.exit_status import ExitStatus
 from loadtests.core.wording import verdict
 from loadtests.results.records import RunRecord
@@ -19,7 +20,7 @@ class ConfigDiff:
     config_id: str
     a: ConfigSummary
     b: ConfigSummary
-    rps: Speedup | None  # b / a; None when a side has no valid repeat
+    rps: FigureChange | None  # b / a of the throughput estimates; None when a side has no valid window
     p95_ratio: float | None  # b / a of mean p95 latency
     note: str | None  # why there is no ratio
 
@@ -34,6 +35,7 @@ class ConfigDiff:
             "rps_a": self.a.rps.mean if self.a.rps else None, "n_a": self.a.n_valid,
             "rps_b": self.b.rps.mean if self.b.rps else None, "n_b": self.b.n_valid,
             "ratio": s.ratio if s else None, "low": s.low if s else None, "high": s.high if s else None,
+            "units_a": s.a.units if s else None, "units_b": s.b.units if s else None,
             "significant": s.significant if s else None, "verdict": self.verdict,
             "p95_ratio": self.p95_ratio, "note": self.note,
         }
@@ -72,11 +74,15 @@ class RunDiff:
     only_b: tuple[str, ...]
     warnings: tuple[str, ...]
     ratios: tuple[RatioDiff, ...] = ()  # the paired ratios both runs hold: shown beside, never gated
+    changes: tuple[FigureChange, ...] = ()  # every gated figure both runs estimate (throughput, capacity, ...)
+    unlike: tuple[str, ...] = ()  # controlled conditions that differ: the runs cannot be gated against each other
 
     def to_json(self) -> dict[str, Any]:
         return {"run_a": self.a.run_id, "run_b": self.b.run_id, "warnings": list(self.warnings),
+                "unlike_conditions": list(self.unlike),
                 "configs": [c.to_json() for c in self.configs], "only_in_a": list(self.only_a),
-                "only_in_b": list(self.only_b), "paired_ratios": [r.to_json() for r in self.ratios]}
+                "only_in_b": list(self.only_b), "paired_ratios": [r.to_json() for r in self.ratios],
+                "figures": [c.to_json() for c in self.changes]}
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,8 @@ class InvalidConfig:
 @dataclass(frozen=True)
 class DiffGate:
     fail_above_pct: float
-    compared: int  # configurations present in both runs
-    regressions: tuple[ConfigDiff, ...]
+    compared: int  # figures present in both runs
+    regressions: tuple[FigureChange, ...]
     invalid: tuple[InvalidConfig, ...]
 
     @property

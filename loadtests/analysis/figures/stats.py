@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from loadtests.core.errors import ResultsError
 
 CONFIDENCE = 0.95
+#: Valid pairs of the two-stage rule's pilot, whose spread fixes the number of pairs (and the fewest any adaptive
+#: comparison measures).
+PILOT_PAIRS = 6
 
 
 class InsufficientData(ResultsError, ValueError):
@@ -91,6 +94,16 @@ class PairedRatio(RatioInterval):
     n_pairs: int
     log_sd: float | None  # standard deviation of the log ratios
     confidence: float = CONFIDENCE
+    df: float | None = None  # degrees of freedom of the interval (None: n_pairs - 1, or no interval)
+    instances: int = 1  # server instances the pairs came from
+    within_sd: float | None = None  # log SD between pairs of one instance
+    between_sd: float | None = None  # log SD of the instance effect (None with one instance)
+
+    @property
+    def degrees_of_freedom(self) -> float | None:
+        if self.low is None:
+            return None
+        return self.df if self.df is not None else float(self.n_pairs - 1)
 
     @property
     def precision(self) -> float | None:

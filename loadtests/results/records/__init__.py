@@ -6,6 +6,7 @@ The runner builds these records and writes ``RunRecord.to_json()``; every reader
 per part of the file, lowest first (each imports only those above it):
 
 - ``version``: ``SCHEMA_VERSION``, the one version of both files, and its history;
+- ``bytecode``: how the servers load their modules (compiled first, or from source);
 - ``config``: what to measure (a configuration, the plan, the capacity policy, the
   validity limits);
 - ``faults``: a server that crashed or hung under load (its traceback, its stacks, the
@@ -35,6 +36,14 @@ from loadtests.results.records.audit import (
     AuditOutcome,
     GilCulprit,
     GilRemedy,
+)
+from loadtests.results.records.bytecode import (
+    BYTECODE_MODES,
+    UNKNOWN_BYTECODE,
+    BytecodeMode,
+    BytecodeState,
+    CompiledTree,
+    ModuleBytecode,
 )
 from loadtests.results.records.capacity import (
     CapacityBounds,
@@ -148,7 +157,10 @@ __all__ = [
     "Arrivals",
     "AuditOutcome",
     "AuditedInterpreter",
+    "BYTECODE_MODES",
     "BuildInfo",
+    "BytecodeMode",
+    "BytecodeState",
     "CapacityBounds",
     "CapacityPolicy",
     "CapacitySearch",
@@ -161,6 +173,7 @@ __all__ = [
     "ComparisonKind",
     "ComparisonRun",
     "ComparisonSummary",
+    "CompiledTree",
     "ConfigLabel",
     "CrashReport",
     "EVENT_LOOPS",
@@ -187,6 +200,7 @@ __all__ = [
     "Microbench",
     "MicrobenchPoint",
     "MicrobenchVariant",
+    "ModuleBytecode",
     "NativeProfile",
     "OpenLoopStats",
     "Outcome",
@@ -221,6 +235,7 @@ __all__ = [
     "ThreadCores",
     "ThreadShare",
     "TunedSummary",
+    "UNKNOWN_BYTECODE",
     "ValidityThresholds",
     "Verdict",
     "Warmup",

@@ -73,7 +73,7 @@ class ServiceRef(Record):
 class CellConfig(Record):
     """One configuration; a cell is a configuration plus a repeat number."""
 
-    scenario: str = doc("Scenario name: a built-in (json, image, compute, hash, async) or a drop-in module's name.")
+    scenario: str = doc("Scenario name: a built-in (json, image, compute, contended, hash, async) or a drop-in module's name.")
     server: str = doc("The server, by the name its declaration gives it (docs/adding-a-server.md).")
     workers: int = doc("The server's --workers.")
     parallelism: Parallelism = doc("threads: one process, its anyio thread pool (plus worker threads with an event loop "
@@ -180,8 +180,9 @@ class Plan(Record):
     transition_s: float = doc("Discarded after each switch of the load to another server, seconds.", default=1.0)
     precision: float | None = doc("Target 95% CI half-width of each paired ratio, relative to it (0.10 = ±10%); "
                                   "null: a fixed number of pairs.", default=None)
-    max_time_s: float | None = doc("Time budget per comparison, seconds: an adaptive comparison stops there even "
-                                   "if imprecise.", default=None)
+    max_time_s: float | None = doc("Time budget per comparison, seconds (a paired comparison counts its "
+                                   "alternation only, not its servers' starts and warm-ups): an adaptive "
+                                   "comparison stops there even if imprecise.", default=None)
     capacity: CapacityPolicy | None = doc("A capacity run (gil-lab capacity): open-loop searches instead of "
                                           "closed-loop comparisons.", default=None)
     probe: bool = doc("Whether the per-endpoint scaling probe runs before the first window (gil-lab diagnose; "
@@ -189,10 +190,14 @@ class Plan(Record):
     profile: bool = doc("Whether each headline server (3.14 and 3.14t, one process, the comparison at the most "
                         "users) gets an extra profile window after its measured ones (perf, when it can run).",
                         default=False)
+    instances: int = doc("Server instances per arm of each comparison: fresh starts (new processes, a new hash seed) "
+                         "that share its pairs, so the intervals hold the variance between instances.", default=1)
 
     def __post_init__(self) -> None:
         if self.repeats < 1 or self.duration_s <= 0 or self.warmup_s < 0 or self.transition_s < 0:
             raise ValueError("repeats must be >= 1, duration_s > 0, warmup_s and transition_s >= 0")
+        if self.instances < 1:
+            raise ValueError(f"instances must be at least 1, not {self.instances}")
         if self.precision is not None and not 0 < self.precision < 1:
             raise ValueError(f"precision is a fraction of the ratio between 0 and 1, not {self.precision}")
         if self.max_time_s is not None and self.max_time_s <= 0:
@@ -218,3 +223,12 @@ class ValidityThresholds(Record):
     max_late_share: float = doc("An open-loop window with more than this share of its sends late (see "
                                 "OpenLoopStats.late_threshold_ms) is invalid: the lag was the generator's.",
                                 default=0.01)
+    noisy_steal: float | None = doc("A window with more steal than this share of the CPU time is noisy (null in runs "
+                                    "before the rule).", default=None)
+    noisy_foreign_cores: float | None = doc("A window during which other work used more cores than this is noisy "
+                                            "(off for an --app-url app, whose own CPU is outside the lab's "
+                                            "trees).", default=None)
+    noisy_repeats: int = doc("A noisy window is measured again at most this many times in a row.", default=0)
+    noisy_repeats_per_comparison: int = doc("And at most this many times in one comparison: then noisy windows "
+                                            "count, flagged, so a busy machine cannot stretch a run without "
+                                            "bound.", default=0)

@@ -21,6 +21,11 @@ class Machine(Record):
     memory_gb: float | None = doc("Physical memory, GiB.")
     git_sha: str | None = doc("The lab's commit, or null outside a checkout.")
     git_dirty: bool = doc("Whether tracked files of the lab differed from that commit.")
+    microcode: str | None = doc("The CPU's microcode revision from /proc/cpuinfo (null where it is not shown).",
+                                default=None)
+    virtualized: bool | None = doc("Whether the CPU says it runs under a hypervisor (its `hypervisor` flag): then "
+                                   "other guests share the host, and each window's `steal` says how much.",
+                                   default=None)
 
     def __post_init__(self) -> None:
         if self.usable_cores < 1:

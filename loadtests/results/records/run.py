@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from loadtests.results.record import Record, doc
 from loadtests.results.records.audit import AuditOutcome, GilCulprit
+from loadtests.results.records.bytecode import BytecodeState
 from loadtests.results.records.capacity import CapacitySearch
 from loadtests.results.records.config import Plan, ValidityThresholds
 from loadtests.results.records.machine import InterpreterInfo, Machine
@@ -56,6 +57,10 @@ class RunRecord(Record):
     settings: RunSettings = doc("What the preset and the command-line overrides resolved to.")
     machine: Machine = doc("The machine the run measured.")
     interpreters: Mapping[str, InterpreterInfo] = doc("Interpreter label -> its facts and packages.")
+    bytecode: Mapping[str, BytecodeState] = doc("Interpreter label -> how its servers loaded their modules: compiled "
+                                                "by the lab first, or from source (`--bytecode`), and what was "
+                                                "compiled. On 3.14t it decides whether module constants are "
+                                                "immortal.")
     cells: tuple[Cell, ...] = doc("Every finished cell, in execution order.")
     microbench: Microbench | StepFailure | None = doc("The threads microbenchmark, its failure, or null.")
     audit: AuditOutcome | StepFailure | None = doc("The GIL audit of the app on 3.14t, its failure, or null.")

@@ -63,6 +63,20 @@ class ComparisonSummary(Record):
     baseline_cv: float | None = doc("Coefficient of variation of the baseline's windows.")
     candidate_pss_mb: float | None = doc("Mean peak PSS of the candidate's server tree, MB.")
     baseline_pss_mb: float | None = doc("Mean peak PSS of the baseline's server tree, MB.")
+    instances: int = doc("Server instances the pairs came from.", default=1)
+    df: float | None = doc("Degrees of freedom of the interval (pairs - 1, or fewer when the instances, not the "
+                           "pairs, were the unit).", default=None)
+    log_sd_pairs: float | None = doc("Variance components of the log ratio: its standard deviation between pairs "
+                                     "of one instance...", default=None)
+    log_sd_instances: float | None = doc("... and between instances (0 when they agree; null with one).",
+                                         default=None)
+    candidate_log_sd_windows: float | None = doc("Variance components of the candidate's log throughput: between its "
+                                                 "windows on one instance...", default=None)
+    candidate_log_sd_instances: float | None = doc("... and between its instances.", default=None)
+    baseline_log_sd_windows: float | None = doc("The same for the baseline: between windows...", default=None)
+    baseline_log_sd_instances: float | None = doc("... and between instances.", default=None)
+    noisy_windows: int = doc("Windows of the comparison the machine made noisy (measured again, or counted and "
+                             "flagged when the allowance was spent).", default=0)
 
 
 @dataclass(frozen=True)

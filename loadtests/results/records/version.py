@@ -51,7 +51,19 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    if imported (``would_enable``, verdict ``requirement-needs-gil``). ``summary.json``
    gains ``diagnosis`` (every finding with its ``evidence``), ``probe`` and
    ``profile_causes``.
-7. Crashes, hangs and memory growth: a cell carries ``crash`` (the traceback of a server
+7. Hidden variables controlled and recorded: the run's ``bytecode`` (per interpreter:
+   compiled by the lab first or from source, the cache prefix, what was compiled, the
+   shell's bytecode variables), and each ``/lab/runtime`` answer's ``bytecode`` (how many
+   of the server's modules came from bytecode, which from source). Replication at the level
+   that separates runs: each window names its server ``instance`` and its ``hash_seed``, and
+   warm-ups record theirs with the completions they judged, start-up time and idle memory.
+   What else moved a window: ``steal``, ``foreign_cpu_cores``, ``lab_cpu_cores``, ``cpu_mhz``,
+   the ``drain_s`` before it; a window the machine made ``noisy`` and that was measured again
+   is ``superseded``. Comparisons record the two-stage plan (``pilot_pairs``,
+   ``pilot_log_sd``, ``planned_pairs``), their ``instances`` and ``noisy_repeats``; the plan
+   its ``instances``; the validity thresholds the noisy-window bounds. The machine records
+   its ``microcode`` and whether it is ``virtualized``.
+8. Crashes, hangs and memory growth: a cell carries ``crash`` (the traceback of a server
    that died and the requests it had in flight) and ``hang`` (requests in flight beyond
    the window's hang bound, with every thread's stack), its outcome can be ``hung`` and a
    comparison can stop on ``server hung``; ``safety`` gains ``soak`` (each interpreter's
@@ -60,4 +72,4 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    interval) and is present whenever a run found or measured any of them.
 """
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8

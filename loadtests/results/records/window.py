@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from loadtests.results.record import Record, doc, inline
+from loadtests.results.records.bytecode import ModuleBytecode
 from loadtests.results.records.config import (
     CellConfig,
 )
@@ -52,6 +53,8 @@ class RuntimeSnapshot(Record):
     packages: Mapping[str, str | None] = doc("Distribution -> version inside the server.")
     orjson_available: bool | None = doc("Whether orjson imports in the server.", default=None)
     app: AppIdentity | None = doc("What the layer serves (null in answers from before the layer).", default=None)
+    bytecode: ModuleBytecode | None = doc("How the answering process loaded its modules (null in answers from "
+                                          "before the lab recorded it).", default=None)
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,33 @@ class Cell(Record):
     open_loop: OpenLoopStats | None = doc("Open loop: how well the generator kept its schedule.", default=None)
     load_workers: tuple[LoadWorker, ...] = doc("The Locust workers of the window, local and remote ([] for one "
                                                "standalone process).", default=())
+    instance: int = doc("The server instance that measured the window, from 0: each instance is a fresh start of "
+                        "the configuration's server (new processes, a new hash seed), so windows of one instance "
+                        "share what a second run would not.", default=0)
+    hash_seed: int | None = doc("PYTHONHASHSEED of that server instance (null: not set by the lab).", default=None)
+    steal: float | None = doc("Share of the machine's CPU time the hypervisor gave to other guests during the "
+                              "window (steal in /proc/stat), 0-1; null where the kernel does not report it.",
+                              default=None)
+    foreign_cpu_cores: float | None = doc("Cores busy during the window outside the server's and Locust's process "
+                                          "trees and the lab's own process: other work on the machine (other "
+                                          "servers of the comparison included, which should be idle); null when "
+                                          "the server was not sampled.", default=None)
+    lab_cpu_cores: float | None = doc("Cores the lab's own process used during the window (its sampler and "
+                                      "bookkeeping).", default=None)
+    cpu_mhz: float | None = doc("Mean CPU clock over the usable CPUs at the window's end, MHz (cpufreq where the "
+                                "kernel has it, else /proc/cpuinfo); null where neither is exposed.", default=None)
+    drain_s: float | None = doc("Time spent before the window waiting for the previous window's server to finish "
+                                "its requests and go idle.", default=None)
+    drain_settled: bool | None = doc("Whether that server settled (no request in flight, CPU idle) before the drain's "
+                                     "bound; false: the window started anyway, and is marked noisy.", default=None)
+    noisy: str | None = doc("Why the machine was visibly busy elsewhere during the window (steal or foreign CPU "
+                            "over the run's bounds, or an unsettled drain); null: it was not.", default=None)
+    connection_close: bool = doc("Whether the window's users opened a new connection per request (the N-process "
+                                 "arm, so the kernel spreads the load over its processes); false: kept-alive "
+                                 "connections.", default=False)
+    superseded: bool = doc("A noisy window measured again at once: kept for the record, not counted. A noisy window "
+                           "that was not measured again (the repeat allowance was spent) counts, flagged.",
+                           default=False)
     crash: CrashReport | None = doc("A server process that died in or before this window: its traceback and the "
                                     "requests in flight; null otherwise.", default=None)
     hang: HangReport | None = doc("Requests in flight far longer than this window's latency, with every thread's "
@@ -229,10 +259,23 @@ class Warmup(Record):
     converged: bool = doc("Whether throughput became stable; false when warmup_s ran out first.")
     rps_series: tuple[int, ...] = doc("Requests completed in each second of the warm-up: the evidence.")
     started_at: str = doc("ISO 8601 UTC.")
+    instance: int = doc("The server instance warmed up (a fresh start), from 0 within its comparison.", default=0)
+    hash_seed: int | None = doc("PYTHONHASHSEED of that instance.", default=None)
+    completions: int | None = doc("Requests completed during the warm-up.", default=None)
+    block_rates: tuple[float, float] | None = doc("Completion rates (per second) of the last two blocks of "
+                                                  "completions the steady-state test compared.", default=None)
+    startup_s: float | None = doc("Seconds from starting the server to its first answer of /lab/runtime.",
+                                  default=None)
+    idle_rss_mb: float | None = doc("RSS of the server's process tree after start-up, before any load, MB.",
+                                    default=None)
+    idle_uss_mb: float | None = doc("USS of the server's process tree after start-up, before any load, MB.",
+                                    default=None)
+    idle_pss_mb: float | None = doc("PSS of the server's process tree after start-up, before any load, MB.",
+                                    default=None)
 
 
-Stopping = Literal["fixed pairs", "precision reached", "time budget", "interrupted", "no valid pair", "server failed",
-                   "server hung"]
+Stopping = Literal["fixed pairs", "precision reached", "planned pairs", "time budget", "interrupted", "no valid pair",
+                   "server failed", "server hung"]
 
 
 @dataclass(frozen=True)
@@ -242,8 +285,22 @@ class ComparisonRun(Record):
     comparison_id: str = doc("The comparison.")
     config_ids: tuple[str, ...] = doc("Its arms, in the order of the first block.")
     blocks: int = doc("Blocks measured (complete or not).")
-    stopping: Stopping = doc("fixed pairs (no precision target), precision reached, time budget (stopped "
+    stopping: Stopping = doc("fixed pairs (no precision target), precision reached (the pairs the pilot fixed, "
+                             "and the interval is within the target), planned pairs (those pairs, and the "
+                             "interval came out wider), time budget (stopped "
                              "imprecise), interrupted, no valid pair (no arm could run), server failed (a "
                              "server died mid-comparison) or server hung (a request outlived the hang bound).")
     precision_target: float | None = doc("The target it alternated towards, or null.")
     elapsed_s: float = doc("Wall time of the whole comparison, warm-ups included.")
+    pilot_pairs: int | None = doc("Valid pairs of the pilot stage, whose spread fixed the number of pairs (null: a "
+                                  "fixed number of pairs).", default=None)
+    pilot_log_sd: float | None = doc("The largest log standard deviation of a ratio's pairs in the pilot.",
+                                     default=None)
+    planned_pairs: int | None = doc("Valid pairs the pilot fixed for the whole comparison (within the time budget).",
+                                    default=None)
+    instances: int = doc("Server instances each arm ran on.", default=1)
+    noisy_repeats: int = doc("Windows measured again because the machine was busy elsewhere.", default=0)
+    log_sd_pairs: float | None = doc("Variance components of its widest ratio at the end: the log ratio's standard "
+                                     "deviation between pairs of one server instance...", default=None)
+    log_sd_instances: float | None = doc("... and between instances (0 when they agree; null with one instance).",
+                                         default=None)
