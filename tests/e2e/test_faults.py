@@ -211,10 +211,14 @@ def test_a_two_minute_soak_flags_a_leak_and_not_the_bookshop(tmp_path: Path) -> 
     assert shop.returncode == 0, shop.stderr[-3000:]
     memory = {m["interpreter"]: m for m in
               json.loads((only_run(tmp_path / "leak-out") / "summary.json").read_text())["safety"]["memory"]}
+    shop_memory = json.loads((only_run(tmp_path / "shop-out") / "summary.json").read_text())["safety"]["memory"]
+    for name, rows in (("leak", list(memory.values())), ("bookshop", shop_memory)):  # shown with -s
+        for m in rows:
+            print(f"{name} {m['interpreter']}: {m['slope_mb_per_1000']:+.2f} MB per 1,000 requests "
+                  f"({m['ci_low']:+.2f} to {m['ci_high']:+.2f}), grows={m['grows']}, {m['requests']} requests")
     for label in ("3.14", "3.14t"):  # 16 KB on every third request: about 5 MB per 1,000
         assert memory[label]["grows"] and 3.0 < memory[label]["ci_low"] <= memory[label]["slope_mb_per_1000"], memory
     assert leak.stdout.startswith("Safe to move? No: memory grows on 3.14 and 3.14t")
-    shop_memory = json.loads((only_run(tmp_path / "shop-out") / "summary.json").read_text())["safety"]["memory"]
     assert [m["grows"] for m in shop_memory] == [False, False], shop_memory
     assert all(m["requests"] > 300 and m["slope_mb_per_1000"] is not None for m in shop_memory)
     # the report draws both interpreters' memory through the soak
