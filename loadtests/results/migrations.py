@@ -356,6 +356,17 @@ def _v6_to_v7(doc: Document) -> Document:
     return doc
 
 
+# --- 7 -> 8 ---------------------------------------------------------------------------------
+
+
+def _v7_to_v8(doc: Document) -> Document:
+    """Crashes, hangs and soaks: a run before them recorded none (a crashed cell kept only its reason)."""
+    cells = [{**cell, "crash": None, "hang": None} for cell in doc["cells"]]
+    safety = doc.get("safety")
+    return {**doc, "schema_version": 8, "cells": cells,
+            "safety": None if safety is None else {**safety, "soak": None}}
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
 STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
-                                                  5: _v5_to_v6, 6: _v6_to_v7}
+                                                  5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8}

@@ -128,6 +128,17 @@ def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and
     assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips
 
 
+def test_a_version_5_safety_run_reads_with_no_crash_hang_or_soak() -> None:
+    """gil-lab safety on the race example, as version 5 wrote it (before crashes, hangs and soaks were recorded)."""
+    path = FIXTURES / "v5" / "safety-races.json"
+    raw = json.loads(path.read_text())
+    assert raw["schema_version"] == 5
+    run = load_run(path)
+    assert run.safety is not None and run.safety.soak is None and run.cells == ()
+    assert run.safety.app == "races.main:app" and "GET /greeting" in run.safety.races
+    assert json.loads(path.read_text()) == raw  # reading never rewrites the file
+
+
 V6 = sorted((FIXTURES / "v6").glob("*.json"))
 
 

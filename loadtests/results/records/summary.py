@@ -222,8 +222,9 @@ class SummaryRecord(Record):
     tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
                                           "against it at equal settings and best against best (empty when every "
                                           "side ran at one setting).", default=())
-    safety: SafetySummary | None = doc("Races by endpoint and by test (docs/safety.md); null when the run "
-                                       "checked no safety.", default=None)
+    safety: SafetySummary | None = doc("Races by endpoint and by test, crashes, hangs and memory growth "
+                                       "(docs/safety.md); null when the run checked no safety and no server crashed "
+                                       "or hung.", default=None)
     diagnosis: tuple[FindingSummary, ...] = doc("Every finding of the diagnosis, each with its evidence.",
                                                 default=())
     probe: tuple[ProbeSummary, ...] = doc("The per-endpoint probe's table (empty when the run did not probe).",
