@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from . import asgi, gilwatch
+from . import asgi, faults, gilwatch
 from .errors import NotAnAsgiApp, ReservedPathError
 from .loader import load
 from .routes import RESERVED_PREFIX, reserved_routes, route_table
@@ -30,7 +30,10 @@ def checked(app: object, target: AppTarget) -> ASGIApp:
 
 
 def build(settings: LayerSettings) -> LabLayer:
-    """Import, check and wrap the app. The GIL watch goes in first, so the app's imports are recorded."""
+    """Import, check and wrap the app. The GIL watch goes in first, so the app's imports are recorded, and so
+    do the crash files, so a crash while the app is imported leaves its traceback."""
     gilwatch.install()
+    files = faults.install()
     app = checked(load(settings.target, settings.app_dir), settings.target)
-    return LabLayer(app, ThreadLimit(settings.threads), str(settings.target), str(settings.app_dir))
+    return LabLayer(app, ThreadLimit(settings.threads), str(settings.target), str(settings.app_dir),
+                    None if files is None else files.table)

@@ -17,6 +17,10 @@ Every http, websocket and lifespan call goes to the wrapped app with the same sc
   previous window's server to reach 0, so its leftover work does not land in the next;
 - anything else under ``/lab/``: 404 (405 for another method on those paths); a
   websocket there is closed before it is accepted.
+
+With an in-flight table (:mod:`.faults`), every http request to the app holds a slot of it
+from the call until the app returns, so the lab can tell what was running when a server
+crashed or hung. Websockets are not counted: a long connection is not a hang.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from . import hotglobals, runtime, threadmap
+from .faults import InFlightTable
 from .routes import application, endpoints, framework, is_reserved
 from .threads import ThreadLimit
 
@@ -48,9 +53,11 @@ PATHS = (RUNTIME_PATH, LOADS_PATH, THREADS_PATH, GLOBALS_PATH, INFLIGHT_PATH)
 class LabLayer:
     """Wrap ``app``; ``target`` and ``app_dir`` are reported in ``/lab/runtime`` under ``app``."""
 
-    def __init__(self, app: ASGIApp, threads: ThreadLimit, target: str, app_dir: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, threads: ThreadLimit, target: str, app_dir: str | None = None,
+                 table: InFlightTable | None = None) -> None:
         self.app = app
         self.threads = threads
+        self.table = table  # what each request serves, for the lab to read after a crash or during a hang
         self.inner = application(app)  # the object behind any middleware, where state.loads lives
         self.description = {"target": target, "dir": app_dir, "framework": framework(app)}
         self.app_dir = app_dir or "."
@@ -70,9 +77,12 @@ class LabLayer:
             return
         with self._count_lock:
             self.in_flight += 1
+        slot = self.table.enter(scope.get("method", "GET"), scope.get("path", "")) if self.table is not None else 0
         try:
             await self.app(scope, receive, send)
         finally:
+            if self.table is not None:
+                self.table.leave(slot)
             with self._count_lock:
                 self.in_flight -= 1
 

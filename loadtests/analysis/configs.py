@@ -210,6 +210,11 @@ def _ratio(run: RunRecord, cand: ConfigSummary, base: ConfigSummary) -> tuple[Sp
     return speedup(cand.rps_values, base.rps_values), None
 
 
+def compare_configs(run: RunRecord, kind: str, cand: ConfigSummary, base: ConfigSummary) -> Comparison | None:
+    """``cand`` against ``base``: paired where they alternated, else a ratio of means; None without valid windows."""
+    return _compare(run, kind, cand, base)
+
+
 def _compare(run: RunRecord, kind: str, cand: ConfigSummary, base: ConfigSummary) -> Comparison | None:
     if not cand.rps_values or not base.rps_values:
         return None

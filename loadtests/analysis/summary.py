@@ -32,6 +32,7 @@ from loadtests.results.records import (
     SummaryRecord,
     Verdict,
 )
+from loadtests.results.records.safety import SafetySummary
 
 KINDS: dict[str, ComparisonKind] = {KIND_INTERPRETER: "interpreter", KIND_PROCESSES: "processes",
                                     KIND_GIL_TOGGLE: "gil-toggle"}
@@ -179,14 +180,14 @@ def profile_cause_entries(run: RunRecord) -> list[ProfileCauseSummary]:
 
 
 def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequence[Comparison],
-                   diagnoses: Sequence[ScenarioDiagnosis] = (), probe: Sequence[EndpointScaling] = ()) -> SummaryRecord:
-    """summary.json of ``run``, from its configurations, the comparisons found between them, its diagnosis and the
-    probe's table."""
+                   diagnoses: Sequence[ScenarioDiagnosis] = (), probe: Sequence[EndpointScaling] = (),
+                   safety: SafetySummary | None = None) -> SummaryRecord:
+    """summary.json of ``run``, from its configurations, the comparisons found between them, its diagnosis, the
+    probe's table and its safety object."""
     entries = [_entry(run, c) for c in found] + _invalid_entries(run, configs, found)
     return SummaryRecord(schema_version=SCHEMA_VERSION, run_id=run.run_id, preset=run.preset,
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
                          capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
                          diagnosis=tuple(finding_entries(diagnoses)), probe=tuple(probe_entries(probe)),
-                         profile_causes=tuple(profile_cause_entries(run)),
-                         safety=None if run.safety is None else run.safety.summary(),
+                         profile_causes=tuple(profile_cause_entries(run)), safety=safety,
                          capacity_ratios=tuple(capacity_ratios(run)))

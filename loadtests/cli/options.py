@@ -13,6 +13,7 @@ import click
 from loadtests.analysis.figures.capacity import DEFAULT_SLO_MS
 from loadtests.analysis.safety_gate import judge_all
 from loadtests.cli.server_options import http_option, servers_option
+from loadtests.core.durations import parse_duration
 from loadtests.core.errors import ConfigError
 from loadtests.core.exit_status import ExitStatus, combined
 from loadtests.provision import process_env
@@ -89,6 +90,38 @@ python_gil_arm_option = click.option(
     "--python-gil", "python_gil", type=click.Choice(["0"]), envvar="LAB_PYTHON_GIL_ARM", show_envvar=True,
     help="0: add a PYTHON_GIL=0 arm beside every 3.14t arm, to measure what forcing the GIL off would give. It is "
          "reported as a risk (extensions that need the GIL then run without it), never as the headline.")
+
+
+class Duration(click.ParamType):
+    """A duration as people type it (``2m``, ``90s``, ``1h``), in seconds, at least ``minimum``."""
+
+    name = "duration"
+
+    def __init__(self, minimum: float) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        else:
+            try:
+                seconds = parse_duration(str(value))
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        if seconds < self.minimum:
+            self.fail(f"{value} is too short: a soak needs at least {self.minimum:g} s for the memory to settle "
+                      "and a trend to show (2m is the shortest that tells a leak from the allocator's warm-up)",
+                      param, ctx)
+        return seconds
+
+
+#: 30 s: the allocator's plateau takes up to a third of the soak, and the fit needs readings after it.
+MIN_SOAK_S = 30.0
+soak_option = click.option(
+    "--soak", "soak_s", metavar="DURATION", type=Duration(MIN_SOAK_S), envvar="LAB_SOAK", show_envvar=True,
+    help="Also hold a steady load on both interpreters' servers side by side for DURATION (2m, 10m, 1h) and "
+         "sample their memory (USS, PSS) and threads: memory that keeps growing per request after the allocator's "
+         "plateau is reported as growth, with its interval (docs/safety.md).")
 
 
 def service_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -17,6 +17,7 @@ from loadtests.cli.options import (
     run_options,
     service_options,
     slo_option,
+    soak_option,
     target_option,
 )
 from loadtests.cli.server_options import http_option, server_option, workers_option
@@ -83,6 +84,7 @@ def run(**options: Any) -> RunResult:
 
 @click.command()
 @run_options
+@soak_option
 @slo_option
 @target_option
 @lab_errors

@@ -17,6 +17,7 @@ from loadtests.cli.options import (
     pass_env_option,
     requirements_option,
     safety_gate,
+    soak_option,
     split_expectations,
 )
 from loadtests.core.exit_status import ExitStatus, combined
@@ -63,7 +64,8 @@ from loadtests.workflow.safety import safety as safety_workflow
               help="Seconds a test may run (in a pass) before it counts as hung: every thread's stack is dumped "
                    "and the suite goes on after it.")
 @click.option("--no-responses", "responses", is_flag=True, flag_value=False, default=True,
-              help="Run only the tests (--tests), not the response check.")
+              help="Skip the response check: run only the tests (--tests) and the soak (--soak).")
+@soak_option
 @expect_param()
 @lab_errors
 def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:
@@ -90,8 +92,8 @@ def safety(expectations: tuple[AnyExpectation, ...], **options: Any) -> None:
     result = safety_workflow(SafetyRequest(**options), progress)
     safety = result.record.safety
     assert safety is not None
-    click.echo(safety_text(safety, str(result.run_dir)), nl=False)
-    could_not_run = any(isinstance(check, CheckFailure) for check in (safety.responses, safety.tests))
+    click.echo(safety_text(safety, str(result.run_dir), result.analysis.memory), nl=False)
+    could_not_run = any(isinstance(check, CheckFailure) for check in (safety.responses, safety.tests, safety.soak))
     status = combined([safety_gate(result.analysis.summary, races), ExitStatus.LAB_ERROR if could_not_run
                        else ExitStatus.PASS])
     if status != ExitStatus.PASS:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from loadtests.measure.fault_files import FaultWatch
 from loadtests.results.records import Cell, CellConfig, Outcome, RuntimeSnapshot
 
 POLL_S = 0.2  # how often a wait looks at the server and the load generator
@@ -31,6 +32,9 @@ class WindowServer(Process, Protocol):
 
     @property
     def pid(self) -> int | None: ...  # None: an app the lab did not start (it cannot be sampled)
+
+    @property
+    def faults(self) -> FaultWatch | None: ...  # None: no fault files to read (an app the lab did not start)
 
     def fetch_runtime(self, timeout: float = 5.0) -> RuntimeSnapshot: ...
 

@@ -10,6 +10,8 @@ from loadtests.results.records import (
     Cell,
     CellConfig,
     CellFiles,
+    CrashReport,
+    HangReport,
     Latency,
     LoadWorker,
     OpenLoopStats,
@@ -78,6 +80,8 @@ class CellDraft:
     drain_settled: bool | None = None
     noisy: str | None = None
     connection_close: bool = False
+    crash: CrashReport | None = None
+    hang: HangReport | None = None
 
     @classmethod
     def begin(cls, run_dir: Path, settings: RunSettings, config: CellConfig, comparison_id: str,
@@ -98,6 +102,12 @@ class CellDraft:
             self.outcome, self.invalid_reason = outcome, reason
             for key, value in details.items():
                 setattr(self, key, value)
+
+    def fault(self, outcome: Outcome, reason: str) -> None:
+        """A crash or a hang: it explains the window better than a figure that went wrong because of it."""
+        if self.outcome == "measured":
+            self.invalid_reason = None
+        self.fail(outcome, reason)
 
     def freeze(self) -> Cell:
         answers = [r for r in (self.runtime_before, self.runtime_after) if r is not None]
@@ -126,4 +136,4 @@ class CellDraft:
             load_workers=self.load_workers, instance=self.instance, hash_seed=self.hash_seed, steal=self.steal,
             foreign_cpu_cores=self.foreign_cpu_cores, lab_cpu_cores=self.lab_cpu_cores, cpu_mhz=self.cpu_mhz,
             drain_s=self.drain_s, drain_settled=self.drain_settled, noisy=self.noisy,
-            connection_close=self.connection_close)
+            connection_close=self.connection_close, crash=self.crash, hang=self.hang)

@@ -7,8 +7,9 @@ same number of pairs, whatever that number turns out to be. A window during whic
 machine was busy elsewhere is measured again at once, within the run's allowances
 (``noise.py``). After every block the stopping rule is asked: a fixed number of pairs
 (:func:`fixed_pairs`), or the workflow's two-stage rule, which needs the paired
-statistics. A server that dies ends its comparison ("server failed"); its pool starts a
-fresh one for the next comparison that needs it.
+statistics. A server that dies ends its comparison ("server failed"), and so does one with
+a request that hung ("server hung": its stuck threads would weigh on every later window);
+its pool starts a fresh one for the next comparison that needs it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from loadtests.measure.noise import repeat_noisy
 from loadtests.measure.server_pool import ServerPool, died
 from loadtests.measure.window_measurement import WindowBench, measure_window
 from loadtests.plan.comparisons import ComparisonPlan
-from loadtests.results.records import Cell, ComparisonRun, Plan, Stopping
+from loadtests.results.records import Cell, CellConfig, ComparisonRun, Plan, Stopping
 from loadtests.results.run_writer import RunWriter
 
 
@@ -115,18 +116,18 @@ class PairedComparison:
                 self.say(f"    stop: {decision.stop} ({decision.note})")
                 break
             live = self._arms(comparison, block % self.run.plan.instances)
-            dead = self.block(comparison, live, block)
+            ended = self.block(comparison, live, block)
             note = self._ask(comparison, started).note
             self.say(f"    block {block + 1}: " + "  ".join(window_text(c) for c in self.run.cells_of(
                 comparison.comparison_id, block) if not c.superseded) + (f"  [{note}]" if note else "")
                      + f"  {format_seconds(time.monotonic() - started)}")
             block += 1
-            if dead:
-                stopping = "server failed"
-                self.say(f"    stop: {dead}")
-                self.pool.forget(died(live))
+            if ended is not None:
+                stopping, why, servers = ended
+                self.say(f"    stop: {why}")
+                self.pool.forget(servers)
                 break
-        if self.after is not None and stopping != "server failed":
+        if self.after is not None and stopping not in ("server failed", "server hung"):
             self.after(comparison, first, self.pool.bench)
         finish(self.run, comparison, stopping, started, decision, self.noisy_repeats)
 
@@ -142,15 +143,25 @@ class PairedComparison:
         return self.stop_rule(comparison, self.run.record.cells, self.run.plan,
                               time.monotonic() - started - self.starting)
 
-    def block(self, comparison: ComparisonPlan, arms: Sequence[Arm], block: int) -> str | None:
-        """Measure one block; return why the comparison cannot go on (a server died), else None."""
+    def block(self, comparison: ComparisonPlan, arms: Sequence[Arm],
+              block: int) -> tuple[Stopping, str, list[Arm]] | None:
+        """Measure one block; return why the comparison cannot go on (a server died or hung) and the servers to
+        replace, else None.
+
+        A server that died or hung sits out the rest of the block (one window says what happened; more would
+        repeat it, or measure a server with fewer threads), while the other arms' windows still run, so a fault
+        of one interpreter never hides what the other does.
+        """
         by_config = {a.config: a for a in arms}
         windows = [c for c in comparison.block(block) if c in by_config]
         mine = self.run.cells_of(comparison.comparison_id)
         repeats = {a.config.config_id: sum(1 for c in mine if c.config_id == a.config.config_id) for a in arms}
-        dead = None
+        dead: dict[CellConfig, str] = {}
+        hung: dict[CellConfig, str] = {}
         thresholds = self.run.record.settings.validity
         for slot, config in enumerate(windows):
+            if config in dead or config in hung:
+                continue
             arm = by_config[config]
             assert arm.server is not None
             in_a_row = 0
@@ -165,8 +176,15 @@ class PairedComparison:
                 self.noisy_repeats += 1
                 self.say(f"    noisy window, measured again: {cell.noisy}")
             if cell.outcome == "crashed" or arm.server.exit_code() is not None:
-                dead = f"the {config.label} server died ({cell.invalid_reason})"
-        return dead
+                dead[config] = f"the {config.label} server died ({cell.invalid_reason})"
+            elif cell.outcome == "hung":
+                hung[config] = f"the {config.label} server hung ({cell.invalid_reason})"
+        if dead:
+            return ("server failed", "; ".join([*dead.values(), *hung.values()]),
+                    [*died(arms), *(by_config[c] for c in hung)])
+        if hung:
+            return "server hung", "; ".join(hung.values()), [by_config[c] for c in hung]
+        return None
 
 
 def window_text(cell: Cell) -> str:

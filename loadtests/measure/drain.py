@@ -72,3 +72,8 @@ class LastLoad:
 
     def loaded(self, server: WindowServer) -> None:
         self.server = server
+
+    def forget(self, server: WindowServer) -> None:
+        """``server`` hung: it will never drain, and the next window does not wait for it."""
+        if self.server is server:
+            self.server = None

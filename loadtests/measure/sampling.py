@@ -9,7 +9,10 @@ any window are the CPU-time delta divided by the wall-time delta.
 Memory is read three ways: RSS (every resident page, shared ones once per process),
 PSS (a page shared by N processes counts 1/N in each: the honest sum over a tree of
 workers) and USS (pages no other process shares). PSS and USS come from
-``/proc/PID/smaps_rollup`` through psutil's ``memory_full_info``. A server tree is
+``/proc/PID/smaps_rollup`` through psutil's ``memory_full_info``. Detailed trees also
+read the anonymous resident memory (``RssAnon`` of ``/proc/PID/status``: the heap and
+the threads' stacks), which no other process can move: USS and PSS change when another
+process that maps the same libraries starts or exits. A server tree is
 also read per thread, so a report can tell the event-loop thread's work from the
 worker threads' (Python 3.14 names its threads at the OS level).
 """
@@ -44,6 +47,7 @@ class TreeSample:
     pss_bytes: int | None = None  # None when smaps_rollup could not be read
     uss_bytes: int | None = None
     thread_cpu: tuple[tuple[int, str, float], ...] = ()  # (tid, OS thread name, cumulative CPU), detailed trees only
+    anon_bytes: int | None = None  # RssAnon summed over the tree, detailed trees only
 
 
 def _thread_cpu(proc: psutil.Process) -> list[tuple[int, str, float]]:
@@ -55,6 +59,17 @@ def _thread_cpu(proc: psutil.Process) -> list[tuple[int, str, float]]:
             name = "?"
         out.append((thread.id, name, thread.user_time + thread.system_time))
     return out
+
+
+def anon_bytes(pid: int) -> int | None:
+    """``RssAnon`` of ``/proc/PID/status`` in bytes; None where the kernel does not report it."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def sample_tree(pids: list[int], detailed: bool = False) -> TreeSample | None:
@@ -75,6 +90,7 @@ def sample_tree(pids: list[int], detailed: bool = False) -> TreeSample | None:
     rss = threads = alive = 0
     pss: int | None = 0 if detailed else None
     uss: int | None = 0 if detailed else None
+    anon: int | None = 0 if detailed else None
     per_process = []
     per_thread: list[tuple[int, str, float]] = []
     for proc in seen.values():
@@ -88,6 +104,8 @@ def sample_tree(pids: list[int], detailed: bool = False) -> TreeSample | None:
                     full = proc.memory_full_info()
                     pss = None if pss is None else pss + int(full.pss)
                     uss = None if uss is None else uss + int(full.uss)
+                    own_anon = anon_bytes(proc.pid)
+                    anon = None if anon is None or own_anon is None else anon + own_anon
                     per_thread += _thread_cpu(proc)
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
@@ -101,7 +119,7 @@ def sample_tree(pids: list[int], detailed: bool = False) -> TreeSample | None:
         alive += 1
     if not alive:
         return None
-    return TreeSample(time.time(), cpu, rss, threads, alive, tuple(per_process), pss, uss, tuple(per_thread))
+    return TreeSample(time.time(), cpu, rss, threads, alive, tuple(per_process), pss, uss, tuple(per_thread), anon)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ this interpreter), and how it says that it refuses a free-threaded build with th
 on (``ServerRefused``). Nothing here knows a server by name. The app may answer from
 a child of the process the lab started (hypercorn, uvicorn with several workers):
 readiness counts the processes that answer, and sampling reads the whole tree.
+
+Every server gets a fault directory beside its log (``fault_files.py``): its processes
+write faulthandler's output and their requests in flight there, so a crash or a hang
+leaves its traceback and what was being served, whatever happens to the server's output.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from loadtests.core.paths import PROJECT_ROOT
 from loadtests.core.server_launch import Launch
 from loadtests.core.servers import DEFAULT_SERVER, ServerSpec, server_named
 from loadtests.measure import supervisor
+from loadtests.measure.fault_files import FAULTS_DIR_ENV, FaultWatch, faults_dir
 from loadtests.measure.ports import ATTEMPTS, free_port, lost_the_port
 from loadtests.measure.runtime import NOT_ANSWERING, answers_from, fetch_in_flight, fetch_runtime
 from loadtests.measure.supervised import Supervised, supervised
@@ -92,8 +97,9 @@ def command(settings: ServerSettings, port: int) -> list[str]:
     return args
 
 
-def environment(settings: ServerSettings, server_version: str | None = None) -> dict[str, str]:
-    """The server's environment: clean of any PYTHON_GIL, plus the lab's own settings.
+def environment(settings: ServerSettings, server_version: str | None = None,
+                faults: Path | None = None) -> dict[str, str]:
+    """The server's environment: clean of any PYTHON_GIL, plus the lab's own settings (and its fault directory).
 
     The built-in app is imported from the repository (PYTHONPATH); a team's app only
     from its own directory, so nothing of the lab's shadows its packages.
@@ -109,6 +115,8 @@ def environment(settings: ServerSettings, server_version: str | None = None) -> 
     }
     if server_version:
         extra["LAB_SERVER_VERSION"] = server_version
+    if faults is not None:
+        extra[FAULTS_DIR_ENV] = str(faults)
     if settings.routes_dirs:
         extra["LAB_ROUTES_DIR"] = os.pathsep.join(settings.routes_dirs)
     if settings.python_gil is not None:
@@ -126,6 +134,7 @@ class RunningServer:
     log_path: Path
     runtime: RuntimeSnapshot | None = None  # /lab/runtime at readiness
     ready_pids: set[int] = field(default_factory=set)  # the worker processes that answered before load started
+    faults: FaultWatch | None = None  # what its processes leave when they crash or hang
 
     @property
     def base_url(self) -> str:
@@ -226,6 +235,7 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
     if not Path(settings.python).exists():
         raise ConfigError(f"app interpreter {settings.python} does not exist. Run `make setup`.")
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    watch = FaultWatch(faults_dir(log_path))
     for attempt in range(1, ATTEMPTS + 1):
         port = settings.port or free_port(settings.host)
         args = command(settings, port)
@@ -233,9 +243,10 @@ def running_server(settings: ServerSettings, log_path: Path, server_version: str
             log.write(f"$ {' '.join(args)}\n".encode())
             log.flush()
             # A team's app starts in its own directory, as it would without the lab (relative paths, config files).
-            process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT, env=environment(settings, server_version),
-                                 output=log, grace=STOP_GRACE_S)
-        server = RunningServer(settings, process, port, log_path)
+            process = supervised(args, cwd=settings.app_dir or PROJECT_ROOT,
+                                 env=environment(settings, server_version, watch.directory), output=log,
+                                 grace=STOP_GRACE_S)
+        server = RunningServer(settings, process, port, log_path, faults=watch)
         try:
             server.runtime = wait_ready(server, ready_timeout)
             break
@@ -261,6 +272,7 @@ class ExternalServer:
     url: str
     runtime: RuntimeSnapshot | None = None
     pid: None = None
+    faults: None = None  # its files, if any, are on its own machine
 
     @property
     def base_url(self) -> str:

@@ -8,6 +8,11 @@ generator's CPU and memory are taken from the sampler with what the rest of the 
 did (steal, other work: ``noise.py``), and validity is judged (``validity.py``). A window
 that cannot be measured honestly still becomes a cell, marked invalid with its reason:
 nothing here raises for a failed measurement.
+
+A server that died leaves its traceback and the requests it had in flight on the cell
+(``crash``); a request still in flight long after the window's latency says it should have
+ended makes the cell ``hung``, with every thread's stack (``fault_reports.py``), and its
+server is not drained before the next window: a hung request never ends.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from loadtests.measure.arm import Aborted, Arm, wait_watching
 from loadtests.measure.arrivals import open_loop_window
 from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.drain import LastLoad
+from loadtests.measure.fault_reports import crash_report, hang_bound, hang_report, hung_requests, worker_crash
 from loadtests.measure.load_session import Arrival, LoadSession, OpenLoad, WorkerState
 from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.measure.load_workers import disturbance, window_workers, worker_label
@@ -34,7 +40,7 @@ from loadtests.measure.thread_kinds import fetch_kinds
 from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
 from loadtests.measure.windows import latency_summary, stats_between
 from loadtests.plan.comparisons import ComparisonPlan, connection_close
-from loadtests.results.records import Cell, RunSettings
+from loadtests.results.records import Cell, CrashReport, RouteInfo, RunSettings
 
 EXTERNAL_SAMPLING = "unavailable: external app"
 
@@ -69,6 +75,9 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
     if draft.external:
         draft.server_sampling = EXTERNAL_SAMPLING
     try:
+        code = server.exit_code()
+        if code is not None:  # it died since its last window (in another arm's window, or its warm-up)
+            raise Aborted("crashed", f"the server had died before the window (exit status {code})")
         workers = session.wait_for_workers()  # each window waits for every worker again
         drained = bench.last_load.before_load()
         draft.drain_s, draft.drain_settled = drained.seconds, drained.settled
@@ -94,16 +103,66 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
             draft.runtime_after = None
         kinds = fetch_kinds(server.base_url) if server.pid else {}
         collect(draft, bench, arm, start, end, workers, open_load, kinds or None)
+        check_faults(draft, bench, arm, end)
     except Aborted as exc:
-        draft.fail(exc.outcome, str(exc))
+        record_crash(draft, bench, arm)
+        draft.fail(exc.outcome, str(exc) + crash_words(draft.crash))
         session.drain()
     except ServerError as exc:
+        record_crash(draft, bench, arm)
         draft.fail("server-error", f"server failed: {last_line(exc)}", error=str(exc))
     except NOT_ANSWERING as exc:
+        record_crash(draft, bench, arm)
         draft.fail("server-error", f"server failed: /lab/runtime did not answer ({exc})")
     except LoadGeneratorError as exc:
         draft.fail("client-error", f"load generator failed: {exc}")
     return draft.freeze()
+
+
+def routes_of(bench: WindowBench, interpreter: str) -> tuple[RouteInfo, ...] | None:
+    """The team's route table as ``interpreter`` imported it (names what was in flight), or None."""
+    service = bench.settings.service
+    inspection = service.inspections.get(interpreter) if service is not None else None
+    return inspection.routes if inspection is not None else None
+
+
+def record_crash(draft: CellDraft, bench: WindowBench, arm: Arm) -> None:
+    """A server that has exited: what it left (its traceback, the requests in flight) goes on the cell."""
+    server = arm.server
+    if server is None or server.faults is None or server.exit_code() is None or draft.crash is not None:
+        return
+    draft.crash = crash_report(server.faults, server.pid, server.exit_code(), routes_of(bench, arm.config.interpreter))
+
+
+def crash_words(crash: CrashReport | None) -> str:
+    """``: Fatal Python error: Segmentation fault, with GET /crash in flight`` for a window's reason."""
+    if crash is None:
+        return ""
+    endpoints = sorted({r.endpoint for r in crash.in_flight})
+    return f": {crash.fatal}" + (f", with {', '.join(endpoints)} in flight" if endpoints else "")
+
+
+def check_faults(draft: CellDraft, bench: WindowBench, arm: Arm, end: float) -> None:
+    """After the load stopped: a worker that died while its server went on, or requests that hung."""
+    server = arm.server
+    if server is None or server.faults is None:
+        return
+    routes = routes_of(bench, arm.config.interpreter)
+    crash = worker_crash(server.faults, routes)
+    if crash is not None:
+        draft.crash = crash
+        draft.fault("crashed", f"a worker process (pid {crash.pid}) crashed and its server started another"
+                   + crash_words(crash))
+        return
+    bound = hang_bound(draft.latency_ms)
+    hung = hung_requests(server.faults, end, bound[0])
+    if hung:
+        bench.last_load.forget(server)  # a hung request never ends: waiting for it would only delay the next window
+        draft.hang = hang_report(server.faults, server.pid, hung, bound, routes)
+        endpoints = sorted({r.endpoint for r in draft.hang.in_flight})
+        oldest = max(r.seconds for r in draft.hang.in_flight)
+        draft.fault("hung", f"{len(hung)} request(s) hung: {', '.join(endpoints)} in flight for up to {oldest:.1f} s, "
+                   f"over the bound of {bound[0]:g} s ({bound[1]}); every thread's stack is on the cell")
 
 
 def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: float,

@@ -2,8 +2,11 @@
 
 A card answers "should this scenario move to 3.14t?" with what the run measured:
 
-- the verdict in words: 3.14t against 3.14 on each server, and against 3.14 with N
-  worker processes (the usual way to use several cores with the GIL);
+- the decision first: move, stay or not yet, with every piece of evidence it weighed
+  (speed against 3.14 in one process and against 3.14 × N processes, memory, the GIL,
+  races, crashes, hangs, growth) and what would change it (``decision_text.py``); a
+  scenario without a decision (a capacity run) opens with the verdict in words: 3.14t
+  against 3.14 on each server, and against 3.14 with N worker processes;
 - a forest plot of those ratios (``forest.py``);
 - capacity at the p95 SLO (``summary.json``'s ``capacity`` entries of the analysis);
 - the peak memory (PSS) of each server compared;
@@ -23,8 +26,11 @@ from matplotlib.figure import Figure
 
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import KIND_PROCESSES, Comparison, ConfigSummary
+from loadtests.report.charts import soak_chart
+from loadtests.report.decision_text import decision_blocks, tone
 from loadtests.report.diagnosis_evidence import evidence_text
 from loadtests.report.document import Bullets, Card, CardBlock, Chart, Paragraph, Section, slug
+from loadtests.report.faults_text import fault_blocks, soak_blocks
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
 from loadtests.report.safety_text import race_lines, safe_to_move, safety_tables
 from loadtests.report.verdict import fmt_pct, refusal_words, speed_words
@@ -72,12 +78,7 @@ LEADS = {
 
 
 def _kind(c: Comparison) -> str:
-    s = c.speedup
-    if s.significant is None:
-        return "unknown"
-    if not s.significant:
-        return "not-significant"
-    return "faster" if s.ratio > 1 else "slower"
+    return slug(c.speedup.direction)
 
 
 def _gil_verdict(a: Analysis, scenario: str) -> Paragraph | None:
@@ -240,7 +241,7 @@ def diagnosis_blocks(lines: Sequence[str] | None) -> list[CardBlock]:
 
 def safety_blocks(a: Analysis, scenario: str) -> list[CardBlock]:
     """The "safe to move?" line, and each race with what to change (a team's scenarios, or a run that checked)."""
-    line = safe_to_move(a.run.safety, team_service=scenario in a.run.settings.team_scenarios)
+    line = safe_to_move(a.run.safety, team_service=scenario in a.run.settings.team_scenarios, growths=a.memory)
     if line is None:
         return []
     question, _, answer = line.partition("? ")
@@ -253,13 +254,20 @@ def safety_blocks(a: Analysis, scenario: str) -> list[CardBlock]:
 
 def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, diagnosis: Sequence[str]) -> Card:
     sc = scenario_comparisons(a, scenario)
-    verdict, tone = verdict_block(a, sc)
+    decision = a.decision(scenario)
+    if decision is not None:
+        gil = _gil_verdict(a, scenario)
+        opening: list[CardBlock] = [*decision_blocks(decision), *([gil] if gil is not None else [])]
+        colour = tone(decision)
+    else:
+        verdict, colour = verdict_block(a, sc)
+        opening = [verdict]
     forest = forest_block(a, sc, chart)
-    blocks: list[CardBlock] = [verdict, *safety_blocks(a, scenario), *([forest] if forest else []),
+    blocks: list[CardBlock] = [*opening, *safety_blocks(a, scenario), *([forest] if forest else []),
                                *capacity_blocks(a.summary.capacity, scenario, a.slo_ms, a.summary.capacity_ratios),
                                *memory_blocks(sc),
                                *diagnosis_blocks(diagnosis)]
-    return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), tone)
+    return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), colour)
 
 
 def card_diagnosis(a: Analysis, scenario: str) -> list[str]:
@@ -272,10 +280,13 @@ def card_diagnosis(a: Analysis, scenario: str) -> list[str]:
 def summary_section(a: Analysis, chart: ChartMaker) -> Section:
     """The unnumbered section the report opens with: an introduction and one card per scenario."""
     cores = a.run.usable_cores
-    intro = Paragraph(f"One card per scenario: the verdict, the throughput ratios with their 95% intervals "
-                      f"against what {cores} usable core(s) allow, capacity at the p95 SLO, memory, and why it "
-                      f"scales or not. Measured on {cores} usable core(s) of {a.run.machine.cpu_model}; the "
-                      f"numbered sections below hold every figure and how it was measured.")
+    intro = Paragraph(f"One card per scenario: the decision (move, stay or not yet) with the evidence it weighed "
+                      f"and what would change it, the throughput ratios with their 95% intervals against what "
+                      f"{cores} usable core(s) allow, capacity at the p95 SLO, memory, and why it scales or not. "
+                      f"Measured on {cores} usable core(s) of {a.run.machine.cpu_model}; the numbered sections "
+                      f"below hold every figure and how it was measured.")
     cards = tuple(scenario_card(a, s, chart, card_diagnosis(a, s)) for s in a.scenarios)
-    safety = safety_tables(a.run.safety, with_answer=not cards) if a.run.safety is not None else []
-    return Section("summary", "The decision, per scenario", (intro, *cards, *safety))
+    safety = safety_tables(a.run.safety, with_answer=not cards, growths=a.memory) if a.run.safety is not None else []
+    soak = soak_blocks(a, chart(soak_chart(a.memory), "soak-memory",
+                                "Memory of each interpreter's server under the soak's steady load, side by side"))
+    return Section("summary", "The decision, per scenario", (intro, *cards, *fault_blocks(a), *soak, *safety))

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from loadtests.analysis.figures.capacity import CapacityCurve, Projection  # noqa: E402
 from loadtests.analysis.figures.configs import ConfigSummary, Sweep  # noqa: E402
+from loadtests.analysis.figures.memory import MemoryGrowth  # noqa: E402
 from loadtests.analysis.figures.microbench import MicrobenchRow  # noqa: E402
 from loadtests.analysis.figures.stats import MeanCI  # noqa: E402
 
@@ -299,3 +300,27 @@ def save_png(fig: Figure, path: Path, dpi: int = 100) -> Path:
 
 def close(fig: Figure) -> None:
     plt.close(fig)
+
+
+def soak_chart(growths: Sequence[MemoryGrowth]) -> Figure | None:
+    """Memory over the soak, both interpreters on one axis: the readings, where the plateau starts, the fitted line."""
+    shown = [g for g in growths if g.readings]
+    if not shown:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.4))
+    for g in shown:
+        tint = COLOURS.get(g.interpreter, "#937860")
+        ax.plot([t for t, _ in g.readings], [mb for _, mb in g.readings], color=tint, linewidth=1.2,
+                label=f"{g.interpreter} ({g.measure})")
+        if g.plateau_s is not None:
+            ax.axvline(g.plateau_s, color=tint, linestyle=":", linewidth=1)
+        if g.fitted:
+            ax.plot([t for t, _ in g.fitted], [mb for _, mb in g.fitted], color="#222222", linestyle="--",
+                    linewidth=1)
+    ax.set_xlabel("time into the soak (s)")
+    ax.set_ylabel(f"{shown[0].measure} of the server (MB)")
+    ax.set_title("Memory under the soak's steady load: dotted, where each plateau starts; dashed, the fitted growth",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -38,7 +38,15 @@ class Chart:
     png: str  # path relative to the run directory, e.g. "charts/throughput.png"
 
 
-CardBlock = Paragraph | Bullets | Table | Chart
+@dataclass(frozen=True)
+class Code:
+    """Text shown as it is, in a fixed-width block: a traceback, every thread's stack."""
+
+    text: str
+    caption: str = ""
+
+
+CardBlock = Paragraph | Bullets | Table | Chart | Code
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Card:
     id: str
     title: str
     blocks: tuple[CardBlock, ...]
-    tone: str = ""  # the verdict's kind, for a colour: faster, slower, not-significant, mixed, not-compared
+    tone: str = ""  # the decision, for a colour: move, stay, not-yet (faster, slower, ... without a decision)
 
 
 Block = CardBlock | Card

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from loadtests.report.document import Bullets, Card, Chart, Paragraph, ReportDoc, Section, Table, slug
+from loadtests.report.document import Bullets, Card, Chart, Code, Paragraph, ReportDoc, Section, Table, slug
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 1100px;
@@ -34,8 +34,12 @@ article.card { min-width: 0; border: 1px solid #d0d7de; border-top: 5px solid #8
                padding: .6rem .9rem .4rem; overflow-wrap: anywhere; }
 article.card h3 { margin: 0 0 .3rem; font-size: 1.2rem; }
 article.card p, article.card ul { margin: .4rem 0; } article.card ul { padding-left: 1.2rem; }
-article.card.faster { border-top-color: #1a7f37; } article.card.slower { border-top-color: #cf222e; }
-article.card.not-significant, article.card.mixed, article.card.unknown { border-top-color: #9a6700; }
+article.card.faster, article.card.move { border-top-color: #1a7f37; }
+article.card.slower, article.card.stay { border-top-color: #cf222e; }
+article.card.not-significant, article.card.mixed, article.card.unknown, article.card.not-yet { border-top-color: #9a6700; }
+figure.code { margin: .6rem 0 1rem; } figure.code figcaption { color: #555; font-size: 13px; }
+figure.code pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 4px; padding: .5rem .7rem;
+                  overflow-x: auto; max-width: 100%; font-size: 12px; line-height: 1.35; margin: .2rem 0; }
 article.card code { white-space: nowrap; }  /* a command stays whole: "gil-lab capacity", not "gil-" */
 article.card figure.chart { margin: .5rem 0; }
 article.card svg.forest { display: block; width: 100%; max-width: 30rem; height: auto; }
@@ -78,6 +82,9 @@ def _block(b: object) -> str:
     if isinstance(b, Chart):
         return (f"<figure class=\"chart\" id=\"{html.escape(b.id)}\">{b.svg}"
                 f"<figcaption>{inline(b.caption)}</figcaption></figure>")
+    if isinstance(b, Code):
+        caption = f"<figcaption>{inline(b.caption)}</figcaption>" if b.caption else ""
+        return f"<figure class=\"code\">{caption}<pre><code>{html.escape(b.text, quote=False)}</code></pre></figure>"
     if isinstance(b, Card):
         tone = f" {html.escape(b.tone)}" if b.tone else ""
         body = "\n".join(_block(x) for x in b.blocks)

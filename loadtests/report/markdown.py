@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from loadtests.core.untrusted import printable
-from loadtests.report.document import Bullets, Card, Chart, Paragraph, ReportDoc, Section, Table
+from loadtests.report.document import Bullets, Card, Chart, Code, Paragraph, ReportDoc, Section, Table
 
 # The report's text uses two marks of its own, `code` and **bold**; everything else is literal.
 _CODE_SPAN = re.compile(r"(`[^`\n]*`)")
@@ -46,6 +46,10 @@ def _block(b: object) -> list[str]:
         out = [_table(b)]
     elif isinstance(b, Chart):
         out = [f"![{_cell(b.caption)}]({b.png})"]
+    elif isinstance(b, Code):
+        fence = "````" if "```" in b.text else "```"
+        text = printable(b.text, keep="\n", limit=None).rstrip("\n")
+        out = [*([f"*{_text(b.caption)}*", ""] if b.caption else []), f"{fence}text", text, fence]
     elif isinstance(b, Card):
         out = [f"### {_text(b.title)}", ""] + [line for x in b.blocks for line in _block(x)][:-1]
     else:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from loadtests.analysis.figures.memory import MemoryGrowth
 from loadtests.core.text import text_table
 from loadtests.report.document import Bullets, Paragraph, Table
+from loadtests.report.faults_text import growth_sentence
 from loadtests.results.records.safety import (
     CheckFailure,
     EndpointCheck,
@@ -19,6 +21,7 @@ from loadtests.results.records.safety import (
     SuiteCheck,
     SuiteTest,
 )
+from loadtests.results.records.soak import SoakCheck
 
 DOCS = "docs/safety.md"
 ENDPOINT_WORDS = {
@@ -74,8 +77,12 @@ def race_lines(safety: SafetyRecord) -> list[str]:
     return lines
 
 
-def safe_to_move(safety: SafetyRecord | None, team_service: bool = True) -> str | None:
-    """The one-sentence answer; None for the lab's own app when nothing was checked."""
+def safe_to_move(safety: SafetyRecord | None, team_service: bool = True,
+                 growths: Sequence[MemoryGrowth] = ()) -> str | None:
+    """The one-sentence answer; None for the lab's own app when nothing was checked.
+
+    ``growths`` is the analysis' fit of the soak, when one ran: memory that grows makes the answer no.
+    """
     if safety is None:
         return None if not team_service else (
             "Safe to move? Not checked in this run: `gil-lab safety` checks your answers under parallel load and "
@@ -91,15 +98,24 @@ def safe_to_move(safety: SafetyRecord | None, team_service: bool = True) -> str 
     if isinstance(safety.tests, SuiteCheck):
         t = safety.tests
         checked.append(f"{len(t.tests)} tests ran plainly and in {t.threads} threads × {t.iterations} iterations")
+    if isinstance(safety.soak, SoakCheck):
+        checked.append(f"memory under a {safety.soak.duration_s:g}s soak: "
+                       + ("; ".join(growth_sentence(g) for g in growths) or "not fitted"))
     failed = [f"the {name} could not run ({failure.error.splitlines()[0][:120]})"
-              for name, failure in (("response check", safety.responses), ("tests check", safety.tests))
+              for name, failure in (("response check", safety.responses), ("tests check", safety.tests),
+                                    ("soak", safety.soak))
               if isinstance(failure, CheckFailure)]
+    growing = [g.interpreter for g in growths if g.grows]
+    if growing and not races:
+        return (f"Safe to move? No: memory grows on {' and '.join(growing)}: {'; '.join(checked)}."
+                + (" " + "; ".join(failed) + "." if failed else ""))
     if races:
         head = f"Safe to move? No: {len(races)} race{'s' if len(races) > 1 else ''} found"
         return f"{head}: {'; '.join(checked)}." + (" " + "; ".join(failed) + "." if failed else "")
     if not checked:
         return "Safe to move? Unknown: " + "; ".join(failed) + "."
-    return ("Safe to move? No race found: " + "; ".join(checked) + "."
+    found = "No race found" if safety.responses is not None or safety.tests is not None else "Nothing found"
+    return (f"Safe to move? {found}: " + "; ".join(checked) + "."
             + (" But " + "; ".join(failed) + "." if failed else "")
             + f" A race that needs more threads or more time than this run gave can still hide ({DOCS}).")
 
@@ -172,9 +188,26 @@ def suite_lines(s: SuiteCheck) -> list[str]:
     return lines
 
 
-def safety_text(safety: SafetyRecord, run_dir: str) -> str:
+def soak_lines(soak: SoakCheck, growths: Sequence[MemoryGrowth]) -> list[str]:
+    lines = [f"Soak: {soak.duration_s:g}s of {soak.source} on {soak.server} ({soak.users} users each, "
+             f"{soak.threads} threads), both interpreters side by side"]
+    lines += [f"  {growth_sentence(g)}" for g in growths]
+    for s in soak.series:
+        if s.error:
+            lines.append(f"  {s.interpreter}: not soaked: {s.error}")
+        if s.crash is not None:
+            lines += [f"  {s.interpreter} crashed after {s.seconds:.0f}s: {s.crash.fatal}",
+                      *(f"    {line}" for line in s.crash.traceback.splitlines()[:40])]
+        if s.hang is not None:
+            lines += [f"  {s.interpreter}: requests hung over {s.hang.bound_s:g} s; every thread's stack:",
+                      *(f"    {line}" for stack in s.hang.stacks for line in stack.splitlines()[:20])]
+    lines += [f"  note: {n}" for n in soak.notes]
+    return lines
+
+
+def safety_text(safety: SafetyRecord, run_dir: str, growths: Sequence[MemoryGrowth] = ()) -> str:
     """What ``gil-lab safety`` prints: the answer, each race with what to change, then every figure."""
-    lines = [safe_to_move(safety) or ""]
+    lines = [safe_to_move(safety, growths=growths) or ""]
     lines += [f"  - {line}" for line in race_lines(safety)]
     if isinstance(safety.responses, ResponsesCheck):
         lines += ["", *responses_lines(safety.responses)]
@@ -184,15 +217,20 @@ def safety_text(safety: SafetyRecord, run_dir: str) -> str:
         lines += ["", *suite_lines(safety.tests)]
     elif isinstance(safety.tests, CheckFailure):
         lines += ["", f"Tests: could not run: {safety.tests.error}"]
+    if isinstance(safety.soak, SoakCheck):
+        lines += ["", *soak_lines(safety.soak, growths)]
+    elif isinstance(safety.soak, CheckFailure):
+        lines += ["", f"Soak: could not run: {safety.soak.error}"]
     lines += ["", f"results: {run_dir}/run.json and summary.json ({DOCS} explains each figure)"]
     return "\n".join(lines) + "\n"
 
 
-def safety_tables(safety: SafetyRecord, with_answer: bool = True) -> list[Paragraph | Bullets | Table]:
+def safety_tables(safety: SafetyRecord, with_answer: bool = True,
+                  growths: Sequence[MemoryGrowth] = ()) -> list[Paragraph | Bullets | Table]:
     """The safety checks in the report: the answer and each race (unless a card shows them), every endpoint and test."""
     blocks: list[Paragraph | Bullets | Table] = []
     if with_answer:
-        question, _, answer = (safe_to_move(safety) or "").partition("? ")
+        question, _, answer = (safe_to_move(safety, growths=growths) or "").partition("? ")
         blocks.append(Paragraph(f"**{question}?** {answer}"))
         races = race_lines(safety)
         if races:

@@ -7,7 +7,8 @@ nothing); for a team's own service (``--app``, ``--requirements``, ``--locustfil
 Locust file, still before any window; then the plan's once-per-run steps (prepare, GIL
 audit, threads microbenchmark), then every cell, then who turned the GIL on in any
 window, then the analysis of the record in memory: summary.json, the history and the
-``--expect`` verdicts come from it, and nothing is read back. ``--resume`` continues a
+``--expect`` verdicts come from it, and nothing is read back. ``compare --soak`` adds the
+soak after the windows (and after the response check on a team's app). ``--resume`` continues a
 run directory: steps already recorded are not repeated, finished cells are kept.
 """
 
@@ -52,7 +53,7 @@ from loadtests.workflow.bytecode_step import bytecode_states, restore_bytecode
 from loadtests.workflow.distributed import master_for_request, master_for_resume
 from loadtests.workflow.finish import conclude
 from loadtests.workflow.probing import launcher_for, probe_scenarios
-from loadtests.workflow.safety import check_for_compare
+from loadtests.workflow.safety import check_for_compare, soak_for_compare
 from loadtests.workflow.service import (
     ServiceRequest,
     check_environments,
@@ -121,6 +122,7 @@ class RunRequest:
     instances: int | None = None  # server instances per arm (default: the preset's)
     safety: bool = True  # a team's app with its Locust file: the response check after the windows
     safety_budget: float | None = None  # its time budget, seconds (None: the lab's default)
+    soak_s: float | None = None  # compare --soak: both interpreters under a steady load for this long, after the windows
 
     @property
     def service(self) -> ServiceRequest:
@@ -267,6 +269,9 @@ def run(request: RunRequest, progress: Progress, slo_ms: float | None = None,
             users = max((c.users for c in runner.plan.configs), default=1)
             runner.run.record_step(safety=check_for_compare(run_dir, inputs, prepared, users, request.safety_budget,
                                                             progress))
+        if request.soak_s is not None and not request.resume_dir:
+            runner.run.record_step(safety=soak_for_compare(run_dir, runner.plan, inputs, prepared, request.soak_s,
+                                                           runner.run.record.safety, progress))
     analysis = conclude(run_dir, runner.run.record, slo_ms or request.slo_ms or DEFAULT_SLO_MS, target_rps,
                         warn=progress)
     verdicts = evaluate(request.expectations, analysis.summary) if request.expectations else None

@@ -4,8 +4,9 @@ Order of work: every flag checked first (the app, its directory, requirements an
 Locust file as ``run`` checks them; the tests path; the team's safety file), then the
 app's environments and its inspection (``service.py``), a run directory of its own
 (``--out`` is the parent), then the response check, then the tests (their own
-environments first). Each check that fails is recorded as such and the other still
-runs; run.json is rewritten after each, and summary.json at the end.
+environments first), then the soak (``--soak``). Each check that fails is recorded as
+such and the others still run; run.json is rewritten after each, and summary.json at
+the end. ``compare --soak`` runs the same soak after its windows (:func:`soak_for_compare`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from loadtests.core.flavour import FLAVOURS
 from loadtests.core.paths import results_dir
 from loadtests.measure.run_record import RunOptions, interpreter_infos, new_record
 from loadtests.plan.presets import load_preset
-from loadtests.plan.scenarios import scenario_file
+from loadtests.plan.scenarios import scenario_env, scenario_file
 from loadtests.provision import envs
 from loadtests.provision.interpreters import Interpreter
 from loadtests.provision.provisioning import load_interpreters
 from loadtests.provision.test_envs import BaseLock, SuiteEnv, sync_test_env
 from loadtests.results.records import Plan, RunRecord, ServiceSettings
 from loadtests.results.records.safety import CheckFailure, ResponsesCheck, SafetyRecord, SuiteCheck
+from loadtests.results.records.soak import SoakCheck
 from loadtests.results.store import new_run_dir, save_run
 from loadtests.safety.responses import (
     DEFAULT_CONCURRENCY,
@@ -39,10 +41,12 @@ from loadtests.safety.responses import (
     ServedApp,
     check_responses,
 )
+from loadtests.safety.soak import SoakSettings, soak
 from loadtests.safety.suite import DEFAULT_ITERATIONS, DEFAULT_THREADS, DEFAULT_TIMEOUT_S, SuiteSettings, check_suite
 from loadtests.safety.team_config import read_marks
 from loadtests.workflow.finish import conclude
 from loadtests.workflow.service import (
+    BUILTIN_APP,
     CheckedInputs,
     PreparedService,
     ServiceRequest,
@@ -81,6 +85,7 @@ class SafetyRequest:
     test_timeout: float = DEFAULT_TIMEOUT_S
     responses: bool = True
     budget_s: float | None = None
+    soak_s: float | None = None  # --soak: the soak's duration, seconds
 
     @property
     def service(self) -> ServiceRequest:
@@ -178,15 +183,19 @@ def safety(request: SafetyRequest, progress: Progress) -> SafetyResult:
         load_files(inputs, request.preset, request.scenarios)  # a missing Locust file is told before anything starts
         read_marks(Path(request.safety_config) if request.safety_config else None,
                    None if inputs.builtin else inputs.app_dir)
-    elif tests is None:
-        raise ConfigError("--no-responses leaves nothing to check: give --tests PATH too")
+    elif tests is None and request.soak_s is None:
+        raise ConfigError("--no-responses leaves nothing to check: give --tests PATH or --soak DURATION too")
+    if request.soak_s is not None:
+        load_files(inputs, request.preset, request.scenarios)  # the soak's load comes from the same files
     interpreters = load_interpreters()
     check_environments(interpreters)
     prepared = prepare(inputs, interpreters, (), False, progress, with_preflight=False)
     out_parent = Path(request.out_parent) if request.out_parent else results_dir()
     run_dir = new_run_dir(out_parent, PRESET)
-    description = (f"gil-lab safety: {inputs.app}'s answers under parallel load"
-                   + (f" and its tests ({request.tests}) in threads" if tests else ""))
+    checks = ([f"{inputs.app}'s answers under parallel load"] if request.responses else []) + (
+        [f"its tests ({request.tests}) in threads"] if tests else []) + (
+        [f"its memory under a {request.soak_s:g}s soak"] if request.soak_s else [])
+    description = "gil-lab safety: " + ", ".join(checks)
     record = new_record(RunOptions(safety_plan(description), out_parent, service=None if inputs.builtin else
                                    prepared.settings, own_envs=prepared.own_envs), run_dir.name,
                         interpreter_infos(interpreters, prepared.own_envs))
@@ -206,6 +215,14 @@ def safety(request: SafetyRequest, progress: Progress) -> SafetyResult:
         suite = _step(lambda: _suite(prepared, interpreters, tests, inputs.app_dir, test_requirements, run_dir,
                                      request, progress), "tests check", progress)
         safety_record = replace(safety_record, tests=suite)
+    if request.soak_s is not None:
+        record = replace(record, safety=safety_record)
+        save_run(run_dir, record)
+        files, source = load_files(inputs, request.preset, request.scenarios)
+        soaked = _step(lambda: soak_check(served_app(inputs, prepared, request.threads), files, source,
+                                          run_dir / "soak", request.soak_s or 0.0, request.users, progress),
+                       "soak", progress)
+        safety_record = replace(safety_record, soak=soaked)
     record = replace(record, safety=safety_record, finished_at=utc_now(), complete=True)
     save_run(run_dir, record)
     analysis = conclude(run_dir, record)
@@ -220,6 +237,38 @@ def _suite(prepared: PreparedService, interpreters: Mapping[str, Interpreter], t
     settings = SuiteSettings(tests, app_dir, run_dir / "tests", threads=request.test_threads,
                              iterations=request.iterations, timeout_s=request.test_timeout)
     return check_suite(environments, settings, progress)
+
+
+def soak_check(app: ServedApp, files: tuple[Path, ...], source: str, log_dir: Path, duration_s: float, users: int,
+               progress: Progress) -> SoakCheck:
+    """Both interpreters' servers under ``files``' load, side by side, for ``duration_s`` (``safety/soak.py``)."""
+    return soak(app, SoakSettings(files, source, log_dir, duration_s, users), progress)
+
+
+def builtin_app(threads: int, routes_dirs: tuple[str, ...] = ()) -> ServedApp:
+    """The lab's own app on each interpreter's environment (those that exist)."""
+    pythons = {f.label: envs.app_python(f.env_name) for f in FLAVOURS if envs.app_python(f.env_name).exists()}
+    return ServedApp(app=BUILTIN_APP, app_dir=None, pythons=pythons, routes_dirs=routes_dirs, threads=threads)
+
+
+def soak_for_compare(run_dir: Path, plan: Plan, inputs: CheckedInputs | None, prepared: PreparedService | None,
+                     duration_s: float, existing: SafetyRecord | None, progress: Progress) -> SafetyRecord:
+    """``compare --soak``: the soak after the windows, on the app the run measured, with its load and users."""
+    users = max((c.users for c in plan.configs), default=DEFAULT_CONCURRENCY)
+    threads = max((c.threads for c in plan.configs), default=8)
+    files: tuple[Path, ...]
+    if inputs is not None and prepared is not None and inputs.locustfile is not None:
+        app, files, source = (served_app(inputs, prepared, threads), (inputs.locustfile.path,),
+                              str(inputs.locustfile.path))
+    else:
+        routes = tuple(sorted({d for c in plan.configs for d in c.routes_dirs}))
+        names = sorted({c.scenario for c in plan.configs if not scenario_env(c.scenario, routes)})
+        app = served_app(inputs, prepared, threads) if inputs is not None and prepared is not None else \
+            builtin_app(threads, routes)
+        files, source = tuple(scenario_file(n, routes) for n in names), "the lab's scenarios " + ", ".join(names)
+    soaked = _step(lambda: soak_check(app, files, source, run_dir / "soak", duration_s, users, progress), "soak",
+                   progress)
+    return replace(existing or SafetyRecord(app=app.app, responses=None), soak=soaked)
 
 
 def check_for_compare(run_dir: Path, inputs: CheckedInputs, prepared: PreparedService, users: int,

@@ -15,7 +15,7 @@ import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from gil_lab_layer import gilwatch
+from gil_lab_layer import faults, gilwatch
 from gil_lab_layer.errors import AppImportError, LayerSettingsError, NotAnAsgiApp, ReservedPathError
 from gil_lab_layer.factory import build, checked
 from gil_lab_layer.settings import AppTarget, LayerSettings, thread_limit
@@ -408,3 +408,45 @@ def test_the_layer_records_gil_warnings_raised_by_the_app_import(tmp_path: Path)
     result = serve({"LAB_APP": "app.main:app", "LAB_APP_DIR": str(tmp_path)}, code)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["runtime"]["gil_enabled_by"] == ["team_ext"]
+
+
+def test_every_http_request_holds_a_slot_of_the_in_flight_table_while_the_app_runs(tmp_path: Path) -> None:
+    """The table is what the lab reads after a crash or during a hang: a request is in it from call to return."""
+    table = faults.InFlightTable(tmp_path)
+
+    def busy() -> list[str]:
+        data = table.path.read_bytes()
+        slots = [data[i:i + faults.SLOT_BYTES] for i in range(faults.SLOT_BYTES, len(data), faults.SLOT_BYTES)]
+        return [s[21:].decode().strip() for s in slots if s.startswith(faults.BUSY)]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.send", "text": json.dumps(busy())})
+            await send({"type": "websocket.close"})
+            return
+        body = json.dumps(busy()).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    layer = LabLayer(app, ThreadLimit(2), "team.main:app", str(tmp_path), table)
+    with TestClient(layer) as client:
+        assert client.get("/books/12?x=1").json() == ["GET /books/12"]  # the path, never the query
+        assert client.post("/orders").json() == ["POST /orders"]
+        with client.websocket_connect("/ws") as websocket:
+            assert json.loads(websocket.receive_text()) == []  # a long connection is not a hang
+        assert client.get("/lab/runtime").status_code == 200
+    assert busy() == []
+
+
+def test_the_fault_files_start_only_when_the_lab_names_their_directory(tmp_path: Path) -> None:
+    script = ("import json, os; from gil_lab_layer import faults; f = faults.install(); "
+              "print(json.dumps(None if f is None else sorted(os.listdir(f.directory))))")
+    assert json.loads(run_python(script).stdout) is None
+    listed = json.loads(run_python(script, env={faults.FAULTS_DIR_ENV: str(tmp_path / "f")}).stdout)
+    assert len(listed) == 2 and {Path(n).suffix for n in listed} == {".faults", ".inflight"}

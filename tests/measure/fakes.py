@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loadtests.core.errors import LoadGeneratorError
+from loadtests.measure.fault_files import FaultWatch
 from loadtests.measure.load_session import Drained, OpenLoad, WorkerState
 from loadtests.measure.sampling import HostSample, TreeSample
 from loadtests.measure.server_pool import ServerPool, Started
@@ -57,6 +58,7 @@ class FakeServer:
     base_url: str = "http://127.0.0.1:1"
     exited: int | None = None
     runtime_answers: bool = True
+    faults: FaultWatch | None = None
 
     def exit_code(self) -> int | None:
         return self.exited

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from app.layer import faults as layer_faults
 from loadtests.core.errors import ServerRefused
 from loadtests.measure.comparison_loop import Decision, PairedComparison, complete_blocks, fixed_pairs, window_text
+from loadtests.measure.fault_files import FaultWatch, faults_dir
 from loadtests.plan.comparisons import ComparisonPlan, comparisons
 from loadtests.results.records import Cell, Plan
 from loadtests.results.run_writer import RunWriter
@@ -114,3 +117,28 @@ def test_a_block_line_shows_each_window() -> None:
     assert window_text(replace(cell, valid=False)) == "3.14 INVALID"
     processes = replace(cell, config=replace(cell.config, parallelism="processes", workers=2))
     assert window_text(processes) == "3.14×2 41.2"
+
+
+def test_a_hung_server_ends_its_comparison_after_the_other_arms_windows_of_the_block(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = fresh_run(tmp_path, **QUICK)
+    starts = FakeStarts()
+    (comparison,) = comparisons(run.plan.configs)
+    pool = fake_pool(run, starts, quick_session())
+    pool.arms(comparison)
+    stuck = next(s for s in starts.servers if not s.runtime.free_threaded)  # 3.14: two requests wait for ever
+    stuck.faults = FaultWatch(faults_dir(tmp_path / "servers" / "server.log"))
+    started = time.time_ns() - 30 * 10**9
+    monkeypatch.setattr(layer_faults.time, "time_ns", lambda: started)
+    table = layer_faults.InFlightTable(stuck.faults.directory)
+    table.enter("GET", "/deadlock")
+    table.enter("GET", "/deadlock")
+    monkeypatch.undo()
+    PairedComparison(run, pool, fixed_pairs, [].append).measure(comparison, 1)
+    (finished,) = run.record.comparisons
+    assert finished.stopping == "server hung" and finished.blocks == 1
+    by_interpreter = {i: [c for c in run.record.cells if c.config.interpreter == i] for i in ("3.14", "3.14t")}
+    (hung,) = by_interpreter["3.14"]  # one window says it
+    assert hung.outcome == "hung" and hung.hang is not None and len(hung.hang.in_flight) == 2
+    assert [c.valid for c in by_interpreter["3.14t"]] == [True]  # the other arm's window of the block still ran
+    assert len(pool.servers) == 1  # the hung one is replaced for the next comparison

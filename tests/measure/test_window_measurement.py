@@ -7,12 +7,15 @@ real ones; the end-to-end tests measure real windows.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from app.layer import faults as layer_faults
 from loadtests.measure.arm import Arm
+from loadtests.measure.fault_files import FaultWatch, faults_dir
 from loadtests.measure.window_measurement import EXTERNAL_SAMPLING, WindowBench, measure_window
 from loadtests.plan.comparisons import ComparisonPlan, comparisons
 from loadtests.results.records import Cell
@@ -108,3 +111,49 @@ def test_an_app_the_lab_did_not_start_is_not_sampled_and_says_so(tmp_path: Path)
     cell = window(bench, comparison, "3.14", FakeServer(recorded_runtime("3.14"), pid=None), log=False)
     assert cell.server_sampling == EXTERNAL_SAMPLING and cell.server_cpu_cores is None
     assert cell.server_pid is None and cell.files.server_log is None and cell.valid
+
+
+def faulty_server(tmp_path: Path, interpreter: str) -> tuple[FakeServer, layer_faults.InFlightTable]:
+    """A fake server whose fault files are the layer's own, written in this process."""
+    watch = FaultWatch(faults_dir(tmp_path / "server.log"))
+    return FakeServer(recorded_runtime(interpreter), faults=watch), layer_faults.InFlightTable(watch.directory)
+
+
+def test_a_crashed_window_carries_the_traceback_and_the_requests_in_flight(tmp_path: Path) -> None:
+    _, comparison, bench, session = setting(tmp_path)
+    server, table = faulty_server(tmp_path, "3.14t")
+    table.enter("GET", "/crash")
+    (server.faults.directory / f"{table.pid}.faults").write_text(  # type: ignore[union-attr]
+        "Fatal Python error: Segmentation fault\n\nCurrent thread 0x1 (most recent call first):\n  File \"m.py\"\n")
+    session.kill_server_on_start = server
+    cell = window(bench, comparison, "3.14t", server)
+    assert cell.outcome == "crashed" and cell.crash is not None
+    assert cell.invalid_reason == ("server crashed during the window (exit status -9): Fatal Python error: "
+                                   "Segmentation fault, with GET /crash in flight")
+    assert cell.crash.fatal == "Fatal Python error: Segmentation fault" and "m.py" in cell.crash.traceback
+    assert [r.endpoint for r in cell.crash.in_flight] == ["GET /crash"] and cell.crash.exit_status == -9
+
+
+def test_a_crash_without_a_traceback_says_what_is_known(tmp_path: Path) -> None:
+    _, comparison, bench, session = setting(tmp_path)
+    server, _ = faulty_server(tmp_path, "3.14")
+    session.kill_server_on_start = server
+    cell = window(bench, comparison, "3.14", server)
+    assert cell.crash is not None and cell.crash.traceback == "" and "SIGKILL" in cell.crash.fatal
+
+
+def test_a_request_in_flight_far_longer_than_the_windows_latency_makes_it_hung(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, comparison, bench, _ = setting(tmp_path)
+    server, table = faulty_server(tmp_path, "3.14t")
+    started = time.time_ns() - 5 * 10**9  # over the floor of the bound: the fake's p99 is about 50 ms
+    monkeypatch.setattr(layer_faults.time, "time_ns", lambda: started)
+    slot = table.enter("GET", "/deadlock/2")
+    monkeypatch.undo()
+    cell = window(bench, comparison, "3.14t", server)
+    assert cell.outcome == "hung" and not cell.valid and cell.hang is not None
+    assert cell.hang.bound_s == 1.0 and [r.endpoint for r in cell.hang.in_flight] == ["GET /deadlock/2"]
+    assert cell.hang.stacks == ("(no stacks: the process did not answer the dump signal)",)  # a fake pid
+    assert cell.invalid_reason is not None and cell.invalid_reason.startswith("1 request(s) hung: GET /deadlock/2")
+    table.leave(slot)
+    assert window(bench, comparison, "3.14t", server).valid  # once it ended, nothing is hung

@@ -79,10 +79,13 @@ def test_paired_card_gives_verdict_forest_and_pss_and_says_what_is_missing() -> 
     a = analyse(load_run(PAIRED))
     card = _cards(build_report(a))["json"]
     text = _text(card)
-    assert card.id == "card-json" and card.tone == "not-significant"
-    assert text.startswith("**No measurable difference between 3.14t and 3.14.** On uvicorn at 8 users: "
-                           "not significantly different (ratio 1.02×, 95% CI 0.22–4.73), efficiency 0.47 of the "
-                           "2.18× ideal.")
+    assert card.id == "card-json" and card.tone == "stay"
+    # the decision first: one process each, no measurable difference, so nothing to gain by moving
+    assert text.startswith("**Stay on one 3.14 process on uvicorn**: 3.14t on uvicorn is no faster (ratio 1.02×, "
+                           "95% CI 0.22–4.73).")
+    assert ("speed (neither way): 3.14t on uvicorn at 8 users against one 3.14 process on uvicorn: not "
+            "significantly different (ratio 1.02×, 95% CI 0.22–4.73), efficiency 0.47 of the 2.18× ideal") in text
+    assert "**What would change the answer**:\na measurable gain: the interval 0.22–4.73 holds 1" in text
     assert "uvicorn: one 3.14t process 280 MB, one 3.14 process 182 MB (3.14t +54%)" in text
     assert "peak PSS of each server" in text
     assert f"**Capacity at p95 < 500 ms**: {NOT_MEASURED}." in text
@@ -173,7 +176,7 @@ def test_every_schema_1_fixture_gets_a_card_per_scenario(tmp_path: Path, name: s
         text = _text(card)
         assert NOT_MEASURED in text and NOT_DIAGNOSED in text
         if _forest(card) is not None:  # no interval with one repeat a side: the card says so, the plot too
-            assert "Too few repeats to tell 3.14t from 3.14" in text and "(n=1, no interval)" in text
+            assert text.startswith("**Not yet**: one pair cannot tell 3.14t") and "(n=1, no interval)" in text
             assert "peak RSS of each server, all its processes together (this run did not sample PSS)" in text
 
 
@@ -196,8 +199,11 @@ def test_default_lite_compares_against_the_n_process_baseline() -> None:
 def test_a_gil_incident_card_says_why_there_is_no_comparison() -> None:
     card = _cards(build_report(analyse(load_run(FIXTURES / "v1" / "gil-trap.json"))))["trap"]
     text = _text(card)
-    assert card.tone == "not-compared" and _forest(card) is None
-    assert text.startswith("**The GIL came back on in 3.14t** (enabled by gil_lab_trap)")
+    assert card.tone == "not-yet" and _forest(card) is None
+    assert text.startswith("**Not yet**: the GIL came back on in 3.14t, enabled by gil_lab_trap, so no valid "
+                           "3.14t/3.14 pair was measured.")
+    assert "GIL (blocks moving): came back on in 3.14t, enabled by gil_lab_trap" in text
+    assert "**The GIL came back on in 3.14t** (enabled by gil_lab_trap)" in text
     assert "granian refused to start" in text and "**Memory**" not in text
 
 
@@ -206,11 +212,18 @@ def test_synthetic_run_cards_classify_each_scenario() -> None:
     a = analyse(parse_run(make_run()))
     cards = _cards(build_report(a))
     assert list(cards) == ["json", "compute", "image", "async", "gil-trap"]
-    assert {k: c.tone for k, c in cards.items()} == {"json": "faster", "compute": "faster", "image": "faster",
-                                                       "async": "slower", "gil-trap": "not-compared"}
+    assert {k: c.tone for k, c in cards.items()} == {"json": "stay", "compute": "stay", "image": "stay",
+                                                       "async": "stay", "gil-trap": "not-yet"}
     json_text = _text(cards["json"])
-    assert "On uvicorn at 8 users: 1.77× faster (95% CI 1.69–1.86), efficiency 0.90 of the 1.98× ideal; against " \
-           "3.14 × 2 processes, 1.14× slower (ratio 0.88×, 95% CI 0.85–0.91)." in json_text
+    # 3.14t is 1.77× faster than one 3.14 process, but the card leads with what the team would otherwise run
+    assert json_text.startswith("**Stay on 3.14 × 2 processes on uvicorn**: it served 1.12× as much as 3.14t on "
+                                "granian (ratio 0.89×, 95% CI 0.85–0.94).")
+    assert ("speed (for moving): 3.14t on uvicorn at 8 users against one 3.14 process on uvicorn: 1.77× faster "
+            "(95% CI 1.69–1.86), efficiency 0.90 of the 1.98× ideal") in json_text
+    assert ("speed (against moving): 3.14t on uvicorn at 8 users against 3.14 × 2 processes on uvicorn: 1.14× slower "
+            "(ratio 0.88×, 95% CI 0.85–0.91)") in json_text
+    assert "memory mattering more than throughput: 3.14t needs 42% less than 3.14 × 2 processes on uvicorn" \
+           in json_text
     assert "efficiency" not in _text(cards["async"])  # the async reference is not CPU-bound work in threads
     rows = forest_rows(scenario_comparisons(a, "json"))
     assert [r.label for r in rows] == ["uvicorn vs 3.14", "uvicorn vs 3.14 × 2 processes", "granian vs 3.14",
@@ -224,7 +237,8 @@ def test_a_mixed_verdict_names_each_server() -> None:
     _, other = scenario_comparisons(a, "image").heads
     # one server's interval now straddles 1: the verdict must not speak for both servers
     straddling = replace(other, speedup=replace(other.speedup, ratio=1.01, low=0.9, high=1.1))
-    mixed = replace(a, headlines=tuple(straddling if c is other else c for c in a.headlines))
+    # without a decision (a capacity run has none), the card opens with the verdict in words
+    mixed = replace(a, headlines=tuple(straddling if c is other else c for c in a.headlines), decisions=())
     card = _cards(build_report(mixed))["image"]
     assert card.tone == "mixed" and _text(card).startswith("**It depends on the server.**")
 

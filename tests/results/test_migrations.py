@@ -141,6 +141,17 @@ def test_a_version_4_capacity_search_reads_as_a_bracket_without_an_interval() ->
                               for c in open_cells)
 
 
+def test_a_version_5_safety_run_reads_with_no_crash_hang_or_soak() -> None:
+    """gil-lab safety on the race example, as version 5 wrote it (before crashes, hangs and soaks were recorded)."""
+    path = FIXTURES / "v5" / "safety-races.json"
+    raw = json.loads(path.read_text())
+    assert raw["schema_version"] == 5
+    run = load_run(path)
+    assert run.safety is not None and run.safety.soak is None and run.cells == ()
+    assert run.safety.app == "races.main:app" and "GET /greeting" in run.safety.races
+    assert json.loads(path.read_text()) == raw  # reading never rewrites the file
+
+
 V6 = sorted((FIXTURES / "v6").glob("*.json"))
 
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from loadtests.analysis.figures.capacity import CapacityCurve, CapacityPlan
 from loadtests.analysis.figures.claims import ClaimsTable
 from loadtests.analysis.figures.configs import Comparison, ConfigSummary, Sweep
+from loadtests.analysis.figures.decision import ScenarioDecision
 from loadtests.analysis.figures.diagnosis import ScenarioDiagnosis
+from loadtests.analysis.figures.memory import MemoryGrowth
 from loadtests.analysis.figures.microbench import MicrobenchFigures
 from loadtests.analysis.figures.probe import EndpointScaling
 from loadtests.analysis.figures.profiles import ProfilePair
@@ -43,4 +45,10 @@ class Analysis:
     probe: tuple[EndpointScaling, ...] = ()  # the per-endpoint scaling probe's table
     profiles: tuple[ProfilePair, ...] = ()  # both native profiles of each headline comparison
     capacity_curves: tuple[CapacityCurve, ...] = ()  # a capacity run's searches, step by step, with fitted curves
+    memory: tuple[MemoryGrowth, ...] = ()  # per soaked interpreter: its memory growth (empty without a soak)
+    # Per scenario: move, stay or not yet, with its evidence (a capacity run's scenarios have none)
+    decisions: tuple[ScenarioDecision, ...] = ()
+
+    def decision(self, scenario: str) -> ScenarioDecision | None:
+        return next((d for d in self.decisions if d.scenario == scenario), None)
 

@@ -57,6 +57,16 @@ class RatioInterval:
             return None
         return not (self.low <= 1.0 <= self.high)
 
+    @property
+    def direction(self) -> str:
+        """``faster`` or ``slower`` (the interval excludes 1), ``not significant``, or ``unknown`` (no interval)."""
+        significant = self.significant
+        if significant is None:
+            return "unknown"
+        if not significant:
+            return "not significant"
+        return "faster" if self.ratio > 1 else "slower"  # type: ignore[attr-defined]  # each subclass has a ratio
+
 
 @dataclass(frozen=True)
 class Speedup(RatioInterval):

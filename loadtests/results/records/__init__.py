@@ -9,6 +9,8 @@ per part of the file, lowest first (each imports only those above it):
 - ``bytecode``: how the servers load their modules (compiled first, or from source);
 - ``config``: what to measure (a configuration, the plan, the capacity policy, the
   validity limits);
+- ``faults``: a server that crashed or hung under load (its traceback, its stacks, the
+  requests in flight);
 - ``window``: one measured window (the runtime answers, samples, the cell, warm-ups,
   how each comparison ended);
 - ``service``: a team's own service (environments, the app as imported, the Locust
@@ -71,6 +73,7 @@ from loadtests.results.records.config import (
     config_label,
     cpu_list,
 )
+from loadtests.results.records.faults import CrashReport, HangReport, InFlightRequest
 from loadtests.results.records.machine import (
     BuildInfo,
     InterpreterInfo,
@@ -185,6 +188,7 @@ __all__ = [
     "ComparisonSummary",
     "CompiledTree",
     "ConfigLabel",
+    "CrashReport",
     "EVENT_LOOPS",
     "EndpointGlobals",
     "EventLoop",
@@ -194,7 +198,9 @@ __all__ = [
     "GilRemedy",
     "GlobalRead",
     "HTTP_PARSERS",
+    "HangReport",
     "HttpParser",
+    "InFlightRequest",
     "InterpreterInfo",
     "LABEL_DEFAULT_THREADS",
     "Latency",

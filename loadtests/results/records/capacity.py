@@ -31,7 +31,7 @@ class CapacityStep(Record):
     reason: str | None = doc("Why it failed (or was invalid).")
     valid: bool = doc("Whether the window counts. An invalid window (the load generator fell behind, the server "
                       "crashed) decides nothing and takes no part in the fit.", default=True)
-    arrivals: int | None = doc("Arrivals due inside the window (the schedule log). Null before schema version 8.",
+    arrivals: int | None = doc("Arrivals due inside the window (the schedule log). Null before schema version 9.",
                                default=None)
     misses: int | None = doc("Of those, arrivals without a good answer within the SLO.", default=None)
     miss_blocks: tuple[int, ...] = doc("misses in 5 blocks of consecutive arrivals (how bursty they were).",
@@ -121,7 +121,7 @@ class CapacitySearch(Record, CapacityBounds):
                                  "load generator could not offer more: the capacity is then a lower bound.",
                                  default=None)
     method: CapacityMethod = doc("fit: the capacity and its interval come from a curve fitted to every step near "
-                                 "it; bracket: a run before schema version 8, whose capacity is its highest passing "
+                                 "it; bracket: a run before schema version 9, whose capacity is its highest passing "
                                  "rate, without an interval.", default="fit")
     ci_low: float | None = doc("Lower end of the 95% interval of the capacity (statistical uncertainty of the fit; "
                                "null when none could be computed).", default=None)

@@ -8,9 +8,11 @@ first mismatches as readable diffs. The verdicts (an endpoint's or a test's
 classification, a rate with its interval) are computed by the stage that ran the
 checks and stored here, so a reader never recomputes them.
 
-summary.json's ``safety`` object (:class:`SafetySummary`) is derived from these
-records by :meth:`SafetyRecord.summary`. More checks (crashes, hangs, soak) join
-both as fields with defaults, so every file written before them still reads.
+A soak (``soak``, ``soak.py``) records each interpreter's memory under a steady load.
+
+summary.json's ``safety`` object (:class:`SafetySummary`) holds the races derived from
+these records by :meth:`SafetyRecord.summary`, and what the analysis adds: the crashes
+and hangs of every window and of the soak, and the memory growth it fits to the soak.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from loadtests.results.record import Record, doc
+from loadtests.results.records.soak import SoakCheck
 
 # --- responses checked under parallel load --------------------------------------------------
 
@@ -274,6 +277,8 @@ class SafetyRecord(Record):
                                                          "run.")
     tests: SuiteCheck | CheckFailure | None = doc("The tests check, its failure, or null when no --tests was "
                                                  "given.", default=None)
+    soak: SoakCheck | CheckFailure | None = doc("The soak (--soak): each interpreter's memory and threads under a "
+                                               "steady load; its failure; or null when none ran.", default=None)
 
     @property
     def races(self) -> tuple[str, ...]:
@@ -287,7 +292,8 @@ class SafetyRecord(Record):
         return tuple(found)
 
     def summary(self) -> SafetySummary:
-        """summary.json's ``safety`` object."""
+        """summary.json's ``safety`` object, as far as the checks decide it (the analysis adds crashes, hangs and
+        memory)."""
         responses: list[ResponseSummary] = []
         if isinstance(self.responses, ResponsesCheck):
             responses = [ResponseSummary(endpoint=e.endpoint, interpreter=a.interpreter, python_gil=a.python_gil,
@@ -306,7 +312,8 @@ class SafetyRecord(Record):
         return SafetySummary(app=self.app, responses=tuple(responses), tests=tuple(tests), races=self.races,
                              responses_error=self.responses.error if isinstance(self.responses, CheckFailure)
                              else None,
-                             tests_error=self.tests.error if isinstance(self.tests, CheckFailure) else None)
+                             tests_error=self.tests.error if isinstance(self.tests, CheckFailure) else None,
+                             soak_error=self.soak.error if isinstance(self.soak, CheckFailure) else None)
 
 
 # --- summary.json ---------------------------------------------------------------------------
@@ -342,8 +349,54 @@ class SuiteTestSummary(Record):
 
 
 @dataclass(frozen=True)
+class CrashSummary(Record):
+    """A server process that died: in a window, or during the soak."""
+
+    interpreter: str = doc("3.14 or 3.14t.")
+    where: str = doc("The configuration whose window it was in (`3.14t uvicorn w1 t8`), or `soak`.")
+    cell: str | None = doc("The window's cell id in run.json, or null (soak).")
+    endpoints: tuple[str, ...] = doc("The endpoints in flight when it died (`GET /items/{item_id}`), most requests "
+                                     "first.")
+    fatal: str = doc("faulthandler's first line, e.g. `Fatal Python error: Segmentation fault`.")
+    traceback: str = doc("faulthandler's output: every thread's stack at the crash.")
+
+
+@dataclass(frozen=True)
+class HangSummary(Record):
+    """Requests in flight far longer than the window's latency, and where every thread waited."""
+
+    interpreter: str = doc("3.14 or 3.14t.")
+    where: str = doc("The configuration whose window found it, or `soak`.")
+    cell: str | None = doc("The window's cell id, or null (soak).")
+    endpoints: tuple[str, ...] = doc("The endpoints of the requests over the bound.")
+    bound_s: float = doc("The bound they passed, seconds (docs/safety.md: ten times the window's p99, at least "
+                         "1 s).")
+    stacks: tuple[str, ...] = doc("Each thread's stack, dumped while the server went on.")
+
+
+@dataclass(frozen=True)
+class MemorySummary(Record):
+    """How fast one interpreter's server memory grew under the soak's steady load, after the allocator's plateau."""
+
+    interpreter: str = doc("3.14 or 3.14t.")
+    measure: str = doc("What was fitted: `RssAnon` (the server tree's anonymous resident memory: its heap and "
+                       "thread stacks); `USS` or `RSS` where the kernel did not report it.")
+    slope_mb_per_1000: float | None = doc("Growth in MB per 1,000 requests after the plateau (null: too few "
+                                          "readings).")
+    ci_low: float | None = doc("Lower end of its 95% interval (from block means, so autocorrelated readings do "
+                               "not narrow it: docs/safety.md).")
+    ci_high: float | None = doc("Upper end.")
+    grows: bool = doc("True only when the whole interval lies above zero and its lower end, over the requests "
+                      "after the plateau, adds up to at least 4 MB (smaller steps are the allocator's).")
+    plateau_s: float | None = doc("Seconds into the soak where the fit starts (the allocator's plateau).")
+    requests: int = doc("Requests the server completed during the soak.")
+    threads_start: int | None = doc("Threads of the server's tree at the plateau.", default=None)
+    threads_end: int | None = doc("... and at the end: a pool that keeps adding threads grows too.", default=None)
+
+
+@dataclass(frozen=True)
 class SafetySummary(Record):
-    """Whether the service still answers correctly in parallel: races by endpoint and by test."""
+    """Whether the service is safe to run in parallel: races by endpoint and test, crashes, hangs, memory growth."""
 
     app: str = doc("The app checked.")
     responses: tuple[ResponseSummary, ...] = doc("Each endpoint in each arm that was compared with the reference.")
@@ -352,3 +405,9 @@ class SafetySummary(Record):
                                  default=())
     responses_error: str | None = doc("Why the response check could not run, or null.", default=None)
     tests_error: str | None = doc("Why the tests could not run, or null.", default=None)
+    crashes: tuple[CrashSummary, ...] = doc("Every server process that died, in a window or the soak.", default=())
+    hangs: tuple[HangSummary, ...] = doc("Every hang: requests over the window's bound, with the stacks.",
+                                         default=())
+    memory: tuple[MemorySummary, ...] = doc("Per interpreter, the soak's memory growth (empty without --soak).",
+                                            default=())
+    soak_error: str | None = doc("Why the soak could not run, or null.", default=None)

@@ -107,7 +107,7 @@ class CapacitySummary(Record, CapacityBounds):
                                "through every step near the capacity (null when none could be computed).",
                                default=None)
     ci_high: float | None = doc("Upper end (null: unbounded, or none computed).", default=None)
-    method: CapacityMethod = doc("fit, or bracket for a run recorded before schema version 8 (no interval).",
+    method: CapacityMethod = doc("fit, or bracket for a run recorded before schema version 9 (no interval).",
                                  default="fit")
     arrivals: int = doc("Arrivals over the search's valid steps.", default=0)
     steps: int = doc("Its valid steps.", default=0)
@@ -279,8 +279,9 @@ class SummaryRecord(Record):
     tuned: tuple[TunedSummary, ...] = doc("Per side, the best of the settings a capacity run tried, with 3.14t "
                                           "against it at equal settings and best against best (empty when every "
                                           "side ran at one setting).", default=())
-    safety: SafetySummary | None = doc("Races by endpoint and by test (docs/safety.md); null when the run "
-                                       "checked no safety.", default=None)
+    safety: SafetySummary | None = doc("Races by endpoint and by test, crashes, hangs and memory growth "
+                                       "(docs/safety.md); null when the run checked no safety and no server crashed "
+                                       "or hung.", default=None)
     diagnosis: tuple[FindingSummary, ...] = doc("Every finding of the diagnosis, each with its evidence.",
                                                 default=())
     probe: tuple[ProbeSummary, ...] = doc("The per-endpoint probe's table (empty when the run did not probe).",

@@ -63,7 +63,14 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    ``pilot_log_sd``, ``planned_pairs``), their ``instances`` and ``noisy_repeats``; the plan
    its ``instances``; the validity thresholds the noisy-window bounds. The machine records
    its ``microcode`` and whether it is ``virtualized``.
-8. Capacity with an interval: open-loop windows count every arrival from the
+8. Crashes, hangs and memory growth: a cell carries ``crash`` (the traceback of a server
+   that died and the requests it had in flight) and ``hang`` (requests in flight beyond
+   the window's hang bound, with every thread's stack), its outcome can be ``hung`` and a
+   comparison can stop on ``server hung``; ``safety`` gains ``soak`` (each interpreter's
+   memory and threads under a steady load); summary.json's ``safety`` object gains
+   ``crashes``, ``hangs`` and ``memory`` (the growth per 1,000 requests with its
+   interval) and is present whenever a run found or measured any of them.
+9. Capacity with an interval: open-loop windows count every arrival from the
    generator's schedule log (``open_loop`` gains ``unanswered``, ``failed``,
    ``over_slo``, ``over_slo_blocks``, ``answer_cutoff_s`` and ``slo_ms``), and their
    ``p95_ci`` is an order-statistic bound widened for bursts (its upper end may be
@@ -75,4 +82,4 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    ``ci_low``, ``ci_high`` and ``method``, and the summary a ``capacity_ratios`` list.
 """
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9

@@ -11,8 +11,9 @@ from loadtests.results.records.bytecode import ModuleBytecode
 from loadtests.results.records.config import (
     CellConfig,
 )
+from loadtests.results.records.faults import CrashReport, HangReport
 
-Outcome = Literal["measured", "refused", "crashed", "server-error", "client-error", "skipped", "error"]
+Outcome = Literal["measured", "refused", "crashed", "hung", "server-error", "client-error", "skipped", "error"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Latency(Record):
     p95_ci: tuple[float, float | None] | None = doc(
         "95% interval of p95 (open-loop windows): the order statistics that bound it, widened by the design effect "
         "of the arrivals over the window's p95 (bursts of slow arrivals); the upper end is null when it runs past "
-        "the slowest arrival. Runs before schema version 8 hold a bootstrap interval here.", default=None)
+        "the slowest arrival. Runs before schema version 9 hold a bootstrap interval here.", default=None)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class OpenLoopStats(Record):
     send_rate_error: float | None = doc("sent ÷ scheduled - 1: how far the sends fell behind the schedule.")
     unanswered: int | None = doc("Arrivals due inside the window, sent, with no answer by answer_cutoff_s after its "
                                  "end: each counts as over the SLO (latency at least the cutoff minus its intended "
-                                 "send) and as lost. Null before schema version 8.", default=None)
+                                 "send) and as lost. Null before schema version 9.", default=None)
     failed: int | None = doc("Arrivals answered with a failure (lost).", default=None)
     over_slo: int | None = doc("Arrivals without a good answer within the SLO: slower than slo_ms from the intended "
                                "send, failed, dropped or unanswered. The capacity search judges this share.",
@@ -177,8 +178,9 @@ class Cell(Record):
                                 "python_gil_env).", renames={"python_gil": "python_gil_env"})
     repeat: int = doc("Repeat number, from 0.")
     valid: bool = doc("Whether the cell counts. Invalid cells are listed with their reason, never averaged.")
-    outcome: Outcome = doc("measured, refused (the server will not run 3.14t with the GIL on), crashed, server-error, "
-                           "client-error, skipped (an --app-url app cannot stand for this cell) or error.")
+    outcome: Outcome = doc("measured, refused (the server will not run 3.14t with the GIL on), crashed (see crash), "
+                           "hung (a request outlived the window's hang bound: see hang), server-error, client-error, "
+                           "skipped (an --app-url app cannot stand for this cell) or error.")
     invalid_reason: str | None = doc("Why the cell is invalid (null when valid).")
     rps: float | None = doc("Requests per second over the measured window (successful and failed).")
     requests: int = doc("Requests completed inside the window.")
@@ -254,6 +256,10 @@ class Cell(Record):
     superseded: bool = doc("A noisy window measured again at once: kept for the record, not counted. A noisy window "
                            "that was not measured again (the repeat allowance was spent) counts, flagged.",
                            default=False)
+    crash: CrashReport | None = doc("A server process that died in or before this window: its traceback and the "
+                                    "requests in flight; null otherwise.", default=None)
+    hang: HangReport | None = doc("Requests in flight far longer than this window's latency, with every thread's "
+                                  "stack; null otherwise.", default=None)
 
     @property
     def free_threaded(self) -> bool:
@@ -287,7 +293,7 @@ class Warmup(Record):
 
 
 Stopping = Literal["fixed pairs", "precision reached", "planned pairs", "time budget", "interrupted", "no valid pair",
-                   "server failed"]
+                   "server failed", "server hung"]
 
 
 @dataclass(frozen=True)
@@ -300,8 +306,8 @@ class ComparisonRun(Record):
     stopping: Stopping = doc("fixed pairs (no precision target), precision reached (the pairs the pilot fixed, "
                              "and the interval is within the target), planned pairs (those pairs, and the "
                              "interval came out wider), time budget (stopped "
-                             "imprecise), interrupted, no valid pair (no arm could run), or server failed (a "
-                             "server died mid-comparison).")
+                             "imprecise), interrupted, no valid pair (no arm could run), server failed (a "
+                             "server died mid-comparison) or server hung (a request outlived the hang bound).")
     precision_target: float | None = doc("The target it alternated towards, or null.")
     elapsed_s: float = doc("Wall time of the whole comparison, warm-ups included.")
     pilot_pairs: int | None = doc("Valid pairs of the pilot stage, whose spread fixed the number of pairs (null: a "
