@@ -12,11 +12,11 @@ from loadtests.analysis.capacity_diff import capacity_estimates
 from loadtests.analysis.capacity_ratios import capacity_ratios
 from loadtests.analysis.diff import diff_runs
 from loadtests.analysis.diff_gate import gate
-from loadtests.analysis.gated_figures import gated_figures
-from loadtests.analysis.run_change import changes, regressed
 from loadtests.analysis.expectation_check import evaluate
+from loadtests.analysis.gated_figures import gated_figures
 from loadtests.analysis.ratio_interval import mover_ratio
 from loadtests.analysis.run_analysis import analyse
+from loadtests.analysis.run_change import changes, regressed
 from loadtests.analysis.tuning import Setting
 from loadtests.core.exit_status import ExitStatus
 from loadtests.results.expectation import parse_expectation
