@@ -19,7 +19,9 @@ def _share_interval(step: CapacityStep, dispersion: float) -> tuple[float | None
     p = step.misses / step.arrivals
     centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Wilson's interval always holds p; the bounds are clamped to it so that rounding (a low end of 1e-17 at
+    # p = 0) never puts the point outside its own interval.
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def curve(search: CapacitySearch) -> CapacityCurve:

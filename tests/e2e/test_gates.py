@@ -155,7 +155,7 @@ def test_run_refuses_an_expectation_the_plan_cannot_answer_before_measuring(tmp_
 
 # --- capacity runs ---------------------------------------------------------------------------
 
-CAPACITY_RUN = FIXTURE.parents[1] / "v7" / "capacity-fit.json"  # a real `gil-lab capacity --scenario json` run
+CAPACITY_RUN = FIXTURE.parents[1] / "v9" / "capacity-fit.json"  # a real `gil-lab capacity --scenario json` run
 
 
 def capacity_dir(tmp_path: Path) -> Path:
