@@ -4,8 +4,10 @@ Locust's own statistics are bucketed and cover a whole test. The lab needs exact
 figures for each measured window, so every request is also recorded raw:
 ``[completion time, latency ms, ok, name, intended send time]`` on the clock of the
 process that sent it. The intended send time is set by the open-loop driver
-(``open_loop.py``) for the request it schedules, and is null for closed-loop users;
-an arrival the driver had to drop (its in-flight cap was full) is recorded apart.
+(``open_loop.py``) for the request it schedules, and is null for closed-loop users.
+The driver also keeps a *schedule log*: every arrival as it falls due,
+``[intended send, dispatched at]``, the second null when the driver had to drop it (its
+in-flight cap was full), whether or not its request ever completes.
 
 - Standalone: requests are recorded where they happen.
 - Master/worker (``--master`` / ``--worker``, on one machine or several): workers ship
@@ -23,9 +25,10 @@ and reads the recorder through two routes this module adds to Locust's web UI:
   the time each last reported (the master's clock), and ``admission``: every worker that
   said hello (host, address, versions, clock offset, Locust state) and every refusal;
 - ``GET /lab/drain``: every sample recorded since the previous drain, as
-  ``[time, ms, ok, name, worker id]`` (``""`` for a standalone Locust), and each worker's
-  CPU readings ``[time, cpu seconds]`` since then, and per worker how many malformed
-  samples were dropped (and forgets them).
+  ``[time, ms, ok, name, worker id, intended send]`` (``""`` for a standalone Locust), the
+  schedule log since then as ``[intended send, dispatched at, worker id]``, each worker's
+  CPU readings ``[time, cpu seconds]``, and per worker how many malformed samples and
+  arrivals were dropped (and forgets them).
 
 When Locust quits, the samples still buffered are also written to ``$LAB_RAW_OUT``
 (for a headless run started by hand).
@@ -52,7 +55,7 @@ CONNECTION_CLOSE_OPTION = "lab_connection_close"
 REPORT_INTERVAL_S = 0.5
 _lock = threading.Lock()
 _samples: list[list[Any]] = []
-_drops: list[float] = []  # intended send times of arrivals the open-loop driver dropped
+_arrivals: list[list[Any]] = []  # the open-loop schedule log: [intended send, dispatched at (null: dropped)]
 _state: dict[str, Any] = {"test_start": None, "role": "local", "reports": {}, "malformed": {}}
 SAMPLE_AGE_S = 3600.0  # a sample older than this (on the master's clock) is not from this session
 MAX_LATENCY_MS = 3_600_000.0
@@ -64,10 +67,11 @@ def set_intended(when: float | None) -> None:
     _request.intended = when
 
 
-def record_drop(when: float) -> None:
-    """An arrival scheduled for ``when`` was not sent: the in-flight cap was full."""
+def record_arrival(intended: float, dispatched: float | None) -> None:
+    """An arrival fell due: scheduled for ``intended``, dispatched at ``dispatched`` (None: dropped, the in-flight
+    cap was full). Logged before its request leaves, so it counts even if no answer ever comes."""
     with _lock:
-        _drops.append(when)
+        _arrivals.append([intended, dispatched])
 
 # Read on every loop of the worker's stats reporter, so setting it here takes effect at once.
 locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
@@ -140,14 +144,15 @@ def _add_routes(web_ui: Any, environment: Any) -> None:
     @web_ui.app.route("/lab/drain")
     def lab_drain() -> Any:
         with _lock:
-            drained, drops = list(_samples), list(_drops)
+            drained = list(_samples)
+            arrivals = [a if len(a) > 2 else [*a, ""] for a in _arrivals]
             _samples.clear()
-            _drops.clear()
+            _arrivals.clear()
             reports = dict(_state["reports"])
             cpu = lab_workers.drain_cpu()
             malformed = dict(_state["malformed"])
             _state["malformed"].clear()
-        return jsonify({"now": time.time(), "samples": drained, "drops": drops, "reports": reports, "cpu": cpu,
+        return jsonify({"now": time.time(), "samples": drained, "arrivals": arrivals, "reports": reports, "cpu": cpu,
                         "malformed": malformed})
 
 
@@ -168,9 +173,9 @@ def _on_request(request_type: str, name: str, response_time: float, exception: A
 @events.report_to_master.add_listener
 def _on_report_to_master(client_id: str, data: dict, **_: Any) -> None:
     with _lock:
-        data["lab_samples"], data["lab_drops"] = list(_samples), list(_drops)
+        data["lab_samples"], data["lab_schedule"] = list(_samples), list(_arrivals)
         _samples.clear()
-        _drops.clear()
+        _arrivals.clear()
 
 
 def _shifted(when: float | None, shift: float) -> float | None:
@@ -200,6 +205,19 @@ def _checked_sample(sample: Any, shift: float, client_id: str) -> list[Any] | No
     return [done - shift, ms, sample[2], lab_workers.printable(sample[3]), client_id, _shifted(intended, shift)]
 
 
+def _checked_arrival(arrival: Any, shift: float, client_id: str) -> list[Any] | None:
+    """A worker's arrival ``[intended send, dispatched at or null]`` on the master's clock, or None when it is not
+    one (data from the network, like its samples)."""
+    if not isinstance(arrival, (list, tuple)) or len(arrival) != 2:
+        return None
+    now = time.time() + shift
+    intended = _number(arrival[0], now - SAMPLE_AGE_S, now + 60)
+    dispatched = arrival[1]
+    if intended is None or (dispatched is not None and _number(dispatched, now - SAMPLE_AGE_S, now + 60) is None):
+        return None
+    return [intended - shift, _shifted(dispatched, shift), client_id]
+
+
 @events.worker_report.add_listener
 def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
     shift = lab_workers.clock_shift(client_id)
@@ -207,12 +225,13 @@ def _on_worker_report(client_id: str, data: dict, **_: Any) -> None:
         return
     raw = data.get("lab_samples") if isinstance(data.get("lab_samples"), list) else []
     checked = [_checked_sample(s, shift, client_id) for s in raw]
-    drops = data.get("lab_drops") if isinstance(data.get("lab_drops"), list) else []
+    schedule = data.get("lab_schedule") if isinstance(data.get("lab_schedule"), list) else []
+    arrivals = [_checked_arrival(a, shift, client_id) for a in schedule]
     with _lock:
         # A worker's clock is shifted onto the master's, its intended send times too.
         _samples.extend(s for s in checked if s is not None)
-        _drops.extend(d - shift for d in drops if _number(d, 0, float("inf")) is not None)
-        bad = sum(1 for s in checked if s is None)
+        _arrivals.extend(a for a in arrivals if a is not None)
+        bad = sum(1 for s in checked if s is None) + sum(1 for a in arrivals if a is None)
         if bad:
             _state["malformed"][client_id] = _state["malformed"].get(client_id, 0) + bad
         lab_workers.record_cpu(client_id, data.get("lab_cpu"))
@@ -272,5 +291,5 @@ class LabUser(FastHttpUser):
             check(response)
 
 
-__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "lab_option", "option_value", "record_drop",
+__all__ = ["LabUser", "between", "check", "constant", "lab_headers", "lab_option", "option_value", "record_arrival",
            "set_intended"]

@@ -15,6 +15,11 @@ latency from the schedule as well as from the actual send. At most
 ``--lab-inflight-cap`` requests are in flight per process: an arrival beyond it is
 dropped and counted, never silently delayed.
 
+Every arrival is written to the recorder's *schedule log* the moment it is due, before
+its request leaves: its intended send time and when the driver dispatched it (or null
+when it was dropped). So an arrival whose request never completes is still counted, and
+the lab judges the generator's own lag from the log, not from the requests that came back.
+
 The lab starts it with Locust's user-class picker (``user_classes=OpenLoopDriver``)
 and one user per load process.
 """
@@ -28,7 +33,7 @@ from typing import Any
 
 import gevent
 from gevent.pool import Group
-from lab_support import lab_option, option_value, record_drop, set_intended
+from lab_support import lab_option, option_value, record_arrival, set_intended
 from locust import User, constant, task
 from locust.exception import InterruptTaskSet, RescheduleTask, StopUser
 
@@ -92,8 +97,9 @@ class OpenLoopDriver(User):
             if delay > 0:
                 gevent.sleep(delay)
             if len(self.inflight) >= self.cap:
-                record_drop(next_at)
+                record_arrival(next_at, None)
                 continue
+            record_arrival(next_at, time.time())
             self.inflight.spawn(self._send, next_at, rng.random())
 
     def _send(self, intended: float, pick: float) -> None:

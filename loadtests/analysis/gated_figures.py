@@ -4,13 +4,15 @@ A *source* turns an analysed run into :class:`~loadtests.analysis.figures.run_ch
 values (``analysis.run_change`` says how to write one). The lab's own source gives each
 configuration's throughput: the geometric mean of its valid closed-loop windows, with
 the windows grouped by the server instance that measured them. A new kind of figure
-(a capacity at the SLO, ...) gets a source of its own in :data:`FIGURE_SOURCES`.
+gets a source of its own in :data:`FIGURE_SOURCES`: a capacity run's capacities and their ratios,
+each with its interval, are ``capacity_diff.capacity_estimates``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from loadtests.analysis.capacity_diff import capacity_estimates
 from loadtests.analysis.configs import instance_groups
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.run_change import RunEstimate
@@ -33,7 +35,7 @@ def throughput_figures(a: Analysis) -> list[RunEstimate]:
 
 
 #: Every source ``diff`` asks, in order: add a new kind of gated figure here.
-FIGURE_SOURCES: tuple[FigureSource, ...] = (throughput_figures,)
+FIGURE_SOURCES: tuple[FigureSource, ...] = (throughput_figures, capacity_estimates)
 
 
 def gated_figures(a: Analysis) -> list[RunEstimate]:

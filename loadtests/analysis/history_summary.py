@@ -1,4 +1,5 @@
-"""What the run history keeps of a run: its headline speedups and the series change points need.
+"""What the run history keeps of a run: its headline speedups (or capacity ratios), and the series change points
+need.
 
 The document is made from the run's analysis: the run just measured is indexed from the
 analysis its command already holds; a run directory indexed on the way (``gil-lab
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loadtests.analysis.capacity_diff import capacity_estimates, capacity_figures
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.analysis.figures.configs import Comparison
 from loadtests.analysis.figures.run_change import RunEstimate
@@ -23,7 +25,8 @@ from loadtests.results.records import RunRecord
 
 #: Bumped when the document gains what change points need; older rows are then re-read from their run.json.
 #: 3: each series is a run-level estimate (log value, its error between runs, df), and the run's conditions.
-SUMMARY_VERSION = 3
+#: 4: a capacity run's capacities and ratios with their intervals, and their series.
+SUMMARY_VERSION = 4
 
 
 def _rounded(value: float | None) -> float | None:
@@ -46,7 +49,8 @@ def ratio_estimate(c: Comparison) -> RunEstimate | None:
 
 def _series(a: Analysis) -> list[dict[str, Any]]:
     """What change points need of each series: the run's estimate on the log scale, its error and df."""
-    estimates = [*throughput_figures(a), *(e for e in map(ratio_estimate, a.comparisons) if e is not None)]
+    estimates = [*throughput_figures(a), *(e for e in map(ratio_estimate, a.comparisons) if e is not None),
+                 *capacity_estimates(a)]
     return [{"key": e.key, "measure": e.measure, "label": e.label, "mean": e.log_value, "se": e.log_se, "df": e.df}
             for e in estimates]
 
@@ -76,6 +80,10 @@ def history_document(a: Analysis) -> dict[str, Any]:
         "microbench": mb_heads,
         "series": _series(a),
         "conditions": conditions(run),
+        # a capacity run's capacities and ratios with their intervals (the listing shows its 3.14t ÷ 3.14)
+        "capacity": [{"key": f.key, "measure": f.measure, "label": f.label, "value": round(f.value, 4),
+                      "low": _rounded(f.low), "high": _rounded(f.high), "lower_bound": f.lower_bound}
+                     for f in capacity_figures(a)],
         "summary_version": SUMMARY_VERSION,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loadtests.analysis.capacity import capacity_plan
+from loadtests.analysis.capacity_curves import capacity_curves
 from loadtests.analysis.claims import evaluate_claims, refusals
 from loadtests.analysis.configs import comparisons, headline, invalid_cells, scenarios, summarize_configs, sweeps
 from loadtests.analysis.decision import decide
@@ -37,4 +38,5 @@ def analyse(run: RunRecord, slo_ms: float = DEFAULT_SLO_MS, target_rps: float | 
         summary=summary_record(run, cfgs, cmps, diagnoses, probe, safety_summary(run, memory)),
         microbench=microbench_figures(mb, run.usable_cores) if isinstance(mb, Microbench) else None,
         invalid_cells=tuple(invalid_cells(run)), refusals=tuple(refusals(cfgs)), probe=probe, profiles=profiles,
-        memory=memory, decisions=decide(run, names, heads, cmps, claims.incidents, memory))
+        memory=memory, decisions=decide(run, names, heads, cmps, claims.incidents, memory),
+        capacity_curves=tuple(capacity_curves(run)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from loadtests.analysis.capacity_ratios import capacity_ratios
 from loadtests.analysis.configs import candidate_pairs, instance_groups
 from loadtests.analysis.figures.configs import (
     KIND_GIL_TOGGLE,
@@ -128,7 +129,7 @@ def _invalid_entries(run: RunRecord, configs: Sequence[ConfigSummary],
 
 
 def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
-    """Each capacity search as summary.json lists it: the capacity, its bracket, per core and per GB."""
+    """Each capacity search as summary.json lists it: the capacity and its interval, its bracket, per core and GB."""
     out = []
     for search in run.capacities:
         top = search.max_rps_at_slo
@@ -139,7 +140,9 @@ def capacity_entries(run: RunRecord) -> list[CapacitySummary]:
             bracket_low=search.bracket_low, bracket_high=search.bracket_high, p95_ms_at_max=search.p95_ms_at_max,
             p95_ci_at_max=search.p95_ci_at_max,
             rps_per_core=round(top / cores, 3) if top and cores else None,
-            rps_per_gb=round(top / (pss / 1024), 2) if top and pss else None, limited_by=search.limited_by))
+            rps_per_gb=round(top / (pss / 1024), 2) if top and pss else None, limited_by=search.limited_by,
+            ci_low=search.ci_low, ci_high=search.ci_high, method=search.method, arrivals=search.arrivals,
+            steps=sum(1 for step in search.steps if step.valid), stopping=search.stopping, phase=search.phase))
     return out
 
 
@@ -186,4 +189,5 @@ def summary_record(run: RunRecord, configs: Sequence[ConfigSummary], found: Sequ
                          created_at=run.created_at, usable_cores=run.usable_cores, comparisons=tuple(entries),
                          capacity=tuple(capacity_entries(run)), tuned=tuple(tuned_entries(run_settings(run))),
                          diagnosis=tuple(finding_entries(diagnoses)), probe=tuple(probe_entries(probe)),
-                         profile_causes=tuple(profile_cause_entries(run)), safety=safety)
+                         profile_causes=tuple(profile_cause_entries(run)), safety=safety,
+                         capacity_ratios=tuple(capacity_ratios(run)))

@@ -22,7 +22,11 @@ Rules:
   says so;
 - the capacities of different thread limits come from different comparisons, measured
   at different times: best against best does not cancel machine drift the way the
-  sides of one comparison do.
+  sides of one comparison do;
+- picking the highest of several noisy capacities, and reporting that same figure,
+  flatters it (and favours the side whose curve is flatter). So a tuning run searches
+  each side's best setting again, side by side (the *confirm* phase, ``plan/tuning.py``):
+  best against best reports those re-measured capacities and their ratios, with intervals.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from loadtests.results.records import CapacitySearch, CellConfig, RatioBound, RunRecord, TunedSummary
+from loadtests.analysis.ratio_interval import RatioInterval, search_ratio
+from loadtests.results.records import CapacitySearch, CellConfig, RatioBound, RunRecord, TunedSummary, setting_rank
 
 #: The lab's default anyio thread limit, the one every preset compares at: "equal settings".
 REFERENCE_THREADS = 8
@@ -57,8 +62,7 @@ class Setting:
     @property
     def rank(self) -> tuple[float, int, int]:
         """Sorts the best first: most capacity (an unknown one last), then fewer threads, then fewer workers."""
-        rps = self.rps if self.rps is not None else (-1.0 if self.lower_bound else 0.0)
-        return (-rps, self.config.threads, self.config.workers)
+        return setting_rank(self.rps, self.lower_bound, self.config.threads, self.config.workers)
 
 
 @dataclass(frozen=True)
@@ -126,14 +130,18 @@ def equal_threads(candidate: Side | None, others: Sequence[Side]) -> int | None:
 
 
 def ratio(candidate: Setting | None, baseline: Setting | None, candidate_unsettled: bool = False,
-          baseline_unsettled: bool = False) -> tuple[float | None, RatioBound | None]:
-    """3.14t ÷ baseline capacity, and whether it is measured or only a bound (a side's capacity a lower bound)."""
-    if candidate is None or baseline is None or not candidate.rps or not baseline.rps:
+          baseline_unsettled: bool = False) -> tuple[RatioInterval | None, RatioBound | None]:
+    """3.14t ÷ baseline capacity with its interval, and whether it is measured or only a bound (a side's capacity
+    a lower bound, or a setting below its best unsettled)."""
+    if candidate is None or baseline is None:
         return None, None
-    up = candidate.lower_bound or candidate_unsettled  # 3.14t may sustain more: the ratio may be higher
-    down = baseline.lower_bound or baseline_unsettled  # the baseline may sustain more: the ratio may be lower
-    bound: RatioBound = "unbounded" if up and down else "at least" if up else "at most" if down else "measured"
-    return round(candidate.rps / baseline.rps, 4), bound
+    interval, bound = search_ratio(candidate.search, baseline.search)
+    if interval is None or bound is None:
+        return None, None
+    up = bound in ("at least", "unbounded") or candidate_unsettled  # 3.14t may sustain more
+    down = bound in ("at most", "unbounded") or baseline_unsettled  # the baseline may sustain more
+    kind: RatioBound = "unbounded" if up and down else "at least" if up else "at most" if down else "measured"
+    return RatioInterval(interval.ratio, None if down else interval.low, None if up else interval.high), kind
 
 
 def sides_of(settings: Iterable[Setting]) -> dict[tuple[object, ...], list[Side]]:
@@ -146,39 +154,65 @@ def sides_of(settings: Iterable[Setting]) -> dict[tuple[object, ...], list[Side]
 
 
 def tuned_entries(settings: Iterable[Setting]) -> list[TunedSummary]:
-    """Every side's best setting and both comparisons, for benches where some side ran at several settings."""
+    """Every side's best setting and both comparisons, for benches where some side ran at several settings.
+
+    The sides are built from the screening searches; the confirm searches (each side's best, searched again)
+    give the best-against-best figures when the run has them.
+    """
+    settings = list(settings)
+    confirmed = {(s.config.config_id, _bench(s.config)): s for s in settings if s.search.phase == "confirm"}
     out = []
-    for sides in sides_of(settings).values():
+    for sides in sides_of(s for s in settings if s.search.phase != "confirm").values():
         if all(len(side.settings) == 1 for side in sides):
             continue  # one setting per side: the capacity list says it all
         candidate = next((side for side in sides if side.is_candidate), None)
         others = [side for side in sides if side is not candidate]
         threads = equal_threads(candidate, others)
+        again = {id(side): confirmed.get((side.best.config.config_id, _bench(side.best.config))) for side in sides}
         for side in sides:
-            out.append(_entry(side, candidate, threads))
+            out.append(_entry(side, candidate, threads, again))
     return out
 
 
-def _entry(side: Side, candidate: Side | None, threads: int | None) -> TunedSummary:
+def _entry(side: Side, candidate: Side | None, threads: int | None,
+           again: dict[int, Setting | None]) -> TunedSummary:
     best, equal = side.best, side.at(threads)
-    ft_equal: tuple[float | None, RatioBound | None] = (None, None)
-    ft_best = ft_equal
+    shown = again[id(side)] or best  # the re-measured capacity of the best setting, when there is one
+    none: tuple[RatioInterval | None, RatioBound | None] = (None, None)
+    ft_equal = ft_best = none
     if candidate is not None and side is not candidate:  # 3.14t is the numerator of every other side's ratios
         ft_equal = ratio(candidate.at(threads), equal)
-        ft_best = ratio(candidate.best, best, bool(candidate.unsettled), bool(side.unsettled))
+        cand_again, side_again = again[id(candidate)], again[id(side)]
+        if cand_again is not None and side_again is not None:  # side by side in the confirm phase
+            ft_best = ratio(cand_again, side_again, bool(candidate.unsettled), bool(side.unsettled))
+        else:
+            ft_best = ratio(candidate.best, best, bool(candidate.unsettled), bool(side.unsettled))
+    equal_search = equal.search if equal is not None else None
     return TunedSummary(
         tuning_id=tuning_id(best.config), scenario=best.config.scenario, server=best.config.server,
         side=side.name, interpreter=best.config.interpreter, parallelism=best.config.parallelism,
         slo_ms=best.search.slo_ms, best_configuration=best.search.label, best_config_id=best.config.config_id,
-        best_threads=best.config.threads, best_workers=best.config.workers, max_rps_at_slo=best.rps,
-        lower_bound=best.lower_bound, unsettled=tuple(s.search.label for s in side.unsettled),
+        best_threads=best.config.threads, best_workers=best.config.workers, max_rps_at_slo=shown.rps,
+        lower_bound=shown.lower_bound, unsettled=tuple(s.search.label for s in side.unsettled),
         threads_tried=tuple(sorted({s.config.threads for s in side.settings})),
         equal_threads=threads if equal is not None else None,
         equal_configuration=equal.search.label if equal is not None else None,
         rps_at_equal=equal.rps if equal is not None else None,
         equal_lower_bound=equal.lower_bound if equal is not None else None,
-        ft_ratio_equal=ft_equal[0], ft_ratio_equal_bound=ft_equal[1],
-        ft_ratio_best=ft_best[0], ft_ratio_best_bound=ft_best[1])
+        ft_ratio_equal=_round(ft_equal[0], "ratio"), ft_ratio_equal_bound=ft_equal[1],
+        ft_ratio_best=_round(ft_best[0], "ratio"), ft_ratio_best_bound=ft_best[1],
+        confirmed=again[id(side)] is not None, screened_rps_at_slo=best.rps,
+        ci_low=shown.search.ci_low, ci_high=shown.search.ci_high,
+        equal_ci_low=equal_search.ci_low if equal_search else None,
+        equal_ci_high=equal_search.ci_high if equal_search else None,
+        ft_ratio_equal_ci_low=_round(ft_equal[0], "low"), ft_ratio_equal_ci_high=_round(ft_equal[0], "high"),
+        ft_ratio_best_ci_low=_round(ft_best[0], "low"), ft_ratio_best_ci_high=_round(ft_best[0], "high"))
+
+
+def _round(interval: RatioInterval | None, end: str) -> float | None:
+    """One figure of a ratio's interval (``ratio``, ``low`` or ``high``), rounded; None when absent."""
+    value = None if interval is None else getattr(interval, end)
+    return None if value is None else round(value, 4)
 
 
 def run_settings(run: RunRecord) -> list[Setting]:

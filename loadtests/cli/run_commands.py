@@ -127,22 +127,27 @@ def diagnose(slo_ms: float, **options: Any) -> RunResult:
 @slo_option
 @target_option
 @lab_errors
-def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> None:
-    """Find the highest arrival rate each configuration sustains while p95 stays under --slo-ms.
+@expect_option
+def capacity(slo_ms: float, target_rps: float | None, **options: Any) -> RunResult:
+    """Estimate the arrival rate each configuration sustains while p95 stays under --slo-ms, with a 95% interval.
 
-    Open-loop load (requests arrive at a set rate, whatever the answers), latency measured from
-    each request's intended send time; failed and dropped requests must stay under 1%. A window
-    whose load generator fell behind its schedule is invalid and stops that search (its capacity
-    is then a lower bound). The searches of one scenario take turns step by step (bracket, then bisect); --max-time
-    bounds each scenario-and-server's search. Writes run.json, summary.json (its `capacity`
-    list) and the reports, and prints the capacities.
+    Open-loop load (requests arrive at a set rate, whatever the answers), every arrival counted
+    from the generator's schedule log, latency from its intended send. Each configuration's search
+    brackets the capacity with short windows, then spends longer ones on either side of it; the
+    capacity is where a curve fitted to its steps has 5% of the arrivals over the SLO, with the
+    fit's 95% interval. The searches of one scenario take turns step by step; --max-time bounds
+    each scenario-and-server's searches. A window whose load generator fell behind its schedule is
+    invalid and is tried again. Writes run.json, summary.json (`capacity`, `capacity_ratios`) and
+    the reports, and prints the capacities and their ratios; --expect judges a ratio of
+    capacities on its interval (docs/ci.md).
 
     With several thread limits per configuration (--preset tune, or --threads 1,2,4,8) it also
-    gives each side's best setting and two labelled comparisons: 3.14t at equal settings (8
-    threads) and best against best (summary.json's `tuned` list).
+    searches each side's best setting again and gives two labelled comparisons: 3.14t at equal
+    settings (8 threads) and best against best (summary.json's `tuned` list).
     """
     result = compare_workflow(RunRequest(slo_ms=slo_ms, capacity=True, **options), progress, slo_ms, target_rps)
     click.echo(render_terminal(result.analysis))
+    return result
 
 
 @click.command()

@@ -70,6 +70,7 @@ HTTP_TIMEOUT_S = 30.0  # /stop waits for the users to end; /stats/report renders
 # Every user starts at once: a window measures a steady load, not a ramp.
 SPAWN_RATE = 1000
 Sample = tuple[float, float, bool, str, float | None]  # completion, latency ms, ok, name, intended send (open loop)
+Arrival = tuple[float, float | None, str]  # open loop: intended send, dispatched at (None: dropped), load process
 
 
 def locust_executable() -> str:
@@ -120,6 +121,13 @@ class OpenLoad:
     arrivals: str = "poisson"
     inflight_cap: int = 256  # per load process
     late_ms: float = 5.0  # a send this far behind its schedule is late (the generator's fault, not the server's)
+    slo_ms: float = 0.0  # the load goes on this long after the window, so its last arrivals can still be answered
+    window_s: float | None = None  # the measured window (None: the preset's duration)
+
+    @property
+    def grace_s(self) -> float:
+        """How long the load runs on after the window: an arrival due at its very end gets the whole SLO."""
+        return self.slo_ms / 1000.0
 
 
 def commands(settings: SessionSettings, web_port: int, master_port: int | None) -> list[list[str]]:
@@ -208,7 +216,7 @@ class Drained:
 
     samples: list[Sample]
     origins: list[str]  # per sample: the worker it came from ("" for a standalone Locust)
-    drops: list[float]  # intended send times of arrivals the open-loop driver dropped
+    arrivals: list[Arrival]  # the open-loop schedule log: every arrival that fell due, sent or dropped
     reports: dict[str, float]  # worker -> when it last reported (the master's clock)
     malformed: dict[str, int] = field(default_factory=dict)  # worker -> samples it sent that were not samples
 
@@ -287,10 +295,11 @@ class LoadSession:
         self._call("/stop", {})
 
     def drain(self) -> Drained:
-        """Every sample (with the worker it came from), open-loop drop and worker report since the last drain.
+        """Every sample (with the worker it came from), open-loop arrival and worker report since the last drain.
 
-        A sample on the wire is ``[completion, latency ms, ok, name, worker, intended send]``;
-        each worker's CPU readings are kept in :attr:`cpu`.
+        A sample on the wire is ``[completion, latency ms, ok, name, worker, intended send]``, an
+        arrival ``[intended send, dispatched at or null, worker]``; each worker's CPU readings
+        are kept in :attr:`cpu`.
         """
         answer = self._json("/lab/drain")
         items = answer.get("samples", [])
@@ -299,7 +308,9 @@ class LoadSession:
         origins = [str(s[4]) if len(s) > 4 and s[4] is not None else "" for s in items]
         for worker, readings in (answer.get("cpu") or {}).items():
             self.cpu.setdefault(str(worker), []).extend((float(t), float(c)) for t, c in readings)
-        return Drained(samples, origins, [float(d) for d in answer.get("drops", [])],
+        arrivals = [(float(a[0]), None if a[1] is None else float(a[1]), str(a[2]) if len(a) > 2 else "")
+                    for a in answer.get("arrivals", [])]
+        return Drained(samples, origins, arrivals,
                        {str(k): float(v) for k, v in (answer.get("reports") or {}).items()},
                        {str(k): int(v) for k, v in (answer.get("malformed") or {}).items()})
 

@@ -40,6 +40,7 @@ from loadtests.measure.servers import LOOPBACK
 from loadtests.measure.window_measurement import WindowBench
 from loadtests.plan.comparisons import ComparisonPlan, comparisons
 from loadtests.plan.scenarios import scenario_env, scenario_file
+from loadtests.plan.tuning import confirm_comparison, screens, tuned_benches
 from loadtests.provision.interpreters import Interpreter
 from loadtests.results.records import Plan
 from loadtests.results.run_writer import RunWriter
@@ -84,6 +85,16 @@ class Runner:
         finished = self.run.finished_comparisons()
         return [c for c in comparisons(self.plan.configs) if c.comparison_id not in finished]
 
+    def confirmations(self, scenario: str) -> list[ComparisonPlan]:
+        """A capacity plan's tunings of ``scenario`` whose screen is done: each side's best setting, to search
+        again (``plan/tuning.py``); those already measured are left out."""
+        if self.plan.capacity is None:
+            return []
+        finished = self.run.finished_comparisons()
+        found = [confirm_comparison(bench, self.run.record.capacities)
+                 for bench in tuned_benches(c for c in self.plan.configs if c.scenario == scenario)]
+        return [c for c in found if c is not None and c.comparison_id not in finished]
+
     def run_cells(self) -> Path:
         """Measure every pending comparison. On Ctrl-C, keep what is finished and re-raise.
 
@@ -92,7 +103,7 @@ class Runner:
         under other users levels) is started and warmed up once.
         """
         todo = self.pending()
-        total = len(comparisons(self.plan.configs))
+        total = len(comparisons(self.plan.configs)) + (len(tuned_benches(self.plan.configs)) if self.plan.capacity else 0)
         record = self.run.record
         self.say(f"==> run {record.run_id}: {len(todo)} of {total} comparisons to measure -> {self.run_dir}")
         launcher = ServerLauncher(self.run_dir, record.settings, record.interpreters,
@@ -100,19 +111,27 @@ class Runner:
                                   app_urls=self.app_urls, bytecode=record.bytecode)
         profiler = self._profiler()
         try:
-            for scenario in dict.fromkeys(c.scenario for c in todo):
+            scenarios = {c.scenario for c in todo} | {c.scenario for c in self.plan.configs
+                                                        if self.confirmations(c.scenario)}
+            for scenario in dict.fromkeys(c.scenario for c in self.plan.configs if c.scenario in scenarios):
                 mine = [c for c in todo if c.scenario == scenario]
                 with ExitStack() as stack:
-                    session = stack.enter_context(self._session(mine[0]))
+                    session = stack.enter_context(self._session(mine[0] if mine else self.confirmations(scenario)[0]))
                     sampler = stack.enter_context(Sampler({}))
                     sampler.add_tree("client", session.pids)
                     bench = WindowBench(self.run_dir, record.settings, session, sampler)
                     pool = ServerPool(launcher.start, stack, bench, self.run, self.say)
-                    loop = PairedComparison(self.run, pool, self.stop_rule, self.say,
-                                            profiler.after if profiler else None) if self.plan.capacity is None \
-                        else CapacityComparison(self.run, pool, self.plan.capacity, self.say)
+                    if self.plan.capacity is None:
+                        paired = PairedComparison(self.run, pool, self.stop_rule, self.say,
+                                                  profiler.after if profiler else None)
+                        for comparison in mine:
+                            paired.measure(comparison, total)
+                        continue
+                    loop = CapacityComparison(self.run, pool, self.plan.capacity, self.say)
                     for comparison in mine:
-                        loop.measure(comparison, total)
+                        loop.measure(comparison, total, "screen" if screens(comparison, self.plan.configs) else "search")
+                    for comparison in self.confirmations(scenario):  # the best settings, searched afresh
+                        loop.measure(comparison, total, "confirm")
         except KeyboardInterrupt:
             self.run.save()
             self.say(f"\ninterrupted: {len(self.run.record.cells)} finished windows kept in "

@@ -26,11 +26,11 @@ from pathlib import Path
 from loadtests.core.errors import LoadGeneratorError, ServerError
 from loadtests.core.machine import cpu_mhz
 from loadtests.measure.arm import Aborted, Arm, wait_watching
-from loadtests.measure.capacity_search import open_window_s
+from loadtests.measure.arrivals import open_loop_window
 from loadtests.measure.cell_draft import CellDraft
 from loadtests.measure.drain import LastLoad
 from loadtests.measure.fault_reports import crash_report, hang_bound, hang_report, hung_requests, worker_crash
-from loadtests.measure.load_session import LoadSession, OpenLoad, WorkerState
+from loadtests.measure.load_session import Arrival, LoadSession, OpenLoad, WorkerState
 from loadtests.measure.load_session import Sample as LoadSample
 from loadtests.measure.load_workers import disturbance, window_workers, worker_label
 from loadtests.measure.noise import noisy_reason
@@ -38,7 +38,7 @@ from loadtests.measure.runtime import NOT_ANSWERING
 from loadtests.measure.sampling import Sampler, host_in_window, merge_samples, usage_in_window
 from loadtests.measure.thread_kinds import fetch_kinds
 from loadtests.measure.validity import WindowFacts, idle_workers, judge, judge_open_loop, saturated_worker
-from loadtests.measure.windows import latency_summary, open_loop_window, stats_between
+from loadtests.measure.windows import latency_summary, stats_between
 from loadtests.plan.comparisons import ComparisonPlan, connection_close
 from loadtests.results.records import Cell, CrashReport, RouteInfo, RunSettings
 
@@ -88,9 +88,11 @@ def measure_window(bench: WindowBench, arm: Arm, comparison: ComparisonPlan, blo
         try:
             wait_watching(plan.transition_s, server, session)
             start = time.time()
-            wait_watching(plan.duration_s if open_load is None else open_window_s(plan.duration_s, open_load.rate),
+            wait_watching(open_load.window_s if open_load is not None and open_load.window_s else plan.duration_s,
                           server, session)
             end = time.time()
+            if open_load is not None:  # the window's last arrivals get the same time to be answered as its first
+                wait_watching(open_load.grace_s, server, session)
         finally:
             if session.exit_code() is None:
                 session.stop_load()
@@ -173,11 +175,12 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
     samples = drained.samples
     draft.load_workers = window_workers(session, locust_workers, drained.origins, samples, start, end, late)
     stats = stats_between(samples, start, end - start, len(locust_workers))
-    write_window_files(draft.cell_dir, session, samples, start, end, drained.drops)
+    write_window_files(draft.cell_dir, session, samples, start, end, drained.arrivals)
     open_reason = None
     if open_load is not None:
-        draft.open_loop, draft.latency_corrected_ms = open_loop_window(samples, drained.drops, start, end,
-                                                                       open_load.rate, open_load.late_ms)
+        window = open_loop_window(samples, drained.origins, drained.arrivals, start, end, end + open_load.grace_s,
+                                  open_load.rate, open_load.late_ms, open_load.slo_ms)
+        draft.open_loop, draft.latency_corrected_ms = window.stats, window.corrected
         open_reason = judge_open_loop(draft.open_loop, validity)
     sampled = arm.server is not None and bool(arm.server.pid)
     server_series = sampler.readings(arm.tree) if sampled else []
@@ -205,7 +208,8 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
     draft.samples = merge_samples([s for s in server_series if start - 1 <= s.t <= end + 1],
                                   [s for s in client_series if start - 1 <= s.t <= end + 1], start)
     facts = WindowFacts(config.flavour, config.python_gil, draft.runtime_before, draft.runtime_after,
-                        stats.requests, stats.failures, client_use.max_process_cores if client_use else None)
+                        stats.requests, stats.failures, client_use.max_process_cores if client_use else None,
+                        open_loop=open_load is not None)
     reason = judge(facts, validity) or open_reason
     left = [w for w in draft.load_workers if w.left]
     if left:
@@ -225,13 +229,18 @@ def collect(draft: CellDraft, bench: WindowBench, arm: Arm, start: float, end: f
 
 
 def write_window_files(directory: Path, session: LoadSession, samples: Sequence[LoadSample], start: float,
-                       end: float, drops: Sequence[float] = ()) -> None:
-    """Locust's CSV and HTML of the window, its raw samples, and a per-second history from them."""
+                       end: float, arrivals: Sequence[Arrival] = ()) -> None:
+    """Locust's CSV and HTML of the window, its raw samples (and open-loop schedule log), and a per-second history.
+
+    The raw file keeps the open-loop arrivals due in the window and every sample of theirs, also those that
+    completed after the window's end, so each arrival's figures can be recomputed from it.
+    """
     session.save_stats(directory)
-    inside = sorted(s for s in samples if start <= s[0] < end)
+    due = sorted((a for a in arrivals if start <= a[0] < end), key=lambda a: a[0])
+    kept = sorted(s for s in samples if start <= s[0] < end or (s[4] is not None and start <= s[4] < end))
     (directory / "locust_raw.json").write_text(json.dumps({"window_start": start, "window_end": end,
-                                                           "samples": inside,
-                                                           "drops": sorted(d for d in drops if start <= d < end)}))
+                                                           "samples": kept, "arrivals": due}))
+    inside = [s for s in kept if start <= s[0] < end]
     lines = ["Timestamp,Requests/s,Failures/s,50%,95%"]
     for second in range(int(end - start) + 1):
         bucket = [s for s in inside if start + second <= s[0] < start + second + 1]

@@ -25,7 +25,7 @@ from loadtests.analysis.figures.stats import PILOT_PAIRS, PairedRatio
 from loadtests.core.jsonfile import write_text_atomic
 from loadtests.core.wording import format_interval, verdict
 from loadtests.report import charts
-from loadtests.report.capacity_text import CapacityTables, capacity_tables
+from loadtests.report.capacity_text import RESOLUTION_AND_UNCERTAINTY, CapacityTables, capacity_tables
 from loadtests.report.card import summary_section
 from loadtests.report.diagnosis_evidence import probe_blocks, profile_blocks
 from loadtests.report.document import Bullets, Chart, Paragraph, ReportDoc, Section, Table
@@ -213,17 +213,21 @@ def _open_capacity_blocks(a: Analysis, tables: CapacityTables | None, chart: Cha
         Paragraph(f"**Capacity at p95 < {tables.slo_ms:g} ms, open loop.** Requests arrived at a set rate whatever "
                   "the answers (Poisson by default), each sent in its own greenlet, and latency was measured from "
                   "each request's *intended* send time, so a queue in front of a busy server counts (closed-loop "
-                  "latency hides it). A rate passes when that p95 is under the SLO and failed and dropped requests "
-                  "together stay under " + (f"{loss:.0%}" if loss is not None else "the search's loss limit")
-                  + ". An invalid window (the load generator could not keep its schedule) stops a search without "
-                  "counting as a fail, and its capacity is then only a lower bound. Each configuration's search "
-                  "brackets the capacity, then bisects; the searches of a scenario took turns step by step. The "
-                  "**bracket** is the search's resolution (the capacity lies between its ends); the interval after "
-                  "p95 is its **statistical** uncertainty (a bootstrap of the window's requests) — they are "
-                  "different things."),
+                  "latency hides it). Every arrival is counted from the generator's schedule log: one not answered "
+                  "by the SLO after the window's end counts as over the SLO, and as lost. A step is under the SLO "
+                  "when fewer than 5% of its arrivals went without a good answer within it (its p95 under it) and "
+                  "failed, dropped and unanswered arrivals stay under "
+                  + (f"{loss:.0%}" if loss is not None else "the search's loss limit")
+                  + ". Each search brackets the capacity with short windows, then spends longer windows on either "
+                  "side of it, the searches of a scenario taking turns step by step; the capacity is where a "
+                  "logistic curve of the share of arrivals over the SLO, fitted to every step near it, crosses 5%. "
+                  "An invalid window (the load generator could not keep its schedule) is no step of the fit; "
+                  "invalid windows at every rate the search needs stop it, and its capacity is then only a lower "
+                  "bound. " + RESOLUTION_AND_UNCERTAINTY),
         *[Paragraph(line) for line in tables.headlines],
         *_tuned_blocks(tables),
         tables.capacity,
+        *([tables.ratios] if tables.ratios is not None else []),
     ]
     if chart is not None:
         blocks.append(chart)
@@ -240,10 +244,12 @@ def _tuned_blocks(tables: CapacityTables) -> list[Any]:
                   "side at the same thread limit: the same app and settings on another interpreter. *Best against "
                   "best* compares each side at the setting that gave it the most capacity (ties go to fewer "
                   "threads): what a planner would deploy. On 3.14 more threads cost more GIL contention, so equal "
-                  "settings can flatter 3.14t. Each thread limit was its own comparison, measured at another time, "
-                  "so best against best does not cancel machine drift the way the sides of one comparison do; and "
-                  "a capacity from a search an invalid window stopped is only a lower bound, which turns a ratio "
-                  "into a bound (at least, at most)."),
+                  "settings can flatter 3.14t. Each thread limit was its own comparison (the *screen*); the best "
+                  "setting of each side was then searched again, the sides side by side (the *confirm* searches), "
+                  "and best against best uses those re-measured capacities: the highest of several noisy figures, "
+                  "reported as it came, would flatter whichever side had a lucky search. A capacity from a search "
+                  "that invalid windows stopped is only a lower bound, which turns a ratio into a bound (at least, "
+                  "at most)."),
         *[Paragraph(line) for line in tables.tuned_headlines],
         tables.tuned,
     ]
@@ -494,9 +500,12 @@ def build_report(a: Analysis, chart_dir: Path | None = None, run_dir: Path | Non
         scaling.append(mb_table)
     scaling.append(Paragraph(EVENT_LOOP_NOTE))
 
-    curve_chart = _chart(charts.capacity_curve_chart(a.run.capacities), "capacity-curve",
-                         "Open loop: p95 latency from the intended send against the offered rate; filled points "
-                         "passed the SLO; the dotted line is each configuration's capacity", chart_dir, run_dir)
+    curve_chart = _chart(charts.capacity_curve_chart(a.capacity_curves), "capacity-curve",
+                         "Open loop, every step of every search: above, p95 from the intended send with its 95% bound "
+                         "(log scale); below, the share of arrivals over the SLO with the curve fitted to the steps "
+                         "near it. Filled points were under the SLO, hollow ones over it, crosses invalid windows. The "
+                         "dotted line is each capacity (where the fitted share is 5%), the shaded band its 95% "
+                         "interval", chart_dir, run_dir)
     proj_chart = _chart(charts.projection_chart(a.capacity.projections), "projection",
                         "PROJECTION: fitted scaling models beyond the measured core counts", chart_dir, run_dir)
     sections = (

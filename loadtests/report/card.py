@@ -34,7 +34,7 @@ from loadtests.report.faults_text import fault_blocks, soak_blocks
 from loadtests.report.forest import ForestRow, fluid_svg, forest_chart
 from loadtests.report.safety_text import race_lines, safe_to_move, safety_tables
 from loadtests.report.verdict import fmt_pct, refusal_words, speed_words
-from loadtests.results.records import CapacitySummary
+from loadtests.results.records import CapacityRatio, CapacitySummary
 
 CAPACITY_COMMAND = "gil-lab capacity"
 
@@ -157,27 +157,50 @@ def _capacity_line(e: CapacitySummary) -> str:
     if e.max_rps_at_slo is None:
         lowest = f" (the lowest rate tried was {_rps(e.bracket_high)} rps)" if e.bracket_high is not None else ""
         return f"{e.configuration}: no rate tried kept p95 under the SLO{lowest}"
-    line = f"{e.configuration}: **{_rps(e.max_rps_at_slo)} rps**"
-    stopped = "; an invalid window stopped the search" if e.limited_by is not None else ""
     if e.bracket_high is None:
         why = "an invalid window stopped the search" if e.limited_by is not None else "no rate tried failed"
         line = f"{e.configuration}: **at least {_rps(e.max_rps_at_slo)} rps** ({why})"
-    elif e.bracket_low is not None:
-        line += f" (between {_rps(e.bracket_low)} and {_rps(e.bracket_high)}{stopped})"
-    extras = [f"p95 {e.p95_ms_at_max:.0f} ms there" if e.p95_ms_at_max is not None else "",
+    elif e.method == "fit":
+        interval = (f"95% CI {_rps(e.ci_low)}–{_rps(e.ci_high)}" if e.ci_low is not None and e.ci_high is not None
+                    else "no bounded interval")
+        tested = (f"; rates tested {_rps(e.bracket_low)} and {_rps(e.bracket_high)}" if e.bracket_low is not None
+                  else "")
+        line = f"{e.configuration}: **about {_rps(e.max_rps_at_slo)} rps** ({interval}{tested})"
+    else:
+        stopped = "; an invalid window stopped the search" if e.limited_by is not None else ""
+        line = f"{e.configuration}: **{_rps(e.max_rps_at_slo)} rps**"
+        if e.bracket_low is not None:
+            line += f" (between {_rps(e.bracket_low)} and {_rps(e.bracket_high)}{stopped})"
+    extras = [f"p95 {e.p95_ms_at_max:.0f} ms near it" if e.p95_ms_at_max is not None else "",
               f"{_rps(e.rps_per_core)} rps per core" if e.rps_per_core is not None else "",
               f"{_rps(e.rps_per_gb)} rps per GB of PSS" if e.rps_per_gb is not None else ""]
     return ", ".join([line, *(x for x in extras if x)])
 
 
-def capacity_blocks(entries: Sequence[CapacitySummary], scenario: str, slo_ms: float) -> list[CardBlock]:
-    mine = [e for e in entries if e.scenario == scenario]
+def _ratio_line(r: CapacityRatio) -> str:
+    if r.ratio is None:
+        return f"{r.candidate.label} ÷ {r.baseline.label}: {r.invalid_reason or 'no ratio'}"
+    bound = "" if r.bound in (None, "measured") else f"{r.bound} "
+    interval = (f" (95% CI {r.ci_low:.2f}–{r.ci_high:.2f})" if r.ci_low is not None and r.ci_high is not None
+                else " (no bounded interval)")
+    return f"{r.candidate.label} ÷ {r.baseline.label}: **{bound}{r.ratio:.2f}×**{interval}"
+
+
+def capacity_blocks(entries: Sequence[CapacitySummary], scenario: str, slo_ms: float,
+                    ratios: Sequence[CapacityRatio] = ()) -> list[CardBlock]:
+    mine = [e for e in entries if e.scenario == scenario and e.phase != "screen"]
     head = f"**Capacity at p95 < {slo_ms:g} ms**"
     if not mine:
         return [Paragraph(f"{head}: not measured in this run (run `{CAPACITY_COMMAND}`).")]
-    return [Paragraph(f"{head}: the highest arrival rate whose p95 stayed under the SLO; the two rates in "
-                      f"brackets are the search's resolution."),
-            Bullets(tuple(_capacity_line(e) for e in mine))]
+    fitted = any(e.method == "fit" for e in mine)
+    words = ("the arrival rate at which 5% of the arrivals went without a good answer within the SLO, estimated "
+             "from every step of each search: the 95% CI is its statistical uncertainty, the rates tested are the "
+             "search's resolution." if fitted else
+             "the highest arrival rate whose p95 stayed under the SLO; the two rates in brackets are the search's "
+             "resolution.")
+    shown = [r for r in ratios if r.scenario == scenario and r.phase != "screen"]
+    return [Paragraph(f"{head}: {words}"), Bullets(tuple(_capacity_line(e) for e in mine)),
+            *([Bullets(tuple(_ratio_line(r) for r in shown))] if shown else [])]
 
 
 def _server_in_words(c: ConfigSummary) -> str:
@@ -241,7 +264,8 @@ def scenario_card(a: Analysis, scenario: str, chart: ChartMaker, diagnosis: Sequ
         opening = [verdict]
     forest = forest_block(a, sc, chart)
     blocks: list[CardBlock] = [*opening, *safety_blocks(a, scenario), *([forest] if forest else []),
-                               *capacity_blocks(a.summary.capacity, scenario, a.slo_ms), *memory_blocks(sc),
+                               *capacity_blocks(a.summary.capacity, scenario, a.slo_ms, a.summary.capacity_ratios),
+                               *memory_blocks(sc),
                                *diagnosis_blocks(diagnosis)]
     return Card(f"card-{slug(scenario)}", scenario, tuple(blocks), colour)
 

@@ -18,12 +18,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from loadtests.analysis.figures.capacity import Projection  # noqa: E402
+from loadtests.analysis.figures.capacity import CapacityCurve, Projection  # noqa: E402
 from loadtests.analysis.figures.configs import ConfigSummary, Sweep  # noqa: E402
 from loadtests.analysis.figures.memory import MemoryGrowth  # noqa: E402
 from loadtests.analysis.figures.microbench import MicrobenchRow  # noqa: E402
 from loadtests.analysis.figures.stats import MeanCI  # noqa: E402
-from loadtests.results.records import CapacitySearch  # noqa: E402
 
 COLOURS = {"3.14": "#4c72b0", "3.14t": "#dd8452", "processes": "#55a868", "gil1": "#8c8c8c"}
 WIDTH_IN = 9.0
@@ -213,37 +212,64 @@ def projection_chart(projections: Sequence[Projection]) -> Figure | None:
     return fig
 
 
-def capacity_curve_chart(searches: Sequence[CapacitySearch]) -> Figure | None:
-    """Latency (p95 from the intended send) against the offered arrival rate, per scenario and server.
+def capacity_curve_chart(curves: Sequence[CapacityCurve]) -> Figure | None:
+    """Per scenario and server: every step's p95 from the intended send with its 95% bound (top), and its share of
+    arrivals over the SLO with the fitted curve (bottom); each capacity is a dotted line inside its shaded interval.
 
-    Filled markers passed the SLO, hollow ones failed; the knee (the capacity) is the
-    highest passing rate, marked with a vertical line in the configuration's colour.
+    Filled markers were under the SLO, hollow ones over it; crosses were invalid windows (no part of the fit).
     """
-    groups: dict[tuple[str, str], list[CapacitySearch]] = {}
-    for s in searches:
-        if s.steps:
-            groups.setdefault((s.scenario, s.server), []).append(s)
+    groups: dict[tuple[str, str], list[CapacityCurve]] = {}
+    for c in curves:
+        groups.setdefault((c.scenario, c.server), []).append(c)
     if not groups:
         return None
-    fig, axes = _grid(len(groups), row_h=3.2)
-    palette = ["#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860"]
-    for ax, ((scenario, server), group) in zip(axes, groups.items(), strict=True):
-        for i, search in enumerate(group):
+    fig, axes = plt.subplots(2 * len(groups), 1, figsize=(WIDTH_IN, 5.6 * len(groups) + 0.4), squeeze=False,
+                             sharex=False)
+    palette = ["#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860", "#da8bc3"]
+    for index, ((scenario, server), group) in enumerate(groups.items()):
+        top, bottom = axes[2 * index][0], axes[2 * index + 1][0]
+        for i, c in enumerate(group):
             color = palette[i % len(palette)]
-            steps = sorted((s for s in search.steps if s.p95_corrected_ms is not None), key=lambda s: s.rate)
-            xs, ys = [s.rate for s in steps], [s.p95_corrected_ms for s in steps]
-            ax.plot(xs, ys, "-", color=color, linewidth=1, label=search.label)
-            ax.scatter([s.rate for s in steps if s.passed], [s.p95_corrected_ms for s in steps if s.passed],
-                       color=color, zorder=3)
-            ax.scatter([s.rate for s in steps if not s.passed], [s.p95_corrected_ms for s in steps if not s.passed],
-                       facecolors="none", edgecolors=color, zorder=3)
-            if search.max_rps_at_slo is not None:
-                ax.axvline(search.max_rps_at_slo, color=color, linestyle=":", linewidth=1)
-        ax.axhline(group[0].slo_ms, color="red", linestyle="--", linewidth=1, label=f"SLO {group[0].slo_ms:g} ms")
-        ax.set_xlabel("offered load (requests/s, open loop)")
-        ax.set_ylabel("p95 latency from the intended send (ms)")
-        ax.set_title(f"{scenario} on {server}: latency against offered load (knee dotted)", fontsize=9)
-        ax.legend(fontsize=7)
+            name = c.label + ("" if c.phase == "search" else f" ({c.phase})")
+            valid = [s for s in c.steps if s.valid]
+            for ax, value, low, high in ((top, "p95_ms", "p95_low_ms", "p95_high_ms"),
+                                         (bottom, "share", "share_low", "share_high")):
+                shown = [s for s in valid if getattr(s, value) is not None]
+                ys = [getattr(s, value) for s in shown]
+                lows = [y - (getattr(s, low) if getattr(s, low) is not None else y) for s, y in zip(shown, ys, strict=True)]
+                ceiling = max(ys, default=1.0) * 1.5
+                highs = [(getattr(s, high) if getattr(s, high) is not None else ceiling) - y
+                         for s, y in zip(shown, ys, strict=True)]
+                ax.errorbar([s.rate for s in shown], ys, yerr=[lows, highs], fmt="none", ecolor=color, alpha=0.5,
+                            capsize=2, linewidth=0.8)
+                ax.scatter([s.rate for s in shown if s.passed], [getattr(s, value) for s in shown if s.passed],
+                           color=color, zorder=3, s=18, label=name if ax is top else None)
+                ax.scatter([s.rate for s in shown if not s.passed], [getattr(s, value) for s in shown if not s.passed],
+                           facecolors="none", edgecolors=color, zorder=3, s=18)
+                bad = [s for s in c.steps if not s.valid]
+                if bad and ax is top:
+                    ax.scatter([s.rate for s in bad], [c.slo_ms] * len(bad), marker="x", color=color, zorder=3, s=18)
+                if c.capacity is not None:
+                    ax.axvline(c.capacity, color=color, linestyle=":", linewidth=1)
+                    if c.ci_low is not None and c.ci_high is not None:
+                        ax.axvspan(c.ci_low, c.ci_high, color=color, alpha=0.08)
+            if c.fitted:
+                bottom.plot([r for r, _ in c.fitted], [p for _, p in c.fitted], "-", color=color, linewidth=1.2,
+                            label=f"{name}: fitted")
+        top.axhline(group[0].slo_ms, color="red", linestyle="--", linewidth=1, label=f"SLO {group[0].slo_ms:g} ms")
+        top.set_yscale("log")
+        top.set_ylabel("p95 from the intended send (ms)")
+        top.set_title(f"{scenario} on {server}: p95 against offered load (each step with its 95% bound)", fontsize=9)
+        top.legend(fontsize=7)
+        bottom.axhline(0.05, color="red", linestyle="--", linewidth=1, label="5% over the SLO (p95 = SLO)")
+        bottom.set_ylim(0.0, min(1.0, max((s.share_high or s.share or 0.0 for c in group for s in c.steps
+                                           if s.valid and s.share is not None), default=0.2) * 1.1 + 0.02))
+        bottom.set_ylabel("share of arrivals over the SLO")
+        bottom.set_title(f"{scenario} on {server}: share over the SLO, the fitted curve, the capacity (dotted) and "
+                         "its 95% interval (shaded)", fontsize=9)
+        bottom.legend(fontsize=7)
+        for ax in (top, bottom):
+            ax.set_xlabel("offered load (requests/s, open loop)")
     fig.tight_layout()
     return fig
 

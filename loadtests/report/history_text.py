@@ -34,6 +34,18 @@ def render_change_points(points: Sequence[ChangePoint]) -> list[str]:
     return lines
 
 
+def _capacity_heads(summary: dict) -> str:  # type: ignore[type-arg]
+    """A capacity run's 3.14t ÷ 3.14 capacity ratios, each with its interval."""
+    shown = []
+    for f in summary.get("capacity") or ():
+        if f.get("measure") != "capacity ratio" or not str(f.get("key", "")).startswith("interpreter:"):
+            continue
+        interval = f" ({f['low']:.2f}–{f['high']:.2f})" if f.get("low") is not None and f.get("high") is not None \
+            else ""
+        shown.append(f"{f['label'].split(' ')[0]} capacity {f['value']:.2f}×{interval}")
+    return "; ".join(shown)
+
+
 def render_new_conditions(changes: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
     """One line per run measured under other controlled conditions than the run before: not pooled with it."""
     if not changes:
@@ -51,7 +63,8 @@ def render_history(entries: Sequence[HistoryEntry], points: Sequence[ChangePoint
     rows = [("date (UTC)", "git", "preset", "cells", "headline 3.14t vs 3.14 (highest users)", "steps", "run")]
     for e in entries:
         s = e.summary
-        heads = "; ".join(f"{h.scenario}/{h.server} {h.ratio:.2f}× ({h.verdict})" for h in e.headlines) or "—"
+        heads = "; ".join(f"{h.scenario}/{h.server} {h.ratio:.2f}× ({h.verdict})" for h in e.headlines) or \
+            _capacity_heads(s) or "—"
         sha = (e.git_sha or "?")[:8] + ("+" if s.get("git_dirty") else "")
         cells = f"{s.get('cells', '?')}" + (f" ({s['invalid_cells']} invalid)" if s.get("invalid_cells") else "")
         if not e.complete:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from loadtests.analysis.figures.analysis import Analysis
 from loadtests.core.text import text_table
 from loadtests.core.wording import verdict
-from loadtests.report.capacity_text import capacity_tables
+from loadtests.report.capacity_text import RESOLUTION_AND_UNCERTAINTY, capacity_tables
 from loadtests.report.decision_text import terminal_decision
 from loadtests.report.diagnosis_evidence import terminal_evidence
 from loadtests.report.document import Table, plain
@@ -37,10 +37,12 @@ def render_terminal(a: Analysis) -> str:
     tables = capacity_tables(a)
     if tables is not None:
         lines += ["", *_table(tables.capacity)]
+        if tables.ratios is not None:
+            lines += ["", *_table(tables.ratios)]
         if tables.tuned is not None:
             lines += ["", "Best setting per side (3.14t ÷ side: at equal settings, and each at its best):",
                       *_table(tables.tuned)]
-        lines += ["", *tables.headlines, *tables.tuned_headlines]
+        lines += ["", *tables.headlines, *tables.tuned_headlines, "", RESOLUTION_AND_UNCERTAINTY]
     evidence = terminal_evidence(a)
     if evidence:
         lines += ["", *evidence]

@@ -367,6 +367,31 @@ def _v7_to_v8(doc: Document) -> Document:
             "safety": None if safety is None else {**safety, "soak": None}}
 
 
+# --- 8 -> 9 ---------------------------------------------------------------------------------
+
+_OPEN_LOOP_9: dict[str, Any] = {"unanswered": None, "failed": None, "over_slo": None, "over_slo_blocks": [], "answer_cutoff_s": None,
+                "slo_ms": None}
+_STEP_9: dict[str, Any] = {"arrivals": None, "misses": None, "miss_blocks": [], "p95_ci_ms": None, "phase": None}
+_SEARCH_9: dict[str, Any] = {"method": "bracket", "ci_low": None, "ci_high": None, "fit": None, "arrivals": 0,
+             "precision_target": None, "phase": "search"}
+
+
+def _v8_to_v9(doc: Document) -> Document:
+    """A version 8 open-loop window counted only the requests that completed, and a version 8 capacity search
+    bracketed and bisected: its capacity is its highest passing rate, without an interval (``method`` bracket).
+    The keys version 9 adds are written with what a version 8 run knew: nothing (null, empty)."""
+    for cell in doc["cells"]:
+        if isinstance(cell.get("open_loop"), dict):
+            cell["open_loop"] = {**cell["open_loop"], **{k: v for k, v in _OPEN_LOOP_9.items()
+                                                         if k not in cell["open_loop"]}}
+    for search in doc.get("capacities") or []:
+        search["steps"] = [{**step, **{k: v for k, v in _STEP_9.items() if k not in step}} for step in search["steps"]]
+        search.update({k: v for k, v in _SEARCH_9.items() if k not in search})
+    doc["schema_version"] = 9
+    return doc
+
+
 #: ``STEPS[v]`` turns a version-``v`` document into version ``v + 1``.
 STEPS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
-                                                  5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8}
+                                                  5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8,
+                                                  8: _v8_to_v9}

@@ -58,16 +58,16 @@ def check_run(run_dir: Path, expectations: Sequence[Expectation]) -> Expectation
 
 
 def diff_gate(d: RunDiff, fail_above_pct: float) -> DiffGate:
-    """The gate over ``d``; runs measured under other controlled conditions, or with no configuration in
-    common, cannot be gated, which is an error (exit 1) that says why."""
+    """The gate over ``d``; runs measured under other controlled conditions, or with no configuration or capacity
+    in common, cannot be gated, which is an error (exit 1) that says why."""
     if d.unlike:
         raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} were measured under different controlled conditions, "
                           "so --fail-above would judge the conditions, not the change: "
                           + "; ".join(d.unlike) + ". Gate against a run of the same machine and settings "
                           "(see `gil-lab history`).")
-    if not d.configs:
-        raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration in common, so --fail-above has "
-                          "nothing to judge: compare runs of the same preset (see `gil-lab history`)")
+    if not d.configs and not d.changes:
+        raise ConfigError(f"runs {d.a.run_id} and {d.b.run_id} have no configuration or capacity in common, so "
+                          "--fail-above has nothing to judge: compare runs of the same preset (see `gil-lab history`)")
     return gate(d, fail_above_pct)
 
 

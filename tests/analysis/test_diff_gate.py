@@ -115,7 +115,7 @@ def test_runs_with_nothing_in_common_cannot_be_gated() -> None:
     a = small()
     b = make_run(scenarios=("compute",), servers=("uvicorn",), users=(8,), trap=False, gil_toggle=False,
                  microbench=False, invalid_crash=False)
-    with pytest.raises(ConfigError, match="no configuration in common"):
+    with pytest.raises(ConfigError, match="no configuration or capacity in common"):
         diff_gate(between(a, b), 10)
 
 

@@ -151,3 +151,43 @@ def test_run_refuses_an_expectation_the_plan_cannot_answer_before_measuring(tmp_
     code, out, err = lab("run", "--preset", "smoke", "--out", tmp_path, "--expect", "json:3.14t/3.14x2proc>=0.9")
     assert code == ExitStatus.USAGE_ERROR and "no 3.14t/3.14×2 proc comparison for json" in err
     assert list(tmp_path.iterdir()) == [] and out == ""
+
+
+# --- capacity runs ---------------------------------------------------------------------------
+
+CAPACITY_RUN = FIXTURE.parents[1] / "v9" / "capacity-fit.json"  # a real `gil-lab capacity --scenario json` run
+
+
+def capacity_dir(tmp_path: Path) -> Path:
+    run = tmp_path / "capacity"
+    run.mkdir()
+    shutil.copy(CAPACITY_RUN, run / "run.json")
+    return run
+
+
+def test_a_capacity_run_diffed_against_itself_passes_with_its_invalid_step_windows(tmp_path: Path) -> None:
+    run = capacity_dir(tmp_path)
+    assert any(not cell["valid"] for cell in json.loads(CAPACITY_RUN.read_text())["cells"])  # windows retried
+    code, out, _ = lab("diff", run, run, "--fail-above", "5")
+    assert code == ExitStatus.PASS, out
+    assert "capacities and capacity ratios of each run" in out
+    assert "passed: no figure is worse with significance" in out and "INVALID" not in out
+    code, out, _ = lab("diff", run, run, "--fail-above", "5", "--json")
+    data = json.loads(out)
+    capacity = [f for f in data["figures"] if f["measure"].startswith("capacity")]
+    assert code == ExitStatus.PASS and data["gate"]["compared"] == len(capacity) >= 3
+    assert all(f["change"] == 1.0 for f in capacity)
+
+
+def test_expect_gates_a_ratio_of_capacities_end_to_end(tmp_path: Path) -> None:
+    run = capacity_dir(tmp_path)
+    ratio = next(r for r in analyse(load_run(run)).summary.capacity_ratios if r.kind == "interpreter")
+    assert ratio.ci_low is not None and ratio.ci_high is not None
+    below, above = f"{ratio.ci_low * 0.95:.3f}", f"{ratio.ci_high * 1.05:.3f}"
+    code, out, _ = lab("check", run, "--expect", f"json:3.14t/3.14>={below}", "--expect", f"json:3.14t/3.14<={above}")
+    assert code == ExitStatus.PASS, out
+    assert "capacity at p95 < SLO (3.14t uvicorn w1 t8 / 3.14 uvicorn w1 t8)" in out and "2 passed" in out
+    code, out, _ = lab("check", run, "--expect", f"json:3.14t/3.14>={above}", "--json")
+    (result,) = json.loads(out)["results"]
+    assert code == ExitStatus.FAILED and result["status"] == "fail" and result["measure"] == "capacity"
+    assert f"its lower end {ratio.ci_low:.2f} is not >= {above}" in result["reason"]

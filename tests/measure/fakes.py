@@ -116,10 +116,11 @@ class FakeSession:
         latencies = itertools.cycle((OVERLOADED_MS,) if overloaded else self.latencies_ms)
         count = int((end - first) * rate)
         intended = [first + i / rate for i in range(count)]
-        samples = [(sent + latency / 1000.0, latency, not self.failing, "/json", sent)
+        samples = [(sent + latency / 1000.0, latency, not self.failing, "/json", sent if open_load else None)
                    for sent, latency in zip(intended, latencies, strict=False)]
         self._drained_to = first + count / rate
-        return Drained(samples, [""] * len(samples), [], {})  # type: ignore[arg-type]
+        arrivals = [(sent, sent, "") for sent in intended] if open_load else []  # the schedule log: all on time
+        return Drained(samples, [""] * len(samples), arrivals, {})  # type: ignore[arg-type]
 
     def wait_for_reports(self, after: float, workers: object = None, timeout: float = 0.0) -> list[str]:
         return []

@@ -13,7 +13,9 @@ from loadtests.results.records import CapacityPolicy, Warmup
 from loadtests.results.run_writer import RunWriter
 from tests.measure.fakes import FakeSession, FakeStarts, fake_pool, fresh_run
 
-POLICY = CapacityPolicy(slo_ms=20.0, resolution=0.10)  # the fake answers in 3-4 ms, or 30 ms above capacity
+# The fake answers in 3-4 ms, or 30 ms above capacity; short searches: few arrivals a window, few steps.
+POLICY = CapacityPolicy(slo_ms=20.0, bracket_arrivals=20, refine_arrivals=20, pilot_steps=2, min_steps=4,
+                        max_steps=6)
 
 
 def capacity_run(tmp_path: Path, warm_rps: int = 4000, **plan: object) -> RunWriter:
@@ -24,7 +26,7 @@ def capacity_run(tmp_path: Path, warm_rps: int = 4000, **plan: object) -> RunWri
 
 
 @pytest.mark.slow  # a dozen short open-loop windows
-def test_each_arm_brackets_then_bisects_to_its_capacity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_arm_brackets_then_refines_around_its_capacity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(capacity_loop, "DRAIN_POLL_S", 0.01)
     run = capacity_run(tmp_path)
     (comparison,) = comparisons(run.plan.configs)
@@ -35,16 +37,21 @@ def test_each_arm_brackets_then_bisects_to_its_capacity(tmp_path: Path, monkeypa
     assert [s.config_id for s in searches] == [c.config_id for c in comparison.arms]
     for search in searches:
         assert [step.rate for step in search.steps][:2] == [2000.0, 3000.0]  # from the warm-up, then up by 1.5
+        assert [step.phase for step in search.steps][:2] == ["bracket", "bracket"]
+        assert {step.phase for step in search.steps[2:]} == {"refine"}
+        assert all(step.arrivals and step.misses is not None for step in search.steps)
         assert search.max_rps_at_slo is not None and search.bracket_high is not None
-        assert search.max_rps_at_slo <= 2600.0 < search.bracket_high  # the fake server's capacity is bracketed
-        assert (search.bracket_high - search.max_rps_at_slo) / search.bracket_high <= POLICY.resolution
-        assert search.stopping == "resolution reached" and not search.is_lower_bound
+        assert search.bracket_low is not None and search.bracket_low <= 2600.0 < search.bracket_high
+        assert search.stopping in ("precision planned", "step limit") and not search.is_lower_bound
+        assert search.arrivals == sum(step.arrivals or 0 for step in search.steps)
     opened = [c for c in run.record.cells if c.config.load_model == "open"]
     assert len(opened) == sum(len(s.steps) for s in searches)  # every step's window is kept
     assert [c.config.interpreter for c in opened[:2]] == ["3.14", "3.14t"]  # the arms take turns
     assert {c.config.target_rps for c in opened} >= {2000.0, 3000.0}
+    assert all(c.open_loop is not None and c.open_loop.answer_cutoff_s == 0.02 for c in opened)
     assert run.record.comparisons[0].stopping == "precision reached"
     assert any(line.startswith("    capacity 3.14t uvicorn w1 t8: ") for line in lines)
+    assert any(" (refine): " in line and "arrivals over the SLO" in line for line in lines)
 
 
 def test_a_search_starts_at_half_of_the_warm_up_and_without_one_at_a_default(tmp_path: Path) -> None:
@@ -68,3 +75,4 @@ def test_a_time_budget_ends_the_searches_with_what_they_had(tmp_path: Path, monk
     assert run.record.comparisons[0].stopping == "time budget"
     for search in run.record.capacities:
         assert search.bracket_high is None and search.is_lower_bound and search.stopping == "time budget"
+        assert search.ci_low is None and search.ci_high is None

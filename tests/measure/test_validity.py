@@ -37,6 +37,13 @@ def test_each_rule_names_its_reason(changes: dict[str, object], reason: str) -> 
     assert reason in str(judge(replace(GOOD, **changes)))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("changes", [{"runtime_after": None}, {"requests": 0}, {"failures": 50}])
+def test_open_loop_slow_failed_or_missing_answers_are_the_rates_verdict_not_an_invalid_window(
+        changes: dict[str, object]) -> None:
+    assert judge(replace(GOOD, open_loop=True, **changes)) is None  # type: ignore[arg-type]
+    assert judge(replace(GOOD, open_loop=True, runtime_after=replace(RUNTIME, gil_enabled=True))) is not None
+
+
 def test_thresholds_are_the_ones_recorded() -> None:
     assert judge(replace(GOOD, failures=1)) is None  # 1% is allowed, more is not
     assert judge(replace(GOOD, busiest_client_cores=THRESHOLDS.client_saturation_cores)) is None
@@ -71,6 +78,8 @@ def _open_loop(scheduled: int, sent: int, late: int) -> OpenLoopStats:
 def test_an_open_loop_window_on_schedule_is_valid() -> None:
     assert judge_open_loop(_open_loop(1000, 995, 10)) is None
     assert judge_open_loop(_open_loop(0, 0, 0)) is None
+    assert judge_open_loop(_open_loop(80, 80, 2)) is None  # two stray late sends in a short window
+    assert judge_open_loop(_open_loop(80, 80, 3)) is not None
 
 
 @pytest.mark.parametrize(("stats", "reason"), [

@@ -10,9 +10,7 @@ import pytest
 from loadtests.core.errors import LoadGeneratorError
 from loadtests.measure.windows import (
     RawSamples,
-    late_threshold_ms,
     latency_summary,
-    open_loop_window,
     percentile,
     read_raw,
     window_stats,
@@ -70,34 +68,3 @@ def test_raw_files_that_cannot_be_used_are_clear_errors(tmp_path: Path) -> None:
     assert raw.test_start == 5.0 and raw.workers == 2 and raw.samples[0] == (6.0, 1.0, False, "y")
 
 
-def _open_loop_sample(intended: float, lag_ms: float, service_ms: float) -> list[object]:
-    """A sample as the open-loop recorder writes it: sent ``lag_ms`` after its schedule."""
-    completion = intended + (lag_ms + service_ms) / 1000.0
-    return [completion, service_ms, True, "GET /x", intended]
-
-
-def test_an_open_loop_window_on_schedule_counts_every_arrival_once() -> None:
-    # 10 arrivals a second for 2 s, each served in 20 ms, sent on time.
-    samples = [_open_loop_sample(100.0 + i / 10, 0.0, 20.0) for i in range(20)]
-    stats, latency = open_loop_window(samples, drops=[], start=100.0, end=102.0, rate=10.0, late_ms=5.0)
-    assert (stats.scheduled, stats.sent, stats.dropped, stats.late) == (20, 20, 0, 0)
-    assert stats.completed == 20 and stats.achieved_rps == 10.0
-    assert stats.send_rate_error == 0.0 and stats.lag_ms_max == 0.0
-    assert latency is not None and latency.p95 == pytest.approx(20.0)
-    assert latency.p95_ci == (20.0, 20.0)
-
-
-def test_a_late_generator_is_charged_from_the_intended_send() -> None:
-    # Half the arrivals leave 30 ms late: latency from the schedule includes the lag.
-    samples = [_open_loop_sample(10.0 + i / 10, 30.0 if i % 2 else 0.0, 20.0) for i in range(20)]
-    drops = [10.05, 10.15, 12.5]  # the last is outside the window
-    stats, latency = open_loop_window(samples, drops, start=10.0, end=12.0, rate=11.0, late_ms=5.0)
-    assert stats.scheduled == 22 and stats.dropped == 2
-    assert stats.late == 10 and stats.lag_ms_p99 == pytest.approx(30.0)
-    assert latency is not None and latency.max == pytest.approx(50.0)
-    assert stats.send_rate_error == pytest.approx(20 / 22 - 1, abs=1e-4)
-
-
-def test_late_threshold_is_five_percent_of_the_slo_and_never_below_5_ms() -> None:
-    assert late_threshold_ms(50.0) == 5.0
-    assert late_threshold_ms(400.0) == 20.0

@@ -116,9 +116,9 @@ def test_capacity_and_diagnosis_fill_the_card_when_given() -> None:
         Finding("waiting", "room to gain", "3.14 used 0.92 cores", ""))),)
     text = _text(_cards(build_report(replace(_with(a, capacity), diagnoses=diagnosis)))["json"])
     assert "**Capacity at p95 < 500 ms**: the highest arrival rate whose p95 stayed under the SLO" in text
-    assert ("3.14t uvicorn w1 t8: **41.5 rps** (between 39.0 and 44.0), p95 412 ms there, 20.7 rps per core, "
+    assert ("3.14t uvicorn w1 t8: **41.5 rps** (between 39.0 and 44.0), p95 412 ms near it, 20.7 rps per core, "
             "148 rps per GB of PSS") in text
-    assert "3.14 uvicorn ×2 proc: **180 rps** (between 170 and 190), p95 380 ms there" in text
+    assert "3.14 uvicorn ×2 proc: **180 rps** (between 170 and 190), p95 380 ms near it" in text
     assert "3.14 uvicorn w1 t8: no rate tried kept p95 under the SLO (the lowest rate tried was 5.0 rps)" in text
     assert "9.0 rps" not in text  # another scenario's figure stays on its own card
     assert NOT_MEASURED not in text and NOT_DIAGNOSED not in text
@@ -137,6 +137,18 @@ def test_a_capacity_without_a_failing_rate_above_it_is_a_lower_bound() -> None:
     assert "3.14 uvicorn ×2 proc: **at least 22.5 rps** (no rate tried failed)" in text
     # an invalid window inside a known bracket leaves the bracket standing
     assert "3.14t uvicorn w1 t8: **12.0 rps** (between 12.0 and 18.0; an invalid window stopped the search)" in text
+
+
+def test_a_fitted_capacity_is_an_estimate_with_its_interval_and_the_rates_tested_around_it() -> None:
+    a = analyse(load_run(PAIRED))
+    capacity = (capacity_at_slo("json", "uvicorn", "3.14t", "3.14t uvicorn w1 t8", 13.1, 12.4, 14.2, 410.0, 6.5, 90.0,
+                                ci=(11.8, 14.6)),
+                capacity_at_slo("json", "uvicorn", "3.14", "3.14 uvicorn w1 t8", 6.2, 5.9, 7.0, 420.0, 6.2, 80.0,
+                                ci=(5.5, None)))
+    text = _text(_cards(build_report(_with(a, capacity)))["json"])
+    assert "estimated from every step of each search: the 95% CI is its statistical uncertainty" in text
+    assert "3.14t uvicorn w1 t8: **about 13.1 rps** (95% CI 11.8–14.6; rates tested 12.4 and 14.2)" in text
+    assert "3.14 uvicorn w1 t8: **about 6.2 rps** (no bounded interval; rates tested 5.9 and 7.0)" in text
 
 
 def test_the_capacity_heading_follows_the_slo() -> None:

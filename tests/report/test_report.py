@@ -238,3 +238,16 @@ def test_report_without_any_run_says_what_to_do(tmp_path: Path, monkeypatch: pyt
     result = CliRunner().invoke(cli_report.report, [])
     assert result.exit_code == 1
     assert "run `make compare` first" in result.output
+
+
+@pytest.mark.slow
+def test_a_real_capacity_run_draws_its_curves(tmp_path: Path) -> None:
+    """A real `gil-lab capacity --scenario json --servers uvicorn` run, whose steps with no miss once gave a share
+    interval starting at 1e-17 (above the share itself, which the chart refused to draw)."""
+    stored = Path(__file__).parents[1] / "fixtures" / "run-json" / "v9" / "capacity-fit.json"
+    run_dir = tmp_path / "capacity"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text(stored.read_text())
+    paths = rewrite_report(run_dir)
+    assert "capacity-curve.png" in {p.name for p in paths.charts}
+    assert "capacity ratio" in paths.markdown.read_text()

@@ -128,6 +128,19 @@ def test_the_version_4_fixture_was_written_by_the_real_runner_with_open_loop_and
     assert run.to_json() == parse_run(run.to_json()).to_json()  # the record round-trips
 
 
+def test_a_version_4_capacity_search_reads_as_a_bracket_without_an_interval() -> None:
+    [path] = V4
+    raw = json.loads(path.read_text())
+    run = load_run(path)
+    for stored, search in zip(raw["capacities"], run.capacities, strict=True):
+        assert search.method == "bracket" and search.ci_low is None and search.ci_high is None and search.fit is None
+        assert search.max_rps_at_slo == stored["max_rps_at_slo"] and search.phase == "search"
+        assert all(step.arrivals is None and step.misses is None and step.phase is None for step in search.steps)
+    open_cells = [c for c in run.cells if c.open_loop is not None]
+    assert open_cells and all(c.open_loop.over_slo is None and c.open_loop.unanswered is None  # type: ignore[union-attr]
+                              for c in open_cells)
+
+
 def test_a_version_5_safety_run_reads_with_no_crash_hang_or_soak() -> None:
     """gil-lab safety on the race example, as version 5 wrote it (before crashes, hangs and soaks were recorded)."""
     path = FIXTURES / "v5" / "safety-races.json"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadtests.analysis.figures.capacity import CapacityPlan
+from loadtests.analysis.figures.capacity import CapacityCurve, CapacityPlan
 from loadtests.analysis.figures.claims import ClaimsTable
 from loadtests.analysis.figures.configs import Comparison, ConfigSummary, Sweep
 from loadtests.analysis.figures.decision import ScenarioDecision
@@ -44,6 +44,7 @@ class Analysis:
     refusals: tuple[tuple[str, str], ...]  # (config id, why its server refused to start)
     probe: tuple[EndpointScaling, ...] = ()  # the per-endpoint scaling probe's table
     profiles: tuple[ProfilePair, ...] = ()  # both native profiles of each headline comparison
+    capacity_curves: tuple[CapacityCurve, ...] = ()  # a capacity run's searches, step by step, with fitted curves
     memory: tuple[MemoryGrowth, ...] = ()  # per soaked interpreter: its memory growth (empty without a soak)
     # Per scenario: move, stay or not yet, with its evidence (a capacity run's scenarios have none)
     decisions: tuple[ScenarioDecision, ...] = ()

@@ -113,3 +113,34 @@ class CapacityPlan:
     usable_cores: int
     families: tuple[FamilyCapacity, ...]
     projections: tuple[Projection, ...]
+
+
+@dataclass(frozen=True)
+class CurveStep:
+    """One step of a capacity search as the latency-against-load chart draws it."""
+
+    rate: float
+    p95_ms: float | None  # from the intended send, over every arrival due in the window
+    p95_low_ms: float | None  # its 95% bound (order statistics widened for bursts)
+    p95_high_ms: float | None  # None: past the slowest arrival
+    share: float | None  # arrivals over the SLO
+    share_low: float | None  # its 95% interval, at the fit's dispersion
+    share_high: float | None
+    passed: bool
+    valid: bool
+
+
+@dataclass(frozen=True)
+class CapacityCurve:
+    """A configuration's search: every step, the fitted share-over-the-SLO curve, and the capacity it gives."""
+
+    scenario: str
+    server: str
+    label: str
+    phase: str
+    slo_ms: float
+    steps: tuple[CurveStep, ...]
+    fitted: tuple[tuple[float, float], ...]  # (rate, fitted share) over the rates the fit used; () without a fit
+    capacity: float | None
+    ci_low: float | None
+    ci_high: float | None

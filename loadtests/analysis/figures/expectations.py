@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from loadtests.core.exit_status import ExitStatus, combined
 from loadtests.results.expectation import Expectation
-from loadtests.results.records import ComparisonSummary
+from loadtests.results.records import CapacityRatio, ComparisonSummary
 
 Status = Literal["pass", "fail", "invalid", "missing"]
 EXIT: dict[Status, ExitStatus] = {"pass": ExitStatus.PASS, "fail": ExitStatus.FAILED, "invalid": ExitStatus.INVALID,
@@ -21,13 +21,14 @@ class ExpectationResult:
     expectation: Expectation
     status: Status
     reason: str
-    comparison: ComparisonSummary | None  # the comparison it selected, if any
+    comparison: ComparisonSummary | CapacityRatio | None  # the comparison (or ratio of capacities) it selected
 
     def to_json(self) -> dict[str, Any]:
         c = self.comparison
         return {"expect": self.expectation.text, "status": self.status, "reason": self.reason,
                 "scenario": self.expectation.scenario, "server": c.server if c else self.expectation.server,
                 "users": c.users if c else self.expectation.users, "kind": self.expectation.kind,
+                "measure": "capacity" if isinstance(c, CapacityRatio) else "throughput",
                 "candidate": c.candidate.label if c else None, "baseline": c.baseline.label if c else None,
                 "ratio": c.ratio if c else None, "ci_low": c.ci_low if c else None,
                 "ci_high": c.ci_high if c else None, "operator": self.expectation.operator,

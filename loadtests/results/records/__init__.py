@@ -46,9 +46,15 @@ from loadtests.results.records.bytecode import (
     ModuleBytecode,
 )
 from loadtests.results.records.capacity import (
+    MISS_TARGET,
     CapacityBounds,
+    CapacityFit,
+    CapacityMethod,
     CapacitySearch,
     CapacityStep,
+    SearchPhase,
+    StepPhase,
+    setting_rank,
 )
 from loadtests.results.records.config import (
     EVENT_LOOPS,
@@ -117,6 +123,7 @@ from loadtests.results.records.service import (
     ServiceSettings,
 )
 from loadtests.results.records.summary import (
+    CapacityRatio,
     CapacitySummary,
     ComparisonKind,
     ComparisonSummary,
@@ -162,9 +169,15 @@ __all__ = [
     "BytecodeMode",
     "BytecodeState",
     "CapacityBounds",
+    "CapacityFit",
+    "CapacityMethod",
     "CapacityPolicy",
+    "CapacityRatio",
     "CapacitySearch",
     "CapacityStep",
+    "MISS_TARGET",
+    "SearchPhase",
+    "StepPhase",
     "CapacitySummary",
     "CauseShare",
     "Cell",
@@ -241,4 +254,5 @@ __all__ = [
     "Warmup",
     "config_label",
     "cpu_list",
+    "setting_rank",
 ]

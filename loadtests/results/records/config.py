@@ -145,21 +145,32 @@ class CellConfig(Record):
 
 @dataclass(frozen=True)
 class CapacityPolicy(Record):
-    """How a capacity run searches: the SLO, what a passing rate may lose, the resolution, the arrivals."""
+    """How a capacity run searches: the SLO, what a passing rate may lose, the arrivals, where to spend them."""
 
     slo_ms: float = doc("The p95 objective, ms, measured from the intended send.")
-    max_loss: float = doc("Failed and dropped requests together must stay under this share of the arrivals.", default=0.01)
-    resolution: float = doc("Bisect until the bracket is this narrow, relative to its top.", default=0.10)
+    max_loss: float = doc("Failed, dropped and unanswered arrivals together must stay under this share.", default=0.01)
+    resolution: float = doc("Runs before schema version 7: bisect until the bracket is this narrow, relative to its "
+                            "top. The fitted search does not bisect.", default=0.10)
     arrivals: Arrivals = doc("poisson or uniform.", default="poisson")
     inflight_cap: int = doc("Requests in flight per load process before arrivals are dropped.", default=256)
+    precision: float = doc("The half-width of the capacity's 95% interval, relative to it, that a search plans its "
+                           "refine steps for once its pilot has run (0.12 = ±12%).", default=0.12)
+    bracket_arrivals: int = doc("Arrivals per window while bracketing (far from the capacity).", default=80)
+    refine_arrivals: int = doc("Arrivals per window around the capacity, where they decide.", default=200)
+    pilot_steps: int = doc("Refine steps before the search plans how many it needs.", default=4)
+    min_steps: int = doc("Refine steps of one search, at least: the scatter of the steps around the fitted curve "
+                         "measures how bursty the misses are, and needs enough steps to do so.", default=10)
+    max_steps: int = doc("Refine steps of one search, at most.", default=40)
 
     def __post_init__(self) -> None:
         if self.slo_ms <= 0:
             raise ValueError(f"the SLO must be a positive number of milliseconds, not {self.slo_ms}")
-        if not 0 < self.max_loss < 1 or not 0 < self.resolution < 1:
-            raise ValueError("max_loss and resolution are fractions between 0 and 1")
+        if not 0 < self.max_loss < 1 or not 0 < self.resolution < 1 or not 0 < self.precision < 1:
+            raise ValueError("max_loss, resolution and precision are fractions between 0 and 1")
         if self.inflight_cap < 1:
             raise ValueError("the in-flight cap must be at least 1")
+        if min(self.bracket_arrivals, self.refine_arrivals) < 20 or not 1 <= self.pilot_steps <= self.max_steps or self.min_steps > self.max_steps:
+            raise ValueError("a window needs at least 20 arrivals, and 1 <= pilot_steps <= max_steps, min_steps <= max_steps")
 
 
 @dataclass(frozen=True)
@@ -221,8 +232,8 @@ class ValidityThresholds(Record):
     max_send_rate_error: float = doc("An open-loop window whose sends fell behind (or ran ahead of) the schedule "
                                      "by more than this share is invalid.", default=0.02)
     max_late_share: float = doc("An open-loop window with more than this share of its sends late (see "
-                                "OpenLoopStats.late_threshold_ms) is invalid: the lag was the generator's.",
-                                default=0.01)
+                                "OpenLoopStats.late_threshold_ms), and more than 2, is invalid: the lag was the "
+                                "generator's.", default=0.01)
     noisy_steal: float | None = doc("A window with more steal than this share of the CPU time is noisy (null in runs "
                                     "before the rule).", default=None)
     noisy_foreign_cores: float | None = doc("A window during which other work used more cores than this is noisy "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from loadtests.results.record import Record, doc
-from loadtests.results.records.capacity import CapacityBounds
+from loadtests.results.records.capacity import CapacityBounds, CapacityMethod, SearchPhase
 from loadtests.results.records.config import Parallelism
 from loadtests.results.records.safety import SafetySummary
 from loadtests.results.records.version import SCHEMA_VERSION
@@ -81,7 +81,7 @@ class ComparisonSummary(Record):
 
 @dataclass(frozen=True)
 class CapacitySummary(Record, CapacityBounds):
-    """The highest arrival rate a configuration sustains while p95 stays under the SLO."""
+    """The highest arrival rate a configuration sustains while p95 stays under the SLO, with its 95% interval."""
 
     scenario: str = doc("The scenario.")
     server: str = doc("The server.")
@@ -89,18 +89,58 @@ class CapacitySummary(Record, CapacityBounds):
     configuration: str = doc("The configuration's label.")
     config_id: str = doc("Its config_id (without the load model and rate).")
     slo_ms: float = doc("The p95 objective, ms.")
-    max_rps_at_slo: float | None = doc("The highest passing rate (null: none passed).")
-    bracket_low: float | None = doc("The capacity is at least this (the search resolution's lower end).")
-    bracket_high: float | None = doc("... and below this (null: no rate failed within the search).")
-    p95_ms_at_max: float | None = doc("Corrected p95 at that rate.")
-    p95_ci_at_max: tuple[float, float] | None = doc("Its bootstrap 95% interval (statistical uncertainty).")
-    rps_per_core: float | None = doc("max_rps_at_slo ÷ the server's busy cores at that rate.")
-    rps_per_gb: float | None = doc("max_rps_at_slo ÷ the server tree's peak PSS in GB at that rate.")
+    max_rps_at_slo: float | None = doc("The estimated capacity: where the curve fitted to the search's steps has 5% "
+                                       "of the arrivals over the SLO (method fit; method bracket: the highest "
+                                       "passing rate). Null: none passed.")
+    bracket_low: float | None = doc("The highest passing rate tested at or below it: with bracket_high, the "
+                                    "search's resolution (how closely the rates it tried surround the capacity).")
+    bracket_high: float | None = doc("The lowest failing rate tested above that (null: no rate failed within the "
+                                     "search, so the capacity is a lower bound).")
+    p95_ms_at_max: float | None = doc("Corrected p95 of the passing step nearest the capacity.")
+    p95_ci_at_max: tuple[float, float | None] | None = doc("That step's 95% interval of its p95 (its own "
+                                                           "uncertainty; upper end null when unbounded).")
+    rps_per_core: float | None = doc("max_rps_at_slo ÷ the server's busy cores at that step.")
+    rps_per_gb: float | None = doc("max_rps_at_slo ÷ the server tree's peak PSS in GB at that step.")
     limited_by: str | None = doc("Set when the search stopped on an invalid window (e.g. the load generator "
                                  "could not offer more): the capacity is then only a lower bound.", default=None)
+    ci_low: float | None = doc("Lower end of the capacity's 95% interval: the statistical uncertainty of the fit "
+                               "through every step near the capacity (null when none could be computed).",
+                               default=None)
+    ci_high: float | None = doc("Upper end (null: unbounded, or none computed).", default=None)
+    method: CapacityMethod = doc("fit, or bracket for a run recorded before schema version 9 (no interval).",
+                                 default="fit")
+    arrivals: int = doc("Arrivals over the search's valid steps.", default=0)
+    steps: int = doc("Its valid steps.", default=0)
+    stopping: str | None = doc("Why the search stopped (see run.json capacities).", default=None)
+    phase: SearchPhase = doc("search; screen or confirm in a tuning run (the confirm searches re-measure each "
+                             "side's best setting).", default="search")
 
 
 RatioBound = Literal["measured", "at least", "at most", "unbounded"]
+
+
+@dataclass(frozen=True)
+class CapacityRatio(Record):
+    """``candidate / baseline`` capacity at the SLO, with the 95% interval of the ratio."""
+
+    kind: ComparisonKind = doc("interpreter: 3.14t against 3.14 at the same settings; processes: one 3.14t process "
+                               "against 3.14 with N worker processes; gil-toggle: 3.14t with PYTHON_GIL=1 against "
+                               "3.14t.")
+    scenario: str = doc("The scenario.")
+    server: str = doc("The server.")
+    users: int = doc("The configurations' users setting (open loop does not use it; kept for --expect's u<N>).")
+    phase: SearchPhase = doc("search: both searched side by side; confirm: a tuning run's fresh, interleaved "
+                             "searches of each side's best setting (best against best); screen: the searches at "
+                             "one thread limit of a tuning run (equal settings).")
+    candidate: ConfigLabel = doc("The side in the numerator.")
+    baseline: ConfigLabel = doc("The side in the denominator.")
+    ratio: float | None = doc("Candidate ÷ baseline capacity (null when a side has none).")
+    ci_low: float | None = doc("Lower end of its 95% interval, from both capacities' intervals (MOVER on the log "
+                               "scale: the searches are independent). Null when a side has no interval.")
+    ci_high: float | None = doc("Upper end; null when unbounded.")
+    bound: RatioBound | None = doc("measured; at least (the candidate's capacity is a lower bound); at most (the "
+                                   "baseline's is); unbounded (both are).")
+    invalid_reason: str | None = doc("Why there is no ratio.", default=None)
 
 
 @dataclass(frozen=True)
@@ -110,6 +150,9 @@ class TunedSummary(Record):
     Two ratios compare 3.14t with this side, and they answer different questions: ``ft_ratio_equal`` at
     equal settings (both at ``equal_threads``: the same app and settings, another interpreter) and
     ``ft_ratio_best`` best against best (each side at its own best setting: what a planner would deploy).
+    The best setting is picked on the screening searches; its figures (``max_rps_at_slo``, ``ft_ratio_best``)
+    come from the confirm searches that searched the best settings again, side by side, when the run has them
+    (``confirmed``): picking the highest of several noisy figures and reporting it would flatter it.
     """
 
     tuning_id: str = doc("What the sides share: scenario, server and users, and any CPU set, server flags or "
@@ -125,9 +168,10 @@ class TunedSummary(Record):
     best_config_id: str = doc("Its config_id (without the load model and rate).")
     best_threads: int = doc("Its anyio thread limit.")
     best_workers: int = doc("Its --workers.")
-    max_rps_at_slo: float | None = doc("Its capacity at the SLO (null: none passed).")
-    lower_bound: bool = doc("True when the best setting's search stopped on an invalid window: its capacity is "
-                            "at least max_rps_at_slo.", default=False)
+    max_rps_at_slo: float | None = doc("Its capacity at the SLO: re-measured by the confirm search when confirmed, "
+                                       "else the screening search's (null: none passed).")
+    lower_bound: bool = doc("True when that search found only a lower bound: its capacity is at least "
+                            "max_rps_at_slo.", default=False)
     unsettled: tuple[str, ...] = doc("Other settings whose search stopped on an invalid window below the best: "
                                      "each is only a lower bound, so one of them may be better.", default=())
     threads_tried: tuple[int, ...] = doc("The thread limits this side was searched at.", default=())
@@ -146,6 +190,19 @@ class TunedSummary(Record):
                                       "its best. Null on the 3.14t side itself.", default=None)
     ft_ratio_best_bound: RatioBound | None = doc("As ft_ratio_equal_bound; an unsettled setting of either side "
                                                  "counts as a lower bound of its best.", default=None)
+    confirmed: bool = doc("Whether the best setting was searched again in the confirm phase (the figures above "
+                          "are then the re-measured ones).", default=False)
+    screened_rps_at_slo: float | None = doc("The screening search's capacity of the best setting: the figure "
+                                            "that picked it.", default=None)
+    ci_low: float | None = doc("Lower end of max_rps_at_slo's 95% interval.", default=None)
+    ci_high: float | None = doc("Upper end (null: unbounded or none).", default=None)
+    equal_ci_low: float | None = doc("Lower end of rps_at_equal's 95% interval.", default=None)
+    equal_ci_high: float | None = doc("Upper end.", default=None)
+    ft_ratio_equal_ci_low: float | None = doc("Lower end of ft_ratio_equal's 95% interval.", default=None)
+    ft_ratio_equal_ci_high: float | None = doc("Upper end (null: unbounded or none).", default=None)
+    ft_ratio_best_ci_low: float | None = doc("Lower end of ft_ratio_best's 95% interval (from the confirm "
+                                             "searches: they ran side by side).", default=None)
+    ft_ratio_best_ci_high: float | None = doc("Upper end (null: unbounded or none).", default=None)
 
 
 EvidenceValue = bool | int | float | str | None
@@ -231,3 +288,7 @@ class SummaryRecord(Record):
                                           default=())
     profile_causes: tuple[ProfileCauseSummary, ...] = doc("CPU by cause in each headline server's profile "
                                                           "window (empty without profiles).", default=())
+    capacity_ratios: tuple[CapacityRatio, ...] = doc("Ratios of capacities with their 95% intervals: 3.14t against "
+                                                     "3.14, against 3.14 × N processes, and PYTHON_GIL=1 against "
+                                                     "3.14t, per scenario and server (and per phase of a tuning "
+                                                     "run).", default=())

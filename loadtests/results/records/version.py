@@ -70,6 +70,16 @@ files are kept as test fixtures under ``tests/fixtures/run-json/``):
    memory and threads under a steady load); summary.json's ``safety`` object gains
    ``crashes``, ``hangs`` and ``memory`` (the growth per 1,000 requests with its
    interval) and is present whenever a run found or measured any of them.
+9. Capacity with an interval: open-loop windows count every arrival from the
+   generator's schedule log (``open_loop`` gains ``unanswered``, ``failed``,
+   ``over_slo``, ``over_slo_blocks``, ``answer_cutoff_s`` and ``slo_ms``), and their
+   ``p95_ci`` is an order-statistic bound widened for bursts (its upper end may be
+   null); each capacity step carries its ``arrivals``, ``misses``, ``miss_blocks``,
+   ``p95_ci_ms`` and ``phase``; each search its ``method`` (``bracket`` for the
+   searches of older runs), the fitted curve (``fit``), the capacity's ``ci_low`` and
+   ``ci_high``, its ``arrivals``, ``precision_target`` and ``phase``; the capacity
+   policy its arrivals per step and precision. summary.json's ``capacity`` entries gain
+   ``ci_low``, ``ci_high`` and ``method``, and the summary a ``capacity_ratios`` list.
 """
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9

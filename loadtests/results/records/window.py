@@ -67,7 +67,10 @@ class Latency(Record):
     mean: float = doc("Mean.")
     max: float = doc("Slowest request.")
     p90: float | None = doc("90th percentile (null in runs recorded before it was kept).", default=None)
-    p95_ci: tuple[float, float] | None = doc("Bootstrap 95% interval of p95 (open-loop windows).", default=None)
+    p95_ci: tuple[float, float | None] | None = doc(
+        "95% interval of p95 (open-loop windows): the order statistics that bound it, widened by the design effect "
+        "of the arrivals over the window's p95 (bursts of slow arrivals); the upper end is null when it runs past "
+        "the slowest arrival. Runs before schema version 9 hold a bootstrap interval here.", default=None)
 
 
 @dataclass(frozen=True)
@@ -111,11 +114,14 @@ class ThreadCores(Record):
 
 @dataclass(frozen=True)
 class OpenLoopStats(Record):
-    """An open-loop window's schedule against what the generator did."""
+    """An open-loop window's schedule against what the generator did, and what became of every arrival.
+
+    The counts of arrivals come from the generator's schedule log (every arrival is logged when it falls due),
+    not from the requests that completed."""
 
     offered_rps: float = doc("The arrival rate asked for.")
-    scheduled: int = doc("Arrivals scheduled inside the window (by intended send time).")
-    sent: int = doc("Requests actually sent inside the window.")
+    scheduled: int = doc("Arrivals due inside the window (by intended send time), sent or dropped.")
+    sent: int = doc("Arrivals dispatched inside the window (by the time the generator dispatched them).")
     completed: int = doc("Requests completed inside the window.")
     achieved_rps: float = doc("completed ÷ window length.")
     dropped: int = doc("Arrivals not sent because the in-flight cap was full.")
@@ -125,6 +131,18 @@ class OpenLoopStats(Record):
     lag_ms_p99: float | None = doc("99th-percentile scheduling lag, ms.")
     lag_ms_max: float | None = doc("Largest scheduling lag, ms.")
     send_rate_error: float | None = doc("sent ÷ scheduled - 1: how far the sends fell behind the schedule.")
+    unanswered: int | None = doc("Arrivals due inside the window, sent, with no answer by answer_cutoff_s after its "
+                                 "end: each counts as over the SLO (latency at least the cutoff minus its intended "
+                                 "send) and as lost. Null before schema version 9.", default=None)
+    failed: int | None = doc("Arrivals answered with a failure (lost).", default=None)
+    over_slo: int | None = doc("Arrivals without a good answer within the SLO: slower than slo_ms from the intended "
+                               "send, failed, dropped or unanswered. The capacity search judges this share.",
+                               default=None)
+    over_slo_blocks: tuple[int, ...] = doc("over_slo counted in 5 blocks of consecutive arrivals: how bursty the "
+                                           "misses were.", default=())
+    answer_cutoff_s: float | None = doc("How long after the window's end the load went on so its last arrivals "
+                                        "could be answered (the SLO).", default=None)
+    slo_ms: float | None = doc("The SLO over_slo was counted against, ms.", default=None)
 
 
 @dataclass(frozen=True)
