@@ -11,9 +11,11 @@ The rule (docs/report.md states it for readers):
    lies above 1), *slower* (below 1), *as fast* (the interval holds 1), or *unknown*
    (no interval: one pair).
 3. **The verdict from speed and memory.** Faster: move. Slower: stay on the alternative.
-   As fast: move only when the alternative is N processes and 3.14t needs at least 5%
-   less memory (one process instead of N); otherwise stay, there is nothing to gain.
-   Unknown: not yet (measure more pairs).
+   As fast: move only when the alternative is N processes, 3.14t needs at least 5%
+   less memory (one process instead of N) and the interval's low end shows it gives up at
+   most 15% of the throughput (:data:`MOVE_LOSS_MARGIN`); with a wider interval, not yet
+   (the run cannot tell what the move would cost); otherwise stay, there is nothing to
+   gain. Unknown: not yet (measure more pairs).
 4. **What blocks a move.** A move becomes *not yet* when the GIL came back on in 3.14t,
    when something goes wrong on 3.14t only: a race (answers wrong only without the GIL,
    a test failing in threads on 3.14t only), a crash, a hang, memory that grows; and,
@@ -46,6 +48,9 @@ from loadtests.results.records.soak import SoakCheck
 
 #: Memory that differs by less than this is "the same" (a share, 0.05 = 5%).
 MEMORY_MARGIN = 0.05
+#: A move for memory alone must show it costs at most this share of the throughput (the interval's low end).
+#: Without it, an interval of 0.48-2.07 would read "as fast" and flip the decision from one run to the next.
+MOVE_LOSS_MARGIN = 0.15
 SAFETY_COMMAND = "gil-lab safety"
 
 
@@ -174,7 +179,14 @@ def _from_speed(best: Comparison, alt: Comparison, both: Sequence[Comparison]) -
         return ("stay", (f"Stay on {where}", f"it served {1 / s.ratio:.2f}× as much as 3.14t on {best.server} "
                                              f"(ratio {s.ratio:.2f}×, 95% CI {interval})"), change)
     if speed == "tie":
-        if alt.kind == KIND_PROCESSES and alt.memory_ratio is not None and alt.memory_ratio < 1 - MEMORY_MARGIN:
+        leaner = alt.kind == KIND_PROCESSES and alt.memory_ratio is not None and alt.memory_ratio < 1 - MEMORY_MARGIN
+        if leaner and s.low is not None and s.low < 1 - MOVE_LOSS_MARGIN:
+            return ("not yet", ("Not yet", f"3.14t on {best.server} needs {_pct(alt.memory_ratio or 1.0)} less memory "
+                                           f"than {where}, but the run cannot tell what it would cost in throughput "
+                                           f"(ratio {s.ratio:.2f}×, 95% CI {interval}: as low as {s.low:.2f}×)"),
+                    [f"an interval whose low end is at least {1 - MOVE_LOSS_MARGIN:.2f}×: more pairs "
+                     "(`--precision 0.10`) or server instances (`--instances 3`) narrow it"])
+        if leaner:
             return ("move", (f"Move to 3.14t on {best.server}", f"as fast as {where} (ratio {s.ratio:.2f}×, 95% CI "
                                                                  f"{interval}) with {_pct(alt.memory_ratio)} less "
                                                                  "memory"),

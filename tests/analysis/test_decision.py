@@ -95,6 +95,17 @@ def test_as_fast_as_n_processes_moves_only_for_the_memory(one_server: Analysis) 
     assert same.because == "3.14t on uvicorn is no faster (ratio 0.98×, 95% CI 0.90–1.06)"
 
 
+def test_a_tie_too_wide_to_bound_the_cost_of_a_move_is_not_yet(one_server: Analysis) -> None:
+    wide = ratio(1.0, 0.48, 2.07)  # two instances that disagreed: one degree of freedom
+    d = decided(one_server, with_speed(one_server, ratio(1.9, 1.8, 2.0), wide, memory_n=0.6))
+    assert d.verdict == "not yet" and d.headline == "Not yet"
+    assert d.because == ("3.14t on uvicorn needs 40% less memory than 3.14 × 2 processes on uvicorn, but the run "
+                         "cannot tell what it would cost in throughput (ratio 1.00×, 95% CI 0.48–2.07: as low as 0.48×)")
+    assert any("at least 0.85×" in c for c in d.would_change)
+    bounded = decided(one_server, with_speed(one_server, ratio(1.9, 1.8, 2.0), ratio(1.0, 0.86, 1.16), memory_n=0.6))
+    assert bounded.verdict == "move"
+
+
 def test_one_pair_is_not_yet() -> None:
     d = analyse(load_run(FIXTURES / "v1" / "smoke.json")).decisions[0]
     assert d.verdict == "not yet" and d.because.startswith("one pair cannot tell 3.14t on uvicorn from")
