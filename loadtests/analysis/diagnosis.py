@@ -437,8 +437,10 @@ def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
     probed = endpoint_table(run) if probed is None else probed
     pairs_found = profile_pairs(run) if profiles is None else profiles
     pairs = dict.fromkeys((c.config.scenario, c.config.server) for c in run.cells)
+    ft_state = run.bytecode.get(FT_INTERPRETER)  # how the 3.14t servers loaded their modules: says why a global is mortal
+    bytecode = ft_state.state if ft_state is not None else "unknown"
     for scenario in dict.fromkeys(e.scenario for e in probed):
-        found = tuple(probe_findings([e for e in probed if e.scenario == scenario]))
+        found = tuple(probe_findings([e for e in probed if e.scenario == scenario], bytecode))
         if found:
             out.append(ScenarioDiagnosis(scenario, PROBE_SERVER, found))
     for scenario, server in pairs:
@@ -447,7 +449,7 @@ def diagnose(run: RunRecord, configs: Sequence[ConfigSummary] | None = None,
         endpoints = [e for e in probed if e.scenario == scenario]
         findings: list[Finding | None] = [no_free_threaded_environment(service), gil_reenabled(run, scenario, server),
                                           gil_latent(run, scenario, server), load_generator(run, scenario, server),
-                                          no_profile(run), refcount_contention(profile, endpoints), locks(profile),
+                                          no_profile(run), refcount_contention(profile, endpoints, bytecode), locks(profile),
                                           garbage_collection(profile), allocator(profile)]
         base_cfg, ft_cfg = _arms(configs, head, scenario, server)
         base = arm_signals(run, base_cfg) if base_cfg else None

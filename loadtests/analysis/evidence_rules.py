@@ -43,16 +43,29 @@ from loadtests.analysis.figures.profiles import ProfilePair
 from loadtests.results.records import AuditOutcome, GlobalRead, RunRecord
 
 
-def compile_advice(reads: Sequence[GlobalRead]) -> str:
-    """What to change about a module global that is not immortal: compiled bytecode, or a local copy."""
+def compile_advice(reads: Sequence[GlobalRead], bytecode: str = "unknown") -> str:
+    """What to change about a module global that is not immortal: compiled bytecode (unless the servers already
+    loaded their modules from it), or a local copy. ``bytecode`` is the run's state for 3.14t."""
     name = reads[0].name.rsplit(".", 1)[-1] if reads else "CONSTANT"
     local = name.strip("_").lower() or "value"
     where = f" in {reads[0].function}" if reads else ""
+    copy = (f"read the global into a local variable before the hot loop{where} (`{local} = {name}`), so threads "
+            "stop touching the shared object")
+    if bytecode == "compiled":  # compiling cannot help: the value is built when the module runs, not a constant
+        return (f"The servers already loaded their modules from bytecode, so {name} is built at run time, not a "
+                f"constant of the code, and no compiling makes it immortal: {copy}, or make it a literal constant.")
     return ("Ship compiled bytecode: run `python -m compileall` over the app when the image or package is built (a "
             "server that cannot write __pycache__, or runs with PYTHONDONTWRITEBYTECODE=1, compiles every module "
-            "from source at each start), so modules load from .pyc and their constants are immortal on 3.14t; or "
-            f"read the global into a local variable before the hot loop{where} (`{local} = {name}`), so threads "
-            "stop touching the shared object.")
+            f"from source at each start), so modules load from .pyc and their constants are immortal on 3.14t; or {copy}.")
+
+
+def why_mortal(bytecode: str) -> str:
+    """Why a global the hot code reads is not immortal, as far as the run's bytecode state for 3.14t tells."""
+    if bytecode == "compiled":
+        return "its module was loaded from bytecode, so the value is built at run time"
+    if bytecode == "source":
+        return "its module was compiled from source"
+    return "its module was compiled from source, or the value is built at run time"
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:
@@ -102,7 +115,8 @@ def mortal_globals(pair: ProfilePair, endpoints: Sequence[EndpointScaling]) -> t
     return mortal, source
 
 
-def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointScaling]) -> Finding | None:
+def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointScaling],
+                        bytecode: str = "unknown") -> Finding | None:
     if pair is None:
         return None
     share, base = pair.share(FT, "refcount-shared"), pair.share(GIL, "refcount-shared") or 0.0
@@ -127,10 +141,10 @@ def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointSc
                      f"{shown.efficiency(FT) or 0:.2f} ({shown.verdict}).")
     if mortal:
         evidence.update({"global": mortal[0].name, "global_function": mortal[0].function, "immortal": False,
-                         "immortality_seen_by": source})
+                         "immortality_seen_by": source, "bytecode": bytecode})
     python = _python_top(pair)
-    named = (f" The hot code reads {_global_text(mortal)}, not immortal in {source}: its module was compiled from "
-             "source, so every thread that reads it writes its reference count." if mortal else "")
+    named = (f" The hot code reads {_global_text(mortal)}, not immortal in {source}: {why_mortal(bytecode)}, so "
+             "every thread that reads it writes its reference count." if mortal else "")
     # The shared path is slower even when no other thread is there; contention is when threads overlapped.
     overlapped = bool(contending) or (pair.ft is not None and (pair.ft.server_cpu_cores or 0) >= OVERLAP_CORES)
     what = "reference-count contention on a shared object" if overlapped else "reference counting on a shared object"
@@ -142,7 +156,7 @@ def refcount_contention(pair: ProfilePair | None, endpoints: Sequence[EndpointSc
         f"owns (_Py_TryIncRefShared, _Py_DecRefShared and the like: {pair.ms(FT, 'refcount-shared') or 0:.2f} ms per "
         f"request; 3.14: {base:.1%}). That share is a lower bound: most of this work is inlined into the eval "
         f"loop.{probe}" + (f" The hottest Python function: {python}." if python else "") + named,
-        compile_advice(mortal) if mortal else
+        compile_advice(mortal, bytecode) if mortal else
         "Find the shared object every request reads in its hot loop: a module global, a bound method of a shared "
         "instance, a shared cache (functools.lru_cache) or class attribute. Make it local to the call, or immortal "
         "(a constant of a module loaded from .pyc).", evidence)
@@ -196,7 +210,7 @@ def allocator(pair: ProfilePair | None) -> Finding | None:
                     "ratio": round(ft_ms / gil_ms, 3)})
 
 
-def probe_findings(endpoints: Sequence[EndpointScaling]) -> list[Finding]:
+def probe_findings(endpoints: Sequence[EndpointScaling], bytecode: str = "unknown") -> list[Finding]:
     """The probe's verdicts as findings: contending and serialised endpoints, an unmeasurable probe, a costly one."""
     out = []
     for e in endpoints:
@@ -215,7 +229,7 @@ def probe_findings(endpoints: Sequence[EndpointScaling]) -> list[Finding]:
                 f"{e.why}, called in process with no HTTP; efficiency {eff or 0:.2f} on 3.14t"
                 + (f" (3.14: {e.efficiency(GIL):.2f})" if e.efficiency(GIL) is not None else "")
                 + (f"; it reads {_global_text(mortal)}, not immortal on 3.14t" if mortal else "") + ".",
-                compile_advice(mortal) if mortal else
+                compile_advice(mortal, bytecode) if mortal else
                 "Look for what its threads share: a module-level dict, list or set they write, a counter, a cache, a "
                 "lock taken in a loop, an object every call reads; make it per call or per thread.", evidence))
         elif e.verdict == "serialised":

@@ -73,6 +73,23 @@ def test_shared_reference_counting_names_the_mortal_global_the_probe_found_and_w
     assert "compileall" in found.change and "local variable" in found.change
 
 
+def test_with_bytecode_already_compiled_a_mortal_global_is_built_at_run_time_and_compiling_is_not_the_advice() -> None:
+    ft_probe = probe("3.14t", (endpoint("GET /shared", steps(0.010, 0.013, 1.9), MODULUS),))
+    run = run_with({"eval": 0.6, "interpreter": 0.4}, {"eval": 0.5, "refcount-shared": 0.08, "interpreter": 0.42},
+                   probes=(ft_probe,))
+    (pair,) = profile_pairs(run)
+    said = {state: refcount_contention(pair, endpoint_table(run), state) for state in ("compiled", "source", "unknown")}
+    compiled, source, unknown = said["compiled"], said["source"], said["unknown"]
+    assert compiled is not None and source is not None and unknown is not None
+    assert "loaded from bytecode, so the value is built at run time" in compiled.detail
+    assert "compileall" not in compiled.change and "local variable" in compiled.change
+    assert compiled.evidence["bytecode"] == "compiled"
+    assert "its module was compiled from source, so" in source.detail and "compileall" in source.change
+    assert "compiled from source, or the value is built at run time" in unknown.detail
+    (contending,) = [f for f in probe_findings(endpoint_table(run), "compiled") if f.code == "contending"]
+    assert "compileall" not in contending.change
+
+
 def test_a_small_shared_share_is_no_finding_and_without_a_global_the_change_says_where_to_look() -> None:
     small = run_with({"eval": 1.0}, {"eval": 0.98, "refcount-shared": 0.02})
     assert refcount_contention(profile_pairs(small)[0], []) is None
