@@ -180,17 +180,15 @@ def _from_speed(best: Comparison, alt: Comparison, both: Sequence[Comparison]) -
                                              f"(ratio {s.ratio:.2f}×, 95% CI {interval})"), change)
     if speed == "tie":
         saved = alt.memory_ratio if alt.kind == KIND_PROCESSES else None  # one 3.14t process's memory ÷ N processes'
-        leaner = saved is not None and saved < 1 - MEMORY_MARGIN
-        if saved is not None and leaner and s.low is not None and s.low < 1 - MOVE_LOSS_MARGIN:
-            return ("not yet", ("Not yet", f"3.14t on {best.server} needs {_pct(saved)} less memory "
-                                           f"than {where}, but the run cannot tell what it would cost in throughput "
-                                           f"(ratio {s.ratio:.2f}×, 95% CI {interval}: as low as {s.low:.2f}×)"),
-                    [f"an interval whose low end is at least {1 - MOVE_LOSS_MARGIN:.2f}×: more pairs "
-                     "(`--precision 0.10`) or server instances (`--instances 3`) narrow it"])
-        if saved is not None and leaner:
+        if saved is not None and saved < 1 - MEMORY_MARGIN:  # one leaner process: a move, if its cost is bounded
+            if s.low is not None and s.low < 1 - MOVE_LOSS_MARGIN:
+                return ("not yet", ("Not yet", f"3.14t on {best.server} needs {_pct(saved)} less memory than {where}, "
+                                               "but the run cannot tell what it would cost in throughput (ratio "
+                                               f"{s.ratio:.2f}×, 95% CI {interval}: as low as {s.low:.2f}×)"),
+                        [f"an interval whose low end is at least {1 - MOVE_LOSS_MARGIN:.2f}×: more pairs "
+                         "(`--precision 0.10`) or server instances (`--instances 3`) narrow it"])
             return ("move", (f"Move to 3.14t on {best.server}", f"as fast as {where} (ratio {s.ratio:.2f}×, 95% CI "
-                                                                 f"{interval}) with {_pct(saved)} less "
-                                                                 "memory"),
+                                                                 f"{interval}) with {_pct(saved)} less memory"),
                     [f"a measurable difference in speed: the interval {interval} holds 1, and its low end is "
                      f"where {where} would be faster"])
         return ("stay", (f"Stay on {where}", f"3.14t on {best.server} is no faster (ratio {s.ratio:.2f}×, 95% CI "
